@@ -1,0 +1,2 @@
+//! `monday-sync`: the production batch sync of order-list records into a monday.com board.
+pub mod transport;
