@@ -6,14 +6,29 @@
 //! - [`GraphqlEngine::prepare`] -> [`PreparedOperation`] or GraphQL error objects
 //! - [`GraphqlEngine::execute`] -> [`ExecOutcome`]
 
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
+use apollo_compiler::ast::{Definition, Document, Value as AstValue};
+use apollo_compiler::collections::HashMap;
+use apollo_compiler::executable::{ExecutableDocument, OperationType};
+use apollo_compiler::request::coerce_variable_values;
+use apollo_compiler::resolvers::Execution;
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::schema::Implementers;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Schema};
 use serde_json::{Map, Value};
 
 use crate::store::Store;
 use crate::version::ApiVersion;
 
 pub mod cost;
+mod cursor;
+pub mod errors;
+mod json;
+mod resolvers;
+
 pub use cost::CostSettings;
 
 /// Error loading an SDL given with `--schema`.
@@ -89,21 +104,95 @@ pub struct ExecOutcome {
     pub mutation_fields_executed: u32,
 }
 
+/// The embedded SDL: a faithful subset of the published 2026-10 schema.
+pub const EMBEDDED_SDL: &str = include_str!("../../schema/monday-subset.graphql");
+
+/// Engine-private part of a [`PreparedOperation`].
+struct Prepared {
+    doc: Valid<ExecutableDocument>,
+    operation_name: Option<String>,
+    variables: Valid<JsonMap>,
+}
+
+/// Root fields that only read meta information (cheap, never throttled by budget).
+const META_FIELDS: &[&str] = &["complexity", "version", "versions", "__typename"];
+
 /// Parses, validates and executes GraphQL against the monday.com schema.
 pub struct GraphqlEngine {
-    _private: (),
+    schema: Valid<Schema>,
+    implementers: HashMap<Name, Implementers>,
+    query_type: String,
+    mutation_type: String,
+}
+
+impl std::fmt::Debug for GraphqlEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphqlEngine")
+            .field("types", &self.schema.types.len())
+            .finish()
+    }
+}
+
+/// Built-in scalars the published SDL redefines (apollo-compiler reports those as errors).
+const BUILTIN_SCALARS: &[&str] = &["Int", "Float", "String", "Boolean", "ID"];
+/// Directives apollo-compiler defines itself.
+const BUILTIN_DIRECTIVES: &[&str] = &["include", "skip", "deprecated", "specifiedBy"];
+
+fn load_error(origin: &str, errors: &apollo_compiler::validation::DiagnosticList) -> SchemaLoadError {
+    SchemaLoadError {
+        origin: origin.to_string(),
+        message: errors
+            .iter()
+            .take(5)
+            .map(|d| d.error.to_string())
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
 }
 
 impl GraphqlEngine {
     /// The engine over the embedded SDL subset (`schema/monday-subset.graphql`).
     pub fn embedded() -> Self {
-        todo!("graphql helper implements")
+        #[allow(clippy::expect_used)]
+        Self::from_sdl(EMBEDDED_SDL, "monday-subset.graphql")
+            .expect("the embedded SDL is valid (checked by tests)")
     }
 
-    /// The engine over a full published SDL (what `--schema PATH` loads).
+    /// The engine over a full published SDL (what `--schema PATH` loads). The five built-in
+    /// scalar redefinitions of the published file are dropped first.
     pub fn from_sdl(sdl: &str, origin: &str) -> Result<Self, SchemaLoadError> {
-        let _ = (sdl, origin);
-        todo!("graphql helper implements")
+        let mut ast = Document::parse(sdl, origin).map_err(|e| load_error(origin, &e.errors))?;
+        // The published file also spells out the introspection types and built-in directives.
+        ast.definitions.retain(|d| match d {
+            Definition::ScalarTypeDefinition(s) => !BUILTIN_SCALARS.contains(&s.name.as_str()),
+            Definition::DirectiveDefinition(dd) => !BUILTIN_DIRECTIVES.contains(&dd.name.as_str()),
+            other => !other.name().is_some_and(|n| n.as_str().starts_with("__")),
+        });
+        let schema = ast
+            .to_schema_validate()
+            .map_err(|e| load_error(origin, &e.errors))?;
+        let query_type = schema
+            .schema_definition
+            .query
+            .as_ref()
+            .map(|n| n.name.to_string())
+            .ok_or_else(|| SchemaLoadError {
+                origin: origin.to_string(),
+                message: "the schema has no query type".to_string(),
+            })?;
+        let mutation_type = schema
+            .schema_definition
+            .mutation
+            .as_ref()
+            .map_or_else(|| "Mutation".to_string(), |n| n.name.to_string());
+        let implementers = schema.implementers_map();
+        tracing::debug!(origin, types = schema.types.len(), "GraphQL schema loaded");
+        Ok(Self {
+            schema,
+            implementers,
+            query_type,
+            mutation_type,
+        })
     }
 
     /// Parse, validate, pick the operation (`operationName`), coerce variables, estimate cost.
@@ -113,8 +202,91 @@ impl GraphqlEngine {
         request: &GraphqlRequest<'_>,
         costs: &CostSettings,
     ) -> Result<PreparedOperation, Vec<Value>> {
-        let _ = (request, costs);
-        todo!("graphql helper implements")
+        let ast = Document::parse(request.query, "request.graphql")
+            .map_err(|e| errors::parse_errors(&e.errors, request.query))?;
+        let doc = ast
+            .to_executable_validate(&self.schema)
+            .map_err(|e| errors::validation_errors(&e.errors))?;
+        let operation_name = request
+            .operation_name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let operation = doc
+            .operations
+            .get(operation_name.as_deref())
+            .map_err(|e| {
+                vec![errors::request_error(
+                    &e.message().to_string(),
+                    errors::VALIDATION_CODE,
+                )]
+            })?;
+        let raw_vars = json::from_serde_map(request.variables);
+        let variables = coerce_variable_values(&self.schema, operation, &raw_vars).map_err(|e| {
+            let err = e.to_graphql_error(&doc.sources);
+            vec![serde_json::json!({
+                "message": err.message,
+                "locations": err.locations.iter().map(|l| serde_json::json!({"line": l.line, "column": l.column})).collect::<Vec<_>>(),
+                "extensions": {"code": errors::VALIDATION_CODE},
+            })]
+        })?;
+        let is_mutation = operation.operation_type == OperationType::Mutation;
+        let mut fields = Vec::new();
+        cost::collect_root(&doc, &operation.selection_set.selections, &mut fields, 0);
+        let mut root_response_keys: Vec<String> = Vec::new();
+        let mut mutation_field_count = 0u32;
+        let mut only_meta_fields = !fields.is_empty();
+        let mut written_boards: Vec<String> = Vec::new();
+        for f in &fields {
+            let key = f.response_key().to_string();
+            if root_response_keys.contains(&key) {
+                continue;
+            }
+            root_response_keys.push(key);
+            let name = f.name.as_str();
+            if !META_FIELDS.contains(&name) {
+                only_meta_fields = false;
+                if is_mutation {
+                    mutation_field_count += 1;
+                }
+            }
+            if is_mutation {
+                let board = f
+                    .arguments
+                    .iter()
+                    .find(|a| a.name == "board_id")
+                    .and_then(|a| literal_id(&a.value, &variables));
+                if let Some(b) = board {
+                    if !written_boards.contains(&b) {
+                        written_boards.push(b);
+                    }
+                }
+            }
+        }
+        let estimated_complexity = cost::estimate(
+            &doc,
+            &operation.selection_set.selections,
+            is_mutation,
+            &variables,
+            costs,
+        );
+        Ok(PreparedOperation {
+            kind: if is_mutation {
+                OperationKind::Mutation
+            } else {
+                OperationKind::Query
+            },
+            root_response_keys,
+            mutation_field_count,
+            only_meta_fields,
+            written_boards,
+            estimated_complexity,
+            inner: Box::new(Prepared {
+                doc,
+                operation_name,
+                variables,
+            }),
+        })
     }
 
     /// Execute against the store. Root mutation fields run one after another; a failing field is
@@ -125,7 +297,83 @@ impl GraphqlEngine {
         store: &mut Store,
         ctx: &ExecContext,
     ) -> ExecOutcome {
-        let _ = (op, store, ctx);
-        todo!("graphql helper implements")
+        let Some(prepared) = op.inner.downcast_ref::<Prepared>() else {
+            return ExecOutcome {
+                data: Value::Null,
+                errors: vec![errors::request_error(
+                    "operation was not prepared by this engine",
+                    "INTERNAL_SERVER_ERROR",
+                )],
+                ..ExecOutcome::default()
+            };
+        };
+        let Ok(operation) = prepared.doc.operations.get(prepared.operation_name.as_deref()) else {
+            return ExecOutcome {
+                data: Value::Null,
+                errors: vec![errors::request_error(
+                    "operation not found",
+                    errors::VALIDATION_CODE,
+                )],
+                ..ExecOutcome::default()
+            };
+        };
+        let mutation = operation.operation_type == OperationType::Mutation;
+        let state = resolvers::ExecState {
+            store: RefCell::new(store),
+            ctx,
+            errors: RefCell::new(Vec::new()),
+            items_created: Cell::new(0),
+            items_read: Cell::new(0),
+            mutation_fields: Cell::new(0),
+        };
+        let root = resolvers::Root {
+            st: &state,
+            type_name: if mutation {
+                self.mutation_type.clone()
+            } else {
+                self.query_type.clone()
+            },
+            mutation,
+        };
+        let result = Execution::new(&self.schema, &prepared.doc)
+            .operation(operation)
+            .implementers_map(&self.implementers)
+            .coerced_variable_values(&prepared.variables)
+            .execute_sync(&root);
+        let recorded = state.errors.borrow();
+        let (data, errors) = match result {
+            Ok(resp) => (
+                resp.data
+                    .map_or(Value::Null, |d| json::to_serde(&apollo_compiler::response::JsonValue::Object(d))),
+                resp.errors
+                    .iter()
+                    .map(|e| errors::field_error(e, &recorded))
+                    .collect(),
+            ),
+            Err(e) => (
+                Value::Null,
+                vec![errors::request_error(
+                    &e.message().to_string(),
+                    errors::VALIDATION_CODE,
+                )],
+            ),
+        };
+        ExecOutcome {
+            data,
+            errors,
+            items_created: state.items_created.get(),
+            items_read: state.items_read.get(),
+            mutation_fields_executed: state.mutation_fields.get(),
+        }
+    }
+}
+
+/// A literal or variable ID argument as a string (for `written_boards`).
+fn literal_id(value: &AstValue, variables: &JsonMap) -> Option<String> {
+    match value {
+        AstValue::String(s) => Some(s.trim().to_string()),
+        AstValue::Int(i) => Some(i.as_str().to_string()),
+        AstValue::Variable(name) => variables.get(name.as_str()).and_then(json::id_string),
+        _ => None,
     }
 }

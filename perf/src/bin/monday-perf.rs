@@ -1,1 +1,330 @@
-fn main() {}
+//! `monday-perf`: replay workloads through monday-sync and the mock-monday simulator; gate CI on
+//! the results, sweep batch size × concurrency, and write HTML latency reports.
+//!
+//! Exit codes: 0 success (gate: pass), 1 regression or failed run, 2 usage error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
+use monday_perf::gate::{record_baseline, run_gate};
+use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown, write_gate_files};
+use monday_perf::generate::{GenerateSpec, RecordGenerator};
+use monday_perf::report_html::gate_report;
+use monday_perf::run::{default_out_dir, report_input, run_scenario, write_run_outputs, RunOptions};
+use monday_perf::scenario::{Clock, Scenario, SyncOverrides, DEFAULT_RECORDS, DEFAULT_SEED};
+use monday_perf::sweep::{parse_list, run_sweep};
+use monday_perf::PerfError;
+
+#[derive(Parser)]
+#[command(
+    name = "monday-perf",
+    version,
+    about = "Replay harness, CI regression gate, batch-size sweep and HTML latency reports for monday-sync",
+    long_about = "Replays synthetic or recorded order-list workloads through the real monday-sync engine \
+against the mock-monday simulator. The default virtual clock replays a 15-minute API run in well under a \
+second, deterministically (same seed, same numbers). Reports land in reports/<name>/.\n\n\
+Examples:\n  monday-perf run --records 5000\n  monday-perf gate\n  \
+monday-perf sweep --batch-sizes 1,5,10,25,50,100 --concurrency 1,2,4,8,16\n  \
+monday-perf generate --records 100000 --seed 7 --out orders.ndjson"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write synthetic order-list records as NDJSON.
+    Generate {
+        /// Number of records (50 to 1,000,000 is the intended range).
+        #[arg(long, default_value_t = DEFAULT_RECORDS)]
+        records: u64,
+        /// Seed of every random choice (same seed, same bytes).
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run one scenario and write results.json, .hgrm/.hlog files and report.html.
+    Run {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Output folder (default reports/<name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a grid of batch sizes × concurrency (virtual clock) and recommend a setting.
+    Sweep {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Batch sizes, comma-separated.
+        #[arg(long, default_value = "1,5,10,25,50,100")]
+        batch_sizes: String,
+        /// Concurrency levels, comma-separated.
+        #[arg(long, default_value = "1,2,4,8,16")]
+        concurrency: String,
+        /// Output folder (default reports/sweep/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the baseline's scenarios and compare; exit 0 pass, 1 regression, 2 usage error.
+    Gate {
+        /// Baseline file (default perf/baselines/ci.json, found from the workspace root too).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Output folder for gate.json, summary.md, junit.xml, report.html (default reports/gate/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rewrite the baseline's expected figures from today's code.
+    Baseline {
+        /// Baseline file to read scenarios from (default perf/baselines/ci.json).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Where to write the new baseline (default: overwrite the input).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Options shared by `run` and `sweep`.
+#[derive(Args)]
+struct ScenarioArgs {
+    /// Generated records (ignored with --input).
+    #[arg(long, default_value_t = DEFAULT_RECORDS)]
+    records: u64,
+    /// Replay this NDJSON/CSV/JSON file instead of generated records.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Seed of the generator and the simulator.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+    /// Latency profile: instant, realistic or a TOML file.
+    #[arg(long, default_value = "realistic")]
+    profile: String,
+    /// Plan: basic, standard, pro, enterprise.
+    #[arg(long, default_value = "pro")]
+    plan: String,
+    /// Token kind: personal, app, trial (trial/free = 1M budget).
+    #[arg(long, default_value = "personal")]
+    token_kind: String,
+    /// Sync mode override: batch or single.
+    #[arg(long)]
+    mode: Option<String>,
+    /// Batch size override.
+    #[arg(long)]
+    batch_size: Option<u32>,
+    /// Concurrency override.
+    #[arg(long)]
+    concurrency: Option<u32>,
+    /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
+    #[arg(long)]
+    faults: Option<String>,
+    /// virtual (in-process, paused clock) or real (HTTP to a wiremock mock-monday).
+    #[arg(long, default_value = "virtual")]
+    clock: String,
+    /// Real clock: multiply simulated latencies by this.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Sync config (default: the embedded sync/configs/order_list.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run name (report folder).
+    #[arg(long, default_value = "run")]
+    name: String,
+}
+
+impl ScenarioArgs {
+    fn scenario(&self) -> Result<Scenario, PerfError> {
+        let s = Scenario {
+            name: self.name.clone(),
+            records: self.records,
+            input: self.input.clone(),
+            seed: self.seed,
+            profile: self.profile.clone(),
+            plan: self.plan.clone(),
+            token_kind: self.token_kind.clone(),
+            faults: self.faults.clone(),
+            clock: self.clock.parse::<Clock>()?,
+            time_scale: self.time_scale,
+            config: self.config.clone(),
+            sync: SyncOverrides {
+                mode: self.mode.clone(),
+                batch_size: self.batch_size,
+                concurrency: self.concurrency,
+                ..SyncOverrides::default()
+            },
+        };
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        let usage = error
+            .chain()
+            .any(|e| matches!(e.downcast_ref::<PerfError>(), Some(PerfError::Usage(_))));
+        Failure {
+            code: if usage { 2 } else { 1 },
+            error,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,monday_perf=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("monday-perf: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Generate { records, seed, out } => generate(records, seed, out.as_deref()),
+        Command::Run { scenario, out } => run(&scenario, out),
+        Command::Sweep {
+            scenario,
+            batch_sizes,
+            concurrency,
+            out,
+        } => sweep(&scenario, &batch_sizes, &concurrency, out),
+        Command::Gate { baseline, out } => gate(baseline, out),
+        Command::Baseline { baseline, out } => rebaseline(baseline, out),
+    }
+}
+
+fn generate(records: u64, seed: u64, out: Option<&Path>) -> Result<u8, Failure> {
+    let generator = RecordGenerator::new(GenerateSpec { records, seed }).map_err(anyhow::Error::from)?;
+    let written = match out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("create {}", path.display()))?;
+            generator.write_ndjson(file).map_err(anyhow::Error::from)?
+        }
+        None => generator
+            .write_ndjson(std::io::stdout().lock())
+            .map_err(anyhow::Error::from)?,
+    };
+    tracing::info!(written, seed, "records generated");
+    Ok(0)
+}
+
+fn run(args: &ScenarioArgs, out: Option<PathBuf>) -> Result<u8, Failure> {
+    let scenario = args.scenario().map_err(anyhow::Error::from)?;
+    let options = RunOptions {
+        progress: std::io::stderr().is_terminal(),
+    };
+    let artifacts = run_scenario(&scenario, &options).map_err(anyhow::Error::from)?;
+    let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
+    write_run_outputs(&artifacts, &dir, None).map_err(anyhow::Error::from)?;
+    print!("{}", artifacts.results.table());
+    println!("report: {}", dir.join("report.html").display());
+    let r = &artifacts.results;
+    Ok(if r.failed_records > 0 || r.duplicates > 0 || r.lost_records > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+fn sweep(args: &ScenarioArgs, batch_sizes: &str, concurrency: &str, out: Option<PathBuf>) -> Result<u8, Failure> {
+    let mut scenario = args.scenario().map_err(anyhow::Error::from)?;
+    if scenario.clock != Clock::Virtual {
+        return Err(anyhow::Error::from(PerfError::Usage("sweep runs on the virtual clock only".into())).into());
+    }
+    if scenario.name == "run" {
+        scenario.name = "sweep".into();
+    }
+    let b = parse_list(batch_sizes, "--batch-sizes").map_err(anyhow::Error::from)?;
+    let c = parse_list(concurrency, "--concurrency").map_err(anyhow::Error::from)?;
+    let report = run_sweep(&scenario, &b, &c, |cell| {
+        eprintln!(
+            "batch {:>4} concurrency {:>3}: {:>9.3} ms/record, efficiency {:.3}, {} requests",
+            cell.batch_size, cell.concurrency, cell.per_record_ms, cell.efficiency, cell.requests
+        );
+    })
+    .map_err(anyhow::Error::from)?;
+    let dir = out.unwrap_or_else(|| default_out_dir("sweep"));
+    report.write(&dir).map_err(anyhow::Error::from)?;
+    match &report.recommendation {
+        Some(r) => println!(
+            "recommendation: batch_size = {}, concurrency = {} ({:.3} ms/record; {})",
+            r.batch_size, r.concurrency, r.per_record_ms, r.reason
+        ),
+        None => println!("no recommendation: every setting had failed records"),
+    }
+    println!("report: {}", dir.join("sweep.html").display());
+    Ok(0)
+}
+
+fn load_baseline(path: Option<PathBuf>) -> Result<(Baseline, PathBuf), Failure> {
+    let path = resolve_workspace_path(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_BASELINE)));
+    let baseline = Baseline::load(&path).map_err(|e| Failure {
+        code: 2,
+        error: anyhow::Error::from(e),
+    })?;
+    Ok((baseline, path))
+}
+
+fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> {
+    let (baseline, path) = load_baseline(baseline)?;
+    let options = RunOptions::default();
+    let (report, runs) = run_gate(&baseline, &path.display().to_string(), &options).map_err(anyhow::Error::from)?;
+    let dir = out.unwrap_or_else(|| default_out_dir("gate"));
+    write_gate_files(&report, &dir).map_err(anyhow::Error::from)?;
+    let inputs: Vec<_> = runs
+        .iter()
+        .zip(&report.scenarios)
+        .map(|(run, verdict)| report_input(run, verdict.expected.as_ref()))
+        .collect();
+    let html = gate_report(&report, &inputs).map_err(anyhow::Error::from)?;
+    let html_path = dir.join("report.html");
+    std::fs::write(&html_path, html).with_context(|| format!("write {}", html_path.display()))?;
+    for (run, verdict) in runs.iter().zip(&report.scenarios) {
+        write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref()).map_err(anyhow::Error::from)?;
+    }
+    append_github_step_summary(&report).map_err(anyhow::Error::from)?;
+    print!("{}", summary_markdown(&report));
+    println!("\nreports: {}", dir.display());
+    Ok(if report.passed { 0 } else { 1 })
+}
+
+fn rebaseline(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> {
+    let (baseline, path) = load_baseline(baseline)?;
+    let updated = record_baseline(&baseline, &RunOptions::default()).map_err(anyhow::Error::from)?;
+    let target = out.unwrap_or(path);
+    updated.save(&target).map_err(anyhow::Error::from)?;
+    for s in &updated.scenarios {
+        if let Some(e) = &s.expected {
+            println!(
+                "{:<24} {:>10.3} ms/record  p99 {:>10.3} ms  {:>6} requests  {:>5} throttled  efficiency {:.4}",
+                s.scenario.name, e.per_record_ms, e.record_p99_ms, e.requests, e.throttled, e.efficiency
+            );
+        }
+    }
+    println!("baseline written: {}", target.display());
+    Ok(0)
+}

@@ -1,1 +1,182 @@
-fn main() {}
+//! `monday-sync`: sync order-list records into a monday.com board (see `monday-sync --help`).
+//!
+//! Exit codes: 0 all records synced, 1 some records failed (each named in the report), 2 bad config
+//! or input, 3 fatal API condition (auth, board missing, retries exhausted).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use monday_sync::board::{check_mapping, read_board};
+use monday_sync::client::ApiClient;
+use monday_sync::config::{Mode, SyncConfig};
+use monday_sync::engine::{run, InputSource, RunParams, StateSpec};
+use monday_sync::http::HttpTransport;
+use monday_sync::SyncError;
+
+/// Batch sync of order-list records into a monday.com board: batched, paced, exactly-once.
+#[derive(Parser, Debug)]
+#[command(name = "monday-sync", version, about, long_about = None,
+    after_help = "Exit codes: 0 all records synced, 1 some records failed (see failures.csv), \
+2 bad config or input, 3 fatal API condition (auth, board missing, retries exhausted).\n\
+The API token is read from the environment variable named by api.token_env (default MONDAY_API_TOKEN).\n\
+Logging: RUST_LOG (default info).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Sync records from an input file into the board.
+    Run {
+        /// Sync configuration (TOML), e.g. sync/configs/order_list.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Records: .ndjson/.jsonl, .csv (header row) or .json (array of objects).
+        #[arg(long)]
+        input: PathBuf,
+        /// Override api.url (e.g. a mock-monday server's http://127.0.0.1:PORT/v2).
+        #[arg(long)]
+        api_url: Option<String>,
+        /// State store (SQLite) mapping source keys to items; reruns skip unchanged records.
+        #[arg(long, default_value = ".monday-sync/state.db")]
+        state: PathBuf,
+        /// Where to write summary.json, summary.txt, customers.csv/.md and failures.csv.
+        #[arg(long, default_value = "reports/monday-sync")]
+        report_dir: PathBuf,
+        /// Override sync.mode (batch is the default; single is for comparison only).
+        #[arg(long)]
+        mode: Option<Mode>,
+        /// Override sync.batch_size.
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Override sync.concurrency.
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Transform and plan batches without sending anything; prints the plan.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Read the board's columns and report mapped columns that are missing or of the wrong type.
+    Check {
+        #[arg(long)]
+        config: PathBuf,
+        /// Override api.url.
+        #[arg(long)]
+        api_url: Option<String>,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn token(cfg: &SyncConfig) -> Result<String, SyncError> {
+    match std::env::var(&cfg.api.token_env) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => Err(SyncError::MissingToken(cfg.api.token_env.clone())),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match rt.block_on(real_main(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = e.downcast_ref::<SyncError>().map(|s| s.exit_code()).unwrap_or(3);
+            eprintln!("error: {e:#}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+async fn real_main(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Run { config, input, api_url, state, report_dir, mode, batch_size, concurrency, dry_run } => {
+            let mut cfg = SyncConfig::load(&config).map_err(SyncError::from)?;
+            if let Some(u) = api_url {
+                cfg.api.url = u;
+            }
+            if let Some(m) = mode {
+                cfg.sync.mode = m;
+            }
+            if let Some(b) = batch_size {
+                cfg.sync.batch_size = b;
+            }
+            if let Some(c) = concurrency {
+                cfg.sync.concurrency = c;
+            }
+            cfg.validate(&config.display().to_string()).map_err(SyncError::from)?;
+            if !input.exists() {
+                return Err(SyncError::Input { path: input, message: "no such file".into() }.into());
+            }
+            let token = if dry_run { String::new() } else { token(&cfg)? };
+            let transport = Arc::new(HttpTransport::new(&cfg.api.url)?);
+            let summary = run(RunParams {
+                config: cfg,
+                input: InputSource::Path(input),
+                transport,
+                token,
+                state: StateSpec::Path(state),
+                report_dir: Some(report_dir.clone()),
+                dry_run,
+                progress: true,
+                observer: None,
+            })
+            .await?;
+            if dry_run {
+                println!("dry run: nothing was sent");
+                println!("plan: {}", serde_json::to_string_pretty(&summary.config["plan"]).context("plan")?);
+            }
+            print!("{}", summary.table());
+            println!("reports written to {}", report_dir.display());
+            if summary.unresolved > 0 {
+                return Ok(3);
+            }
+            Ok(if summary.failed > 0 { 1 } else { 0 })
+        }
+        Command::Check { config, api_url } => {
+            let mut cfg = SyncConfig::load(&config).map_err(SyncError::from)?;
+            if let Some(u) = api_url {
+                cfg.api.url = u;
+            }
+            let token = token(&cfg)?;
+            let transport = Arc::new(HttpTransport::new(&cfg.api.url)?);
+            let client = ApiClient::new(
+                transport,
+                token,
+                cfg.api.version.clone(),
+                std::time::Duration::from_millis(cfg.sync.request_timeout_ms),
+                cfg.sync.max_retries,
+                cfg.sync.seed,
+                true,
+                None,
+            );
+            let board = read_board(&client, &cfg.board.id).await?;
+            let problems = check_mapping(&cfg, &board);
+            println!("board {} \"{}\": {} columns, {} groups", board.id, board.name, board.columns.len(), board.group_ids.len());
+            if problems.is_empty() {
+                println!("ok: all {} mapped columns exist with the right type", cfg.columns.len() + 1);
+                return Ok(0);
+            }
+            for p in &problems {
+                let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+                println!("{}{line} ({}): {}", config.display(), p.key, p.message);
+            }
+            Ok(2)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Admin endpoints shared by both faces (JSON, never rate limited, no delay):
+//! `GET /__admin/health`, `GET /__admin/stats`, `GET /__admin/boards/{board_id}/items`,
+//! `POST /__admin/reset`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::core::{CoreResponse, Delivery, Simulator};
+
+/// Path prefix of the admin endpoints.
+pub const PREFIX: &str = "/__admin/";
+
+fn respond(status: u16, body: &Value) -> CoreResponse {
+    CoreResponse {
+        status,
+        headers: vec![(
+            "content-type".to_string(),
+            "application/json; charset=utf-8".to_string(),
+        )],
+        body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+        delay: Duration::ZERO,
+        delivery: Delivery::Respond,
+    }
+}
+
+/// Answers an admin request, or returns None when `path` is not an admin path.
+pub fn handle(sim: &Simulator, method: &str, path: &str) -> Option<CoreResponse> {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let rest = path.strip_prefix(PREFIX)?;
+    let method = method.to_ascii_uppercase();
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let resp = match (method.as_str(), parts.as_slice()) {
+        ("GET", ["health"]) => respond(200, &json!({ "status": "ok" })),
+        ("GET", ["stats"]) => respond(200, &serde_json::to_value(sim.stats()).unwrap_or_default()),
+        ("GET", ["boards", id, "items"]) => match sim.board_items(id) {
+            Some(items) => respond(200, &items),
+            None => respond(404, &json!({ "error": format!("unknown board {id}") })),
+        },
+        ("POST", ["reset"]) => {
+            sim.reset();
+            respond(200, &json!({ "reset": true }))
+        }
+        _ => respond(
+            404,
+            &json!({ "error": format!("no admin endpoint {method} {path}"),
+                     "endpoints": ["GET /__admin/health", "GET /__admin/stats",
+                                   "GET /__admin/boards/{board_id}/items", "POST /__admin/reset"] }),
+        ),
+    };
+    Some(resp)
+}

@@ -1,0 +1,389 @@
+//! Simulator configuration: plan, token kind, latency profile, limits, faults and fixture.
+//!
+//! Every number here is a setting with the documented default of `api-facts.md`; [`SimConfig`]
+//! and its parts are serde types so a TOML file can override any of them.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::faults::FaultConfig;
+use crate::graphql::CostSettings;
+use crate::latency::LatencySettings;
+use crate::store::Fixture;
+
+/// Account plan: selects the minute, concurrency and daily limits (api-facts 2.3-2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// "Other" plans in the rate-limit tables.
+    Basic,
+    /// "Other" plans in the rate-limit tables.
+    Standard,
+    /// Pro (the default).
+    #[default]
+    Pro,
+    /// Enterprise.
+    Enterprise,
+}
+
+/// Kind of token: selects the complexity budget (api-facts 2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Personal API token: reads and writes share one 10M/min budget (the default).
+    #[default]
+    Personal,
+    /// App (OAuth) token: 5M/min reads and 5M/min writes, separate buckets.
+    App,
+    /// Trial, free or NGO account: 1M/min.
+    Trial,
+}
+
+/// Latency profile: `instant`, `realistic` (default) or custom numbers (from a TOML file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LatencyProfile {
+    /// Zero delay everywhere.
+    Instant,
+    /// Estimates from api-facts section 8 (see `profiles/realistic.toml`).
+    #[default]
+    Realistic,
+    /// Custom numbers.
+    Custom(LatencySettings),
+}
+
+impl LatencyProfile {
+    /// The numbers this profile stands for.
+    pub fn settings(&self) -> LatencySettings {
+        match self {
+            Self::Instant => LatencySettings::instant(),
+            Self::Realistic => LatencySettings::realistic(),
+            Self::Custom(s) => s.clone(),
+        }
+    }
+
+    /// Loads a custom profile from a TOML file's text (keys of [`LatencySettings`]).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, SetupError> {
+        let s: LatencySettings = toml::from_str(text).map_err(|e| SetupError::Profile {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        s.validate().map_err(|message| SetupError::Profile {
+            origin: origin.to_string(),
+            message,
+        })?;
+        Ok(Self::Custom(s))
+    }
+}
+
+/// A name given on the command line was not recognised.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {given:?}; expected one of: {expected}")]
+pub struct UnknownName {
+    /// What kind of name (plan, token kind, profile).
+    pub what: &'static str,
+    /// The text given.
+    pub given: String,
+    /// The accepted names.
+    pub expected: &'static str,
+}
+
+impl FromStr for Plan {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "basic" | "other" | "free" => Ok(Self::Basic),
+            "standard" => Ok(Self::Standard),
+            "pro" => Ok(Self::Pro),
+            "enterprise" => Ok(Self::Enterprise),
+            _ => Err(UnknownName {
+                what: "plan",
+                given: s.to_string(),
+                expected: "basic, standard, pro, enterprise",
+            }),
+        }
+    }
+}
+
+impl FromStr for TokenKind {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "personal" => Ok(Self::Personal),
+            "app" => Ok(Self::App),
+            "trial" | "free" | "ngo" => Ok(Self::Trial),
+            _ => Err(UnknownName {
+                what: "token kind",
+                given: s.to_string(),
+                expected: "personal, app, trial",
+            }),
+        }
+    }
+}
+
+impl FromStr for LatencyProfile {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "instant" => Ok(Self::Instant),
+            "realistic" => Ok(Self::Realistic),
+            _ => Err(UnknownName {
+                what: "latency profile",
+                given: s.to_string(),
+                expected: "instant, realistic (or a TOML file path on the CLI)",
+            }),
+        }
+    }
+}
+
+/// How the complexity budget window moves (api-facts 2.1, open question 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowMode {
+    /// A 60 s bucket starting at the first call; resets whole (default).
+    #[default]
+    Fixed,
+    /// Each charge expires 60 s after it was made.
+    Sliding,
+}
+
+/// Every limit number (api-facts section 2). All are settings; defaults are the documented values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Personal token budget per window, reads and writes combined.
+    pub personal_budget: u64,
+    /// App token read budget per window.
+    pub app_read_budget: u64,
+    /// App token write budget per window.
+    pub app_write_budget: u64,
+    /// Trial / free / NGO budget per window.
+    pub trial_budget: u64,
+    /// Maximum complexity of a single request.
+    pub max_complexity_per_request: u64,
+    /// Complexity window length in seconds.
+    pub complexity_window_secs: u64,
+    /// Fixed (from the first call) or sliding window.
+    pub complexity_window: WindowMode,
+    /// Requests per minute on Basic/Standard ("other") plans.
+    pub minute_requests_other: u32,
+    /// Requests per minute on Pro.
+    pub minute_requests_pro: u32,
+    /// Requests per minute on Enterprise.
+    pub minute_requests_enterprise: u32,
+    /// Concurrent requests on Basic/Standard.
+    pub concurrency_other: u32,
+    /// Concurrent requests on Pro.
+    pub concurrency_pro: u32,
+    /// Concurrent requests on Enterprise.
+    pub concurrency_enterprise: u32,
+    /// Requests per IP per `ip_window_secs`.
+    pub ip_requests: u32,
+    /// IP limit window in seconds.
+    pub ip_window_secs: u64,
+    /// Daily call limit on/off (off by default: it would stop long CI replays).
+    pub daily_enabled: bool,
+    /// Daily calls on Basic/Standard.
+    pub daily_other: u32,
+    /// Daily calls on Pro.
+    pub daily_pro: u32,
+    /// Daily calls on Enterprise.
+    pub daily_enterprise: u32,
+    /// How long an `Idempotency-Key` response is kept (simulated seconds).
+    pub idempotency_ttl_secs: u64,
+    /// Largest accepted request body (413 beyond).
+    pub max_body_bytes: usize,
+    /// Deepest `{` nesting accepted in a query document (an error beyond, before parsing).
+    pub max_query_depth: usize,
+    /// `ItemsLimitationException` threshold.
+    pub items_limit_per_board: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            personal_budget: 10_000_000,
+            app_read_budget: 5_000_000,
+            app_write_budget: 5_000_000,
+            trial_budget: 1_000_000,
+            max_complexity_per_request: 5_000_000,
+            complexity_window_secs: 60,
+            complexity_window: WindowMode::Fixed,
+            minute_requests_other: 1_000,
+            minute_requests_pro: 2_500,
+            minute_requests_enterprise: 5_000,
+            concurrency_other: 40,
+            concurrency_pro: 100,
+            concurrency_enterprise: 250,
+            ip_requests: 5_000,
+            ip_window_secs: 10,
+            daily_enabled: false,
+            daily_other: 1_000,
+            daily_pro: 10_000,
+            daily_enterprise: 25_000,
+            idempotency_ttl_secs: 30 * 60,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_query_depth: 32,
+            items_limit_per_board: 10_000,
+        }
+    }
+}
+
+impl LimitSettings {
+    /// Requests per minute for `plan`.
+    pub fn minute_requests(&self, plan: Plan) -> u32 {
+        match plan {
+            Plan::Basic | Plan::Standard => self.minute_requests_other,
+            Plan::Pro => self.minute_requests_pro,
+            Plan::Enterprise => self.minute_requests_enterprise,
+        }
+    }
+
+    /// Concurrent requests for `plan`.
+    pub fn concurrency(&self, plan: Plan) -> u32 {
+        match plan {
+            Plan::Basic | Plan::Standard => self.concurrency_other,
+            Plan::Pro => self.concurrency_pro,
+            Plan::Enterprise => self.concurrency_enterprise,
+        }
+    }
+
+    /// Daily calls for `plan`.
+    pub fn daily(&self, plan: Plan) -> u32 {
+        match plan {
+            Plan::Basic | Plan::Standard => self.daily_other,
+            Plan::Pro => self.daily_pro,
+            Plan::Enterprise => self.daily_enterprise,
+        }
+    }
+}
+
+/// The whole simulator configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimConfig {
+    /// Latency profile.
+    pub profile: LatencyProfile,
+    /// Account plan.
+    pub plan: Plan,
+    /// Token kind.
+    pub token_kind: TokenKind,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Wall seconds per simulated second (0.01: a 60 s window passes in 0.6 s).
+    pub time_scale: f64,
+    /// When set, only this `Authorization` value is accepted.
+    pub token: Option<String>,
+    /// Boards to start with (not serialized; the default Order List board).
+    #[serde(skip, default = "Fixture::default_order_list")]
+    pub fixture: Fixture,
+    /// Injected faults.
+    pub faults: FaultConfig,
+    /// Complexity costs.
+    pub costs: CostSettings,
+    /// Limits.
+    pub limits: LimitSettings,
+    /// A full published SDL to validate against instead of the embedded subset.
+    #[serde(skip_serializing)]
+    pub schema_sdl: Option<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            profile: LatencyProfile::default(),
+            plan: Plan::default(),
+            token_kind: TokenKind::default(),
+            seed: 0,
+            time_scale: 1.0,
+            token: None,
+            fixture: Fixture::default_order_list(),
+            faults: FaultConfig::default(),
+            costs: CostSettings::default(),
+            limits: LimitSettings::default(),
+            schema_sdl: None,
+        }
+    }
+}
+
+/// Why a simulator could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The `--schema` SDL did not load.
+    #[error(transparent)]
+    Schema(#[from] crate::graphql::SchemaLoadError),
+    /// A latency profile file was invalid.
+    #[error("latency profile {origin}: {message}")]
+    Profile {
+        /// File or name.
+        origin: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A setting is out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+impl SimConfig {
+    /// Checks ranges that would otherwise make the simulator misbehave.
+    pub fn validate(&self) -> Result<(), SetupError> {
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err(SetupError::Invalid(format!(
+                "time_scale must be a positive number, got {}",
+                self.time_scale
+            )));
+        }
+        if self.limits.complexity_window_secs == 0 || self.limits.ip_window_secs == 0 {
+            return Err(SetupError::Invalid("window lengths must be > 0".into()));
+        }
+        self.profile
+            .settings()
+            .validate()
+            .map_err(|message| SetupError::Profile {
+                origin: "config".into(),
+                message,
+            })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_like_the_cli() {
+        assert_eq!("Pro".parse::<Plan>().unwrap(), Plan::Pro);
+        assert_eq!("other".parse::<Plan>().unwrap(), Plan::Basic);
+        assert_eq!("app".parse::<TokenKind>().unwrap(), TokenKind::App);
+        assert_eq!("free".parse::<TokenKind>().unwrap(), TokenKind::Trial);
+        assert_eq!(
+            "instant".parse::<LatencyProfile>().unwrap(),
+            LatencyProfile::Instant
+        );
+        let err = "gold".parse::<Plan>().unwrap_err();
+        assert!(err.to_string().contains("enterprise"));
+    }
+
+    #[test]
+    fn limits_by_plan_match_the_docs() {
+        let l = LimitSettings::default();
+        assert_eq!(l.minute_requests(Plan::Basic), 1_000);
+        assert_eq!(l.minute_requests(Plan::Pro), 2_500);
+        assert_eq!(l.minute_requests(Plan::Enterprise), 5_000);
+        assert_eq!(l.concurrency(Plan::Standard), 40);
+        assert_eq!(l.concurrency(Plan::Pro), 100);
+        assert_eq!(l.concurrency(Plan::Enterprise), 250);
+    }
+
+    #[test]
+    fn limits_load_from_toml() {
+        let l: LimitSettings = toml::from_str("personal_budget = 5\nconcurrency_pro = 7").unwrap();
+        assert_eq!(l.personal_budget, 5);
+        assert_eq!(l.concurrency_pro, 7);
+        assert_eq!(l.trial_budget, 1_000_000);
+        assert!(toml::from_str::<LimitSettings>("nope = 1").is_err());
+    }
+}

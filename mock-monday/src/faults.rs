@@ -1,0 +1,257 @@
+//! Injected faults (`--faults 5xx=0.05,reset=0.02,slow=0.01,commit_then_fail=0.01,lock=0.01`).
+//!
+//! Each is a per-request probability drawn from the simulator's seeded RNG:
+//! - `5xx`: HTTP 500/502/503, the mutation is NOT applied;
+//! - `reset`: the connection drops without a response, NOT applied;
+//! - `slow`: the response comes after `slow_secs` (beyond a typical client timeout) and the
+//!   mutation IS applied: the outcome is ambiguous for the client;
+//! - `commit_then_fail`: applied, but the client gets a 500 or a reset; the real success is
+//!   stored under the request's `Idempotency-Key`, so a retry with that key replays it;
+//! - `lock`: HTTP 423 when another in-flight request writes the same board (with this
+//!   probability in that situation), NOT applied.
+
+use std::fmt;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// One kind of injected fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultKind {
+    /// HTTP 500/502/503, not applied.
+    ServerError,
+    /// Connection reset, not applied.
+    Reset,
+    /// Response slower than the client's timeout, applied.
+    Slow,
+    /// Applied, then the client gets an error.
+    CommitThenFail,
+    /// HTTP 423 board lock, not applied.
+    Lock,
+}
+
+impl FaultKind {
+    /// The name used in `--faults` and in stats.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ServerError => "5xx",
+            Self::Reset => "reset",
+            Self::Slow => "slow",
+            Self::CommitThenFail => "commit_then_fail",
+            Self::Lock => "lock",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Fault probabilities (all 0 by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultConfig {
+    /// Probability of an HTTP 5xx.
+    #[serde(rename = "5xx")]
+    pub server_error: f64,
+    /// Probability of a connection reset.
+    pub reset: f64,
+    /// Probability of a slow response.
+    pub slow: f64,
+    /// Probability of commit-then-fail.
+    pub commit_then_fail: f64,
+    /// Probability of a 423 when another in-flight request writes the same board.
+    pub lock: f64,
+    /// Delay of a `slow` response in simulated seconds.
+    pub slow_secs: f64,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            server_error: 0.0,
+            reset: 0.0,
+            slow: 0.0,
+            commit_then_fail: 0.0,
+            lock: 0.0,
+            slow_secs: 120.0,
+        }
+    }
+}
+
+/// A `--faults` spec that could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultSpecError {
+    /// A part without `=`.
+    #[error("fault spec part {0:?} is not NAME=PROBABILITY (e.g. 5xx=0.05)")]
+    MissingEquals(String),
+    /// An unknown fault name.
+    #[error("unknown fault {0:?}; known: 5xx, reset, slow, commit_then_fail, lock, slow_secs")]
+    UnknownKind(String),
+    /// A value that is not a number in range.
+    #[error("fault {kind}: {value:?} is not a probability between 0 and 1")]
+    BadProbability {
+        /// The fault name.
+        kind: String,
+        /// The text given.
+        value: String,
+    },
+    /// A name given twice.
+    #[error("fault {0} given twice")]
+    Duplicate(String),
+    /// The exclusive probabilities add up to more than 1.
+    #[error("5xx + reset + slow + commit_then_fail add up to {0}, more than 1")]
+    SumTooLarge(f64),
+}
+
+impl FaultConfig {
+    /// Parses `NAME=VALUE[,NAME=VALUE...]`; an empty spec means no faults. `slow_secs` sets the
+    /// delay of the slow fault.
+    pub fn parse(spec: &str) -> Result<Self, FaultSpecError> {
+        let mut cfg = Self::default();
+        let mut seen: Vec<String> = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| FaultSpecError::MissingEquals(part.to_string()))?;
+            let (name, value) = (name.trim(), value.trim());
+            if seen.iter().any(|s| s == name) {
+                return Err(FaultSpecError::Duplicate(name.to_string()));
+            }
+            let bad = || FaultSpecError::BadProbability {
+                kind: name.to_string(),
+                value: value.to_string(),
+            };
+            let v: f64 = value.parse().map_err(|_| bad())?;
+            if name == "slow_secs" {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(bad());
+                }
+                cfg.slow_secs = v;
+            } else {
+                if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                    return Err(bad());
+                }
+                let slot = match name {
+                    "5xx" => &mut cfg.server_error,
+                    "reset" => &mut cfg.reset,
+                    "slow" => &mut cfg.slow,
+                    "commit_then_fail" => &mut cfg.commit_then_fail,
+                    "lock" => &mut cfg.lock,
+                    _ => return Err(FaultSpecError::UnknownKind(name.to_string())),
+                };
+                *slot = v;
+            }
+            seen.push(name.to_string());
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the exclusive probabilities add up to at most 1.
+    pub fn validate(&self) -> Result<(), FaultSpecError> {
+        let sum = self.server_error + self.reset + self.slow + self.commit_then_fail;
+        if sum > 1.0 + 1e-9 {
+            return Err(FaultSpecError::SumTooLarge(sum));
+        }
+        Ok(())
+    }
+
+    /// Whether any fault is configured.
+    pub fn any(&self) -> bool {
+        self.server_error + self.reset + self.slow + self.commit_then_fail + self.lock > 0.0
+    }
+
+    /// Draws the request's exclusive fault (5xx, reset, slow, commit_then_fail), if any.
+    pub fn draw(&self, rng: &mut ChaCha8Rng) -> Option<FaultKind> {
+        let total = self.server_error + self.reset + self.slow + self.commit_then_fail;
+        if total <= 0.0 {
+            return None;
+        }
+        let u: f64 = rng.gen();
+        let mut acc = 0.0;
+        for (p, kind) in [
+            (self.server_error, FaultKind::ServerError),
+            (self.reset, FaultKind::Reset),
+            (self.slow, FaultKind::Slow),
+            (self.commit_then_fail, FaultKind::CommitThenFail),
+        ] {
+            acc += p;
+            if u < acc {
+                return Some(kind);
+            }
+        }
+        None
+    }
+
+    /// Whether a write that collides with an in-flight write to the same board gets a 423.
+    pub fn draw_lock(&self, rng: &mut ChaCha8Rng) -> bool {
+        self.lock > 0.0 && rng.gen_bool(self.lock.clamp(0.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn parses_the_documented_spec() {
+        let c = FaultConfig::parse("5xx=0.05,reset=0.02,slow=0.01,commit_then_fail=0.01,lock=0.01")
+            .unwrap();
+        assert_eq!(c.server_error, 0.05);
+        assert_eq!(c.reset, 0.02);
+        assert_eq!(c.slow, 0.01);
+        assert_eq!(c.commit_then_fail, 0.01);
+        assert_eq!(c.lock, 0.01);
+        assert_eq!(FaultConfig::parse("").unwrap(), FaultConfig::default());
+        assert_eq!(
+            FaultConfig::parse("slow=1,slow_secs=90").unwrap().slow_secs,
+            90.0
+        );
+    }
+
+    #[test]
+    fn bad_specs_say_what_is_wrong() {
+        let e = |s: &str| FaultConfig::parse(s).unwrap_err();
+        assert_eq!(e("5xx"), FaultSpecError::MissingEquals("5xx".into()));
+        assert_eq!(e("boom=0.1"), FaultSpecError::UnknownKind("boom".into()));
+        assert!(matches!(
+            e("reset=1.5"),
+            FaultSpecError::BadProbability { .. }
+        ));
+        assert!(matches!(
+            e("reset=abc"),
+            FaultSpecError::BadProbability { .. }
+        ));
+        assert!(matches!(
+            e("reset=NaN"),
+            FaultSpecError::BadProbability { .. }
+        ));
+        assert_eq!(
+            e("lock=0.1,lock=0.2"),
+            FaultSpecError::Duplicate("lock".into())
+        );
+        assert!(matches!(
+            e("5xx=0.6,reset=0.6"),
+            FaultSpecError::SumTooLarge(_)
+        ));
+        assert!(e("boom=0.1").to_string().contains("commit_then_fail"));
+    }
+
+    #[test]
+    fn draws_follow_the_probabilities() {
+        let c = FaultConfig::parse("5xx=0.2,reset=0.1").unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let n = 10_000;
+        let draws: Vec<_> = (0..n).map(|_| c.draw(&mut rng)).collect();
+        let count = |k| draws.iter().filter(|d| **d == Some(k)).count();
+        assert!((1_800..2_200).contains(&count(FaultKind::ServerError)));
+        assert!((850..1_150).contains(&count(FaultKind::Reset)));
+        assert_eq!(count(FaultKind::Slow), 0);
+        assert_eq!(FaultConfig::default().draw(&mut rng), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Rate limiters of the live API (api-facts section 2), each unit-testable on its own.
+//!
+//! All of them work on simulated time (`Duration` since the simulator started) and keep memory
+//! bounded by their limit. A limiter that refuses a request says how long to wait.
+
+mod budget;
+mod concurrency;
+mod daily;
+mod guards;
+mod window;
+
+pub use budget::{BudgetCheck, ComplexityBudget};
+pub use concurrency::InFlight;
+pub use daily::DailyLimit;
+pub use guards::{query_depth, GuardError};
+pub use window::WindowCounter;

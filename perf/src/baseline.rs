@@ -1,0 +1,342 @@
+//! The gate's baseline file (`perf/baselines/ci.json`): scenarios, tolerances, absolute targets and
+//! the figures today's code achieved (`expected`), which `monday-perf baseline` rewrites.
+//!
+//! ```json
+//! { "format": 1,
+//!   "tolerances": { "per_record_ms": { "relative": 0.05 }, "throttled": { "relative": 0.10, "absolute": 2 } },
+//!   "scenarios": [ { "scenario": { "name": "pro-50", "records": 50 },
+//!                    "targets": { "max_per_record_ms": 40.0 },
+//!                    "expected": { "per_record_ms": 21.3, "record_p99_ms": 900.1, "requests": 9,
+//!                                  "throttled": 0, "efficiency": 0.71 } } ] }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{PerfError, Result};
+use crate::latency::Percentiles;
+use crate::results::RunResults;
+use crate::scenario::Scenario;
+
+/// Version of the baseline layout.
+pub const BASELINE_FORMAT: u32 = 1;
+/// Where the checked-in baseline lives, relative to the workspace root.
+pub const DEFAULT_BASELINE: &str = "perf/baselines/ci.json";
+
+/// A gated metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    PerRecordMs,
+    RecordP99Ms,
+    Requests,
+    Throttled,
+    Efficiency,
+}
+
+impl Metric {
+    /// All metrics compared against the baseline, in report order.
+    pub const ALL: [Metric; 5] = [
+        Metric::PerRecordMs,
+        Metric::RecordP99Ms,
+        Metric::Requests,
+        Metric::Throttled,
+        Metric::Efficiency,
+    ];
+
+    /// Name as written in JSON and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::PerRecordMs => "per_record_ms",
+            Metric::RecordP99Ms => "record_p99_ms",
+            Metric::Requests => "requests",
+            Metric::Throttled => "throttled",
+            Metric::Efficiency => "efficiency",
+        }
+    }
+
+    /// Whether a higher value is better (only efficiency).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Efficiency)
+    }
+
+    /// The metric's value in a set of figures.
+    pub fn of(self, f: &Figures) -> f64 {
+        match self {
+            Metric::PerRecordMs => f.per_record_ms,
+            Metric::RecordP99Ms => f.record_p99_ms,
+            Metric::Requests => f.requests as f64,
+            Metric::Throttled => f.throttled as f64,
+            Metric::Efficiency => f.efficiency,
+        }
+    }
+
+    /// Built-in tolerance when the baseline names none.
+    pub fn default_tolerance(self) -> Tolerance {
+        match self {
+            Metric::PerRecordMs => Tolerance::relative(0.05),
+            Metric::RecordP99Ms => Tolerance::relative(0.10),
+            Metric::Requests => Tolerance::relative(0.02),
+            Metric::Throttled => Tolerance {
+                relative: 0.10,
+                absolute: 2.0,
+            },
+            Metric::Efficiency => Tolerance::relative(0.03),
+        }
+    }
+}
+
+/// How far a metric may move in the bad direction before the gate fails.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerance {
+    /// Fraction of the expected value (0.05 = 5%).
+    #[serde(default)]
+    pub relative: f64,
+    /// Absolute slack in the metric's unit (useful where the expected value is 0).
+    #[serde(default)]
+    pub absolute: f64,
+}
+
+impl Tolerance {
+    /// A purely relative tolerance.
+    pub fn relative(relative: f64) -> Self {
+        Self {
+            relative,
+            absolute: 0.0,
+        }
+    }
+
+    /// The worst acceptable value for `expected` of `metric`.
+    pub fn limit(&self, metric: Metric, expected: f64) -> f64 {
+        let slack = expected.abs() * self.relative + self.absolute;
+        if metric.higher_is_better() {
+            expected - slack
+        } else {
+            expected + slack
+        }
+    }
+}
+
+/// The figures the gate compares (what `expected` holds).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub per_record_ms: f64,
+    pub record_p99_ms: f64,
+    pub requests: u64,
+    pub throttled: u64,
+    pub efficiency: f64,
+    /// Record-latency percentiles, overlaid on the report's latency chart.
+    #[serde(default)]
+    pub record_latency: Percentiles,
+    /// Request-latency percentiles, overlaid on the report's latency chart.
+    #[serde(default)]
+    pub request_latency: Percentiles,
+}
+
+impl Figures {
+    /// The figures of a run.
+    pub fn of(results: &RunResults) -> Self {
+        Self {
+            per_record_ms: results.per_record_ms,
+            record_p99_ms: results.latency.records.p99,
+            requests: results.requests,
+            throttled: results.throttled,
+            efficiency: results.efficiency,
+            record_latency: results.latency.records,
+            request_latency: results.latency.requests,
+        }
+    }
+}
+
+/// Absolute targets, independent of the baseline figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_record_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_efficiency: Option<f64>,
+    /// Share of requests throttled (0.01 = 1%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_throttled_share: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_failed_records: Option<u64>,
+    #[serde(default = "zero")]
+    pub max_duplicates: u64,
+    #[serde(default = "zero")]
+    pub max_lost_records: u64,
+}
+
+fn zero() -> u64 {
+    0
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Self {
+            max_per_record_ms: None,
+            min_efficiency: None,
+            max_throttled_share: None,
+            max_failed_records: None,
+            max_duplicates: 0,
+            max_lost_records: 0,
+        }
+    }
+}
+
+/// One gate scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateScenario {
+    pub scenario: Scenario,
+    /// Human explanation of what this scenario protects.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub purpose: String,
+    #[serde(default)]
+    pub targets: Targets,
+    /// Per-scenario tolerances; metrics not named fall back to the file's, then the built-ins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tolerances: BTreeMap<Metric, Tolerance>,
+    /// Metrics this scenario does not compare against the baseline (e.g. `requests` on a real clock).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_metrics: Vec<Metric>,
+    /// What today's code achieved; `None` until `monday-perf baseline` fills it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Figures>,
+}
+
+/// The whole baseline file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub format: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tolerances: BTreeMap<Metric, Tolerance>,
+    pub scenarios: Vec<GateScenario>,
+}
+
+impl Baseline {
+    /// Parses and checks a baseline.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self> {
+        let b: Baseline =
+            serde_json::from_str(text).map_err(|e| PerfError::json(format!("parse {origin}"), e))?;
+        if b.format != BASELINE_FORMAT {
+            return Err(PerfError::Usage(format!(
+                "{origin}: baseline format {} is not supported (expected {BASELINE_FORMAT})",
+                b.format
+            )));
+        }
+        if b.scenarios.is_empty() {
+            return Err(PerfError::Usage(format!("{origin}: no scenarios")));
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &b.scenarios {
+            s.scenario
+                .validate()
+                .map_err(|e| PerfError::Usage(format!("{origin}: scenario {}: {e}", s.scenario.name)))?;
+            if !names.insert(&s.scenario.name) {
+                return Err(PerfError::Usage(format!(
+                    "{origin}: scenario name {} is used twice",
+                    s.scenario.name
+                )));
+            }
+        }
+        Ok(b)
+    }
+
+    /// Reads a baseline file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| PerfError::io("read", path, e))?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Writes the baseline (pretty JSON, trailing newline).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
+        }
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| PerfError::json("serialise baseline", e))?;
+        std::fs::write(path, text + "\n").map_err(|e| PerfError::io("write", path, e))
+    }
+
+    /// The tolerance for `metric` in `scenario`.
+    pub fn tolerance(&self, scenario: &GateScenario, metric: Metric) -> Tolerance {
+        scenario
+            .tolerances
+            .get(&metric)
+            .or_else(|| self.tolerances.get(&metric))
+            .copied()
+            .unwrap_or_else(|| metric.default_tolerance())
+    }
+}
+
+/// Resolves a path given relative to the workspace root: as given when it exists from the cwd,
+/// else relative to the workspace this binary was built from.
+pub fn resolve_workspace_path(path: &Path) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path.to_path_buf();
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let candidate = workspace.join(path);
+    if candidate.exists() {
+        candidate
+    } else {
+        path.to_path_buf()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerance_limits_follow_direction() {
+        let t = Tolerance {
+            relative: 0.1,
+            absolute: 1.0,
+        };
+        assert_eq!(t.limit(Metric::Requests, 100.0), 111.0);
+        assert_eq!(t.limit(Metric::Efficiency, 10.0), 8.0);
+    }
+
+    #[test]
+    fn parse_checks_format_and_names() {
+        let ok = r#"{"format":1,"scenarios":[{"scenario":{"name":"a","records":50}}]}"#;
+        let b = Baseline::from_json(ok, "t").unwrap();
+        assert_eq!(b.scenarios[0].targets.max_duplicates, 0);
+        assert_eq!(
+            b.tolerance(&b.scenarios[0], Metric::Requests),
+            Metric::Requests.default_tolerance()
+        );
+        let dup = r#"{"format":1,"scenarios":[{"scenario":{"name":"a"}},{"scenario":{"name":"a"}}]}"#;
+        assert!(Baseline::from_json(dup, "t").is_err());
+        assert!(Baseline::from_json(r#"{"format":2,"scenarios":[]}"#, "t").is_err());
+        assert!(Baseline::from_json("not json", "t").is_err());
+    }
+
+    #[test]
+    fn per_scenario_tolerance_wins() {
+        let text = r#"{"format":1,"tolerances":{"requests":{"relative":0.5}},
+            "scenarios":[{"scenario":{"name":"a"},"tolerances":{"requests":{"relative":0.9}}},
+                         {"scenario":{"name":"b"}}]}"#;
+        let b = Baseline::from_json(text, "t").unwrap();
+        assert_eq!(b.tolerance(&b.scenarios[0], Metric::Requests).relative, 0.9);
+        assert_eq!(b.tolerance(&b.scenarios[1], Metric::Requests).relative, 0.5);
+    }
+
+    #[test]
+    fn the_checked_in_baseline_parses() {
+        let path = resolve_workspace_path(Path::new(DEFAULT_BASELINE));
+        let b = Baseline::load(&path).unwrap();
+        let names: Vec<_> = b.scenarios.iter().map(|s| s.scenario.name.as_str()).collect();
+        for needed in ["pro-50", "pro-500", "pro-5000", "free-5000", "single-canary-50", "faults-5000"] {
+            assert!(names.contains(&needed), "{needed} missing from {names:?}");
+        }
+    }
+}

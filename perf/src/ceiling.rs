@@ -1,0 +1,213 @@
+//! The scenario's ceiling: a lower bound on the time *any* client needs for the workload under the
+//! plan's limits, the simulator's costs and its latency model. `efficiency = ceiling / achieved`.
+//!
+//! # Model
+//!
+//! The ceiling is the largest of three independent bounds:
+//!
+//! 1. **Budget bound.** The run must spend `C = (records + groups) × mutation_cost + read_cost`
+//!    complexity points. The budget `B` refills one window (60 s) after the first call, so
+//!    `W = ceil(C / B)` windows are needed and the last window cannot open before `(W − 1) × window`.
+//!    Its own work (the records left for it) then takes at least the latency bound of those records.
+//!    With `W = 1` this bound is zero.
+//! 2. **Latency bound.** The mandatory reads run first (`read_round_trips × base`), then one round
+//!    that creates the groups, then the items. Mutations inside one request run one after another
+//!    (`base + k × per_mutation` for `k` aliases), at most `max_aliases_per_request =
+//!    max_complexity_per_request / mutation_cost` per request, and at most `max_concurrency` requests
+//!    in flight. The best split spreads the records evenly over all lanes.
+//! 3. **Request-rate bound.** The fewest possible requests, `R`, against the per-minute request limit:
+//!    `(ceil(R / rpm) − 1) × 60 s`.
+//!
+//! Latencies are the latency profile's medians. The model ignores faults and throttling storms on
+//! purpose: it is what a perfect client achieves on a healthy API, so efficiency stays comparable
+//! between scenarios with and without faults.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The latency model of the simulator profile, reduced to medians.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatencyModel {
+    /// Fixed cost of one round trip (network + parse + auth), median.
+    pub base: Duration,
+    /// Additional time per root mutation executed in a request, median.
+    pub per_mutation: Duration,
+}
+
+/// Everything the ceiling depends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CeilingInputs {
+    pub records: u64,
+    /// Groups the run has to create (one per distinct customer not yet on the board).
+    pub groups: u64,
+    /// Complexity of one root mutation (`create_item`, `create_group`).
+    pub mutation_cost: u64,
+    /// Complexity of the reads every run needs (board schema, existing keys).
+    pub read_cost: u64,
+    /// Round trips those reads need, one after another, before the first write.
+    pub read_round_trips: u64,
+    /// Complexity budget per window (10M personal, 1M trial, 5M app writes).
+    pub budget_per_window: u64,
+    pub window: Duration,
+    pub max_complexity_per_request: u64,
+    pub max_concurrency: u64,
+    pub requests_per_minute: u64,
+    pub latency: LatencyModel,
+}
+
+/// The computed ceiling and the bound that set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    pub inputs: CeilingInputs,
+    pub total_complexity: u64,
+    pub windows: u64,
+    pub budget_bound_ms: f64,
+    pub latency_bound_ms: f64,
+    pub request_rate_bound_ms: f64,
+    /// `max` of the three bounds.
+    pub ceiling_ms: f64,
+    /// `"budget"`, `"latency"` or `"request_rate"`.
+    pub binding: String,
+    pub ceiling_per_record_ms: f64,
+}
+
+impl CeilingInputs {
+    /// Aliases one request may carry under the per-request complexity cap (at least 1).
+    pub fn max_aliases_per_request(&self) -> u64 {
+        (self.max_complexity_per_request / self.mutation_cost.max(1)).max(1)
+    }
+
+    /// Shortest time to run `n` mutations spread over all lanes, requests capped at the alias limit.
+    fn write_time(&self, n: u64) -> Duration {
+        if n == 0 {
+            return Duration::ZERO;
+        }
+        let lanes = self.max_concurrency.max(1);
+        let per_lane = n.div_ceil(lanes);
+        let requests_per_lane = per_lane.div_ceil(self.max_aliases_per_request());
+        self.latency.base * requests_per_lane as u32 + self.latency.per_mutation * per_lane as u32
+    }
+
+    /// Computes the ceiling.
+    pub fn ceiling(&self) -> Ceiling {
+        let mutations = self.records + self.groups;
+        let total = mutations * self.mutation_cost + self.read_cost;
+        let budget = self.budget_per_window.max(1);
+        let windows = total.div_ceil(budget).max(1);
+
+        let reads = self.latency.base * self.read_round_trips as u32;
+        let latency_bound = reads + self.write_time(self.groups) + self.write_time(self.records);
+
+        let budget_bound = if windows <= 1 {
+            Duration::ZERO
+        } else {
+            let spent_before_last = (windows - 1) * budget;
+            let left = total.saturating_sub(spent_before_last);
+            let left_mutations = left.div_ceil(self.mutation_cost.max(1)).min(mutations);
+            self.window * (windows - 1) as u32 + self.write_time(left_mutations)
+        };
+
+        let min_requests = self.read_round_trips
+            + self.groups.div_ceil(self.max_aliases_per_request())
+            + self.records.div_ceil(self.max_aliases_per_request());
+        let rate_windows = min_requests.div_ceil(self.requests_per_minute.max(1)).max(1);
+        let rate_bound = Duration::from_secs(60) * (rate_windows - 1) as u32;
+
+        let bounds = [
+            ("budget", budget_bound),
+            ("latency", latency_bound),
+            ("request_rate", rate_bound),
+        ];
+        let (binding, ceiling) = bounds
+            .iter()
+            .copied()
+            .max_by_key(|(_, d)| *d)
+            .unwrap_or(("latency", latency_bound));
+        let ms = |d: Duration| crate::latency::round3(d.as_secs_f64() * 1000.0);
+        Ceiling {
+            inputs: self.clone(),
+            total_complexity: total,
+            windows,
+            budget_bound_ms: ms(budget_bound),
+            latency_bound_ms: ms(latency_bound),
+            request_rate_bound_ms: ms(rate_bound),
+            ceiling_ms: ms(ceiling),
+            binding: binding.to_string(),
+            ceiling_per_record_ms: crate::latency::round3(
+                ms(ceiling) / self.records.max(1) as f64,
+            ),
+        }
+    }
+}
+
+/// `ceiling / achieved`, 0 when nothing was achieved; rounded to 4 decimals.
+pub fn efficiency(ceiling_ms: f64, achieved_ms: f64) -> f64 {
+    if achieved_ms <= 0.0 {
+        return 0.0;
+    }
+    ((ceiling_ms / achieved_ms) * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(records: u64, budget: u64) -> CeilingInputs {
+        CeilingInputs {
+            records,
+            groups: 10,
+            mutation_cost: 30_000,
+            read_cost: 5_000,
+            read_round_trips: 2,
+            budget_per_window: budget,
+            window: Duration::from_secs(60),
+            max_complexity_per_request: 5_000_000,
+            max_concurrency: 100,
+            requests_per_minute: 2_500,
+            latency: LatencyModel {
+                base: Duration::from_millis(100),
+                per_mutation: Duration::from_millis(10),
+            },
+        }
+    }
+
+    #[test]
+    fn small_runs_are_latency_bound() {
+        let c = inputs(50, 10_000_000).ceiling();
+        assert_eq!(c.binding, "latency");
+        assert_eq!(c.windows, 1);
+        // 2 reads (200) + groups: 10 lanes of 1 (110) + items: 50 lanes of 1 (110)
+        assert_eq!(c.ceiling_ms, 420.0);
+        assert_eq!(c.budget_bound_ms, 0.0);
+    }
+
+    #[test]
+    fn big_runs_are_budget_bound() {
+        let c = inputs(5_000, 10_000_000).ceiling();
+        // (5010 × 30,000 + 5,000) / 10M = 15.03 → 16 windows
+        assert_eq!(c.windows, 16);
+        assert_eq!(c.binding, "budget");
+        // 15 windows + last window: 305,000 points left → 11 mutations on 11 lanes → 110 ms
+        assert_eq!(c.budget_bound_ms, 900_110.0);
+        let trial = inputs(5_000, 1_000_000).ceiling();
+        assert_eq!(trial.binding, "budget");
+        assert_eq!(trial.windows, 151);
+    }
+
+    #[test]
+    fn per_request_cap_limits_aliases() {
+        let mut i = inputs(1_000, u64::MAX);
+        i.max_concurrency = 1;
+        i.groups = 0;
+        assert_eq!(i.max_aliases_per_request(), 166);
+        // 7 requests × 100 ms + 1,000 × 10 ms + 2 reads
+        assert_eq!(i.ceiling().latency_bound_ms, 10_900.0);
+    }
+
+    #[test]
+    fn efficiency_is_ratio() {
+        assert_eq!(efficiency(90.0, 100.0), 0.9);
+        assert_eq!(efficiency(90.0, 0.0), 0.0);
+    }
+}

@@ -1,0 +1,391 @@
+//! Inline SVG charts for the HTML reports, drawn with plotters' SVG backend into a `String`.
+//!
+//! plotters measures text with `ab_glyph`, which needs a registered font: DejaVu Sans Mono is
+//! embedded from `perf/assets/` (licence alongside) and registered as the CSS generic family
+//! `monospace`, so the browser renders the labels with metrics close to the ones used for layout.
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{PerfError, Result};
+use crate::timeline::TimelinePoint;
+
+/// Family name the charts use (a CSS generic family, always resolvable offline).
+pub const FONT_FAMILY: &str = "monospace";
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
+static REGISTER: Once = Once::new();
+
+const SERIES_COLOURS: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+];
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        if plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_err() {
+            tracing::warn!("embedded chart font could not be registered; charts will lack text");
+        }
+    });
+}
+
+fn err(chart: &'static str) -> impl Fn(String) -> PerfError {
+    move |message| PerfError::Chart { chart, message }
+}
+
+/// Runs a drawing closure on an SVG canvas of `size` and returns the SVG text.
+fn svg<F>(chart: &'static str, size: (u32, u32), draw: F) -> Result<String>
+where
+    F: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), String>,
+{
+    register_font();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(chart)(e.to_string()))?;
+        draw(&root).map_err(err(chart))?;
+        root.present().map_err(|e| err(chart)(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FONT_FAMILY, size).into_font().into()
+}
+
+/// A named series of `(x, y)` points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// `x = log10(1 / (1 - p))`, capped at six nines.
+fn nines(p: f64) -> f64 {
+    let p = p.clamp(0.0, 1.0 - 1e-6);
+    (1.0 / (1.0 - p)).log10()
+}
+
+fn nines_label(x: f64) -> String {
+    let p = 1.0 - 10f64.powf(-x);
+    let pct = p * 100.0;
+    if pct < 99.0 {
+        format!("{pct:.0}%")
+    } else {
+        let digits = (x.round() as usize).saturating_sub(2);
+        format!("{pct:.*}%", digits)
+    }
+}
+
+/// Latency by percentile on a log `1/(1-p)` x-axis and a log millisecond y-axis.
+///
+/// `series` are curves `(percentile 0..1, ms)`; `markers` (e.g. the baseline's p50/p90/p99/p999/max)
+/// are drawn as labelled crosses.
+pub fn latency_by_percentile(title: &str, series: &[Series], markers: &[Series]) -> Result<String> {
+    let all = series.iter().chain(markers).flat_map(|s| s.points.iter());
+    let (mut y_min, mut y_max, mut x_max) = (f64::MAX, 0f64, 2f64);
+    for (p, ms) in all {
+        y_min = y_min.min(ms.max(0.001));
+        y_max = y_max.max(*ms);
+        x_max = x_max.max(nines(*p).ceil());
+    }
+    if y_max <= 0.0 {
+        y_min = 0.1;
+        y_max = 1.0;
+    }
+    let y_range = (y_min * 0.8).max(0.001)..(y_max * 1.25).max(y_min * 2.0);
+    svg("latency_by_percentile", (900, 420), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..x_max.min(6.0), y_range.log_scale())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("percentile")
+            .y_desc("latency (ms, log)")
+            .x_labels(x_max.min(6.0) as usize + 1)
+            .x_label_formatter(&|x| nines_label(*x))
+            .label_style(font(12))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|(p, v)| (nines(*p), v.max(0.001))).collect();
+            chart
+                .draw_series(LineSeries::new(pts, colour.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(s.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+        }
+        for (i, s) in markers.iter().enumerate() {
+            let colour = SERIES_COLOURS[(i + 3) % SERIES_COLOURS.len()];
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|(p, v)| (nines(*p), v.max(0.001))).collect();
+            chart
+                .draw_series(pts.into_iter().map(|p| Cross::new(p, 6, colour.stroke_width(2))))
+                .map_err(|e| e.to_string())?
+                .label(s.label.clone())
+                .legend(move |(x, y)| Cross::new((x + 10, y), 5, colour.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(font(12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The run timeline in three stacked panels: throughput (records/s and requests/s), requests in
+/// flight, and complexity budget remaining with 429s marked.
+pub fn timeline(points: &[TimelinePoint]) -> Result<String> {
+    let secs = points.len().max(1) as f64;
+    svg("timeline", (900, 620), |root| {
+        let panels = root.split_evenly((3, 1));
+        let max_rate = points
+            .iter()
+            .map(|p| p.records_confirmed.max(p.requests) as f64)
+            .fold(1.0, f64::max);
+        let mut c = panel(&panels[0], "throughput per second", secs, max_rate * 1.1, "per s")?;
+        let rec: Vec<_> = points.iter().map(|p| (p.second as f64, p.records_confirmed as f64)).collect();
+        let req: Vec<_> = points.iter().map(|p| (p.second as f64, p.requests as f64)).collect();
+        line(&mut c, rec, "records confirmed", SERIES_COLOURS[0])?;
+        line(&mut c, req, "requests", SERIES_COLOURS[1])?;
+        legend(&mut c)?;
+
+        let max_in_flight = points.iter().map(|p| p.in_flight).fold(1.0, f64::max);
+        let mut c = panel(&panels[1], "requests in flight (average)", secs, max_in_flight * 1.1, "requests")?;
+        let inf: Vec<_> = points.iter().map(|p| (p.second as f64, p.in_flight)).collect();
+        line(&mut c, inf, "in flight", SERIES_COLOURS[2])?;
+        legend(&mut c)?;
+
+        let max_budget = points
+            .iter()
+            .filter_map(|p| p.budget_remaining)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64
+            / 1e6;
+        let mut c = panel(&panels[2], "budget remaining (M points) and 429s", secs, max_budget * 1.1, "M points")?;
+        let budget: Vec<_> = points
+            .iter()
+            .filter_map(|p| p.budget_remaining.map(|b| (p.second as f64, b as f64 / 1e6)))
+            .collect();
+        line(&mut c, budget, "budget remaining", SERIES_COLOURS[4])?;
+        let throttled: Vec<_> = points
+            .iter()
+            .filter(|p| p.throttled > 0)
+            .map(|p| (p.second as f64, 0.0))
+            .collect();
+        let red = SERIES_COLOURS[3];
+        c.draw_series(throttled.into_iter().map(|p| TriangleMarker::new(p, 6, red.filled())))
+            .map_err(|e| e.to_string())?
+            .label("429 in this second")
+            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 5, red.filled()));
+        legend(&mut c)
+    })
+}
+
+type Panel<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+fn panel<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    x_max: f64,
+    y_max: f64,
+    y_desc: &str,
+) -> std::result::Result<Panel<'a, 'b>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, font(15))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max.max(1e-9))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("second")
+        .y_desc(y_desc)
+        .label_style(font(11))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
+fn line(c: &mut Panel<'_, '_>, pts: Vec<(f64, f64)>, label: &str, colour: RGBColor) -> std::result::Result<(), String> {
+    c.draw_series(LineSeries::new(pts, colour.stroke_width(2)))
+        .map_err(|e| e.to_string())?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+    Ok(())
+}
+
+fn legend<'a, 'b: 'a>(c: &mut Panel<'a, 'b>) -> std::result::Result<(), String> {
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font(11))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// Horizontal-category bar chart: one bar per `(label, value)`.
+pub fn bars(title: &str, y_desc: &str, bars: &[(String, f64)]) -> Result<String> {
+    let max = bars.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(1e-9);
+    let n = bars.len().max(1);
+    svg("bars", (900, 360), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(18))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..n as f64, 0f64..max * 1.15)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - x.floor() - 0.5).abs() < 0.01 || x.fract() == 0.0 {
+                    bars.get(i).map(|(l, _)| l.clone()).unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_desc)
+            .label_style(font(11))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+                Rectangle::new([(i as f64 + 0.1, 0.0), (i as f64 + 0.9, *v)], SERIES_COLOURS[0].filled())
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// A heatmap of `values[row][col]` (`None` = not run), labelled with the values.
+/// `lower_is_better` colours low values green, else high values green.
+pub fn heatmap(
+    title: &str,
+    row_desc: &str,
+    col_desc: &str,
+    rows: &[String],
+    cols: &[String],
+    values: &[Vec<Option<f64>>],
+    lower_is_better: bool,
+) -> Result<String> {
+    let finite: Vec<f64> = values.iter().flatten().flatten().copied().collect();
+    let lo = finite.iter().copied().fold(f64::MAX, f64::min);
+    let hi = finite.iter().copied().fold(f64::MIN, f64::max);
+    let (nr, nc) = (rows.len().max(1), cols.len().max(1));
+    svg("heatmap", (900, 120 + 50 * nr as u32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nc * 2 + 1)
+            .y_labels(nr * 2 + 1)
+            .x_label_formatter(&|x| centre_label(*x, cols))
+            .y_label_formatter(&|y| centre_label(*y, rows))
+            .x_desc(col_desc)
+            .y_desc(row_desc)
+            .label_style(font(12))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (r, row) in values.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                let (x, y) = (c as f64, r as f64);
+                let colour = match v {
+                    Some(v) => heat_colour(*v, lo, hi, lower_is_better),
+                    None => RGBColor(230, 230, 230),
+                };
+                chart
+                    .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], colour.filled())))
+                    .map_err(|e| e.to_string())?;
+                let text = v.map(crate::gate::fmt_num).unwrap_or_else(|| "–".into());
+                chart
+                    .draw_series(std::iter::once(Text::new(text, (x + 0.3, y + 0.6), font(12))))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn centre_label(v: f64, labels: &[String]) -> String {
+    if (v.fract() - 0.5).abs() < 0.01 {
+        labels.get(v.floor() as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// Green (best) to red (worst) on a linear scale between `lo` and `hi`.
+fn heat_colour(v: f64, lo: f64, hi: f64, lower_is_better: bool) -> RGBColor {
+    let mut t = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+    if !lower_is_better {
+        t = 1.0 - t;
+    }
+    let t = t.clamp(0.0, 1.0);
+    RGBColor((90.0 + 160.0 * t) as u8, (200.0 - 120.0 * t) as u8, 110)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_axis_labels() {
+        assert_eq!(nines_label(0.0), "0%");
+        assert_eq!(nines_label(1.0), "90%");
+        assert_eq!(nines_label(2.0), "99%");
+        assert_eq!(nines_label(3.0), "99.9%");
+        assert!((nines(0.999) - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn charts_render_svg_with_text() {
+        let curve = Series {
+            label: "records".into(),
+            points: vec![(0.0, 10.0), (0.5, 20.0), (0.9, 40.0), (0.99, 90.0), (1.0, 120.0)],
+        };
+        let svg = latency_by_percentile("latency", &[curve.clone()], &[curve]).unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("<polyline") || svg.contains("<path"));
+        assert!(svg.contains("99%"), "axis labels drawn");
+        let points = crate::results::sample_results().timeline;
+        let t = timeline(&points).unwrap();
+        assert!(t.contains("budget remaining"));
+        let b = bars("phases", "ms", &[("send".into(), 10.0), ("wait".into(), 3.0)]).unwrap();
+        assert!(b.contains("<rect"));
+        let h = heatmap(
+            "grid",
+            "batch",
+            "concurrency",
+            &["1".into(), "5".into()],
+            &["1".into(), "2".into()],
+            &[vec![Some(1.0), Some(2.0)], vec![None, Some(0.5)]],
+            true,
+        )
+        .unwrap();
+        assert!(h.contains("0.5"));
+    }
+}

@@ -1,0 +1,63 @@
+//! Typed errors of the harness library. The binary wraps them with `anyhow` at the edge.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `monday_perf`.
+#[derive(Debug, thiserror::Error)]
+pub enum PerfError {
+    /// Reading or writing a file failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing to an in-memory or already-open writer failed.
+    #[error("write failed: {0}")]
+    Write(#[from] std::io::Error),
+    /// JSON (de)serialisation failed.
+    #[error("{context}: {source}")]
+    Json {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A command-line or scenario setting is invalid.
+    #[error("invalid setting: {0}")]
+    Usage(String),
+    /// The simulator could not be set up.
+    #[error("simulator setup failed: {0}")]
+    Simulator(String),
+    /// The sync engine could not run (config error, fatal API condition, ...).
+    #[error("sync failed: {0}")]
+    Sync(String),
+    /// Building a histogram or its serialisation failed.
+    #[error("histogram: {0}")]
+    Histogram(String),
+    /// Drawing a chart failed.
+    #[error("chart {chart}: {message}")]
+    Chart { chart: &'static str, message: String },
+}
+
+impl PerfError {
+    /// An I/O error on `path` while doing `action` ("read", "write", "create").
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A JSON error with a human context ("parse baseline perf/baselines/ci.json").
+    pub fn json(context: impl Into<String>, source: serde_json::Error) -> Self {
+        Self::Json {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias for the library.
+pub type Result<T, E = PerfError> = std::result::Result<T, E>;

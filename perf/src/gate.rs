@@ -1,0 +1,320 @@
+//! The CI regression gate: run every baseline scenario, compare against the expected figures and the
+//! absolute targets, and decide pass or fail.
+//!
+//! Comparison rules: lower is better for per-record time, p99 record latency, requests and throttled;
+//! higher is better for efficiency. A metric fails when it is worse than
+//! `expected ± (expected × relative + absolute)`. Targets (e.g. at most 40 ms per record, efficiency
+//! at least 0.97, 0 duplicates, 0 lost records) fail on their own, whatever the baseline says.
+
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::{Baseline, Figures, GateScenario, Metric};
+use crate::error::Result;
+use crate::results::RunResults;
+use crate::run::{run_scenario, RunArtifacts, RunOptions};
+
+/// What was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// Against the baseline's expected figure, with tolerance.
+    Baseline,
+    /// Against an absolute target.
+    Target,
+}
+
+/// One comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// Metric or target name (`per_record_ms`, `max_per_record_ms`, `duplicates`, ...).
+    pub name: String,
+    pub kind: CheckKind,
+    /// Baseline figure or target value.
+    pub expected: f64,
+    pub actual: f64,
+    /// Worst acceptable value.
+    pub limit: f64,
+    pub higher_is_better: bool,
+    pub passed: bool,
+}
+
+impl Check {
+    fn new(name: &str, kind: CheckKind, expected: f64, actual: f64, limit: f64, higher: bool) -> Self {
+        // Compare at the precision the figures are written with, so a rounding step never flips a verdict.
+        let eps = 1e-9;
+        let passed = if higher {
+            actual >= limit - eps
+        } else {
+            actual <= limit + eps
+        };
+        Self {
+            name: name.to_string(),
+            kind,
+            expected,
+            actual,
+            limit,
+            higher_is_better: higher,
+            passed,
+        }
+    }
+
+    /// One-line explanation for summaries and JUnit failures.
+    pub fn explain(&self) -> String {
+        let op = if self.higher_is_better { ">=" } else { "<=" };
+        match self.kind {
+            CheckKind::Baseline => format!(
+                "{}: actual {} (baseline {}, must be {op} {})",
+                self.name,
+                fmt_num(self.actual),
+                fmt_num(self.expected),
+                fmt_num(self.limit)
+            ),
+            CheckKind::Target => format!(
+                "{}: actual {} (target {op} {})",
+                self.name,
+                fmt_num(self.actual),
+                fmt_num(self.limit)
+            ),
+        }
+    }
+}
+
+/// Formats a figure compactly (integers without decimals).
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+/// The verdict for one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioVerdict {
+    pub name: String,
+    pub purpose: String,
+    pub passed: bool,
+    /// False when the baseline has no expected figures yet (only targets were checked).
+    pub has_baseline: bool,
+    pub checks: Vec<Check>,
+    pub figures: Figures,
+    pub expected: Option<Figures>,
+    pub records: u64,
+    pub failed_records: u64,
+    pub duplicates: u64,
+    pub lost_records: u64,
+    pub wall_ms: f64,
+}
+
+/// The whole gate run (`gate.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateReport {
+    pub baseline: String,
+    pub passed: bool,
+    pub scenarios: Vec<ScenarioVerdict>,
+    pub started_at: String,
+    pub wall_ms: f64,
+}
+
+impl GateReport {
+    /// A copy without wall-clock fields (for determinism comparisons).
+    pub fn without_wall_clock(&self) -> Self {
+        let mut copy = self.clone();
+        copy.started_at.clear();
+        copy.wall_ms = 0.0;
+        for s in &mut copy.scenarios {
+            s.wall_ms = 0.0;
+        }
+        copy
+    }
+
+    /// Failed checks across all scenarios, as `(scenario, check)`.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &Check)> {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| (s.name.as_str(), c)))
+    }
+}
+
+/// Compares one run against its gate scenario.
+pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) -> ScenarioVerdict {
+    let figures = Figures::of(results);
+    let mut checks = Vec::new();
+    if let Some(expected) = &gs.expected {
+        for metric in Metric::ALL {
+            if gs.skip_metrics.contains(&metric) {
+                continue;
+            }
+            let tol = baseline.tolerance(gs, metric);
+            let e = metric.of(expected);
+            checks.push(Check::new(
+                metric.name(),
+                CheckKind::Baseline,
+                e,
+                metric.of(&figures),
+                tol.limit(metric, e),
+                metric.higher_is_better(),
+            ));
+        }
+    }
+    let t = &gs.targets;
+    let target = |name: &str, actual: f64, limit: f64, higher: bool| {
+        Check::new(name, CheckKind::Target, limit, actual, limit, higher)
+    };
+    if let Some(max) = t.max_per_record_ms {
+        checks.push(target("max_per_record_ms", results.per_record_ms, max, false));
+    }
+    if let Some(min) = t.min_efficiency {
+        checks.push(target("min_efficiency", results.efficiency, min, true));
+    }
+    if let Some(max) = t.max_throttled_share {
+        checks.push(target("max_throttled_share", results.throttled_share, max, false));
+    }
+    if let Some(max) = t.max_failed_records {
+        checks.push(target("max_failed_records", results.failed_records as f64, max as f64, false));
+    }
+    checks.push(target("max_duplicates", results.duplicates as f64, t.max_duplicates as f64, false));
+    checks.push(target(
+        "max_lost_records",
+        results.lost_records as f64,
+        t.max_lost_records as f64,
+        false,
+    ));
+    ScenarioVerdict {
+        name: gs.scenario.name.clone(),
+        purpose: gs.purpose.clone(),
+        passed: checks.iter().all(|c| c.passed),
+        has_baseline: gs.expected.is_some(),
+        checks,
+        figures,
+        expected: gs.expected.clone(),
+        records: results.records,
+        failed_records: results.failed_records,
+        duplicates: results.duplicates,
+        lost_records: results.lost_records,
+        wall_ms: results.wall_clock.wall_ms,
+    }
+}
+
+/// Runs every scenario of `baseline` and evaluates it. Reports of each run are written under
+/// `options.out_dir/<scenario>/` when an output folder is set.
+pub fn run_gate(
+    baseline: &Baseline,
+    baseline_origin: &str,
+    options: &RunOptions,
+) -> Result<(GateReport, Vec<RunArtifacts>)> {
+    let started = std::time::Instant::now();
+    let started_at = chrono::Local::now().to_rfc3339();
+    let mut verdicts = Vec::new();
+    let mut runs = Vec::new();
+    for gs in &baseline.scenarios {
+        tracing::info!(scenario = %gs.scenario.name, "gate scenario");
+        let artifacts = run_scenario(&gs.scenario, options)?;
+        let verdict = evaluate(baseline, gs, &artifacts.results);
+        tracing::info!(scenario = %verdict.name, passed = verdict.passed, "gate verdict");
+        verdicts.push(verdict);
+        runs.push(artifacts);
+    }
+    let report = GateReport {
+        baseline: baseline_origin.to_string(),
+        passed: verdicts.iter().all(|v| v.passed),
+        scenarios: verdicts,
+        started_at,
+        wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
+    };
+    Ok((report, runs))
+}
+
+/// Runs every scenario and stores today's figures as `expected` (`monday-perf baseline`).
+pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Baseline> {
+    let mut updated = baseline.clone();
+    for gs in &mut updated.scenarios {
+        tracing::info!(scenario = %gs.scenario.name, "baseline scenario");
+        let artifacts = run_scenario(&gs.scenario, options)?;
+        gs.expected = Some(Figures::of(&artifacts.results));
+    }
+    Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::Targets;
+
+    fn results_with(per_record_ms: f64, requests: u64, efficiency: f64) -> RunResults {
+        let mut r = crate::results::sample_results();
+        r.per_record_ms = per_record_ms;
+        r.requests = requests;
+        r.efficiency = efficiency;
+        r
+    }
+
+    fn baseline(expected: Figures, targets: Targets) -> Baseline {
+        Baseline {
+            format: 1,
+            description: String::new(),
+            tolerances: Default::default(),
+            scenarios: vec![GateScenario {
+                scenario: crate::scenario::Scenario::default(),
+                purpose: String::new(),
+                targets,
+                tolerances: Default::default(),
+                skip_metrics: vec![],
+                expected: Some(expected),
+            }],
+        }
+    }
+
+    #[test]
+    fn within_tolerance_passes_and_regressions_fail() {
+        let r = results_with(10.0, 100, 0.98);
+        let mut expected = Figures::of(&r);
+        let b = baseline(expected.clone(), Targets::default());
+        assert!(evaluate(&b, &b.scenarios[0], &r).passed);
+
+        // 4% slower per record: within 5%.
+        let slower = results_with(10.4, 100, 0.98);
+        assert!(evaluate(&b, &b.scenarios[0], &slower).passed);
+        // 10% slower: fails per_record_ms only.
+        let v = evaluate(&b, &b.scenarios[0], &results_with(11.0, 100, 0.98));
+        assert!(!v.passed);
+        let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect();
+        assert_eq!(failed, ["per_record_ms"]);
+        // Efficiency drop fails (higher is better); an improvement never fails.
+        expected.efficiency = 0.99;
+        let b = baseline(expected, Targets::default());
+        assert!(!evaluate(&b, &b.scenarios[0], &results_with(10.0, 100, 0.90)).passed);
+        assert!(evaluate(&b, &b.scenarios[0], &results_with(5.0, 50, 1.0)).passed);
+    }
+
+    #[test]
+    fn targets_fail_on_their_own() {
+        let r = results_with(45.0, 100, 0.98);
+        let b = baseline(
+            Figures::of(&r),
+            Targets {
+                max_per_record_ms: Some(40.0),
+                ..Targets::default()
+            },
+        );
+        let v = evaluate(&b, &b.scenarios[0], &r);
+        assert!(!v.passed);
+        assert!(v.checks.iter().any(|c| c.name == "max_per_record_ms" && !c.passed));
+
+        let mut dup = results_with(10.0, 100, 0.98);
+        dup.duplicates = 1;
+        let b = baseline(Figures::of(&dup), Targets::default());
+        assert!(!evaluate(&b, &b.scenarios[0], &dup).passed);
+    }
+
+    #[test]
+    fn explanations_name_the_numbers() {
+        let c = Check::new("requests", CheckKind::Baseline, 100.0, 150.0, 102.0, false);
+        assert!(!c.passed);
+        assert_eq!(c.explain(), "requests: actual 150 (baseline 100, must be <= 102)");
+        assert_eq!(fmt_num(0.97125), "0.9713");
+    }
+}

@@ -1,0 +1,291 @@
+//! Self-contained HTML reports: inline CSS and SVG, no JavaScript, no external resources, so the
+//! file opens offline from a CI artifact. All text from data is HTML-escaped.
+
+use std::fmt::Write as _;
+
+use crate::baseline::Figures;
+use crate::charts::{self, Series};
+use crate::error::Result;
+use crate::gate::{fmt_num, GateReport};
+use crate::latency::{LatencyHistogram, Percentiles};
+use crate::results::RunResults;
+
+const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}\
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.pass{color:#17803d;font-weight:bold}\
+.fail{color:#b3261e;font-weight:bold}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}\
+figure{margin:12px 0}h2{border-bottom:1px solid #ddd;padding-bottom:4px}";
+
+/// What a run report shows.
+pub struct RunReportInput<'a> {
+    pub results: &'a RunResults,
+    pub requests: &'a LatencyHistogram,
+    pub records: &'a LatencyHistogram,
+    /// Baseline figures to overlay, when known.
+    pub baseline: Option<&'a Figures>,
+}
+
+/// Escapes text for HTML content and attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}</body></html>\n",
+        escape(title)
+    )
+}
+
+/// The report of one run (`report.html`).
+pub fn run_report(input: &RunReportInput<'_>) -> Result<String> {
+    let r = input.results;
+    let mut body = String::new();
+    let _ = writeln!(body, "<h1>monday-perf run: {}</h1>", escape(&r.name));
+    let _ = writeln!(
+        body,
+        "<p>Seed <b>{}</b>, {} records, {} clock, profile {}, plan {}, token {}. Started {}.</p>",
+        r.seed,
+        r.records,
+        escape(&format!("{:?}", r.scenario.clock).to_lowercase()),
+        escape(&r.scenario.profile),
+        escape(&r.scenario.plan),
+        escape(&r.scenario.token_kind),
+        escape(&r.wall_clock.started_at)
+    );
+    body.push_str(&run_sections(input)?);
+    Ok(page(&format!("monday-perf {}", r.name), &body))
+}
+
+/// Summary, charts and configuration of one run (shared by the run and gate reports).
+fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
+    let r = input.results;
+    let mut out = String::new();
+    out.push_str("<h2>Summary</h2>\n");
+    out.push_str(&summary_table(r, input.baseline));
+
+    out.push_str("<h2>Latency by percentile</h2>\n");
+    let mut markers = Vec::new();
+    if let Some(b) = input.baseline {
+        markers.push(percentile_markers("baseline records", &b.record_latency));
+        markers.push(percentile_markers("baseline requests", &b.request_latency));
+        markers.retain(|m| !m.points.is_empty());
+    }
+    let curves = [
+        Series {
+            label: "requests".into(),
+            points: input.requests.percentile_curve(),
+        },
+        Series {
+            label: "records (ready -> confirmed)".into(),
+            points: input.records.percentile_curve(),
+        },
+    ];
+    figure(&mut out, &charts::latency_by_percentile("latency by percentile", &curves, &markers)?);
+
+    out.push_str("<h2>Timeline</h2>\n");
+    figure(&mut out, &charts::timeline(&r.timeline)?);
+
+    out.push_str("<h2>Record latency distribution</h2>\n");
+    let buckets: Vec<(String, f64)> = input
+        .records
+        .log_buckets()
+        .into_iter()
+        .map(|(upper, n)| (format!("≤{}", fmt_num(upper.round())), n as f64))
+        .collect();
+    figure(&mut out, &charts::bars("records per latency bucket (ms)", "records", &buckets)?);
+
+    out.push_str("<h2>Where the time went</h2>\n");
+    let phases = phases_of(&r.sync_summary);
+    if phases.is_empty() {
+        out.push_str("<p>The sync summary has no phase times.</p>\n");
+    } else {
+        figure(&mut out, &charts::bars("time per phase (ms)", "ms", &phases)?);
+        out.push_str("<table><tr><th>phase</th><th>ms</th></tr>\n");
+        for (name, ms) in &phases {
+            let _ = writeln!(out, "<tr><td>{}</td><td>{}</td></tr>", escape(name), fmt_num(*ms));
+        }
+        out.push_str("</table>\n");
+    }
+
+    out.push_str("<h2>Configuration</h2>\n");
+    let _ = writeln!(out, "<p>Seed <b>{}</b>.</p>", r.seed);
+    let scenario = serde_json::to_string_pretty(&r.scenario).unwrap_or_default();
+    let _ = writeln!(out, "<h3>Scenario</h3><pre>{}</pre>", escape(&scenario));
+    let _ = writeln!(out, "<h3>Sync config (after overrides)</h3><pre>{}</pre>", escape(&r.sync_config_toml));
+    let ceiling = serde_json::to_string_pretty(&r.ceiling).unwrap_or_default();
+    let _ = writeln!(out, "<h3>Ceiling model</h3><pre>{}</pre>", escape(&ceiling));
+    let summary = serde_json::to_string_pretty(&r.sync_summary).unwrap_or_default();
+    let _ = writeln!(out, "<h3>Sync run summary</h3><pre>{}</pre>", escape(&summary));
+    let stats = serde_json::to_string_pretty(&r.simulator_stats).unwrap_or_default();
+    let _ = writeln!(out, "<h3>Simulator stats</h3><pre>{}</pre>", escape(&stats));
+    Ok(out)
+}
+
+fn figure(out: &mut String, svg: &str) {
+    // The SVG comes from plotters, which escapes the text it draws.
+    let _ = writeln!(out, "<figure>{svg}</figure>");
+}
+
+fn percentile_markers(label: &str, p: &Percentiles) -> Series {
+    if p.count == 0 {
+        return Series {
+            label: label.into(),
+            points: Vec::new(),
+        };
+    }
+    Series {
+        label: label.into(),
+        points: vec![(0.5, p.p50), (0.9, p.p90), (0.99, p.p99), (0.999, p.p999)],
+    }
+}
+
+/// `phases` of the sync summary as `(name, ms)`, in the summary's order.
+fn phases_of(summary: &serde_json::Value) -> Vec<(String, f64)> {
+    summary
+        .get("phases")
+        .and_then(|p| p.as_object())
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| v.as_f64().map(|ms| (k.trim_end_matches("_ms").to_string(), ms)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn summary_table(r: &RunResults, baseline: Option<&Figures>) -> String {
+    let mut out = String::from("<table><tr><th>metric</th><th>value</th><th>baseline</th></tr>\n");
+    let b = |f: fn(&Figures) -> f64| baseline.map(|b| fmt_num(f(b))).unwrap_or_default();
+    let rows: Vec<(&str, String, String)> = vec![
+        ("records", r.records.to_string(), String::new()),
+        ("per record (ms)", fmt_num(r.per_record_ms), b(|f| f.per_record_ms)),
+        ("API time (ms)", fmt_num(r.api_time_ms), String::new()),
+        ("requests", r.requests.to_string(), b(|f| f.requests as f64)),
+        ("throttled", format!("{} ({:.2}%)", r.throttled, r.throttled_share * 100.0), b(|f| f.throttled as f64)),
+        ("retries", r.retries.to_string(), String::new()),
+        ("failed records", r.failed_records.to_string(), String::new()),
+        ("duplicates", r.duplicates.to_string(), String::new()),
+        ("lost records", r.lost_records.to_string(), String::new()),
+        ("items on board", r.items_on_board.to_string(), String::new()),
+        (
+            "ceiling (ms)",
+            format!("{} ({}-bound)", fmt_num(r.ceiling.ceiling_ms), r.ceiling.binding),
+            String::new(),
+        ),
+        ("efficiency", fmt_num(r.efficiency), b(|f| f.efficiency)),
+        ("record p50 / p90 (ms)", format!("{} / {}", fmt_num(r.latency.records.p50), fmt_num(r.latency.records.p90)), String::new()),
+        ("record p99 (ms)", fmt_num(r.latency.records.p99), b(|f| f.record_p99_ms)),
+        ("record p99.9 / max (ms)", format!("{} / {}", fmt_num(r.latency.records.p999), fmt_num(r.latency.records.max)), String::new()),
+        ("request p50 / p99 / max (ms)", format!("{} / {} / {}", fmt_num(r.latency.requests.p50), fmt_num(r.latency.requests.p99), fmt_num(r.latency.requests.max)), String::new()),
+        ("harness wall time (ms)", fmt_num(r.wall_clock.wall_ms), String::new()),
+    ];
+    for (name, value, base) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(name),
+            escape(&value),
+            escape(&base)
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// The gate report: verdicts and failed checks first, then each scenario with its baseline overlaid.
+pub fn gate_report(report: &GateReport, runs: &[RunReportInput<'_>]) -> Result<String> {
+    let mut body = String::new();
+    let (class, verdict) = if report.passed {
+        ("pass", "PASS")
+    } else {
+        ("fail", "REGRESSION")
+    };
+    let _ = writeln!(body, "<h1>monday-perf gate: <span class=\"{class}\">{verdict}</span></h1>");
+    let _ = writeln!(
+        body,
+        "<p>Baseline <code>{}</code>. Started {}. Gate wall time {} ms.</p>",
+        escape(&report.baseline),
+        escape(&report.started_at),
+        fmt_num(report.wall_ms)
+    );
+    body.push_str("<table><tr><th>scenario</th><th>verdict</th><th>checks</th><th>failed</th></tr>\n");
+    for s in &report.scenarios {
+        let failed: Vec<String> = s.checks.iter().filter(|c| !c.passed).map(|c| c.explain()).collect();
+        let _ = writeln!(
+            body,
+            "<tr><td><a href=\"#{}\">{}</a></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&s.name),
+            escape(&s.name),
+            if s.passed { "pass" } else { "fail" },
+            if s.passed { "pass" } else { "FAIL" },
+            s.checks.len(),
+            escape(&failed.join("; "))
+        );
+    }
+    body.push_str("</table>\n");
+    for (verdict, run) in report.scenarios.iter().zip(runs) {
+        let _ = writeln!(body, "<h1 id=\"{}\">{}</h1>", escape(&verdict.name), escape(&verdict.name));
+        if !verdict.purpose.is_empty() {
+            let _ = writeln!(body, "<p>{}</p>", escape(&verdict.purpose));
+        }
+        body.push_str("<table><tr><th>check</th><th>actual</th><th>expected</th><th>limit</th><th>verdict</th></tr>\n");
+        for c in &verdict.checks {
+            let _ = writeln!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                escape(&c.name),
+                fmt_num(c.actual),
+                fmt_num(c.expected),
+                fmt_num(c.limit),
+                if c.passed { "pass" } else { "fail" },
+                if c.passed { "pass" } else { "FAIL" }
+            );
+        }
+        body.push_str("</table>\n");
+        body.push_str(&run_sections(run)?);
+    }
+    Ok(page("monday-perf gate", &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn run_report_is_self_contained_with_charts_and_escaped_text() {
+        let mut r = crate::results::sample_results();
+        r.name = "<script>alert(1)</script>".into();
+        let mut h = LatencyHistogram::new();
+        for i in 1..500 {
+            h.record(Duration::from_millis(i));
+        }
+        let figures = Figures::of(&r);
+        let html = run_report(&RunReportInput {
+            results: &r,
+            requests: &h,
+            records: &h,
+            baseline: Some(&figures),
+        })
+        .unwrap();
+        assert!(!html.to_lowercase().contains("<script"), "no JavaScript, names escaped");
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.matches("<svg").count() >= 4, "latency, timeline, distribution, phases");
+        assert!(html.contains("baseline records"), "baseline overlaid");
+        for external in ["src=\"http", "href=\"http", "<link", "@import"] {
+            assert!(!html.contains(external), "no external resources: {external}");
+        }
+        assert!(html.contains("Seed <b>7</b>"));
+    }
+}

@@ -1,0 +1,231 @@
+//! `results.json`: everything one run measured, with the seed and full configuration.
+//!
+//! The top-level names `records`, `per_record_ms`, `api_time_ms`, `requests`, `throttled`,
+//! `retries`, `failed_records`, `duplicates`, `efficiency` and the latency percentiles are an
+//! interface (design.md); add fields, never rename them.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ceiling::Ceiling;
+use crate::error::{PerfError, Result};
+use crate::latency::Percentiles;
+use crate::scenario::Scenario;
+use crate::timeline::TimelinePoint;
+
+/// Version of the `results.json` layout.
+pub const RESULTS_FORMAT: u32 = 1;
+
+/// Request and record latency, milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySection {
+    /// One entry per request attempt (throttled and failed attempts included).
+    pub requests: Percentiles,
+    /// One entry per record: ready to send -> item confirmed, waits and retries included.
+    pub records: Percentiles,
+}
+
+/// Wall-clock facts that differ between identical runs (excluded from determinism checks).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WallClock {
+    /// When the run started (RFC 3339, local clock).
+    pub started_at: String,
+    /// Real time the harness spent on the run, milliseconds.
+    pub wall_ms: f64,
+    /// Real-clock runs only: client time per record not spent waiting for the simulated API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_overhead_per_record_ms: Option<f64>,
+}
+
+/// The figures of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    pub format: u32,
+    pub name: String,
+    pub seed: u64,
+    /// Records in the workload.
+    pub records: u64,
+    /// API time per record (`api_time_ms / records`).
+    pub per_record_ms: f64,
+    /// Time from the first request to the end of the run, on the run's clock (virtual or real).
+    pub api_time_ms: f64,
+    /// Request attempts sent.
+    pub requests: u64,
+    /// Attempts refused by a rate limit.
+    pub throttled: u64,
+    /// `throttled / requests`.
+    pub throttled_share: f64,
+    /// Attempts after the first of the same request.
+    pub retries: u64,
+    /// Records the sync reported as failed.
+    pub failed_records: u64,
+    /// Board items that share a key with another item.
+    pub duplicates: u64,
+    /// Records whose key is not on the board after the run.
+    pub lost_records: u64,
+    /// Items on the board after the run.
+    pub items_on_board: u64,
+    /// `ceiling_ms / api_time_ms`.
+    pub efficiency: f64,
+    pub ceiling: Ceiling,
+    pub latency: LatencySection,
+    /// Per-second throughput, in-flight requests, 429s and budget remaining.
+    pub timeline: Vec<TimelinePoint>,
+    /// The full scenario (workload, simulator, clock, overrides).
+    pub scenario: Scenario,
+    /// The effective sync config TOML after overrides.
+    pub sync_config_toml: String,
+    /// The engine's own `RunSummary` (phases, failures, per customer).
+    pub sync_summary: serde_json::Value,
+    /// The simulator's `stats()` after the run.
+    pub simulator_stats: serde_json::Value,
+    pub wall_clock: WallClock,
+}
+
+impl RunResults {
+    /// A copy with every wall-clock field cleared (for determinism comparisons).
+    pub fn without_wall_clock(&self) -> Self {
+        let mut copy = self.clone();
+        copy.wall_clock = WallClock::default();
+        if let Some(obj) = copy.sync_summary.as_object_mut() {
+            obj.remove("wall_ms");
+        }
+        copy
+    }
+
+    /// Writes `results.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let path = dir.join("results.json");
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| PerfError::json("serialise results", e))?;
+        std::fs::write(&path, text + "\n").map_err(|e| PerfError::io("write", &path, e))
+    }
+
+    /// The summary table printed at the end of `monday-perf run`.
+    pub fn table(&self) -> String {
+        use crate::gate::fmt_num;
+        let l = &self.latency;
+        let rows = [
+            ("records", self.records.to_string()),
+            ("per record", format!("{} ms", fmt_num(self.per_record_ms))),
+            ("API time", format!("{} ms", fmt_num(self.api_time_ms))),
+            ("requests", self.requests.to_string()),
+            ("throttled", format!("{} ({:.2}%)", self.throttled, self.throttled_share * 100.0)),
+            ("retries", self.retries.to_string()),
+            ("failed records", self.failed_records.to_string()),
+            ("duplicates", self.duplicates.to_string()),
+            ("lost records", self.lost_records.to_string()),
+            (
+                "ceiling",
+                format!("{} ms ({}-bound)", fmt_num(self.ceiling.ceiling_ms), self.ceiling.binding),
+            ),
+            ("efficiency", fmt_num(self.efficiency)),
+            (
+                "record p50/p90/p99/p99.9/max",
+                format!(
+                    "{} / {} / {} / {} / {} ms",
+                    fmt_num(l.records.p50),
+                    fmt_num(l.records.p90),
+                    fmt_num(l.records.p99),
+                    fmt_num(l.records.p999),
+                    fmt_num(l.records.max)
+                ),
+            ),
+            (
+                "request p50/p90/p99/p99.9/max",
+                format!(
+                    "{} / {} / {} / {} / {} ms",
+                    fmt_num(l.requests.p50),
+                    fmt_num(l.requests.p90),
+                    fmt_num(l.requests.p99),
+                    fmt_num(l.requests.p999),
+                    fmt_num(l.requests.max)
+                ),
+            ),
+            ("seed", self.seed.to_string()),
+            ("wall time", format!("{} ms", fmt_num(self.wall_clock.wall_ms))),
+        ];
+        let mut out = String::new();
+        for (k, v) in rows {
+            out.push_str(&format!("{k:<30} {v}\n"));
+        }
+        out
+    }
+
+    /// Reads a `results.json`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| PerfError::io("read", path, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| PerfError::json(format!("parse {}", path.display()), e))
+    }
+}
+
+/// A small, fully populated result for unit tests of the gate, reports and writers.
+#[cfg(test)]
+pub(crate) fn sample_results() -> RunResults {
+    use crate::ceiling::{CeilingInputs, LatencyModel};
+    use std::time::Duration;
+    let mut records = crate::latency::LatencyHistogram::new();
+    let mut timeline = crate::timeline::TimelineRecorder::new();
+    for i in 0..200u64 {
+        records.record(Duration::from_millis(200 + i * 7));
+        timeline.request(
+            Duration::from_millis(i * 40),
+            Duration::from_millis(i * 40 + 300),
+            i % 50 == 0,
+            Some(10_000_000 - i * 30_000),
+        );
+        timeline.record_confirmed(Duration::from_millis(i * 40 + 300));
+    }
+    let ceiling = CeilingInputs {
+        records: 200,
+        groups: 5,
+        mutation_cost: 30_000,
+        read_cost: 1_000,
+        read_round_trips: 1,
+        budget_per_window: 10_000_000,
+        window: Duration::from_secs(60),
+        max_complexity_per_request: 5_000_000,
+        max_concurrency: 100,
+        requests_per_minute: 2_500,
+        latency: LatencyModel {
+            base: Duration::from_millis(150),
+            per_mutation: Duration::from_millis(20),
+        },
+    }
+    .ceiling();
+    RunResults {
+        format: RESULTS_FORMAT,
+        name: "sample".into(),
+        seed: 7,
+        records: 200,
+        per_record_ms: 41.5,
+        api_time_ms: 8_300.0,
+        requests: 12,
+        throttled: 1,
+        throttled_share: 0.0833,
+        retries: 1,
+        failed_records: 0,
+        duplicates: 0,
+        lost_records: 0,
+        items_on_board: 200,
+        efficiency: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        ceiling,
+        latency: LatencySection {
+            requests: records.summary(),
+            records: records.summary(),
+        },
+        timeline: timeline.points(),
+        scenario: Scenario::default(),
+        sync_config_toml: "[sync]\nbatch_size = 25\n".into(),
+        sync_summary: serde_json::json!({"records": 200, "phases": {"read_ms": 1.0, "transform_ms": 2.5,
+            "send_ms": 8000.0, "wait_ms": 250.0, "state_ms": 0.0, "report_ms": 1.0}}),
+        simulator_stats: serde_json::json!({"requests_total": 12}),
+        wall_clock: WallClock {
+            started_at: "2026-01-01T00:00:00+00:00".into(),
+            wall_ms: 12.0,
+            client_overhead_per_record_ms: None,
+        },
+    }
+}

@@ -1,0 +1,435 @@
+//! One run end to end: build the simulator and the workload, run the real sync engine against it,
+//! check the board, compute the ceiling and assemble [`RunResults`]; then write the run's files.
+//!
+//! Virtual clock: a fresh current-thread tokio runtime with paused time and the
+//! [`InProcessTransport`]. Real clock: a multi-thread runtime, a wiremock `mock-monday` server and
+//! the production `HttpTransport`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mock_monday::{FaultConfig, LatencyProfile, MockMonday, Plan, SimConfig, Simulator, TokenKind};
+use monday_sync::config::SyncConfig;
+use monday_sync::engine::{self, InputSource, RunParams, StateSpec, SyncObserver};
+use monday_sync::transport::Transport;
+use serde_json::Value;
+
+use crate::baseline::Figures;
+use crate::ceiling::{efficiency, CeilingInputs, LatencyModel};
+use crate::error::{PerfError, Result};
+use crate::generate::{ndjson_bytes, GenerateSpec};
+use crate::latency::{round3, LatencyHistogram};
+use crate::observer::{Measurements, RunRecorder};
+use crate::report_html::{run_report, RunReportInput};
+use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
+use crate::scenario::{Clock, Scenario};
+use crate::transport::InProcessTransport;
+
+/// The token the harness sends (the simulator accepts any token unless configured otherwise).
+const PERF_TOKEN: &str = "monday-perf-token";
+
+/// How to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Show a progress bar (only sensible on a terminal).
+    pub progress: bool,
+}
+
+/// The results plus the full histograms (for `.hgrm`/`.hlog` files and charts).
+#[derive(Debug, Clone)]
+pub struct RunArtifacts {
+    pub results: RunResults,
+    pub measurements: Measurements,
+}
+
+/// The workload: bytes to feed the engine plus what the board check needs.
+struct Workload {
+    input: InputSource,
+    records: u64,
+    keys: Vec<String>,
+    group_values: BTreeSet<String>,
+}
+
+/// The parts of the sync config the harness reads itself (kept out of the engine's types).
+struct BoardFacts {
+    board_id: String,
+    key_source: String,
+    key_column: String,
+    group_by: Option<String>,
+}
+
+/// Builds the simulator configuration of a scenario.
+pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
+    let profile = match s.profile.as_str() {
+        "instant" => LatencyProfile::Instant,
+        "realistic" => LatencyProfile::Realistic,
+        path => {
+            let text = std::fs::read_to_string(path).map_err(|e| PerfError::io("read", path, e))?;
+            LatencyProfile::from_toml_str(&text, path)
+                .map_err(|e| PerfError::Usage(e.to_string()))?
+        }
+    };
+    let plan: Plan = s
+        .plan
+        .parse()
+        .map_err(|e| PerfError::Usage(format!("plan: {e}")))?;
+    let token_kind: TokenKind = s
+        .token_kind
+        .parse()
+        .map_err(|e| PerfError::Usage(format!("token kind: {e}")))?;
+    let faults = match &s.faults {
+        Some(spec) => FaultConfig::parse(spec).map_err(|e| PerfError::Usage(format!("faults: {e}")))?,
+        None => FaultConfig::default(),
+    };
+    let config = SimConfig {
+        profile,
+        plan,
+        token_kind,
+        seed: s.seed,
+        time_scale: s.time_scale,
+        faults,
+        ..SimConfig::default()
+    };
+    config
+        .validate()
+        .map_err(|e| PerfError::Usage(e.to_string()))?;
+    Ok(config)
+}
+
+fn board_facts(config_toml: &str, origin: &str) -> Result<BoardFacts> {
+    let doc: toml::Table =
+        toml::from_str(config_toml).map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
+    let board = doc.get("board").and_then(|b| b.as_table());
+    let get = |k: &str| board.and_then(|b| b.get(k)).and_then(|v| v.as_str()).map(str::to_string);
+    let missing = |k: &str| PerfError::Usage(format!("config {origin}: [board] {k} is missing"));
+    Ok(BoardFacts {
+        board_id: get("id").ok_or_else(|| missing("id"))?,
+        key_source: get("key_source").ok_or_else(|| missing("key_source"))?,
+        key_column: get("key_column").ok_or_else(|| missing("key_column"))?,
+        group_by: get("group_by"),
+    })
+}
+
+fn text_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
+    let (bytes, input) = match &s.input {
+        None => {
+            let bytes = ndjson_bytes(GenerateSpec {
+                records: s.records,
+                seed: s.seed,
+            })?;
+            let input = InputSource::Ndjson(bytes::Bytes::from(bytes.clone()));
+            (bytes, input)
+        }
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| PerfError::io("read", path, e))?;
+            (bytes, InputSource::Path(path.clone()))
+        }
+    };
+    // Keys and groups for the board check and the ceiling. Lines that do not parse as JSON objects
+    // (CSV input, broken lines) are skipped: the engine reports those itself.
+    let mut keys = Vec::new();
+    let mut group_values = BTreeSet::new();
+    let mut records = 0u64;
+    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        records += 1;
+        let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
+            continue;
+        };
+        if let Some(k) = text_of(obj.get(&facts.key_source)) {
+            keys.push(k);
+        }
+        if let Some(g) = facts.group_by.as_ref().and_then(|g| text_of(obj.get(g))) {
+            group_values.insert(g);
+        }
+    }
+    Ok(Workload {
+        input,
+        records,
+        keys,
+        group_values,
+    })
+}
+
+/// Ceiling inputs of a scenario from the simulator's settings.
+fn ceiling_inputs(sim: &SimConfig, records: u64, groups: u64) -> CeilingInputs {
+    let limits = &sim.limits;
+    let budget = match sim.token_kind {
+        TokenKind::Personal => limits.personal_budget,
+        TokenKind::App => limits.app_write_budget,
+        TokenKind::Trial => limits.trial_budget,
+    };
+    let latency = sim.profile.settings();
+    let ms = |v: f64| Duration::try_from_secs_f64(v.max(0.0) / 1000.0).unwrap_or(Duration::ZERO);
+    CeilingInputs {
+        records,
+        groups,
+        mutation_cost: sim.costs.mutation,
+        read_cost: 0,
+        read_round_trips: 1,
+        budget_per_window: budget,
+        window: Duration::from_secs(limits.complexity_window_secs),
+        max_complexity_per_request: limits.max_complexity_per_request,
+        max_concurrency: u64::from(limits.concurrency(sim.plan)),
+        requests_per_minute: u64::from(limits.minute_requests(sim.plan)),
+        latency: LatencyModel {
+            base: ms(latency.base_median_ms),
+            per_mutation: ms(latency.per_mutation_field_ms),
+        },
+    }
+}
+
+/// Board check: `(items on board, duplicate items, lost records)`.
+fn check_board(
+    items: Option<Value>,
+    key_column: &str,
+    keys: &[String],
+    failed_keys: &HashSet<String>,
+) -> (u64, u64, u64) {
+    let items = items
+        .as_ref()
+        .and_then(|v| v.as_array().cloned().or_else(|| v.get("items").and_then(|i| i.as_array()).cloned()))
+        .unwrap_or_default();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for item in &items {
+        let key = item
+            .get("column_values")
+            .and_then(|c| c.get(key_column))
+            .and_then(|c| c.get("text"))
+            .and_then(|t| t.as_str())
+            .unwrap_or("");
+        if !key.is_empty() {
+            *counts.entry(key.to_string()).or_default() += 1;
+        }
+    }
+    let duplicates = counts.values().map(|c| c.saturating_sub(1)).sum();
+    let lost = keys
+        .iter()
+        .filter(|k| !counts.contains_key(*k) && !failed_keys.contains(*k))
+        .count() as u64;
+    (items.len() as u64, duplicates, lost)
+}
+
+/// Runs one scenario and returns its results (no files written).
+pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
+    s.validate()?;
+    let wall_start = std::time::Instant::now();
+    let started_at = chrono::Local::now().to_rfc3339();
+    let sim = sim_config(s)?;
+    let (config_toml, origin) = s.config_toml()?;
+    let config = SyncConfig::from_toml_str(&config_toml, &origin)
+        .map_err(|e| PerfError::Usage(e.to_string()))?;
+    let facts = board_facts(&config_toml, &origin)?;
+    let work = workload(s, &facts)?;
+    let ceiling = ceiling_inputs(&sim, work.records, work.group_values.len() as u64).ceiling();
+
+    let runtime = match s.clock {
+        Clock::Virtual => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build(),
+        Clock::Real => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+    }
+    .map_err(|e| PerfError::io("start", "tokio runtime", e))?;
+
+    let records = work.records;
+    let progress = options.progress;
+    let clock = s.clock;
+    let (summary, measurements, api_time, board, stats) = runtime.block_on(async move {
+        let (transport, simulator, _server): (Arc<dyn Transport>, Arc<Simulator>, _) = match clock {
+            Clock::Virtual => {
+                let simulator =
+                    Arc::new(Simulator::new(sim).map_err(|e| PerfError::Simulator(e.to_string()))?);
+                (Arc::new(InProcessTransport::new(simulator.clone())), simulator, None)
+            }
+            Clock::Real => {
+                let server = MockMonday::new()
+                    .config(sim)
+                    .start()
+                    .await
+                    .map_err(|e| PerfError::Simulator(e.to_string()))?;
+                let http = monday_sync::http::HttpTransport::new(&server.uri())
+                    .map_err(|e| PerfError::Sync(e.to_string()))?;
+                (Arc::new(http), server.simulator(), Some(server))
+            }
+        };
+        let recorder = Arc::new(RunRecorder::new(records, progress));
+        let params = RunParams {
+            config,
+            input: work.input,
+            transport,
+            token: PERF_TOKEN.to_string(),
+            state: StateSpec::InMemory,
+            report_dir: None,
+            dry_run: false,
+            progress: false,
+            observer: Some(recorder.clone() as Arc<dyn SyncObserver>),
+        };
+        let outcome = engine::run(params).await;
+        let api_time = recorder.origin().elapsed();
+        let measurements = recorder.finish();
+        let summary = outcome.map_err(|e| PerfError::Sync(e.to_string()))?;
+        let board = simulator.board_items(&facts.board_id);
+        let stats = serde_json::to_value(simulator.stats())
+            .map_err(|e| PerfError::json("serialise simulator stats", e))?;
+        Ok::<_, PerfError>((summary, measurements, api_time, board, stats))
+    })?;
+    // Dropping the runtime stops the real-clock server's tasks.
+    drop(runtime);
+
+    let failed_keys: HashSet<String> = summary.failures.iter().filter_map(|f| f.key.clone()).collect();
+    let (items_on_board, duplicates, lost_records) =
+        check_board(board, &facts.key_column, &work.keys, &failed_keys);
+    let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
+    let per_record_ms = round3(api_time_ms / records.max(1) as f64);
+    let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
+    let client_overhead_per_record_ms =
+        (s.clock == Clock::Real && s.profile == "instant").then_some(per_record_ms);
+    let sync_summary =
+        serde_json::to_value(&summary).map_err(|e| PerfError::json("serialise run summary", e))?;
+    let results = RunResults {
+        format: RESULTS_FORMAT,
+        name: s.name.clone(),
+        seed: s.seed,
+        records,
+        per_record_ms,
+        api_time_ms,
+        requests: measurements.request_count,
+        throttled: measurements.throttled,
+        throttled_share: if measurements.request_count == 0 {
+            0.0
+        } else {
+            (measurements.throttled as f64 / measurements.request_count as f64 * 10_000.0).round() / 10_000.0
+        },
+        retries: measurements.retries,
+        failed_records: summary.failed,
+        duplicates,
+        lost_records,
+        items_on_board,
+        efficiency: efficiency(ceiling.ceiling_ms, api_time_ms),
+        ceiling,
+        latency: LatencySection {
+            requests: measurements.requests.summary(),
+            records: measurements.records.summary(),
+        },
+        timeline: measurements.timeline.points(),
+        scenario: s.clone(),
+        sync_config_toml: config_toml,
+        sync_summary,
+        simulator_stats: stats,
+        wall_clock: WallClock {
+            started_at,
+            wall_ms,
+            client_overhead_per_record_ms,
+        },
+    };
+    tracing::info!(
+        scenario = %s.name,
+        records,
+        per_record_ms,
+        requests = results.requests,
+        efficiency = results.efficiency,
+        wall_ms,
+        "run finished"
+    );
+    Ok(RunArtifacts {
+        results,
+        measurements,
+    })
+}
+
+/// The default output folder of a run: `reports/<name>/`.
+pub fn default_out_dir(name: &str) -> PathBuf {
+    Path::new("reports").join(name)
+}
+
+/// Writes `results.json`, `requests.hgrm`, `records.hgrm`, `requests.hlog` and `report.html`.
+pub fn write_run_outputs(a: &RunArtifacts, dir: &Path, baseline: Option<&Figures>) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
+    a.results.write(dir)?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|e| PerfError::io("write", &path, e))
+    };
+    write("requests.hgrm", a.measurements.requests.to_hgrm().as_bytes())?;
+    write("records.hgrm", a.measurements.records.to_hgrm().as_bytes())?;
+    let comment = format!(
+        "monday-perf {} seed {} records {} (request latency, microseconds)",
+        a.results.name, a.results.seed, a.results.records
+    );
+    write("requests.hlog", &a.measurements.request_intervals.to_hlog(&comment)?)?;
+    let html = run_report(&report_input(a, baseline))?;
+    write("report.html", html.as_bytes())
+}
+
+/// The report input of a run.
+pub fn report_input<'a>(a: &'a RunArtifacts, baseline: Option<&'a Figures>) -> RunReportInput<'a> {
+    RunReportInput {
+        results: &a.results,
+        requests: &a.measurements.requests,
+        records: &a.measurements.records,
+        baseline,
+    }
+}
+
+/// Merges request histograms of several runs (used by sweep summaries).
+pub fn merged_requests(runs: &[RunArtifacts]) -> LatencyHistogram {
+    let mut h = LatencyHistogram::new();
+    for r in runs {
+        h.add(&r.measurements.requests);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn board_check_counts_duplicates_and_lost() {
+        let board = serde_json::json!([
+            {"column_values": {"k": {"text": "A"}}},
+            {"column_values": {"k": {"text": "A"}}},
+            {"column_values": {"k": {"text": "B"}}},
+        ]);
+        let keys: Vec<String> = ["A", "B", "C", "D"].iter().map(|s| s.to_string()).collect();
+        let failed: HashSet<String> = ["D".to_string()].into();
+        assert_eq!(check_board(Some(board), "k", &keys, &failed), (3, 1, 1));
+    }
+
+    #[test]
+    fn ceiling_uses_the_token_budget() {
+        let mut s = Scenario::default();
+        let personal = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3);
+        s.token_kind = "trial".into();
+        let trial = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3);
+        assert_eq!(personal.budget_per_window, 10 * trial.budget_per_window);
+        assert_eq!(personal.max_concurrency, 100);
+    }
+
+    #[test]
+    fn bad_names_are_usage_errors() {
+        let s = Scenario {
+            plan: "platinum".into(),
+            ..Scenario::default()
+        };
+        assert!(matches!(sim_config(&s), Err(PerfError::Usage(_))));
+        let s = Scenario {
+            faults: Some("5xx=2".into()),
+            ..Scenario::default()
+        };
+        assert!(matches!(sim_config(&s), Err(PerfError::Usage(_))));
+    }
+}

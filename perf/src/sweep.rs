@@ -1,0 +1,309 @@
+//! The batch-size × concurrency sweep (`monday-perf sweep`): run the grid on the virtual clock,
+//! write `sweep.json` and `sweep.html` (heatmaps of per-record time and efficiency) and recommend
+//! the cheapest setting within 2% of the best per-record time.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::charts;
+use crate::error::{PerfError, Result};
+use crate::gate::fmt_num;
+use crate::report_html::escape;
+use crate::run::{run_scenario, RunOptions};
+use crate::scenario::Scenario;
+
+/// How close to the best per-record time a setting must be to count as "as good" (2%).
+pub const RECOMMENDATION_SLACK: f64 = 0.02;
+
+/// One grid cell's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepCell {
+    pub batch_size: u32,
+    pub concurrency: u32,
+    pub per_record_ms: f64,
+    pub efficiency: f64,
+    pub requests: u64,
+    pub throttled: u64,
+    pub failed_records: u64,
+    pub duplicates: u64,
+    pub record_p99_ms: f64,
+}
+
+/// The recommended setting and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub batch_size: u32,
+    pub concurrency: u32,
+    pub per_record_ms: f64,
+    pub best_per_record_ms: f64,
+    pub requests: u64,
+    pub reason: String,
+}
+
+/// `sweep.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// The scenario every cell starts from (seed and workload included).
+    pub base: Scenario,
+    pub batch_sizes: Vec<u32>,
+    pub concurrency: Vec<u32>,
+    pub cells: Vec<SweepCell>,
+    pub recommendation: Option<Recommendation>,
+    pub wall_ms: f64,
+}
+
+/// Parses `1,5,10` into numbers ≥ 1.
+pub fn parse_list(text: &str, what: &str) -> Result<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let v: u32 = part
+            .parse()
+            .map_err(|_| PerfError::Usage(format!("{what}: {part:?} is not a whole number")))?;
+        if v == 0 {
+            return Err(PerfError::Usage(format!("{what}: values must be at least 1")));
+        }
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Err(PerfError::Usage(format!("{what}: give at least one value")));
+    }
+    Ok(out)
+}
+
+/// The cheapest cell within [`RECOMMENDATION_SLACK`] of the best per-record time, among cells
+/// without failed records or duplicates: fewest requests, then lowest concurrency, then smallest batch.
+pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
+    let healthy: Vec<&SweepCell> = cells
+        .iter()
+        .filter(|c| c.failed_records == 0 && c.duplicates == 0)
+        .collect();
+    let best = healthy
+        .iter()
+        .map(|c| c.per_record_ms)
+        .fold(f64::INFINITY, f64::min);
+    if !best.is_finite() {
+        return None;
+    }
+    let limit = best * (1.0 + RECOMMENDATION_SLACK);
+    let pick = healthy
+        .into_iter()
+        .filter(|c| c.per_record_ms <= limit + 1e-9)
+        .min_by_key(|c| (c.requests, c.concurrency, c.batch_size))?;
+    Some(Recommendation {
+        batch_size: pick.batch_size,
+        concurrency: pick.concurrency,
+        per_record_ms: pick.per_record_ms,
+        best_per_record_ms: best,
+        requests: pick.requests,
+        reason: format!(
+            "fewest requests ({}) and lowest concurrency among settings within {:.0}% of the best {} ms/record",
+            pick.requests,
+            RECOMMENDATION_SLACK * 100.0,
+            fmt_num(best)
+        ),
+    })
+}
+
+/// Runs the grid. `on_cell` is told about each finished cell (for progress output).
+pub fn run_sweep(
+    base: &Scenario,
+    batch_sizes: &[u32],
+    concurrency: &[u32],
+    mut on_cell: impl FnMut(&SweepCell),
+) -> Result<SweepReport> {
+    let started = std::time::Instant::now();
+    let mut cells = Vec::new();
+    for &b in batch_sizes {
+        for &c in concurrency {
+            let mut s = base.clone();
+            s.name = format!("{}-b{b}-c{c}", base.name);
+            s.sync.batch_size = Some(b);
+            s.sync.concurrency = Some(c);
+            let r = run_scenario(&s, &RunOptions::default())?.results;
+            let cell = SweepCell {
+                batch_size: b,
+                concurrency: c,
+                per_record_ms: r.per_record_ms,
+                efficiency: r.efficiency,
+                requests: r.requests,
+                throttled: r.throttled,
+                failed_records: r.failed_records,
+                duplicates: r.duplicates,
+                record_p99_ms: r.latency.records.p99,
+            };
+            on_cell(&cell);
+            cells.push(cell);
+        }
+    }
+    let recommendation = recommend(&cells);
+    Ok(SweepReport {
+        base: base.clone(),
+        batch_sizes: batch_sizes.to_vec(),
+        concurrency: concurrency.to_vec(),
+        cells,
+        recommendation,
+        wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
+    })
+}
+
+impl SweepReport {
+    fn grid(&self, pick: fn(&SweepCell) -> f64) -> Vec<Vec<Option<f64>>> {
+        self.batch_sizes
+            .iter()
+            .map(|b| {
+                self.concurrency
+                    .iter()
+                    .map(|c| {
+                        self.cells
+                            .iter()
+                            .find(|x| x.batch_size == *b && x.concurrency == *c)
+                            .map(pick)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `sweep.html`: recommendation, two heatmaps and the full table.
+    pub fn to_html(&self) -> Result<String> {
+        let rows: Vec<String> = self.batch_sizes.iter().map(|b| b.to_string()).collect();
+        let cols: Vec<String> = self.concurrency.iter().map(|c| c.to_string()).collect();
+        let per_record = charts::heatmap(
+            "per-record time (ms, lower is better)",
+            "batch size",
+            "concurrency",
+            &rows,
+            &cols,
+            &self.grid(|c| c.per_record_ms),
+            true,
+        )?;
+        let eff = charts::heatmap(
+            "efficiency (ceiling / achieved, higher is better)",
+            "batch size",
+            "concurrency",
+            &rows,
+            &cols,
+            &self.grid(|c| c.efficiency),
+            false,
+        )?;
+        let mut body = String::from("<h1>monday-perf sweep</h1>\n");
+        match &self.recommendation {
+            Some(r) => {
+                let _ = writeln!(
+                    body,
+                    "<p><b>Recommendation: batch_size = {}, concurrency = {}</b> ({} ms/record; {}).</p>",
+                    r.batch_size,
+                    r.concurrency,
+                    fmt_num(r.per_record_ms),
+                    escape(&r.reason)
+                );
+            }
+            None => body.push_str("<p>No setting finished without failed records.</p>\n"),
+        }
+        let _ = writeln!(body, "<figure>{per_record}</figure>\n<figure>{eff}</figure>");
+        body.push_str("<table><tr><th>batch</th><th>concurrency</th><th>ms/record</th><th>efficiency</th><th>requests</th><th>throttled</th><th>p99 record ms</th><th>failed</th><th>duplicates</th></tr>\n");
+        for c in &self.cells {
+            let _ = writeln!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                c.batch_size,
+                c.concurrency,
+                fmt_num(c.per_record_ms),
+                fmt_num(c.efficiency),
+                c.requests,
+                c.throttled,
+                fmt_num(c.record_p99_ms),
+                c.failed_records,
+                c.duplicates
+            );
+        }
+        body.push_str("</table>\n<h2>Base scenario</h2>\n");
+        let base = serde_json::to_string_pretty(&self.base).unwrap_or_default();
+        let _ = writeln!(body, "<pre>{}</pre>", escape(&base));
+        Ok(format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>monday-perf sweep</title>\
+             <style>body{{font-family:sans-serif;margin:24px;max-width:1000px}}table{{border-collapse:collapse}}\
+             td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}pre{{background:#f7f7f7;padding:8px}}</style>\
+             </head><body>\n{body}</body></html>\n"
+        ))
+    }
+
+    /// Writes `sweep.json` and `sweep.html` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| PerfError::json("serialise sweep", e))?;
+        let path = dir.join("sweep.json");
+        std::fs::write(&path, json + "\n").map_err(|e| PerfError::io("write", &path, e))?;
+        let path = dir.join("sweep.html");
+        std::fs::write(&path, self.to_html()?).map_err(|e| PerfError::io("write", &path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(b: u32, c: u32, ms: f64, requests: u64) -> SweepCell {
+        SweepCell {
+            batch_size: b,
+            concurrency: c,
+            per_record_ms: ms,
+            efficiency: 0.5,
+            requests,
+            throttled: 0,
+            failed_records: 0,
+            duplicates: 0,
+            record_p99_ms: 1.0,
+        }
+    }
+
+    #[test]
+    fn recommends_the_cheapest_within_two_percent() {
+        let cells = [
+            cell(1, 16, 100.0, 500),
+            cell(25, 8, 101.5, 20),
+            cell(25, 4, 101.9, 20),
+            cell(50, 2, 103.0, 10),
+        ];
+        let r = recommend(&cells).unwrap();
+        assert_eq!((r.batch_size, r.concurrency), (25, 4));
+        assert_eq!(r.best_per_record_ms, 100.0);
+    }
+
+    #[test]
+    fn failed_cells_are_never_recommended() {
+        let mut bad = cell(100, 16, 50.0, 5);
+        bad.failed_records = 3;
+        let r = recommend(&[bad, cell(25, 4, 60.0, 20)]).unwrap();
+        assert_eq!(r.batch_size, 25);
+        assert!(recommend(&[]).is_none());
+    }
+
+    #[test]
+    fn lists_parse() {
+        assert_eq!(parse_list("1, 5,10,5", "b").unwrap(), [1, 5, 10]);
+        assert!(parse_list("0", "b").is_err());
+        assert!(parse_list("x", "b").is_err());
+        assert!(parse_list("", "b").is_err());
+    }
+
+    #[test]
+    fn html_has_two_heatmaps_and_no_script() {
+        let report = SweepReport {
+            base: Scenario::default(),
+            batch_sizes: vec![1, 25],
+            concurrency: vec![1, 4],
+            cells: vec![cell(1, 1, 300.0, 500), cell(25, 4, 30.0, 20)],
+            recommendation: recommend(&[cell(25, 4, 30.0, 20)]),
+            wall_ms: 1.0,
+        };
+        let html = report.to_html().unwrap();
+        assert_eq!(html.matches("<svg").count(), 2);
+        assert!(!html.contains("<script"));
+        assert!(html.contains("batch_size = 25, concurrency = 4"));
+    }
+}

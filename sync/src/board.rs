@@ -1,0 +1,152 @@
+//! Reading the target board (columns and groups) and checking the column mapping against it.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::client::ApiClient;
+use crate::config::{ColumnKind, SyncConfig};
+use crate::error::{ConfigError, SyncError};
+use crate::observer::RequestKind;
+use crate::payload::query_body;
+
+/// A column as the board reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardColumn {
+    pub id: String,
+    pub title: String,
+    pub column_type: String,
+}
+
+/// The board's structure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoardInfo {
+    pub id: String,
+    pub name: String,
+    pub columns: Vec<BoardColumn>,
+    /// Group title -> group id (first group with that title).
+    pub groups_by_title: HashMap<String, String>,
+    pub group_ids: Vec<String>,
+}
+
+/// One mapping problem found by [`check_mapping`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingProblem {
+    pub key: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type } groups { id title } } }";
+
+/// Read the board once.
+pub async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo, SyncError> {
+    let mut vars = Map::new();
+    vars.insert("b".into(), json!([board_id]));
+    let data = client.read(query_body(BOARD_QUERY, vars), RequestKind::BoardRead, u64::MAX).await?;
+    let board = data
+        .get("boards")
+        .and_then(Value::as_array)
+        .and_then(|b| b.first())
+        .filter(|b| b.is_object())
+        .ok_or_else(|| SyncError::BoardNotFound(board_id.to_string()))?;
+    Ok(parse_board(board))
+}
+
+fn s(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Parse one `boards[]` entry.
+pub fn parse_board(board: &Value) -> BoardInfo {
+    let mut info = BoardInfo { id: s(board, "id"), name: s(board, "name"), ..Default::default() };
+    for c in board.get("columns").and_then(Value::as_array).into_iter().flatten() {
+        info.columns.push(BoardColumn { id: s(c, "id"), title: s(c, "title"), column_type: s(c, "type") });
+    }
+    for g in board.get("groups").and_then(Value::as_array).into_iter().flatten() {
+        let (id, title) = (s(g, "id"), s(g, "title"));
+        info.group_ids.push(id.clone());
+        info.groups_by_title.entry(title).or_insert(id);
+    }
+    info
+}
+
+/// Every mapped column (and the key column) must exist with the right type; a fixed group must exist.
+pub fn check_mapping(cfg: &SyncConfig, board: &BoardInfo) -> Vec<MappingProblem> {
+    let by_id: HashMap<&str, &BoardColumn> = board.columns.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut problems = vec![];
+    let available = || {
+        board.columns.iter().map(|c| format!("{} ({})", c.id, c.column_type)).collect::<Vec<_>>().join(", ")
+    };
+    let mut check = |key: String, line: Option<usize>, id: &str, kind: ColumnKind| match by_id.get(id) {
+        None => problems.push(MappingProblem {
+            key,
+            line,
+            message: format!("column `{id}` does not exist on board {}; fix the column id (columns: {})", board.id, available()),
+        }),
+        Some(c) if c.column_type != kind.board_type() => problems.push(MappingProblem {
+            key,
+            line,
+            message: format!(
+                "column `{id}` is of type `{}` on the board but mapped as `{}`; set type = \"{}\" or map another column",
+                c.column_type,
+                kind.board_type(),
+                c.column_type
+            ),
+        }),
+        Some(_) => {}
+    };
+    check("board.key_column".into(), None, &cfg.board.key_column, ColumnKind::Text);
+    for (i, c) in cfg.columns.iter().enumerate() {
+        check(format!("columns[{i}].column_id"), c.line, &c.column_id, c.kind);
+    }
+    if let Some(g) = &cfg.board.group_id {
+        if !board.group_ids.iter().any(|x| x == g) {
+            problems.push(MappingProblem {
+                key: "board.group_id".into(),
+                line: None,
+                message: format!("group `{g}` does not exist on board {} (groups: {})", board.id, board.group_ids.join(", ")),
+            });
+        }
+    }
+    problems
+}
+
+/// The first problem as a [`ConfigError`] (the message lists how many more there are).
+pub fn problems_to_error(origin: &str, problems: &[MappingProblem]) -> Option<ConfigError> {
+    let first = problems.first()?;
+    let more = if problems.len() > 1 { format!(" (and {} more problem(s); run `monday-sync check`)", problems.len() - 1) } else { String::new() };
+    Some(ConfigError {
+        origin: origin.to_string(),
+        line: first.line,
+        column: None,
+        key: Some(first.key.clone()),
+        message: format!("{}{more}", first.message),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_problems_are_named() {
+        let cfg = SyncConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/order_list.toml")).unwrap();
+        let board = parse_board(&json!({"id":"1","name":"B","columns":[
+            {"id":"text_order_key","title":"K","type":"text"},
+            {"id":"text_customer","title":"C","type":"long_text"}],
+            "groups":[{"id":"topics","title":"Orders"}]}));
+        assert_eq!(board.groups_by_title["Orders"], "topics");
+        let p = check_mapping(&cfg, &board);
+        assert_eq!(p.len(), cfg.columns.len());
+        assert_eq!(p[0].key, "columns[0].column_id");
+        assert!(p[0].message.contains("type `long_text`"));
+        assert!(p[1].message.contains("does not exist"));
+        let e = problems_to_error("c.toml", &p).unwrap();
+        assert!(e.to_string().starts_with("c.toml:"), "{e}");
+    }
+}

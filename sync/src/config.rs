@@ -1,0 +1,483 @@
+//! The sync's TOML configuration: API endpoint, board, group strategy, item-name template, column
+//! mapping and sync settings.
+//!
+//! Unknown keys and wrong types are rejected (`deny_unknown_fields`); every error names the file,
+//! line/column (from the TOML spans) or the key, and the reason. See `sync/configs/order_list.toml`
+//! for the worked example.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// Per-mutation complexity charged by monday.com for `create_item` and kin (api-facts §3).
+pub const MUTATION_COMPLEXITY: u64 = 30_000;
+/// Per-request complexity cap (api-facts §2.1).
+pub const MAX_REQUEST_COMPLEXITY: u64 = 5_000_000;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    #[serde(default)]
+    pub api: ApiSettings,
+    pub board: BoardSettings,
+    /// Source field -> board column mapping, in the order values are written.
+    #[serde(default)]
+    pub columns: Vec<ColumnMapping>,
+    #[serde(default)]
+    pub sync: SyncSettings,
+}
+
+/// `[api]`: where and how to talk to monday.com.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    #[serde(default = "default_url")]
+    pub url: String,
+    /// `API-Version` header value.
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Name of the environment variable holding the token.
+    #[serde(default = "default_token_env")]
+    pub token_env: String,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            url: default_url(),
+            version: default_version(),
+            token_env: default_token_env(),
+        }
+    }
+}
+
+fn default_url() -> String {
+    "https://api.monday.com/v2".into()
+}
+fn default_version() -> String {
+    "2026-10".into()
+}
+fn default_token_env() -> String {
+    "MONDAY_API_TOKEN".into()
+}
+
+/// A board id written as a TOML string or integer.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+enum IdRepr {
+    Int(u64),
+    Text(String),
+}
+
+fn de_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match IdRepr::deserialize(d)? {
+        IdRepr::Int(n) => n.to_string(),
+        IdRepr::Text(s) => s,
+    })
+}
+
+/// `[board]`: target board, key, groups and item name.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BoardSettings {
+    /// Board id (string or integer).
+    #[serde(deserialize_with = "de_id")]
+    pub id: String,
+    /// Source field holding each record's unique key (e.g. `order_id`).
+    pub key_source: String,
+    /// Text column that stores the key on the board, so reconciliation can find items.
+    pub key_column: String,
+    /// Put every item into this group.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// One group per distinct value of this source field, created on demand (by title).
+    #[serde(default)]
+    pub group_by: Option<String>,
+    /// Item name template over source fields, e.g. `"{po_number} · {style}"`. Falls back to the key
+    /// when every placeholder is empty. Default: the key.
+    #[serde(default)]
+    pub item_name: Option<String>,
+}
+
+/// How a column's value is written (api-facts §5.2).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Text,
+    LongText,
+    Numbers,
+    Status,
+    Dropdown,
+    Date,
+    Email,
+    Phone,
+    Link,
+    Checkbox,
+    Timeline,
+}
+
+impl ColumnKind {
+    /// The board's `Column.type` this kind writes to.
+    pub fn board_type(self) -> &'static str {
+        match self {
+            ColumnKind::Text => "text",
+            ColumnKind::LongText => "long_text",
+            ColumnKind::Numbers => "numbers",
+            ColumnKind::Status => "status",
+            ColumnKind::Dropdown => "dropdown",
+            ColumnKind::Date => "date",
+            ColumnKind::Email => "email",
+            ColumnKind::Phone => "phone",
+            ColumnKind::Link => "link",
+            ColumnKind::Checkbox => "checkbox",
+            ColumnKind::Timeline => "timeline",
+        }
+    }
+}
+
+/// One `[[columns]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMapping {
+    /// Source field (for `timeline`: the start date).
+    pub source: String,
+    pub column_id: String,
+    #[serde(rename = "type")]
+    pub kind: ColumnKind,
+    /// Let monday.com create status/dropdown labels that do not exist yet.
+    #[serde(default)]
+    pub create_labels_if_missing: bool,
+    /// `timeline` only: source field of the end date.
+    #[serde(default)]
+    pub source_to: Option<String>,
+    /// `phone` only: source field with the ISO-2 country code.
+    #[serde(default)]
+    pub country_source: Option<String>,
+    /// 1-based line of this entry in the config file (filled in by the loader).
+    #[serde(skip)]
+    pub line: Option<usize>,
+}
+
+/// Batch (default) or one record per request (for comparison only).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Batch,
+    Single,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "batch" => Ok(Mode::Batch),
+            "single" => Ok(Mode::Single),
+            other => Err(format!("unknown mode `{other}` (expected batch or single)")),
+        }
+    }
+}
+
+/// `[sync]`: how to send.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    #[serde(default)]
+    pub mode: Mode,
+    /// Records per request in batch mode (also capped by complexity and latency).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Retries per request for 5xx, resets, timeouts (waits on 429/423/409 do not count).
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    #[serde(default = "default_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// Seed for retry jitter and anything else random.
+    #[serde(default)]
+    pub seed: u64,
+    /// Honour `retry_in_seconds`/`Retry-After` and the budget signals. `false` is a test knob: a naive
+    /// client that ignores every server timing signal and retries 429s after a short fixed delay.
+    #[serde(default = "default_true")]
+    pub respect_retry_after: bool,
+    /// Test knob: a wasted `complexity` query before every batch.
+    #[serde(default)]
+    pub extra_round_trips_per_batch: u32,
+    /// Expected server time per mutation, used to keep a batch under the request timeout.
+    #[serde(default = "default_ms_per_mutation")]
+    pub expected_ms_per_mutation: u64,
+    /// Complexity charged per mutation (30,000 on monday.com; api-facts §3).
+    #[serde(default = "default_mutation_complexity")]
+    pub mutation_complexity: u64,
+}
+
+fn default_batch_size() -> usize {
+    25
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_max_retries() -> u32 {
+    8
+}
+fn default_timeout_ms() -> u64 {
+    60_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_ms_per_mutation() -> u64 {
+    200
+}
+fn default_mutation_complexity() -> u64 {
+    MUTATION_COMPLEXITY
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            mode: Mode::Batch,
+            batch_size: default_batch_size(),
+            concurrency: default_concurrency(),
+            max_retries: default_max_retries(),
+            request_timeout_ms: default_timeout_ms(),
+            seed: 0,
+            respect_retry_after: true,
+            extra_round_trips_per_batch: 0,
+            expected_ms_per_mutation: default_ms_per_mutation(),
+            mutation_complexity: default_mutation_complexity(),
+        }
+    }
+}
+
+impl SyncSettings {
+    /// Records per request after every cap: mode, `batch_size`, the 5M per-request complexity cap and
+    /// the expected latency under the request timeout (half of it, as a margin).
+    pub fn effective_batch_size(&self) -> usize {
+        if self.mode == Mode::Single {
+            return 1;
+        }
+        let by_complexity = (MAX_REQUEST_COMPLEXITY / self.mutation_complexity.max(1)).max(1) as usize;
+        let by_latency =
+            ((self.request_timeout_ms / 2) / self.expected_ms_per_mutation.max(1)).max(1) as usize;
+        self.batch_size.clamp(1, by_complexity.min(by_latency))
+    }
+}
+
+/// Helper to read only the spans of `[[columns]]` entries.
+#[derive(Deserialize)]
+struct ColumnSpans {
+    #[serde(default)]
+    columns: Vec<toml::Spanned<toml::Table>>,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, col)
+}
+
+impl SyncConfig {
+    /// Read and validate a config file.
+    pub fn load(path: impl AsRef<Path>) -> Result<SyncConfig, ConfigError> {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            line: None,
+            column: None,
+            key: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_toml_str(&text, &origin)
+    }
+
+    /// Parse and validate config text; `origin` names it in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<SyncConfig, ConfigError> {
+        let mut cfg: SyncConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = match e.span() {
+                Some(span) => {
+                    let (l, c) = line_col(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            ConfigError {
+                origin: origin.to_string(),
+                line,
+                column,
+                key: None,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        if let Ok(spans) = toml::from_str::<ColumnSpans>(text) {
+            for (col, span) in cfg.columns.iter_mut().zip(spans.columns.iter()) {
+                col.line = Some(line_col(text, span.span().start).0);
+            }
+        }
+        cfg.validate(origin)?;
+        Ok(cfg)
+    }
+
+    /// Checks the type system cannot express.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let err = |key: String, msg: String, line: Option<usize>| ConfigError {
+            origin: origin.to_string(),
+            line,
+            column: None,
+            key: Some(key),
+            message: msg,
+        };
+        if self.board.id.trim().is_empty() || !self.board.id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(
+                "board.id".into(),
+                format!("`{}` is not a board id (digits expected)", self.board.id),
+                None,
+            ));
+        }
+        if self.board.group_id.is_some() && self.board.group_by.is_some() {
+            return Err(err(
+                "board.group_by".into(),
+                "set either board.group_id (one fixed group) or board.group_by (one group per value), not both".into(),
+                None,
+            ));
+        }
+        let s = &self.sync;
+        if s.batch_size == 0 {
+            return Err(err("sync.batch_size".into(), "must be at least 1".into(), None));
+        }
+        if s.concurrency == 0 {
+            return Err(err("sync.concurrency".into(), "must be at least 1".into(), None));
+        }
+        if s.request_timeout_ms == 0 {
+            return Err(err("sync.request_timeout_ms".into(), "must be at least 1".into(), None));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in self.columns.iter().enumerate() {
+            let key = |k: &str| format!("columns[{i}].{k}");
+            if !seen.insert(c.column_id.as_str()) {
+                return Err(err(
+                    key("column_id"),
+                    format!("column `{}` is mapped twice; map each column once", c.column_id),
+                    c.line,
+                ));
+            }
+            if c.column_id == self.board.key_column {
+                return Err(err(
+                    key("column_id"),
+                    format!("`{}` is the key column (board.key_column); it is written from board.key_source automatically", c.column_id),
+                    c.line,
+                ));
+            }
+            if c.kind == ColumnKind::Timeline && c.source_to.is_none() {
+                return Err(err(
+                    key("source_to"),
+                    "a timeline column needs `source_to` (the end-date field) beside `source` (the start)".into(),
+                    c.line,
+                ));
+            }
+            if c.kind != ColumnKind::Timeline && c.source_to.is_some() {
+                return Err(err(key("source_to"), "only timeline columns take `source_to`".into(), c.line));
+            }
+            if c.kind != ColumnKind::Phone && c.country_source.is_some() {
+                return Err(err(key("country_source"), "only phone columns take `country_source`".into(), c.line));
+            }
+            if c.create_labels_if_missing && !matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown) {
+                return Err(err(
+                    key("create_labels_if_missing"),
+                    "only status and dropdown columns have labels".into(),
+                    c.line,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[board]
+id = 1234567890
+key_source = "order_id"
+key_column = "text_order_key"
+
+[[columns]]
+source = "customer"
+column_id = "text_customer"
+type = "text"
+"#;
+
+    #[test]
+    fn defaults_apply() {
+        let c = SyncConfig::from_toml_str(MINIMAL, "t.toml").unwrap();
+        assert_eq!(c.board.id, "1234567890");
+        assert_eq!(c.api.url, "https://api.monday.com/v2");
+        assert_eq!(c.api.version, "2026-10");
+        assert_eq!(c.api.token_env, "MONDAY_API_TOKEN");
+        assert_eq!(c.sync.mode, Mode::Batch);
+        assert_eq!(c.sync.batch_size, 25);
+        assert_eq!(c.sync.concurrency, 4);
+        assert_eq!(c.sync.max_retries, 8);
+        assert_eq!(c.sync.request_timeout_ms, 60_000);
+        assert!(c.sync.respect_retry_after);
+        assert_eq!(c.columns[0].line, Some(7));
+    }
+
+    #[test]
+    fn unknown_key_rejected_with_line() {
+        let text = format!("{MINIMAL}\n[sync]\nbatch_sise = 3\n");
+        let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
+        assert_eq!(e.origin, "t.toml");
+        assert_eq!(e.line, Some(13));
+        assert!(e.message.contains("batch_sise"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_rejected_with_line() {
+        let text = format!("{MINIMAL}\n[sync]\nbatch_size = \"big\"\n");
+        let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
+        assert_eq!(e.line, Some(13));
+        assert!(e.to_string().starts_with("t.toml:13"), "{e}");
+    }
+
+    #[test]
+    fn timeline_needs_end_field() {
+        let text = format!("{MINIMAL}\n[[columns]]\nsource = \"a\"\ncolumn_id = \"t\"\ntype = \"timeline\"\n");
+        let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("columns[1].source_to"));
+        assert_eq!(e.line, Some(12));
+    }
+
+    #[test]
+    fn missing_board_rejected() {
+        let e = SyncConfig::from_toml_str("[sync]\nmode = \"batch\"\n", "x.toml").unwrap_err();
+        assert!(e.message.contains("board"), "{e}");
+    }
+
+    #[test]
+    fn batch_caps() {
+        let mut s = SyncSettings { batch_size: 1000, ..Default::default() };
+        assert_eq!(s.effective_batch_size(), 150); // 30 s / 200 ms
+        s.expected_ms_per_mutation = 1;
+        assert_eq!(s.effective_batch_size(), 166); // 5M / 30k
+        s.mode = Mode::Single;
+        assert_eq!(s.effective_batch_size(), 1);
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/order_list.toml");
+        let c = SyncConfig::load(path).unwrap();
+        assert_eq!(c.board.group_by.as_deref(), Some("customer"));
+        assert!(c.columns.len() >= 15);
+    }
+}

@@ -1,0 +1,66 @@
+//! Hooks for callers that want per-request and per-record timing (the perf harness).
+
+use tokio::time::Instant;
+
+/// What a request was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// Reading the board's columns and groups.
+    BoardRead,
+    /// One aliased `create_group` request.
+    CreateGroups,
+    /// A batch of `create_item`.
+    Create,
+    /// A batch of `change_multiple_column_values`.
+    Update,
+    /// `items_page_by_column_values` / `next_items_page` lookups by key.
+    Reconcile,
+    /// The wasted `complexity` query of the `extra_round_trips_per_batch` test knob.
+    Extra,
+}
+
+/// One attempt of one request, after it finished.
+#[derive(Debug, Clone)]
+pub struct RequestEvent {
+    pub started: Instant,
+    pub finished: Instant,
+    /// HTTP status; `None` when the transport failed (timeout, reset, connect).
+    pub status: Option<u16>,
+    /// Refused by a rate limit (429 or a throttling error code).
+    pub throttled: bool,
+    /// Records carried by this request.
+    pub records: usize,
+    pub kind: RequestKind,
+    /// Complexity budget left as the response reported it.
+    pub complexity_remaining: Option<u64>,
+    /// 0 for the first attempt of a body, then 1, 2, ...
+    pub attempt: u32,
+}
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    Failed,
+}
+
+/// One record, after its outcome is known.
+#[derive(Debug, Clone)]
+pub struct RecordEvent {
+    /// When the record was transformed and ready to send.
+    pub ready_at: Instant,
+    /// When its item was confirmed (or it failed / was found unchanged).
+    pub finished_at: Instant,
+    pub outcome: RecordOutcome,
+    pub line: u64,
+}
+
+/// Receives events; must be cheap (called inline on the engine's path).
+pub trait SyncObserver: Send + Sync {
+    fn request_finished(&self, ev: &RequestEvent);
+    fn record_finished(&self, ev: &RecordEvent);
+}

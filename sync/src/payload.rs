@@ -1,0 +1,434 @@
+//! GraphQL request bodies for batches (aliases + variables, never interpolated values) and the
+//! parsing of their responses back to records.
+//!
+//! A create batch of two records looks like
+//! `mutation ($b: ID!, $n0: String!, $g0: String, $v0: JSON, ...) { c0: create_item(board_id: $b,
+//! item_name: $n0, group_id: $g0, column_values: $v0) { id } c1: ... complexity { before after query
+//! reset_in_x_seconds } }`. Only alias names, variable names and booleans are generated into the query
+//! text; every user value travels in `variables`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::transform::PreparedRecord;
+use crate::transport::ApiResponse;
+
+/// What a record's mutation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Create { group_id: Option<String> },
+    Update { item_id: String },
+}
+
+/// One record inside a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub record: &'a PreparedRecord,
+    pub op: &'a Op,
+}
+
+/// The alias of entry `i` (`c3` for creates, `u3` for updates).
+pub fn alias(op: &Op, i: usize) -> String {
+    match op {
+        Op::Create { .. } => format!("c{i}"),
+        Op::Update { .. } => format!("u{i}"),
+    }
+}
+
+/// Build the JSON body of one mutation request for `entries` (in order; alias index = position).
+pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bool) -> Vec<u8> {
+    let mut decls = String::from("$b: ID!");
+    let mut fields = String::new();
+    let mut vars = Map::with_capacity(entries.len() * 3 + 1);
+    vars.insert("b".into(), Value::String(board_id.to_string()));
+    for (i, e) in entries.iter().enumerate() {
+        let labels = if e.record.create_labels { ", create_labels_if_missing: true" } else { "" };
+        match e.op {
+            Op::Create { group_id } => {
+                let _ = write!(decls, ", $n{i}: String!, $v{i}: JSON");
+                vars.insert(format!("n{i}"), Value::String(e.record.name.clone()));
+                vars.insert(format!("v{i}"), Value::String(e.record.column_values.clone()));
+                let group = match group_id {
+                    Some(g) => {
+                        let _ = write!(decls, ", $g{i}: String");
+                        vars.insert(format!("g{i}"), Value::String(g.clone()));
+                        format!(", group_id: $g{i}")
+                    }
+                    None => String::new(),
+                };
+                let _ = write!(
+                    fields,
+                    " c{i}: create_item(board_id: $b, item_name: $n{i}{group}, column_values: $v{i}{labels}) {{ id }}"
+                );
+            }
+            Op::Update { item_id } => {
+                let _ = write!(decls, ", $i{i}: ID!, $v{i}: JSON!");
+                vars.insert(format!("i{i}"), Value::String(item_id.clone()));
+                vars.insert(format!("v{i}"), Value::String(e.record.column_values.clone()));
+                let _ = write!(
+                    fields,
+                    " u{i}: change_multiple_column_values(board_id: $b, item_id: $i{i}, column_values: $v{i}{labels}) {{ id }}"
+                );
+            }
+        }
+    }
+    if with_complexity {
+        fields.push_str(" complexity { before after query reset_in_x_seconds }");
+    }
+    let query = format!("mutation ({decls}) {{{fields} }}");
+    let mut body = Map::with_capacity(2);
+    body.insert("query".into(), Value::String(query));
+    body.insert("variables".into(), Value::Object(vars));
+    serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
+}
+
+/// Body of one aliased `create_group` request for the given titles (`g0`, `g1`, ...).
+pub fn build_create_groups(board_id: &str, titles: &[String]) -> Vec<u8> {
+    let mut decls = String::from("$b: ID!");
+    let mut fields = String::new();
+    let mut vars = Map::new();
+    vars.insert("b".into(), Value::String(board_id.to_string()));
+    for (i, t) in titles.iter().enumerate() {
+        let _ = write!(decls, ", $t{i}: String!");
+        let _ = write!(fields, " g{i}: create_group(board_id: $b, group_name: $t{i}) {{ id title }}");
+        vars.insert(format!("t{i}"), Value::String(t.clone()));
+    }
+    fields.push_str(" complexity { before after query reset_in_x_seconds }");
+    query_body(&format!("mutation ({decls}) {{{fields} }}"), vars)
+}
+
+/// A `{"query", "variables"}` body.
+pub fn query_body(query: &str, variables: Map<String, Value>) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "query": query, "variables": variables })).unwrap_or_default()
+}
+
+/// The budget state a response reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BudgetInfo {
+    /// Complexity remaining after this request.
+    pub remaining: Option<u64>,
+    /// Seconds until the budget window resets.
+    pub reset_in_secs: Option<u64>,
+    /// The budget size (from `RateLimit-Policy` or `before` + `query`).
+    pub limit: Option<u64>,
+    /// Cost charged for this request.
+    pub cost: Option<u64>,
+}
+
+/// Outcome of one alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasOutcome {
+    Ok { item_id: String },
+    /// Fails this record alone. `column`: the column named by the error, if any.
+    Permanent { code: String, message: String, column: Option<String> },
+    /// Retry this alias (in a new request with only the failed aliases).
+    Transient { code: String, retry_in: Option<Duration> },
+}
+
+/// How a whole response is to be handled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseClass {
+    /// Per-alias outcomes (in entry order).
+    Aliases(Vec<AliasOutcome>),
+    /// 429 or a throttling code: wait `retry_in` (None = unknown) and resend the same body.
+    Throttled { code: String, retry_in: Option<Duration> },
+    /// 423 board lock or 409 idempotency conflict: wait and resend the same body.
+    Busy { status: u16, retry_in: Option<Duration> },
+    /// 5xx or an unparseable body: back off and resend the same body (outcome unknown).
+    ServerError { status: u16 },
+    /// The request would cost more than one request may: split the batch.
+    TooComplex,
+    /// The token was refused (fatal).
+    Auth { status: u16, message: String },
+    /// The board does not exist (fatal).
+    BoardNotFound { message: String },
+    /// A fatal account condition (daily limit...).
+    Fatal { message: String },
+    /// The whole request was rejected for a reason that will not change (every record fails).
+    Rejected { code: String, message: String },
+}
+
+const PERMANENT_CODES: &[&str] = &[
+    "ColumnValueException",
+    "ItemNameTooLongException",
+    "InvalidColumnIdException",
+    "InvalidArgumentException",
+    "CorrectedValueException",
+    "InvalidUserIdException",
+    "ItemsLimitationException",
+    "ResourceNotFoundException",
+    "RecordInvalidException",
+    "DATA_VALIDATIONS_ERROR",
+    "InvalidItemIdException",
+];
+
+const THROTTLE_CODES: &[&str] = &[
+    "COMPLEXITY_BUDGET_EXHAUSTED",
+    "ComplexityException",
+    "complexityBudgetExhausted",
+    "RATE_LIMIT_EXCEEDED",
+    "Rate Limit Exceeded",
+    "MINUTE_LIMIT_EXCEEDED",
+    "maxConcurrencyExceeded",
+    "IP_RATE_LIMIT_EXCEEDED",
+    "FIELD_LIMIT_EXCEEDED",
+];
+
+fn err_code(e: &Value) -> String {
+    e.pointer("/extensions/code")
+        .and_then(Value::as_str)
+        .or_else(|| e.get("error_code").and_then(Value::as_str))
+        .unwrap_or("")
+        .to_string()
+}
+
+fn err_message(e: &Value) -> String {
+    e.get("message")
+        .or_else(|| e.get("error_message"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn retry_secs(e: &Value) -> Option<u64> {
+    let n = e
+        .pointer("/extensions/retry_in_seconds")
+        .or_else(|| e.pointer("/extensions/error_data/retry_in_seconds"))
+        .or_else(|| e.pointer("/error_data/retry_in_seconds"))
+        .or_else(|| e.get("retry_in_seconds"))?;
+    n.as_u64().or_else(|| n.as_f64().map(|f| f.ceil().max(0.0) as u64))
+}
+
+/// `reset in 16 seconds` inside a legacy message.
+fn retry_from_message(m: &str) -> Option<u64> {
+    let idx = m.find("reset in ")?;
+    m[idx + 9..].split_whitespace().next()?.parse().ok()
+}
+
+/// Seconds from `Retry-After`.
+pub fn retry_after_header(resp: &ApiResponse) -> Option<Duration> {
+    resp.header("retry-after")?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Parse `RateLimit` / `RateLimit-Policy` headers and a `complexity` field in `data`.
+pub fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInfo {
+    let mut info = BudgetInfo::default();
+    if let Some(h) = resp.header("ratelimit") {
+        for policy in h.split(',') {
+            if policy.contains("complexityMinute") {
+                for param in policy.split(';') {
+                    let (k, v) = param.split_once('=').unwrap_or((param, ""));
+                    match k.trim() {
+                        "r" => info.remaining = v.trim().parse().ok(),
+                        "t" => info.reset_in_secs = v.trim().parse().ok(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    if let Some(h) = resp.header("ratelimit-policy") {
+        for policy in h.split(',') {
+            if policy.contains("complexityMinute") {
+                for param in policy.split(';') {
+                    if let Some(("q", v)) = param.split_once('=').map(|(k, v)| (k.trim(), v)) {
+                        info.limit = v.trim().parse().ok();
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = data.and_then(|d| d.get("complexity")).filter(|c| c.is_object()) {
+        if let Some(a) = c.get("after").and_then(Value::as_u64) {
+            info.remaining = Some(a);
+        }
+        if let Some(r) = c.get("reset_in_x_seconds").and_then(Value::as_u64) {
+            info.reset_in_secs = Some(r);
+        }
+        info.cost = c.get("query").and_then(Value::as_u64);
+    }
+    info
+}
+
+/// Classify a response to a request whose aliases are `aliases` (in entry order).
+pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, BudgetInfo) {
+    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+    let data = body.as_ref().and_then(|b| b.get("data")).filter(|d| d.is_object());
+    let budget = budget_info(resp, data);
+    let errors: Vec<&Value> = body
+        .as_ref()
+        .and_then(|b| b.get("errors"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let legacy = body.as_ref().filter(|b| b.get("error_code").is_some() || b.get("error_message").is_some());
+    let first = errors.first().copied().or(legacy);
+    let first_code = first.map(err_code).unwrap_or_default();
+    let first_msg = first.map(err_message).unwrap_or_default();
+    let header_retry = retry_after_header(resp);
+    let any_retry = first
+        .and_then(retry_secs)
+        .or_else(|| retry_from_message(&first_msg))
+        .map(Duration::from_secs)
+        .or(header_retry);
+
+    let status = resp.status;
+    if status == 401 || status == 403 || first_code == "USER_UNAUTHORIZED" || first_code == "UserUnauthorizedException" {
+        return (ResponseClass::Auth { status, message: first_msg }, budget);
+    }
+    if status == 423 || status == 409 || first_code == "IDEMPOTENCY_CONFLICT" {
+        return (ResponseClass::Busy { status, retry_in: header_retry.or(any_retry) }, budget);
+    }
+    if first_code == "DAILY_LIMIT_EXCEEDED" {
+        return (ResponseClass::Fatal { message: format!("daily call limit exceeded: {first_msg}") }, budget);
+    }
+    let throttled_code = THROTTLE_CODES.contains(&first_code.as_str()) && data.is_none();
+    if status == 429 || throttled_code {
+        let code = if first_code.is_empty() { "HTTP 429".into() } else { first_code };
+        return (ResponseClass::Throttled { code, retry_in: any_retry }, budget);
+    }
+    if first_code == "REQUEST_MAX_COMPLEXITY_EXCEEDED" || first_msg.contains("exceeds max complexity") {
+        return (ResponseClass::TooComplex, budget);
+    }
+    if status >= 500 || body.is_none() {
+        return (ResponseClass::ServerError { status }, budget);
+    }
+    if first_code == "InvalidBoardIdException" && data.is_none_or(|d| aliases.iter().all(|a| d.get(a).is_none())) {
+        return (ResponseClass::BoardNotFound { message: first_msg }, budget);
+    }
+    if status >= 400 || (data.is_none() && first.is_some()) {
+        let code = if first_code.is_empty() { format!("HTTP {status}") } else { first_code };
+        return (ResponseClass::Rejected { code, message: first_msg }, budget);
+    }
+    let mut outcomes = Vec::with_capacity(aliases.len());
+    for a in aliases {
+        let item = data.and_then(|d| d.get(a));
+        if let Some(id) = item.and_then(|v| v.get("id")).and_then(|id| match id {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }) {
+            outcomes.push(AliasOutcome::Ok { item_id: id });
+            continue;
+        }
+        let err = errors
+            .iter()
+            .find(|e| e.pointer("/path/0").and_then(Value::as_str) == Some(a.as_str()));
+        outcomes.push(match err {
+            Some(e) => {
+                let code = err_code(e);
+                let retry = retry_secs(e);
+                if PERMANENT_CODES.contains(&code.as_str()) || (retry.is_none() && !code.is_empty() && !THROTTLE_CODES.contains(&code.as_str()) && code != "INTERNAL_SERVER_ERROR") {
+                    let column = e
+                        .pointer("/extensions/error_data/column_id")
+                        .or_else(|| e.pointer("/extensions/column_id"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    AliasOutcome::Permanent { code, message: err_message(e), column }
+                } else {
+                    AliasOutcome::Transient { code, retry_in: retry.map(Duration::from_secs) }
+                }
+            }
+            None => AliasOutcome::Transient { code: "no data for alias".into(), retry_in: None },
+        });
+    }
+    (ResponseClass::Aliases(outcomes), budget)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(name: &str, cv: &str) -> PreparedRecord {
+        PreparedRecord {
+            line: 1,
+            key: "k".into(),
+            name: name.into(),
+            group: None,
+            customer: String::new(),
+            column_values: cv.into(),
+            create_labels: true,
+            content_hash: String::new(),
+        }
+    }
+
+    fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn values_travel_in_variables_only() {
+        let r = rec("x\") { id } mutation { delete_item", "{\"a\":\"}\"}");
+        let ops = [Op::Create { group_id: Some("g1".into()) }, Op::Update { item_id: "77".into() }];
+        let entries = [Entry { record: &r, op: &ops[0] }, Entry { record: &r, op: &ops[1] }];
+        let body: Value = serde_json::from_slice(&build_mutation("123", &entries, true)).unwrap();
+        let q = body["query"].as_str().unwrap();
+        assert!(!q.contains("delete_item"));
+        assert!(q.contains("c0: create_item(board_id: $b, item_name: $n0, group_id: $g0, column_values: $v0, create_labels_if_missing: true) { id }"));
+        assert!(q.contains("u1: change_multiple_column_values(board_id: $b, item_id: $i1, column_values: $v1"));
+        assert!(q.contains("complexity {"));
+        assert_eq!(body["variables"]["n0"], r.name);
+        assert_eq!(body["variables"]["v1"], r.column_values);
+        assert_eq!(body["variables"]["i1"], "77");
+    }
+
+    #[test]
+    fn partial_failure_maps_to_aliases() {
+        let body = r#"{"data":{"c0":{"id":"11"},"c1":null,"c2":null,"complexity":{"before":100,"after":40,"query":60,"reset_in_x_seconds":12}},
+          "errors":[{"message":"invalid value - label does not exist","path":["c1"],"extensions":{"code":"ColumnValueException"}},
+                    {"message":"busy","path":["c2"],"extensions":{"code":"FIELD_LIMIT_EXCEEDED","retry_in_seconds":15}}]}"#;
+        let aliases: Vec<String> = ["c0", "c1", "c2", "c3"].iter().map(|s| s.to_string()).collect();
+        let (class, budget) = classify(&resp(200, body, &[]), &aliases);
+        assert_eq!(budget.remaining, Some(40));
+        assert_eq!(budget.reset_in_secs, Some(12));
+        let ResponseClass::Aliases(o) = class else { panic!("{class:?}") };
+        assert_eq!(o[0], AliasOutcome::Ok { item_id: "11".into() });
+        assert!(matches!(&o[1], AliasOutcome::Permanent { code, .. } if code == "ColumnValueException"));
+        assert_eq!(o[2], AliasOutcome::Transient { code: "FIELD_LIMIT_EXCEEDED".into(), retry_in: Some(Duration::from_secs(15)) });
+        assert!(matches!(&o[3], AliasOutcome::Transient { .. }));
+    }
+
+    #[test]
+    fn throttle_and_transport_classes() {
+        let a = vec!["c0".to_string()];
+        let t = r#"{"errors":[{"message":"Complexity budget exhausted","extensions":{"code":"COMPLEXITY_BUDGET_EXHAUSTED","retry_in_seconds":17}}]}"#;
+        assert_eq!(
+            classify(&resp(429, t, &[]), &a).0,
+            ResponseClass::Throttled { code: "COMPLEXITY_BUDGET_EXHAUSTED".into(), retry_in: Some(Duration::from_secs(17)) }
+        );
+        assert_eq!(
+            classify(&resp(429, "{}", &[("retry-after", "3")]), &a).0,
+            ResponseClass::Throttled { code: "HTTP 429".into(), retry_in: Some(Duration::from_secs(3)) }
+        );
+        assert!(matches!(classify(&resp(423, "{}", &[("retry-after", "2")]), &a).0, ResponseClass::Busy { status: 423, .. }));
+        assert!(matches!(classify(&resp(409, r#"{"errors":[{"message":"x","extensions":{"code":"IDEMPOTENCY_CONFLICT"}}]}"#, &[]), &a).0, ResponseClass::Busy { .. }));
+        assert!(matches!(classify(&resp(502, "<html>", &[]), &a).0, ResponseClass::ServerError { status: 502 }));
+        assert!(matches!(classify(&resp(401, "{}", &[]), &a).0, ResponseClass::Auth { .. }));
+        let legacy = r#"{"error_code":"ComplexityException","status_code":429,"error_message":"Complexity budget exhausted, query cost 30001 budget remaining 10 out of 1000000 reset in 16 seconds"}"#;
+        assert_eq!(
+            classify(&resp(200, legacy, &[]), &a).0,
+            ResponseClass::Throttled { code: "ComplexityException".into(), retry_in: Some(Duration::from_secs(16)) }
+        );
+    }
+
+    #[test]
+    fn ratelimit_headers() {
+        let r = resp(200, "{}", &[
+            ("ratelimit", "\"minuteRate\";r=4999, \"concurrency\";r=249, \"complexityMinute\";r=959960;t=58"),
+            ("ratelimit-policy", "\"minuteRate\";q=5000;w=60, \"complexityMinute\";q=1000000;w=60"),
+        ]);
+        let b = budget_info(&r, None);
+        assert_eq!((b.remaining, b.reset_in_secs, b.limit), (Some(959_960), Some(58), Some(1_000_000)));
+    }
+}

@@ -1,0 +1,77 @@
+//! Finding items by source key with `items_page_by_column_values` (paginated with `next_items_page`):
+//! used at start-up for records left `pending` by a crash, at the end of a run for ambiguous
+//! outcomes, and before creates when the state store was lost.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::client::ApiClient;
+use crate::error::SyncError;
+use crate::observer::RequestKind;
+use crate::payload::query_body;
+
+/// Keys per lookup query.
+pub const KEYS_PER_QUERY: usize = 100;
+/// Page size (the API's maximum).
+pub const PAGE_LIMIT: u64 = 500;
+
+const FIRST: &str = "query ($b: ID!, $cols: [ItemsPageByColumnValuesQuery!], $l: Int!, $ids: [String!]) { items_page_by_column_values(board_id: $b, columns: $cols, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
+const NEXT: &str = "query ($c: String!, $l: Int!, $ids: [String!]) { next_items_page(cursor: $c, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
+
+/// Item ids on the board for each of `keys` (exact match on the key column's text). Keys not on the
+/// board are absent from the map; a key with several items lists them all (lowest id first).
+pub async fn find_items_by_key(
+    client: &ApiClient,
+    board_id: &str,
+    key_column: &str,
+    keys: &[String],
+) -> Result<HashMap<String, Vec<String>>, SyncError> {
+    let mut found: HashMap<String, Vec<String>> = HashMap::new();
+    for (n, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
+        let wanted: std::collections::HashSet<&str> = chunk.iter().map(String::as_str).collect();
+        let mut vars = Map::new();
+        vars.insert("b".into(), json!(board_id));
+        vars.insert("cols".into(), json!([{ "column_id": key_column, "column_values": chunk }]));
+        vars.insert("l".into(), json!(PAGE_LIMIT));
+        vars.insert("ids".into(), json!([key_column]));
+        let mut data = client.read(query_body(FIRST, vars), RequestKind::Reconcile, 1 << 40 | n as u64).await?;
+        let mut field = "items_page_by_column_values";
+        let mut pages = 0u64;
+        loop {
+            let page = data.get(field).cloned().unwrap_or(Value::Null);
+            for item in page.get("items").and_then(Value::as_array).into_iter().flatten() {
+                let id = match item.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => continue,
+                };
+                let text = item
+                    .get("column_values")
+                    .and_then(Value::as_array)
+                    .and_then(|cvs| cvs.iter().find(|cv| cv.get("id").and_then(Value::as_str) == Some(key_column)))
+                    .and_then(|cv| cv.get("text"))
+                    .and_then(Value::as_str);
+                if let Some(t) = text.filter(|t| wanted.contains(t)) {
+                    found.entry(t.to_string()).or_default().push(id);
+                }
+            }
+            let cursor = page.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty());
+            let Some(cursor) = cursor else { break };
+            pages += 1;
+            if pages > 10_000 {
+                return Err(SyncError::Api("reconciliation paged more than 10,000 times; giving up".into()));
+            }
+            let mut vars = Map::new();
+            vars.insert("c".into(), json!(cursor));
+            vars.insert("l".into(), json!(PAGE_LIMIT));
+            vars.insert("ids".into(), json!([key_column]));
+            data = client.read(query_body(NEXT, vars), RequestKind::Reconcile, 2 << 40 | pages).await?;
+            field = "next_items_page";
+        }
+    }
+    for ids in found.values_mut() {
+        ids.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    }
+    Ok(found)
+}

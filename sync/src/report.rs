@@ -1,0 +1,255 @@
+//! The run summary (JSON + text table), per-customer reports (CSV + Markdown) and the failures file,
+//! plus [`PhaseTimer`], which partitions the run's wall time into phases.
+//!
+//! Phases are measured on the engine's coordinator — the one task that reads, transforms, keeps state
+//! and hands batches to senders — so they never overlap: at every instant the coordinator is in
+//! exactly one phase, and the phases add up to `wall_ms`. Time the coordinator spends blocked on
+//! senders is `send`, except the part during which every sender was waiting on API limits with no
+//! request in flight, which is `wait` (see [`crate::pacing::Activity`]). `report` covers building and
+//! writing the report files except the final `summary.json` write.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::error::SyncError;
+use crate::transform::RecordFailure;
+
+/// Time per phase, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Phases {
+    pub read_ms: f64,
+    pub transform_ms: f64,
+    pub send_ms: f64,
+    pub wait_ms: f64,
+    pub state_ms: f64,
+    pub report_ms: f64,
+}
+
+impl Phases {
+    pub fn total_ms(&self) -> f64 {
+        self.read_ms + self.transform_ms + self.send_ms + self.wait_ms + self.state_ms + self.report_ms
+    }
+}
+
+/// A phase of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Read = 0,
+    Transform = 1,
+    Send = 2,
+    Wait = 3,
+    State = 4,
+    Report = 5,
+}
+
+/// Accumulates time per phase; switching phases closes the current interval.
+#[derive(Debug)]
+pub struct PhaseTimer {
+    start: Instant,
+    current: Phase,
+    since: Instant,
+    totals: [Duration; 6],
+}
+
+impl PhaseTimer {
+    pub fn new(phase: Phase) -> Self {
+        let now = Instant::now();
+        PhaseTimer { start: now, current: phase, since: now, totals: [Duration::ZERO; 6] }
+    }
+
+    /// Enter `phase` now; returns the previous phase.
+    pub fn switch(&mut self, phase: Phase) -> Phase {
+        let now = Instant::now();
+        self.totals[self.current as usize] += now - self.since;
+        self.since = now;
+        std::mem::replace(&mut self.current, phase)
+    }
+
+    /// Move `d` (already counted) from one phase to another.
+    pub fn reattribute(&mut self, from: Phase, to: Phase, d: Duration) {
+        let d = d.min(self.totals[from as usize]);
+        self.totals[from as usize] -= d;
+        self.totals[to as usize] += d;
+    }
+
+    /// Close the current interval and return (phases, wall).
+    pub fn finish(&mut self) -> (Phases, Duration) {
+        let cur = self.current;
+        self.switch(cur);
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let t = &self.totals;
+        (
+            Phases {
+                read_ms: ms(t[0]),
+                transform_ms: ms(t[1]),
+                send_ms: ms(t[2]),
+                wait_ms: ms(t[3]),
+                state_ms: ms(t[4]),
+                report_ms: ms(t[5]),
+            },
+            self.since - self.start,
+        )
+    }
+}
+
+/// Per-customer counts.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct CustomerStats {
+    pub records: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    /// Failures caused by status/dropdown labels missing on the board.
+    pub label_errors: u64,
+}
+
+/// The run summary (docs/interfaces.md).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    pub records: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+    pub per_record_ms: f64,
+    pub wall_ms: f64,
+    pub phases: Phases,
+    pub failures: Vec<RecordFailure>,
+    pub per_customer: BTreeMap<String, CustomerStats>,
+    /// Records whose outcome stayed unknown after retries and reconciliation (exit code 3).
+    pub unresolved: u64,
+    pub dry_run: bool,
+    /// Batches planned (dry run) or sent.
+    pub batches: u64,
+    pub seed: u64,
+    /// The effective configuration (token excluded: it is never part of the config).
+    pub config: serde_json::Value,
+}
+
+impl RunSummary {
+    /// Human-readable table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{:<16} {:>12}", "records", self.records);
+        for (k, v) in [
+            ("created", self.created),
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+            ("failed", self.failed),
+            ("requests", self.requests),
+            ("retries", self.retries),
+            ("throttled", self.throttled),
+            ("batches", self.batches),
+        ] {
+            let _ = writeln!(s, "{k:<16} {v:>12}");
+        }
+        let _ = writeln!(s, "{:<16} {:>12.3}", "per_record_ms", self.per_record_ms);
+        let _ = writeln!(s, "{:<16} {:>12.1}", "wall_ms", self.wall_ms);
+        let p = &self.phases;
+        for (k, v) in [
+            ("  read_ms", p.read_ms),
+            ("  transform_ms", p.transform_ms),
+            ("  send_ms", p.send_ms),
+            ("  wait_ms", p.wait_ms),
+            ("  state_ms", p.state_ms),
+            ("  report_ms", p.report_ms),
+        ] {
+            let _ = writeln!(s, "{k:<16} {v:>12.1}");
+        }
+        s
+    }
+}
+
+fn csv_err(path: &Path, e: impl std::fmt::Display) -> SyncError {
+    SyncError::Report { path: path.to_path_buf(), message: e.to_string() }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Write customers.csv, customers.md, failures.csv and summary.txt into `dir`.
+pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), SyncError> {
+    std::fs::create_dir_all(dir).map_err(|e| csv_err(dir, e))?;
+    let path = dir.join("customers.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
+    w.write_record(["customer", "records", "created", "updated", "unchanged", "failed", "label_errors"])
+        .map_err(|e| csv_err(&path, e))?;
+    let mut md = String::from("| customer | records | created | updated | unchanged | failed | label errors |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (c, st) in &summary.per_customer {
+        let nums = [st.records, st.created, st.updated, st.unchanged, st.failed, st.label_errors].map(|n| n.to_string());
+        let mut row = vec![c.clone()];
+        row.extend(nums.iter().cloned());
+        w.write_record(&row).map_err(|e| csv_err(&path, e))?;
+        let _ = writeln!(md, "| {} | {} |", md_cell(c), nums.join(" | "));
+    }
+    w.flush().map_err(|e| csv_err(&path, e))?;
+    let path = dir.join("customers.md");
+    std::fs::write(&path, md).map_err(|e| csv_err(&path, e))?;
+
+    let path = dir.join("failures.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
+    w.write_record(["line", "key", "field", "reason"]).map_err(|e| csv_err(&path, e))?;
+    for f in &summary.failures {
+        w.write_record([f.line.to_string(), f.key.clone().unwrap_or_default(), f.field.clone(), f.reason.clone()])
+            .map_err(|e| csv_err(&path, e))?;
+    }
+    w.flush().map_err(|e| csv_err(&path, e))?;
+    let path = dir.join("summary.txt");
+    std::fs::write(&path, summary.table()).map_err(|e| csv_err(&path, e))?;
+    Ok(())
+}
+
+/// Write summary.json into `dir`.
+pub fn write_summary_json(dir: &Path, summary: &RunSummary) -> Result<(), SyncError> {
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(summary).map_err(|e| csv_err(&path, e))?;
+    std::fs::write(&path, text).map_err(|e| csv_err(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn phases_partition_wall_time() {
+        let mut t = PhaseTimer::new(Phase::Read);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        t.switch(Phase::Send);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        t.switch(Phase::Report);
+        t.reattribute(Phase::Send, Phase::Wait, Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let (p, wall) = t.finish();
+        assert_eq!(p.read_ms, 10.0);
+        assert_eq!(p.send_ms, 10.0);
+        assert_eq!(p.wait_ms, 20.0);
+        assert_eq!(p.report_ms, 5.0);
+        assert_eq!(p.total_ms(), wall.as_secs_f64() * 1000.0);
+    }
+
+    #[test]
+    fn reports_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = RunSummary { records: 2, failed: 1, ..Default::default() };
+        s.failures.push(RecordFailure { line: 7, key: Some("K, \"7\"".into()), field: "order_date".into(), reason: "bad date".into() });
+        s.per_customer.insert("Acme | Co".into(), CustomerStats { records: 2, failed: 1, ..Default::default() });
+        write_detail_reports(dir.path(), &s).unwrap();
+        write_summary_json(dir.path(), &s).unwrap();
+        let f = std::fs::read_to_string(dir.path().join("failures.csv")).unwrap();
+        assert!(f.contains("7,\"K, \"\"7\"\"\",order_date,bad date"), "{f}");
+        let md = std::fs::read_to_string(dir.path().join("customers.md")).unwrap();
+        assert!(md.contains("| Acme \\| Co | 2 |"));
+        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+        assert_eq!(j["failed"], 1);
+    }
+}

@@ -1,0 +1,195 @@
+//! Free-plan budget pacing, label handling, quiet logging and secret hygiene — against the simulator
+//! in virtual time.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use mock_monday::{LatencyProfile, SimConfig, TokenKind};
+use monday_sync::config::SyncConfig;
+use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, StateSpec};
+use serde_json::{Map, Value};
+use support::*;
+
+async fn sync_with(t: Arc<SimTransport>, cfg: SyncConfig, recs: Vec<Map<String, Value>>, counter: Arc<Counter>) -> RunSummary {
+    run(RunParams {
+        config: cfg,
+        input: InputSource::Records(recs),
+        transport: t,
+        token: TOKEN.into(),
+        state: StateSpec::InMemory,
+        report_dir: None,
+        dry_run: false,
+        progress: false,
+        observer: Some(counter),
+    })
+    .await
+    .expect("run")
+}
+
+#[tokio::test(start_paused = true)]
+async fn free_plan_budget_is_paced_not_hammered() {
+    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Realistic, token_kind: TokenKind::Trial, seed: 3, ..SimConfig::default() });
+    let counter = Arc::new(Counter::default());
+    let s = sync_with(t, example_config(), records(200), counter.clone()).await;
+    assert_eq!((s.created, s.failed), (200, 0), "{:?}", s.failures);
+    assert_eq!(sim.stats().items_created_total, 200);
+    // 200 creates x 30,000 = 6M points on a 1M/minute budget: at least 5 full windows must pass,
+    // and a paced client needs little more than that.
+    let minutes = s.wall_ms / 60_000.0;
+    assert!((5.0..7.5).contains(&minutes), "took {minutes} virtual minutes");
+    assert!(s.phases.wait_ms > 4.0 * 60_000.0, "wait phase {}", s.phases.wait_ms);
+    assert!(s.throttled <= 1, "throttled {}", s.throttled);
+    let sum = s.phases.read_ms + s.phases.transform_ms + s.phases.send_ms + s.phases.wait_ms + s.phases.state_ms + s.phases.report_ms;
+    assert!((sum - s.wall_ms).abs() < 1e-6, "{sum} vs {}", s.wall_ms);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ignoring_retry_after_still_syncs_but_gets_throttled() {
+    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Realistic, token_kind: TokenKind::Trial, seed: 3, ..SimConfig::default() });
+    let mut cfg = example_config();
+    cfg.sync.respect_retry_after = false;
+    let s = sync_with(t, cfg, records(100), Arc::new(Counter::default())).await;
+    assert_eq!(s.created, 100);
+    assert!(s.throttled > 10, "throttled {}", s.throttled);
+    assert_eq!(sim.stats().throttled_total, s.throttled);
+}
+
+fn with_new_labels(n: usize) -> Vec<Map<String, Value>> {
+    let mut recs = records(n);
+    recs[3].insert("sizes".into(), "S,XXL".into());
+    recs[7].insert("colour".into(), "Teal".into());
+    recs
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_labels_fail_alone_without_create_labels() {
+    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, seed: 1, ..SimConfig::default() });
+    let mut cfg = example_config();
+    for c in cfg.columns.iter_mut() {
+        c.create_labels_if_missing = false;
+    }
+    let s = sync_with(t, cfg, with_new_labels(30), Arc::new(Counter::default())).await;
+    assert_eq!((s.created, s.failed), (28, 2), "{:?}", s.failures);
+    let lines: Vec<u64> = s.failures.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![4, 8]);
+    for f in &s.failures {
+        assert!(f.reason.contains("ColumnValueException"), "{f:?}");
+        assert!(f.key.is_some());
+    }
+    let label_errors: u64 = s.per_customer.values().map(|c| c.label_errors).sum();
+    assert_eq!(label_errors, 2);
+    assert_eq!(board_items_by_key(&sim).len(), 28);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_labels_are_created_when_allowed() {
+    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, seed: 1, ..SimConfig::default() });
+    let s = sync_with(t, example_config(), with_new_labels(30), Arc::new(Counter::default())).await;
+    assert_eq!((s.created, s.failed), (30, 0), "{:?}", s.failures);
+    let items = board_items_by_key(&sim);
+    let sizes = items["ORD-000003"][0]["column_values"]["dropdown_sizes"]["text"].as_str().unwrap().to_string();
+    assert!(sizes.contains("XXL"), "{sizes}");
+    let colour = items["ORD-000007"][0]["column_values"]["dropdown_colour"]["text"].as_str().unwrap().to_string();
+    assert_eq!(colour, "Teal");
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn empty_fields_log_no_warnings_and_info_scales_with_batches() {
+    let buf = Buf::default();
+    let w = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || w.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, seed: 5, ..SimConfig::default() });
+    let mut recs = records(500);
+    let optional = ["colour", "sizes", "notes", "ship_date", "tracking_url", "contact_phone", "unit_price"];
+    for (i, r) in recs.iter_mut().enumerate() {
+        for (j, f) in optional.iter().enumerate() {
+            // ~30% of optional fields empty, as null, "" or missing.
+            match (i * 7 + j * 13) % 10 {
+                0 => { r.insert(f.to_string(), Value::Null); }
+                1 => { r.insert(f.to_string(), "".into()); }
+                2 => { r.remove(*f); }
+                _ => {}
+            }
+        }
+    }
+    let s = sync_with(t, example_config(), recs, Arc::new(Counter::default())).await;
+    assert_eq!(s.created, 500, "{:?}", s.failures);
+    assert_eq!(sim.stats().items_created_total, 500);
+
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(!text.is_empty());
+    let warn = text.lines().filter(|l| l.contains(" WARN ")).count();
+    let info = text.lines().filter(|l| l.contains(" INFO ")).count();
+    assert_eq!(warn, 0, "{text}");
+    let batches = s.batches as usize;
+    assert_eq!(batches, 20);
+    assert!(info <= 2 + batches / 5, "{info} INFO lines for {batches} batches");
+    assert!(!text.contains(TOKEN), "the token leaked into the logs");
+    assert!(!text.contains("SECRET"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn bad_token_is_fatal_and_not_echoed() {
+    let (_sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, token: Some("the-right-one".into()), ..SimConfig::default() });
+    let err = run(RunParams {
+        config: example_config(),
+        input: InputSource::Records(records(5)),
+        transport: t,
+        token: TOKEN.into(),
+        state: StateSpec::InMemory,
+        report_dir: None,
+        dry_run: false,
+        progress: false,
+        observer: None,
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+    assert!(!err.to_string().contains(TOKEN));
+    assert!(!format!("{err:?}").contains(TOKEN));
+}
+
+#[tokio::test(start_paused = true)]
+async fn mapping_errors_stop_before_any_write() {
+    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, ..SimConfig::default() });
+    let mut cfg = example_config();
+    cfg.columns[2].column_id = "text_nope".into();
+    let counter = Arc::new(Counter::default());
+    let err = run(RunParams {
+        config: cfg,
+        input: InputSource::Records(records(5)),
+        transport: t,
+        token: TOKEN.into(),
+        state: StateSpec::InMemory,
+        report_dir: None,
+        dry_run: false,
+        progress: false,
+        observer: Some(counter.clone()),
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("columns[2].column_id"), "{err}");
+    assert_eq!(counter.count(RequestKind::Create), 0);
+    assert_eq!(sim.stats().items_created_total, 0);
+}

@@ -1,0 +1,297 @@
+//! Performance regressions that broke the original sync must never come back.
+//!
+//! Every test runs the real sync engine over the in-process simulator on a paused tokio clock and
+//! asserts counts and simulated (virtual) time only, never wall-clock time.
+
+use std::sync::Arc;
+
+use e2e_tests::{
+    brief, gen_records, num, order_key, run_engine, sim_config, sync_config, LogCapture, ReqKind,
+    SimTransport, BOARD_ID, SECRET_TOKEN,
+};
+use mock_monday::Simulator;
+use serde_json::Value;
+
+fn simulator(profile: &str, seed: u64) -> Arc<Simulator> {
+    Arc::new(Simulator::new(sim_config(profile, "pro", "personal", seed, "")).expect("simulator"))
+}
+
+fn board_count(sim: &Simulator) -> usize {
+    e2e_tests::items_array(&sim.board_items(BOARD_ID).expect("board exists")).len()
+}
+
+fn example_settings() -> (usize, usize) {
+    let base = monday_sync::config::SyncConfig::load(&e2e_tests::example_config_path())
+        .expect("example config");
+    (
+        base.sync.batch_size as usize,
+        base.sync.concurrency as usize,
+    )
+}
+
+/// Batch mode sends ceil(N / batch) create requests, single mode N (203 records: 9 vs 203).
+#[tokio::test(start_paused = true)]
+async fn batch_mode_sends_ceil_n_over_batch_creates_single_mode_n() {
+    let n: usize = 203;
+    for (mode, batch, expected) in [("batch", 25usize, n.div_ceil(25)), ("single", 25, n)] {
+        let sim = simulator("realistic", 11);
+        let transport = SimTransport::new(sim.clone());
+        let summary = run_engine(
+            transport.clone(),
+            sync_config(mode, batch, 4),
+            gen_records(n, 11, 0.3),
+        )
+        .await;
+        let logical = transport.logical(ReqKind::CreateItem);
+        let attempts = transport.count(ReqKind::CreateItem);
+        assert_eq!(
+            logical, expected,
+            "{mode}: {logical} create requests for {n} records (batch {batch})"
+        );
+        assert_eq!(
+            attempts, logical,
+            "{mode}: a healthy run under budget needs no retries"
+        );
+        let max_fields = transport
+            .attempts()
+            .iter()
+            .map(|a| a.create_fields)
+            .max()
+            .unwrap_or(0);
+        let cap = if mode == "single" { 1 } else { batch };
+        assert!(
+            max_fields <= cap,
+            "{mode}: {max_fields} create_item per request > {cap}"
+        );
+        assert_eq!(
+            num(&summary, "created") as usize,
+            n,
+            "{mode}: {}",
+            brief(&summary)
+        );
+        assert_eq!(
+            num(&summary, "failed") as usize,
+            0,
+            "{mode}: {}",
+            brief(&summary)
+        );
+        assert_eq!(board_count(&sim), n, "{mode}: items on the board");
+    }
+}
+
+/// Batch per-record time is at least 10x lower than single mode at 500 records (realistic profile).
+#[tokio::test(start_paused = true)]
+async fn batch_per_record_time_at_least_10x_lower_than_single_at_500() {
+    let n = 500;
+    let (batch, concurrency) = example_settings();
+    let mut per_record = Vec::new();
+    for mode in ["batch", "single"] {
+        let sim = simulator("realistic", 500);
+        let transport = SimTransport::new(sim.clone());
+        let summary = run_engine(
+            transport,
+            sync_config(mode, batch, concurrency),
+            gen_records(n, 500, 0.3),
+        )
+        .await;
+        assert_eq!(
+            num(&summary, "failed") as usize,
+            0,
+            "{mode}: {}",
+            brief(&summary)
+        );
+        assert_eq!(board_count(&sim), n);
+        per_record.push(num(&summary, "per_record_ms"));
+    }
+    let (batch_ms, single_ms) = (per_record[0], per_record[1]);
+    assert!(batch_ms > 0.0, "virtual time must advance: {batch_ms}");
+    assert!(
+        single_ms >= 10.0 * batch_ms,
+        "batch {batch_ms:.2} ms/record vs single {single_ms:.2} ms/record: less than 10x"
+    );
+}
+
+/// 5,000 records with many empty fields: no WARN line, INFO lines bounded by batches, and the
+/// token nowhere in any captured line (every level, every crate).
+#[tokio::test(start_paused = true)]
+async fn logging_is_quiet_and_never_shows_the_token() {
+    let n = 5_000;
+    let capture = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(capture.subscriber(tracing::Level::TRACE));
+    let sim = simulator("realistic", 5);
+    let transport = SimTransport::new(sim.clone());
+    let (batch, concurrency) = example_settings();
+    let summary = run_engine(
+        transport.clone(),
+        sync_config("batch", batch, concurrency),
+        gen_records(n, 5, 0.6),
+    )
+    .await;
+    assert_eq!(num(&summary, "failed") as usize, 0, "{}", brief(&summary));
+    assert_eq!(board_count(&sim), n);
+
+    let text = capture.text();
+    assert!(!text.is_empty(), "the capture saw no events at all");
+    assert!(
+        !text.contains(SECRET_TOKEN),
+        "the token appears in the logs: {}",
+        text.lines()
+            .find(|l| l.contains(SECRET_TOKEN))
+            .unwrap_or_default()
+    );
+    let warns = capture.lines_at("WARN", None);
+    assert!(
+        warns.is_empty(),
+        "{} WARN lines in a healthy run, first: {:?}",
+        warns.len(),
+        warns.first()
+    );
+    let batches = n.div_ceil(batch);
+    let infos = capture.lines_at("INFO", Some("monday_sync"));
+    assert!(
+        infos.len() <= 2 * batches + 50 && infos.len() < n / 10,
+        "{} INFO lines for {n} records in {batches} batches; first: {:?}",
+        infos.len(),
+        infos.iter().take(3).collect::<Vec<_>>()
+    );
+    // No per-record INFO line: no record key appears at INFO.
+    let keyed = infos
+        .iter()
+        .filter(|l| l.contains(&order_key(0)) || l.contains(&order_key(n - 1)))
+        .count();
+    assert_eq!(keyed, 0, "INFO lines name individual records");
+}
+
+fn assert_phases_add_up(summary: &Value) {
+    let phases = summary.get("phases").expect("summary has phases");
+    let mut sum = 0.0;
+    for phase in [
+        "read_ms",
+        "transform_ms",
+        "send_ms",
+        "wait_ms",
+        "state_ms",
+        "report_ms",
+    ] {
+        let v = num(phases, phase);
+        assert!(v >= 0.0, "{phase} negative: {v}");
+        sum += v;
+    }
+    let wall = num(summary, "wall_ms");
+    assert!(
+        wall > 0.0,
+        "virtual run time must be positive: {}",
+        brief(&summary)
+    );
+    assert!(
+        (sum - wall).abs() <= (0.01 * wall).max(2.0),
+        "phases sum {sum:.3} ms vs run time {wall:.3} ms: {phases}"
+    );
+    let records = num(summary, "records");
+    let per_record = num(summary, "per_record_ms");
+    assert!(
+        (per_record * records - wall).abs() <= (0.01 * wall).max(2.0),
+        "per_record_ms {per_record} x {records} != wall {wall}"
+    );
+}
+
+/// Per-phase times are present and add up to the run's (virtual) time.
+#[tokio::test(start_paused = true)]
+async fn phase_times_are_present_and_add_up_to_the_run_time() {
+    let sim = simulator("realistic", 77);
+    let transport = SimTransport::new(sim.clone());
+    let (batch, concurrency) = example_settings();
+    let summary = run_engine(
+        transport,
+        sync_config("batch", batch, concurrency),
+        gen_records(500, 77, 0.3),
+    )
+    .await;
+    assert_phases_add_up(&summary);
+    let phases = &summary["phases"];
+    assert!(
+        num(phases, "send_ms") > 0.0,
+        "sending takes simulated time: {phases}"
+    );
+    assert!(
+        num(phases, "wait_ms") > 0.0,
+        "500 records exceed one minute's budget, so the run must wait on limits: {phases}"
+    );
+}
+
+/// The fewest milliseconds per record any client could achieve (monday-perf's ceiling model) for
+/// `records` records in `groups` new groups on the realistic profile, Pro plan, personal token.
+fn ceiling_per_record_ms(records: usize, groups: usize) -> f64 {
+    use mock_monday::config::{LimitSettings, Plan};
+    use monday_perf::ceiling::{CeilingInputs, LatencyModel};
+    use std::time::Duration;
+    let limits = LimitSettings::default();
+    let latency = mock_monday::latency::LatencySettings::realistic();
+    let ms = |v: f64| Duration::from_secs_f64(v / 1000.0);
+    CeilingInputs {
+        records: records as u64,
+        groups: groups as u64,
+        mutation_cost: mock_monday::graphql::CostSettings::default().mutation,
+        read_cost: 0,
+        read_round_trips: 1,
+        budget_per_window: limits.personal_budget,
+        window: Duration::from_secs(limits.complexity_window_secs),
+        max_complexity_per_request: limits.max_complexity_per_request,
+        max_concurrency: u64::from(limits.concurrency(Plan::Pro)),
+        requests_per_minute: u64::from(limits.minute_requests(Plan::Pro)),
+        latency: LatencyModel {
+            base: ms(latency.base_median_ms),
+            per_mutation: ms(latency.per_mutation_field_ms),
+        },
+    }
+    .ceiling()
+    .ceiling_per_record_ms
+}
+
+/// 50, 500 and 5,000 records stay under their per-record targets: 40 ms at 50 records; at 500
+/// and 5,000 records the complexity budget sets the ceiling and the sync stays within 5% of it.
+#[tokio::test(start_paused = true)]
+async fn scale_50_500_5000_stays_within_targets() {
+    let (batch, concurrency) = example_settings();
+    for n in [50usize, 500, 5_000] {
+        let sim = simulator("realistic", 42);
+        let transport = SimTransport::new(sim.clone());
+        let summary = run_engine(
+            transport.clone(),
+            sync_config("batch", batch, concurrency),
+            gen_records(n, 42, 0.3),
+        )
+        .await;
+        assert_eq!(
+            num(&summary, "failed") as usize,
+            0,
+            "{n}: {}",
+            brief(&summary)
+        );
+        assert_eq!(board_count(&sim), n, "{n}: items on the board");
+        assert_phases_add_up(&summary);
+        let per_record = num(&summary, "per_record_ms");
+        let ceiling = ceiling_per_record_ms(n, e2e_tests::CUSTOMERS.len());
+        println!("scale {n}: {per_record:.2} ms/record (budget ceiling {ceiling:.2})");
+        if n == 50 {
+            assert!(
+                per_record > 0.0 && per_record <= 40.0,
+                "50 records: {per_record:.2} ms/record > 40"
+            );
+        } else {
+            // 5,000 records: within 5% of the ceiling (the gate's target); 500 records: within 10%
+            // (two budget windows, so the fixed latency of the last window weighs more).
+            let slack = if n == 5_000 { 1.05 } else { 1.10 };
+            assert!(
+                per_record <= ceiling * slack,
+                "{n} records: {per_record:.2} ms/record vs ceiling {ceiling:.2} (allowed x{slack})"
+            );
+            let throttled = transport.by_status().get(&Some(429)).copied().unwrap_or(0);
+            let attempts = transport.attempts().len();
+            assert!(
+                throttled * 100 <= attempts,
+                "{n} records: {throttled} of {attempts} requests throttled (>= 1%)"
+            );
+        }
+    }
+}
