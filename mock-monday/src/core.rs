@@ -896,3 +896,9 @@ fn request_id(rng: &mut ChaCha8Rng) -> String {
 fn embedded_sdl() -> Option<String> {
     Some(include_str!("../schema/monday-subset.graphql").to_string())
 }
+
+/// `Simulator` must stay shareable across tasks and threads (faces hold it in an `Arc`).
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Simulator>();
+};

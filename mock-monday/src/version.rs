@@ -33,7 +33,7 @@ pub struct InvalidVersion(pub String);
 /// Versions the simulator knows by name; a well-formed but unknown version is served as Current.
 pub const KNOWN_VERSIONS: &[&str] = &[
     "2023-10", "2024-01", "2024-04", "2024-07", "2024-10", "2025-01", "2025-04", "2025-07",
-    "2025-10", "2026-01", "2026-04", "2026-07", "2026-10",
+    "2025-10", "2026-01", "2026-04", "2026-07", "2026-10", "2027-01",
 ];
 
 impl ApiVersion {
@@ -66,7 +66,10 @@ impl ApiVersion {
         let v = Self::parse(text)?;
         let name = v.to_string();
         if name == "2024-10" || name == "2025-01" {
-            return Ok(Self { year: 2025, month: 4 });
+            return Ok(Self {
+                year: 2025,
+                month: 4,
+            });
         }
         if KNOWN_VERSIONS.contains(&name.as_str()) {
             Ok(v)
@@ -98,10 +101,22 @@ mod tests {
 
     #[test]
     fn resolves_versions_like_the_live_api() {
-        assert_eq!(ApiVersion::resolve(None).unwrap().to_string(), CURRENT_VERSION);
-        assert_eq!(ApiVersion::resolve(Some("2024-07")).unwrap().to_string(), "2024-07");
-        assert_eq!(ApiVersion::resolve(Some("2025-01")).unwrap().to_string(), "2025-04");
-        assert_eq!(ApiVersion::resolve(Some("2024-02")).unwrap().to_string(), CURRENT_VERSION);
+        assert_eq!(
+            ApiVersion::resolve(None).unwrap().to_string(),
+            CURRENT_VERSION
+        );
+        assert_eq!(
+            ApiVersion::resolve(Some("2024-07")).unwrap().to_string(),
+            "2024-07"
+        );
+        assert_eq!(
+            ApiVersion::resolve(Some("2025-01")).unwrap().to_string(),
+            "2025-04"
+        );
+        assert_eq!(
+            ApiVersion::resolve(Some("2024-02")).unwrap().to_string(),
+            CURRENT_VERSION
+        );
         assert!(ApiVersion::resolve(Some("2023")).is_err());
         assert!(ApiVersion::resolve(Some("2023-13")).is_err());
     }

@@ -44,7 +44,11 @@ fn every_column_type_round_trips() {
         ("date_ship", "2026-04-02 10:30:00", "date"),
         ("email_contact", "buyer@acme.example", "email"),
         ("phone_contact", "+14155550100", "phone"),
-        ("link_tracking", "1Z999 - https://track.example/1Z999", "link"),
+        (
+            "link_tracking",
+            "1Z999 - https://track.example/1Z999",
+            "link",
+        ),
         ("checkbox_rush", "v", "checkbox"),
         ("timeline_production", "2026-03-15 - 2026-03-30", "timeline"),
     ];
@@ -56,11 +60,23 @@ fn every_column_type_round_trips() {
     }
     assert_eq!(h.column(&item, "text_order_key")["value"], "\"ORD-000001\"");
     assert_eq!(value_obj(&h.column(&item, "status"))["index"], 1);
-    assert_eq!(value_obj(&h.column(&item, "dropdown_sizes"))["ids"], json!([2, 3, 4]));
+    assert_eq!(
+        value_obj(&h.column(&item, "dropdown_sizes"))["ids"],
+        json!([2, 3, 4])
+    );
     assert_eq!(value_obj(&h.column(&item, "date_ship"))["time"], "10:30:00");
-    assert_eq!(value_obj(&h.column(&item, "phone_contact"))["countryShortName"], "US");
-    assert_eq!(value_obj(&h.column(&item, "checkbox_rush"))["checked"], "true");
-    assert_eq!(value_obj(&h.column(&item, "timeline_production"))["to"], "2026-03-30");
+    assert_eq!(
+        value_obj(&h.column(&item, "phone_contact"))["countryShortName"],
+        "US"
+    );
+    assert_eq!(
+        value_obj(&h.column(&item, "checkbox_rush"))["checked"],
+        "true"
+    );
+    assert_eq!(
+        value_obj(&h.column(&item, "timeline_production"))["to"],
+        "2026-03-30"
+    );
 
     // typed fields through inline fragments and a named fragment
     let data = h.ok(
@@ -82,7 +98,10 @@ fn every_column_type_round_trips() {
     let by = |id: &str| cols.iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(by("status")["label"], "In Production");
     assert_eq!(by("status")["index"], 1);
-    assert_eq!(by("dropdown_colour")["values"], json!([{"id": "3", "label": "Navy"}]));
+    assert_eq!(
+        by("dropdown_colour")["values"],
+        json!([{"id": "3", "label": "Navy"}])
+    );
     assert_eq!(by("date_ship")["date"], "2026-04-02");
     assert_eq!(by("numbers_price")["number"], 4.75);
     assert_eq!(by("email_contact")["email"], "buyer@acme.example");
@@ -105,9 +124,17 @@ fn simple_string_forms() {
         ("date_order", "2026-05-01", "2026-05-01"),
         ("email_contact", "a@b.example A B", "A B"),
         ("phone_contact", "+442071234567 GB", "+442071234567"),
-        ("link_tracking", "https://x.example X", "X - https://x.example"),
+        (
+            "link_tracking",
+            "https://x.example X",
+            "X - https://x.example",
+        ),
         ("checkbox_rush", "true", "v"),
-        ("timeline_production", "2026-01-01 2026-01-31", "2026-01-01 - 2026-01-31"),
+        (
+            "timeline_production",
+            "2026-01-01 2026-01-31",
+            "2026-01-01 - 2026-01-31",
+        ),
     ];
     for (col, value, text) in cases {
         h.ok(
@@ -126,11 +153,20 @@ fn invalid_values_give_column_value_exception() {
         (json!({"numbers_qty": "twelve"}), "numeric"),
         (json!({"date_order": {"date": "14/03/2026"}}), "date"),
         (json!({"email_contact": {"email": "not-an-email"}}), "email"),
-        (json!({"phone_contact": {"phone": "call me", "countryShortName": "US"}}), "phone"),
-        (json!({"timeline_production": {"from": "2026-03-30", "to": "2026-03-01"}}), "timerange"),
+        (
+            json!({"phone_contact": {"phone": "call me", "countryShortName": "US"}}),
+            "phone",
+        ),
+        (
+            json!({"timeline_production": {"from": "2026-03-30", "to": "2026-03-01"}}),
+            "timerange",
+        ),
         (json!({"checkbox_rush": {"checked": "maybe"}}), "boolean"),
         (json!({"status": {"index": 99}}), "color"),
-        (json!({"link_tracking": {"url": "has space", "text": "x"}}), "link"),
+        (
+            json!({"link_tracking": {"url": "has space", "text": "x"}}),
+            "link",
+        ),
     ];
     for (values, column_type) in cases {
         let body = h.run(
@@ -140,7 +176,10 @@ fn invalid_values_give_column_value_exception() {
         let e = &body["errors"][0];
         assert_eq!(e["extensions"]["code"], "ColumnValueException", "{values}");
         assert_eq!(e["extensions"]["status_code"], 200);
-        assert_eq!(e["extensions"]["error_data"]["column_type"], column_type, "{values}");
+        assert_eq!(
+            e["extensions"]["error_data"]["column_type"], column_type,
+            "{values}"
+        );
         assert!(e["extensions"]["error_data"]["column_value"].is_string());
         assert_eq!(body["data"]["create_item"], Value::Null);
     }
@@ -156,15 +195,26 @@ fn missing_status_label_fails_without_create_labels() {
     );
     let e = &body["errors"][0];
     assert_eq!(e["extensions"]["code"], "ColumnValueException");
-    assert!(e["message"].as_str().unwrap().starts_with("invalid value - label does not exist in column"));
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid value - label does not exist in column"));
     assert_eq!(e["extensions"]["error_data"]["column_type"], "color");
     let data = h.ok(
         r#"mutation { create_item(board_id: 1234567890, item_name: "x", create_labels_if_missing: true, column_values: "{\"status\":{\"label\":\"Cancelled\"}}") { column_values(ids: "status") { text } } }"#,
         json!({}),
     );
     assert_eq!(data["create_item"]["column_values"][0]["text"], "Cancelled");
-    let cols = h.ok("{ boards(ids: 1234567890) { columns(ids: \"status\") { settings_str } } }", json!({}));
-    let settings: Value = serde_json::from_str(cols["boards"][0]["columns"][0]["settings_str"].as_str().unwrap()).unwrap();
+    let cols = h.ok(
+        "{ boards(ids: 1234567890) { columns(ids: \"status\") { settings_str } } }",
+        json!({}),
+    );
+    let settings: Value = serde_json::from_str(
+        cols["boards"][0]["columns"][0]["settings_str"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(settings["labels"]["5"], "Cancelled");
 }
 
@@ -176,12 +226,18 @@ fn missing_dropdown_labels_fail_without_create_labels() {
         json!({"v": {"dropdown_sizes": {"labels": ["M", "XXL"]}}}),
     );
     assert_eq!(first_code(&body), "ColumnValueException");
-    assert_eq!(body["errors"][0]["extensions"]["error_data"]["column_type"], "dropdown");
+    assert_eq!(
+        body["errors"][0]["extensions"]["error_data"]["column_type"],
+        "dropdown"
+    );
     let data = h.ok(
         "mutation ($v: JSON) { create_item(board_id: 1234567890, item_name: \"x\", column_values: $v, create_labels_if_missing: true) { column_values(ids: \"dropdown_sizes\") { text } } }",
         json!({"v": {"dropdown_sizes": {"labels": ["M", "XXL", "3XL"]}, "dropdown_colour": {"labels": ["Teal"]}}}),
     );
-    assert_eq!(data["create_item"]["column_values"][0]["text"], "M, XXL, 3XL");
+    assert_eq!(
+        data["create_item"]["column_values"][0]["text"],
+        "M, XXL, 3XL"
+    );
     let cols = h.ok(
         "{ boards(ids: 1234567890) { columns(ids: [\"dropdown_sizes\", \"dropdown_colour\"]) { settings } } }",
         json!({}),
@@ -200,7 +256,10 @@ fn missing_dropdown_labels_fail_without_create_labels() {
 #[test]
 fn board_items_json_lists_text_and_value() {
     let mut h = Harness::new();
-    h.create("a", json!({"status": {"index": 0}, "text_customer": "Acme"}));
+    h.create(
+        "a",
+        json!({"status": {"index": 0}, "text_customer": "Acme"}),
+    );
     let j = h.store.board_items_json(BOARD).unwrap();
     let item = &j["items"][0];
     assert_eq!(item["name"], "a");

@@ -21,7 +21,10 @@ fn create_item_with_aliases_and_variables() {
     assert_eq!(data["b"]["group"]["id"], "group_done");
     assert_eq!(h.store.items_total(), 2);
     let items = h.store.board_items_json(BOARD).unwrap();
-    assert_eq!(items["items"][1]["column_values"]["text_order_key"]["text"], "ORD-2");
+    assert_eq!(
+        items["items"][1]["column_values"]["text_order_key"]["text"],
+        "ORD-2"
+    );
 }
 
 #[test]
@@ -33,7 +36,10 @@ fn create_item_position_and_unknown_group() {
         json!({"r": first}),
     );
     let before = data["create_item"]["id"].as_str().unwrap().to_string();
-    let page = h.ok("{ boards(ids: 1234567890) { items_page { items { id } } } }", json!({}));
+    let page = h.ok(
+        "{ boards(ids: 1234567890) { items_page { items { id } } } }",
+        json!({}),
+    );
     let ids: Vec<&str> = page["boards"][0]["items_page"]["items"]
         .as_array()
         .unwrap()
@@ -69,7 +75,10 @@ fn create_subitem_lives_on_the_subitems_board() {
     );
     assert_eq!(read["items"][0]["subitems"][0]["name"], "line 1");
     assert_eq!(read["items"][0]["column_values"][0]["text"], "line 1");
-    assert_eq!(read["items"][0]["column_values"][0]["value"], serde_json::Value::Null);
+    assert_eq!(
+        read["items"][0]["column_values"][0]["value"],
+        serde_json::Value::Null
+    );
     let body = h.run(
         "mutation { create_subitem(parent_item_id: 1, item_name: \"x\") { id } }",
         json!({}),
@@ -113,7 +122,10 @@ fn change_mutations_update_values_and_updated_at() {
         json!({"i": item}),
     );
     assert_eq!(h.column(&item, "text_customer")["text"], "");
-    assert_eq!(h.column(&item, "text_customer")["value"], serde_json::Value::Null);
+    assert_eq!(
+        h.column(&item, "text_customer")["value"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]
@@ -154,9 +166,21 @@ fn delete_and_archive_items() {
     assert_eq!(data["d"]["state"], "deleted");
     assert_eq!(data["r"]["state"], "archived");
     assert_eq!(h.store.items_total(), 1);
-    let page = h.ok("{ boards(ids: 1234567890) { items_count items_page { items { id } } } }", json!({}));
-    assert_eq!(page["boards"][0]["items_page"]["items"].as_array().unwrap().len(), 0);
-    let body = h.run("mutation ($a: ID) { delete_item(item_id: $a) { id } }", json!({"a": a}));
+    let page = h.ok(
+        "{ boards(ids: 1234567890) { items_count items_page { items { id } } } }",
+        json!({}),
+    );
+    assert_eq!(
+        page["boards"][0]["items_page"]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let body = h.run(
+        "mutation ($a: ID) { delete_item(item_id: $a) { id } }",
+        json!({"a": a}),
+    );
     assert_eq!(first_code(&body), "ResourceNotFoundException");
 }
 
@@ -170,12 +194,23 @@ fn boards_read_columns_groups_and_paging() {
     let b = &data["boards"][0];
     assert_eq!(b["name"], "Order List");
     assert_eq!(b["columns"].as_array().unwrap().len(), 19);
-    let status = b["columns"].as_array().unwrap().iter().find(|c| c["id"] == "status").unwrap();
+    let status = b["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "status")
+        .unwrap();
     assert_eq!(status["type"], "status");
-    let settings: serde_json::Value = serde_json::from_str(status["settings_str"].as_str().unwrap()).unwrap();
+    let settings: serde_json::Value =
+        serde_json::from_str(status["settings_str"].as_str().unwrap()).unwrap();
     assert_eq!(settings["labels"]["1"], "In Production");
     assert_eq!(status["settings"]["labels"]["4"], "On Hold");
-    let groups: Vec<&str> = b["groups"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
+    let groups: Vec<&str> = b["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
     assert_eq!(groups, vec!["topics", "group_backlog", "group_done"]);
     let all = h.ok("{ boards { id } }", json!({}));
     assert_eq!(all["boards"].as_array().unwrap().len(), 2);
@@ -197,7 +232,13 @@ fn items_page_cursor_and_next_items_page_walk_everything_once() {
     );
     let mut names: Vec<String> = Vec::new();
     let page = &first["boards"][0]["items_page"];
-    names.extend(page["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()));
+    names.extend(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string()),
+    );
     let mut cursor = page["cursor"].as_str().unwrap().to_string();
     let mut pages = 1;
     loop {
@@ -206,7 +247,13 @@ fn items_page_cursor_and_next_items_page_walk_everything_once() {
             json!({"c": cursor}),
         );
         let p = &next["next_items_page"];
-        names.extend(p["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()));
+        names.extend(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["name"].as_str().unwrap().to_string()),
+        );
         pages += 1;
         match p["cursor"].as_str() {
             Some(c) => cursor = c.to_string(),
@@ -214,31 +261,59 @@ fn items_page_cursor_and_next_items_page_walk_everything_once() {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(names, (0..7).map(|i| format!("item {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        names,
+        (0..7).map(|i| format!("item {i}")).collect::<Vec<_>>()
+    );
     // items_page(cursor:) continues too
     let again = h.ok(
         "{ boards(ids: 1234567890) { items_page(limit: 3) { cursor } } }",
         json!({}),
     );
-    let c = again["boards"][0]["items_page"]["cursor"].as_str().unwrap().to_string();
-    assert_eq!(c, first["boards"][0]["items_page"]["cursor"].as_str().unwrap(), "cursors are deterministic");
+    let c = again["boards"][0]["items_page"]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        c,
+        first["boards"][0]["items_page"]["cursor"].as_str().unwrap(),
+        "cursors are deterministic"
+    );
     let cont = h.ok(
         "query ($c: String) { boards(ids: 1234567890) { items_page(limit: 3, cursor: $c) { items { name } } } }",
         json!({"c": c}),
     );
-    assert_eq!(cont["boards"][0]["items_page"]["items"][0]["name"], "item 3");
-    let bad = h.run("{ next_items_page(cursor: \"garbage\") { cursor } }", json!({}));
+    assert_eq!(
+        cont["boards"][0]["items_page"]["items"][0]["name"],
+        "item 3"
+    );
+    let bad = h.run(
+        "{ next_items_page(cursor: \"garbage\") { cursor } }",
+        json!({}),
+    );
     assert_eq!(first_code(&bad), "CursorException");
-    let too_big = h.run("{ boards { items_page(limit: 501) { cursor } } }", json!({}));
+    let too_big = h.run(
+        "{ boards { items_page(limit: 501) { cursor } } }",
+        json!({}),
+    );
     assert_eq!(first_code(&too_big), "InvalidArgumentException");
 }
 
 #[test]
 fn items_page_query_params_rules_ids_and_order() {
     let mut h = Harness::new();
-    let a = h.create("a", json!({"status": {"label": "Shipped"}, "numbers_qty": "5"}));
-    let b = h.create("b", json!({"status": {"label": "New"}, "numbers_qty": "50"}));
-    let c = h.create("c", json!({"status": {"label": "Shipped"}, "numbers_qty": "500"}));
+    let a = h.create(
+        "a",
+        json!({"status": {"label": "Shipped"}, "numbers_qty": "5"}),
+    );
+    let b = h.create(
+        "b",
+        json!({"status": {"label": "New"}, "numbers_qty": "50"}),
+    );
+    let c = h.create(
+        "c",
+        json!({"status": {"label": "Shipped"}, "numbers_qty": "500"}),
+    );
     let q = |rules: &str| {
         format!("{{ boards(ids: 1234567890) {{ items_page(query_params: {rules}) {{ items {{ id }} }} }} }}")
     };
@@ -251,10 +326,25 @@ fn items_page_query_params_rules_ids_and_order() {
             .map(|i| i["id"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(ids(&mut h, "{rules: [{column_id: \"status\", compare_value: [2]}]}"), vec![a.clone(), c.clone()]);
-    assert_eq!(ids(&mut h, "{rules: [{column_id: \"status\", compare_value: [\"new\"]}]}"), vec![b.clone()]);
     assert_eq!(
-        ids(&mut h, "{rules: [{column_id: \"numbers_qty\", compare_value: [40], operator: greater_than}]}"),
+        ids(
+            &mut h,
+            "{rules: [{column_id: \"status\", compare_value: [2]}]}"
+        ),
+        vec![a.clone(), c.clone()]
+    );
+    assert_eq!(
+        ids(
+            &mut h,
+            "{rules: [{column_id: \"status\", compare_value: [\"new\"]}]}"
+        ),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        ids(
+            &mut h,
+            "{rules: [{column_id: \"numbers_qty\", compare_value: [40], operator: greater_than}]}"
+        ),
         vec![b.clone(), c.clone()]
     );
     assert_eq!(
@@ -263,35 +353,62 @@ fn items_page_query_params_rules_ids_and_order() {
     );
     assert_eq!(ids(&mut h, &format!("{{ids: [{b}]}}")), vec![b.clone()]);
     assert_eq!(
-        ids(&mut h, "{order_by: [{column_id: \"numbers_qty\", direction: desc}]}"),
+        ids(
+            &mut h,
+            "{order_by: [{column_id: \"numbers_qty\", direction: desc}]}"
+        ),
         vec![c.clone(), b.clone(), a.clone()]
     );
-    let bad = h.run(&q("{rules: [{column_id: \"nope\", compare_value: [1]}]}"), json!({}));
+    let bad = h.run(
+        &q("{rules: [{column_id: \"nope\", compare_value: [1]}]}"),
+        json!({}),
+    );
     assert_eq!(first_code(&bad), "InvalidColumnIdException");
 }
 
 #[test]
 fn items_page_by_column_values_matches_case_insensitively() {
     let mut h = Harness::new();
-    let a = h.create("a", json!({"text_order_key": "ORD-1", "status": {"label": "New"}}));
-    let _b = h.create("b", json!({"text_order_key": "ORD-2", "status": {"label": "New"}}));
-    let c = h.create("c", json!({"text_order_key": "ORD-3", "status": {"label": "Shipped"}}));
+    let a = h.create(
+        "a",
+        json!({"text_order_key": "ORD-1", "status": {"label": "New"}}),
+    );
+    let _b = h.create(
+        "b",
+        json!({"text_order_key": "ORD-2", "status": {"label": "New"}}),
+    );
+    let c = h.create(
+        "c",
+        json!({"text_order_key": "ORD-3", "status": {"label": "Shipped"}}),
+    );
     let data = h.ok(
         r#"{ items_page_by_column_values(board_id: 1234567890, columns: [{column_id: "text_order_key", column_values: ["ord-1", "ORD-3"]}]) { cursor items { id } } }"#,
         json!({}),
     );
-    let ids: Vec<&str> = data["items_page_by_column_values"]["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = data["items_page_by_column_values"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![a.as_str(), c.as_str()]);
     let data = h.ok(
         r#"{ items_page_by_column_values(board_id: 1234567890, columns: [{column_id: "text_order_key", column_values: ["ORD-1", "ORD-3"]}, {column_id: "status", column_values: ["shipped"]}]) { items { id } } }"#,
         json!({}),
     );
-    assert_eq!(data["items_page_by_column_values"]["items"], json!([{"id": c}]));
+    assert_eq!(
+        data["items_page_by_column_values"]["items"],
+        json!([{"id": c}])
+    );
     let partial = h.ok(
         r#"{ items_page_by_column_values(board_id: 1234567890, columns: [{column_id: "text_order_key", column_values: ["ORD"]}]) { items { id } } }"#,
         json!({}),
     );
-    assert_eq!(partial["items_page_by_column_values"]["items"], json!([]), "whole match only");
+    assert_eq!(
+        partial["items_page_by_column_values"]["items"],
+        json!([]),
+        "whole match only"
+    );
     let bad = h.run(
         r#"{ items_page_by_column_values(board_id: 42, columns: [{column_id: "x", column_values: ["1"]}]) { items { id } } }"#,
         json!({}),
@@ -308,8 +425,16 @@ fn complexity_version_and_versions() {
     );
     assert_eq!(data["complexity"]["before"], 10_000_000);
     assert_eq!(data["complexity"]["reset_in_x_seconds"], 60);
-    assert_eq!(data["version"], json!({"kind": "current", "value": "2026-10"}));
-    let kinds: Vec<&str> = data["versions"].as_array().unwrap().iter().map(|v| v["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        data["version"],
+        json!({"kind": "current", "value": "2026-10"})
+    );
+    let kinds: Vec<&str> = data["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap())
+        .collect();
     for k in ["release_candidate", "current", "maintenance", "deprecated"] {
         assert!(kinds.contains(&k), "{k} missing in {kinds:?}");
     }
@@ -376,7 +501,11 @@ fn partial_failure_keeps_siblings_and_counts() {
         complexity { query }
     }"#;
     let vars = serde_json::Map::new();
-    let req = mock_monday::graphql::GraphqlRequest { query: q, operation_name: None, variables: &vars };
+    let req = mock_monday::graphql::GraphqlRequest {
+        query: q,
+        operation_name: None,
+        variables: &vars,
+    };
     let op = h.engine.prepare(&req, &h.costs).unwrap();
     assert_eq!(op.mutation_field_count, 3);
     assert_eq!(op.root_response_keys, vec!["a", "b", "c", "complexity"]);

@@ -16,11 +16,20 @@ fn single_value_where_a_list_is_expected() {
 fn ids_as_numbers_or_strings() {
     let mut h = Harness::new();
     let a = h.ok("{ boards(ids: [\"1234567890\"]) { id } }", json!({}));
-    let b = h.ok("query ($b: [ID!]) { boards(ids: $b) { id } }", json!({"b": [1234567890u64]}));
-    let c = h.ok("query ($b: ID!) { items_page_by_column_values(board_id: $b) { cursor } }", json!({"b": 1234567890u64}));
+    let b = h.ok(
+        "query ($b: [ID!]) { boards(ids: $b) { id } }",
+        json!({"b": [1234567890u64]}),
+    );
+    let c = h.ok(
+        "query ($b: ID!) { items_page_by_column_values(board_id: $b) { cursor } }",
+        json!({"b": 1234567890u64}),
+    );
     assert_eq!(a, b);
     assert_eq!(c["items_page_by_column_values"]["cursor"], Value::Null);
-    let d = h.ok("mutation { create_item(board_id: \"1234567890\", item_name: \"s\") { id } }", json!({}));
+    let d = h.ok(
+        "mutation { create_item(board_id: \"1234567890\", item_name: \"s\") { id } }",
+        json!({}),
+    );
     assert!(d["create_item"]["id"].is_string());
 }
 
@@ -42,7 +51,10 @@ fn explicit_null_unquoted_enums_and_trailing_commas() {
 #[test]
 fn complexity_beside_a_read_and_a_mutation() {
     let mut h = Harness::new();
-    let data = h.ok("{ complexity { query after } boards(ids: 1234567890) { id } }", json!({}));
+    let data = h.ok(
+        "{ complexity { query after } boards(ids: 1234567890) { id } }",
+        json!({}),
+    );
     assert!(data["complexity"]["query"].is_number());
     assert_eq!(data["boards"][0]["id"], "1234567890");
     let data = h.ok(
@@ -69,7 +81,10 @@ fn operation_name_picks_the_operation() {
 #[test]
 fn fragments_and_inline_fragments_on_column_values() {
     let mut h = Harness::new();
-    let item = h.create("f", json!({"status": {"label": "Shipped"}, "date_order": {"date": "2026-03-14"}}));
+    let item = h.create(
+        "f",
+        json!({"status": {"label": "Shipped"}, "date_order": {"date": "2026-03-14"}}),
+    );
     let data = h.ok(
         r#"query ($i: [ID!]) { items(ids: $i) { ...ItemParts } }
            fragment ItemParts on Item { id column_values(ids: ["status", "date_order"]) { __typename id ... on StatusValue { label } ...D } }
@@ -77,15 +92,24 @@ fn fragments_and_inline_fragments_on_column_values() {
         json!({"i": [item]}),
     );
     let cols = &data["items"][0]["column_values"];
-    assert_eq!(cols[0], json!({"__typename": "StatusValue", "id": "status", "label": "Shipped"}));
-    assert_eq!(cols[1], json!({"__typename": "DateValue", "id": "date_order", "date": "2026-03-14"}));
+    assert_eq!(
+        cols[0],
+        json!({"__typename": "StatusValue", "id": "status", "label": "Shipped"})
+    );
+    assert_eq!(
+        cols[1],
+        json!({"__typename": "DateValue", "id": "date_order", "date": "2026-03-14"})
+    );
 }
 
 #[test]
 fn column_values_as_literal_string_variable_string_or_object() {
     let mut h = Harness::new();
     let q_literal = r#"mutation { create_item(board_id: 1234567890, item_name: "lit", column_values: "{\"text_po\": \"PO-1\"}") { column_values(ids: "text_po") { text } } }"#;
-    assert_eq!(h.ok(q_literal, json!({}))["create_item"]["column_values"][0]["text"], "PO-1");
+    assert_eq!(
+        h.ok(q_literal, json!({}))["create_item"]["column_values"][0]["text"],
+        "PO-1"
+    );
     let q_var = "mutation ($v: JSON!) { create_item(board_id: 1234567890, item_name: \"var\", column_values: $v) { column_values(ids: \"text_po\") { text } } }";
     let s = h.ok(q_var, json!({"v": "{\"text_po\": \"PO-2\"}"}));
     assert_eq!(s["create_item"]["column_values"][0]["text"], "PO-2");
@@ -117,7 +141,9 @@ fn versions_without_header() {
     let mut h = Harness::new();
     let data = h.ok("query { versions { kind value } }", json!({}));
     let list = data["versions"].as_array().unwrap();
-    assert!(list.iter().any(|v| v == &json!({"kind": "current", "value": "2026-10"})));
+    assert!(list
+        .iter()
+        .any(|v| v == &json!({"kind": "current", "value": "2026-10"})));
 }
 
 #[test]
@@ -144,19 +170,31 @@ fn other_validation_errors() {
         "{ boards(nope: 1) { id } }",
     ] {
         let body = h.run(q, json!({}));
-        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{q}: {body}");
+        assert_eq!(
+            first_code(&body),
+            "GRAPHQL_VALIDATION_FAILED",
+            "{q}: {body}"
+        );
         assert!(body["errors"][0]["locations"].is_array());
     }
     let body = h.run("query ($b: ID!) { boards(ids: [$b]) { id } }", json!({}));
     assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
-    let body = h.run("query ($b: Int!) { boards(limit: $b) { id } }", json!({"b": "x"}));
+    let body = h.run(
+        "query ($b: Int!) { boards(limit: $b) { id } }",
+        json!({"b": "x"}),
+    );
     assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
 }
 
 #[test]
 fn parse_errors() {
     let mut h = Harness::new();
-    for q in ["{ boards { id }", "mutation { create_item(board_id: ) { id } }", "query \"x\"", ""] {
+    for q in [
+        "{ boards { id }",
+        "mutation { create_item(board_id: ) { id } }",
+        "query \"x\"",
+        "",
+    ] {
         let body = h.run(q, json!({}));
         let msg = body["errors"][0]["message"].as_str().unwrap_or("");
         assert!(msg.starts_with("Parse error on "), "{q:?}: {msg}");
@@ -166,18 +204,28 @@ fn parse_errors() {
 
 #[test]
 fn full_published_sdl_loads_and_unserved_fields_answer_null_with_an_error() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/monday/schema-2026-10.graphql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/monday/schema-2026-10.graphql"
+    );
     let Ok(sdl) = std::fs::read_to_string(path) else {
         eprintln!("skipped: {path} not found");
         return;
     };
     let mut h = Harness::new();
-    h.engine = mock_monday::graphql::GraphqlEngine::from_sdl(&sdl, path).expect("published SDL loads");
-    let body = h.run("{ boards(ids: 1234567890) { id name description } me { id } }", json!({}));
+    h.engine =
+        mock_monday::graphql::GraphqlEngine::from_sdl(&sdl, path).expect("published SDL loads");
+    let body = h.run(
+        "{ boards(ids: 1234567890) { id name description } me { id } }",
+        json!({}),
+    );
     assert_eq!(body["data"]["boards"][0]["name"], "Order List");
     assert_eq!(body["data"]["me"], Value::Null);
     assert_eq!(body["errors"][0]["path"], json!(["me"]));
     assert_eq!(first_code(&body), "FIELD_NOT_SERVED");
-    let data = h.ok("mutation { create_item(board_id: 1234567890, item_name: \"full\") { id } }", json!({}));
+    let data = h.ok(
+        "mutation { create_item(board_id: 1234567890, item_name: \"full\") { id } }",
+        json!({}),
+    );
     assert!(data["create_item"]["id"].is_string());
 }

@@ -151,8 +151,8 @@ impl Figures {
     }
 }
 
-/// Absolute targets, independent of the baseline figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Absolute targets, independent of the baseline figures (duplicates and lost records default to 0).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,27 +164,10 @@ pub struct Targets {
     pub max_throttled_share: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_failed_records: Option<u64>,
-    #[serde(default = "zero")]
+    #[serde(default)]
     pub max_duplicates: u64,
-    #[serde(default = "zero")]
+    #[serde(default)]
     pub max_lost_records: u64,
-}
-
-fn zero() -> u64 {
-    0
-}
-
-impl Default for Targets {
-    fn default() -> Self {
-        Self {
-            max_per_record_ms: None,
-            min_efficiency: None,
-            max_throttled_share: None,
-            max_failed_records: None,
-            max_duplicates: 0,
-            max_lost_records: 0,
-        }
-    }
 }
 
 /// One gate scenario.
@@ -223,8 +206,8 @@ pub struct Baseline {
 impl Baseline {
     /// Parses and checks a baseline.
     pub fn from_json(text: &str, origin: &str) -> Result<Self> {
-        let b: Baseline =
-            serde_json::from_str(text).map_err(|e| PerfError::json(format!("parse {origin}"), e))?;
+        let b: Baseline = serde_json::from_str(text)
+            .map_err(|e| PerfError::json(format!("parse {origin}"), e))?;
         if b.format != BASELINE_FORMAT {
             return Err(PerfError::Usage(format!(
                 "{origin}: baseline format {} is not supported (expected {BASELINE_FORMAT})",
@@ -236,9 +219,9 @@ impl Baseline {
         }
         let mut names = std::collections::HashSet::new();
         for s in &b.scenarios {
-            s.scenario
-                .validate()
-                .map_err(|e| PerfError::Usage(format!("{origin}: scenario {}: {e}", s.scenario.name)))?;
+            s.scenario.validate().map_err(|e| {
+                PerfError::Usage(format!("{origin}: scenario {}: {e}", s.scenario.name))
+            })?;
             if !names.insert(&s.scenario.name) {
                 return Err(PerfError::Usage(format!(
                     "{origin}: scenario name {} is used twice",
@@ -314,7 +297,8 @@ mod tests {
             b.tolerance(&b.scenarios[0], Metric::Requests),
             Metric::Requests.default_tolerance()
         );
-        let dup = r#"{"format":1,"scenarios":[{"scenario":{"name":"a"}},{"scenario":{"name":"a"}}]}"#;
+        let dup =
+            r#"{"format":1,"scenarios":[{"scenario":{"name":"a"}},{"scenario":{"name":"a"}}]}"#;
         assert!(Baseline::from_json(dup, "t").is_err());
         assert!(Baseline::from_json(r#"{"format":2,"scenarios":[]}"#, "t").is_err());
         assert!(Baseline::from_json("not json", "t").is_err());
@@ -334,8 +318,19 @@ mod tests {
     fn the_checked_in_baseline_parses() {
         let path = resolve_workspace_path(Path::new(DEFAULT_BASELINE));
         let b = Baseline::load(&path).unwrap();
-        let names: Vec<_> = b.scenarios.iter().map(|s| s.scenario.name.as_str()).collect();
-        for needed in ["pro-50", "pro-500", "pro-5000", "free-5000", "single-canary-50", "faults-5000"] {
+        let names: Vec<_> = b
+            .scenarios
+            .iter()
+            .map(|s| s.scenario.name.as_str())
+            .collect();
+        for needed in [
+            "pro-50",
+            "pro-500",
+            "pro-5000",
+            "free-5000",
+            "single-canary-50",
+            "faults-5000",
+        ] {
             assert!(names.contains(&needed), "{needed} missing from {names:?}");
         }
     }

@@ -111,7 +111,9 @@ impl CeilingInputs {
         let min_requests = self.read_round_trips
             + self.groups.div_ceil(self.max_aliases_per_request())
             + self.records.div_ceil(self.max_aliases_per_request());
-        let rate_windows = min_requests.div_ceil(self.requests_per_minute.max(1)).max(1);
+        let rate_windows = min_requests
+            .div_ceil(self.requests_per_minute.max(1))
+            .max(1);
         let rate_bound = Duration::from_secs(60) * (rate_windows - 1) as u32;
 
         let bounds = [
@@ -134,9 +136,7 @@ impl CeilingInputs {
             request_rate_bound_ms: ms(rate_bound),
             ceiling_ms: ms(ceiling),
             binding: binding.to_string(),
-            ceiling_per_record_ms: crate::latency::round3(
-                ms(ceiling) / self.records.max(1) as f64,
-            ),
+            ceiling_per_record_ms: crate::latency::round3(ms(ceiling) / self.records.max(1) as f64),
         }
     }
 }

@@ -117,18 +117,31 @@ pub fn latency_by_percentile(title: &str, series: &[Series], markers: &[Series])
             .map_err(|e| e.to_string())?;
         for (i, s) in series.iter().enumerate() {
             let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
-            let pts: Vec<(f64, f64)> = s.points.iter().map(|(p, v)| (nines(*p), v.max(0.001))).collect();
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|(p, v)| (nines(*p), v.max(0.001)))
+                .collect();
             chart
                 .draw_series(LineSeries::new(pts, colour.stroke_width(2)))
                 .map_err(|e| e.to_string())?
                 .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
         }
         for (i, s) in markers.iter().enumerate() {
             let colour = SERIES_COLOURS[(i + 3) % SERIES_COLOURS.len()];
-            let pts: Vec<(f64, f64)> = s.points.iter().map(|(p, v)| (nines(*p), v.max(0.001))).collect();
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|(p, v)| (nines(*p), v.max(0.001)))
+                .collect();
             chart
-                .draw_series(pts.into_iter().map(|p| Cross::new(p, 6, colour.stroke_width(2))))
+                .draw_series(
+                    pts.into_iter()
+                        .map(|p| Cross::new(p, 6, colour.stroke_width(2))),
+                )
                 .map_err(|e| e.to_string())?
                 .label(s.label.clone())
                 .legend(move |(x, y)| Cross::new((x + 10, y), 5, colour.stroke_width(2)));
@@ -154,16 +167,37 @@ pub fn timeline(points: &[TimelinePoint]) -> Result<String> {
             .iter()
             .map(|p| p.records_confirmed.max(p.requests) as f64)
             .fold(1.0, f64::max);
-        let mut c = panel(&panels[0], "throughput per second", secs, max_rate * 1.1, "per s")?;
-        let rec: Vec<_> = points.iter().map(|p| (p.second as f64, p.records_confirmed as f64)).collect();
-        let req: Vec<_> = points.iter().map(|p| (p.second as f64, p.requests as f64)).collect();
+        let mut c = panel(
+            &panels[0],
+            "throughput per second",
+            secs,
+            max_rate * 1.1,
+            "per s",
+        )?;
+        let rec: Vec<_> = points
+            .iter()
+            .map(|p| (p.second as f64, p.records_confirmed as f64))
+            .collect();
+        let req: Vec<_> = points
+            .iter()
+            .map(|p| (p.second as f64, p.requests as f64))
+            .collect();
         line(&mut c, rec, "records confirmed", SERIES_COLOURS[0])?;
         line(&mut c, req, "requests", SERIES_COLOURS[1])?;
         legend(&mut c)?;
 
         let max_in_flight = points.iter().map(|p| p.in_flight).fold(1.0, f64::max);
-        let mut c = panel(&panels[1], "requests in flight (average)", secs, max_in_flight * 1.1, "requests")?;
-        let inf: Vec<_> = points.iter().map(|p| (p.second as f64, p.in_flight)).collect();
+        let mut c = panel(
+            &panels[1],
+            "requests in flight (average)",
+            secs,
+            max_in_flight * 1.1,
+            "requests",
+        )?;
+        let inf: Vec<_> = points
+            .iter()
+            .map(|p| (p.second as f64, p.in_flight))
+            .collect();
         line(&mut c, inf, "in flight", SERIES_COLOURS[2])?;
         legend(&mut c)?;
 
@@ -174,10 +208,19 @@ pub fn timeline(points: &[TimelinePoint]) -> Result<String> {
             .unwrap_or(1)
             .max(1) as f64
             / 1e6;
-        let mut c = panel(&panels[2], "budget remaining (M points) and 429s", secs, max_budget * 1.1, "M points")?;
+        let mut c = panel(
+            &panels[2],
+            "budget remaining (M points) and 429s",
+            secs,
+            max_budget * 1.1,
+            "M points",
+        )?;
         let budget: Vec<_> = points
             .iter()
-            .filter_map(|p| p.budget_remaining.map(|b| (p.second as f64, b as f64 / 1e6)))
+            .filter_map(|p| {
+                p.budget_remaining
+                    .map(|b| (p.second as f64, b as f64 / 1e6))
+            })
             .collect();
         line(&mut c, budget, "budget remaining", SERIES_COLOURS[4])?;
         let throttled: Vec<_> = points
@@ -186,15 +229,23 @@ pub fn timeline(points: &[TimelinePoint]) -> Result<String> {
             .map(|p| (p.second as f64, 0.0))
             .collect();
         let red = SERIES_COLOURS[3];
-        c.draw_series(throttled.into_iter().map(|p| TriangleMarker::new(p, 6, red.filled())))
-            .map_err(|e| e.to_string())?
-            .label("429 in this second")
-            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 5, red.filled()));
+        c.draw_series(
+            throttled
+                .into_iter()
+                .map(|p| TriangleMarker::new(p, 6, red.filled())),
+        )
+        .map_err(|e| e.to_string())?
+        .label("429 in this second")
+        .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 5, red.filled()));
         legend(&mut c)
     })
 }
 
-type Panel<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Panel<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
 fn panel<'a, 'b>(
     area: &'a DrawingArea<SVGBackend<'b>, Shift>,
@@ -220,7 +271,12 @@ fn panel<'a, 'b>(
     Ok(chart)
 }
 
-fn line(c: &mut Panel<'_, '_>, pts: Vec<(f64, f64)>, label: &str, colour: RGBColor) -> std::result::Result<(), String> {
+fn line(
+    c: &mut Panel<'_, '_>,
+    pts: Vec<(f64, f64)>,
+    label: &str,
+    colour: RGBColor,
+) -> std::result::Result<(), String> {
     c.draw_series(LineSeries::new(pts, colour.stroke_width(2)))
         .map_err(|e| e.to_string())?
         .label(label)
@@ -268,7 +324,10 @@ pub fn bars(title: &str, y_desc: &str, bars: &[(String, f64)]) -> Result<String>
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-                Rectangle::new([(i as f64 + 0.1, 0.0), (i as f64 + 0.9, *v)], SERIES_COLOURS[0].filled())
+                Rectangle::new(
+                    [(i as f64 + 0.1, 0.0), (i as f64 + 0.9, *v)],
+                    SERIES_COLOURS[0].filled(),
+                )
             }))
             .map_err(|e| e.to_string())?;
         Ok(())
@@ -318,11 +377,18 @@ pub fn heatmap(
                     None => RGBColor(230, 230, 230),
                 };
                 chart
-                    .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], colour.filled())))
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, y), (x + 1.0, y + 1.0)],
+                        colour.filled(),
+                    )))
                     .map_err(|e| e.to_string())?;
                 let text = v.map(crate::gate::fmt_num).unwrap_or_else(|| "–".into());
                 chart
-                    .draw_series(std::iter::once(Text::new(text, (x + 0.3, y + 0.6), font(12))))
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x + 0.3, y + 0.6),
+                        font(12),
+                    )))
                     .map_err(|e| e.to_string())?;
             }
         }
@@ -365,16 +431,32 @@ mod tests {
     fn charts_render_svg_with_text() {
         let curve = Series {
             label: "records".into(),
-            points: vec![(0.0, 10.0), (0.5, 20.0), (0.9, 40.0), (0.99, 90.0), (1.0, 120.0)],
+            points: vec![
+                (0.0, 10.0),
+                (0.5, 20.0),
+                (0.9, 40.0),
+                (0.99, 90.0),
+                (1.0, 120.0),
+            ],
         };
-        let svg = latency_by_percentile("latency", &[curve.clone()], &[curve]).unwrap();
+        let svg = latency_by_percentile(
+            "latency",
+            std::slice::from_ref(&curve),
+            std::slice::from_ref(&curve),
+        )
+        .unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("<polyline") || svg.contains("<path"));
         assert!(svg.contains("99%"), "axis labels drawn");
         let points = crate::results::sample_results().timeline;
         let t = timeline(&points).unwrap();
         assert!(t.contains("budget remaining"));
-        let b = bars("phases", "ms", &[("send".into(), 10.0), ("wait".into(), 3.0)]).unwrap();
+        let b = bars(
+            "phases",
+            "ms",
+            &[("send".into(), 10.0), ("wait".into(), 3.0)],
+        )
+        .unwrap();
         assert!(b.contains("<rect"));
         let h = heatmap(
             "grid",

@@ -37,7 +37,10 @@ pub enum PerfError {
     Histogram(String),
     /// Drawing a chart failed.
     #[error("chart {chart}: {message}")]
-    Chart { chart: &'static str, message: String },
+    Chart {
+        chart: &'static str,
+        message: String,
+    },
 }
 
 impl PerfError {

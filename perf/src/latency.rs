@@ -46,11 +46,13 @@ impl LatencyHistogram {
 
     /// Records one duration (clamped to at least 1 µs).
     pub fn record(&mut self, latency: Duration) {
-        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let us = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         // With auto-resize on, recording only fails for values beyond u64 range handling.
         if self.histogram.record(us).is_err() {
             tracing::debug!(us, "latency value out of range, saturating");
-            let _ = self.histogram.saturating_record(us);
+            self.histogram.saturating_record(us);
         }
     }
 
@@ -117,7 +119,12 @@ impl LatencyHistogram {
         let first = self.histogram.min().max(1);
         self.histogram
             .iter_log(first, 2.0)
-            .map(|v| (us_to_ms(v.value_iterated_to()), v.count_since_last_iteration()))
+            .map(|v| {
+                (
+                    us_to_ms(v.value_iterated_to()),
+                    v.count_since_last_iteration(),
+                )
+            })
             .collect()
     }
 
@@ -140,17 +147,32 @@ impl LatencyHistogram {
                 let value = h.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0;
                 let q = v.quantile_iterated_to();
                 if q < 1.0 {
-                    let _ = writeln!(out, "{value:12.3} {q:2.12} {total:10} {:14.2}", 1.0 / (1.0 - q));
+                    let _ = writeln!(
+                        out,
+                        "{value:12.3} {q:2.12} {total:10} {:14.2}",
+                        1.0 / (1.0 - q)
+                    );
                 } else {
                     let _ = writeln!(out, "{value:12.3} {q:2.12} {total:10}");
                 }
             }
         }
         let mean = if h.is_empty() { 0.0 } else { h.mean() / 1000.0 };
-        let stdev = if h.is_empty() { 0.0 } else { h.stdev() / 1000.0 };
+        let stdev = if h.is_empty() {
+            0.0
+        } else {
+            h.stdev() / 1000.0
+        };
         let max = h.max() as f64 / 1000.0;
-        let _ = writeln!(out, "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]");
-        let _ = writeln!(out, "#[Max     = {max:12.3}, Total count    = {:12}]", h.len());
+        let _ = writeln!(
+            out,
+            "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]"
+        );
+        let _ = writeln!(
+            out,
+            "#[Max     = {max:12.3}, Total count    = {:12}]",
+            h.len()
+        );
         let _ = writeln!(
             out,
             "#[Buckets = {:12}, SubBuckets     = {:12}]",
@@ -190,10 +212,13 @@ pub struct Percentiles {
 }
 
 /// Request latencies cut into fixed intervals for the `.hlog` interval log.
+///
+/// Keeps the raw `(start, latency)` samples (one per request, so few) and builds one histogram at a
+/// time when writing: a histogram per second of a 15-minute run would cost hundreds of megabytes.
 #[derive(Debug, Clone)]
 pub struct IntervalRecorder {
     interval: Duration,
-    intervals: Vec<LatencyHistogram>,
+    samples: Vec<(Duration, Duration)>,
 }
 
 impl IntervalRecorder {
@@ -201,17 +226,13 @@ impl IntervalRecorder {
     pub fn new(interval: Duration) -> Self {
         Self {
             interval: interval.max(Duration::from_millis(1)),
-            intervals: Vec::new(),
+            samples: Vec::new(),
         }
     }
 
     /// Records `latency` into the interval that contains `at` (time since the run started).
     pub fn record(&mut self, at: Duration, latency: Duration) {
-        let index = (at.as_nanos() / self.interval.as_nanos()) as usize;
-        if self.intervals.len() <= index {
-            self.intervals.resize_with(index + 1, LatencyHistogram::new);
-        }
-        self.intervals[index].record(latency);
+        self.samples.push((at, latency));
     }
 
     /// Writes the HdrHistogram interval log (`.hlog`); empty intervals are skipped.
@@ -219,6 +240,9 @@ impl IntervalRecorder {
     /// Values are in microseconds; `MaxValueDivisor` 1000 makes the per-interval max column read in
     /// milliseconds as the Java tools expect.
     pub fn to_hlog(&self, comment: &str) -> Result<Vec<u8>> {
+        let mut samples = self.samples.clone();
+        samples.sort();
+        let index = |at: Duration| (at.as_nanos() / self.interval.as_nanos()) as u32;
         let mut out = Vec::new();
         let mut serializer = V2DeflateSerializer::new();
         {
@@ -228,12 +252,17 @@ impl IntervalRecorder {
             builder.with_max_value_divisor(1000.0);
             let mut writer = builder.begin_log_with(&mut out, &mut serializer)?;
             let tag = Tag::new("requests");
-            for (i, h) in self.intervals.iter().enumerate() {
-                if h.is_empty() {
-                    continue;
+            let mut h = LatencyHistogram::new();
+            let mut i = 0;
+            while i < samples.len() {
+                let current = index(samples[i].0);
+                h.histogram.reset();
+                while i < samples.len() && index(samples[i].0) == current {
+                    h.record(samples[i].1);
+                    i += 1;
                 }
                 writer
-                    .write_histogram(h.inner(), self.interval * i as u32, self.interval, tag)
+                    .write_histogram(h.inner(), self.interval * current, self.interval, tag)
                     .map_err(|e| PerfError::Histogram(format!("interval log: {e:?}")))?;
             }
         }
@@ -309,6 +338,10 @@ mod tests {
             .collect();
         assert_eq!(intervals.len(), 2);
         assert_eq!(intervals[1].start_timestamp(), Duration::from_secs(2));
-        assert!((intervals[1].max() - 9.0).abs() < 0.05, "{}", intervals[1].max());
+        assert!(
+            (intervals[1].max() - 9.0).abs() < 0.05,
+            "{}",
+            intervals[1].max()
+        );
     }
 }

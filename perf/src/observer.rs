@@ -75,14 +75,25 @@ impl RunRecorder {
         t.saturating_duration_since(self.origin)
     }
 
-    /// Stops the progress bar and returns what was measured.
+    /// Stops the progress bar and hands over what was measured (the recorder is left empty).
     pub fn finish(&self) -> Measurements {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+        let empty = || Measurements {
+            requests: LatencyHistogram::new(),
+            records: LatencyHistogram::new(),
+            request_intervals: IntervalRecorder::new(Duration::from_secs(1)),
+            timeline: TimelineRecorder::new(),
+            request_count: 0,
+            throttled: 0,
+            retries: 0,
+            records_failed: 0,
+            last_event: Duration::ZERO,
+        };
         match self.inner.lock() {
-            Ok(m) => m.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(mut m) => std::mem::replace(&mut *m, empty()),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), empty()),
         }
     }
 

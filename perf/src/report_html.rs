@@ -92,7 +92,10 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
             points: input.records.percentile_curve(),
         },
     ];
-    figure(&mut out, &charts::latency_by_percentile("latency by percentile", &curves, &markers)?);
+    figure(
+        &mut out,
+        &charts::latency_by_percentile("latency by percentile", &curves, &markers)?,
+    );
 
     out.push_str("<h2>Timeline</h2>\n");
     figure(&mut out, &charts::timeline(&r.timeline)?);
@@ -104,17 +107,28 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
         .into_iter()
         .map(|(upper, n)| (format!("≤{}", fmt_num(upper.round())), n as f64))
         .collect();
-    figure(&mut out, &charts::bars("records per latency bucket (ms)", "records", &buckets)?);
+    figure(
+        &mut out,
+        &charts::bars("records per latency bucket (ms)", "records", &buckets)?,
+    );
 
     out.push_str("<h2>Where the time went</h2>\n");
     let phases = phases_of(&r.sync_summary);
     if phases.is_empty() {
         out.push_str("<p>The sync summary has no phase times.</p>\n");
     } else {
-        figure(&mut out, &charts::bars("time per phase (ms)", "ms", &phases)?);
+        figure(
+            &mut out,
+            &charts::bars("time per phase (ms)", "ms", &phases)?,
+        );
         out.push_str("<table><tr><th>phase</th><th>ms</th></tr>\n");
         for (name, ms) in &phases {
-            let _ = writeln!(out, "<tr><td>{}</td><td>{}</td></tr>", escape(name), fmt_num(*ms));
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape(name),
+                fmt_num(*ms)
+            );
         }
         out.push_str("</table>\n");
     }
@@ -123,11 +137,19 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
     let _ = writeln!(out, "<p>Seed <b>{}</b>.</p>", r.seed);
     let scenario = serde_json::to_string_pretty(&r.scenario).unwrap_or_default();
     let _ = writeln!(out, "<h3>Scenario</h3><pre>{}</pre>", escape(&scenario));
-    let _ = writeln!(out, "<h3>Sync config (after overrides)</h3><pre>{}</pre>", escape(&r.sync_config_toml));
+    let _ = writeln!(
+        out,
+        "<h3>Sync config (after overrides)</h3><pre>{}</pre>",
+        escape(&r.sync_config_toml)
+    );
     let ceiling = serde_json::to_string_pretty(&r.ceiling).unwrap_or_default();
     let _ = writeln!(out, "<h3>Ceiling model</h3><pre>{}</pre>", escape(&ceiling));
     let summary = serde_json::to_string_pretty(&r.sync_summary).unwrap_or_default();
-    let _ = writeln!(out, "<h3>Sync run summary</h3><pre>{}</pre>", escape(&summary));
+    let _ = writeln!(
+        out,
+        "<h3>Sync run summary</h3><pre>{}</pre>",
+        escape(&summary)
+    );
     let stats = serde_json::to_string_pretty(&r.simulator_stats).unwrap_or_default();
     let _ = writeln!(out, "<h3>Simulator stats</h3><pre>{}</pre>", escape(&stats));
     Ok(out)
@@ -158,7 +180,10 @@ fn phases_of(summary: &serde_json::Value) -> Vec<(String, f64)> {
         .and_then(|p| p.as_object())
         .map(|o| {
             o.iter()
-                .filter_map(|(k, v)| v.as_f64().map(|ms| (k.trim_end_matches("_ms").to_string(), ms)))
+                .filter_map(|(k, v)| {
+                    v.as_f64()
+                        .map(|ms| (k.trim_end_matches("_ms").to_string(), ms))
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -169,26 +194,79 @@ fn summary_table(r: &RunResults, baseline: Option<&Figures>) -> String {
     let b = |f: fn(&Figures) -> f64| baseline.map(|b| fmt_num(f(b))).unwrap_or_default();
     let rows: Vec<(&str, String, String)> = vec![
         ("records", r.records.to_string(), String::new()),
-        ("per record (ms)", fmt_num(r.per_record_ms), b(|f| f.per_record_ms)),
+        (
+            "per record (ms)",
+            fmt_num(r.per_record_ms),
+            b(|f| f.per_record_ms),
+        ),
         ("API time (ms)", fmt_num(r.api_time_ms), String::new()),
         ("requests", r.requests.to_string(), b(|f| f.requests as f64)),
-        ("throttled", format!("{} ({:.2}%)", r.throttled, r.throttled_share * 100.0), b(|f| f.throttled as f64)),
+        (
+            "throttled",
+            format!("{} ({:.2}%)", r.throttled, r.throttled_share * 100.0),
+            b(|f| f.throttled as f64),
+        ),
         ("retries", r.retries.to_string(), String::new()),
-        ("failed records", r.failed_records.to_string(), String::new()),
+        (
+            "failed records",
+            r.failed_records.to_string(),
+            String::new(),
+        ),
         ("duplicates", r.duplicates.to_string(), String::new()),
         ("lost records", r.lost_records.to_string(), String::new()),
-        ("items on board", r.items_on_board.to_string(), String::new()),
+        (
+            "items on board",
+            r.items_on_board.to_string(),
+            String::new(),
+        ),
         (
             "ceiling (ms)",
-            format!("{} ({}-bound)", fmt_num(r.ceiling.ceiling_ms), r.ceiling.binding),
+            format!(
+                "{} ({}-bound)",
+                fmt_num(r.ceiling.ceiling_ms),
+                r.ceiling.binding
+            ),
             String::new(),
         ),
         ("efficiency", fmt_num(r.efficiency), b(|f| f.efficiency)),
-        ("record p50 / p90 (ms)", format!("{} / {}", fmt_num(r.latency.records.p50), fmt_num(r.latency.records.p90)), String::new()),
-        ("record p99 (ms)", fmt_num(r.latency.records.p99), b(|f| f.record_p99_ms)),
-        ("record p99.9 / max (ms)", format!("{} / {}", fmt_num(r.latency.records.p999), fmt_num(r.latency.records.max)), String::new()),
-        ("request p50 / p99 / max (ms)", format!("{} / {} / {}", fmt_num(r.latency.requests.p50), fmt_num(r.latency.requests.p99), fmt_num(r.latency.requests.max)), String::new()),
-        ("harness wall time (ms)", fmt_num(r.wall_clock.wall_ms), String::new()),
+        (
+            "record p50 / p90 (ms)",
+            format!(
+                "{} / {}",
+                fmt_num(r.latency.records.p50),
+                fmt_num(r.latency.records.p90)
+            ),
+            String::new(),
+        ),
+        (
+            "record p99 (ms)",
+            fmt_num(r.latency.records.p99),
+            b(|f| f.record_p99_ms),
+        ),
+        (
+            "record p99.9 / max (ms)",
+            format!(
+                "{} / {}",
+                fmt_num(r.latency.records.p999),
+                fmt_num(r.latency.records.max)
+            ),
+            String::new(),
+        ),
+        (
+            "request p50 / p99 / max (ms)",
+            format!(
+                "{} / {} / {}",
+                fmt_num(r.latency.requests.p50),
+                fmt_num(r.latency.requests.p99),
+                fmt_num(r.latency.requests.max)
+            ),
+            String::new(),
+        ),
+        (
+            "harness wall time (ms)",
+            fmt_num(r.wall_clock.wall_ms),
+            String::new(),
+        ),
     ];
     for (name, value, base) in rows {
         let _ = writeln!(
@@ -211,7 +289,10 @@ pub fn gate_report(report: &GateReport, runs: &[RunReportInput<'_>]) -> Result<S
     } else {
         ("fail", "REGRESSION")
     };
-    let _ = writeln!(body, "<h1>monday-perf gate: <span class=\"{class}\">{verdict}</span></h1>");
+    let _ = writeln!(
+        body,
+        "<h1>monday-perf gate: <span class=\"{class}\">{verdict}</span></h1>"
+    );
     let _ = writeln!(
         body,
         "<p>Baseline <code>{}</code>. Started {}. Gate wall time {} ms.</p>",
@@ -219,9 +300,16 @@ pub fn gate_report(report: &GateReport, runs: &[RunReportInput<'_>]) -> Result<S
         escape(&report.started_at),
         fmt_num(report.wall_ms)
     );
-    body.push_str("<table><tr><th>scenario</th><th>verdict</th><th>checks</th><th>failed</th></tr>\n");
+    body.push_str(
+        "<table><tr><th>scenario</th><th>verdict</th><th>checks</th><th>failed</th></tr>\n",
+    );
     for s in &report.scenarios {
-        let failed: Vec<String> = s.checks.iter().filter(|c| !c.passed).map(|c| c.explain()).collect();
+        let failed: Vec<String> = s
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.explain())
+            .collect();
         let _ = writeln!(
             body,
             "<tr><td><a href=\"#{}\">{}</a></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -235,7 +323,12 @@ pub fn gate_report(report: &GateReport, runs: &[RunReportInput<'_>]) -> Result<S
     }
     body.push_str("</table>\n");
     for (verdict, run) in report.scenarios.iter().zip(runs) {
-        let _ = writeln!(body, "<h1 id=\"{}\">{}</h1>", escape(&verdict.name), escape(&verdict.name));
+        let _ = writeln!(
+            body,
+            "<h1 id=\"{}\">{}</h1>",
+            escape(&verdict.name),
+            escape(&verdict.name)
+        );
         if !verdict.purpose.is_empty() {
             let _ = writeln!(body, "<p>{}</p>", escape(&verdict.purpose));
         }
@@ -279,12 +372,21 @@ mod tests {
             baseline: Some(&figures),
         })
         .unwrap();
-        assert!(!html.to_lowercase().contains("<script"), "no JavaScript, names escaped");
+        assert!(
+            !html.to_lowercase().contains("<script"),
+            "no JavaScript, names escaped"
+        );
         assert!(html.contains("&lt;script&gt;"));
-        assert!(html.matches("<svg").count() >= 4, "latency, timeline, distribution, phases");
+        assert!(
+            html.matches("<svg").count() >= 4,
+            "latency, timeline, distribution, phases"
+        );
         assert!(html.contains("baseline records"), "baseline overlaid");
         for external in ["src=\"http", "href=\"http", "<link", "@import"] {
-            assert!(!html.contains(external), "no external resources: {external}");
+            assert!(
+                !html.contains(external),
+                "no external resources: {external}"
+            );
         }
         assert!(html.contains("Seed <b>7</b>"));
     }

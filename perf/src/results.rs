@@ -111,14 +111,21 @@ impl RunResults {
             ("per record", format!("{} ms", fmt_num(self.per_record_ms))),
             ("API time", format!("{} ms", fmt_num(self.api_time_ms))),
             ("requests", self.requests.to_string()),
-            ("throttled", format!("{} ({:.2}%)", self.throttled, self.throttled_share * 100.0)),
+            (
+                "throttled",
+                format!("{} ({:.2}%)", self.throttled, self.throttled_share * 100.0),
+            ),
             ("retries", self.retries.to_string()),
             ("failed records", self.failed_records.to_string()),
             ("duplicates", self.duplicates.to_string()),
             ("lost records", self.lost_records.to_string()),
             (
                 "ceiling",
-                format!("{} ms ({}-bound)", fmt_num(self.ceiling.ceiling_ms), self.ceiling.binding),
+                format!(
+                    "{} ms ({}-bound)",
+                    fmt_num(self.ceiling.ceiling_ms),
+                    self.ceiling.binding
+                ),
             ),
             ("efficiency", fmt_num(self.efficiency)),
             (
@@ -144,7 +151,10 @@ impl RunResults {
                 ),
             ),
             ("seed", self.seed.to_string()),
-            ("wall time", format!("{} ms", fmt_num(self.wall_clock.wall_ms))),
+            (
+                "wall time",
+                format!("{} ms", fmt_num(self.wall_clock.wall_ms)),
+            ),
         ];
         let mut out = String::new();
         for (k, v) in rows {

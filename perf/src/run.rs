@@ -80,7 +80,9 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         .parse()
         .map_err(|e| PerfError::Usage(format!("token kind: {e}")))?;
     let faults = match &s.faults {
-        Some(spec) => FaultConfig::parse(spec).map_err(|e| PerfError::Usage(format!("faults: {e}")))?,
+        Some(spec) => {
+            FaultConfig::parse(spec).map_err(|e| PerfError::Usage(format!("faults: {e}")))?
+        }
         None => FaultConfig::default(),
     };
     let config = SimConfig {
@@ -99,10 +101,15 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
 }
 
 fn board_facts(config_toml: &str, origin: &str) -> Result<BoardFacts> {
-    let doc: toml::Table =
-        toml::from_str(config_toml).map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
+    let doc: toml::Table = toml::from_str(config_toml)
+        .map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
     let board = doc.get("board").and_then(|b| b.as_table());
-    let get = |k: &str| board.and_then(|b| b.get(k)).and_then(|v| v.as_str()).map(str::to_string);
+    let get = |k: &str| {
+        board
+            .and_then(|b| b.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     let missing = |k: &str| PerfError::Usage(format!("config {origin}: [board] {k} is missing"));
     Ok(BoardFacts {
         board_id: get("id").ok_or_else(|| missing("id"))?,
@@ -140,7 +147,10 @@ fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
     let mut keys = Vec::new();
     let mut group_values = BTreeSet::new();
     let mut records = 0u64;
-    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+    for line in bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+    {
         records += 1;
         let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
             continue;
@@ -197,7 +207,11 @@ fn check_board(
 ) -> (u64, u64, u64) {
     let items = items
         .as_ref()
-        .and_then(|v| v.as_array().cloned().or_else(|| v.get("items").and_then(|i| i.as_array()).cloned()))
+        .and_then(|v| {
+            v.as_array()
+                .cloned()
+                .or_else(|| v.get("items").and_then(|i| i.as_array()).cloned())
+        })
         .unwrap_or_default();
     let mut counts: HashMap<String, u64> = HashMap::new();
     for item in &items {
@@ -252,7 +266,11 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             Clock::Virtual => {
                 let simulator =
                     Arc::new(Simulator::new(sim).map_err(|e| PerfError::Simulator(e.to_string()))?);
-                (Arc::new(InProcessTransport::new(simulator.clone())), simulator, None)
+                (
+                    Arc::new(InProcessTransport::new(simulator.clone())),
+                    simulator,
+                    None,
+                )
             }
             Clock::Real => {
                 let server = MockMonday::new()
@@ -277,11 +295,15 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             progress: false,
             observer: Some(recorder.clone() as Arc<dyn SyncObserver>),
         };
+        let engine_wall = std::time::Instant::now();
         let outcome = engine::run(params).await;
         let api_time = recorder.origin().elapsed();
+        tracing::debug!(wall = ?engine_wall.elapsed(), "engine run finished");
         let measurements = recorder.finish();
         let summary = outcome.map_err(|e| PerfError::Sync(e.to_string()))?;
+        let board_wall = std::time::Instant::now();
         let board = simulator.board_items(&facts.board_id);
+        tracing::debug!(wall = ?board_wall.elapsed(), "board read back");
         let stats = serde_json::to_value(simulator.stats())
             .map_err(|e| PerfError::json("serialise simulator stats", e))?;
         Ok::<_, PerfError>((summary, measurements, api_time, board, stats))
@@ -289,7 +311,11 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     // Dropping the runtime stops the real-clock server's tasks.
     drop(runtime);
 
-    let failed_keys: HashSet<String> = summary.failures.iter().filter_map(|f| f.key.clone()).collect();
+    let failed_keys: HashSet<String> = summary
+        .failures
+        .iter()
+        .filter_map(|f| f.key.clone())
+        .collect();
     let (items_on_board, duplicates, lost_records) =
         check_board(board, &facts.key_column, &work.keys, &failed_keys);
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
@@ -311,7 +337,8 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         throttled_share: if measurements.request_count == 0 {
             0.0
         } else {
-            (measurements.throttled as f64 / measurements.request_count as f64 * 10_000.0).round() / 10_000.0
+            (measurements.throttled as f64 / measurements.request_count as f64 * 10_000.0).round()
+                / 10_000.0
         },
         retries: measurements.retries,
         failed_records: summary.failed,
@@ -363,13 +390,19 @@ pub fn write_run_outputs(a: &RunArtifacts, dir: &Path, baseline: Option<&Figures
         let path = dir.join(name);
         std::fs::write(&path, bytes).map_err(|e| PerfError::io("write", &path, e))
     };
-    write("requests.hgrm", a.measurements.requests.to_hgrm().as_bytes())?;
+    write(
+        "requests.hgrm",
+        a.measurements.requests.to_hgrm().as_bytes(),
+    )?;
     write("records.hgrm", a.measurements.records.to_hgrm().as_bytes())?;
     let comment = format!(
         "monday-perf {} seed {} records {} (request latency, microseconds)",
         a.results.name, a.results.seed, a.results.records
     );
-    write("requests.hlog", &a.measurements.request_intervals.to_hlog(&comment)?)?;
+    write(
+        "requests.hlog",
+        &a.measurements.request_intervals.to_hlog(&comment)?,
+    )?;
     let html = run_report(&report_input(a, baseline))?;
     write("report.html", html.as_bytes())
 }

@@ -113,7 +113,10 @@ impl SyncOverrides {
             set("respect_retry_after", toml::Value::Boolean(v));
         }
         if let Some(v) = self.extra_round_trips_per_batch {
-            set("extra_round_trips_per_batch", toml::Value::Integer(i64::from(v)));
+            set(
+                "extra_round_trips_per_batch",
+                toml::Value::Integer(i64::from(v)),
+            );
         }
         toml::to_string(&doc).map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))
     }
@@ -245,7 +248,10 @@ impl Scenario {
                 std::fs::read_to_string(path).map_err(|e| PerfError::io("read", path, e))?,
                 path.display().to_string(),
             ),
-            None => (DEFAULT_CONFIG_TOML.to_string(), DEFAULT_CONFIG_ORIGIN.to_string()),
+            None => (
+                DEFAULT_CONFIG_TOML.to_string(),
+                DEFAULT_CONFIG_ORIGIN.to_string(),
+            ),
         };
         let text = self.sync.apply_to_toml(&text, &origin)?;
         Ok((text, origin))

@@ -62,7 +62,9 @@ pub fn parse_list(text: &str, what: &str) -> Result<Vec<u32>> {
             .parse()
             .map_err(|_| PerfError::Usage(format!("{what}: {part:?} is not a whole number")))?;
         if v == 0 {
-            return Err(PerfError::Usage(format!("{what}: values must be at least 1")));
+            return Err(PerfError::Usage(format!(
+                "{what}: values must be at least 1"
+            )));
         }
         if !out.contains(&v) {
             out.push(v);
@@ -204,7 +206,10 @@ impl SweepReport {
             }
             None => body.push_str("<p>No setting finished without failed records.</p>\n"),
         }
-        let _ = writeln!(body, "<figure>{per_record}</figure>\n<figure>{eff}</figure>");
+        let _ = writeln!(
+            body,
+            "<figure>{per_record}</figure>\n<figure>{eff}</figure>"
+        );
         body.push_str("<table><tr><th>batch</th><th>concurrency</th><th>ms/record</th><th>efficiency</th><th>requests</th><th>throttled</th><th>p99 record ms</th><th>failed</th><th>duplicates</th></tr>\n");
         for c in &self.cells {
             let _ = writeln!(
@@ -235,7 +240,8 @@ impl SweepReport {
     /// Writes `sweep.json` and `sweep.html` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
-        let json = serde_json::to_string_pretty(self).map_err(|e| PerfError::json("serialise sweep", e))?;
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| PerfError::json("serialise sweep", e))?;
         let path = dir.join("sweep.json");
         std::fs::write(&path, json + "\n").map_err(|e| PerfError::io("write", &path, e))?;
         let path = dir.join("sweep.html");

@@ -140,7 +140,10 @@ mod tests {
         t.record_confirmed(ms(2_100));
         let p = t.points();
         assert_eq!(p.len(), 3);
-        assert_eq!((p[0].requests, p[0].throttled, p[0].records_confirmed), (1, 0, 1));
+        assert_eq!(
+            (p[0].requests, p[0].throttled, p[0].records_confirmed),
+            (1, 0, 1)
+        );
         assert_eq!((p[1].requests, p[1].throttled), (1, 1));
         assert!((p[0].in_flight - 1.25).abs() < 1e-9, "{}", p[0].in_flight);
         assert!((p[1].in_flight - 0.95).abs() < 1e-9, "{}", p[1].in_flight);

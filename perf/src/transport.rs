@@ -84,7 +84,12 @@ mod tests {
     fn headers_match_a_real_client() {
         let core = core_request(&request("{}", Some("k1")));
         assert_eq!((core.method.as_str(), core.path.as_str()), ("POST", "/v2"));
-        let get = |n: &str| core.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let get = |n: &str| {
+            core.headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("authorization"), Some("tok"));
         assert_eq!(get("api-version"), Some("2026-10"));
         assert_eq!(get("idempotency-key"), Some("k1"));
@@ -101,13 +106,19 @@ mod tests {
         let t = InProcessTransport::new(sim.clone());
         let started = tokio::time::Instant::now();
         let resp = t
-            .send(request(r#"{"query":"query { complexity { query after } }"}"#, None))
+            .send(request(
+                r#"{"query":"query { complexity { query after } }"}"#,
+                None,
+            ))
             .await
             .expect("response");
         assert_eq!(resp.status, 200);
         let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
         assert!(body["data"]["complexity"]["after"].is_u64(), "{body}");
-        assert!(started.elapsed() > Duration::ZERO, "the realistic profile takes virtual time");
+        assert!(
+            started.elapsed() > Duration::ZERO,
+            "the realistic profile takes virtual time"
+        );
         assert_eq!(sim.stats().requests_total, 1);
     }
 }

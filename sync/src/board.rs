@@ -43,7 +43,13 @@ const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns
 pub async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo, SyncError> {
     let mut vars = Map::new();
     vars.insert("b".into(), json!([board_id]));
-    let data = client.read(query_body(BOARD_QUERY, vars), RequestKind::BoardRead, u64::MAX).await?;
+    let data = client
+        .read(
+            query_body(BOARD_QUERY, vars),
+            RequestKind::BoardRead,
+            u64::MAX,
+        )
+        .await?;
     let board = data
         .get("boards")
         .and_then(Value::as_array)
@@ -63,11 +69,29 @@ fn s(v: &Value, k: &str) -> String {
 
 /// Parse one `boards[]` entry.
 pub fn parse_board(board: &Value) -> BoardInfo {
-    let mut info = BoardInfo { id: s(board, "id"), name: s(board, "name"), ..Default::default() };
-    for c in board.get("columns").and_then(Value::as_array).into_iter().flatten() {
-        info.columns.push(BoardColumn { id: s(c, "id"), title: s(c, "title"), column_type: s(c, "type") });
+    let mut info = BoardInfo {
+        id: s(board, "id"),
+        name: s(board, "name"),
+        ..Default::default()
+    };
+    for c in board
+        .get("columns")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        info.columns.push(BoardColumn {
+            id: s(c, "id"),
+            title: s(c, "title"),
+            column_type: s(c, "type"),
+        });
     }
-    for g in board.get("groups").and_then(Value::as_array).into_iter().flatten() {
+    for g in board
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let (id, title) = (s(g, "id"), s(g, "title"));
         info.group_ids.push(id.clone());
         info.groups_by_title.entry(title).or_insert(id);
@@ -77,12 +101,19 @@ pub fn parse_board(board: &Value) -> BoardInfo {
 
 /// Every mapped column (and the key column) must exist with the right type; a fixed group must exist.
 pub fn check_mapping(cfg: &SyncConfig, board: &BoardInfo) -> Vec<MappingProblem> {
-    let by_id: HashMap<&str, &BoardColumn> = board.columns.iter().map(|c| (c.id.as_str(), c)).collect();
+    let by_id: HashMap<&str, &BoardColumn> =
+        board.columns.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut problems = vec![];
     let available = || {
-        board.columns.iter().map(|c| format!("{} ({})", c.id, c.column_type)).collect::<Vec<_>>().join(", ")
+        board
+            .columns
+            .iter()
+            .map(|c| format!("{} ({})", c.id, c.column_type))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let mut check = |key: String, line: Option<usize>, id: &str, kind: ColumnKind| match by_id.get(id) {
+    let mut check = |key: String, line: Option<usize>, id: &str, kind: ColumnKind| {
+        match by_id.get(id) {
         None => problems.push(MappingProblem {
             key,
             line,
@@ -99,17 +130,32 @@ pub fn check_mapping(cfg: &SyncConfig, board: &BoardInfo) -> Vec<MappingProblem>
             ),
         }),
         Some(_) => {}
+    }
     };
-    check("board.key_column".into(), None, &cfg.board.key_column, ColumnKind::Text);
+    check(
+        "board.key_column".into(),
+        None,
+        &cfg.board.key_column,
+        ColumnKind::Text,
+    );
     for (i, c) in cfg.columns.iter().enumerate() {
-        check(format!("columns[{i}].column_id"), c.line, &c.column_id, c.kind);
+        check(
+            format!("columns[{i}].column_id"),
+            c.line,
+            &c.column_id,
+            c.kind,
+        );
     }
     if let Some(g) = &cfg.board.group_id {
         if !board.group_ids.iter().any(|x| x == g) {
             problems.push(MappingProblem {
                 key: "board.group_id".into(),
                 line: None,
-                message: format!("group `{g}` does not exist on board {} (groups: {})", board.id, board.group_ids.join(", ")),
+                message: format!(
+                    "group `{g}` does not exist on board {} (groups: {})",
+                    board.id,
+                    board.group_ids.join(", ")
+                ),
             });
         }
     }
@@ -119,7 +165,14 @@ pub fn check_mapping(cfg: &SyncConfig, board: &BoardInfo) -> Vec<MappingProblem>
 /// The first problem as a [`ConfigError`] (the message lists how many more there are).
 pub fn problems_to_error(origin: &str, problems: &[MappingProblem]) -> Option<ConfigError> {
     let first = problems.first()?;
-    let more = if problems.len() > 1 { format!(" (and {} more problem(s); run `monday-sync check`)", problems.len() - 1) } else { String::new() };
+    let more = if problems.len() > 1 {
+        format!(
+            " (and {} more problem(s); run `monday-sync check`)",
+            problems.len() - 1
+        )
+    } else {
+        String::new()
+    };
     Some(ConfigError {
         origin: origin.to_string(),
         line: first.line,
@@ -135,7 +188,11 @@ mod tests {
 
     #[test]
     fn mapping_problems_are_named() {
-        let cfg = SyncConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/order_list.toml")).unwrap();
+        let cfg = SyncConfig::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/configs/order_list.toml"
+        ))
+        .unwrap();
         let board = parse_board(&json!({"id":"1","name":"B","columns":[
             {"id":"text_order_key","title":"K","type":"text"},
             {"id":"text_customer","title":"C","type":"long_text"}],

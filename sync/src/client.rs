@@ -46,7 +46,9 @@ pub struct ApiClient {
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
-        f.debug_struct("ApiClient").field("api_version", &self.api_version).finish_non_exhaustive()
+        f.debug_struct("ApiClient")
+            .field("api_version", &self.api_version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,14 +119,21 @@ impl ApiClient {
                 Err(_) => (None, false),
             };
             match &res {
-                Ok(r) => tracing::debug!(status = r.status, ms = (finished - started).as_millis() as u64, "response"),
+                Ok(r) => tracing::debug!(
+                    status = r.status,
+                    ms = (finished - started).as_millis() as u64,
+                    "response"
+                ),
                 Err(e) => tracing::debug!(error = %e, "transport failure"),
             }
             if let Ok(r) = &res {
                 tracing::trace!(body = %String::from_utf8_lossy(&r.body), "response body");
             }
             if let Some(o) = &self.observer {
-                let remaining = res.as_ref().ok().and_then(|r| crate::payload::budget_info(r, None).remaining);
+                let remaining = res
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| crate::payload::budget_info(r, None).remaining);
                 o.request_finished(&RequestEvent {
                     started,
                     finished,
@@ -161,7 +170,12 @@ impl ApiClient {
     }
 
     /// Run a read query with retries; returns `data`.
-    pub async fn read(&self, body: Vec<u8>, kind: RequestKind, stream: u64) -> Result<Value, SyncError> {
+    pub async fn read(
+        &self,
+        body: Vec<u8>,
+        kind: RequestKind,
+        stream: u64,
+    ) -> Result<Value, SyncError> {
         let body = Bytes::from(body);
         let mut backoff = Backoff::new(self.seed, stream);
         let (mut retries, mut waits, mut attempt) = (0u32, 0u32, 0u32);
@@ -177,7 +191,8 @@ impl ApiClient {
                     self.pacer.on_response(ticket, &budget, charged);
                     match class {
                         ResponseClass::Aliases(_) => {
-                            let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+                            let v: Value =
+                                serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
                             return Ok(v.get("data").cloned().unwrap_or(Value::Null));
                         }
                         ResponseClass::Throttled { retry_in, code } => {
@@ -190,7 +205,10 @@ impl ApiClient {
                         }
                         ResponseClass::Busy { status, retry_in } => {
                             waits += 1;
-                            self.limit_wait(retry_in.unwrap_or_else(|| backoff.delay(waits.min(6)))).await;
+                            self.limit_wait(
+                                retry_in.unwrap_or_else(|| backoff.delay(waits.min(6))),
+                            )
+                            .await;
                             last_problem = format!("HTTP {status}");
                         }
                         ResponseClass::ServerError { status } => {
@@ -200,16 +218,26 @@ impl ApiClient {
                                 tokio::time::sleep(backoff.delay(retries - 1)).await;
                             }
                         }
-                        ResponseClass::Auth { status, message } => return Err(SyncError::Auth { status, message }),
-                        ResponseClass::BoardNotFound { message } => return Err(SyncError::Api(format!("board not found: {message}"))),
+                        ResponseClass::Auth { status, message } => {
+                            return Err(SyncError::Auth { status, message })
+                        }
+                        ResponseClass::BoardNotFound { message } => {
+                            return Err(SyncError::Api(format!("board not found: {message}")))
+                        }
                         ResponseClass::Fatal { message } => return Err(SyncError::Api(message)),
-                        ResponseClass::TooComplex => return Err(SyncError::Api("read query too complex".into())),
+                        ResponseClass::TooComplex => {
+                            return Err(SyncError::Api("read query too complex".into()))
+                        }
                         ResponseClass::Rejected { code, message } => {
-                            return Err(SyncError::Api(format!("query rejected: {code}: {message}")))
+                            return Err(SyncError::Api(format!(
+                                "query rejected: {code}: {message}"
+                            )))
                         }
                     }
                 }
-                Err(TransportError::Other(m)) => return Err(SyncError::Api(format!("transport: {m}"))),
+                Err(TransportError::Other(m)) => {
+                    return Err(SyncError::Api(format!("transport: {m}")))
+                }
                 Err(e) => {
                     self.pacer.on_response(ticket, &Default::default(), false);
                     retries += 1;
@@ -220,7 +248,9 @@ impl ApiClient {
                 }
             }
             if retries > self.max_retries || waits > MAX_WAITS {
-                return Err(SyncError::Api(format!("{kind:?} request failed after {attempt} attempts: {last_problem}")));
+                return Err(SyncError::Api(format!(
+                    "{kind:?} request failed after {attempt} attempts: {last_problem}"
+                )));
             }
         }
     }

@@ -262,7 +262,8 @@ impl SyncSettings {
         if self.mode == Mode::Single {
             return 1;
         }
-        let by_complexity = (MAX_REQUEST_COMPLEXITY / self.mutation_complexity.max(1)).max(1) as usize;
+        let by_complexity =
+            (MAX_REQUEST_COMPLEXITY / self.mutation_complexity.max(1)).max(1) as usize;
         let by_latency =
             ((self.request_timeout_ms / 2) / self.expected_ms_per_mutation.max(1)).max(1) as usize;
         self.batch_size.clamp(1, by_complexity.min(by_latency))
@@ -350,13 +351,25 @@ impl SyncConfig {
         }
         let s = &self.sync;
         if s.batch_size == 0 {
-            return Err(err("sync.batch_size".into(), "must be at least 1".into(), None));
+            return Err(err(
+                "sync.batch_size".into(),
+                "must be at least 1".into(),
+                None,
+            ));
         }
         if s.concurrency == 0 {
-            return Err(err("sync.concurrency".into(), "must be at least 1".into(), None));
+            return Err(err(
+                "sync.concurrency".into(),
+                "must be at least 1".into(),
+                None,
+            ));
         }
         if s.request_timeout_ms == 0 {
-            return Err(err("sync.request_timeout_ms".into(), "must be at least 1".into(), None));
+            return Err(err(
+                "sync.request_timeout_ms".into(),
+                "must be at least 1".into(),
+                None,
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.columns.iter().enumerate() {
@@ -364,7 +377,10 @@ impl SyncConfig {
             if !seen.insert(c.column_id.as_str()) {
                 return Err(err(
                     key("column_id"),
-                    format!("column `{}` is mapped twice; map each column once", c.column_id),
+                    format!(
+                        "column `{}` is mapped twice; map each column once",
+                        c.column_id
+                    ),
                     c.line,
                 ));
             }
@@ -383,12 +399,22 @@ impl SyncConfig {
                 ));
             }
             if c.kind != ColumnKind::Timeline && c.source_to.is_some() {
-                return Err(err(key("source_to"), "only timeline columns take `source_to`".into(), c.line));
+                return Err(err(
+                    key("source_to"),
+                    "only timeline columns take `source_to`".into(),
+                    c.line,
+                ));
             }
             if c.kind != ColumnKind::Phone && c.country_source.is_some() {
-                return Err(err(key("country_source"), "only phone columns take `country_source`".into(), c.line));
+                return Err(err(
+                    key("country_source"),
+                    "only phone columns take `country_source`".into(),
+                    c.line,
+                ));
             }
-            if c.create_labels_if_missing && !matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown) {
+            if c.create_labels_if_missing
+                && !matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown)
+            {
                 return Err(err(
                     key("create_labels_if_missing"),
                     "only status and dropdown columns have labels".into(),
@@ -451,7 +477,9 @@ type = "text"
 
     #[test]
     fn timeline_needs_end_field() {
-        let text = format!("{MINIMAL}\n[[columns]]\nsource = \"a\"\ncolumn_id = \"t\"\ntype = \"timeline\"\n");
+        let text = format!(
+            "{MINIMAL}\n[[columns]]\nsource = \"a\"\ncolumn_id = \"t\"\ntype = \"timeline\"\n"
+        );
         let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("columns[1].source_to"));
         assert_eq!(e.line, Some(12));
@@ -465,7 +493,10 @@ type = "text"
 
     #[test]
     fn batch_caps() {
-        let mut s = SyncSettings { batch_size: 1000, ..Default::default() };
+        let mut s = SyncSettings {
+            batch_size: 1000,
+            ..Default::default()
+        };
         assert_eq!(s.effective_batch_size(), 150); // 30 s / 200 ms
         s.expected_ms_per_mutation = 1;
         assert_eq!(s.effective_batch_size(), 166); // 5M / 30k

@@ -76,7 +76,11 @@ pub async fn run(params: RunParams) -> Result<RunSummary, SyncError> {
 }
 
 /// Wait on `fut` from the coordinator: counted as `send`, except the limit-only time, counted as `wait`.
-async fn blocked<T>(phases: &mut PhaseTimer, pacer: &Pacer, fut: impl std::future::Future<Output = T>) -> T {
+async fn blocked<T>(
+    phases: &mut PhaseTimer,
+    pacer: &Pacer,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
     let prev = phases.switch(Phase::Send);
     let before = pacer.activity(|a| a.limit_only(Instant::now()));
     let out = fut.await;
@@ -110,12 +114,26 @@ struct Coordinator {
 
 impl Coordinator {
     fn customer_of(&mut self, name: &str) -> &mut CustomerStats {
-        self.summary.per_customer.entry(name.to_string()).or_default()
+        self.summary
+            .per_customer
+            .entry(name.to_string())
+            .or_default()
     }
 
-    fn record_event(&self, ready_at: Instant, finished_at: Instant, outcome: RecordOutcome, line: u64) {
+    fn record_event(
+        &self,
+        ready_at: Instant,
+        finished_at: Instant,
+        outcome: RecordOutcome,
+        line: u64,
+    ) {
         if let Some(o) = &self.observer {
-            o.record_finished(&RecordEvent { ready_at, finished_at, outcome, line });
+            o.record_finished(&RecordEvent {
+                ready_at,
+                finished_at,
+                outcome,
+                line,
+            });
         }
     }
 
@@ -137,18 +155,27 @@ impl Coordinator {
         self.phases.switch(Phase::State);
         let row = self.state.get(&rec.key)?;
         let op = match row {
-            Some(r) if r.item_id.is_some() && r.content_hash.as_deref() == Some(rec.content_hash.as_str()) => {
+            Some(r)
+                if r.item_id.is_some()
+                    && r.content_hash.as_deref() == Some(rec.content_hash.as_str()) =>
+            {
                 self.summary.unchanged += 1;
                 self.customer_of(&rec.customer.clone()).unchanged += 1;
                 self.record_event(ready_at, Instant::now(), RecordOutcome::Unchanged, rec.line);
                 self.progress.inc(1);
                 return Ok(());
             }
-            Some(r) if r.item_id.is_some() => Op::Update { item_id: r.item_id.unwrap_or_default() },
+            Some(r) if r.item_id.is_some() => Op::Update {
+                item_id: r.item_id.unwrap_or_default(),
+            },
             _ => Op::Create { group_id: None },
         };
         let is_update = matches!(op, Op::Update { .. });
-        let item = BatchItem { record: rec, op, ready_at };
+        let item = BatchItem {
+            record: rec,
+            op,
+            ready_at,
+        };
         if is_update {
             self.updates.push(item);
             if self.updates.len() >= self.batch_size {
@@ -169,7 +196,9 @@ impl Coordinator {
     async fn resolve_groups(&mut self, items: &mut Vec<BatchItem>) -> Result<(), SyncError> {
         if let Some(g) = &self.cfg.board.group_id {
             for it in items.iter_mut() {
-                it.op = Op::Create { group_id: Some(g.clone()) };
+                it.op = Op::Create {
+                    group_id: Some(g.clone()),
+                };
             }
             return Ok(());
         }
@@ -198,15 +227,27 @@ impl Coordinator {
         for (i, it) in items.iter_mut().enumerate() {
             if let Some(g) = &it.record.group {
                 match self.groups.get(g) {
-                    Some(id) => it.op = Op::Create { group_id: Some(id.clone()) },
+                    Some(id) => {
+                        it.op = Op::Create {
+                            group_id: Some(id.clone()),
+                        }
+                    }
                     None => failed.push(i),
                 }
             }
         }
         for i in failed.into_iter().rev() {
             let it = items.remove(i);
-            let reason = format!("group `{}` could not be created", it.record.group.clone().unwrap_or_default());
-            let f = RecordFailure { line: it.record.line, key: Some(it.record.key.clone()), field: self.cfg.board.group_by.clone().unwrap_or_default(), reason };
+            let reason = format!(
+                "group `{}` could not be created",
+                it.record.group.clone().unwrap_or_default()
+            );
+            let f = RecordFailure {
+                line: it.record.line,
+                key: Some(it.record.key.clone()),
+                field: self.cfg.board.group_by.clone().unwrap_or_default(),
+                reason,
+            };
             self.fail(f, &it.record.customer, false, it.ready_at);
         }
         Ok(())
@@ -227,15 +268,28 @@ impl Coordinator {
             let mut attempt = 0;
             loop {
                 let (ticket, _) = client.pacer.acquire(cost).await;
-                let res = client.send_once(bytes.clone(), Some(key.clone()), RequestKind::CreateGroups, 0, attempt).await;
+                let res = client
+                    .send_once(
+                        bytes.clone(),
+                        Some(key.clone()),
+                        RequestKind::CreateGroups,
+                        0,
+                        attempt,
+                    )
+                    .await;
                 attempt += 1;
                 match res {
                     Ok(resp) => {
                         let (class, budget) = classify(&resp, &aliases);
-                        client.pacer.on_response(ticket, &budget, matches!(class, ResponseClass::Aliases(_)));
+                        client.pacer.on_response(
+                            ticket,
+                            &budget,
+                            matches!(class, ResponseClass::Aliases(_)),
+                        );
                         match class {
                             ResponseClass::Aliases(_) => {
-                                let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+                                let v: Value =
+                                    serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
                                 return Ok(v.get("data").cloned().unwrap_or(Value::Null));
                             }
                             ResponseClass::Throttled { retry_in, .. } => {
@@ -244,21 +298,35 @@ impl Coordinator {
                                 continue;
                             }
                             ResponseClass::Busy { retry_in, .. } => {
-                                client.limit_wait(retry_in.unwrap_or(Duration::from_secs(1))).await;
+                                client
+                                    .limit_wait(retry_in.unwrap_or(Duration::from_secs(1)))
+                                    .await;
                                 continue;
                             }
-                            ResponseClass::Auth { status, message } => return Err(SyncError::Auth { status, message }),
-                            ResponseClass::BoardNotFound { message } => return Err(SyncError::Api(message)),
+                            ResponseClass::Auth { status, message } => {
+                                return Err(SyncError::Auth { status, message })
+                            }
+                            ResponseClass::BoardNotFound { message } => {
+                                return Err(SyncError::Api(message))
+                            }
                             ResponseClass::ServerError { .. } => {}
-                            other => return Err(SyncError::Api(format!("create_group failed: {other:?}"))),
+                            other => {
+                                return Err(SyncError::Api(format!(
+                                    "create_group failed: {other:?}"
+                                )))
+                            }
                         }
                     }
-                    Err(crate::transport::TransportError::Other(m)) => return Err(SyncError::Api(m)),
+                    Err(crate::transport::TransportError::Other(m)) => {
+                        return Err(SyncError::Api(m))
+                    }
                     Err(_) => client.pacer.on_response(ticket, &Default::default(), true),
                 }
                 retries += 1;
                 if retries > client.max_retries {
-                    return Err(SyncError::Api(format!("create_group failed after {attempt} attempts")));
+                    return Err(SyncError::Api(format!(
+                        "create_group failed after {attempt} attempts"
+                    )));
                 }
                 tokio::time::sleep(backoff.delay(retries - 1)).await;
             }
@@ -278,7 +346,11 @@ impl Coordinator {
     }
 
     /// Send (or, in a dry run, plan) one batch.
-    async fn dispatch(&mut self, kind: RequestKind, mut items: Vec<BatchItem>) -> Result<(), SyncError> {
+    async fn dispatch(
+        &mut self,
+        kind: RequestKind,
+        mut items: Vec<BatchItem>,
+    ) -> Result<(), SyncError> {
         if items.is_empty() {
             return Ok(());
         }
@@ -295,17 +367,25 @@ impl Coordinator {
         self.summary.batches += 1;
         if self.dry_run {
             self.phases.switch(Phase::Transform);
-            tracing::debug!(seq = self.batch_seq, ?kind, records = items.len(), "planned batch");
+            tracing::debug!(
+                seq = self.batch_seq,
+                ?kind,
+                records = items.len(),
+                "planned batch"
+            );
             return Ok(());
         }
         self.phases.switch(Phase::State);
         let tag = format!("batch-{}", self.batch_seq);
-        let rows: Vec<(&str, &str)> = items.iter().map(|i| (i.record.key.as_str(), i.record.content_hash.as_str())).collect();
+        let rows: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.record.key.as_str(), i.record.content_hash.as_str()))
+            .collect();
         self.state.mark_pending(&rows, &tag)?;
         while self.tasks.len() >= self.cfg.sync.concurrency {
             self.join_one().await?;
         }
-        if self.batch_seq % INFO_EVERY_BATCHES == 0 {
+        if self.batch_seq.checked_rem(INFO_EVERY_BATCHES) == Some(0) {
             tracing::info!(
                 batches = self.batch_seq,
                 created = self.summary.created,
@@ -317,7 +397,11 @@ impl Coordinator {
                 "progress"
             );
         }
-        let job = BatchJob { seq: self.batch_seq, kind, items };
+        let job = BatchJob {
+            seq: self.batch_seq,
+            kind,
+            items,
+        };
         self.tasks.spawn(execute(self.ctx.clone(), job));
         Ok(())
     }
@@ -326,12 +410,24 @@ impl Coordinator {
     async fn verify_creates(&mut self, items: &mut Vec<BatchItem>) -> Result<(), SyncError> {
         let keys: Vec<String> = items.iter().map(|i| i.record.key.clone()).collect();
         let client = self.client.clone();
-        let found = blocked(&mut self.phases, &client.pacer.clone(), find_items_by_key(&client, &self.cfg.board.id, &self.cfg.board.key_column, &keys)).await?;
+        let found = blocked(
+            &mut self.phases,
+            &client.pacer.clone(),
+            find_items_by_key(
+                &client,
+                &self.cfg.board.id,
+                &self.cfg.board.key_column,
+                &keys,
+            ),
+        )
+        .await?;
         let mut keep = vec![];
         for mut it in items.drain(..) {
             match found.get(&it.record.key).and_then(|ids| ids.first()) {
                 Some(id) => {
-                    it.op = Op::Update { item_id: id.clone() };
+                    it.op = Op::Update {
+                        item_id: id.clone(),
+                    };
                     self.updates.push(it);
                 }
                 None => keep.push(it),
@@ -378,16 +474,28 @@ impl Coordinator {
                     self.record_event(item.ready_at, r.finished_at, outcome, rec.line);
                     self.progress.inc(1);
                 }
-                ItemResult::Failed { field, reason, label_error } => {
+                ItemResult::Failed {
+                    field,
+                    reason,
+                    label_error,
+                } => {
                     cleared.push(rec.key.clone());
-                    let f = RecordFailure { line: rec.line, key: Some(rec.key.clone()), field, reason };
+                    let f = RecordFailure {
+                        line: rec.line,
+                        key: Some(rec.key.clone()),
+                        field,
+                        reason,
+                    };
                     let customer = rec.customer.clone();
                     self.fail(f, &customer, label_error, item.ready_at);
                 }
                 ItemResult::Ambiguous { reason } => self.ambiguous.push((item, reason)),
             }
         }
-        let rows: Vec<(&str, &str, &str)> = done.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let rows: Vec<(&str, &str, &str)> = done
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
         self.state.mark_done(&rows)?;
         let keys: Vec<&str> = cleared.iter().map(String::as_str).collect();
         self.state.clear_pending(&keys)?;
@@ -401,11 +509,26 @@ impl Coordinator {
         if pending.is_empty() {
             return Ok(());
         }
-        let (creates, updates): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| p.item_id.is_none());
-        tracing::info!(creates = creates.len(), updates = updates.len(), "reconciling records left pending by an earlier run");
+        let (creates, updates): (Vec<_>, Vec<_>) =
+            pending.into_iter().partition(|p| p.item_id.is_none());
+        tracing::info!(
+            creates = creates.len(),
+            updates = updates.len(),
+            "reconciling records left pending by an earlier run"
+        );
         let keys: Vec<String> = creates.iter().map(|p| p.key.clone()).collect();
         let client = self.client.clone();
-        let found = blocked(&mut self.phases, &client.pacer.clone(), find_items_by_key(&client, &self.cfg.board.id, &self.cfg.board.key_column, &keys)).await?;
+        let found = blocked(
+            &mut self.phases,
+            &client.pacer.clone(),
+            find_items_by_key(
+                &client,
+                &self.cfg.board.id,
+                &self.cfg.board.key_column,
+                &keys,
+            ),
+        )
+        .await?;
         self.phases.switch(Phase::State);
         let mut done = vec![];
         let mut cleared: Vec<String> = updates.iter().map(|p| p.key.clone()).collect();
@@ -415,13 +538,24 @@ impl Coordinator {
                     if found[&p.key].len() > 1 {
                         tracing::warn!(key = %p.key, items = found[&p.key].len(), "several items carry this key; keeping the oldest");
                     }
-                    done.push((p.key.clone(), id.clone(), p.pending_hash.clone().unwrap_or_default()));
+                    done.push((
+                        p.key.clone(),
+                        id.clone(),
+                        p.pending_hash.clone().unwrap_or_default(),
+                    ));
                 }
                 None => cleared.push(p.key.clone()),
             }
         }
-        tracing::info!(found = done.len(), not_found = cleared.len(), "reconciliation done");
-        let rows: Vec<(&str, &str, &str)> = done.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        tracing::info!(
+            found = done.len(),
+            not_found = cleared.len(),
+            "reconciliation done"
+        );
+        let rows: Vec<(&str, &str, &str)> = done
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
         self.state.mark_done(&rows)?;
         let keys: Vec<&str> = cleared.iter().map(String::as_str).collect();
         self.state.clear_pending(&keys)?;
@@ -434,10 +568,23 @@ impl Coordinator {
             return Ok(());
         }
         let items = std::mem::take(&mut self.ambiguous);
-        tracing::info!(records = items.len(), "reconciling records with unknown outcome");
+        tracing::info!(
+            records = items.len(),
+            "reconciling records with unknown outcome"
+        );
         let keys: Vec<String> = items.iter().map(|(i, _)| i.record.key.clone()).collect();
         let client = self.client.clone();
-        let found = blocked(&mut self.phases, &client.pacer.clone(), find_items_by_key(&client, &self.cfg.board.id, &self.cfg.board.key_column, &keys)).await;
+        let found = blocked(
+            &mut self.phases,
+            &client.pacer.clone(),
+            find_items_by_key(
+                &client,
+                &self.cfg.board.id,
+                &self.cfg.board.key_column,
+                &keys,
+            ),
+        )
+        .await;
         self.phases.switch(Phase::State);
         let found = match found {
             Ok(f) => f,
@@ -445,7 +592,12 @@ impl Coordinator {
                 tracing::error!(error = %e, "could not reconcile; records stay pending for the next run");
                 for (item, reason) in items {
                     self.summary.unresolved += 1;
-                    let f = RecordFailure { line: item.record.line, key: Some(item.record.key.clone()), field: String::new(), reason: format!("{reason}; still pending, the next run reconciles it") };
+                    let f = RecordFailure {
+                        line: item.record.line,
+                        key: Some(item.record.key.clone()),
+                        field: String::new(),
+                        reason: format!("{reason}; still pending, the next run reconciles it"),
+                    };
                     let c = item.record.customer.clone();
                     self.fail(f, &c, false, item.ready_at);
                 }
@@ -468,12 +620,22 @@ impl Coordinator {
                 _ => {
                     self.summary.unresolved += 1;
                     cleared.push(rec.key.clone());
-                    let f = RecordFailure { line: rec.line, key: Some(rec.key.clone()), field: String::new(), reason: format!("{reason}; not confirmed on the board, the next run retries it") };
+                    let f = RecordFailure {
+                        line: rec.line,
+                        key: Some(rec.key.clone()),
+                        field: String::new(),
+                        reason: format!(
+                            "{reason}; not confirmed on the board, the next run retries it"
+                        ),
+                    };
                     self.fail(f, &rec.customer, false, item.ready_at);
                 }
             }
         }
-        let rows: Vec<(&str, &str, &str)> = done.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let rows: Vec<(&str, &str, &str)> = done
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
         self.state.mark_done(&rows)?;
         let keys: Vec<&str> = cleared.iter().map(String::as_str).collect();
         self.state.clear_pending(&keys)?;
@@ -587,7 +749,12 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         match item {
             Err(f) => {
                 co.phases.switch(Phase::Transform);
-                let failure = RecordFailure { line: f.line, key: None, field: String::new(), reason: f.reason };
+                let failure = RecordFailure {
+                    line: f.line,
+                    key: None,
+                    field: String::new(),
+                    reason: f.reason,
+                };
                 co.fail(failure, "", false, ready_at);
             }
             Ok(rec) => {
@@ -654,7 +821,11 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let (phases, wall) = co.phases.finish();
     co.summary.phases = phases;
     co.summary.wall_ms = wall.as_secs_f64() * 1000.0;
-    co.summary.per_record_ms = if co.summary.records > 0 { co.summary.wall_ms / co.summary.records as f64 } else { 0.0 };
+    co.summary.per_record_ms = if co.summary.records > 0 {
+        co.summary.wall_ms / co.summary.records as f64
+    } else {
+        0.0
+    };
     if let Some(dir) = &params.report_dir {
         write_summary_json(dir, &co.summary)?;
     }
@@ -677,5 +848,9 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
 
 /// Count of records per customer, for callers that want it without the full summary.
 pub fn customers(summary: &RunSummary) -> BTreeMap<String, u64> {
-    summary.per_customer.iter().map(|(k, v)| (k.clone(), v.records)).collect()
+    summary
+        .per_customer
+        .iter()
+        .map(|(k, v)| (k.clone(), v.records))
+        .collect()
 }

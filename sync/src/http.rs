@@ -16,9 +16,12 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A transport posting to `api_url` (e.g. `https://api.monday.com/v2`).
     pub fn new(api_url: &str) -> Result<Self, SyncError> {
-        let url = reqwest::Url::parse(api_url).map_err(|e| SyncError::Api(format!("bad API URL `{api_url}`: {e}")))?;
+        let url = reqwest::Url::parse(api_url)
+            .map_err(|e| SyncError::Api(format!("bad API URL `{api_url}`: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(SyncError::Api(format!("bad API URL `{api_url}`: scheme must be http or https")));
+            return Err(SyncError::Api(format!(
+                "bad API URL `{api_url}`: scheme must be http or https"
+            )));
         }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
@@ -32,7 +35,11 @@ impl HttpTransport {
 
 fn map_err(e: reqwest::Error) -> TransportError {
     // reqwest errors may embed the URL but never headers, so the token cannot leak through them.
-    let (timeout, connect, reset) = (e.is_timeout(), e.is_connect(), e.is_request() || e.is_body() || e.is_decode());
+    let (timeout, connect, reset) = (
+        e.is_timeout(),
+        e.is_connect(),
+        e.is_request() || e.is_body() || e.is_decode(),
+    );
     let msg = e.without_url().to_string();
     if timeout {
         TransportError::Timeout
@@ -64,9 +71,17 @@ impl Transport for HttpTransport {
         let headers = resp
             .headers()
             .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+            })
             .collect();
         let body = resp.bytes().await.map_err(map_err)?;
-        Ok(ApiResponse { status, headers, body })
+        Ok(ApiResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }

@@ -55,12 +55,14 @@ impl InputSource {
     /// Open the source as a record stream.
     pub fn open(&self) -> Result<RecordStream, SyncError> {
         match self {
-            InputSource::Records(v) => Ok(Box::new(v.clone().into_iter().enumerate().map(|(i, fields)| {
-                Ok(SourceRecord {
-                    line: i as u64 + 1,
-                    fields,
-                })
-            }))),
+            InputSource::Records(v) => Ok(Box::new(v.clone().into_iter().enumerate().map(
+                |(i, fields)| {
+                    Ok(SourceRecord {
+                        line: i as u64 + 1,
+                        fields,
+                    })
+                },
+            ))),
             InputSource::Ndjson(b) => Ok(Box::new(NdjsonReader::new(Cursor::new(b.clone())))),
             InputSource::Path(p) => open_path(p),
         }
@@ -92,9 +94,11 @@ fn open_path(path: &Path) -> Result<RecordStream, SyncError> {
     match format {
         Format::Ndjson => Ok(Box::new(NdjsonReader::new(reader))),
         Format::JsonArray => Ok(Box::new(JsonArrayReader::new(reader))),
-        Format::Csv => Ok(Box::new(CsvReader::new(reader).map_err(|m| SyncError::Input {
-            path: path.to_path_buf(),
-            message: m,
+        Format::Csv => Ok(Box::new(CsvReader::new(reader).map_err(|m| {
+            SyncError::Input {
+                path: path.to_path_buf(),
+                message: m,
+            }
         })?)),
     }
 }
@@ -105,7 +109,10 @@ fn object_from_slice(bytes: &[u8]) -> Result<Map<String, Value>, String> {
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(other) => Err(format!("expected a JSON object, found {}", json_kind(&other))),
+        Ok(other) => Err(format!(
+            "expected a JSON object, found {}",
+            json_kind(&other)
+        )),
         Err(e) => Err(format!("invalid JSON: {e}")),
     }
 }
@@ -375,7 +382,7 @@ impl<R: Read> Iterator for CsvReader<R> {
                 let mut fields = Map::new();
                 for (h, raw) in self.headers.iter().zip(self.record.iter()) {
                     match std::str::from_utf8(raw) {
-                        Ok(s) if s.is_empty() => {}
+                        Ok("") => {}
                         Ok(s) => {
                             fields.insert(h.clone(), Value::String(s.to_string()));
                         }
@@ -414,7 +421,10 @@ mod tests {
         data.extend_from_slice(b"{\"a\":\"\xff\xfe\"}\n[1]\n{\"a\":3}");
         let (ok, bad) = collect(NdjsonReader::new(Cursor::new(data)));
         assert_eq!(ok.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 6]);
-        assert_eq!(bad.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(
+            bad.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![3, 4, 5]
+        );
         assert!(bad[1].reason.contains("UTF-8"));
         assert!(bad[2].reason.contains("object"));
     }
@@ -426,12 +436,20 @@ mod tests {
         assert_eq!(ok.len(), 3);
         assert_eq!(ok[0].fields["a"], "x,]}\"");
         assert_eq!(ok.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 5]);
-        assert_eq!(bad, vec![InputFailure { line: 4, reason: "expected a JSON object, found a number".into() }]);
+        assert_eq!(
+            bad,
+            vec![InputFailure {
+                line: 4,
+                reason: "expected a JSON object, found a number".into()
+            }]
+        );
     }
 
     #[test]
     fn json_array_unterminated_is_a_failure_not_a_panic() {
-        let (ok, bad) = collect(JsonArrayReader::new(Cursor::new(b"[{\"a\":1}, {\"b\":".to_vec())));
+        let (ok, bad) = collect(JsonArrayReader::new(Cursor::new(
+            b"[{\"a\":1}, {\"b\":".to_vec(),
+        )));
         assert_eq!(ok.len(), 1);
         assert_eq!(bad.len(), 1);
     }

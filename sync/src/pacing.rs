@@ -73,7 +73,10 @@ const NEWS_TIMEOUT: Duration = Duration::from_secs(5);
 impl Pacer {
     pub fn new(enabled: bool) -> Self {
         Pacer {
-            state: Mutex::new(PacerState { next_seq: 1, ..Default::default() }),
+            state: Mutex::new(PacerState {
+                next_seq: 1,
+                ..Default::default()
+            }),
             enabled,
             activity: Mutex::new(Activity::new(Instant::now())),
             news: tokio::sync::Notify::new(),
@@ -99,7 +102,9 @@ impl Pacer {
                 let unknown = self.enabled && est.is_none() && !s.sent.is_empty();
                 match (blocked, s.reset_at) {
                     (Some(b), _) => Some(b),
-                    (None, Some(reset)) if short && reset + RESET_MARGIN > now => Some(reset + RESET_MARGIN),
+                    (None, Some(reset)) if short && reset + RESET_MARGIN > now => {
+                        Some(reset + RESET_MARGIN)
+                    }
                     // Budget unknown or short with no reset in sight, and requests in flight: wait
                     // for their responses to tell us instead of guessing.
                     (None, None) if (short || unknown) && !s.sent.is_empty() => None,
@@ -110,14 +115,24 @@ impl Pacer {
                         let seq = s.next_seq;
                         s.next_seq += 1;
                         s.sent.insert(seq, cost);
-                        return (Ticket { seq, cost, issued: Instant::now() }, waited);
+                        return (
+                            Ticket {
+                                seq,
+                                cost,
+                                issued: Instant::now(),
+                            },
+                            waited,
+                        );
                     }
                 }
             };
             self.activity(|a| a.wait_start(now));
             match until {
                 Some(until) => {
-                    tracing::debug!(wait_ms = (until - now).as_millis() as u64, "waiting on API limits");
+                    tracing::debug!(
+                        wait_ms = (until - now).as_millis() as u64,
+                        "waiting on API limits"
+                    );
                     tokio::time::sleep_until(until).await;
                 }
                 None => {
@@ -207,7 +222,12 @@ pub struct Activity {
 
 impl Activity {
     pub fn new(now: Instant) -> Self {
-        Activity { in_flight: 0, waiting: 0, last: now, limit_only: Duration::ZERO }
+        Activity {
+            in_flight: 0,
+            waiting: 0,
+            last: now,
+            limit_only: Duration::ZERO,
+        }
     }
 
     fn advance(&mut self, now: Instant) {
@@ -249,7 +269,12 @@ mod tests {
     use super::*;
 
     fn info(rem: u64, reset: u64) -> BudgetInfo {
-        BudgetInfo { remaining: Some(rem), reset_in_secs: Some(reset), limit: Some(1_000_000), cost: None }
+        BudgetInfo {
+            remaining: Some(rem),
+            reset_in_secs: Some(reset),
+            limit: Some(1_000_000),
+            cost: None,
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -300,6 +325,9 @@ mod tests {
         a.wait_start(t + Duration::from_secs(1));
         a.request_end(t + Duration::from_secs(2));
         a.wait_end(t + Duration::from_secs(5));
-        assert_eq!(a.limit_only(t + Duration::from_secs(9)), Duration::from_secs(3));
+        assert_eq!(
+            a.limit_only(t + Duration::from_secs(9)),
+            Duration::from_secs(3)
+        );
     }
 }

@@ -44,12 +44,19 @@ pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bo
     let mut vars = Map::with_capacity(entries.len() * 3 + 1);
     vars.insert("b".into(), Value::String(board_id.to_string()));
     for (i, e) in entries.iter().enumerate() {
-        let labels = if e.record.create_labels { ", create_labels_if_missing: true" } else { "" };
+        let labels = if e.record.create_labels {
+            ", create_labels_if_missing: true"
+        } else {
+            ""
+        };
         match e.op {
             Op::Create { group_id } => {
                 let _ = write!(decls, ", $n{i}: String!, $v{i}: JSON");
                 vars.insert(format!("n{i}"), Value::String(e.record.name.clone()));
-                vars.insert(format!("v{i}"), Value::String(e.record.column_values.clone()));
+                vars.insert(
+                    format!("v{i}"),
+                    Value::String(e.record.column_values.clone()),
+                );
                 let group = match group_id {
                     Some(g) => {
                         let _ = write!(decls, ", $g{i}: String");
@@ -66,7 +73,10 @@ pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bo
             Op::Update { item_id } => {
                 let _ = write!(decls, ", $i{i}: ID!, $v{i}: JSON!");
                 vars.insert(format!("i{i}"), Value::String(item_id.clone()));
-                vars.insert(format!("v{i}"), Value::String(e.record.column_values.clone()));
+                vars.insert(
+                    format!("v{i}"),
+                    Value::String(e.record.column_values.clone()),
+                );
                 let _ = write!(
                     fields,
                     " u{i}: change_multiple_column_values(board_id: $b, item_id: $i{i}, column_values: $v{i}{labels}) {{ id }}"
@@ -92,7 +102,10 @@ pub fn build_create_groups(board_id: &str, titles: &[String]) -> Vec<u8> {
     vars.insert("b".into(), Value::String(board_id.to_string()));
     for (i, t) in titles.iter().enumerate() {
         let _ = write!(decls, ", $t{i}: String!");
-        let _ = write!(fields, " g{i}: create_group(board_id: $b, group_name: $t{i}) {{ id title }}");
+        let _ = write!(
+            fields,
+            " g{i}: create_group(board_id: $b, group_name: $t{i}) {{ id title }}"
+        );
         vars.insert(format!("t{i}"), Value::String(t.clone()));
     }
     fields.push_str(" complexity { before after query reset_in_x_seconds }");
@@ -101,7 +114,8 @@ pub fn build_create_groups(board_id: &str, titles: &[String]) -> Vec<u8> {
 
 /// A `{"query", "variables"}` body.
 pub fn query_body(query: &str, variables: Map<String, Value>) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "query": query, "variables": variables })).unwrap_or_default()
+    serde_json::to_vec(&serde_json::json!({ "query": query, "variables": variables }))
+        .unwrap_or_default()
 }
 
 /// The budget state a response reported.
@@ -120,11 +134,20 @@ pub struct BudgetInfo {
 /// Outcome of one alias.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AliasOutcome {
-    Ok { item_id: String },
+    Ok {
+        item_id: String,
+    },
     /// Fails this record alone. `column`: the column named by the error, if any.
-    Permanent { code: String, message: String, column: Option<String> },
+    Permanent {
+        code: String,
+        message: String,
+        column: Option<String>,
+    },
     /// Retry this alias (in a new request with only the failed aliases).
-    Transient { code: String, retry_in: Option<Duration> },
+    Transient {
+        code: String,
+        retry_in: Option<Duration>,
+    },
 }
 
 /// How a whole response is to be handled.
@@ -133,9 +156,15 @@ pub enum ResponseClass {
     /// Per-alias outcomes (in entry order).
     Aliases(Vec<AliasOutcome>),
     /// 429 or a throttling code: wait `retry_in` (None = unknown) and resend the same body.
-    Throttled { code: String, retry_in: Option<Duration> },
+    Throttled {
+        code: String,
+        retry_in: Option<Duration>,
+    },
     /// 423 board lock or 409 idempotency conflict: wait and resend the same body.
-    Busy { status: u16, retry_in: Option<Duration> },
+    Busy {
+        status: u16,
+        retry_in: Option<Duration>,
+    },
     /// 5xx or an unparseable body: back off and resend the same body (outcome unknown).
     ServerError { status: u16 },
     /// The request would cost more than one request may: split the batch.
@@ -198,7 +227,8 @@ fn retry_secs(e: &Value) -> Option<u64> {
         .or_else(|| e.pointer("/extensions/error_data/retry_in_seconds"))
         .or_else(|| e.pointer("/error_data/retry_in_seconds"))
         .or_else(|| e.get("retry_in_seconds"))?;
-    n.as_u64().or_else(|| n.as_f64().map(|f| f.ceil().max(0.0) as u64))
+    n.as_u64()
+        .or_else(|| n.as_f64().map(|f| f.ceil().max(0.0) as u64))
 }
 
 /// `reset in 16 seconds` inside a legacy message.
@@ -245,7 +275,10 @@ pub fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInfo {
             }
         }
     }
-    if let Some(c) = data.and_then(|d| d.get("complexity")).filter(|c| c.is_object()) {
+    if let Some(c) = data
+        .and_then(|d| d.get("complexity"))
+        .filter(|c| c.is_object())
+    {
         if let Some(a) = c.get("after").and_then(Value::as_u64) {
             info.remaining = Some(a);
         }
@@ -260,7 +293,10 @@ pub fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInfo {
 /// Classify a response to a request whose aliases are `aliases` (in entry order).
 pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, BudgetInfo) {
     let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let data = body.as_ref().and_then(|b| b.get("data")).filter(|d| d.is_object());
+    let data = body
+        .as_ref()
+        .and_then(|b| b.get("data"))
+        .filter(|d| d.is_object());
     let budget = budget_info(resp, data);
     let errors: Vec<&Value> = body
         .as_ref()
@@ -268,7 +304,9 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
         .and_then(Value::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
-    let legacy = body.as_ref().filter(|b| b.get("error_code").is_some() || b.get("error_message").is_some());
+    let legacy = body
+        .as_ref()
+        .filter(|b| b.get("error_code").is_some() || b.get("error_message").is_some());
     let first = errors.first().copied().or(legacy);
     let first_code = first.map(err_code).unwrap_or_default();
     let first_msg = first.map(err_message).unwrap_or_default();
@@ -280,32 +318,77 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
         .or(header_retry);
 
     let status = resp.status;
-    if status == 401 || status == 403 || first_code == "USER_UNAUTHORIZED" || first_code == "UserUnauthorizedException" {
-        return (ResponseClass::Auth { status, message: first_msg }, budget);
+    if status == 401
+        || status == 403
+        || first_code == "USER_UNAUTHORIZED"
+        || first_code == "UserUnauthorizedException"
+    {
+        return (
+            ResponseClass::Auth {
+                status,
+                message: first_msg,
+            },
+            budget,
+        );
     }
     if status == 423 || status == 409 || first_code == "IDEMPOTENCY_CONFLICT" {
-        return (ResponseClass::Busy { status, retry_in: header_retry.or(any_retry) }, budget);
+        return (
+            ResponseClass::Busy {
+                status,
+                retry_in: header_retry.or(any_retry),
+            },
+            budget,
+        );
     }
     if first_code == "DAILY_LIMIT_EXCEEDED" {
-        return (ResponseClass::Fatal { message: format!("daily call limit exceeded: {first_msg}") }, budget);
+        return (
+            ResponseClass::Fatal {
+                message: format!("daily call limit exceeded: {first_msg}"),
+            },
+            budget,
+        );
     }
     let throttled_code = THROTTLE_CODES.contains(&first_code.as_str()) && data.is_none();
     if status == 429 || throttled_code {
-        let code = if first_code.is_empty() { "HTTP 429".into() } else { first_code };
-        return (ResponseClass::Throttled { code, retry_in: any_retry }, budget);
+        let code = if first_code.is_empty() {
+            "HTTP 429".into()
+        } else {
+            first_code
+        };
+        return (
+            ResponseClass::Throttled {
+                code,
+                retry_in: any_retry,
+            },
+            budget,
+        );
     }
-    if first_code == "REQUEST_MAX_COMPLEXITY_EXCEEDED" || first_msg.contains("exceeds max complexity") {
+    if first_code == "REQUEST_MAX_COMPLEXITY_EXCEEDED"
+        || first_msg.contains("exceeds max complexity")
+    {
         return (ResponseClass::TooComplex, budget);
     }
     if status >= 500 || body.is_none() {
         return (ResponseClass::ServerError { status }, budget);
     }
-    if first_code == "InvalidBoardIdException" && data.is_none_or(|d| aliases.iter().all(|a| d.get(a).is_none())) {
+    if first_code == "InvalidBoardIdException"
+        && data.is_none_or(|d| aliases.iter().all(|a| d.get(a).is_none()))
+    {
         return (ResponseClass::BoardNotFound { message: first_msg }, budget);
     }
     if status >= 400 || (data.is_none() && first.is_some()) {
-        let code = if first_code.is_empty() { format!("HTTP {status}") } else { first_code };
-        return (ResponseClass::Rejected { code, message: first_msg }, budget);
+        let code = if first_code.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            first_code
+        };
+        return (
+            ResponseClass::Rejected {
+                code,
+                message: first_msg,
+            },
+            budget,
+        );
     }
     let mut outcomes = Vec::with_capacity(aliases.len());
     for a in aliases {
@@ -325,18 +408,33 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
             Some(e) => {
                 let code = err_code(e);
                 let retry = retry_secs(e);
-                if PERMANENT_CODES.contains(&code.as_str()) || (retry.is_none() && !code.is_empty() && !THROTTLE_CODES.contains(&code.as_str()) && code != "INTERNAL_SERVER_ERROR") {
+                if PERMANENT_CODES.contains(&code.as_str())
+                    || (retry.is_none()
+                        && !code.is_empty()
+                        && !THROTTLE_CODES.contains(&code.as_str())
+                        && code != "INTERNAL_SERVER_ERROR")
+                {
                     let column = e
                         .pointer("/extensions/error_data/column_id")
                         .or_else(|| e.pointer("/extensions/column_id"))
                         .and_then(Value::as_str)
                         .map(str::to_string);
-                    AliasOutcome::Permanent { code, message: err_message(e), column }
+                    AliasOutcome::Permanent {
+                        code,
+                        message: err_message(e),
+                        column,
+                    }
                 } else {
-                    AliasOutcome::Transient { code, retry_in: retry.map(Duration::from_secs) }
+                    AliasOutcome::Transient {
+                        code,
+                        retry_in: retry.map(Duration::from_secs),
+                    }
                 }
             }
-            None => AliasOutcome::Transient { code: "no data for alias".into(), retry_in: None },
+            None => AliasOutcome::Transient {
+                code: "no data for alias".into(),
+                retry_in: None,
+            },
         });
     }
     (ResponseClass::Aliases(outcomes), budget)
@@ -362,7 +460,10 @@ mod tests {
     fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> ApiResponse {
         ApiResponse {
             status,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: bytes::Bytes::from(body.to_string()),
         }
     }
@@ -370,13 +471,31 @@ mod tests {
     #[test]
     fn values_travel_in_variables_only() {
         let r = rec("x\") { id } mutation { delete_item", "{\"a\":\"}\"}");
-        let ops = [Op::Create { group_id: Some("g1".into()) }, Op::Update { item_id: "77".into() }];
-        let entries = [Entry { record: &r, op: &ops[0] }, Entry { record: &r, op: &ops[1] }];
+        let ops = [
+            Op::Create {
+                group_id: Some("g1".into()),
+            },
+            Op::Update {
+                item_id: "77".into(),
+            },
+        ];
+        let entries = [
+            Entry {
+                record: &r,
+                op: &ops[0],
+            },
+            Entry {
+                record: &r,
+                op: &ops[1],
+            },
+        ];
         let body: Value = serde_json::from_slice(&build_mutation("123", &entries, true)).unwrap();
         let q = body["query"].as_str().unwrap();
         assert!(!q.contains("delete_item"));
         assert!(q.contains("c0: create_item(board_id: $b, item_name: $n0, group_id: $g0, column_values: $v0, create_labels_if_missing: true) { id }"));
-        assert!(q.contains("u1: change_multiple_column_values(board_id: $b, item_id: $i1, column_values: $v1"));
+        assert!(q.contains(
+            "u1: change_multiple_column_values(board_id: $b, item_id: $i1, column_values: $v1"
+        ));
         assert!(q.contains("complexity {"));
         assert_eq!(body["variables"]["n0"], r.name);
         assert_eq!(body["variables"]["v1"], r.column_values);
@@ -388,14 +507,32 @@ mod tests {
         let body = r#"{"data":{"c0":{"id":"11"},"c1":null,"c2":null,"complexity":{"before":100,"after":40,"query":60,"reset_in_x_seconds":12}},
           "errors":[{"message":"invalid value - label does not exist","path":["c1"],"extensions":{"code":"ColumnValueException"}},
                     {"message":"busy","path":["c2"],"extensions":{"code":"FIELD_LIMIT_EXCEEDED","retry_in_seconds":15}}]}"#;
-        let aliases: Vec<String> = ["c0", "c1", "c2", "c3"].iter().map(|s| s.to_string()).collect();
+        let aliases: Vec<String> = ["c0", "c1", "c2", "c3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let (class, budget) = classify(&resp(200, body, &[]), &aliases);
         assert_eq!(budget.remaining, Some(40));
         assert_eq!(budget.reset_in_secs, Some(12));
-        let ResponseClass::Aliases(o) = class else { panic!("{class:?}") };
-        assert_eq!(o[0], AliasOutcome::Ok { item_id: "11".into() });
-        assert!(matches!(&o[1], AliasOutcome::Permanent { code, .. } if code == "ColumnValueException"));
-        assert_eq!(o[2], AliasOutcome::Transient { code: "FIELD_LIMIT_EXCEEDED".into(), retry_in: Some(Duration::from_secs(15)) });
+        let ResponseClass::Aliases(o) = class else {
+            panic!("{class:?}")
+        };
+        assert_eq!(
+            o[0],
+            AliasOutcome::Ok {
+                item_id: "11".into()
+            }
+        );
+        assert!(
+            matches!(&o[1], AliasOutcome::Permanent { code, .. } if code == "ColumnValueException")
+        );
+        assert_eq!(
+            o[2],
+            AliasOutcome::Transient {
+                code: "FIELD_LIMIT_EXCEEDED".into(),
+                retry_in: Some(Duration::from_secs(15))
+            }
+        );
         assert!(matches!(&o[3], AliasOutcome::Transient { .. }));
     }
 
@@ -405,20 +542,49 @@ mod tests {
         let t = r#"{"errors":[{"message":"Complexity budget exhausted","extensions":{"code":"COMPLEXITY_BUDGET_EXHAUSTED","retry_in_seconds":17}}]}"#;
         assert_eq!(
             classify(&resp(429, t, &[]), &a).0,
-            ResponseClass::Throttled { code: "COMPLEXITY_BUDGET_EXHAUSTED".into(), retry_in: Some(Duration::from_secs(17)) }
+            ResponseClass::Throttled {
+                code: "COMPLEXITY_BUDGET_EXHAUSTED".into(),
+                retry_in: Some(Duration::from_secs(17))
+            }
         );
         assert_eq!(
             classify(&resp(429, "{}", &[("retry-after", "3")]), &a).0,
-            ResponseClass::Throttled { code: "HTTP 429".into(), retry_in: Some(Duration::from_secs(3)) }
+            ResponseClass::Throttled {
+                code: "HTTP 429".into(),
+                retry_in: Some(Duration::from_secs(3))
+            }
         );
-        assert!(matches!(classify(&resp(423, "{}", &[("retry-after", "2")]), &a).0, ResponseClass::Busy { status: 423, .. }));
-        assert!(matches!(classify(&resp(409, r#"{"errors":[{"message":"x","extensions":{"code":"IDEMPOTENCY_CONFLICT"}}]}"#, &[]), &a).0, ResponseClass::Busy { .. }));
-        assert!(matches!(classify(&resp(502, "<html>", &[]), &a).0, ResponseClass::ServerError { status: 502 }));
-        assert!(matches!(classify(&resp(401, "{}", &[]), &a).0, ResponseClass::Auth { .. }));
+        assert!(matches!(
+            classify(&resp(423, "{}", &[("retry-after", "2")]), &a).0,
+            ResponseClass::Busy { status: 423, .. }
+        ));
+        assert!(matches!(
+            classify(
+                &resp(
+                    409,
+                    r#"{"errors":[{"message":"x","extensions":{"code":"IDEMPOTENCY_CONFLICT"}}]}"#,
+                    &[]
+                ),
+                &a
+            )
+            .0,
+            ResponseClass::Busy { .. }
+        ));
+        assert!(matches!(
+            classify(&resp(502, "<html>", &[]), &a).0,
+            ResponseClass::ServerError { status: 502 }
+        ));
+        assert!(matches!(
+            classify(&resp(401, "{}", &[]), &a).0,
+            ResponseClass::Auth { .. }
+        ));
         let legacy = r#"{"error_code":"ComplexityException","status_code":429,"error_message":"Complexity budget exhausted, query cost 30001 budget remaining 10 out of 1000000 reset in 16 seconds"}"#;
         assert_eq!(
             classify(&resp(200, legacy, &[]), &a).0,
-            ResponseClass::Throttled { code: "ComplexityException".into(), retry_in: Some(Duration::from_secs(16)) }
+            ResponseClass::Throttled {
+                code: "ComplexityException".into(),
+                retry_in: Some(Duration::from_secs(16))
+            }
         );
     }
 
@@ -429,6 +595,9 @@ mod tests {
             ("ratelimit-policy", "\"minuteRate\";q=5000;w=60, \"complexityMinute\";q=1000000;w=60"),
         ]);
         let b = budget_info(&r, None);
-        assert_eq!((b.remaining, b.reset_in_secs, b.limit), (Some(959_960), Some(58), Some(1_000_000)));
+        assert_eq!(
+            (b.remaining, b.reset_in_secs, b.limit),
+            (Some(959_960), Some(58), Some(1_000_000))
+        );
     }
 }

@@ -17,8 +17,10 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} {pos} records done  {per_sec}  elapsed {elapsed}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let style = ProgressStyle::with_template(
+            "{spinner} {pos} records done  {per_sec}  elapsed {elapsed}  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
         Progress { bar: Some(bar) }
     }

@@ -32,15 +32,29 @@ pub async fn find_items_by_key(
         let wanted: std::collections::HashSet<&str> = chunk.iter().map(String::as_str).collect();
         let mut vars = Map::new();
         vars.insert("b".into(), json!(board_id));
-        vars.insert("cols".into(), json!([{ "column_id": key_column, "column_values": chunk }]));
+        vars.insert(
+            "cols".into(),
+            json!([{ "column_id": key_column, "column_values": chunk }]),
+        );
         vars.insert("l".into(), json!(PAGE_LIMIT));
         vars.insert("ids".into(), json!([key_column]));
-        let mut data = client.read(query_body(FIRST, vars), RequestKind::Reconcile, 1 << 40 | n as u64).await?;
+        let mut data = client
+            .read(
+                query_body(FIRST, vars),
+                RequestKind::Reconcile,
+                1 << 40 | n as u64,
+            )
+            .await?;
         let mut field = "items_page_by_column_values";
         let mut pages = 0u64;
         loop {
             let page = data.get(field).cloned().unwrap_or(Value::Null);
-            for item in page.get("items").and_then(Value::as_array).into_iter().flatten() {
+            for item in page
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = match item.get("id") {
                     Some(Value::String(s)) => s.clone(),
                     Some(Value::Number(n)) => n.to_string(),
@@ -49,24 +63,38 @@ pub async fn find_items_by_key(
                 let text = item
                     .get("column_values")
                     .and_then(Value::as_array)
-                    .and_then(|cvs| cvs.iter().find(|cv| cv.get("id").and_then(Value::as_str) == Some(key_column)))
+                    .and_then(|cvs| {
+                        cvs.iter()
+                            .find(|cv| cv.get("id").and_then(Value::as_str) == Some(key_column))
+                    })
                     .and_then(|cv| cv.get("text"))
                     .and_then(Value::as_str);
                 if let Some(t) = text.filter(|t| wanted.contains(t)) {
                     found.entry(t.to_string()).or_default().push(id);
                 }
             }
-            let cursor = page.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty());
+            let cursor = page
+                .get("cursor")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty());
             let Some(cursor) = cursor else { break };
             pages += 1;
             if pages > 10_000 {
-                return Err(SyncError::Api("reconciliation paged more than 10,000 times; giving up".into()));
+                return Err(SyncError::Api(
+                    "reconciliation paged more than 10,000 times; giving up".into(),
+                ));
             }
             let mut vars = Map::new();
             vars.insert("c".into(), json!(cursor));
             vars.insert("l".into(), json!(PAGE_LIMIT));
             vars.insert("ids".into(), json!([key_column]));
-            data = client.read(query_body(NEXT, vars), RequestKind::Reconcile, 2 << 40 | pages).await?;
+            data = client
+                .read(
+                    query_body(NEXT, vars),
+                    RequestKind::Reconcile,
+                    2 << 40 | pages,
+                )
+                .await?;
             field = "next_items_page";
         }
     }

@@ -32,7 +32,12 @@ pub struct Phases {
 
 impl Phases {
     pub fn total_ms(&self) -> f64 {
-        self.read_ms + self.transform_ms + self.send_ms + self.wait_ms + self.state_ms + self.report_ms
+        self.read_ms
+            + self.transform_ms
+            + self.send_ms
+            + self.wait_ms
+            + self.state_ms
+            + self.report_ms
     }
 }
 
@@ -59,7 +64,12 @@ pub struct PhaseTimer {
 impl PhaseTimer {
     pub fn new(phase: Phase) -> Self {
         let now = Instant::now();
-        PhaseTimer { start: now, current: phase, since: now, totals: [Duration::ZERO; 6] }
+        PhaseTimer {
+            start: now,
+            current: phase,
+            since: now,
+            totals: [Duration::ZERO; 6],
+        }
     }
 
     /// Enter `phase` now; returns the previous phase.
@@ -170,7 +180,10 @@ impl RunSummary {
 }
 
 fn csv_err(path: &Path, e: impl std::fmt::Display) -> SyncError {
-    SyncError::Report { path: path.to_path_buf(), message: e.to_string() }
+    SyncError::Report {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn md_cell(s: &str) -> String {
@@ -182,11 +195,27 @@ pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), Sync
     std::fs::create_dir_all(dir).map_err(|e| csv_err(dir, e))?;
     let path = dir.join("customers.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-    w.write_record(["customer", "records", "created", "updated", "unchanged", "failed", "label_errors"])
-        .map_err(|e| csv_err(&path, e))?;
+    w.write_record([
+        "customer",
+        "records",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+        "label_errors",
+    ])
+    .map_err(|e| csv_err(&path, e))?;
     let mut md = String::from("| customer | records | created | updated | unchanged | failed | label errors |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for (c, st) in &summary.per_customer {
-        let nums = [st.records, st.created, st.updated, st.unchanged, st.failed, st.label_errors].map(|n| n.to_string());
+        let nums = [
+            st.records,
+            st.created,
+            st.updated,
+            st.unchanged,
+            st.failed,
+            st.label_errors,
+        ]
+        .map(|n| n.to_string());
         let mut row = vec![c.clone()];
         row.extend(nums.iter().cloned());
         w.write_record(&row).map_err(|e| csv_err(&path, e))?;
@@ -198,10 +227,16 @@ pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), Sync
 
     let path = dir.join("failures.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-    w.write_record(["line", "key", "field", "reason"]).map_err(|e| csv_err(&path, e))?;
+    w.write_record(["line", "key", "field", "reason"])
+        .map_err(|e| csv_err(&path, e))?;
     for f in &summary.failures {
-        w.write_record([f.line.to_string(), f.key.clone().unwrap_or_default(), f.field.clone(), f.reason.clone()])
-            .map_err(|e| csv_err(&path, e))?;
+        w.write_record([
+            f.line.to_string(),
+            f.key.clone().unwrap_or_default(),
+            f.field.clone(),
+            f.reason.clone(),
+        ])
+        .map_err(|e| csv_err(&path, e))?;
     }
     w.flush().map_err(|e| csv_err(&path, e))?;
     let path = dir.join("summary.txt");
@@ -240,16 +275,35 @@ mod tests {
     #[test]
     fn reports_are_written() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = RunSummary { records: 2, failed: 1, ..Default::default() };
-        s.failures.push(RecordFailure { line: 7, key: Some("K, \"7\"".into()), field: "order_date".into(), reason: "bad date".into() });
-        s.per_customer.insert("Acme | Co".into(), CustomerStats { records: 2, failed: 1, ..Default::default() });
+        let mut s = RunSummary {
+            records: 2,
+            failed: 1,
+            ..Default::default()
+        };
+        s.failures.push(RecordFailure {
+            line: 7,
+            key: Some("K, \"7\"".into()),
+            field: "order_date".into(),
+            reason: "bad date".into(),
+        });
+        s.per_customer.insert(
+            "Acme | Co".into(),
+            CustomerStats {
+                records: 2,
+                failed: 1,
+                ..Default::default()
+            },
+        );
         write_detail_reports(dir.path(), &s).unwrap();
         write_summary_json(dir.path(), &s).unwrap();
         let f = std::fs::read_to_string(dir.path().join("failures.csv")).unwrap();
         assert!(f.contains("7,\"K, \"\"7\"\"\",order_date,bad date"), "{f}");
         let md = std::fs::read_to_string(dir.path().join("customers.md")).unwrap();
         assert!(md.contains("| Acme \\| Co | 2 |"));
-        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+        let j: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(j["failed"], 1);
     }
 }

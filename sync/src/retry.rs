@@ -31,7 +31,9 @@ impl Backoff {
     /// Delay before retry `attempt` (0-based): `base * 2^attempt`, capped, with "equal jitter"
     /// (uniform in [d/2, d]).
     pub fn delay(&mut self, attempt: u32) -> Duration {
-        let d = BASE_BACKOFF.saturating_mul(1u32 << attempt.min(16)).min(MAX_BACKOFF);
+        let d = BASE_BACKOFF
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(MAX_BACKOFF);
         let half = d / 2;
         let jitter = self.rng.gen_range(0..=half.as_micros() as u64);
         half + Duration::from_micros(jitter)

@@ -13,7 +13,9 @@ use tracing::Instrument;
 use crate::client::{idempotency_key, ApiClient};
 use crate::error::SyncError;
 use crate::observer::RequestKind;
-use crate::payload::{alias, build_mutation, classify, query_body, AliasOutcome, Entry, Op, ResponseClass};
+use crate::payload::{
+    alias, build_mutation, classify, query_body, AliasOutcome, Entry, Op, ResponseClass,
+};
 use crate::retry::{Backoff, MAX_WAITS};
 use crate::transform::PreparedRecord;
 use crate::transport::TransportError;
@@ -46,11 +48,19 @@ pub struct BatchJob {
 /// Final result for one record of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemResult {
-    Done { item_id: String },
+    Done {
+        item_id: String,
+    },
     /// Definitely not applied.
-    Failed { field: String, reason: String, label_error: bool },
+    Failed {
+        field: String,
+        reason: String,
+        label_error: bool,
+    },
     /// May or may not have been applied (timeouts/resets/5xx until retries ran out).
-    Ambiguous { reason: String },
+    Ambiguous {
+        reason: String,
+    },
 }
 
 /// What came back from a batch.
@@ -67,7 +77,8 @@ const COMPLEXITY_QUERY: &str = "query { complexity { before after query reset_in
 
 /// Send a batch until every record has an outcome.
 pub async fn execute(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
-    let span = tracing::debug_span!("batch", seq = job.seq, kind = ?job.kind, records = job.items.len());
+    let span =
+        tracing::debug_span!("batch", seq = job.seq, kind = ?job.kind, records = job.items.len());
     execute_inner(ctx, job).instrument(span).await
 }
 
@@ -83,7 +94,13 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     let per = ctx.mutation_complexity.max(1);
 
     for i in 0..ctx.extra_round_trips {
-        let _ = client.read(query_body(COMPLEXITY_QUERY, Map::new()), RequestKind::Extra, job.seq << 8 | i as u64).await;
+        let _ = client
+            .read(
+                query_body(COMPLEXITY_QUERY, Map::new()),
+                RequestKind::Extra,
+                job.seq << 8 | i as u64,
+            )
+            .await;
     }
 
     'outer: while !todo.is_empty() {
@@ -91,14 +108,25 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
             chunk_cap = chunk_cap.min((limit / per).max(1) as usize);
         }
         let chunk: Vec<usize> = todo.iter().take(chunk_cap.max(1)).copied().collect();
-        let entries: Vec<Entry<'_>> =
-            chunk.iter().map(|&i| Entry { record: &job.items[i].record, op: &job.items[i].op }).collect();
-        let aliases: Vec<String> = chunk.iter().enumerate().map(|(pos, &i)| alias(&job.items[i].op, pos)).collect();
+        let entries: Vec<Entry<'_>> = chunk
+            .iter()
+            .map(|&i| Entry {
+                record: &job.items[i].record,
+                op: &job.items[i].op,
+            })
+            .collect();
+        let aliases: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(pos, &i)| alias(&job.items[i].op, pos))
+            .collect();
         let body = Bytes::from(build_mutation(&ctx.board_id, &entries, true));
         let key = idempotency_key(&body);
         let cost = chunk.len() as u64 * per;
         let mut ambiguous: Option<String> = None;
-        let settle = |results: &mut Vec<Option<ItemResult>>, todo: &mut Vec<usize>, r: &dyn Fn() -> ItemResult| {
+        let settle = |results: &mut Vec<Option<ItemResult>>,
+                      todo: &mut Vec<usize>,
+                      r: &dyn Fn() -> ItemResult| {
             for &i in &chunk {
                 results[i] = Some(r());
             }
@@ -106,19 +134,33 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
         };
         loop {
             let (ticket, _) = client.pacer.acquire(cost).await;
-            let res = client.send_once(body.clone(), Some(key.clone()), job.kind, chunk.len(), attempt).await;
+            let res = client
+                .send_once(
+                    body.clone(),
+                    Some(key.clone()),
+                    job.kind,
+                    chunk.len(),
+                    attempt,
+                )
+                .await;
             attempt += 1;
             let resp = match res {
                 Ok(r) => r,
                 Err(TransportError::Other(m)) => {
                     client.pacer.on_response(ticket, &Default::default(), false);
                     let reason = format!("transport error: {m}");
-                    settle(&mut results, &mut todo, &|| ItemResult::Failed { field: String::new(), reason: reason.clone(), label_error: false });
+                    settle(&mut results, &mut todo, &|| ItemResult::Failed {
+                        field: String::new(),
+                        reason: reason.clone(),
+                        label_error: false,
+                    });
                     continue 'outer;
                 }
                 Err(e) => {
                     let maybe_sent = !matches!(e, TransportError::Connect(_));
-                    client.pacer.on_response(ticket, &Default::default(), maybe_sent);
+                    client
+                        .pacer
+                        .on_response(ticket, &Default::default(), maybe_sent);
                     if maybe_sent {
                         ambiguous = Some(e.to_string());
                     }
@@ -127,12 +169,20 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                         let last = e.to_string();
                         match &ambiguous {
                             Some(a) => {
-                                let reason = format!("outcome unknown after {attempt} attempts ({a}; last: {last})");
-                                settle(&mut results, &mut todo, &|| ItemResult::Ambiguous { reason: reason.clone() });
+                                let reason = format!(
+                                    "outcome unknown after {attempt} attempts ({a}; last: {last})"
+                                );
+                                settle(&mut results, &mut todo, &|| ItemResult::Ambiguous {
+                                    reason: reason.clone(),
+                                });
                             }
                             None => {
                                 let reason = format!("not sent after {attempt} attempts: {last}");
-                                settle(&mut results, &mut todo, &|| ItemResult::Failed { field: String::new(), reason: reason.clone(), label_error: false });
+                                settle(&mut results, &mut todo, &|| ItemResult::Failed {
+                                    field: String::new(),
+                                    reason: reason.clone(),
+                                    label_error: false,
+                                });
                             }
                         }
                         continue 'outer;
@@ -150,8 +200,14 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                     for (pos, o) in outs.into_iter().enumerate() {
                         let i = chunk[pos];
                         match o {
-                            AliasOutcome::Ok { item_id } => results[i] = Some(ItemResult::Done { item_id }),
-                            AliasOutcome::Permanent { code, message, column } => {
+                            AliasOutcome::Ok { item_id } => {
+                                results[i] = Some(ItemResult::Done { item_id })
+                            }
+                            AliasOutcome::Permanent {
+                                code,
+                                message,
+                                column,
+                            } => {
                                 let label_error = message.contains("label");
                                 tracing::debug!(line = job.items[i].record.line, %code, "record rejected by the API");
                                 results[i] = Some(ItemResult::Failed {
@@ -207,8 +263,11 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                     ambiguous = Some(format!("HTTP {status}"));
                     retries += 1;
                     if retries > client.max_retries {
-                        let reason = format!("outcome unknown after {attempt} attempts (HTTP {status})");
-                        settle(&mut results, &mut todo, &|| ItemResult::Ambiguous { reason: reason.clone() });
+                        let reason =
+                            format!("outcome unknown after {attempt} attempts (HTTP {status})");
+                        settle(&mut results, &mut todo, &|| ItemResult::Ambiguous {
+                            reason: reason.clone(),
+                        });
                         continue 'outer;
                     }
                     tokio::time::sleep(backoff.delay(retries - 1)).await;
@@ -221,7 +280,8 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                     } else {
                         settle(&mut results, &mut todo, &|| ItemResult::Failed {
                             field: String::new(),
-                            reason: "a single mutation exceeds the per-request complexity cap".into(),
+                            reason: "a single mutation exceeds the per-request complexity cap"
+                                .into(),
                             label_error: false,
                         });
                     }
@@ -242,15 +302,25 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                 ResponseClass::Rejected { code, message } => {
                     client.pacer.on_response(ticket, &budget, false);
                     let reason = format!("request rejected: {code}: {message}");
-                    settle(&mut results, &mut todo, &|| ItemResult::Failed { field: String::new(), reason: reason.clone(), label_error: false });
+                    settle(&mut results, &mut todo, &|| ItemResult::Failed {
+                        field: String::new(),
+                        reason: reason.clone(),
+                        label_error: false,
+                    });
                     continue 'outer;
                 }
             }
             if waits > MAX_WAITS {
                 let reason = format!("still throttled or locked after {waits} waits");
                 match &ambiguous {
-                    Some(_) => settle(&mut results, &mut todo, &|| ItemResult::Ambiguous { reason: reason.clone() }),
-                    None => settle(&mut results, &mut todo, &|| ItemResult::Failed { field: String::new(), reason: reason.clone(), label_error: false }),
+                    Some(_) => settle(&mut results, &mut todo, &|| ItemResult::Ambiguous {
+                        reason: reason.clone(),
+                    }),
+                    None => settle(&mut results, &mut todo, &|| ItemResult::Failed {
+                        field: String::new(),
+                        reason: reason.clone(),
+                        label_error: false,
+                    }),
                 }
                 continue 'outer;
             }
@@ -270,5 +340,11 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
             (item, r)
         })
         .collect();
-    BatchResult { seq: job.seq, kind: job.kind, items, finished_at, fatal }
+    BatchResult {
+        seq: job.seq,
+        kind: job.kind,
+        items,
+        finished_at,
+        fatal,
+    }
 }

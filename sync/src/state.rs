@@ -99,25 +99,41 @@ impl StateStore {
     /// Open (or create) the store. A corrupt file is moved aside (`<file>.corrupt`) with a WARN.
     pub fn open(spec: &StateSpec) -> Result<StateStore, SyncError> {
         match spec {
-            StateSpec::InMemory => Ok(StateStore { backend: Backend::Memory(HashMap::new()), full_verify: false }),
+            StateSpec::InMemory => Ok(StateStore {
+                backend: Backend::Memory(HashMap::new()),
+                full_verify: false,
+            }),
             StateSpec::Path(path) => {
                 let shown = path.display().to_string();
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| SyncError::State { path: shown.clone(), message: e.to_string() })?;
+                    std::fs::create_dir_all(dir).map_err(|e| SyncError::State {
+                        path: shown.clone(),
+                        message: e.to_string(),
+                    })?;
                 }
                 match open_sqlite(path) {
-                    Ok(conn) => Ok(StateStore { backend: Backend::Sqlite { conn, path: shown }, full_verify: false }),
+                    Ok(conn) => Ok(StateStore {
+                        backend: Backend::Sqlite { conn, path: shown },
+                        full_verify: false,
+                    }),
                     Err(e) => {
                         tracing::warn!(path = %shown, error = %e, "state store unreadable; moving it aside and verifying every create against the board");
                         let aside = PathBuf::from(format!("{shown}.corrupt"));
                         for suffix in ["", "-wal", "-shm"] {
                             let from = PathBuf::from(format!("{shown}{suffix}"));
                             if from.exists() {
-                                let _ = std::fs::rename(&from, format!("{}{suffix}", aside.display()));
+                                let _ =
+                                    std::fs::rename(&from, format!("{}{suffix}", aside.display()));
                             }
                         }
-                        let conn = open_sqlite(path).map_err(|e| SyncError::State { path: shown.clone(), message: e.to_string() })?;
-                        Ok(StateStore { backend: Backend::Sqlite { conn, path: shown }, full_verify: true })
+                        let conn = open_sqlite(path).map_err(|e| SyncError::State {
+                            path: shown.clone(),
+                            message: e.to_string(),
+                        })?;
+                        Ok(StateStore {
+                            backend: Backend::Sqlite { conn, path: shown },
+                            full_verify: true,
+                        })
                     }
                 }
             }
@@ -134,7 +150,10 @@ impl StateStore {
             Backend::Sqlite { path, .. } => path.clone(),
             Backend::Memory(_) => "<memory>".into(),
         };
-        SyncError::State { path, message: e.to_string() }
+        SyncError::State {
+            path,
+            message: e.to_string(),
+        }
     }
 
     /// The row for `key`, if any.
@@ -160,7 +179,11 @@ impl StateStore {
     }
 
     /// Mark records pending (key, hash of the content being sent) in one transaction, before sending.
-    pub fn mark_pending(&mut self, rows: &[(&str, &str)], idempotency_key: &str) -> Result<(), SyncError> {
+    pub fn mark_pending(
+        &mut self,
+        rows: &[(&str, &str)],
+        idempotency_key: &str,
+    ) -> Result<(), SyncError> {
         match &mut self.backend {
             Backend::Memory(m) => {
                 for (k, h) in rows {
@@ -187,7 +210,10 @@ impl StateStore {
                     }
                     tx.commit()
                 })();
-                res.map_err(|e| SyncError::State { path: path.clone(), message: e.to_string() })
+                res.map_err(|e| SyncError::State {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })
             }
         }
     }
@@ -199,7 +225,12 @@ impl StateStore {
                 for (k, id, h) in rows {
                     m.insert(
                         k.to_string(),
-                        StateRow { item_id: Some(id.to_string()), content_hash: Some(h.to_string()), pending_hash: None, pending: false },
+                        StateRow {
+                            item_id: Some(id.to_string()),
+                            content_hash: Some(h.to_string()),
+                            pending_hash: None,
+                            pending: false,
+                        },
                     );
                 }
                 Ok(())
@@ -221,7 +252,10 @@ impl StateStore {
                     }
                     tx.commit()
                 })();
-                res.map_err(|e| SyncError::State { path: path.clone(), message: e.to_string() })
+                res.map_err(|e| SyncError::State {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })
             }
         }
     }
@@ -251,7 +285,9 @@ impl StateStore {
                 let res = (|| {
                     let tx = conn.transaction()?;
                     {
-                        let mut del = tx.prepare_cached("DELETE FROM records WHERE source_key = ?1 AND item_id IS NULL")?;
+                        let mut del = tx.prepare_cached(
+                            "DELETE FROM records WHERE source_key = ?1 AND item_id IS NULL",
+                        )?;
                         let mut upd = tx.prepare_cached(
                             "UPDATE records SET status = 'done', pending_hash = NULL, idempotency_key = NULL WHERE source_key = ?1",
                         )?;
@@ -263,7 +299,10 @@ impl StateStore {
                     }
                     tx.commit()
                 })();
-                res.map_err(|e| SyncError::State { path: path.clone(), message: e.to_string() })
+                res.map_err(|e| SyncError::State {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })
             }
         }
     }
@@ -275,7 +314,11 @@ impl StateStore {
                 let mut v: Vec<PendingRow> = m
                     .iter()
                     .filter(|(_, r)| r.pending)
-                    .map(|(k, r)| PendingRow { key: k.clone(), item_id: r.item_id.clone(), pending_hash: r.pending_hash.clone() })
+                    .map(|(k, r)| PendingRow {
+                        key: k.clone(),
+                        item_id: r.item_id.clone(),
+                        pending_hash: r.pending_hash.clone(),
+                    })
                     .collect();
                 v.sort_by(|a, b| a.key.cmp(&b.key));
                 Ok(v)
@@ -285,7 +328,13 @@ impl StateStore {
                     .prepare("SELECT source_key, item_id, pending_hash FROM records WHERE status = 'pending' ORDER BY source_key")
                     .map_err(|e| self.err(e))?;
                 let rows = st
-                    .query_map([], |r| Ok(PendingRow { key: r.get(0)?, item_id: r.get(1)?, pending_hash: r.get(2)? }))
+                    .query_map([], |r| {
+                        Ok(PendingRow {
+                            key: r.get(0)?,
+                            item_id: r.get(1)?,
+                            pending_hash: r.get(2)?,
+                        })
+                    })
                     .map_err(|e| self.err(e))?
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| self.err(e));
@@ -308,12 +357,18 @@ mod tests {
         s.clear_pending(&["b"]).unwrap();
         assert_eq!(s.get("b").unwrap(), None);
         let a = s.get("a").unwrap().unwrap();
-        assert_eq!((a.item_id.as_deref(), a.content_hash.as_deref(), a.pending), (Some("100"), Some("h1"), false));
+        assert_eq!(
+            (a.item_id.as_deref(), a.content_hash.as_deref(), a.pending),
+            (Some("100"), Some("h1"), false)
+        );
         // An update that fails permanently keeps the old item and hash.
         s.mark_pending(&[("a", "h9")], "key2").unwrap();
         s.clear_pending(&["a"]).unwrap();
         let a = s.get("a").unwrap().unwrap();
-        assert_eq!((a.item_id.as_deref(), a.content_hash.as_deref(), a.pending), (Some("100"), Some("h1"), false));
+        assert_eq!(
+            (a.item_id.as_deref(), a.content_hash.as_deref(), a.pending),
+            (Some("100"), Some("h1"), false)
+        );
         assert!(s.pending().unwrap().is_empty());
     }
 

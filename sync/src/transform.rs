@@ -72,7 +72,9 @@ fn parse_template(t: &str) -> Vec<NamePart> {
                 if open > 0 {
                     parts.push(NamePart::Literal(rest[..open].to_string()));
                 }
-                parts.push(NamePart::Field(rest[open + 1..open + close].trim().to_string()));
+                parts.push(NamePart::Field(
+                    rest[open + 1..open + close].trim().to_string(),
+                ));
                 rest = &rest[open + close + 1..];
             }
             None => break,
@@ -107,7 +109,11 @@ fn parse_date(s: &str) -> Result<Value, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(json!({ "date": d.format("%Y-%m-%d").to_string() }));
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%SZ",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
             return Ok(json!({
                 "date": dt.format("%Y-%m-%d").to_string(),
@@ -143,7 +149,9 @@ impl Transformer {
                 line: rec.line,
                 key: Some(p.key),
                 field: self.key_source.clone(),
-                reason: format!("duplicate key, first seen on line {first}; the later record is skipped"),
+                reason: format!(
+                    "duplicate key, first seen on line {first}; the later record is skipped"
+                ),
             });
         }
         self.seen_keys.insert(p.key.clone(), rec.line);
@@ -160,24 +168,44 @@ impl Transformer {
         };
         let key = match scalar_text(rec.fields.get(&self.key_source)) {
             Ok(Some(k)) => k.trim().to_string(),
-            Ok(None) => return Err(fail(None, &self.key_source, "the key field is missing or empty".into())),
+            Ok(None) => {
+                return Err(fail(
+                    None,
+                    &self.key_source,
+                    "the key field is missing or empty".into(),
+                ))
+            }
             Err(e) => return Err(fail(None, &self.key_source, e)),
         };
         if let Some(c) = bad_control(&key) {
-            return Err(fail(Some(&key), &self.key_source, format!("control character U+{:04X} in the key", c as u32)));
+            return Err(fail(
+                Some(&key),
+                &self.key_source,
+                format!("control character U+{:04X} in the key", c as u32),
+            ));
         }
         if key.chars().count() > MAX_NAME_CHARS {
-            return Err(fail(None, &self.key_source, format!("key longer than {MAX_NAME_CHARS} characters")));
+            return Err(fail(
+                None,
+                &self.key_source,
+                format!("key longer than {MAX_NAME_CHARS} characters"),
+            ));
         }
         let k = Some(key.as_str());
 
-        let name = self.render_name(rec, &key).map_err(|(f, r)| fail(k, &f, r))?;
+        let name = self
+            .render_name(rec, &key)
+            .map_err(|(f, r)| fail(k, &f, r))?;
         let name_len = name.chars().count();
         if name_len > MAX_NAME_CHARS {
             return Err(fail(k, "item_name", format!("item name is {name_len} characters; monday.com allows at most {MAX_NAME_CHARS}")));
         }
         if let Some(c) = bad_control(&name) {
-            return Err(fail(k, "item_name", format!("control character U+{:04X} in the item name", c as u32)));
+            return Err(fail(
+                k,
+                "item_name",
+                format!("control character U+{:04X} in the item name", c as u32),
+            ));
         }
 
         let group = match &self.group_by {
@@ -257,7 +285,11 @@ impl Transformer {
         Ok(out)
     }
 
-    fn column_value(&self, col: &ColumnMapping, rec: &SourceRecord) -> Result<Option<Value>, (String, String)> {
+    fn column_value(
+        &self,
+        col: &ColumnMapping,
+        rec: &SourceRecord,
+    ) -> Result<Option<Value>, (String, String)> {
         let src = col.source.as_str();
         let err = |r: String| (src.to_string(), r);
         let raw = rec.fields.get(src);
@@ -265,9 +297,8 @@ impl Transformer {
             if let Some(Value::Array(items)) = raw {
                 let mut labels = vec![];
                 for it in items {
-                    match scalar_text(Some(it)).map_err(err)? {
-                        Some(s) => labels.push(Value::String(s.trim().to_string())),
-                        None => {}
+                    if let Some(s) = scalar_text(Some(it)).map_err(err)? {
+                        labels.push(Value::String(s.trim().to_string()));
                     }
                 }
                 return Ok((!labels.is_empty()).then(|| json!({ "labels": labels })));
@@ -290,7 +321,11 @@ impl Transformer {
             ColumnKind::Numbers => {
                 let t = text.trim();
                 match t.parse::<f64>() {
-                    Ok(n) if n.is_finite() && !t.starts_with('+') && !t.contains(['e', 'E', 'i', 'n', 'N']) => {
+                    Ok(n)
+                        if n.is_finite()
+                            && !t.starts_with('+')
+                            && !t.contains(['e', 'E', 'i', 'n', 'N']) =>
+                    {
                         Value::String(t.to_string())
                     }
                     _ => return Err(err(format!("`{t}` is not a number"))),
@@ -298,7 +333,11 @@ impl Transformer {
             }
             ColumnKind::Status => json!({ "label": text.trim() }),
             ColumnKind::Dropdown => {
-                let labels: Vec<&str> = text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+                let labels: Vec<&str> = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 if labels.is_empty() {
                     return Ok(None);
                 }
@@ -307,7 +346,9 @@ impl Transformer {
             ColumnKind::Date => parse_date(&text).map_err(err)?,
             ColumnKind::Email => {
                 let t = text.trim();
-                let ok = t.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+                let ok = t
+                    .split_once('@')
+                    .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
                     && !t.chars().any(char::is_whitespace);
                 if !ok {
                     return Err(err(format!("`{t}` is not an email address")));
@@ -316,16 +357,28 @@ impl Transformer {
             }
             ColumnKind::Phone => {
                 let t = text.trim();
-                if !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) || !t.chars().any(|c| c.is_ascii_digit()) {
+                if !t
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+                    || !t.chars().any(|c| c.is_ascii_digit())
+                {
                     return Err(err(format!("`{t}` is not a phone number")));
                 }
-                let digits: String = t.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+                let digits: String = t
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
                 let mut v = json!({ "phone": digits });
                 if let Some(cs) = &col.country_source {
-                    if let Some(cc) = scalar_text(rec.fields.get(cs)).map_err(|e| (cs.clone(), e))? {
+                    if let Some(cc) =
+                        scalar_text(rec.fields.get(cs)).map_err(|e| (cs.clone(), e))?
+                    {
                         let cc = cc.trim().to_ascii_uppercase();
                         if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
-                            return Err((cs.clone(), format!("`{cc}` is not an ISO-2 country code")));
+                            return Err((
+                                cs.clone(),
+                                format!("`{cc}` is not an ISO-2 country code"),
+                            ));
                         }
                         v["countryShortName"] = Value::String(cc);
                     }
@@ -344,20 +397,27 @@ impl Transformer {
             ColumnKind::Timeline => {
                 let to_field = col.source_to.as_deref().unwrap_or_default();
                 let from = scalar_text(raw).map_err(err)?;
-                let to = scalar_text(rec.fields.get(to_field)).map_err(|e| (to_field.to_string(), e))?;
+                let to =
+                    scalar_text(rec.fields.get(to_field)).map_err(|e| (to_field.to_string(), e))?;
                 match (from, to) {
                     (None, None) => return Ok(None),
                     (Some(f), Some(t)) => {
                         let fd = date_only(&f).map_err(err)?;
                         let td = date_only(&t).map_err(|e| (to_field.to_string(), e))?;
                         if td < fd {
-                            return Err((to_field.to_string(), format!("timeline ends ({td}) before it starts ({fd})")));
+                            return Err((
+                                to_field.to_string(),
+                                format!("timeline ends ({td}) before it starts ({fd})"),
+                            ));
                         }
                         json!({ "from": fd.to_string(), "to": td.to_string() })
                     }
                     (None, Some(_)) => return Err(err("timeline has an end but no start".into())),
                     (Some(_), None) => {
-                        return Err((to_field.to_string(), "timeline has a start but no end".into()))
+                        return Err((
+                            to_field.to_string(),
+                            "timeline has a start but no end".into(),
+                        ))
                     }
                 }
             }
@@ -382,11 +442,18 @@ mod tests {
     use super::*;
 
     fn cfg() -> SyncConfig {
-        SyncConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/order_list.toml")).unwrap()
+        SyncConfig::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/configs/order_list.toml"
+        ))
+        .unwrap()
     }
 
     fn rec(line: u64, v: Value) -> SourceRecord {
-        SourceRecord { line, fields: v.as_object().unwrap().clone() }
+        SourceRecord {
+            line,
+            fields: v.as_object().unwrap().clone(),
+        }
     }
 
     fn full() -> Value {
@@ -411,11 +478,23 @@ mod tests {
         assert_eq!(v["status"], json!({"label":"In Production"}));
         assert_eq!(v["dropdown_sizes"], json!({"labels":["S","M","L"]}));
         assert_eq!(v["date_order"], json!({"date":"2026-03-14"}));
-        assert_eq!(v["email_contact"], json!({"email":"buyer@acme.example","text":"buyer@acme.example"}));
-        assert_eq!(v["phone_contact"], json!({"phone":"+14155550100","countryShortName":"US"}));
-        assert_eq!(v["link_tracking"], json!({"url":"https://track.example/1Z999","text":"https://track.example/1Z999"}));
+        assert_eq!(
+            v["email_contact"],
+            json!({"email":"buyer@acme.example","text":"buyer@acme.example"})
+        );
+        assert_eq!(
+            v["phone_contact"],
+            json!({"phone":"+14155550100","countryShortName":"US"})
+        );
+        assert_eq!(
+            v["link_tracking"],
+            json!({"url":"https://track.example/1Z999","text":"https://track.example/1Z999"})
+        );
         assert_eq!(v["checkbox_rush"], json!({"checked":"true"}));
-        assert_eq!(v["timeline_production"], json!({"from":"2026-03-15","to":"2026-03-30"}));
+        assert_eq!(
+            v["timeline_production"],
+            json!({"from":"2026-03-15","to":"2026-03-30"})
+        );
         assert_eq!(v["long_text_notes"], json!({"text":"multi-line\ntext"}));
     }
 
@@ -423,12 +502,17 @@ mod tests {
     fn empty_fields_are_omitted_and_name_falls_back() {
         let t = Transformer::new(&cfg());
         let p = t
-            .transform_pure(&rec(1, json!({"order_id":"K1","po_number":null,"style":"","colour":"  ","sizes":null})))
+            .transform_pure(&rec(
+                1,
+                json!({"order_id":"K1","po_number":null,"style":"","colour":"  ","sizes":null}),
+            ))
             .unwrap();
         assert_eq!(p.name, "K1");
         assert_eq!(p.column_values, r#"{"text_order_key":"K1"}"#);
         assert!(!p.create_labels);
-        let p = t.transform_pure(&rec(1, json!({"order_id":"K1","style":"Tee"}))).unwrap();
+        let p = t
+            .transform_pure(&rec(1, json!({"order_id":"K1","style":"Tee"})))
+            .unwrap();
         assert_eq!(p.name, "Tee");
     }
 
@@ -437,12 +521,24 @@ mod tests {
         let t = Transformer::new(&cfg());
         let cases = [
             (json!({"customer":"x"}), "order_id"),
-            (json!({"order_id":"A","order_date":"2026-02-30"}), "order_date"),
+            (
+                json!({"order_id":"A","order_date":"2026-02-30"}),
+                "order_date",
+            ),
             (json!({"order_id":"A","quantity":"12x"}), "quantity"),
-            (json!({"order_id":"A","style":"x".repeat(10_000)}), "item_name"),
+            (
+                json!({"order_id":"A","style":"x".repeat(10_000)}),
+                "item_name",
+            ),
             (json!({"order_id":"A","style":"bad\u{7}bell"}), "item_name"),
-            (json!({"order_id":"A","contact_email":"nope"}), "contact_email"),
-            (json!({"order_id":"A","production_start":"2026-03-15"}), "production_end"),
+            (
+                json!({"order_id":"A","contact_email":"nope"}),
+                "contact_email",
+            ),
+            (
+                json!({"order_id":"A","production_start":"2026-03-15"}),
+                "production_end",
+            ),
             (json!({"order_id":"A","rush":"maybe"}), "rush"),
         ];
         for (v, field) in cases {
@@ -470,6 +566,9 @@ mod tests {
         f["quantity"] = json!(121);
         let b = t.transform_pure(&rec(1, f)).unwrap();
         assert_ne!(a.content_hash, b.content_hash);
-        assert_eq!(a.content_hash, t.transform_pure(&rec(2, full())).unwrap().content_hash);
+        assert_eq!(
+            a.content_hash,
+            t.transform_pure(&rec(2, full())).unwrap().content_hash
+        );
     }
 }

@@ -11,7 +11,11 @@ use serde_json::{Map, Value};
 use support::*;
 
 fn sim_config() -> SimConfig {
-    SimConfig { profile: LatencyProfile::Instant, seed: 1, ..SimConfig::default() }
+    SimConfig {
+        profile: LatencyProfile::Instant,
+        seed: 1,
+        ..SimConfig::default()
+    }
 }
 
 async fn sync(
@@ -42,8 +46,20 @@ async fn sync(
 async fn two_hundred_records_in_eight_create_requests() {
     let (sim, t) = sim(sim_config());
     let counter = Arc::new(Counter::default());
-    let s = sync(t, records(200), Mode::Batch, StateSpec::InMemory, counter.clone()).await;
-    assert_eq!((s.records, s.created, s.failed), (200, 200, 0), "{:?}", s.failures);
+    let s = sync(
+        t,
+        records(200),
+        Mode::Batch,
+        StateSpec::InMemory,
+        counter.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s.records, s.created, s.failed),
+        (200, 200, 0),
+        "{:?}",
+        s.failures
+    );
     assert_eq!(counter.count(RequestKind::Create), 8);
     assert_eq!(counter.count(RequestKind::CreateGroups), 1);
     assert_eq!(counter.count(RequestKind::BoardRead), 1);
@@ -57,7 +73,14 @@ async fn two_hundred_records_in_eight_create_requests() {
         let item = &items[rec["order_id"].as_str().unwrap()];
         assert_eq!(item.len(), 1);
         let item = &item[0];
-        assert_eq!(item["name"], format!("{} · {}", rec["po_number"].as_str().unwrap(), rec["style"].as_str().unwrap()));
+        assert_eq!(
+            item["name"],
+            format!(
+                "{} · {}",
+                rec["po_number"].as_str().unwrap(),
+                rec["style"].as_str().unwrap()
+            )
+        );
         let cv = &item["column_values"];
         assert_eq!(cv["text_customer"]["text"], rec["customer"]);
         assert_eq!(cv["numbers_qty"]["text"], rec["quantity"].to_string());
@@ -66,8 +89,10 @@ async fn two_hundred_records_in_eight_create_requests() {
         assert_eq!(cv["date_order"]["text"], "2026-03-14");
     }
     // One group per customer.
-    let groups: std::collections::HashSet<String> =
-        items.values().map(|v| v[0]["group_id"].as_str().unwrap_or("").to_string()).collect();
+    let groups: std::collections::HashSet<String> = items
+        .values()
+        .map(|v| v[0]["group_id"].as_str().unwrap_or("").to_string())
+        .collect();
     assert_eq!(groups.len(), 4);
 }
 
@@ -75,7 +100,14 @@ async fn two_hundred_records_in_eight_create_requests() {
 async fn single_mode_sends_one_request_per_record() {
     let (sim, t) = sim(sim_config());
     let counter = Arc::new(Counter::default());
-    let s = sync(t, records(200), Mode::Single, StateSpec::InMemory, counter.clone()).await;
+    let s = sync(
+        t,
+        records(200),
+        Mode::Single,
+        StateSpec::InMemory,
+        counter.clone(),
+    )
+    .await;
     assert_eq!(s.created, 200);
     assert_eq!(counter.count(RequestKind::Create), 200);
     assert_eq!(sim.stats().items_created_total, 200);
@@ -86,13 +118,30 @@ async fn rerun_creates_nothing_and_changes_become_updates() {
     let dir = tempfile::tempdir().unwrap();
     let state = StateSpec::Path(dir.path().join("state.db"));
     let (sim, t) = sim(sim_config());
-    let s1 = sync(t.clone(), records(200), Mode::Batch, state.clone(), Arc::new(Counter::default())).await;
+    let s1 = sync(
+        t.clone(),
+        records(200),
+        Mode::Batch,
+        state.clone(),
+        Arc::new(Counter::default()),
+    )
+    .await;
     assert_eq!(s1.created, 200);
 
     let counter = Arc::new(Counter::default());
-    let s2 = sync(t.clone(), records(200), Mode::Batch, state.clone(), counter.clone()).await;
+    let s2 = sync(
+        t.clone(),
+        records(200),
+        Mode::Batch,
+        state.clone(),
+        counter.clone(),
+    )
+    .await;
     assert_eq!((s2.created, s2.updated, s2.unchanged), (0, 0, 200));
-    assert_eq!(counter.count(RequestKind::Create) + counter.count(RequestKind::Update), 0);
+    assert_eq!(
+        counter.count(RequestKind::Create) + counter.count(RequestKind::Update),
+        0
+    );
 
     let mut recs = records(200);
     for r in recs.iter_mut().take(10) {
@@ -105,5 +154,8 @@ async fn rerun_creates_nothing_and_changes_become_updates() {
     assert_eq!(counter.count(RequestKind::Update), 1);
     assert_eq!(sim.stats().items_created_total, 200);
     let items = board_items_by_key(&sim);
-    assert_eq!(items["ORD-000003"][0]["column_values"]["numbers_qty"]["text"], "9999");
+    assert_eq!(
+        items["ORD-000003"][0]["column_values"]["numbers_qty"]["text"],
+        "9999"
+    );
 }

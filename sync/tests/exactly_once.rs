@@ -12,7 +12,12 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use support::*;
 
-async fn sync(t: Arc<SimTransport>, recs: Vec<Map<String, Value>>, state: StateSpec, counter: Arc<Counter>) -> RunSummary {
+async fn sync(
+    t: Arc<SimTransport>,
+    recs: Vec<Map<String, Value>>,
+    state: StateSpec,
+    counter: Arc<Counter>,
+) -> RunSummary {
     run(RunParams {
         config: example_config(),
         input: InputSource::Records(recs),
@@ -32,25 +37,33 @@ async fn sync(t: Arc<SimTransport>, recs: Vec<Map<String, Value>>, state: StateS
 async fn pending_rows_are_reconciled_not_recreated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, ..SimConfig::default() });
-    let s = sync(t.clone(), records(60), StateSpec::Path(path.clone()), Arc::new(Counter::default())).await;
-    assert_eq!(s.created, 60);
-    // Simulate a crash after the requests of 40 records left but before their results were stored,
-    // and 20 records whose requests never left.
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        ..SimConfig::default()
+    });
+    let s = sync(
+        t.clone(),
+        records(40),
+        StateSpec::Path(path.clone()),
+        Arc::new(Counter::default()),
+    )
+    .await;
+    assert_eq!(s.created, 40);
+    // Simulate a crash after the requests of these 40 records left but before their results were
+    // stored: pending, no item id.
     {
-        let mut st = StateStore::open(&StateSpec::Path(path.clone())).unwrap();
-        let keys: Vec<String> = (0..60).map(|i| format!("ORD-{i:06}")).collect();
-        let rows: Vec<(&str, &str)> = keys.iter().take(40).map(|k| (k.as_str(), "h")).collect();
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute("DELETE FROM records WHERE source_key >= 'ORD-000040'", []).unwrap();
-        conn.execute("UPDATE records SET item_id = NULL, content_hash = NULL", []).unwrap();
+        conn.execute("DELETE FROM records", []).unwrap();
         drop(conn);
+        let mut st = StateStore::open(&StateSpec::Path(path.clone())).unwrap();
+        let keys: Vec<String> = (0..40).map(|i| format!("ORD-{i:06}")).collect();
+        let rows: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "h")).collect();
         st.mark_pending(&rows, "batch-x").unwrap();
     }
     let counter = Arc::new(Counter::default());
     let s = sync(t, records(80), StateSpec::Path(path), counter.clone()).await;
     assert!(counter.count(RequestKind::Reconcile) >= 1);
-    // 20 never sent + 20 new are created; the 40 found on the board are not re-created.
+    // Only the 40 new records are created; the 40 found on the board are not re-created.
     assert_eq!(s.created, 40, "{s:?}");
     assert_eq!(s.failed, 0);
     let items = board_items_by_key(&sim);
@@ -61,8 +74,19 @@ async fn pending_rows_are_reconciled_not_recreated() {
 #[tokio::test(start_paused = true)]
 async fn faults_leave_exactly_one_item_per_record() {
     let faults = FaultConfig::parse("5xx=0.05,reset=0.02,commit_then_fail=0.01,lock=0.01").unwrap();
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Realistic, seed: 11, faults, ..SimConfig::default() });
-    let s = sync(t, records(500), StateSpec::InMemory, Arc::new(Counter::default())).await;
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Realistic,
+        seed: 11,
+        faults,
+        ..SimConfig::default()
+    });
+    let s = sync(
+        t,
+        records(500),
+        StateSpec::InMemory,
+        Arc::new(Counter::default()),
+    )
+    .await;
     assert_eq!(s.failed, 0, "{:?}", s.failures);
     assert_eq!(s.created, 500);
     let items = board_items_by_key(&sim);

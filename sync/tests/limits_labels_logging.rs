@@ -12,7 +12,12 @@ use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, 
 use serde_json::{Map, Value};
 use support::*;
 
-async fn sync_with(t: Arc<SimTransport>, cfg: SyncConfig, recs: Vec<Map<String, Value>>, counter: Arc<Counter>) -> RunSummary {
+async fn sync_with(
+    t: Arc<SimTransport>,
+    cfg: SyncConfig,
+    recs: Vec<Map<String, Value>>,
+    counter: Arc<Counter>,
+) -> RunSummary {
     run(RunParams {
         config: cfg,
         input: InputSource::Records(recs),
@@ -30,7 +35,12 @@ async fn sync_with(t: Arc<SimTransport>, cfg: SyncConfig, recs: Vec<Map<String, 
 
 #[tokio::test(start_paused = true)]
 async fn free_plan_budget_is_paced_not_hammered() {
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Realistic, token_kind: TokenKind::Trial, seed: 3, ..SimConfig::default() });
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Realistic,
+        token_kind: TokenKind::Trial,
+        seed: 3,
+        ..SimConfig::default()
+    });
     let counter = Arc::new(Counter::default());
     let s = sync_with(t, example_config(), records(200), counter.clone()).await;
     assert_eq!((s.created, s.failed), (200, 0), "{:?}", s.failures);
@@ -38,16 +48,33 @@ async fn free_plan_budget_is_paced_not_hammered() {
     // 200 creates x 30,000 = 6M points on a 1M/minute budget: at least 5 full windows must pass,
     // and a paced client needs little more than that.
     let minutes = s.wall_ms / 60_000.0;
-    assert!((5.0..7.5).contains(&minutes), "took {minutes} virtual minutes");
-    assert!(s.phases.wait_ms > 4.0 * 60_000.0, "wait phase {}", s.phases.wait_ms);
+    assert!(
+        (5.0..7.5).contains(&minutes),
+        "took {minutes} virtual minutes"
+    );
+    assert!(
+        s.phases.wait_ms > 4.0 * 60_000.0,
+        "wait phase {}",
+        s.phases.wait_ms
+    );
     assert!(s.throttled <= 1, "throttled {}", s.throttled);
-    let sum = s.phases.read_ms + s.phases.transform_ms + s.phases.send_ms + s.phases.wait_ms + s.phases.state_ms + s.phases.report_ms;
+    let sum = s.phases.read_ms
+        + s.phases.transform_ms
+        + s.phases.send_ms
+        + s.phases.wait_ms
+        + s.phases.state_ms
+        + s.phases.report_ms;
     assert!((sum - s.wall_ms).abs() < 1e-6, "{sum} vs {}", s.wall_ms);
 }
 
 #[tokio::test(start_paused = true)]
 async fn ignoring_retry_after_still_syncs_but_gets_throttled() {
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Realistic, token_kind: TokenKind::Trial, seed: 3, ..SimConfig::default() });
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Realistic,
+        token_kind: TokenKind::Trial,
+        seed: 3,
+        ..SimConfig::default()
+    });
     let mut cfg = example_config();
     cfg.sync.respect_retry_after = false;
     let s = sync_with(t, cfg, records(100), Arc::new(Counter::default())).await;
@@ -65,7 +92,11 @@ fn with_new_labels(n: usize) -> Vec<Map<String, Value>> {
 
 #[tokio::test(start_paused = true)]
 async fn unknown_labels_fail_alone_without_create_labels() {
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, seed: 1, ..SimConfig::default() });
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        seed: 1,
+        ..SimConfig::default()
+    });
     let mut cfg = example_config();
     for c in cfg.columns.iter_mut() {
         c.create_labels_if_missing = false;
@@ -85,13 +116,29 @@ async fn unknown_labels_fail_alone_without_create_labels() {
 
 #[tokio::test(start_paused = true)]
 async fn unknown_labels_are_created_when_allowed() {
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, seed: 1, ..SimConfig::default() });
-    let s = sync_with(t, example_config(), with_new_labels(30), Arc::new(Counter::default())).await;
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        seed: 1,
+        ..SimConfig::default()
+    });
+    let s = sync_with(
+        t,
+        example_config(),
+        with_new_labels(30),
+        Arc::new(Counter::default()),
+    )
+    .await;
     assert_eq!((s.created, s.failed), (30, 0), "{:?}", s.failures);
     let items = board_items_by_key(&sim);
-    let sizes = items["ORD-000003"][0]["column_values"]["dropdown_sizes"]["text"].as_str().unwrap().to_string();
+    let sizes = items["ORD-000003"][0]["column_values"]["dropdown_sizes"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(sizes.contains("XXL"), "{sizes}");
-    let colour = items["ORD-000007"][0]["column_values"]["dropdown_colour"]["text"].as_str().unwrap().to_string();
+    let colour = items["ORD-000007"][0]["column_values"]["dropdown_colour"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(colour, "Teal");
 }
 
@@ -118,16 +165,34 @@ async fn empty_fields_log_no_warnings_and_info_scales_with_batches() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, seed: 5, ..SimConfig::default() });
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        seed: 5,
+        ..SimConfig::default()
+    });
     let mut recs = records(500);
-    let optional = ["colour", "sizes", "notes", "ship_date", "tracking_url", "contact_phone", "unit_price"];
+    let optional = [
+        "colour",
+        "sizes",
+        "notes",
+        "ship_date",
+        "tracking_url",
+        "contact_phone",
+        "unit_price",
+    ];
     for (i, r) in recs.iter_mut().enumerate() {
         for (j, f) in optional.iter().enumerate() {
             // ~30% of optional fields empty, as null, "" or missing.
             match (i * 7 + j * 13) % 10 {
-                0 => { r.insert(f.to_string(), Value::Null); }
-                1 => { r.insert(f.to_string(), "".into()); }
-                2 => { r.remove(*f); }
+                0 => {
+                    r.insert(f.to_string(), Value::Null);
+                }
+                1 => {
+                    r.insert(f.to_string(), "".into());
+                }
+                2 => {
+                    r.remove(*f);
+                }
                 _ => {}
             }
         }
@@ -143,14 +208,21 @@ async fn empty_fields_log_no_warnings_and_info_scales_with_batches() {
     assert_eq!(warn, 0, "{text}");
     let batches = s.batches as usize;
     assert_eq!(batches, 20);
-    assert!(info <= 2 + batches / 5, "{info} INFO lines for {batches} batches");
+    assert!(
+        info <= 2 + batches / 5,
+        "{info} INFO lines for {batches} batches"
+    );
     assert!(!text.contains(TOKEN), "the token leaked into the logs");
     assert!(!text.contains("SECRET"));
 }
 
 #[tokio::test(start_paused = true)]
 async fn bad_token_is_fatal_and_not_echoed() {
-    let (_sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, token: Some("the-right-one".into()), ..SimConfig::default() });
+    let (_sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        token: Some("the-right-one".into()),
+        ..SimConfig::default()
+    });
     let err = run(RunParams {
         config: example_config(),
         input: InputSource::Records(records(5)),
@@ -171,7 +243,10 @@ async fn bad_token_is_fatal_and_not_echoed() {
 
 #[tokio::test(start_paused = true)]
 async fn mapping_errors_stop_before_any_write() {
-    let (sim, t) = sim(SimConfig { profile: LatencyProfile::Instant, ..SimConfig::default() });
+    let (sim, t) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        ..SimConfig::default()
+    });
     let mut cfg = example_config();
     cfg.columns[2].column_id = "text_nope".into();
     let counter = Arc::new(Counter::default());

@@ -69,9 +69,11 @@ fn assert_retries_accounted(summary: &Value, transport: &SimTransport) {
 /// trial budget (1M/min: 429 storms every window): exactly 5,000 items, one per key.
 #[tokio::test(start_paused = true)]
 async fn five_thousand_records_under_faults_and_429_storms_exactly_once() {
-    let n = 5_000;
+    let n: usize = std::env::var("E2E_FAULT_N").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
+    let token_kind = std::env::var("E2E_FAULT_TOKEN").unwrap_or_else(|_| "trial".into());
+    let faults = std::env::var("E2E_FAULTS").unwrap_or_else(|_| FAULTS.into());
     let sim = Arc::new(
-        Simulator::new(sim_config("realistic", "pro", "trial", 2026, FAULTS)).expect("simulator"),
+        Simulator::new(sim_config("realistic", "pro", &token_kind, 2026, &faults)).expect("simulator"),
     );
     let transport = SimTransport::new(sim.clone());
     let summary = run_engine_with(

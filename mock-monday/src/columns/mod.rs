@@ -236,13 +236,28 @@ pub enum CellValue {
     /// Dropdown label ids, in the order written.
     Dropdown(Vec<u32>),
     /// `date` is `YYYY-MM-DD`, `time` `HH:MM:SS`.
-    Date { date: String, time: Option<String> },
-    Email { email: String, text: String },
-    Phone { phone: String, country: String },
-    Link { url: String, text: String },
+    Date {
+        date: String,
+        time: Option<String>,
+    },
+    Email {
+        email: String,
+        text: String,
+    },
+    Phone {
+        phone: String,
+        country: String,
+    },
+    Link {
+        url: String,
+        text: String,
+    },
     /// Only checked boxes are stored (unchecked = empty).
     Checkbox,
-    Timeline { from: String, to: String },
+    Timeline {
+        from: String,
+        to: String,
+    },
 }
 
 /// A column value plus when it last changed (simulated time since start).

@@ -52,7 +52,9 @@ pub fn value_object(cell: &Cell) -> Value {
         CellValue::Phone { phone, country } => {
             json!({"phone": phone, "countryShortName": country, "changed_at": changed_at})
         }
-        CellValue::Link { url, text } => json!({"url": url, "text": text, "changed_at": changed_at}),
+        CellValue::Link { url, text } => {
+            json!({"url": url, "text": text, "changed_at": changed_at})
+        }
         CellValue::Checkbox => json!({"checked": "true", "changed_at": changed_at}),
         CellValue::Timeline { from, to } => {
             json!({"from": from, "to": to, "changed_at": changed_at})
@@ -135,7 +137,10 @@ mod tests {
     #[test]
     fn texts_like_a_board_shows_them() {
         let dd = ColumnDef::new("d", "D", ColumnKind::Dropdown).with_labels(&[(1, "S"), (2, "M")]);
-        assert_eq!(text(&dd, Some(&cell(CellValue::Dropdown(vec![2, 1])))), "M, S");
+        assert_eq!(
+            text(&dd, Some(&cell(CellValue::Dropdown(vec![2, 1])))),
+            "M, S"
+        );
         let link = ColumnDef::new("l", "L", ColumnKind::Link);
         let c = cell(CellValue::Link {
             url: "https://x.example".into(),

@@ -152,7 +152,10 @@ pub fn parse_json(
                 if date.is_empty() {
                     return Ok(Parsed::clear());
                 }
-                let time = o.get("time").and_then(Value::as_str).filter(|t| !t.is_empty());
+                let time = o
+                    .get("time")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty());
                 date_parts(&cx, date, time)
             }
             _ => Err(cx.invalid()),
@@ -457,8 +460,8 @@ fn phone_parts(cx: &Ctx<'_>, phone: &str, country: &str) -> Result<Parsed, Colum
         .enumerate()
         .all(|(i, c)| c.is_ascii_digit() || (i == 0 && c == '+') || " -().".contains(c));
     let country = country.trim().to_ascii_uppercase();
-    let country_ok =
-        country.is_empty() || (country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()));
+    let country_ok = country.is_empty()
+        || (country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()));
     if digits < 3 || !allowed || !country_ok {
         return Err(cx.invalid());
     }
@@ -555,14 +558,17 @@ mod tests {
     use serde_json::json;
 
     fn status() -> ColumnDef {
-        ColumnDef::new("status", "Status", ColumnKind::Status).with_labels(&[(0, "New"), (1, "Done")])
+        ColumnDef::new("status", "Status", ColumnKind::Status)
+            .with_labels(&[(0, "New"), (1, "Done")])
     }
 
     #[test]
     fn status_by_label_index_and_missing() {
         let c = status();
         assert_eq!(
-            parse_json(&c, &json!({"label": "done"}), false).unwrap().value,
+            parse_json(&c, &json!({"label": "done"}), false)
+                .unwrap()
+                .value,
             Some(CellValue::Status(1))
         );
         assert_eq!(
@@ -598,14 +604,21 @@ mod tests {
         let d = ColumnDef::new("d", "D", ColumnKind::Date);
         assert!(parse_json(&d, &json!({"date": "2026-02-30"}), false).is_err());
         assert_eq!(
-            parse_simple(&d, Some("2026-03-14 10:00"), false).unwrap().value,
+            parse_simple(&d, Some("2026-03-14 10:00"), false)
+                .unwrap()
+                .value,
             Some(CellValue::Date {
                 date: "2026-03-14".into(),
                 time: Some("10:00:00".into())
             })
         );
         let t = ColumnDef::new("t", "T", ColumnKind::Timeline);
-        assert!(parse_json(&t, &json!({"from": "2026-03-30", "to": "2026-03-01"}), false).is_err());
+        assert!(parse_json(
+            &t,
+            &json!({"from": "2026-03-30", "to": "2026-03-01"}),
+            false
+        )
+        .is_err());
         assert!(parse_simple(&t, Some("2026-03-01 2026-03-30"), false).is_ok());
     }
 

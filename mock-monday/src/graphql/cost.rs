@@ -123,20 +123,21 @@ impl Walker<'_> {
         if sub.is_empty() {
             return self.costs.scalar.saturating_mul(mult);
         }
-        let own = self.costs.object.saturating_mul(mult);
         let limit = self.limit(f);
-        let child = if f.definition.ty.is_list() {
+        if f.definition.ty.is_list() {
             let size = self
                 .ids_count(f)
                 .or(limit)
                 .or(pending)
                 .unwrap_or(self.costs.default_list_size)
                 .max(1);
-            self.selections(sub, mult.saturating_mul(size), None, depth + 1)
+            let mult = mult.saturating_mul(size);
+            let own = self.costs.object.saturating_mul(mult);
+            own.saturating_add(self.selections(sub, mult, None, depth + 1))
         } else {
-            self.selections(sub, mult, limit, depth + 1)
-        };
-        own.saturating_add(child)
+            let own = self.costs.object.saturating_mul(mult);
+            own.saturating_add(self.selections(sub, mult, limit, depth + 1))
+        }
     }
 }
 
@@ -156,12 +157,14 @@ pub(crate) fn estimate(
         let cost = match f.name.as_str() {
             "complexity" => 0,
             n if n.starts_with("__") => 0,
-            _ if is_mutation => costs
-                .mutation
-                .saturating_add(w.selections(&f.selection_set.selections, 1, None, 1)),
-            "items_page_by_column_values" => costs.items_page_by_column_values.saturating_add(
-                w.selections(&f.selection_set.selections, 1, w.limit(f), 1),
-            ),
+            _ if is_mutation => {
+                costs
+                    .mutation
+                    .saturating_add(w.selections(&f.selection_set.selections, 1, None, 1))
+            }
+            "items_page_by_column_values" => costs
+                .items_page_by_column_values
+                .saturating_add(w.selections(&f.selection_set.selections, 1, w.limit(f), 1)),
             _ => w.field(f, 1, None, 0),
         };
         total = total.saturating_add(cost);

@@ -84,7 +84,9 @@ mod tests {
             let c = CursorState {
                 b: "1234567890".into(),
                 g: Some("topics".into()),
-                f: Filter::Params(json!({"rules": [{"column_id": "status", "compare_value": [1]}]})),
+                f: Filter::Params(
+                    json!({"rules": [{"column_id": "status", "compare_value": [1]}]}),
+                ),
                 o,
             };
             assert_eq!(CursorState::decode(&c.encode()).unwrap(), c);

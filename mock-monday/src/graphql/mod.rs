@@ -7,6 +7,7 @@
 //! - [`GraphqlEngine::execute`] -> [`ExecOutcome`]
 
 use std::cell::{Cell, RefCell};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apollo_compiler::ast::{Definition, Document, Value as AstValue};
@@ -109,10 +110,13 @@ pub const EMBEDDED_SDL: &str = include_str!("../../schema/monday-subset.graphql"
 
 /// Engine-private part of a [`PreparedOperation`].
 struct Prepared {
-    doc: Valid<ExecutableDocument>,
+    doc: Arc<Valid<ExecutableDocument>>,
     operation_name: Option<String>,
     variables: Valid<JsonMap>,
 }
+
+/// Most distinct query texts kept in the document cache (it is cleared when full).
+const DOCUMENT_CACHE_SIZE: usize = 256;
 
 /// Root fields that only read meta information (cheap, never throttled by budget).
 const META_FIELDS: &[&str] = &["complexity", "version", "versions", "__typename"];
@@ -120,6 +124,9 @@ const META_FIELDS: &[&str] = &["complexity", "version", "versions", "__typename"
 /// Parses, validates and executes GraphQL against the monday.com schema.
 pub struct GraphqlEngine {
     schema: Valid<Schema>,
+    /// Validated documents by query text: clients replay the same text with new variables.
+    /// Purely a cache of a pure function, so results do not depend on it.
+    documents: Mutex<std::collections::HashMap<String, Arc<Valid<ExecutableDocument>>>>,
     implementers: HashMap<Name, Implementers>,
     query_type: String,
     mutation_type: String,
@@ -138,7 +145,10 @@ const BUILTIN_SCALARS: &[&str] = &["Int", "Float", "String", "Boolean", "ID"];
 /// Directives apollo-compiler defines itself.
 const BUILTIN_DIRECTIVES: &[&str] = &["include", "skip", "deprecated", "specifiedBy"];
 
-fn load_error(origin: &str, errors: &apollo_compiler::validation::DiagnosticList) -> SchemaLoadError {
+fn load_error(
+    origin: &str,
+    errors: &apollo_compiler::validation::DiagnosticList,
+) -> SchemaLoadError {
     SchemaLoadError {
         origin: origin.to_string(),
         message: errors
@@ -189,10 +199,33 @@ impl GraphqlEngine {
         tracing::debug!(origin, types = schema.types.len(), "GraphQL schema loaded");
         Ok(Self {
             schema,
+            documents: Mutex::new(std::collections::HashMap::new()),
             implementers,
             query_type,
             mutation_type,
         })
+    }
+
+    /// The parsed and validated document of a query text (cached by text).
+    fn document(&self, query: &str) -> Result<Arc<Valid<ExecutableDocument>>, Vec<Value>> {
+        if let Ok(cache) = self.documents.lock() {
+            if let Some(doc) = cache.get(query) {
+                return Ok(Arc::clone(doc));
+            }
+        }
+        let ast = Document::parse(query, "request.graphql")
+            .map_err(|e| errors::parse_errors(&e.errors, query))?;
+        let doc = Arc::new(
+            ast.to_executable_validate(&self.schema)
+                .map_err(|e| errors::validation_errors(&e.errors))?,
+        );
+        if let Ok(mut cache) = self.documents.lock() {
+            if cache.len() >= DOCUMENT_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(query.to_string(), Arc::clone(&doc));
+        }
+        Ok(doc)
     }
 
     /// Parse, validate, pick the operation (`operationName`), coerce variables, estimate cost.
@@ -202,25 +235,18 @@ impl GraphqlEngine {
         request: &GraphqlRequest<'_>,
         costs: &CostSettings,
     ) -> Result<PreparedOperation, Vec<Value>> {
-        let ast = Document::parse(request.query, "request.graphql")
-            .map_err(|e| errors::parse_errors(&e.errors, request.query))?;
-        let doc = ast
-            .to_executable_validate(&self.schema)
-            .map_err(|e| errors::validation_errors(&e.errors))?;
+        let doc = self.document(request.query)?;
         let operation_name = request
             .operation_name
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_string);
-        let operation = doc
-            .operations
-            .get(operation_name.as_deref())
-            .map_err(|e| {
-                vec![errors::request_error(
-                    &e.message().to_string(),
-                    errors::VALIDATION_CODE,
-                )]
-            })?;
+        let operation = doc.operations.get(operation_name.as_deref()).map_err(|e| {
+            vec![errors::request_error(
+                &e.message().to_string(),
+                errors::VALIDATION_CODE,
+            )]
+        })?;
         let raw_vars = json::from_serde_map(request.variables);
         let variables = coerce_variable_values(&self.schema, operation, &raw_vars).map_err(|e| {
             let err = e.to_graphql_error(&doc.sources);
@@ -307,7 +333,11 @@ impl GraphqlEngine {
                 ..ExecOutcome::default()
             };
         };
-        let Ok(operation) = prepared.doc.operations.get(prepared.operation_name.as_deref()) else {
+        let Ok(operation) = prepared
+            .doc
+            .operations
+            .get(prepared.operation_name.as_deref())
+        else {
             return ExecOutcome {
                 data: Value::Null,
                 errors: vec![errors::request_error(
@@ -343,8 +373,9 @@ impl GraphqlEngine {
         let recorded = state.errors.borrow();
         let (data, errors) = match result {
             Ok(resp) => (
-                resp.data
-                    .map_or(Value::Null, |d| json::to_serde(&apollo_compiler::response::JsonValue::Object(d))),
+                resp.data.map_or(Value::Null, |d| {
+                    json::to_serde(&apollo_compiler::response::JsonValue::Object(d))
+                }),
                 resp.errors
                     .iter()
                     .map(|e| errors::field_error(e, &recorded))
@@ -375,5 +406,66 @@ fn literal_id(value: &AstValue, variables: &JsonMap) -> Option<String> {
         AstValue::Int(i) => Some(i.as_str().to_string()),
         AstValue::Variable(name) => variables.get(name.as_str()).and_then(json::id_string),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prep(engine: &GraphqlEngine, q: &str) -> PreparedOperation {
+        let vars = Map::new();
+        let req = GraphqlRequest {
+            query: q,
+            operation_name: None,
+            variables: &vars,
+        };
+        match engine.prepare(&req, &CostSettings::default()) {
+            Ok(op) => op,
+            Err(e) => panic!("{q}: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn meta_only_and_mutation_counts() {
+        let e = GraphqlEngine::embedded();
+        let op = prep(&e, "{ complexity { query } version { value } }");
+        assert!(op.only_meta_fields);
+        assert_eq!(op.kind, OperationKind::Query);
+        let op = prep(&e, "{ complexity { query } boards { id } }");
+        assert!(!op.only_meta_fields);
+        let op = prep(
+            &e,
+            "mutation { complexity { query } a: delete_item(item_id: 1) { id } b: create_group(board_id: \"7\", group_name: \"g\") { id } }",
+        );
+        assert_eq!(op.mutation_field_count, 2);
+        assert_eq!(op.written_boards, vec!["7".to_string()]);
+        assert_eq!(op.estimated_complexity, 2 * 30_000 + 2);
+    }
+
+    #[test]
+    fn estimate_is_monotone_in_fields_and_limits() {
+        let e = GraphqlEngine::embedded();
+        let small = prep(
+            &e,
+            "{ boards(ids: 1) { items_page(limit: 10) { items { id } } } }",
+        );
+        let more_fields = prep(
+            &e,
+            "{ boards(ids: 1) { items_page(limit: 10) { items { id name } } } }",
+        );
+        let bigger_limit = prep(
+            &e,
+            "{ boards(ids: 1) { items_page(limit: 100) { items { id } } } }",
+        );
+        assert!(small.estimated_complexity < more_fields.estimated_complexity);
+        assert!(small.estimated_complexity < bigger_limit.estimated_complexity);
+        // 1 board (object 10) + items_page object 10 + 10 items * (object 10 + id 1)
+        assert_eq!(small.estimated_complexity, 10 + 10 + 10 * 11);
+        let by_values = prep(
+            &e,
+            "{ items_page_by_column_values(board_id: 1, limit: 5) { items { id } } }",
+        );
+        assert_eq!(by_values.estimated_complexity, 100_000 + 5 * 11);
     }
 }

@@ -258,7 +258,10 @@ fn boards<'r, 's: 'r>(st: &'s ExecState<'s>, args: &Args<'_>) -> ResolvedValue<'
     )
 }
 
-fn items<'r, 's: 'r>(st: &'s ExecState<'s>, args: &Args<'_>) -> Result<ResolvedValue<'r>, ApiError> {
+fn items<'r, 's: 'r>(
+    st: &'s ExecState<'s>,
+    args: &Args<'_>,
+) -> Result<ResolvedValue<'r>, ApiError> {
     let limit = check_limit(args, 25, MAX_ITEMS_LIMIT)?;
     let page = args.int("page").unwrap_or(1).max(1) as usize;
     let store = st.store.borrow();
@@ -326,7 +329,11 @@ fn page<'r, 's: 'r>(
         .encode()
     });
     st.count_read(items.len());
-    Ok(ResolvedValue::object(ItemsResponseObj { st, cursor, items }))
+    Ok(ResolvedValue::object(ItemsResponseObj {
+        st,
+        cursor,
+        items,
+    }))
 }
 
 fn from_cursor<'r, 's: 'r>(
@@ -520,7 +527,9 @@ impl ObjectValue for BoardObj<'_> {
             "items_count" => leaf(json!(board
                 .items
                 .iter()
-                .filter(|id| store.item(**id).is_some_and(|i| i.state == ItemState::Active))
+                .filter(|id| store
+                    .item(**id)
+                    .is_some_and(|i| i.state == ItemState::Active))
                 .count())),
             "columns" => {
                 let ids = args.strings("ids");
@@ -537,10 +546,13 @@ impl ObjectValue for BoardObj<'_> {
                     })
                     .map(|(i, _)| i)
                     .collect();
-                ResolvedValue::list(
-                    cols.into_iter()
-                        .map(move |col| ResolvedValue::object(ColumnObj { st, board: idx, col })),
-                )
+                ResolvedValue::list(cols.into_iter().map(move |col| {
+                    ResolvedValue::object(ColumnObj {
+                        st,
+                        board: idx,
+                        col,
+                    })
+                }))
             }
             "groups" => {
                 let ids = args.strings("ids");
@@ -561,7 +573,11 @@ impl ObjectValue for BoardObj<'_> {
             "top_group" => ResolvedValue::object(GroupObj {
                 st,
                 board: idx,
-                group_id: board.groups.first().map(|g| g.id.clone()).unwrap_or_default(),
+                group_id: board
+                    .groups
+                    .first()
+                    .map(|g| g.id.clone())
+                    .unwrap_or_default(),
             }),
             "items_page" => {
                 let board_id = board.id.clone();
@@ -630,7 +646,10 @@ impl ObjectValue for ColumnObj<'_> {
 
     fn resolve_field<'a>(&'a self, info: &'a ResolveInfo<'a>) -> Res<'a> {
         let store = self.st.store.borrow();
-        let Some(col) = store.board(self.board).and_then(|b| b.columns.get(self.col)) else {
+        let Some(col) = store
+            .board(self.board)
+            .and_then(|b| b.columns.get(self.col))
+        else {
             return Ok(ResolvedValue::null());
         };
         Ok(match info.field_name() {
@@ -692,7 +711,11 @@ impl ObjectValue for ItemObj<'_> {
                     .subitems
                     .iter()
                     .copied()
-                    .filter(|id| store.item(*id).is_some_and(|s| s.state != ItemState::Deleted))
+                    .filter(|id| {
+                        store
+                            .item(*id)
+                            .is_some_and(|s| s.state != ItemState::Deleted)
+                    })
                     .collect();
                 st.count_read(subs.len());
                 ResolvedValue::list(
@@ -718,8 +741,10 @@ impl ObjectValue for ItemObj<'_> {
                     .map(|(i, _)| i)
                     .collect();
                 let item_id = self.id;
-                let kinds: Vec<(usize, ColumnKind)> =
-                    cols.into_iter().map(|i| (i, board.columns[i].kind)).collect();
+                let kinds: Vec<(usize, ColumnKind)> = cols
+                    .into_iter()
+                    .map(|i| (i, board.columns[i].kind))
+                    .collect();
                 ResolvedValue::list(kinds.into_iter().map(move |(col, kind)| {
                     ResolvedValue::object(ColumnValueObj {
                         st,
@@ -749,7 +774,9 @@ struct ColumnValueObj<'s> {
 
 impl<'s> ColumnValueObj<'s> {
     fn column<'b>(&self, store: &'b Store) -> Option<&'b ColumnDef> {
-        store.board(self.board).and_then(|b| b.columns.get(self.col))
+        store
+            .board(self.board)
+            .and_then(|b| b.columns.get(self.col))
     }
 }
 
@@ -769,7 +796,11 @@ impl ObjectValue for ColumnValueObj<'_> {
             item.subitems
                 .iter()
                 .copied()
-                .filter(|id| store.item(*id).is_some_and(|s| s.state != ItemState::Deleted))
+                .filter(|id| {
+                    store
+                        .item(*id)
+                        .is_some_and(|s| s.state != ItemState::Deleted)
+                })
                 .collect()
         };
         let field = info.field_name();

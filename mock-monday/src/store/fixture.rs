@@ -192,7 +192,13 @@ impl Fixture {
                     "dropdown_colour",
                     "Colour",
                     K::Dropdown,
-                    &[(1, "Black"), (2, "White"), (3, "Navy"), (4, "Red"), (5, "Green")],
+                    &[
+                        (1, "Black"),
+                        (2, "White"),
+                        (3, "Navy"),
+                        (4, "Red"),
+                        (5, "Green"),
+                    ],
                 ),
                 col("date_order", "Order Date", K::Date, &[]),
                 col("date_ship", "Ship Date", K::Date, &[]),
@@ -262,15 +268,25 @@ impl Fixture {
                     return Err(format!("board {id}: column id {} appears twice", c.id));
                 }
                 if !c.labels.is_empty() && !c.kind.has_labels() {
-                    return Err(format!("board {id}: column {} of type {} cannot have labels", c.id, c.kind.type_name()));
+                    return Err(format!(
+                        "board {id}: column {} of type {} cannot have labels",
+                        c.id,
+                        c.kind.type_name()
+                    ));
                 }
                 for key in c.labels.keys() {
                     if key.trim().parse::<u32>().is_err() {
-                        return Err(format!("board {id}: column {}: label key {key:?} is not a number", c.id));
+                        return Err(format!(
+                            "board {id}: column {}: label key {key:?} is not a number",
+                            c.id
+                        ));
                     }
                 }
                 if c.kind == ColumnKind::Subtasks && c.subitems_board.is_none() {
-                    return Err(format!("board {id}: subtasks column {} needs subitems_board", c.id));
+                    return Err(format!(
+                        "board {id}: subtasks column {} needs subitems_board",
+                        c.id
+                    ));
                 }
             }
         }

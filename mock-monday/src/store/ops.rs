@@ -178,7 +178,11 @@ impl Store {
         let Some(pos) = pos else {
             return board.items.len();
         };
-        if let Some(rel) = pos.relative_to.as_deref().and_then(|r| r.parse::<u64>().ok()) {
+        if let Some(rel) = pos
+            .relative_to
+            .as_deref()
+            .and_then(|r| r.parse::<u64>().ok())
+        {
             if let Some(i) = board.items.iter().position(|id| *id == rel) {
                 return if pos.before { i } else { i + 1 };
             }
@@ -261,13 +265,15 @@ impl Store {
         check_name(item_name)?;
         let board = &self.boards[board_idx];
         let group = match group_id.map(str::trim).filter(|g| !g.is_empty()) {
-            Some(g) => board
-                .group(g)
-                .map(|g| g.id.clone())
-                .ok_or_else(|| ApiError::GroupNotFound {
-                    group_id: g.to_string(),
-                    board_id: board.id.clone(),
-                })?,
+            Some(g) => {
+                board
+                    .group(g)
+                    .map(|g| g.id.clone())
+                    .ok_or_else(|| ApiError::GroupNotFound {
+                        group_id: g.to_string(),
+                        board_id: board.id.clone(),
+                    })?
+            }
             None => {
                 let relative_group = pos
                     .and_then(|p| p.relative_to.as_deref())
@@ -280,7 +286,12 @@ impl Store {
         };
         self.check_capacity(board_idx, opts.items_limit)?;
         let empty = Map::new();
-        let plan = self.plan(board_idx, column_values.unwrap_or(&empty), opts.create_labels, false)?;
+        let plan = self.plan(
+            board_idx,
+            column_values.unwrap_or(&empty),
+            opts.create_labels,
+            false,
+        )?;
         let name = plan.name.clone().unwrap_or_else(|| item_name.to_string());
         Ok(self.insert_item(board_idx, group, name, None, plan, pos, opts.now))
     }
@@ -308,10 +319,23 @@ impl Store {
         let board_idx = self.board_or_err(&sub_board_id)?;
         self.check_capacity(board_idx, opts.items_limit)?;
         let empty = Map::new();
-        let plan = self.plan(board_idx, column_values.unwrap_or(&empty), opts.create_labels, false)?;
+        let plan = self.plan(
+            board_idx,
+            column_values.unwrap_or(&empty),
+            opts.create_labels,
+            false,
+        )?;
         let name = plan.name.clone().unwrap_or_else(|| item_name.to_string());
         let group = self.boards[board_idx].groups[0].id.clone();
-        let id = self.insert_item(board_idx, group, name, Some(parent_id), plan, None, opts.now);
+        let id = self.insert_item(
+            board_idx,
+            group,
+            name,
+            Some(parent_id),
+            plan,
+            None,
+            opts.now,
+        );
         if let Some(parent) = self.items.get_mut(&parent_id) {
             parent.subitems.push(id);
             parent.updated_at = opts.now;
@@ -485,13 +509,19 @@ mod tests {
     fn items_limit_and_ids_are_deterministic() {
         let mut s = Store::from_fixture(&Fixture::default_order_list());
         for expected in 9_000_000_001..=9_000_000_003u64 {
-            let id = s.create_item("1234567890", "x", None, None, None, opts()).unwrap();
+            let id = s
+                .create_item("1234567890", "x", None, None, None, opts())
+                .unwrap();
             assert_eq!(id, expected);
         }
-        let e = s.create_item("1234567890", "x", None, None, None, opts()).unwrap_err();
+        let e = s
+            .create_item("1234567890", "x", None, None, None, opts())
+            .unwrap_err();
         assert_eq!(e.code(), "ItemsLimitationException");
         s.delete_item("9000000001", Duration::ZERO).unwrap();
-        assert!(s.create_item("1234567890", "x", None, None, None, opts()).is_ok());
+        assert!(s
+            .create_item("1234567890", "x", None, None, None, opts())
+            .is_ok());
     }
 
     #[test]

@@ -75,10 +75,7 @@ impl Store {
             Filter::All => {}
             Filter::Params(params) => {
                 let params = params.as_object().cloned().unwrap_or_default();
-                let ids: Vec<String> = as_list(params.get("ids"))
-                    .iter()
-                    .map(value_text)
-                    .collect();
+                let ids: Vec<String> = as_list(params.get("ids")).iter().map(value_text).collect();
                 let mut kept = Vec::with_capacity(items.len());
                 for it in items {
                     if !ids.is_empty() && !ids.contains(&it.id.to_string()) {
@@ -108,7 +105,12 @@ impl Store {
         Ok(items.into_iter().map(|it| it.id).collect())
     }
 
-    fn eval_group(&self, board: &Board, item: &Item, group: &Map<String, Value>) -> Result<bool, ApiError> {
+    fn eval_group(
+        &self,
+        board: &Board,
+        item: &Item,
+        group: &Map<String, Value>,
+    ) -> Result<bool, ApiError> {
         let or = group.get("operator").and_then(Value::as_str) == Some("or");
         let mut results = Vec::new();
         for rule in as_list(group.get("rules")) {
@@ -129,11 +131,20 @@ impl Store {
         })
     }
 
-    fn order(&self, board: &Board, items: &mut [&Item], order_by: &[Value]) -> Result<(), ApiError> {
+    fn order(
+        &self,
+        board: &Board,
+        items: &mut [&Item],
+        order_by: &[Value],
+    ) -> Result<(), ApiError> {
         for spec in order_by.iter().rev() {
             let col = spec.get("column_id").map(value_text).unwrap_or_default();
             let desc = spec.get("direction").and_then(Value::as_str) == Some("desc");
-            if col != "__creation_log__" && col != "__last_updated__" && col != "name" && board.column(&col).is_none() {
+            if col != "__creation_log__"
+                && col != "__last_updated__"
+                && col != "name"
+                && board.column(&col).is_none()
+            {
                 return Err(unknown_column(board, &col));
             }
             items.sort_by(|a, b| {
@@ -169,7 +180,9 @@ fn cell_text(board: &Board, item: &Item, col_id: &str) -> Result<String, ApiErro
     if col_id == "name" {
         return Ok(item.name.clone());
     }
-    let col = board.column(col_id).ok_or_else(|| unknown_column(board, col_id))?;
+    let col = board
+        .column(col_id)
+        .ok_or_else(|| unknown_column(board, col_id))?;
     Ok(read::text(col, item.cells.get(col_id)))
 }
 
@@ -179,10 +192,15 @@ fn search_text(board: &Board, item: &Item, col_id: &str) -> Result<String, ApiEr
     if col_id == "name" {
         return Ok(lower(item.name.trim()));
     }
-    let col = board.column(col_id).ok_or_else(|| unknown_column(board, col_id))?;
+    let col = board
+        .column(col_id)
+        .ok_or_else(|| unknown_column(board, col_id))?;
     if col.kind == ColumnKind::Subtasks {
         return Err(ApiError::invalid_argument(
-            format!("Column type {} is not supported by items_page_by_column_values", col.kind.type_name()),
+            format!(
+                "Column type {} is not supported by items_page_by_column_values",
+                col.kind.type_name()
+            ),
             json!({"column_id": col_id}),
         ));
     }
@@ -205,11 +223,19 @@ fn rule_value_matches(col: Option<&ColumnDef>, item: &Item, text: &str, v: &Valu
         let as_id = wanted.trim().parse::<u32>().ok();
         match (col.kind, cell) {
             (ColumnKind::Status, Some(CellValue::Status(i))) => {
-                return as_id == Some(*i) || col.labels.get(i).is_some_and(|l| lower(l) == lower(&wanted));
+                return as_id == Some(*i)
+                    || col
+                        .labels
+                        .get(i)
+                        .is_some_and(|l| lower(l) == lower(&wanted));
             }
             (ColumnKind::Dropdown, Some(CellValue::Dropdown(ids))) => {
                 return ids.iter().any(|i| {
-                    as_id == Some(*i) || col.labels.get(i).is_some_and(|l| lower(l) == lower(&wanted))
+                    as_id == Some(*i)
+                        || col
+                            .labels
+                            .get(i)
+                            .is_some_and(|l| lower(l) == lower(&wanted))
                 });
             }
             (ColumnKind::Status | ColumnKind::Dropdown, None) => return false,
@@ -224,16 +250,27 @@ fn eval_rule(board: &Board, item: &Item, rule: &Map<String, Value>) -> Result<bo
     let col = if col_id == "name" {
         None
     } else {
-        Some(board.column(&col_id).ok_or_else(|| unknown_column(board, &col_id))?)
+        Some(
+            board
+                .column(&col_id)
+                .ok_or_else(|| unknown_column(board, &col_id))?,
+        )
     };
     let text = cell_text(board, item, &col_id)?;
     let values = as_list(rule.get("compare_value"));
-    let operator = rule.get("operator").and_then(Value::as_str).unwrap_or("any_of");
+    let operator = rule
+        .get("operator")
+        .and_then(Value::as_str)
+        .unwrap_or("any_of");
     let lt = lower(&text);
     let texts: Vec<String> = values.iter().map(|v| lower(&value_text(v))).collect();
     Ok(match operator {
-        "any_of" => values.iter().any(|v| rule_value_matches(col, item, &text, v)),
-        "not_any_of" => !values.iter().any(|v| rule_value_matches(col, item, &text, v)),
+        "any_of" => values
+            .iter()
+            .any(|v| rule_value_matches(col, item, &text, v)),
+        "not_any_of" => !values
+            .iter()
+            .any(|v| rule_value_matches(col, item, &text, v)),
         "is_empty" => text.is_empty(),
         "is_not_empty" => !text.is_empty(),
         "contains_text" | "contains_terms" => texts.iter().any(|t| lt.contains(t.as_str())),
@@ -257,7 +294,8 @@ fn eval_rule(board: &Board, item: &Item, rule: &Map<String, Value>) -> Result<bo
         }
         "between" => match texts.as_slice() {
             [lo, hi] if !text.is_empty() => {
-                compare_loose(&lt, lo) != Ordering::Less && compare_loose(&lt, hi) != Ordering::Greater
+                compare_loose(&lt, lo) != Ordering::Less
+                    && compare_loose(&lt, hi) != Ordering::Greater
             }
             _ => false,
         },

@@ -14,7 +14,9 @@ use monday_perf::gate::{record_baseline, run_gate};
 use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown, write_gate_files};
 use monday_perf::generate::{GenerateSpec, RecordGenerator};
 use monday_perf::report_html::gate_report;
-use monday_perf::run::{default_out_dir, report_input, run_scenario, write_run_outputs, RunOptions};
+use monday_perf::run::{
+    default_out_dir, report_input, run_scenario, write_run_outputs, RunOptions,
+};
 use monday_perf::scenario::{Clock, Scenario, SyncOverrides, DEFAULT_RECORDS, DEFAULT_SEED};
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::PerfError;
@@ -217,7 +219,8 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
 }
 
 fn generate(records: u64, seed: u64, out: Option<&Path>) -> Result<u8, Failure> {
-    let generator = RecordGenerator::new(GenerateSpec { records, seed }).map_err(anyhow::Error::from)?;
+    let generator =
+        RecordGenerator::new(GenerateSpec { records, seed }).map_err(anyhow::Error::from)?;
     let written = match out {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -243,17 +246,27 @@ fn run(args: &ScenarioArgs, out: Option<PathBuf>) -> Result<u8, Failure> {
     print!("{}", artifacts.results.table());
     println!("report: {}", dir.join("report.html").display());
     let r = &artifacts.results;
-    Ok(if r.failed_records > 0 || r.duplicates > 0 || r.lost_records > 0 {
-        1
-    } else {
-        0
-    })
+    Ok(
+        if r.failed_records > 0 || r.duplicates > 0 || r.lost_records > 0 {
+            1
+        } else {
+            0
+        },
+    )
 }
 
-fn sweep(args: &ScenarioArgs, batch_sizes: &str, concurrency: &str, out: Option<PathBuf>) -> Result<u8, Failure> {
+fn sweep(
+    args: &ScenarioArgs,
+    batch_sizes: &str,
+    concurrency: &str,
+    out: Option<PathBuf>,
+) -> Result<u8, Failure> {
     let mut scenario = args.scenario().map_err(anyhow::Error::from)?;
     if scenario.clock != Clock::Virtual {
-        return Err(anyhow::Error::from(PerfError::Usage("sweep runs on the virtual clock only".into())).into());
+        return Err(anyhow::Error::from(PerfError::Usage(
+            "sweep runs on the virtual clock only".into(),
+        ))
+        .into());
     }
     if scenario.name == "run" {
         scenario.name = "sweep".into();
@@ -292,7 +305,8 @@ fn load_baseline(path: Option<PathBuf>) -> Result<(Baseline, PathBuf), Failure> 
 fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> {
     let (baseline, path) = load_baseline(baseline)?;
     let options = RunOptions::default();
-    let (report, runs) = run_gate(&baseline, &path.display().to_string(), &options).map_err(anyhow::Error::from)?;
+    let (report, runs) =
+        run_gate(&baseline, &path.display().to_string(), &options).map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir("gate"));
     write_gate_files(&report, &dir).map_err(anyhow::Error::from)?;
     let inputs: Vec<_> = runs
@@ -304,7 +318,8 @@ fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> 
     let html_path = dir.join("report.html");
     std::fs::write(&html_path, html).with_context(|| format!("write {}", html_path.display()))?;
     for (run, verdict) in runs.iter().zip(&report.scenarios) {
-        write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref()).map_err(anyhow::Error::from)?;
+        write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref())
+            .map_err(anyhow::Error::from)?;
     }
     append_github_step_summary(&report).map_err(anyhow::Error::from)?;
     print!("{}", summary_markdown(&report));
@@ -314,7 +329,8 @@ fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> 
 
 fn rebaseline(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> {
     let (baseline, path) = load_baseline(baseline)?;
-    let updated = record_baseline(&baseline, &RunOptions::default()).map_err(anyhow::Error::from)?;
+    let updated =
+        record_baseline(&baseline, &RunOptions::default()).map_err(anyhow::Error::from)?;
     let target = out.unwrap_or(path);
     updated.save(&target).map_err(anyhow::Error::from)?;
     for s in &updated.scenarios {

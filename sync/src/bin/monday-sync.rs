@@ -73,7 +73,10 @@ enum Command {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn token(cfg: &SyncConfig) -> Result<String, SyncError> {
@@ -86,7 +89,10 @@ fn token(cfg: &SyncConfig) -> Result<String, SyncError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -96,7 +102,10 @@ fn main() -> ExitCode {
     match rt.block_on(real_main(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let code = e.downcast_ref::<SyncError>().map(|s| s.exit_code()).unwrap_or(3);
+            let code = e
+                .downcast_ref::<SyncError>()
+                .map(|s| s.exit_code())
+                .unwrap_or(3);
             eprintln!("error: {e:#}");
             ExitCode::from(code as u8)
         }
@@ -105,7 +114,17 @@ fn main() -> ExitCode {
 
 async fn real_main(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Run { config, input, api_url, state, report_dir, mode, batch_size, concurrency, dry_run } => {
+        Command::Run {
+            config,
+            input,
+            api_url,
+            state,
+            report_dir,
+            mode,
+            batch_size,
+            concurrency,
+            dry_run,
+        } => {
             let mut cfg = SyncConfig::load(&config).map_err(SyncError::from)?;
             if let Some(u) = api_url {
                 cfg.api.url = u;
@@ -119,9 +138,14 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             if let Some(c) = concurrency {
                 cfg.sync.concurrency = c;
             }
-            cfg.validate(&config.display().to_string()).map_err(SyncError::from)?;
+            cfg.validate(&config.display().to_string())
+                .map_err(SyncError::from)?;
             if !input.exists() {
-                return Err(SyncError::Input { path: input, message: "no such file".into() }.into());
+                return Err(SyncError::Input {
+                    path: input,
+                    message: "no such file".into(),
+                }
+                .into());
             }
             let token = if dry_run { String::new() } else { token(&cfg)? };
             let transport = Arc::new(HttpTransport::new(&cfg.api.url)?);
@@ -139,7 +163,10 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             .await?;
             if dry_run {
                 println!("dry run: nothing was sent");
-                println!("plan: {}", serde_json::to_string_pretty(&summary.config["plan"]).context("plan")?);
+                println!(
+                    "plan: {}",
+                    serde_json::to_string_pretty(&summary.config["plan"]).context("plan")?
+                );
             }
             print!("{}", summary.table());
             println!("reports written to {}", report_dir.display());
@@ -167,9 +194,18 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             );
             let board = read_board(&client, &cfg.board.id).await?;
             let problems = check_mapping(&cfg, &board);
-            println!("board {} \"{}\": {} columns, {} groups", board.id, board.name, board.columns.len(), board.group_ids.len());
+            println!(
+                "board {} \"{}\": {} columns, {} groups",
+                board.id,
+                board.name,
+                board.columns.len(),
+                board.group_ids.len()
+            );
             if problems.is_empty() {
-                println!("ok: all {} mapped columns exist with the right type", cfg.columns.len() + 1);
+                println!(
+                    "ok: all {} mapped columns exist with the right type",
+                    cfg.columns.len() + 1
+                );
                 return Ok(0);
             }
             for p in &problems {

@@ -31,10 +31,22 @@ impl Transport for SimTransport {
         if let Some(k) = &r.idempotency_key {
             headers.push(("idempotency-key".to_string(), k.clone()));
         }
-        let req = CoreRequest { method: "POST".into(), path: "/v2".into(), headers, body: r.body, client_ip: None };
+        let req = CoreRequest {
+            method: "POST".into(),
+            path: "/v2".into(),
+            headers,
+            body: r.body,
+            client_ip: None,
+        };
         match self.sim.dispatch(req, r.timeout).await {
-            DispatchOutcome::Response(resp) => Ok(ApiResponse { status: resp.status, headers: resp.headers, body: resp.body }),
-            DispatchOutcome::Reset => Err(TransportError::Reset("connection reset by simulator".into())),
+            DispatchOutcome::Response(resp) => Ok(ApiResponse {
+                status: resp.status,
+                headers: resp.headers,
+                body: resp.body,
+            }),
+            DispatchOutcome::Reset => Err(TransportError::Reset(
+                "connection reset by simulator".into(),
+            )),
             DispatchOutcome::TimedOut => Err(TransportError::Timeout),
         }
     }
@@ -72,11 +84,20 @@ impl SyncObserver for Counter {
 
 /// The worked example config.
 pub fn example_config() -> SyncConfig {
-    SyncConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/order_list.toml")).expect("config")
+    SyncConfig::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/order_list.toml"
+    ))
+    .expect("config")
 }
 
 const COLOURS: [&str; 3] = ["Black", "White", "Navy"];
-const CUSTOMERS: [&str; 4] = ["Acme Apparel", "Nordwind Textil", "Café Lumière", "Blue Harbor Co"];
+const CUSTOMERS: [&str; 4] = [
+    "Acme Apparel",
+    "Nordwind Textil",
+    "Café Lumière",
+    "Blue Harbor Co",
+];
 
 /// Order record `i` (deterministic, every field set, known labels only).
 pub fn record(i: usize) -> Map<String, Value> {
@@ -96,7 +117,7 @@ pub fn record(i: usize) -> Map<String, Value> {
         "contact_phone": "+14155550100",
         "contact_country": "US",
         "tracking_url": format!("https://track.example/{i}"),
-        "rush": i % 2 == 0,
+        "rush": (i & 1) == 0,
         "production_start": "2026-03-15",
         "production_end": "2026-03-30",
         "notes": "line one\nline two"
@@ -115,7 +136,10 @@ pub fn board_items_by_key(sim: &Simulator) -> HashMap<String, Vec<Value>> {
     let v = sim.board_items(BOARD).expect("board");
     let mut out: HashMap<String, Vec<Value>> = HashMap::new();
     for item in v["items"].as_array().cloned().unwrap_or_default() {
-        let key = item["column_values"]["text_order_key"]["text"].as_str().unwrap_or("").to_string();
+        let key = item["column_values"]["text_order_key"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         out.entry(key).or_default().push(item);
     }
     out
