@@ -206,6 +206,12 @@ fn template(resp: &CoreResponse, wall_delay: std::time::Duration) -> ResponseTem
             .append_header("connection", "close")
             .append_header("x-mock-monday-fault", "reset");
     }
-    t.set_body_raw(body.to_vec(), content_type)
-        .set_delay(wall_delay)
+    t = t.set_body_raw(body.to_vec(), content_type);
+    // A zero delay must not become a timer: `tokio::time::sleep(0)` still waits for the next
+    // timer tick (about a millisecond), which would dominate an instant-profile request.
+    if wall_delay.is_zero() {
+        t
+    } else {
+        t.set_delay(wall_delay)
+    }
 }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::SyncError;
+use crate::fasthash::Hasher128;
 use crate::observer::{RequestEvent, RequestKind, SyncObserver};
 use crate::pacing::Pacer;
 use crate::payload::{classify, ResponseClass};
@@ -41,6 +42,8 @@ pub struct ApiClient {
     pub pacer: Arc<Pacer>,
     pub observer: Option<Arc<dyn SyncObserver>>,
     pub counters: Counters,
+    /// This run's identity for `Idempotency-Key`s (see [`request_key`]).
+    pub run_id: String,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -52,10 +55,43 @@ impl std::fmt::Debug for ApiClient {
     }
 }
 
-/// `Idempotency-Key` for a body: the same body always gets the same key.
+/// `Idempotency-Key` for a body alone: the same body always gets the same key, in every run.
+///
+/// Kept for callers of the old API; the engine no longer uses it, because a later run sending an
+/// identical body within the API's 30-minute window would get the earlier response replayed (an
+/// item deleted on the board would be reported "created" and lost). See [`request_key`].
 pub fn idempotency_key(body: &[u8]) -> String {
     let d = Sha256::digest(body);
     format!("ms-{}", hex::encode(&d[..16]))
+}
+
+/// A fresh run id: derived from `seed` plus what makes this run unique (wall-clock start time in
+/// nanoseconds, process id, and a per-process counter).
+pub fn fresh_run_id(seed: u64) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut h = Hasher128::new(seed);
+    h.write(&nanos.to_le_bytes())
+        .write_u64(u64::from(std::process::id()))
+        .write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("{:016x}", (h.finish() >> 64) as u64)
+}
+
+/// The `Idempotency-Key` of one logical request of a run: unique per (run, scope, sequence, round,
+/// body), and the same for every retry of that request (the caller keeps it across retries).
+/// `scope` separates request families (`"batch"`, `"groups"`), `seq` is the batch number and
+/// `round` the sub-request within the batch (each new body built for the batch gets a new round).
+pub fn request_key(run_id: &str, seed: u64, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
+    let mut h = Hasher128::new(seed);
+    h.write(run_id.as_bytes())
+        .write(scope.as_bytes())
+        .write_u64(seq)
+        .write_u64(round)
+        .write(body);
+    format!("ms-{:032x}", h.finish())
 }
 
 impl ApiClient {
@@ -81,7 +117,19 @@ impl ApiClient {
             pacer: Arc::new(Pacer::new(respect_retry_after)),
             observer,
             counters: Counters::default(),
+            run_id: fresh_run_id(seed),
         }
+    }
+
+    /// Use `run_id` for this client's idempotency keys (the engine passes the configured or fresh id).
+    pub fn with_run_id(mut self, run_id: impl Into<String>) -> Self {
+        self.run_id = run_id.into();
+        self
+    }
+
+    /// The `Idempotency-Key` for one logical request of this run (see [`request_key`]).
+    pub fn request_key(&self, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
+        request_key(&self.run_id, self.seed, scope, seq, round, body)
     }
 
     /// Send one attempt. Counts it, reports it, and tracks in-flight time for the phase split.

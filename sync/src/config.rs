@@ -214,6 +214,13 @@ pub struct SyncSettings {
     /// Complexity charged per mutation (30,000 on monday.com; api-facts §3).
     #[serde(default = "default_mutation_complexity")]
     pub mutation_complexity: u64,
+    /// Identity of this run, mixed (with `seed`) into every `Idempotency-Key`. Unset (the default
+    /// and what production wants): a fresh id per run from the seed, the start time, the process
+    /// id and a counter, so a later run never gets an earlier run's cached response replayed.
+    /// Set it only for a reproducible replay (same seed + same run id = the same keys, bit for
+    /// bit); never reuse one against a live board within the API's 30-minute replay window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 fn default_batch_size() -> usize {
@@ -251,6 +258,7 @@ impl Default for SyncSettings {
             extra_round_trips_per_batch: 0,
             expected_ms_per_mutation: default_ms_per_mutation(),
             mutation_complexity: default_mutation_complexity(),
+            run_id: None,
         }
     }
 }

@@ -105,6 +105,7 @@ struct Coordinator {
     updates: Vec<BatchItem>,
     batch_size: usize,
     batch_seq: u64,
+    group_requests: u64,
     ambiguous: Vec<(BatchItem, String)>,
     fatal: Option<SyncError>,
     dry_run: bool,
@@ -259,7 +260,10 @@ impl Coordinator {
         let aliases: Vec<String> = (0..titles.len()).map(|i| format!("g{i}")).collect();
         // Group creation goes through the read path (retries, pacing) but must not be replayed
         // blindly: an idempotency key makes retries safe.
-        let key = crate::client::idempotency_key(&body);
+        self.group_requests += 1;
+        let key = self
+            .client
+            .request_key("groups", self.group_requests, 0, &body);
         let cost = titles.len() as u64 * self.cfg.sync.mutation_complexity;
         let bytes = bytes::Bytes::from(body);
         let result = blocked(&mut self.phases, &client.pacer.clone(), async {
@@ -665,7 +669,13 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let mut phases = PhaseTimer::new(Phase::Send);
     let started = Instant::now();
     let batch_size = cfg.sync.effective_batch_size();
-    let client = Arc::new(ApiClient::new(
+    let run_id = cfg
+        .sync
+        .run_id
+        .clone()
+        .unwrap_or_else(|| crate::client::fresh_run_id(cfg.sync.seed));
+    let client = Arc::new(
+        ApiClient::new(
         params.transport,
         params.token,
         cfg.api.version.clone(),
@@ -674,8 +684,10 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         cfg.sync.seed,
         cfg.sync.respect_retry_after,
         params.observer.clone(),
-    ));
-    tracing::info!(board = %cfg.board.id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, "sync starting");
+        )
+        .with_run_id(run_id.clone()),
+    );
+    tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, "sync starting");
 
     let board = if params.dry_run {
         BoardInfo::default()
@@ -707,6 +719,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let mut summary = RunSummary {
         dry_run: params.dry_run,
         seed: cfg.sync.seed,
+        run_id: run_id.clone(),
         config: serde_json::to_value(&cfg).unwrap_or(Value::Null),
         ..Default::default()
     };
@@ -728,6 +741,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         updates: vec![],
         batch_size,
         batch_seq: 0,
+        group_requests: 0,
         ambiguous: vec![],
         fatal: None,
         dry_run: params.dry_run,

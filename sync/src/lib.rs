@@ -17,6 +17,7 @@ pub mod client;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fasthash;
 pub mod http;
 pub mod input;
 pub mod observer;

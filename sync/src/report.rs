@@ -141,6 +141,9 @@ pub struct RunSummary {
     /// Batches planned (dry run) or sent.
     pub batches: u64,
     pub seed: u64,
+    /// The run id mixed into this run's `Idempotency-Key`s (configured `sync.run_id`, or fresh).
+    /// Setting `sync.run_id` to it (with the same seed) reproduces the run's keys exactly.
+    pub run_id: String,
     /// The effective configuration (token excluded: it is never part of the config).
     pub config: serde_json::Value,
 }

@@ -10,7 +10,7 @@ use serde_json::Map;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::client::{idempotency_key, ApiClient};
+use crate::client::ApiClient;
 use crate::error::SyncError;
 use crate::observer::RequestKind;
 use crate::payload::{
@@ -92,6 +92,9 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     let mut chunk_cap = n;
     let mut fatal = None;
     let per = ctx.mutation_complexity.max(1);
+    // Each new body built for this batch (first send, transient-only resend, split) is a new
+    // logical request with its own key; retries of one body reuse its key.
+    let mut round = 0u64;
 
     for i in 0..ctx.extra_round_trips {
         let _ = client
@@ -121,7 +124,8 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
             .map(|(pos, &i)| alias(&job.items[i].op, pos))
             .collect();
         let body = Bytes::from(build_mutation(&ctx.board_id, &entries, true));
-        let key = idempotency_key(&body);
+        let key = client.request_key("batch", job.seq, round, &body);
+        round += 1;
         let cost = chunk.len() as u64 * per;
         let mut ambiguous: Option<String> = None;
         let settle = |results: &mut Vec<Option<ItemResult>>,

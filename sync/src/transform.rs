@@ -5,11 +5,13 @@
 //! reason; the run goes on. Duplicate source keys: the first occurrence wins, every later one is a
 //! failure (`duplicate key, first seen on line N`) — merging silently would hide data problems.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::config::{ColumnKind, ColumnMapping, SyncConfig};
@@ -52,93 +54,175 @@ enum NamePart {
     Field(String),
 }
 
+/// Labels of one status/dropdown column as the board has them (trimmed, lower-cased for a
+/// case-insensitive match, as monday.com matches label text).
+#[derive(Debug, Clone, Default)]
+struct LabelSet {
+    known: std::collections::HashSet<String>,
+}
+
+impl LabelSet {
+    fn contains(&self, label: &str) -> bool {
+        let l = label.trim();
+        self.known.contains(l) || self.known.contains(&l.to_lowercase())
+    }
+}
+
+/// One mapped column, compiled: the pre-escaped `,"column_id":` prefix and, once the board was
+/// read, the labels it already has.
+#[derive(Debug, Clone)]
+struct CompiledColumn {
+    map: ColumnMapping,
+    prefix: String,
+    labels: Option<LabelSet>,
+}
+
 /// Compiled transformation for one config.
 #[derive(Debug, Clone)]
 pub struct Transformer {
     key_source: String,
-    key_column: String,
     group_by: Option<String>,
     name_parts: Vec<NamePart>,
-    columns: Vec<ColumnMapping>,
+    /// `{"key_column":`
+    key_prefix: String,
+    columns: Vec<CompiledColumn>,
     seen_keys: HashMap<String, u64>,
 }
 
-fn parse_template(t: &str) -> Vec<NamePart> {
-    let mut parts = vec![];
-    let mut rest = t;
-    while let Some(open) = rest.find('{') {
-        match rest[open..].find('}') {
-            Some(close) => {
-                if open > 0 {
-                    parts.push(NamePart::Literal(rest[..open].to_string()));
-                }
-                parts.push(NamePart::Field(
-                    rest[open + 1..open + close].trim().to_string(),
-                ));
-                rest = &rest[open + close + 1..];
-            }
-            None => break,
+/// Marker in the reason of a record that failed because of a label missing on the board.
+pub const LABEL_FAILURE_MARK: &str = "and create_labels_if_missing is false";
+
+/// Whether a failure is a missing-label failure found before sending.
+pub fn is_label_failure(f: &RecordFailure) -> bool {
+    f.reason.contains(LABEL_FAILURE_MARK)
+}
+
+/// Append `s` as a JSON string literal, byte-identical to `serde_json`'s output.
+pub fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        } else {
+            out.push_str(esc);
         }
+        start = i + 1;
     }
-    if !rest.is_empty() {
-        parts.push(NamePart::Literal(rest.to_string()));
-    }
-    parts
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
-/// Text form of a scalar field; `None` when empty. Arrays/objects are `Err`.
-fn scalar_text(v: Option<&Value>) -> Result<Option<String>, String> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-        Some(Value::Array(_)) => Err("expected a scalar, found an array".into()),
-        Some(Value::Object(_)) => Err("expected a scalar, found an object".into()),
-    }
+fn obj1(out: &mut String, k: &str, v: &str) {
+    out.push_str("{\"");
+    out.push_str(k);
+    out.push_str("\":");
+    push_json_str(out, v);
+    out.push('}');
 }
 
-fn bad_control(s: &str) -> Option<char> {
-    s.chars()
-        .find(|&c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{0}')
+fn obj2(out: &mut String, k1: &str, v1: &str, k2: &str, v2: &str) {
+    out.push_str("{\"");
+    out.push_str(k1);
+    out.push_str("\":");
+    push_json_str(out, v1);
+    out.push_str(",\"");
+    out.push_str(k2);
+    out.push_str("\":");
+    push_json_str(out, v2);
+    out.push('}');
 }
 
-fn parse_date(s: &str) -> Result<Value, String> {
-    let s = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(json!({ "date": d.format("%Y-%m-%d").to_string() }));
+/// `YYYY-MM-DD` exactly (the common case), validated without chrono's format parser.
+fn fast_date(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
     }
-    for f in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%SZ",
-    ] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
-            return Ok(json!({
-                "date": dt.format("%Y-%m-%d").to_string(),
-                "time": dt.format("%H:%M:%S").to_string()
-            }));
-        }
-    }
-    Err(format!("`{s}` is not a date (expected YYYY-MM-DD)"))
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    NaiveDate::from_ymd_opt(y as i32, m, d)?;
+    Some(s)
 }
 
-fn date_only(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{}` is not a date (expected YYYY-MM-DD)", s.trim()))
+/// A status/dropdown label is missing: what to do with the record.
+enum LabelCheck {
+    Known,
+    /// Missing in a column that may create it.
+    Create,
+    /// Missing in a column that may not: the record fails with this reason.
+    Fail(String),
 }
 
 impl Transformer {
     pub fn new(cfg: &SyncConfig) -> Self {
+        let mut key_prefix = String::from("{");
+        push_json_str(&mut key_prefix, &cfg.board.key_column);
+        key_prefix.push(':');
+        let columns = cfg
+            .columns
+            .iter()
+            .map(|c| {
+                let mut prefix = String::from(",");
+                push_json_str(&mut prefix, &c.column_id);
+                prefix.push(':');
+                CompiledColumn {
+                    map: c.clone(),
+                    prefix,
+                    labels: None,
+                }
+            })
+            .collect();
         Transformer {
             key_source: cfg.board.key_source.clone(),
-            key_column: cfg.board.key_column.clone(),
             group_by: cfg.board.group_by.clone(),
             name_parts: parse_template(cfg.board.item_name.as_deref().unwrap_or("")),
-            columns: cfg.columns.clone(),
+            key_prefix,
+            columns,
             seen_keys: HashMap::new(),
         }
+    }
+
+    /// Tell the transformer which labels each status/dropdown column has on the board
+    /// (column id -> labels). Columns not listed keep the per-mutation behaviour: a value in a
+    /// column with `create_labels_if_missing` always sends the flag. With labels known, the flag is
+    /// sent only when a record needs a new label in a column that allows it, and a label missing
+    /// from a column that does not allow it fails that record before anything is sent.
+    pub fn with_board_labels(mut self, labels: &HashMap<String, Vec<String>>) -> Self {
+        for c in &mut self.columns {
+            if !matches!(c.map.kind, ColumnKind::Status | ColumnKind::Dropdown) {
+                continue;
+            }
+            if let Some(ls) = labels.get(&c.map.column_id) {
+                let mut known = std::collections::HashSet::with_capacity(ls.len() * 2);
+                for l in ls {
+                    known.insert(l.trim().to_string());
+                    known.insert(l.trim().to_lowercase());
+                }
+                c.labels = Some(LabelSet { known });
+            }
+        }
+        self
     }
 
     /// Transform one record. Remembers keys to reject duplicates within this input.
@@ -216,33 +300,39 @@ impl Transformer {
         };
         let customer = match (&group, rec.fields.get("customer")) {
             (Some(g), _) => g.clone(),
-            (None, v) => scalar_text(v).ok().flatten().unwrap_or_default(),
+            (None, v) => scalar_text(v).ok().flatten().map(Cow::into_owned).unwrap_or_default(),
         };
 
-        let mut values = Map::new();
-        values.insert(self.key_column.clone(), Value::String(key.clone()));
+        let mut cv = String::with_capacity(64 + 48 * self.columns.len());
+        cv.push_str(&self.key_prefix);
+        push_json_str(&mut cv, &key);
         let mut create_labels = false;
         for col in &self.columns {
-            match self.column_value(col, rec) {
-                Ok(Some(v)) => {
-                    create_labels |= col.create_labels_if_missing;
-                    values.insert(col.column_id.clone(), v);
+            let mark = cv.len();
+            cv.push_str(&col.prefix);
+            match self.write_value(col, rec, &mut cv) {
+                Ok(Some(LabelCheck::Known)) => {
+                    // Labels unknown (no board read): keep the per-mutation flag of old.
+                    create_labels |= col.labels.is_none() && col.map.create_labels_if_missing;
                 }
+                Ok(Some(LabelCheck::Create)) => create_labels = true,
+                Ok(Some(LabelCheck::Fail(reason))) => return Err(fail(k, &col.map.source, reason)),
                 Ok(None) => {
-                    tracing::trace!(line = rec.line, field = %col.source, "empty field omitted");
+                    cv.truncate(mark);
+                    tracing::trace!(line = rec.line, field = %col.map.source, "empty field omitted");
                 }
                 Err((field, reason)) => return Err(fail(k, &field, reason)),
             }
         }
-        let column_values = Value::Object(values).to_string();
-        let content_hash = content_hash(&name, group.as_deref(), &column_values);
+        cv.push('}');
+        let content_hash = content_hash(&name, group.as_deref(), &cv);
         Ok(PreparedRecord {
             line: rec.line,
             key,
             name,
             group,
             customer,
-            column_values,
+            column_values: cv,
             create_labels,
             content_hash,
         })
@@ -285,39 +375,82 @@ impl Transformer {
         Ok(out)
     }
 
-    fn column_value(
+    fn check_label(col: &CompiledColumn, label: &str) -> LabelCheck {
+        match &col.labels {
+            Some(set) if !set.contains(label) => {
+                if col.map.create_labels_if_missing {
+                    LabelCheck::Create
+                } else {
+                    LabelCheck::Fail(format!(
+                        "label '{}' does not exist in column '{}' {LABEL_FAILURE_MARK}",
+                        label.trim(),
+                        col.map.column_id
+                    ))
+                }
+            }
+            _ => LabelCheck::Known,
+        }
+    }
+
+    /// Append the column's value (JSON, in its write format) to `out`. `Ok(None)`: the field is
+    /// empty (the caller removes the prefix). `Ok(Some(check))`: written; `check` says whether a
+    /// label is missing on the board.
+    fn write_value(
         &self,
-        col: &ColumnMapping,
+        col: &CompiledColumn,
         rec: &SourceRecord,
-    ) -> Result<Option<Value>, (String, String)> {
-        let src = col.source.as_str();
+        out: &mut String,
+    ) -> Result<Option<LabelCheck>, (String, String)> {
+        let map = &col.map;
+        let src = map.source.as_str();
         let err = |r: String| (src.to_string(), r);
         let raw = rec.fields.get(src);
-        if col.kind == ColumnKind::Dropdown {
+        let mut check = LabelCheck::Known;
+        let mut note = |c: LabelCheck| {
+            match (&check, c) {
+                (LabelCheck::Fail(_), _) => {}
+                (_, c @ LabelCheck::Fail(_)) => check = c,
+                (_, LabelCheck::Create) => check = LabelCheck::Create,
+                (_, LabelCheck::Known) => {}
+            }
+        };
+        if map.kind == ColumnKind::Dropdown {
             if let Some(Value::Array(items)) = raw {
-                let mut labels = vec![];
+                let mark = out.len();
+                out.push_str("{\"labels\":[");
+                let mut n = 0;
                 for it in items {
                     if let Some(s) = scalar_text(Some(it)).map_err(err)? {
-                        labels.push(Value::String(s.trim().to_string()));
+                        if n > 0 {
+                            out.push(',');
+                        }
+                        let l = s.trim();
+                        note(Self::check_label(col, l));
+                        push_json_str(out, l);
+                        n += 1;
                     }
                 }
-                return Ok((!labels.is_empty()).then(|| json!({ "labels": labels })));
+                if n == 0 {
+                    out.truncate(mark);
+                    return Ok(None);
+                }
+                out.push_str("]}");
+                return Ok(Some(check));
             }
         }
-        let text = match col.kind {
-            ColumnKind::Timeline => None,
+        let text: Cow<'_, str> = match map.kind {
+            ColumnKind::Timeline => Cow::Borrowed(""),
             _ => match scalar_text(raw).map_err(err)? {
-                Some(t) => Some(t),
+                Some(t) => t,
                 None => return Ok(None),
             },
         };
-        let text = text.unwrap_or_default();
         if text.contains('\u{0}') {
             return Err(err("NUL character in the value".into()));
         }
-        let v = match col.kind {
-            ColumnKind::Text => Value::String(text),
-            ColumnKind::LongText => json!({ "text": text }),
+        match map.kind {
+            ColumnKind::Text => push_json_str(out, &text),
+            ColumnKind::LongText => obj1(out, "text", &text),
             ColumnKind::Numbers => {
                 let t = text.trim();
                 match t.parse::<f64>() {
@@ -326,24 +459,39 @@ impl Transformer {
                             && !t.starts_with('+')
                             && !t.contains(['e', 'E', 'i', 'n', 'N']) =>
                     {
-                        Value::String(t.to_string())
+                        push_json_str(out, t)
                     }
                     _ => return Err(err(format!("`{t}` is not a number"))),
                 }
             }
-            ColumnKind::Status => json!({ "label": text.trim() }),
+            ColumnKind::Status => {
+                let l = text.trim();
+                note(Self::check_label(col, l));
+                obj1(out, "label", l)
+            }
             ColumnKind::Dropdown => {
-                let labels: Vec<&str> = text
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if labels.is_empty() {
+                let mut n = 0;
+                for l in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    out.push_str(if n == 0 { "{\"labels\":[" } else { "," });
+                    note(Self::check_label(col, l));
+                    push_json_str(out, l);
+                    n += 1;
+                }
+                if n == 0 {
                     return Ok(None);
                 }
-                json!({ "labels": labels })
+                out.push_str("]}");
             }
-            ColumnKind::Date => parse_date(&text).map_err(err)?,
+            ColumnKind::Date => {
+                let t = text.trim();
+                match fast_date(t) {
+                    Some(d) => obj1(out, "date", d),
+                    None => {
+                        let v = parse_date(t).map_err(err)?;
+                        out.push_str(&v.to_string());
+                    }
+                }
+            }
             ColumnKind::Email => {
                 let t = text.trim();
                 let ok = t
@@ -353,7 +501,7 @@ impl Transformer {
                 if !ok {
                     return Err(err(format!("`{t}` is not an email address")));
                 }
-                json!({ "email": t, "text": t })
+                obj2(out, "email", t, "text", t)
             }
             ColumnKind::Phone => {
                 let t = text.trim();
@@ -368,8 +516,8 @@ impl Transformer {
                     .chars()
                     .filter(|c| c.is_ascii_digit() || *c == '+')
                     .collect();
-                let mut v = json!({ "phone": digits });
-                if let Some(cs) = &col.country_source {
+                let mut country = None;
+                if let Some(cs) = &map.country_source {
                     if let Some(cc) =
                         scalar_text(rec.fields.get(cs)).map_err(|e| (cs.clone(), e))?
                     {
@@ -380,22 +528,32 @@ impl Transformer {
                                 format!("`{cc}` is not an ISO-2 country code"),
                             ));
                         }
-                        v["countryShortName"] = Value::String(cc);
+                        country = Some(cc);
                     }
                 }
-                v
+                match country {
+                    Some(cc) => obj2(out, "phone", &digits, "countryShortName", &cc),
+                    None => obj1(out, "phone", &digits),
+                }
             }
             ColumnKind::Link => {
                 let t = text.trim();
-                json!({ "url": t, "text": t })
+                obj2(out, "url", t, "text", t)
             }
-            ColumnKind::Checkbox => match text.trim().to_ascii_lowercase().as_str() {
-                "true" | "yes" | "y" | "1" | "x" => json!({ "checked": "true" }),
-                "false" | "no" | "n" | "0" => return Ok(None),
-                other => return Err(err(format!("`{other}` is not a boolean"))),
-            },
+            ColumnKind::Checkbox => {
+                let t = text.trim();
+                let truthy = ["true", "yes", "y", "1", "x"];
+                let falsy = ["false", "no", "n", "0"];
+                if truthy.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+                    out.push_str("{\"checked\":\"true\"}");
+                } else if falsy.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+                    return Ok(None);
+                } else {
+                    return Err(err(format!("`{}` is not a boolean", t.to_ascii_lowercase())));
+                }
+            }
             ColumnKind::Timeline => {
-                let to_field = col.source_to.as_deref().unwrap_or_default();
+                let to_field = map.source_to.as_deref().unwrap_or_default();
                 let from = scalar_text(raw).map_err(err)?;
                 let to =
                     scalar_text(rec.fields.get(to_field)).map_err(|e| (to_field.to_string(), e))?;
@@ -410,7 +568,7 @@ impl Transformer {
                                 format!("timeline ends ({td}) before it starts ({fd})"),
                             ));
                         }
-                        json!({ "from": fd.to_string(), "to": td.to_string() })
+                        let _ = write!(out, "{{\"from\":\"{fd}\",\"to\":\"{td}\"}}");
                     }
                     (None, Some(_)) => return Err(err("timeline has an end but no start".into())),
                     (Some(_), None) => {
@@ -421,8 +579,8 @@ impl Transformer {
                     }
                 }
             }
-        };
-        Ok(Some(v))
+        }
+        Ok(Some(check))
     }
 }
 

@@ -478,9 +478,13 @@ pub async fn run_engine_with(
         progress: false,
         observer: None,
     };
-    match run(params).await {
-        Ok(summary) => Ok(serde_json::to_value(&summary).expect("summary serializes")),
-        Err(e) => Err(format!("{e}")),
+    // Bounded in (virtual or real) time: a livelocked engine fails the test instead of hanging it.
+    match tokio::time::timeout(RUN_LIMIT, run(params)).await {
+        Ok(Ok(summary)) => Ok(serde_json::to_value(&summary).expect("summary serializes")),
+        Ok(Err(e)) => Err(format!("{e}")),
+        Err(_) => Err(format!(
+            "the sync did not finish within {RUN_LIMIT:?} of (simulated) time: livelock"
+        )),
     }
 }
 
@@ -497,6 +501,9 @@ pub fn brief(summary: &Value) -> Value {
     }
     v
 }
+
+/// Longest a single engine run may take (simulated time on a paused clock).
+pub const RUN_LIMIT: Duration = Duration::from_secs(12 * 3600);
 
 /// A number field of a JSON object as f64 (panics with the field name when absent).
 pub fn num(v: &Value, key: &str) -> f64 {

@@ -65,21 +65,17 @@ fn assert_retries_accounted(summary: &Value, transport: &SimTransport) {
     );
 }
 
-/// 5,000 records, 5% 5xx, 2% resets, 1% commit-then-fail, 1% slow (past the client timeout) and a
-/// trial budget (1M/min: 429 storms every window): exactly 5,000 items, one per key.
-#[tokio::test(start_paused = true)]
-async fn five_thousand_records_under_faults_and_429_storms_exactly_once() {
-    let n: usize = std::env::var("E2E_FAULT_N").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
-    let token_kind = std::env::var("E2E_FAULT_TOKEN").unwrap_or_else(|_| "trial".into());
-    let faults = std::env::var("E2E_FAULTS").unwrap_or_else(|_| FAULTS.into());
-    let sim = Arc::new(
-        Simulator::new(sim_config("realistic", "pro", &token_kind, 2026, &faults)).expect("simulator"),
-    );
+async fn faults_run(n: usize, token_kind: &str, minute_limit: Option<u32>, seed: u64) {
+    let mut config = sim_config("realistic", "pro", token_kind, seed, FAULTS);
+    if let Some(limit) = minute_limit {
+        config.limits.minute_requests_pro = limit;
+    }
+    let sim = Arc::new(Simulator::new(config).expect("simulator"));
     let transport = SimTransport::new(sim.clone());
     let summary = run_engine_with(
         transport.clone(),
-        sync_config("batch", 25, 4),
-        gen_records(n, 2026, 0.3),
+        sync_config("batch", 10, 4),
+        gen_records(n, seed, 0.3),
         None,
     )
     .await
@@ -101,17 +97,46 @@ async fn five_thousand_records_under_faults_and_429_storms_exactly_once() {
             "no {kind} fault was injected: {stats}"
         );
     }
-    assert!(stat(&stats, "throttled_total") > 0, "no 429 storm: {stats}");
+    match minute_limit {
+        // The budget storm: 429s at every window, each waited out.
+        None => assert!(stat(&stats, "throttled_total") > 0, "no 429 storm: {stats}"),
+        // The request limiter: either it answered 429s or the client paced itself under it; both
+        // mean the run cannot be faster than the limit allows.
+        Some(limit) => {
+            let min_ms =
+                (stat(&stats, "requests_total") / u64::from(limit)).saturating_sub(1) * 60_000;
+            assert!(
+                num(&summary, "wall_ms") >= min_ms as f64,
+                "{} requests in {} ms: faster than {limit}/min",
+                stat(&stats, "requests_total"),
+                num(&summary, "wall_ms")
+            );
+        }
+    }
     assert_eq!(stat(&stats, "items_current"), n as u64, "{stats}");
     assert_retries_accounted(&summary, &transport);
     println!(
-        "faults: {n} records, {} items, {} faults injected, {} throttled, {} attempts, summary retries {}",
+        "faults ({token_kind}, minute limit {minute_limit:?}): {n} records, {} items, 0 duplicates, 0 lost, {} faults injected, {} throttled, {} attempts, summary retries {}",
         items.len(),
         stat(&stats, "faults_injected_total"),
         stat(&stats, "throttled_total"),
         transport.attempts().len(),
         num(&summary, "retries")
     );
+}
+
+/// 5,000 records, 5% 5xx, 2% resets, 1% commit-then-fail, 1% slow (past the client timeout) on a
+/// personal token (15 budget windows) with a minute limit of 60 requests: 429 storms from the
+/// request limiter. Exactly 5,000 items, one per key; every retry accounted for.
+#[tokio::test(start_paused = true)]
+async fn five_thousand_records_under_faults_and_minute_limit_storms_exactly_once() {
+    faults_run(5_000, "personal", Some(60), 2026).await;
+}
+
+/// The same faults on a trial token (1M/min budget: 150 windows, a 429 storm at every window).
+#[tokio::test(start_paused = true)]
+async fn five_thousand_records_under_faults_on_a_trial_budget_exactly_once() {
+    faults_run(5_000, "trial", None, 2027).await;
 }
 
 /// Wraps the in-process transport; for every `every`-th create request it first delivers the same

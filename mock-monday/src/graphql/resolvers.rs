@@ -4,6 +4,7 @@
 //! after another, so each field sees the writes of the fields before it.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::JsonValue;
@@ -34,7 +35,13 @@ pub(crate) struct ExecState<'s> {
     pub items_created: Cell<u64>,
     pub items_read: Cell<u64>,
     pub mutation_fields: Cell<u32>,
+    /// The last `column_values` JSON string decoded in this execution and its result: aliases
+    /// of one request usually share one `$cv` variable, so it is decoded once, not per alias.
+    pub column_values_memo: RefCell<Option<ColumnValuesMemo>>,
 }
+
+/// A decoded `column_values` string (see [`ExecState::column_values_memo`]).
+pub(crate) type ColumnValuesMemo = (String, Option<Rc<serde_json::Map<String, Value>>>);
 
 impl ExecState<'_> {
     fn fail(&self, err: ApiError) -> FieldError {
@@ -59,6 +66,30 @@ impl ExecState<'_> {
             create_labels: args.bool("create_labels_if_missing"),
             items_limit: self.ctx.items_limit_per_board,
         }
+    }
+
+    /// The `column_values` argument decoded by [`crate::store::column_values_map`]; a JSON
+    /// string equal to the previous one in this execution reuses the previous result (decoding
+    /// is a pure function of the text).
+    fn column_values(
+        &self,
+        args: &Args<'_>,
+    ) -> Result<Option<Rc<serde_json::Map<String, Value>>>, ApiError> {
+        let Some(JsonValue::String(text)) = args.get("column_values") else {
+            return Ok(match args.json("column_values") {
+                Value::Object(o) => Some(Rc::new(o)),
+                other => crate::store::column_values_map(&other)?.map(Rc::new),
+            });
+        };
+        let text = text.as_str();
+        if let Some((last, decoded)) = self.column_values_memo.borrow().as_ref() {
+            if last == text {
+                return Ok(decoded.clone());
+            }
+        }
+        let decoded = crate::store::column_values_map_str(text)?.map(Rc::new);
+        *self.column_values_memo.borrow_mut() = Some((text.to_string(), decoded.clone()));
+        Ok(decoded)
     }
 
     fn count_read(&self, n: usize) {
@@ -150,7 +181,7 @@ impl<'s> Root<'s> {
         let mut store = st.store.borrow_mut();
         let item = match name {
             "create_item" => {
-                let values = crate::store::column_values_map(&args.json("column_values"))?;
+                let values = st.column_values(args)?;
                 let pos = args.str("position_relative_method").map(|m| Position {
                     before: m == "before_at",
                     relative_to: args.id("relative_to"),
@@ -159,7 +190,7 @@ impl<'s> Root<'s> {
                     &board_id,
                     args.str("item_name").unwrap_or(""),
                     args.str("group_id"),
-                    values.as_ref(),
+                    values.as_deref(),
                     pos.as_ref(),
                     opts,
                 )?;
@@ -167,21 +198,22 @@ impl<'s> Root<'s> {
                 id
             }
             "create_subitem" => {
-                let values = crate::store::column_values_map(&args.json("column_values"))?;
+                let values = st.column_values(args)?;
                 let parent = args.id("parent_item_id").unwrap_or_default();
                 let id = store.create_subitem(
                     &parent,
                     args.str("item_name").unwrap_or(""),
-                    values.as_ref(),
+                    values.as_deref(),
                     opts,
                 )?;
                 st.items_created.set(st.items_created.get() + 1);
                 id
             }
             "change_multiple_column_values" => {
-                let values = crate::store::column_values_map(&args.json("column_values"))?
-                    .unwrap_or_default();
-                store.change_column_values(&board_id, item_id.as_deref(), &values, opts)?
+                let values = st.column_values(args)?;
+                let empty = serde_json::Map::new();
+                let values = values.as_deref().unwrap_or(&empty);
+                store.change_column_values(&board_id, item_id.as_deref(), values, opts)?
             }
             "change_column_value" => {
                 let column_id = args.str("column_id").unwrap_or("").to_string();

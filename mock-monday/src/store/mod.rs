@@ -22,7 +22,7 @@ pub(crate) mod query;
 
 pub use error::ApiError;
 pub use fixture::{BoardSpec, ColumnSpec, Fixture, FixtureError, GroupSpec, IdSpec};
-pub use ops::{column_values_map, Position, WriteOptions};
+pub use ops::{column_values_map, column_values_map_str, Position, WriteOptions};
 
 /// Simulated time zero: 2026-01-01T00:00:00Z (Unix seconds).
 pub const EPOCH_UNIX_SECS: i64 = 1_767_225_600;

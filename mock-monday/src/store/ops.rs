@@ -59,22 +59,29 @@ pub fn column_values_map(raw: &Value) -> Result<Option<Map<String, Value>>, ApiE
     match raw {
         Value::Null => Ok(None),
         Value::Object(o) => Ok(Some(o.clone())),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(o)) => Ok(Some(o)),
-            Ok(Value::Null) => Ok(None),
-            Ok(_) => Err(ApiError::invalid_argument(
-                "column_values must be a JSON object keyed by column id",
-                json!({"column_values": s}),
-            )),
-            Err(e) => Err(ApiError::invalid_argument(
-                format!("column_values is not valid JSON: {e}"),
-                json!({"column_values": s}),
-            )),
-        },
+        Value::String(s) => column_values_map_str(s),
         other => Err(ApiError::invalid_argument(
             "column_values must be a JSON object keyed by column id",
             json!({"column_values": other}),
+        )),
+    }
+}
+
+/// [`column_values_map`] of a JSON string argument (the text of an object).
+pub fn column_values_map_str(s: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(s) {
+        Ok(Value::Object(o)) => Ok(Some(o)),
+        Ok(Value::Null) => Ok(None),
+        Ok(_) => Err(ApiError::invalid_argument(
+            "column_values must be a JSON object keyed by column id",
+            json!({"column_values": s}),
+        )),
+        Err(e) => Err(ApiError::invalid_argument(
+            format!("column_values is not valid JSON: {e}"),
+            json!({"column_values": s}),
         )),
     }
 }
@@ -226,7 +233,7 @@ impl Store {
                 board: board_idx,
                 group,
                 name,
-                cells: HashMap::new(),
+                cells: HashMap::with_capacity(plan.cells.len()),
                 parent,
                 subitems: Vec::new(),
                 created_at: now,

@@ -59,6 +59,10 @@ enum Command {
         /// Transform and plan batches without sending anything; prints the plan.
         #[arg(long)]
         dry_run: bool,
+        /// Override sync.run_id: reproduce a run's Idempotency-Keys (with the same seed). Default:
+        /// a fresh id per run, so a rerun is never answered with an earlier run's cached response.
+        #[arg(long)]
+        run_id: Option<String>,
     },
     /// Read the board's columns and report mapped columns that are missing or of the wrong type.
     Check {
@@ -124,6 +128,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             batch_size,
             concurrency,
             dry_run,
+            run_id,
         } => {
             let mut cfg = SyncConfig::load(&config).map_err(SyncError::from)?;
             if let Some(u) = api_url {
@@ -137,6 +142,9 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             }
             if let Some(c) = concurrency {
                 cfg.sync.concurrency = c;
+            }
+            if let Some(r) = run_id {
+                cfg.sync.run_id = Some(r);
             }
             cfg.validate(&config.display().to_string())
                 .map_err(SyncError::from)?;
