@@ -54,6 +54,72 @@ enum NamePart {
     Field(String),
 }
 
+fn parse_template(t: &str) -> Vec<NamePart> {
+    let mut parts = vec![];
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        match rest[open..].find('}') {
+            Some(close) => {
+                if open > 0 {
+                    parts.push(NamePart::Literal(rest[..open].to_string()));
+                }
+                parts.push(NamePart::Field(
+                    rest[open + 1..open + close].trim().to_string(),
+                ));
+                rest = &rest[open + close + 1..];
+            }
+            None => break,
+        }
+    }
+    if !rest.is_empty() {
+        parts.push(NamePart::Literal(rest.to_string()));
+    }
+    parts
+}
+
+/// Text form of a scalar field; `None` when empty. Arrays/objects are `Err`.
+fn scalar_text(v: Option<&Value>) -> Result<Option<Cow<'_, str>>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(Cow::Borrowed(s.as_str()))),
+        Some(Value::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+        Some(Value::Bool(b)) => Ok(Some(Cow::Borrowed(if *b { "true" } else { "false" }))),
+        Some(Value::Array(_)) => Err("expected a scalar, found an array".into()),
+        Some(Value::Object(_)) => Err("expected a scalar, found an object".into()),
+    }
+}
+
+fn bad_control(s: &str) -> Option<char> {
+    s.chars()
+        .find(|&c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{0}')
+}
+
+fn parse_date(s: &str) -> Result<Value, String> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(json!({ "date": d.format("%Y-%m-%d").to_string() }));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%SZ",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(json!({
+                "date": dt.format("%Y-%m-%d").to_string(),
+                "time": dt.format("%H:%M:%S").to_string()
+            }));
+        }
+    }
+    Err(format!("`{s}` is not a date (expected YYYY-MM-DD)"))
+}
+
+fn date_only(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{}` is not a date (expected YYYY-MM-DD)", s.trim()))
+}
+
 /// Labels of one status/dropdown column as the board has them (trimmed, lower-cased for a
 /// case-insensitive match, as monday.com matches label text).
 #[derive(Debug, Clone, Default)]
