@@ -5,7 +5,8 @@
 //! - [`Simulator::handle`]: synchronous, decides everything at arrival time on the simulator clock
 //! - [`Simulator::dispatch`]: async convenience that sleeps the delay on tokio's clock and applies
 //!   the client's timeout (what an in-process transport calls)
-//! - [`Simulator::stats`], [`Simulator::board_items`], [`Simulator::reset`]
+//! - [`Simulator::stats`], [`Simulator::board_items`], [`Simulator::board_column_texts`],
+//!   [`Simulator::reset`]
 
 use std::time::Duration;
 
@@ -84,6 +85,7 @@ use crate::version::{ApiVersion, ErrorStyle};
 const STREAM_LATENCY: u64 = 1;
 const STREAM_FAULTS: u64 = 2;
 const STREAM_IDS: u64 = 3;
+const STREAM_STORMS: u64 = 4;
 
 /// Key of in-process callers in the IP limiter.
 const LOCAL_IP: &str = "local";
@@ -119,6 +121,9 @@ struct State {
     rng_latency: ChaCha8Rng,
     rng_faults: ChaCha8Rng,
     rng_ids: ChaCha8Rng,
+    rng_storms: ChaCha8Rng,
+    /// End of the current 429 storm (the `storm` fault), if one is raging or has raged.
+    storm_until: Option<Duration>,
     minute: WindowCounter,
     ip: HashMap<String, WindowCounter>,
     daily: Option<DailyLimit>,
@@ -147,7 +152,8 @@ struct Ctx {
 /// 2. auth: 401 without `Authorization` (or with another token when `SimConfig::token` is set);
 /// 3. `API-Version`: malformed -> `InvalidVersionException` (HTTP 200);
 /// 4. body size (413 over `limits.max_body_bytes`);
-/// 5. IP limit, 6. minute limit, 7. daily limit (off by default), 8. concurrency limit
+/// 5. IP limit, 6. 429 storm (the `storm` fault: refused like the minute limit while it
+///    lasts), minute limit, 7. daily limit (off by default), 8. concurrency limit
 ///    (requests whose arrival + delay lies after now) -> 429 with `Retry-After`;
 /// 9. `Idempotency-Key`: replay (`Idempotency-Replayed: true`) or 409 while the first is in flight;
 /// 10. JSON parse (400 `JsonParseException`), variables (object; a JSON string is refused from
@@ -264,6 +270,8 @@ impl Simulator {
             rng_latency: stream_rng(config.seed, STREAM_LATENCY),
             rng_faults: stream_rng(config.seed, STREAM_FAULTS),
             rng_ids: stream_rng(config.seed, STREAM_IDS),
+            rng_storms: stream_rng(config.seed, STREAM_STORMS),
+            storm_until: None,
             minute: WindowCounter::new(l.minute_requests(config.plan), Duration::from_secs(60)),
             ip: HashMap::new(),
             daily: l
@@ -304,6 +312,15 @@ impl Simulator {
     /// A board's items as the admin endpoint shows them, or None for an unknown board.
     pub fn board_items(&self, board_id: &str) -> Option<Value> {
         self.lock().store.board_items_json(board_id)
+    }
+
+    /// One column's text for every item on a board (board order; archived included, deleted
+    /// left out), exactly the `column_values.<column_id>.text` of [`Simulator::board_items`],
+    /// without building the JSON of every item: what a duplicate/lost check needs at a fraction
+    /// of the memory. `name` gives item names; a column the board lacks gives `""` per item.
+    /// None for an unknown board.
+    pub fn board_column_texts(&self, board_id: &str, column_id: &str) -> Option<Vec<String>> {
+        self.lock().store.board_column_texts(board_id, column_id)
     }
 
     /// Back to the initial state (fixture, limits, caches, counters, RNG streams).
@@ -378,6 +395,26 @@ impl Simulator {
         }
         self.refused(st, 429, body)
             .header("retry-after", retry_in.to_string())
+    }
+
+    /// The end of the 429 storm `now` falls in: a raging one, or one this request starts.
+    fn storm_at(&self, st: &mut State, now: Duration) -> Option<Duration> {
+        if let Some(until) = st.storm_until.filter(|u| *u > now) {
+            return Some(until);
+        }
+        let faults = &self.config.faults;
+        if !faults.draw_storm(&mut st.rng_storms) {
+            return None;
+        }
+        let until = now.saturating_add(faults.storm_duration());
+        st.storm_until = Some(until);
+        st.stats.storms_started_total += 1;
+        tracing::debug!(
+            at_s = now.as_secs_f64(),
+            secs = faults.storm_secs,
+            "mock-monday: 429 storm starts"
+        );
+        Some(until)
     }
 
     fn pipeline(&self, st: &mut State, ctx: &mut Ctx, req: &CoreRequest) -> Answer {
@@ -457,7 +494,18 @@ impl Simulator {
                 .retry_in(retry);
             return self.throttled(st, now, "ip", retry, envelope::request_error(ctx.style, &e));
         }
-        // 6. minute limit
+        // 6. 429 storm (fault), then the minute limit
+        if let Some(until) = self.storm_at(st, now) {
+            let retry = secs_until(now, until);
+            st.stats.count_fault(FaultKind::Storm);
+            return self.throttled(
+                st,
+                now,
+                "storm",
+                retry,
+                envelope::minute_limit(ctx.style, retry),
+            );
+        }
         if let Err(at) = st.minute.try_acquire(now) {
             let retry = secs_until(now, at);
             return self.throttled(
@@ -861,7 +909,10 @@ impl Simulator {
         let c_left = bucket.remaining(now);
         let c_reset = bucket.reset_in(now).as_secs().max(1);
         let m_left = st.minute.remaining(now);
-        let minute = if m_left == 0 {
+        let storm = st.storm_until.filter(|u| *u > now);
+        let minute = if let Some(until) = storm {
+            format!("\"minuteRate\";r=0;t={}", secs_until(now, until))
+        } else if m_left == 0 {
             let t = st.minute.next_free(now).map_or(1, |at| secs_until(now, at));
             format!("\"minuteRate\";r=0;t={t}")
         } else {

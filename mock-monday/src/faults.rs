@@ -8,7 +8,12 @@
 //! - `commit_then_fail`: applied, but the client gets a 500 or a reset; the real success is
 //!   stored under the request's `Idempotency-Key`, so a retry with that key replays it;
 //! - `lock`: HTTP 423 when another in-flight request writes the same board (with this
-//!   probability in that situation), NOT applied.
+//!   probability in that situation), NOT applied;
+//! - `storm`: a 429 storm starts (probability per request outside a storm) and, for
+//!   `storm_secs` simulated seconds, every request is refused with HTTP 429 in the shape of the
+//!   minute-rate limit (`Retry-After` and `retry_in_seconds` = time left in the storm), NOT
+//!   applied. Storms draw from their own seeded stream: the requests a storm lets through see
+//!   the same draws of the other faults as without storms.
 
 use std::fmt;
 
@@ -29,6 +34,8 @@ pub enum FaultKind {
     CommitThenFail,
     /// HTTP 423 board lock, not applied.
     Lock,
+    /// HTTP 429 during a rate-limit storm, not applied.
+    Storm,
 }
 
 impl FaultKind {
@@ -40,6 +47,7 @@ impl FaultKind {
             Self::Slow => "slow",
             Self::CommitThenFail => "commit_then_fail",
             Self::Lock => "lock",
+            Self::Storm => "storm",
         }
     }
 }
@@ -67,6 +75,10 @@ pub struct FaultConfig {
     pub lock: f64,
     /// Delay of a `slow` response in simulated seconds.
     pub slow_secs: f64,
+    /// Probability per request (outside a storm) that a 429 storm starts.
+    pub storm: f64,
+    /// Length of a 429 storm in simulated seconds.
+    pub storm_secs: f64,
 }
 
 impl Default for FaultConfig {
@@ -78,6 +90,8 @@ impl Default for FaultConfig {
             commit_then_fail: 0.0,
             lock: 0.0,
             slow_secs: 120.0,
+            storm: 0.0,
+            storm_secs: 10.0,
         }
     }
 }
@@ -89,7 +103,7 @@ pub enum FaultSpecError {
     #[error("fault spec part {0:?} is not NAME=PROBABILITY (e.g. 5xx=0.05)")]
     MissingEquals(String),
     /// An unknown fault name.
-    #[error("unknown fault {0:?}; known: 5xx, reset, slow, commit_then_fail, lock, slow_secs")]
+    #[error("unknown fault {0:?}; known: 5xx, reset, slow, commit_then_fail, lock, storm, slow_secs, storm_secs")]
     UnknownKind(String),
     /// A value that is not a number in range.
     #[error("fault {kind}: {value:?} is not a probability between 0 and 1")]
@@ -109,7 +123,7 @@ pub enum FaultSpecError {
 
 impl FaultConfig {
     /// Parses `NAME=VALUE[,NAME=VALUE...]`; an empty spec means no faults. `slow_secs` sets the
-    /// delay of the slow fault.
+    /// delay of the slow fault, `storm_secs` the length of a 429 storm.
     pub fn parse(spec: &str) -> Result<Self, FaultSpecError> {
         let mut cfg = Self::default();
         let mut seen: Vec<String> = Vec::new();
@@ -126,11 +140,15 @@ impl FaultConfig {
                 value: value.to_string(),
             };
             let v: f64 = value.parse().map_err(|_| bad())?;
-            if name == "slow_secs" {
+            if name == "slow_secs" || name == "storm_secs" {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(bad());
                 }
-                cfg.slow_secs = v;
+                if name == "slow_secs" {
+                    cfg.slow_secs = v;
+                } else {
+                    cfg.storm_secs = v;
+                }
             } else {
                 if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
                     return Err(bad());
@@ -141,6 +159,7 @@ impl FaultConfig {
                     "slow" => &mut cfg.slow,
                     "commit_then_fail" => &mut cfg.commit_then_fail,
                     "lock" => &mut cfg.lock,
+                    "storm" => &mut cfg.storm,
                     _ => return Err(FaultSpecError::UnknownKind(name.to_string())),
                 };
                 *slot = v;
@@ -151,8 +170,32 @@ impl FaultConfig {
         Ok(cfg)
     }
 
-    /// Checks the exclusive probabilities add up to at most 1.
+    /// Checks the exclusive probabilities add up to at most 1 (and that `storm`, `lock` and
+    /// the durations are in range, for configurations built without [`FaultConfig::parse`]).
     pub fn validate(&self) -> Result<(), FaultSpecError> {
+        for (name, p) in [
+            ("5xx", self.server_error),
+            ("reset", self.reset),
+            ("slow", self.slow),
+            ("commit_then_fail", self.commit_then_fail),
+            ("lock", self.lock),
+            ("storm", self.storm),
+        ] {
+            if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+                return Err(FaultSpecError::BadProbability {
+                    kind: name.to_string(),
+                    value: p.to_string(),
+                });
+            }
+        }
+        for (name, secs) in [("slow_secs", self.slow_secs), ("storm_secs", self.storm_secs)] {
+            if !(secs.is_finite() && secs >= 0.0) {
+                return Err(FaultSpecError::BadProbability {
+                    kind: name.to_string(),
+                    value: secs.to_string(),
+                });
+            }
+        }
         let sum = self.server_error + self.reset + self.slow + self.commit_then_fail;
         if sum > 1.0 + 1e-9 {
             return Err(FaultSpecError::SumTooLarge(sum));
@@ -162,7 +205,8 @@ impl FaultConfig {
 
     /// Whether any fault is configured.
     pub fn any(&self) -> bool {
-        self.server_error + self.reset + self.slow + self.commit_then_fail + self.lock > 0.0
+        self.server_error + self.reset + self.slow + self.commit_then_fail + self.lock + self.storm
+            > 0.0
     }
 
     /// Draws the request's exclusive fault (5xx, reset, slow, commit_then_fail), if any.
@@ -191,6 +235,18 @@ impl FaultConfig {
     pub fn draw_lock(&self, rng: &mut ChaCha8Rng) -> bool {
         self.lock > 0.0 && rng.gen_bool(self.lock.clamp(0.0, 1.0))
     }
+
+    /// Whether a 429 storm starts with this request (drawn only outside a storm, and only when
+    /// `storm > 0`, so configurations without storms never touch `rng`).
+    pub fn draw_storm(&self, rng: &mut ChaCha8Rng) -> bool {
+        self.storm > 0.0 && self.storm_secs > 0.0 && rng.gen_bool(self.storm.clamp(0.0, 1.0))
+    }
+
+    /// The length of a storm as a duration (saturating).
+    pub fn storm_duration(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.storm_secs.max(0.0))
+            .unwrap_or(std::time::Duration::MAX)
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +268,10 @@ mod tests {
             FaultConfig::parse("slow=1,slow_secs=90").unwrap().slow_secs,
             90.0
         );
+        let storm = FaultConfig::parse("storm=0.002,storm_secs=30").unwrap();
+        assert_eq!((storm.storm, storm.storm_secs), (0.002, 30.0));
+        assert!(storm.any());
+        assert_eq!(FaultConfig::parse("storm=0.5").unwrap().storm_secs, 10.0);
     }
 
     #[test]
@@ -240,6 +300,18 @@ mod tests {
             FaultSpecError::SumTooLarge(_)
         ));
         assert!(e("boom=0.1").to_string().contains("commit_then_fail"));
+        assert!(e("boom=0.1").to_string().contains("storm"));
+        assert!(matches!(
+            e("storm=2"),
+            FaultSpecError::BadProbability { .. }
+        ));
+        assert!(matches!(
+            e("storm_secs=-1"),
+            FaultSpecError::BadProbability { .. }
+        ));
+        let mut c = FaultConfig::default();
+        c.storm = 1.5;
+        assert!(c.validate().is_err());
     }
 
     #[test]

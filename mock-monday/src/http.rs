@@ -141,6 +141,12 @@ impl MockMondayServer {
         self.sim.board_items(board_id)
     }
 
+    /// One column's text for every item on a board, without building the JSON (see
+    /// [`Simulator::board_column_texts`]).
+    pub fn board_column_texts(&self, board_id: &str, column_id: &str) -> Option<Vec<String>> {
+        self.sim.board_column_texts(board_id, column_id)
+    }
+
     /// The core (for in-process use next to HTTP).
     pub fn simulator(&self) -> Arc<Simulator> {
         self.sim.clone()

@@ -13,7 +13,8 @@ pub struct Stats {
     pub responses_by_status: BTreeMap<String, u64>,
     /// Requests refused by a rate limiter (HTTP 429).
     pub throttled_total: u64,
-    /// Throttled requests by limiter (`complexity`, `minute`, `concurrency`, `ip`, `daily`).
+    /// Throttled requests by limiter (`complexity`, `minute`, `concurrency`, `ip`, `daily`,
+    /// `storm`).
     pub throttled_by_kind: BTreeMap<String, u64>,
     /// Items created (including subitems).
     pub items_created_total: u64,
@@ -27,8 +28,11 @@ pub struct Stats {
     pub idempotency_conflicts_total: u64,
     /// Faults injected (all kinds).
     pub faults_injected_total: u64,
-    /// Faults by kind (`5xx`, `reset`, `slow`, `commit_then_fail`, `lock`).
+    /// Faults by kind (`5xx`, `reset`, `slow`, `commit_then_fail`, `lock`, `storm`; a storm
+    /// counts every request it refused).
     pub faults_by_kind: BTreeMap<String, u64>,
+    /// 429 storms started (the `storm` fault).
+    pub storms_started_total: u64,
     /// Connections reset instead of answered.
     pub resets_total: u64,
     /// Requests that ended as HTTP 504 (over the gateway timeout).

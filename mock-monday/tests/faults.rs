@@ -215,3 +215,101 @@ async fn mixed_faults_are_all_counted() {
     let delivered: u64 = s.responses_by_status.values().sum();
     assert_eq!(delivered + s.resets_total, s.requests_total);
 }
+
+#[tokio::test(start_paused = true)]
+async fn storm_refuses_everything_like_the_minute_limit_until_it_ends() {
+    let sim = sim(SimConfig {
+        faults: FaultConfig::parse("storm=1,storm_secs=10").expect("spec parses"),
+        ..instant()
+    });
+    // The first request starts the storm and is refused with the whole storm left.
+    let first = sim.handle(post(create_items(1, "s"), &[]));
+    assert_eq!(first.status, 429);
+    assert_eq!(header(&first, "retry-after"), Some("10"));
+    let b = body(&first);
+    assert_eq!(code(&b), Some("RATE_LIMIT_EXCEEDED"));
+    assert_eq!(b["errors"][0]["extensions"]["retry_in_seconds"], 10);
+    assert!(b["extensions"]["request_id"].is_string());
+    assert!(header(&first, "ratelimit")
+        .unwrap()
+        .contains("\"minuteRate\";r=0;t=10"));
+    // Reads are refused too, with the time left in the storm.
+    tokio::time::advance(Duration::from_millis(6_500)).await;
+    let read = sim.handle(post(gql("query { complexity { after } }"), &[]));
+    assert_eq!(read.status, 429);
+    assert_eq!(header(&read, "retry-after"), Some("4"));
+    assert_eq!(body(&read)["errors"][0]["extensions"]["retry_in_seconds"], 4);
+    // Nothing was applied and nothing charged; all three are throttled storm faults.
+    assert_eq!(items_on_board(&sim), 0);
+    let s = sim.stats();
+    assert_eq!(s.throttled_total, 2);
+    assert_eq!(s.throttled_by_kind.get("storm"), Some(&2));
+    assert_eq!(fault_count(&sim, "storm"), 2);
+    assert_eq!(s.faults_injected_total, 2);
+    assert_eq!(s.storms_started_total, 1);
+    assert_eq!(s.complexity_used_total, 0);
+    assert_eq!(s.responses_by_status.get("429"), Some(&2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn storm_ends_after_storm_secs_and_follows_its_seed() {
+    // Storms of 5 s starting with p = 0.05: a client polling once a second sees refusals in
+    // runs, each run at most 5 long, and the same seed gives the same runs.
+    let run = |seed: u64| async move {
+        let sim = sim(SimConfig {
+            faults: FaultConfig::parse("storm=0.05,storm_secs=5").expect("spec parses"),
+            seed,
+            ..instant()
+        });
+        let mut statuses = Vec::new();
+        for i in 0..400 {
+            statuses.push(sim.handle(post(create_items(1, &format!("t{i}")), &[])).status);
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
+        (statuses, sim.stats(), items_on_board(&sim))
+    };
+    let (a, stats, items) = run(7).await;
+    let (b, _, _) = run(7).await;
+    assert_eq!(a, b, "same seed, same storms");
+    let (c, _, _) = run(8).await;
+    assert_ne!(a, c, "another seed, other storms");
+    let refused = a.iter().filter(|s| **s == 429).count();
+    assert!(stats.storms_started_total >= 3, "{stats:?}");
+    assert_eq!(refused as u64, stats.faults_by_kind["storm"]);
+    assert_eq!(refused as u64, stats.throttled_by_kind["storm"]);
+    assert_eq!(items, 400 - refused);
+    // Every run of 429s is one storm (exactly 5 polls) or storms back to back.
+    let mut runs = Vec::new();
+    let mut len = 0;
+    for s in a.iter().chain(std::iter::once(&200)) {
+        if *s == 429 {
+            len += 1;
+        } else if len > 0 {
+            runs.push(len);
+            len = 0;
+        }
+    }
+    assert!(runs.iter().all(|r| r % 5 == 0 || *r == *runs.last().unwrap()), "{runs:?}");
+    assert_eq!(runs.iter().sum::<usize>(), refused);
+}
+
+#[tokio::test(start_paused = true)]
+async fn enabling_storms_does_not_shift_other_fault_draws() {
+    // Storms draw from their own stream: the requests a storm lets through see the very 5xx
+    // draws a storm-free run sees, in order.
+    let statuses = |spec: &'static str| async move {
+        let sim = with_faults(spec);
+        let mut out = Vec::new();
+        for i in 0..200 {
+            out.push(sim.handle(post(create_items(1, &format!("d{i}")), &[])).status);
+            tokio::time::advance(Duration::from_secs(2)).await;
+        }
+        out
+    };
+    let without = statuses("5xx=0.3").await;
+    let with = statuses("5xx=0.3,storm=0.05,storm_secs=6").await;
+    let through: Vec<u16> = with.iter().copied().filter(|s| *s != 429).collect();
+    assert!(through.len() < with.len(), "some storm happened");
+    assert_eq!(through[..], without[..through.len()]);
+    assert!(without.iter().all(|s| *s != 429));
+}

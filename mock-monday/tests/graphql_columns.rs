@@ -269,3 +269,43 @@ fn board_items_json_lists_text_and_value() {
     assert_eq!(item["column_values"]["text_po"]["text"], "");
     assert_eq!(item["column_values"]["text_po"]["value"], Value::Null);
 }
+
+#[test]
+fn board_column_texts_match_the_admin_json() {
+    let mut h = Harness::new();
+    let first = h.create(
+        "a",
+        json!({"status": {"index": 0}, "text_order_key": "K-1", "dropdown_sizes": {"labels": ["S", "M"]}}),
+    );
+    h.create("b", json!({"text_order_key": "K-2", "numbers_qty": 7}));
+    h.create("c", json!({}));
+    h.ok(
+        &format!("mutation {{ create_subitem(parent_item_id: {first}, item_name: \"sub\") {{ id }} }}"),
+        json!({}),
+    );
+    let j = h.store.board_items_json(BOARD).unwrap();
+    let items = j["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for col in items[0]["column_values"].as_object().unwrap().keys() {
+        let from_json: Vec<String> = items
+            .iter()
+            .map(|i| i["column_values"][col]["text"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            h.store.board_column_texts(BOARD, col).unwrap(),
+            from_json,
+            "column {col}"
+        );
+    }
+    assert_eq!(
+        h.store.board_column_texts(BOARD, "text_order_key").unwrap(),
+        ["K-1", "K-2", ""]
+    );
+    assert_eq!(h.store.board_column_texts(BOARD, "subitems").unwrap()[0], "sub");
+    assert_eq!(h.store.board_column_texts(BOARD, "name").unwrap(), ["a", "b", "c"]);
+    assert_eq!(
+        h.store.board_column_texts(BOARD, "no_such_column").unwrap(),
+        ["", "", ""]
+    );
+    assert!(h.store.board_column_texts("1", "name").is_none());
+}

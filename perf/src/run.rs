@@ -130,16 +130,17 @@ fn text_of(v: Option<&Value>) -> Option<String> {
 fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
     let (bytes, input) = match &s.input {
         None => {
-            let bytes = ndjson_bytes(GenerateSpec {
+            // One buffer shared by the engine's input and the key scan below (no copy).
+            let bytes = bytes::Bytes::from(ndjson_bytes(GenerateSpec {
                 records: s.records,
                 seed: s.seed,
-            })?;
-            let input = InputSource::Ndjson(bytes::Bytes::from(bytes.clone()));
+            })?);
+            let input = InputSource::Ndjson(bytes.clone());
             (bytes, input)
         }
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| PerfError::io("read", path, e))?;
-            (bytes, InputSource::Path(path.clone()))
+            (bytes::Bytes::from(bytes), InputSource::Path(path.clone()))
         }
     };
     // Keys and groups for the board check and the ceiling. Lines that do not parse as JSON objects
@@ -198,39 +199,24 @@ fn ceiling_inputs(sim: &SimConfig, records: u64, groups: u64) -> CeilingInputs {
     }
 }
 
-/// Board check: `(items on board, duplicate items, lost records)`.
+/// Board check: `(items on board, duplicate items, lost records)` from the key column's text of
+/// every item on the board ([`Simulator::board_column_texts`]; None for an unknown board).
 fn check_board(
-    items: Option<Value>,
-    key_column: &str,
+    key_texts: Option<Vec<String>>,
     keys: &[String],
     failed_keys: &HashSet<String>,
 ) -> (u64, u64, u64) {
-    let items = items
-        .as_ref()
-        .and_then(|v| {
-            v.as_array()
-                .cloned()
-                .or_else(|| v.get("items").and_then(|i| i.as_array()).cloned())
-        })
-        .unwrap_or_default();
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    for item in &items {
-        let key = item
-            .get("column_values")
-            .and_then(|c| c.get(key_column))
-            .and_then(|c| c.get("text"))
-            .and_then(|t| t.as_str())
-            .unwrap_or("");
-        if !key.is_empty() {
-            *counts.entry(key.to_string()).or_default() += 1;
-        }
+    let texts = key_texts.unwrap_or_default();
+    let mut counts: HashMap<&str, u64> = HashMap::with_capacity(texts.len());
+    for key in texts.iter().map(String::as_str).filter(|k| !k.is_empty()) {
+        *counts.entry(key).or_default() += 1;
     }
     let duplicates = counts.values().map(|c| c.saturating_sub(1)).sum();
     let lost = keys
         .iter()
-        .filter(|k| !counts.contains_key(*k) && !failed_keys.contains(*k))
+        .filter(|k| !counts.contains_key(k.as_str()) && !failed_keys.contains(*k))
         .count() as u64;
-    (items.len() as u64, duplicates, lost)
+    (texts.len() as u64, duplicates, lost)
 }
 
 /// Runs one scenario and returns its results (no files written).
@@ -302,7 +288,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         let measurements = recorder.finish();
         let summary = outcome.map_err(|e| PerfError::Sync(e.to_string()))?;
         let board_wall = std::time::Instant::now();
-        let board = simulator.board_items(&facts.board_id);
+        let board = simulator.board_column_texts(&facts.board_id, &facts.key_column);
         tracing::debug!(wall = ?board_wall.elapsed(), "board read back");
         let stats = serde_json::to_value(simulator.stats())
             .map_err(|e| PerfError::json("serialise simulator stats", e))?;
@@ -317,7 +303,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         .filter_map(|f| f.key.clone())
         .collect();
     let (items_on_board, duplicates, lost_records) =
-        check_board(board, &facts.key_column, &work.keys, &failed_keys);
+        check_board(board, &work.keys, &failed_keys);
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
     let per_record_ms = round3(api_time_ms / records.max(1) as f64);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
@@ -432,14 +418,12 @@ mod tests {
 
     #[test]
     fn board_check_counts_duplicates_and_lost() {
-        let board = serde_json::json!([
-            {"column_values": {"k": {"text": "A"}}},
-            {"column_values": {"k": {"text": "A"}}},
-            {"column_values": {"k": {"text": "B"}}},
-        ]);
-        let keys: Vec<String> = ["A", "B", "C", "D"].iter().map(|s| s.to_string()).collect();
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let board = owned(&["A", "A", "B", ""]);
+        let keys = owned(&["A", "B", "C", "D"]);
         let failed: HashSet<String> = ["D".to_string()].into();
-        assert_eq!(check_board(Some(board), "k", &keys, &failed), (3, 1, 1));
+        assert_eq!(check_board(Some(board), &keys, &failed), (4, 1, 1));
+        assert_eq!(check_board(None, &keys, &failed), (0, 0, 3));
     }
 
     #[test]

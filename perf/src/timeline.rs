@@ -24,25 +24,36 @@ pub struct TimelinePoint {
     pub budget_remaining: Option<u64>,
 }
 
-/// Collects events and builds the per-second series.
+/// Aggregates events per second as they arrive (memory grows with the run's seconds, not with
+/// its requests or records) and builds the series.
 #[derive(Debug, Clone, Default)]
 pub struct TimelineRecorder {
-    requests: Vec<RequestSpan>,
-    confirmations: Vec<Duration>,
+    seconds: Vec<SecondAcc>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct RequestSpan {
-    started: Duration,
-    finished: Duration,
-    throttled: bool,
-    budget_remaining: Option<u64>,
+/// One second being accumulated.
+#[derive(Debug, Clone, Copy, Default)]
+struct SecondAcc {
+    records_confirmed: u64,
+    requests: u64,
+    throttled: u64,
+    /// Seconds of request time in flight within this second.
+    in_flight: f64,
+    /// The latest budget report ending in this second: (finished at, remaining).
+    budget: Option<(Duration, u64)>,
 }
 
 impl TimelineRecorder {
     /// An empty recorder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn second_mut(&mut self, second: usize) -> &mut SecondAcc {
+        if self.seconds.len() <= second {
+            self.seconds.resize(second + 1, SecondAcc::default());
+        }
+        &mut self.seconds[second]
     }
 
     /// One finished request (offsets from the run start).
@@ -53,72 +64,51 @@ impl TimelineRecorder {
         throttled: bool,
         budget_remaining: Option<u64>,
     ) {
-        self.requests.push(RequestSpan {
-            started,
-            finished: finished.max(started),
-            throttled,
-            budget_remaining,
-        });
+        let finished = finished.max(started);
+        let end_second = finished.as_secs() as usize;
+        let p = self.second_mut(end_second);
+        p.requests += 1;
+        p.throttled += u64::from(throttled);
+        if let Some(b) = budget_remaining {
+            if p.budget.is_none_or(|(t, _)| t <= finished) {
+                p.budget = Some((finished, b));
+            }
+        }
+        // Spread the request's time in flight over the seconds it spans.
+        for s in started.as_secs() as usize..=end_second {
+            let lo = started.max(Duration::from_secs(s as u64));
+            let hi = finished.min(Duration::from_secs(s as u64 + 1));
+            if hi > lo {
+                self.seconds[s].in_flight += (hi - lo).as_secs_f64();
+            }
+        }
     }
 
     /// One record confirmed at `at` (offset from the run start).
     pub fn record_confirmed(&mut self, at: Duration) {
-        self.confirmations.push(at);
+        self.second_mut(at.as_secs() as usize).records_confirmed += 1;
     }
 
     /// The series, one point per second from 0 to the last event.
     pub fn points(&self) -> Vec<TimelinePoint> {
-        let last = self
-            .requests
-            .iter()
-            .map(|r| r.finished)
-            .chain(self.confirmations.iter().copied())
-            .max();
-        let Some(last) = last else {
-            return Vec::new();
-        };
-        let seconds = last.as_secs() as usize + 1;
-        let mut points: Vec<TimelinePoint> = (0..seconds)
-            .map(|s| TimelinePoint {
-                second: s as u64,
-                ..TimelinePoint::default()
-            })
-            .collect();
-        let mut budget_at: Vec<Option<(Duration, u64)>> = vec![None; seconds];
-        for r in &self.requests {
-            let end_second = r.finished.as_secs() as usize;
-            let p = &mut points[end_second];
-            p.requests += 1;
-            p.throttled += u64::from(r.throttled);
-            if let Some(b) = r.budget_remaining {
-                let slot = &mut budget_at[end_second];
-                if slot.is_none_or(|(t, _)| t <= r.finished) {
-                    *slot = Some((r.finished, b));
-                }
-            }
-            // Spread the request's time in flight over the seconds it spans.
-            let mut s = r.started.as_secs() as usize;
-            while s <= end_second {
-                let lo = r.started.max(Duration::from_secs(s as u64));
-                let hi = r.finished.min(Duration::from_secs(s as u64 + 1));
-                if hi > lo {
-                    points[s].in_flight += (hi - lo).as_secs_f64();
-                }
-                s += 1;
-            }
-        }
-        for at in &self.confirmations {
-            points[at.as_secs() as usize].records_confirmed += 1;
-        }
         let mut carried = None;
-        for (p, b) in points.iter_mut().zip(budget_at) {
-            if let Some((_, remaining)) = b {
-                carried = Some(remaining);
-            }
-            p.budget_remaining = carried;
-            p.in_flight = (p.in_flight * 1000.0).round() / 1000.0;
-        }
-        points
+        self.seconds
+            .iter()
+            .enumerate()
+            .map(|(second, acc)| {
+                if let Some((_, remaining)) = acc.budget {
+                    carried = Some(remaining);
+                }
+                TimelinePoint {
+                    second: second as u64,
+                    records_confirmed: acc.records_confirmed,
+                    requests: acc.requests,
+                    throttled: acc.throttled,
+                    in_flight: (acc.in_flight * 1000.0).round() / 1000.0,
+                    budget_remaining: carried,
+                }
+            })
+            .collect()
     }
 }
 

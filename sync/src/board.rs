@@ -16,6 +16,9 @@ pub struct BoardColumn {
     pub id: String,
     pub title: String,
     pub column_type: String,
+    /// Status/dropdown labels from the column's `settings`; `None` when not known (other types,
+    /// or settings not served).
+    pub labels: Option<Vec<String>>,
 }
 
 /// The board's structure.
@@ -37,19 +40,34 @@ pub struct MappingProblem {
     pub message: String,
 }
 
-const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type } groups { id title } } }";
+const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type settings } groups { id title } } }";
+/// For API versions that do not serve `Column.settings` (labels then stay unknown).
+const BOARD_QUERY_NO_SETTINGS: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type } groups { id title } } }";
 
-/// Read the board once.
+/// Read the board once: columns (with the labels of status/dropdown columns) and groups.
 pub async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo, SyncError> {
     let mut vars = Map::new();
     vars.insert("b".into(), json!([board_id]));
-    let data = client
+    let data = match client
         .read(
-            query_body(BOARD_QUERY, vars),
+            query_body(BOARD_QUERY, vars.clone()),
             RequestKind::BoardRead,
             u64::MAX,
         )
-        .await?;
+        .await
+    {
+        Err(SyncError::Api(m)) if m.starts_with("query rejected") => {
+            tracing::debug!(reason = %m, "board read without column settings");
+            client
+                .read(
+                    query_body(BOARD_QUERY_NO_SETTINGS, vars),
+                    RequestKind::BoardRead,
+                    u64::MAX - 1,
+                )
+                .await?
+        }
+        other => other?,
+    };
     let board = data
         .get("boards")
         .and_then(Value::as_array)
@@ -80,10 +98,19 @@ pub fn parse_board(board: &Value) -> BoardInfo {
         .into_iter()
         .flatten()
     {
+        let column_type = s(c, "type");
+        let labels = if matches!(column_type.as_str(), "status" | "color" | "dropdown") {
+            c.get("settings")
+                .or_else(|| c.get("settings_str"))
+                .and_then(settings_labels)
+        } else {
+            None
+        };
         info.columns.push(BoardColumn {
             id: s(c, "id"),
             title: s(c, "title"),
-            column_type: s(c, "type"),
+            column_type,
+            labels,
         });
     }
     for g in board
@@ -97,6 +124,45 @@ pub fn parse_board(board: &Value) -> BoardInfo {
         info.groups_by_title.entry(title).or_insert(id);
     }
     info
+}
+
+/// Labels in a column's `settings` (an object, or a JSON string of one): status
+/// `{"labels": {"0": "New", ...}}`, dropdown `{"labels": [{"id": 1, "name": "XS"}, ...]}`, or
+/// arrays of `{"label": ...}` / plain strings.
+fn settings_labels(settings: &Value) -> Option<Vec<String>> {
+    let parsed;
+    let settings = match settings {
+        Value::String(t) => {
+            parsed = serde_json::from_str::<Value>(t).ok()?;
+            &parsed
+        }
+        v => v,
+    };
+    let text = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => ["name", "label", "title"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(Value::as_str))
+                .map(str::to_string),
+            _ => None,
+        }
+    };
+    match settings.get("labels")? {
+        Value::Object(m) => Some(m.values().filter_map(text).collect()),
+        Value::Array(a) => Some(a.iter().filter_map(text).collect()),
+        _ => None,
+    }
+}
+
+impl BoardInfo {
+    /// Column id -> labels, for the status/dropdown columns whose labels are known.
+    pub fn labels_by_column(&self) -> HashMap<String, Vec<String>> {
+        self.columns
+            .iter()
+            .filter_map(|c| c.labels.clone().map(|l| (c.id.clone(), l)))
+            .collect()
+    }
 }
 
 /// Every mapped column (and the key column) must exist with the right type; a fixed group must exist.

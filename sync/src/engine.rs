@@ -32,7 +32,7 @@ pub use crate::report::{Phases, RunSummary};
 use crate::sender::{execute, BatchItem, BatchJob, BatchResult, ItemResult, SendContext};
 pub use crate::state::StateSpec;
 use crate::state::StateStore;
-use crate::transform::{PreparedRecord, RecordFailure, Transformer};
+use crate::transform::{is_label_failure, PreparedRecord, RecordFailure, Transformer};
 use crate::transport::Transport;
 
 /// Log one INFO progress line every this many batches.
@@ -158,7 +158,7 @@ impl Coordinator {
         let op = match row {
             Some(r)
                 if r.item_id.is_some()
-                    && r.content_hash.as_deref() == Some(rec.content_hash.as_str()) =>
+                    && r.content_hash.as_deref().is_some_and(|h| rec.same_content(h)) =>
             {
                 self.summary.unchanged += 1;
                 self.customer_of(&rec.customer.clone()).unchanged += 1;
@@ -754,7 +754,9 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
 
     co.phases.switch(Phase::Read);
     let mut stream = params.input.open()?;
-    let mut transformer = Transformer::new(&co.cfg);
+    // Per-column `create_labels_if_missing`: with the board's labels known, a label missing from a
+    // column that may not create labels fails that record here, before anything is sent.
+    let mut transformer = Transformer::new(&co.cfg).with_board_labels(&board.labels_by_column());
     loop {
         co.phases.switch(Phase::Read);
         let Some(item) = stream.next() else { break };
@@ -781,7 +783,8 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
                     Err(f) => {
                         let customer = group_field_of(&co.cfg, &rec.fields);
                         co.customer_of(&customer).records += 1;
-                        co.fail(f, &customer, false, ready_at);
+                        let label_error = is_label_failure(&f);
+                        co.fail(f, &customer, label_error, ready_at);
                     }
                 }
             }

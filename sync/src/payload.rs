@@ -7,12 +7,15 @@
 //! reset_in_x_seconds } }`. Only alias names, variable names and booleans are generated into the query
 //! text; every user value travels in `variables`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::transform::PreparedRecord;
+use crate::transform::{push_json_str, PreparedRecord};
 use crate::transport::ApiResponse;
 
 /// What a record's mutation does.
@@ -37,61 +40,124 @@ pub fn alias(op: &Op, i: usize) -> String {
     }
 }
 
-/// Build the JSON body of one mutation request for `entries` (in order; alias index = position).
-pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bool) -> Vec<u8> {
+/// The shape of one entry, as far as the query text is concerned.
+fn entry_shape(e: &Entry<'_>) -> u8 {
+    let mut b = 0u8;
+    match e.op {
+        Op::Create { group_id } => {
+            if group_id.is_some() {
+                b |= 2;
+            }
+        }
+        Op::Update { .. } => b |= 1,
+    }
+    if e.record.create_labels {
+        b |= 4;
+    }
+    b
+}
+
+/// The query text for a batch of the given entry shapes, already escaped as a JSON string
+/// literal. Only alias names, variable names and booleans appear in it.
+fn mutation_query_json(shapes: &[u8], with_complexity: bool) -> String {
     let mut decls = String::from("$b: ID!");
     let mut fields = String::new();
-    let mut vars = Map::with_capacity(entries.len() * 3 + 1);
-    vars.insert("b".into(), Value::String(board_id.to_string()));
-    for (i, e) in entries.iter().enumerate() {
-        let labels = if e.record.create_labels {
+    for (i, &sh) in shapes.iter().enumerate() {
+        let labels = if sh & 4 != 0 {
             ", create_labels_if_missing: true"
         } else {
             ""
         };
-        match e.op {
-            Op::Create { group_id } => {
-                let _ = write!(decls, ", $n{i}: String!, $v{i}: JSON");
-                vars.insert(format!("n{i}"), Value::String(e.record.name.clone()));
-                vars.insert(
-                    format!("v{i}"),
-                    Value::String(e.record.column_values.clone()),
-                );
-                let group = match group_id {
-                    Some(g) => {
-                        let _ = write!(decls, ", $g{i}: String");
-                        vars.insert(format!("g{i}"), Value::String(g.clone()));
-                        format!(", group_id: $g{i}")
-                    }
-                    None => String::new(),
-                };
-                let _ = write!(
-                    fields,
-                    " c{i}: create_item(board_id: $b, item_name: $n{i}{group}, column_values: $v{i}{labels}) {{ id }}"
-                );
-            }
-            Op::Update { item_id } => {
-                let _ = write!(decls, ", $i{i}: ID!, $v{i}: JSON!");
-                vars.insert(format!("i{i}"), Value::String(item_id.clone()));
-                vars.insert(
-                    format!("v{i}"),
-                    Value::String(e.record.column_values.clone()),
-                );
-                let _ = write!(
-                    fields,
-                    " u{i}: change_multiple_column_values(board_id: $b, item_id: $i{i}, column_values: $v{i}{labels}) {{ id }}"
-                );
-            }
+        if sh & 1 == 0 {
+            let _ = write!(decls, ", $n{i}: String!, $v{i}: JSON");
+            let group = if sh & 2 != 0 {
+                let _ = write!(decls, ", $g{i}: String");
+                format!(", group_id: $g{i}")
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                fields,
+                " c{i}: create_item(board_id: $b, item_name: $n{i}{group}, column_values: $v{i}{labels}) {{ id }}"
+            );
+        } else {
+            let _ = write!(decls, ", $i{i}: ID!, $v{i}: JSON!");
+            let _ = write!(
+                fields,
+                " u{i}: change_multiple_column_values(board_id: $b, item_id: $i{i}, column_values: $v{i}{labels}) {{ id }}"
+            );
         }
     }
     if with_complexity {
         fields.push_str(" complexity { before after query reset_in_x_seconds }");
     }
-    let query = format!("mutation ({decls}) {{{fields} }}");
-    let mut body = Map::with_capacity(2);
-    body.insert("query".into(), Value::String(query));
-    body.insert("variables".into(), Value::Object(vars));
-    serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
+    let mut out = String::new();
+    push_json_str(&mut out, &format!("mutation ({decls}) {{{fields} }}"));
+    out
+}
+
+/// Query texts by batch shape: a run sends thousands of batches of a handful of shapes.
+const QUERY_CACHE_MAX: usize = 256;
+
+thread_local! {
+    static QUERY_CACHE: RefCell<HashMap<Vec<u8>, Rc<str>>> = RefCell::new(HashMap::new());
+}
+
+fn cached_query_json(shapes: Vec<u8>, with_complexity: bool) -> Rc<str> {
+    QUERY_CACHE.with(|c| {
+        let mut key = shapes;
+        key.push(u8::from(with_complexity) | 0x80);
+        if let Some(q) = c.borrow().get(&key) {
+            return q.clone();
+        }
+        let q: Rc<str> = mutation_query_json(&key[..key.len() - 1], with_complexity).into();
+        let mut c = c.borrow_mut();
+        if c.len() >= QUERY_CACHE_MAX {
+            c.clear();
+        }
+        c.insert(key, q.clone());
+        q
+    })
+}
+
+/// Build the JSON body of one mutation request for `entries` (in order; alias index = position).
+///
+/// The body is written directly (no intermediate `serde_json::Value`); the query text comes from a
+/// per-thread cache keyed by the batch's shape.
+pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bool) -> Vec<u8> {
+    let shapes: Vec<u8> = entries.iter().map(entry_shape).collect();
+    let query = cached_query_json(shapes, with_complexity);
+    let values: usize = entries
+        .iter()
+        .map(|e| e.record.name.len() + e.record.column_values.len() * 5 / 4 + 48)
+        .sum();
+    let mut out = String::with_capacity(query.len() + values + 64);
+    out.push_str("{\"query\":");
+    out.push_str(&query);
+    out.push_str(",\"variables\":{\"b\":");
+    push_json_str(&mut out, board_id);
+    for (i, e) in entries.iter().enumerate() {
+        match e.op {
+            Op::Create { group_id } => {
+                let _ = write!(out, ",\"n{i}\":");
+                push_json_str(&mut out, &e.record.name);
+                let _ = write!(out, ",\"v{i}\":");
+                push_json_str(&mut out, &e.record.column_values);
+                if let Some(g) = group_id {
+                    let _ = write!(out, ",\"g{i}\":");
+                    push_json_str(&mut out, g);
+                }
+            }
+            Op::Update { item_id } => {
+                let _ = write!(out, ",\"i{i}\":");
+                push_json_str(&mut out, item_id);
+                let _ = write!(out, ",\"v{i}\":");
+                push_json_str(&mut out, &e.record.column_values);
+            }
+        }
+    }
+    out.push_str("}}");
+    out.into_bytes()
 }
 
 /// Body of one aliased `create_group` request for the given titles (`g0`, `g1`, ...).

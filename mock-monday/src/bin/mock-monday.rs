@@ -62,7 +62,10 @@ struct ServeArgs {
     /// https://api.monday.com/v2/get_schema?format=sdl&version=2026-10).
     #[arg(long)]
     schema: Option<PathBuf>,
-    /// Faults, e.g. `5xx=0.05,reset=0.02,slow=0.01,commit_then_fail=0.01,lock=0.01`.
+    /// Faults, e.g. `5xx=0.05,reset=0.02,slow=0.01,commit_then_fail=0.01,lock=0.01,storm=0.002`
+    /// (per-request probabilities). `slow_secs=120` sets the slow delay; `storm=P` starts a 429
+    /// storm with probability P per request, refusing every request for `storm_secs` (default 10)
+    /// simulated seconds like the minute-rate limit (Retry-After = time left in the storm).
     #[arg(long, default_value = "")]
     faults: String,
     /// TOML file overriding limit settings (keys of LimitSettings, e.g. `personal_budget = 1000000`).

@@ -202,11 +202,7 @@ impl Store {
                 let mut cols = Map::new();
                 for col in board.columns.iter().filter(|c| c.kind != ColumnKind::Name) {
                     let cell = item.cells.get(&col.id);
-                    let text = if col.kind == ColumnKind::Subtasks {
-                        self.subitem_names(item).join(", ")
-                    } else {
-                        read::text(col, cell)
-                    };
+                    let text = self.cell_text(col, item);
                     cols.insert(
                         col.id.clone(),
                         json!({"text": text, "value": read::value_string(cell)}),
@@ -225,6 +221,30 @@ impl Store {
             })
             .collect();
         Some(json!({"board_id": board.id, "items": items}))
+    }
+
+    /// The text one column shows for every item on a board, in board order, exactly as
+    /// [`Store::board_items_json`] lists it (`column_values.<id>.text`; archived items included,
+    /// deleted ones left out), without building the JSON. `name` gives the item names; a column
+    /// the board does not have gives `""` per item. None for an unknown board.
+    pub fn board_column_texts(&self, board_id: &str, column_id: &str) -> Option<Vec<String>> {
+        let board = &self.boards[self.board_idx(board_id)?];
+        let col = board.column(column_id);
+        let items = board.items.iter().filter_map(|id| self.items.get(id));
+        Some(match col {
+            Some(c) if c.kind == ColumnKind::Name => items.map(|i| i.name.clone()).collect(),
+            Some(c) => items.map(|i| self.cell_text(c, i)).collect(),
+            None => items.map(|_| String::new()).collect(),
+        })
+    }
+
+    /// The text of one cell as the admin JSON shows it (subtasks: the subitem names).
+    fn cell_text(&self, col: &ColumnDef, item: &Item) -> String {
+        if col.kind == ColumnKind::Subtasks {
+            self.subitem_names(item).join(", ")
+        } else {
+            read::text(col, item.cells.get(&col.id))
+        }
     }
 
     /// Items on all boards (not counting deleted ones).
