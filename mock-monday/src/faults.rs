@@ -188,7 +188,10 @@ impl FaultConfig {
                 });
             }
         }
-        for (name, secs) in [("slow_secs", self.slow_secs), ("storm_secs", self.storm_secs)] {
+        for (name, secs) in [
+            ("slow_secs", self.slow_secs),
+            ("storm_secs", self.storm_secs),
+        ] {
             if !(secs.is_finite() && secs >= 0.0) {
                 return Err(FaultSpecError::BadProbability {
                     kind: name.to_string(),
@@ -309,8 +312,10 @@ mod tests {
             e("storm_secs=-1"),
             FaultSpecError::BadProbability { .. }
         ));
-        let mut c = FaultConfig::default();
-        c.storm = 1.5;
+        let c = FaultConfig {
+            storm: 1.5,
+            ..FaultConfig::default()
+        };
         assert!(c.validate().is_err());
     }
 

@@ -238,7 +238,10 @@ async fn storm_refuses_everything_like_the_minute_limit_until_it_ends() {
     let read = sim.handle(post(gql("query { complexity { after } }"), &[]));
     assert_eq!(read.status, 429);
     assert_eq!(header(&read, "retry-after"), Some("4"));
-    assert_eq!(body(&read)["errors"][0]["extensions"]["retry_in_seconds"], 4);
+    assert_eq!(
+        body(&read)["errors"][0]["extensions"]["retry_in_seconds"],
+        4
+    );
     // Nothing was applied and nothing charged; all three are throttled storm faults.
     assert_eq!(items_on_board(&sim), 0);
     let s = sim.stats();
@@ -263,7 +266,10 @@ async fn storm_ends_after_storm_secs_and_follows_its_seed() {
         });
         let mut statuses = Vec::new();
         for i in 0..400 {
-            statuses.push(sim.handle(post(create_items(1, &format!("t{i}")), &[])).status);
+            statuses.push(
+                sim.handle(post(create_items(1, &format!("t{i}")), &[]))
+                    .status,
+            );
             tokio::time::advance(Duration::from_secs(1)).await;
         }
         (statuses, sim.stats(), items_on_board(&sim))
@@ -289,7 +295,11 @@ async fn storm_ends_after_storm_secs_and_follows_its_seed() {
             len = 0;
         }
     }
-    assert!(runs.iter().all(|r| r % 5 == 0 || *r == *runs.last().unwrap()), "{runs:?}");
+    assert!(
+        runs.iter()
+            .all(|r| r % 5 == 0 || *r == *runs.last().unwrap()),
+        "{runs:?}"
+    );
     assert_eq!(runs.iter().sum::<usize>(), refused);
 }
 
@@ -301,7 +311,10 @@ async fn enabling_storms_does_not_shift_other_fault_draws() {
         let sim = with_faults(spec);
         let mut out = Vec::new();
         for i in 0..200 {
-            out.push(sim.handle(post(create_items(1, &format!("d{i}")), &[])).status);
+            out.push(
+                sim.handle(post(create_items(1, &format!("d{i}")), &[]))
+                    .status,
+            );
             tokio::time::advance(Duration::from_secs(2)).await;
         }
         out

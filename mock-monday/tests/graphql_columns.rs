@@ -280,7 +280,9 @@ fn board_column_texts_match_the_admin_json() {
     h.create("b", json!({"text_order_key": "K-2", "numbers_qty": 7}));
     h.create("c", json!({}));
     h.ok(
-        &format!("mutation {{ create_subitem(parent_item_id: {first}, item_name: \"sub\") {{ id }} }}"),
+        &format!(
+            "mutation {{ create_subitem(parent_item_id: {first}, item_name: \"sub\") {{ id }} }}"
+        ),
         json!({}),
     );
     let j = h.store.board_items_json(BOARD).unwrap();
@@ -289,7 +291,12 @@ fn board_column_texts_match_the_admin_json() {
     for col in items[0]["column_values"].as_object().unwrap().keys() {
         let from_json: Vec<String> = items
             .iter()
-            .map(|i| i["column_values"][col]["text"].as_str().unwrap().to_string())
+            .map(|i| {
+                i["column_values"][col]["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(
             h.store.board_column_texts(BOARD, col).unwrap(),
@@ -301,8 +308,14 @@ fn board_column_texts_match_the_admin_json() {
         h.store.board_column_texts(BOARD, "text_order_key").unwrap(),
         ["K-1", "K-2", ""]
     );
-    assert_eq!(h.store.board_column_texts(BOARD, "subitems").unwrap()[0], "sub");
-    assert_eq!(h.store.board_column_texts(BOARD, "name").unwrap(), ["a", "b", "c"]);
+    assert_eq!(
+        h.store.board_column_texts(BOARD, "subitems").unwrap()[0],
+        "sub"
+    );
+    assert_eq!(
+        h.store.board_column_texts(BOARD, "name").unwrap(),
+        ["a", "b", "c"]
+    );
     assert_eq!(
         h.store.board_column_texts(BOARD, "no_such_column").unwrap(),
         ["", "", ""]

@@ -8,6 +8,7 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{PerfError, Result};
 use crate::timeline::TimelinePoint;
@@ -335,7 +336,7 @@ pub fn bars(title: &str, y_desc: &str, bars: &[(String, f64)]) -> Result<String>
 }
 
 /// A heatmap of `values[row][col]` (`None` = not run), labelled with the values.
-/// `lower_is_better` colours low values green, else high values green.
+/// `lower_is_better` makes the lowest value the best (green), else the highest.
 pub fn heatmap(
     title: &str,
     row_desc: &str,
@@ -345,9 +346,45 @@ pub fn heatmap(
     values: &[Vec<Option<f64>>],
     lower_is_better: bool,
 ) -> Result<String> {
-    let finite: Vec<f64> = values.iter().flatten().flatten().copied().collect();
-    let lo = finite.iter().copied().fold(f64::MAX, f64::min);
-    let hi = finite.iter().copied().fold(f64::MIN, f64::max);
+    heatmap_marked(
+        title,
+        row_desc,
+        col_desc,
+        rows,
+        cols,
+        values,
+        lower_is_better,
+        None,
+    )
+}
+
+/// [`heatmap`] with one cell (`(row, col)`, e.g. the sweep's recommendation) outlined.
+///
+/// Colours show the distance from the best cell: green at the best, yellow about 12% off, red
+/// 25% or more off (so the near-best region stands out even next to a 3x outlier).
+#[allow(clippy::too_many_arguments)]
+pub fn heatmap_marked(
+    title: &str,
+    row_desc: &str,
+    col_desc: &str,
+    rows: &[String],
+    cols: &[String],
+    values: &[Vec<Option<f64>>],
+    lower_is_better: bool,
+    mark: Option<(usize, usize)>,
+) -> Result<String> {
+    let finite: Vec<f64> = values
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let best = if lower_is_better {
+        finite.iter().copied().fold(f64::MAX, f64::min)
+    } else {
+        finite.iter().copied().fold(f64::MIN, f64::max)
+    };
     let (nr, nc) = (rows.len().max(1), cols.len().max(1));
     svg("heatmap", (900, 120 + 50 * nr as u32), |root| {
         let mut chart = ChartBuilder::on(root)
@@ -373,7 +410,7 @@ pub fn heatmap(
             for (c, v) in row.iter().enumerate() {
                 let (x, y) = (c as f64, r as f64);
                 let colour = match v {
-                    Some(v) => heat_colour(*v, lo, hi, lower_is_better),
+                    Some(v) => heat_colour(*v, best, lower_is_better),
                     None => RGBColor(230, 230, 230),
                 };
                 chart
@@ -383,14 +420,33 @@ pub fn heatmap(
                     )))
                     .map_err(|e| e.to_string())?;
                 let text = v.map(crate::gate::fmt_num).unwrap_or_else(|| "–".into());
+                let centred = font(13).pos(Pos::new(HPos::Center, VPos::Center));
                 chart
                     .draw_series(std::iter::once(Text::new(
                         text,
-                        (x + 0.3, y + 0.6),
-                        font(12),
+                        (x + 0.5, y + 0.5),
+                        centred,
                     )))
                     .map_err(|e| e.to_string())?;
             }
+        }
+        if let Some((r, c)) = mark.filter(|(r, c)| *r < nr && *c < nc) {
+            let (x, y) = (c as f64, r as f64);
+            let (lo, hi) = (0.03, 0.97);
+            // A path, not a Rectangle: the SVG backend drops a rectangle's stroke width.
+            let outline = vec![
+                (x + lo, y + lo),
+                (x + hi, y + lo),
+                (x + hi, y + hi),
+                (x + lo, y + hi),
+                (x + lo, y + lo),
+            ];
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    outline,
+                    BLACK.stroke_width(3),
+                )))
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     })
@@ -404,14 +460,38 @@ fn centre_label(v: f64, labels: &[String]) -> String {
     }
 }
 
-/// Green (best) to red (worst) on a linear scale between `lo` and `hi`.
-fn heat_colour(v: f64, lo: f64, hi: f64, lower_is_better: bool) -> RGBColor {
-    let mut t = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
-    if !lower_is_better {
-        t = 1.0 - t;
+/// How far off the best cell a value may be before it is fully red (25%).
+const HEAT_FULL_RED: f64 = 0.25;
+
+/// Green (at `best`) through yellow to red (25% or more off `best`).
+fn heat_colour(v: f64, best: f64, lower_is_better: bool) -> RGBColor {
+    let off = if v == best {
+        0.0
+    } else if !v.is_finite() || !best.is_finite() || best <= 0.0 || v <= 0.0 {
+        1.0
+    } else if lower_is_better {
+        v / best - 1.0
+    } else {
+        best / v - 1.0
+    };
+    let t = (off / HEAT_FULL_RED).clamp(0.0, 1.0);
+    // Green (90, 190, 100) -> yellow (240, 210, 80) -> red (230, 80, 90).
+    let lerp = |a: f64, b: f64, t: f64| (a + (b - a) * t).round() as u8;
+    if t < 0.5 {
+        let u = t * 2.0;
+        RGBColor(
+            lerp(90.0, 240.0, u),
+            lerp(190.0, 210.0, u),
+            lerp(100.0, 80.0, u),
+        )
+    } else {
+        let u = (t - 0.5) * 2.0;
+        RGBColor(
+            lerp(240.0, 230.0, u),
+            lerp(210.0, 80.0, u),
+            lerp(80.0, 90.0, u),
+        )
     }
-    let t = t.clamp(0.0, 1.0);
-    RGBColor((90.0 + 160.0 * t) as u8, (200.0 - 120.0 * t) as u8, 110)
 }
 
 #[cfg(test)]
@@ -469,5 +549,30 @@ mod tests {
         )
         .unwrap();
         assert!(h.contains("0.5"));
+        let marked = heatmap_marked(
+            "grid",
+            "batch",
+            "concurrency",
+            &["1".into()],
+            &["1".into(), "2".into()],
+            &[vec![Some(1.0), Some(2.0)]],
+            true,
+            Some((0, 1)),
+        )
+        .unwrap();
+        assert!(marked.len() > h.len() / 2 && marked.contains("stroke-width=\"3\""));
+    }
+
+    #[test]
+    fn heat_colours_measure_the_distance_from_the_best() {
+        let green = heat_colour(100.0, 100.0, true);
+        assert_eq!(green, RGBColor(90, 190, 100));
+        assert_eq!(heat_colour(125.0, 100.0, true), RGBColor(230, 80, 90));
+        assert_eq!(heat_colour(300.0, 100.0, true), RGBColor(230, 80, 90));
+        // Higher is better: 0.8 is 25% off 1.0.
+        assert_eq!(heat_colour(1.0, 1.0, false), green);
+        assert_eq!(heat_colour(0.8, 1.0, false), RGBColor(230, 80, 90));
+        let near = heat_colour(102.0, 100.0, true);
+        assert!(near.0 < 120 && near.1 > 185, "{near:?}");
     }
 }

@@ -226,8 +226,14 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     let started_at = chrono::Local::now().to_rfc3339();
     let sim = sim_config(s)?;
     let (config_toml, origin) = s.config_toml()?;
-    let config = SyncConfig::from_toml_str(&config_toml, &origin)
+    let mut config = SyncConfig::from_toml_str(&config_toml, &origin)
         .map_err(|e| PerfError::Usage(e.to_string()))?;
+    // Every run gets a fresh simulator, so a run id from the seed is unique enough and keeps a
+    // replay bit for bit (the engine's default id mixes in the wall clock and the process id).
+    config
+        .sync
+        .run_id
+        .get_or_insert_with(|| format!("monday-perf-{:016x}", s.seed));
     let facts = board_facts(&config_toml, &origin)?;
     let work = workload(s, &facts)?;
     let ceiling = ceiling_inputs(&sim, work.records, work.group_values.len() as u64).ceiling();
@@ -302,8 +308,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         .iter()
         .filter_map(|f| f.key.clone())
         .collect();
-    let (items_on_board, duplicates, lost_records) =
-        check_board(board, &work.keys, &failed_keys);
+    let (items_on_board, duplicates, lost_records) = check_board(board, &work.keys, &failed_keys);
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
     let per_record_ms = round3(api_time_ms / records.max(1) as f64);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);

@@ -174,7 +174,13 @@ impl SweepReport {
     pub fn to_html(&self) -> Result<String> {
         let rows: Vec<String> = self.batch_sizes.iter().map(|b| b.to_string()).collect();
         let cols: Vec<String> = self.concurrency.iter().map(|c| c.to_string()).collect();
-        let per_record = charts::heatmap(
+        // The recommended cell is outlined in both heatmaps.
+        let mark = self.recommendation.as_ref().and_then(|r| {
+            let row = self.batch_sizes.iter().position(|b| *b == r.batch_size)?;
+            let col = self.concurrency.iter().position(|c| *c == r.concurrency)?;
+            Some((row, col))
+        });
+        let per_record = charts::heatmap_marked(
             "per-record time (ms, lower is better)",
             "batch size",
             "concurrency",
@@ -182,8 +188,9 @@ impl SweepReport {
             &cols,
             &self.grid(|c| c.per_record_ms),
             true,
+            mark,
         )?;
-        let eff = charts::heatmap(
+        let eff = charts::heatmap_marked(
             "efficiency (ceiling / achieved, higher is better)",
             "batch size",
             "concurrency",
@@ -191,6 +198,7 @@ impl SweepReport {
             &cols,
             &self.grid(|c| c.efficiency),
             false,
+            mark,
         )?;
         let mut body = String::from("<h1>monday-perf sweep</h1>\n");
         match &self.recommendation {

@@ -87,7 +87,9 @@ fn bench(c: &mut Criterion) {
             for _ in 0..batches {
                 black_box(batch());
             }
-            start.elapsed().mul_f64(iters as f64 / (batches * N as u64) as f64)
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (batches * N as u64) as f64)
         })
     });
     g.finish();

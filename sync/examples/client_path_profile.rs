@@ -69,7 +69,8 @@ fn main() {
             .collect();
         let body = build_mutation("1234567890", &entries, true);
         let parsed = classify(&resp, &aliases);
-        total += body.len() + matches!(parsed.0, monday_sync::payload::ResponseClass::Aliases(_)) as usize;
+        total += body.len()
+            + matches!(parsed.0, monday_sync::payload::ResponseClass::Aliases(_)) as usize;
     }
     println!("{iters} batches of {N}: {total}");
 }

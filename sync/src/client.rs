@@ -84,7 +84,14 @@ pub fn fresh_run_id(seed: u64) -> String {
 /// body), and the same for every retry of that request (the caller keeps it across retries).
 /// `scope` separates request families (`"batch"`, `"groups"`), `seq` is the batch number and
 /// `round` the sub-request within the batch (each new body built for the batch gets a new round).
-pub fn request_key(run_id: &str, seed: u64, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
+pub fn request_key(
+    run_id: &str,
+    seed: u64,
+    scope: &str,
+    seq: u64,
+    round: u64,
+    body: &[u8],
+) -> String {
     let mut h = Hasher128::new(seed);
     h.write(run_id.as_bytes())
         .write(scope.as_bytes())

@@ -158,7 +158,9 @@ impl Coordinator {
         let op = match row {
             Some(r)
                 if r.item_id.is_some()
-                    && r.content_hash.as_deref().is_some_and(|h| rec.same_content(h)) =>
+                    && r.content_hash
+                        .as_deref()
+                        .is_some_and(|h| rec.same_content(h)) =>
             {
                 self.summary.unchanged += 1;
                 self.customer_of(&rec.customer.clone()).unchanged += 1;
@@ -676,14 +678,14 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         .unwrap_or_else(|| crate::client::fresh_run_id(cfg.sync.seed));
     let client = Arc::new(
         ApiClient::new(
-        params.transport,
-        params.token,
-        cfg.api.version.clone(),
-        Duration::from_millis(cfg.sync.request_timeout_ms),
-        cfg.sync.max_retries,
-        cfg.sync.seed,
-        cfg.sync.respect_retry_after,
-        params.observer.clone(),
+            params.transport,
+            params.token,
+            cfg.api.version.clone(),
+            Duration::from_millis(cfg.sync.request_timeout_ms),
+            cfg.sync.max_retries,
+            cfg.sync.seed,
+            cfg.sync.respect_retry_after,
+            params.observer.clone(),
         )
         .with_run_id(run_id.clone()),
     );

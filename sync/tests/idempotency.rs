@@ -30,11 +30,7 @@ impl Transport for Recording {
     }
 }
 
-async fn sync(
-    t: Arc<dyn Transport>,
-    cfg: SyncConfig,
-    recs: Vec<Map<String, Value>>,
-) -> RunSummary {
+async fn sync(t: Arc<dyn Transport>, cfg: SyncConfig, recs: Vec<Map<String, Value>>) -> RunSummary {
     run(RunParams {
         config: cfg,
         input: InputSource::Records(recs),
@@ -69,7 +65,12 @@ async fn a_later_run_is_never_replayed_an_earlier_runs_response() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["id"].as_str().map(str::to_string).unwrap_or(i["id"].to_string()))
+        .map(|i| {
+            i["id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(i["id"].to_string())
+        })
         .collect();
     assert_eq!(ids.len(), 30);
     for id in &ids {

@@ -105,8 +105,17 @@ async fn unknown_labels_fail_alone_without_create_labels() {
     assert_eq!((s.created, s.failed), (28, 2), "{:?}", s.failures);
     let lines: Vec<u64> = s.failures.iter().map(|f| f.line).collect();
     assert_eq!(lines, vec![4, 8]);
+    // Found from the board's labels before sending: the reason names the label and the column.
+    assert_eq!(
+        s.failures[0].reason,
+        "label 'XXL' does not exist in column 'dropdown_sizes' and create_labels_if_missing is false"
+    );
+    assert_eq!(s.failures[0].field, "sizes");
+    assert_eq!(
+        s.failures[1].reason,
+        "label 'Teal' does not exist in column 'dropdown_colour' and create_labels_if_missing is false"
+    );
     for f in &s.failures {
-        assert!(f.reason.contains("ColumnValueException"), "{f:?}");
         assert!(f.key.is_some());
     }
     let label_errors: u64 = s.per_customer.values().map(|c| c.label_errors).sum();
@@ -267,4 +276,89 @@ async fn mapping_errors_stop_before_any_write() {
     assert!(err.to_string().contains("columns[2].column_id"), "{err}");
     assert_eq!(counter.count(RequestKind::Create), 0);
     assert_eq!(sim.stats().items_created_total, 0);
+}
+
+/// Records every request body.
+struct Bodies {
+    inner: Arc<SimTransport>,
+    bodies: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl monday_sync::transport::Transport for Bodies {
+    async fn send(
+        &self,
+        r: monday_sync::transport::ApiRequest,
+    ) -> Result<monday_sync::transport::ApiResponse, monday_sync::transport::TransportError> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(&r.body).into_owned());
+        self.inner.send(r).await
+    }
+}
+
+/// `create_labels_if_missing` is honoured per column: sizes may create labels, colours may not.
+/// Only the mutation of the record that needs a new size label carries the flag.
+#[tokio::test(start_paused = true)]
+async fn create_labels_is_per_column_and_per_record() {
+    let (sim, inner) = sim(SimConfig {
+        profile: LatencyProfile::Instant,
+        seed: 1,
+        ..SimConfig::default()
+    });
+    let t = Arc::new(Bodies {
+        inner,
+        bodies: Mutex::new(vec![]),
+    });
+    let mut cfg = example_config();
+    for c in cfg.columns.iter_mut() {
+        c.create_labels_if_missing = c.column_id == "dropdown_sizes";
+    }
+    let mut recs = records(30);
+    recs[3].insert("sizes".into(), "S,XXL".into());
+    recs[7].insert("colour".into(), "Teal".into());
+    recs[9].insert("colour".into(), "navy".into()); // case-insensitive match: known
+    let s = run(RunParams {
+        config: cfg,
+        input: InputSource::Records(recs),
+        transport: t.clone(),
+        token: TOKEN.into(),
+        state: StateSpec::InMemory,
+        report_dir: None,
+        dry_run: false,
+        progress: false,
+        observer: None,
+    })
+    .await
+    .expect("run");
+    assert_eq!((s.created, s.failed), (29, 1), "{:?}", s.failures);
+    let f = &s.failures[0];
+    assert_eq!(
+        (f.line, f.key.as_deref(), f.field.as_str()),
+        (8, Some("ORD-000007"), "colour")
+    );
+    assert_eq!(
+        f.reason,
+        "label 'Teal' does not exist in column 'dropdown_colour' and create_labels_if_missing is false"
+    );
+    let label_errors: u64 = s.per_customer.values().map(|c| c.label_errors).sum();
+    assert_eq!(label_errors, 1);
+    let flags: usize = t
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| b.matches("create_labels_if_missing: true").count())
+        .sum();
+    assert_eq!(
+        flags, 1,
+        "only the record needing a new size label asks for it"
+    );
+    let items = board_items_by_key(&sim);
+    let sizes = items["ORD-000003"][0]["column_values"]["dropdown_sizes"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(sizes.contains("XXL"), "{sizes}");
+    assert!(!items.contains_key("ORD-000007"));
 }

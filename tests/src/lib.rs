@@ -437,7 +437,7 @@ pub fn sync_config(
     concurrency: usize,
 ) -> monday_sync::config::SyncConfig {
     let mut config =
-        monday_sync::config::SyncConfig::load(&example_config_path()).expect("load example config");
+        monday_sync::config::SyncConfig::load(example_config_path()).expect("load example config");
     config.sync.mode = match mode {
         "single" => monday_sync::config::Mode::Single,
         _ => monday_sync::config::Mode::Batch,

@@ -162,7 +162,12 @@ impl Transport for DuplicatingTransport {
                     .lock()
                     .expect("lock")
                     .insert(key.clone());
-                if first && self.seen.fetch_add(1, Ordering::SeqCst) % self.every == 0 {
+                if first
+                    && self
+                        .seen
+                        .fetch_add(1, Ordering::SeqCst)
+                        .is_multiple_of(self.every)
+                {
                     self.duplicated.fetch_add(1, Ordering::SeqCst);
                     let _ = self.inner.sim.handle(core_request(&request));
                 }
@@ -259,9 +264,10 @@ async fn faults_over_real_http_exactly_once() {
     .expect("HTTP fault run finished in time")
     .expect("HTTP fault run");
     let items = items_array(&server.board_items(BOARD_ID).expect("board"));
+    let stats = serde_json::to_value(server.stats()).expect("stats");
+    println!("http faults: stats {stats}\nsummary {}", brief(&summary));
     assert_exactly_once(&items, &keys(n));
     assert_eq!(num(&summary, "failed"), 0.0, "{}", brief(&summary));
-    let stats = serde_json::to_value(server.stats()).expect("stats");
     assert!(
         stat(&stats, "faults_injected_total") > 0,
         "no fault injected over HTTP: {stats}"

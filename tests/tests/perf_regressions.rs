@@ -21,7 +21,7 @@ fn board_count(sim: &Simulator) -> usize {
 }
 
 fn example_settings() -> (usize, usize) {
-    let base = monday_sync::config::SyncConfig::load(&e2e_tests::example_config_path())
+    let base = monday_sync::config::SyncConfig::load(e2e_tests::example_config_path())
         .expect("example config");
     (
         base.sync.batch_size as usize,
@@ -239,7 +239,7 @@ fn assert_phases_add_up(summary: &Value) {
     assert!(
         wall > 0.0,
         "virtual run time must be positive: {}",
-        brief(&summary)
+        brief(summary)
     );
     assert!(
         (sum - wall).abs() <= (0.01 * wall).max(2.0),

@@ -1,0 +1,225 @@
+//! The `monday-sync` binary's exit codes (design.md): 0 all records synced, 1 some records failed,
+//! 2 bad config or input (or a missing token variable), 3 fatal API condition — against a
+//! `mock_monday::MockMonday` server over real HTTP (instant latency profile).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use mock_monday::{LatencyProfile, MockMonday};
+use serde_json::json;
+
+const TOKEN: &str = "cli-test-token-0123456789";
+const TOKEN_ENV: &str = "MONDAY_SYNC_CLI_TEST_TOKEN";
+
+fn example_config_text(board: &str) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/order_list.toml"
+    ))
+    .expect("example config");
+    text.replace(
+        "token_env = \"MONDAY_API_TOKEN\"",
+        &format!("token_env = \"{TOKEN_ENV}\""),
+    )
+    .replace("id = \"1234567890\"", &format!("id = \"{board}\""))
+}
+
+fn record(i: usize) -> serde_json::Value {
+    json!({"order_id": format!("ORD-{i:06}"), "customer": "Acme Apparel", "po_number": format!("PO-{i}"),
+           "style": "Tee", "colour": "Navy", "sizes": "S,M", "quantity": 10 + i, "unit_price": "4.75",
+           "status": "New", "order_date": "2026-03-14"})
+}
+
+fn write_input(dir: &Path, name: &str, lines: &[serde_json::Value]) -> PathBuf {
+    let p = dir.join(name);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+struct Case<'a> {
+    dir: &'a Path,
+    config: &'a Path,
+    input: &'a Path,
+    api_url: &'a str,
+    token: Option<&'a str>,
+}
+
+async fn run_cli(c: Case<'_>, state: &str) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_monday-sync"));
+    cmd.arg("run")
+        .arg("--config")
+        .arg(c.config)
+        .arg("--input")
+        .arg(c.input)
+        .arg("--api-url")
+        .arg(c.api_url)
+        .arg("--state")
+        .arg(c.dir.join(state))
+        .arg("--report-dir")
+        .arg(c.dir.join(format!("reports-{state}")))
+        .env("RUST_LOG", "warn")
+        .env_remove(TOKEN_ENV);
+    if let Some(t) = c.token {
+        cmd.env(TOKEN_ENV, t);
+    }
+    cmd.output().await.expect("spawn monday-sync")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn explain(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_follow_the_design() {
+    let server = MockMonday::new()
+        .profile(LatencyProfile::Instant)
+        .token(TOKEN)
+        .start()
+        .await
+        .expect("mock server");
+    let api = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("config.toml");
+    std::fs::write(&config, example_config_text("1234567890")).unwrap();
+    let good = write_input(d, "good.ndjson", &(0..30).map(record).collect::<Vec<_>>());
+    let mut mixed: Vec<_> = (100..110).map(record).collect();
+    mixed[4]["order_date"] = json!("2026-02-30");
+    let mixed = write_input(d, "mixed.ndjson", &mixed);
+
+    // 0: every record synced.
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &config,
+            input: &good,
+            api_url: &api,
+            token: Some(TOKEN),
+        },
+        "s0.db",
+    )
+    .await;
+    assert_eq!(code(&o), 0, "{}", explain(&o));
+    assert_eq!(server.stats().items_created_total, 30);
+
+    // 1: one record fails (bad date), the rest are synced; the failure is named.
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &config,
+            input: &mixed,
+            api_url: &api,
+            token: Some(TOKEN),
+        },
+        "s1.db",
+    )
+    .await;
+    assert_eq!(code(&o), 1, "{}", explain(&o));
+    let failures = std::fs::read_to_string(d.join("reports-s1.db").join("failures.csv")).unwrap();
+    assert!(
+        failures.contains("ORD-000104") && failures.contains("order_date"),
+        "{failures}"
+    );
+    assert_eq!(server.stats().items_created_total, 39);
+
+    // 2: bad config (unknown key), missing input file, missing token variable.
+    let bad = d.join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!("{}\nbatch_sise = 3\n", example_config_text("1234567890")),
+    )
+    .unwrap();
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &bad,
+            input: &good,
+            api_url: &api,
+            token: Some(TOKEN),
+        },
+        "s2.db",
+    )
+    .await;
+    assert_eq!(code(&o), 2, "{}", explain(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("batch_sise"),
+        "{}",
+        explain(&o)
+    );
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &config,
+            input: &d.join("nope.ndjson"),
+            api_url: &api,
+            token: Some(TOKEN),
+        },
+        "s2b.db",
+    )
+    .await;
+    assert_eq!(code(&o), 2, "{}", explain(&o));
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &config,
+            input: &good,
+            api_url: &api,
+            token: None,
+        },
+        "s2c.db",
+    )
+    .await;
+    assert_eq!(code(&o), 2, "{}", explain(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(TOKEN_ENV),
+        "{}",
+        explain(&o)
+    );
+
+    // 3: fatal API conditions: the token is refused; the board does not exist.
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &config,
+            input: &good,
+            api_url: &api,
+            token: Some("wrong-token"),
+        },
+        "s3.db",
+    )
+    .await;
+    assert_eq!(code(&o), 3, "{}", explain(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("wrong-token"),
+        "token leaked"
+    );
+    let missing_board = d.join("missing_board.toml");
+    std::fs::write(&missing_board, example_config_text("999999999")).unwrap();
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &missing_board,
+            input: &good,
+            api_url: &api,
+            token: Some(TOKEN),
+        },
+        "s3b.db",
+    )
+    .await;
+    assert_eq!(code(&o), 3, "{}", explain(&o));
+    assert_eq!(
+        server.stats().items_created_total,
+        39,
+        "nothing created by failed runs"
+    );
+}
