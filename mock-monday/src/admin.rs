@@ -25,10 +25,25 @@ fn respond(status: u16, body: &Value) -> CoreResponse {
     }
 }
 
-/// Answers an admin request, or returns None when `path` is not an admin path.
-pub fn handle(sim: &Simulator, method: &str, path: &str) -> Option<CoreResponse> {
+/// Answers an admin request, or returns None when `path` is not an admin path. When the simulator
+/// was started with a token (`--token`), admin requests need it too (`Authorization` header):
+/// without it every request is refused with 401, like the API itself.
+pub fn handle(
+    sim: &Simulator,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> Option<CoreResponse> {
     let path = path.split_once('?').map_or(path, |(p, _)| p);
     let rest = path.strip_prefix(PREFIX)?;
+    if let Some(token) = &sim.config().token {
+        if authorization.map(str::trim) != Some(token.as_str()) {
+            return Some(respond(
+                401,
+                &json!({ "error": "Not Authenticated: admin endpoints need the simulator's token in the Authorization header" }),
+            ));
+        }
+    }
     let method = method.to_ascii_uppercase();
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let resp = match (method.as_str(), parts.as_slice()) {

@@ -170,7 +170,11 @@ impl Respond for CoreResponder {
             None => request.url.path().to_string(),
         };
         let method = request.method.as_str();
-        let resp = match crate::admin::handle(&self.sim, method, &path) {
+        let authorization = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let resp = match crate::admin::handle(&self.sim, method, &path, authorization) {
             Some(r) => r,
             None => self.sim.handle(CoreRequest {
                 method: method.to_string(),

@@ -153,7 +153,11 @@ async fn serve_one(
         |pq| pq.as_str().to_string(),
     );
     let method = parts.method.as_str().to_string();
-    if let Some(resp) = crate::admin::handle(&sim, &method, &path) {
+    let authorization = parts
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(resp) = crate::admin::handle(&sim, &method, &path, authorization) {
         return Ok(to_hyper(resp));
     }
     let limit = sim.config().limits.max_body_bytes;

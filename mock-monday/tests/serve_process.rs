@@ -70,8 +70,19 @@ async fn serve_process_answers_over_http() {
     assert_eq!(r.status(), 401, "--token refuses requests without it");
 
     let base = s.url.trim_end_matches("/v2");
+    let refused = client
+        .get(format!("{base}/__admin/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "--token protects the admin endpoints too"
+    );
     let stats: Value = client
         .get(format!("{base}/__admin/stats"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap()
@@ -82,6 +93,7 @@ async fn serve_process_answers_over_http() {
     assert_eq!(stats["items_created_total"], 1);
     let items: Value = client
         .get(format!("{base}/__admin/boards/1234567890/items"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap()

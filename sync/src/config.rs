@@ -20,6 +20,10 @@ pub const MAX_REQUEST_COMPLEXITY: u64 = 5_000_000;
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SyncConfig {
+    /// Where this config came from (the file path), for errors found after loading, such as
+    /// mapped columns missing on the board. Not part of the file.
+    #[serde(skip)]
+    pub origin: String,
     #[serde(default)]
     pub api: ApiSettings,
     pub board: BoardSettings,
@@ -331,6 +335,7 @@ impl SyncConfig {
             }
         }
         cfg.validate(origin)?;
+        cfg.origin = origin.to_string();
         Ok(cfg)
     }
 

@@ -187,15 +187,31 @@ impl Coordinator {
             }
         } else {
             self.creates.push(item);
-            if self.creates.len() >= self.batch_size {
-                let items = std::mem::take(&mut self.creates);
-                self.dispatch(RequestKind::Create, items).await?;
+            if self.creates.len() >= self.batch_size * self.cfg.sync.concurrency.max(1) {
+                self.flush_creates().await?;
             }
         }
         Ok(())
     }
 
-    /// Create the missing groups for these items in one aliased request and set their group ids.
+    /// Send the window of collected creates: its missing groups first (one round), then the
+    /// records cut by [`crate::batching::balanced_batch_sizes`].
+    async fn flush_creates(&mut self) -> Result<(), SyncError> {
+        let mut window = std::mem::take(&mut self.creates);
+        if window.is_empty() {
+            return Ok(());
+        }
+        self.resolve_groups(&mut window).await?;
+        let sizes = crate::batching::balanced_batch_sizes(window.len(), self.batch_size);
+        let mut rest = window.into_iter();
+        for size in sizes {
+            let batch: Vec<BatchItem> = rest.by_ref().take(size).collect();
+            self.dispatch(RequestKind::Create, batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Create the missing groups for these items (one round of requests) and set their group ids.
     async fn resolve_groups(&mut self, items: &mut Vec<BatchItem>) -> Result<(), SyncError> {
         if let Some(g) = &self.cfg.board.group_id {
             for it in items.iter_mut() {
@@ -257,95 +273,51 @@ impl Coordinator {
     }
 
     async fn create_groups(&mut self, titles: &[String]) -> Result<(), SyncError> {
-        let body = build_create_groups(&self.cfg.board.id, titles);
-        let client = self.client.clone();
-        let aliases: Vec<String> = (0..titles.len()).map(|i| format!("g{i}")).collect();
-        // Group creation goes through the read path (retries, pacing) but must not be replayed
-        // blindly: an idempotency key makes retries safe.
-        self.group_requests += 1;
-        let key = self
-            .client
-            .request_key("groups", self.group_requests, 0, &body);
-        let cost = titles.len() as u64 * self.cfg.sync.mutation_complexity;
-        let bytes = bytes::Bytes::from(body);
-        let result = blocked(&mut self.phases, &client.pacer.clone(), async {
-            let mut backoff = crate::retry::Backoff::new(client.seed, u64::MAX - 1);
-            let mut retries = 0;
-            let mut attempt = 0;
-            loop {
-                let (ticket, _) = client.pacer.acquire(cost).await;
-                let res = client
-                    .send_once(
-                        bytes.clone(),
-                        Some(key.clone()),
-                        RequestKind::CreateGroups,
-                        0,
-                        attempt,
-                    )
-                    .await;
-                attempt += 1;
-                match res {
-                    Ok(resp) => {
-                        let (class, budget) = classify(&resp, &aliases);
-                        client.pacer.on_response(
-                            ticket,
-                            &budget,
-                            matches!(class, ResponseClass::Aliases(_)),
-                        );
-                        match class {
-                            ResponseClass::Aliases(_) => {
-                                let v: Value =
-                                    serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-                                return Ok(v.get("data").cloned().unwrap_or(Value::Null));
-                            }
-                            ResponseClass::Throttled { retry_in, .. } => {
-                                client.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                                client.pacer.block_for(client.throttle_wait(retry_in));
-                                continue;
-                            }
-                            ResponseClass::Busy { retry_in, .. } => {
-                                client
-                                    .limit_wait(retry_in.unwrap_or(Duration::from_secs(1)))
-                                    .await;
-                                continue;
-                            }
-                            ResponseClass::Auth { status, message } => {
-                                return Err(SyncError::Auth { status, message })
-                            }
-                            ResponseClass::BoardNotFound { message } => {
-                                return Err(SyncError::Api(message))
-                            }
-                            ResponseClass::ServerError { .. } => {}
-                            other => {
-                                return Err(SyncError::Api(format!(
-                                    "create_group failed: {other:?}"
-                                )))
-                            }
-                        }
+        // Few titles go in one aliased request; many are spread over up to `concurrency`
+        // requests so that creating a window's groups costs about one round trip.
+        let sizes = crate::batching::group_chunk_sizes(
+            titles.len(),
+            GROUPS_PER_REQUEST,
+            self.cfg.sync.concurrency,
+        );
+        let mut requests = Vec::with_capacity(sizes.len());
+        let mut start = 0;
+        for size in sizes {
+            let chunk = &titles[start..start + size];
+            start += size;
+            let body = build_create_groups(&self.cfg.board.id, chunk);
+            // Group creation goes through the read path (retries, pacing) but must not be
+            // replayed blindly: an idempotency key makes retries safe.
+            self.group_requests += 1;
+            let key = self
+                .client
+                .request_key("groups", self.group_requests, 0, &body);
+            let cost = chunk.len() as u64 * self.cfg.sync.mutation_complexity;
+            let aliases: Vec<String> = (0..chunk.len()).map(|i| format!("g{i}")).collect();
+            requests.push((
+                chunk,
+                send_group_request(
+                    self.client.clone(),
+                    bytes::Bytes::from(body),
+                    key,
+                    aliases,
+                    cost,
+                ),
+            ));
+        }
+        let (chunks, futures): (Vec<_>, Vec<_>) = requests.into_iter().unzip();
+        let pacer = self.client.pacer.clone();
+        let results = blocked(&mut self.phases, &pacer, futures::future::join_all(futures)).await;
+        for (chunk, result) in chunks.into_iter().zip(results) {
+            let result = result?;
+            for (i, t) in chunk.iter().enumerate() {
+                match data_id(&result, &format!("g{i}")) {
+                    Some(id) => {
+                        tracing::debug!(group = %t, %id, "group created");
+                        self.groups.insert(t.clone(), id);
                     }
-                    Err(crate::transport::TransportError::Other(m)) => {
-                        return Err(SyncError::Api(m))
-                    }
-                    Err(_) => client.pacer.on_response(ticket, &Default::default(), true),
+                    None => tracing::warn!(group = %t, "create_group returned no id"),
                 }
-                retries += 1;
-                if retries > client.max_retries {
-                    return Err(SyncError::Api(format!(
-                        "create_group failed after {attempt} attempts"
-                    )));
-                }
-                tokio::time::sleep(backoff.delay(retries - 1)).await;
-            }
-        })
-        .await?;
-        for (i, t) in titles.iter().enumerate() {
-            let id = data_id(&result, &format!("g{i}"));
-            match id {
-                Some(id) => {
-                    tracing::debug!(group = %t, %id, "group created");
-                    self.groups.insert(t.clone(), id);
-                }
-                None => tracing::warn!(group = %t, "create_group returned no id"),
             }
         }
         Ok(())
@@ -649,6 +621,79 @@ impl Coordinator {
     }
 }
 
+/// Most `create_group` aliases in one request before the work is spread over more requests.
+const GROUPS_PER_REQUEST: usize = 5;
+
+/// One aliased `create_group` request, retried (same key) until it answers; returns its `data`.
+async fn send_group_request(
+    client: Arc<ApiClient>,
+    bytes: bytes::Bytes,
+    key: String,
+    aliases: Vec<String>,
+    cost: u64,
+) -> Result<Value, SyncError> {
+    let mut backoff = crate::retry::Backoff::new(client.seed, u64::MAX - 1);
+    let mut retries = 0;
+    let mut attempt = 0;
+    loop {
+        let (ticket, _) = client.pacer.acquire(cost).await;
+        let res = client
+            .send_once(
+                bytes.clone(),
+                Some(key.clone()),
+                RequestKind::CreateGroups,
+                0,
+                attempt,
+            )
+            .await;
+        attempt += 1;
+        match res {
+            Ok(resp) => {
+                let (class, budget) = classify(&resp, &aliases);
+                client.pacer.on_response(
+                    ticket,
+                    &budget,
+                    matches!(class, ResponseClass::Aliases(_)),
+                );
+                match class {
+                    ResponseClass::Aliases(_) => {
+                        let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+                        return Ok(v.get("data").cloned().unwrap_or(Value::Null));
+                    }
+                    ResponseClass::Throttled { retry_in, .. } => {
+                        client.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                        client.pacer.block_for(client.throttle_wait(retry_in));
+                        continue;
+                    }
+                    ResponseClass::Busy { retry_in, .. } => {
+                        client
+                            .limit_wait(retry_in.unwrap_or(Duration::from_secs(1)))
+                            .await;
+                        continue;
+                    }
+                    ResponseClass::Auth { status, message } => {
+                        return Err(SyncError::Auth { status, message })
+                    }
+                    ResponseClass::BoardNotFound { message } => {
+                        return Err(SyncError::Api(message))
+                    }
+                    ResponseClass::ServerError { .. } => {}
+                    other => return Err(SyncError::Api(format!("create_group failed: {other:?}"))),
+                }
+            }
+            Err(crate::transport::TransportError::Other(m)) => return Err(SyncError::Api(m)),
+            Err(_) => client.pacer.on_response(ticket, &Default::default(), true),
+        }
+        retries += 1;
+        if retries > client.max_retries {
+            return Err(SyncError::Api(format!(
+                "create_group failed after {attempt} attempts"
+            )));
+        }
+        tokio::time::sleep(backoff.delay(retries - 1)).await;
+    }
+}
+
 fn data_id(data: &Value, alias: &str) -> Option<String> {
     match data.get(alias)?.get("id")? {
         Value::String(s) => Some(s.clone()),
@@ -696,7 +741,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     } else {
         let pacer = client.pacer.clone();
         let b = blocked(&mut phases, &pacer, read_board(&client, &cfg.board.id)).await?;
-        if let Some(e) = problems_to_error("config", &check_mapping(&cfg, &b)) {
+        if let Some(e) = problems_to_error(&cfg.origin, &check_mapping(&cfg, &b)) {
             return Err(e.into());
         }
         b
@@ -803,8 +848,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         }
     }
     if co.fatal.is_none() {
-        let creates = std::mem::take(&mut co.creates);
-        co.dispatch(RequestKind::Create, creates).await?;
+        co.flush_creates().await?;
         let updates = std::mem::take(&mut co.updates);
         co.dispatch(RequestKind::Update, updates).await?;
     }

@@ -12,6 +12,7 @@
 //! [`transport::Transport`] (reqwest in [`http`], the simulator in tests and the perf harness), and
 //! all timing uses tokio's clock, so runs replay deterministically in virtual time.
 
+pub mod batching;
 pub mod board;
 pub mod client;
 pub mod config;

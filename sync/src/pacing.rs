@@ -145,6 +145,26 @@ impl Pacer {
         }
     }
 
+    /// How many units of `unit_cost` the budget affords right now, by the newest estimate
+    /// (a reset that has already passed counts as a full budget). `None` when pacing is off, the
+    /// budget is not known yet, or a 429 blocks every sender. Senders use it to fit the last
+    /// batch of a window into what is left instead of waiting a whole window for the reset.
+    pub fn affordable_units(&self, unit_cost: u64) -> Option<u64> {
+        if !self.enabled {
+            return None;
+        }
+        let now = Instant::now();
+        let s = self.lock();
+        if s.blocked_until.is_some_and(|b| b > now) {
+            return None;
+        }
+        let budget = match s.reset_at {
+            Some(reset) if reset + RESET_MARGIN <= now => s.limit,
+            _ => s.estimate(),
+        }?;
+        Some(budget / unit_cost.max(1))
+    }
+
     /// Record what a response said about the budget.
     pub fn on_response(&self, ticket: Ticket, info: &BudgetInfo, charged: bool) {
         let now = ticket.issued;

@@ -110,7 +110,12 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
         if let Some(limit) = client.pacer.limit() {
             chunk_cap = chunk_cap.min((limit / per).max(1) as usize);
         }
-        let chunk: Vec<usize> = todo.iter().take(chunk_cap.max(1)).copied().collect();
+        // Send what the budget affords now rather than holding the whole batch for the reset.
+        let take = match client.pacer.affordable_units(per) {
+            Some(fit) if fit >= 1 => chunk_cap.min(fit as usize),
+            _ => chunk_cap,
+        };
+        let chunk: Vec<usize> = todo.iter().take(take.max(1)).copied().collect();
         let entries: Vec<Entry<'_>> = chunk
             .iter()
             .map(|&i| Entry {
