@@ -282,6 +282,29 @@ impl SyncSettings {
     }
 }
 
+/// The dotted key assigned on 1-based `line` (`sync.batch_size`), from the nearest table header
+/// above it, so a type error names the key as well as the line.
+fn key_at_line(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?;
+    let (key, _) = here.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    let table = lines[..line - 1].iter().rev().find_map(|l| {
+        let l = l.trim();
+        let inner = l.strip_prefix("[[").and_then(|r| r.strip_suffix("]]"));
+        inner
+            .or_else(|| l.strip_prefix('[').and_then(|r| r.strip_suffix(']')))
+            .map(str::trim)
+    });
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
 /// Helper to read only the spans of `[[columns]]` entries.
 #[derive(Deserialize)]
 struct ColumnSpans {
@@ -325,7 +348,7 @@ impl SyncConfig {
                 origin: origin.to_string(),
                 line,
                 column,
-                key: None,
+                key: line.and_then(|l| key_at_line(text, l)),
                 message: e.message().trim().to_string(),
             }
         })?;
@@ -523,5 +546,15 @@ type = "text"
         let c = SyncConfig::load(path).unwrap();
         assert_eq!(c.board.group_by.as_deref(), Some("customer"));
         assert!(c.columns.len() >= 15);
+    }
+
+    #[test]
+    fn type_errors_name_the_key_and_line() {
+        let text =
+            "[board]\nid = \"1\"\nkey_column = \"k\"\n[sync]\nbatch_size = \"twenty-five\"\n";
+        let err = SyncConfig::from_toml_str(text, "c.toml").unwrap_err();
+        assert_eq!(err.line, Some(5));
+        assert_eq!(err.key.as_deref(), Some("sync.batch_size"));
+        assert!(err.to_string().starts_with("c.toml:5:"), "{err}");
     }
 }

@@ -50,7 +50,7 @@ impl ConfigError {
 pub enum SyncError {
     /// Bad configuration (exit 2).
     #[error("config error: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// The input cannot be opened or read at all (exit 2). Per-record problems are not errors.
     #[error("input {path}: {message}")]
     Input { path: PathBuf, message: String },
@@ -85,6 +85,14 @@ impl SyncError {
             | SyncError::State { .. }
             | SyncError::Report { .. } => 3,
         }
+    }
+}
+
+// Not `#[from]`: that would also make the ConfigError the error's `source`, and error chains
+// (`{:#}`) would print the same message twice.
+impl From<ConfigError> for SyncError {
+    fn from(e: ConfigError) -> Self {
+        SyncError::Config(e)
     }
 }
 

@@ -73,6 +73,9 @@ pub struct BatchResult {
     pub fatal: Option<SyncError>,
 }
 
+/// Batches are split to fit the budget left only when fewer than this many fit in one window.
+const SPLIT_BELOW_BATCHES_PER_WINDOW: u64 = 10;
+
 const COMPLEXITY_QUERY: &str = "query { complexity { before after query reset_in_x_seconds } }";
 
 /// Send a batch until every record has an outcome.
@@ -110,9 +113,17 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
         if let Some(limit) = client.pacer.limit() {
             chunk_cap = chunk_cap.min((limit / per).max(1) as usize);
         }
-        // Send what the budget affords now rather than holding the whole batch for the reset.
+        // When one batch is a large share of the budget (over a tenth: e.g. 25 creates = 750k of
+        // a 1M trial budget), holding it for the reset would leave most of each window unused, so
+        // send the part the budget affords now. With a large budget the unused tail of a window is
+        // small and batches stay whole: a run costs exactly ceil(N / batch_size) create requests.
+        let batch_cost = chunk_cap as u64 * per;
+        let small_budget = client
+            .pacer
+            .limit()
+            .is_some_and(|limit| limit < batch_cost.saturating_mul(SPLIT_BELOW_BATCHES_PER_WINDOW));
         let take = match client.pacer.affordable_units(per) {
-            Some(fit) if fit >= 1 => chunk_cap.min(fit as usize),
+            Some(fit) if fit >= 1 && small_budget => chunk_cap.min(fit as usize),
             _ => chunk_cap,
         };
         let chunk: Vec<usize> = todo.iter().take(take.max(1)).copied().collect();
