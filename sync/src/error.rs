@@ -55,8 +55,8 @@ pub enum SyncError {
     #[error("input {path}: {message}")]
     Input { path: PathBuf, message: String },
     /// The API token environment variable is missing (exit 2).
-    #[error("the API token is missing: set the environment variable `{0}` (named by api.token_env in the config)")]
-    MissingToken(String),
+    #[error("the API token is missing: set the environment variable `{var}` (named by `api.token_env` in {origin}), or point `api.token_env` at the variable that holds it")]
+    MissingToken { var: String, origin: String },
     /// The API refused our credentials (exit 3).
     #[error("the API refused the token ({status}): {message}")]
     Auth { status: u16, message: String },
@@ -78,7 +78,7 @@ impl SyncError {
     /// The process exit code for this error (design.md: 2 bad config or input, 3 fatal API condition).
     pub fn exit_code(&self) -> i32 {
         match self {
-            SyncError::Config(_) | SyncError::Input { .. } | SyncError::MissingToken(_) => 2,
+            SyncError::Config(_) | SyncError::Input { .. } | SyncError::MissingToken { .. } => 2,
             SyncError::Auth { .. }
             | SyncError::BoardNotFound(_)
             | SyncError::Api(_)

@@ -86,7 +86,10 @@ fn init_logging() {
 fn token(cfg: &SyncConfig) -> Result<String, SyncError> {
     match std::env::var(&cfg.api.token_env) {
         Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
-        _ => Err(SyncError::MissingToken(cfg.api.token_env.clone())),
+        _ => Err(SyncError::MissingToken {
+            var: cfg.api.token_env.clone(),
+            origin: cfg.origin.clone(),
+        }),
     }
 }
 
