@@ -50,8 +50,15 @@ async fn wiremock_face_serves_the_core_and_admin_endpoints() {
     assert_eq!(items["items"].as_array().map(Vec::len), Some(1));
 
     let base = server.base_uri();
+    let refused = client
+        .get(format!("{base}/__admin/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "admin endpoints need the token too");
     let health: Value = client
         .get(format!("{base}/__admin/health"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap()
@@ -61,6 +68,7 @@ async fn wiremock_face_serves_the_core_and_admin_endpoints() {
     assert_eq!(health["status"], "ok");
     let stats: Value = client
         .get(format!("{base}/__admin/stats"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap()
@@ -71,6 +79,7 @@ async fn wiremock_face_serves_the_core_and_admin_endpoints() {
     assert_eq!(stats["responses_by_status"]["401"], 1);
     let items: Value = client
         .get(format!("{base}/__admin/boards/1234567890/items"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap()
@@ -80,12 +89,14 @@ async fn wiremock_face_serves_the_core_and_admin_endpoints() {
     assert_eq!(items["items"].as_array().map(Vec::len), Some(1));
     let missing = client
         .get(format!("{base}/__admin/boards/42/items"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
     let reset = client
         .post(format!("{base}/__admin/reset"))
+        .header("Authorization", "tok")
         .send()
         .await
         .unwrap();
