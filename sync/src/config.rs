@@ -550,11 +550,11 @@ type = "text"
 
     #[test]
     fn type_errors_name_the_key_and_line() {
-        let text =
-            "[board]\nid = \"1\"\nkey_column = \"k\"\n[sync]\nbatch_size = \"twenty-five\"\n";
-        let err = SyncConfig::from_toml_str(text, "c.toml").unwrap_err();
-        assert_eq!(err.line, Some(5));
+        let example = include_str!("../configs/order_list.toml");
+        let text = example.replacen("batch_size = 25", "batch_size = \"twenty-five\"", 1);
+        let err = SyncConfig::from_toml_str(&text, "c.toml").unwrap_err();
+        assert_eq!(err.line, Some(104));
         assert_eq!(err.key.as_deref(), Some("sync.batch_size"));
-        assert!(err.to_string().starts_with("c.toml:5:"), "{err}");
+        assert!(err.to_string().starts_with("c.toml:104:"), "{err}");
     }
 }
