@@ -384,21 +384,27 @@ impl Coordinator {
         Ok(())
     }
 
+    /// Items on the board whose key column holds one of `keys` (key -> item ids), looked up with
+    /// `items_page_by_column_values`; the time spent waiting on limits counts as waiting.
+    async fn find_on_board(
+        &mut self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<String>>, SyncError> {
+        let client = self.client.clone();
+        let pacer = client.pacer.clone();
+        let lookup = find_items_by_key(
+            &client,
+            &self.cfg.board.id,
+            &self.cfg.board.key_column,
+            keys,
+        );
+        blocked(&mut self.phases, &pacer, lookup).await
+    }
+
     /// State was lost: records already on the board become updates instead of creates.
     async fn verify_creates(&mut self, items: &mut Vec<BatchItem>) -> Result<(), SyncError> {
         let keys: Vec<String> = items.iter().map(|i| i.record.key.clone()).collect();
-        let client = self.client.clone();
-        let found = blocked(
-            &mut self.phases,
-            &client.pacer.clone(),
-            find_items_by_key(
-                &client,
-                &self.cfg.board.id,
-                &self.cfg.board.key_column,
-                &keys,
-            ),
-        )
-        .await?;
+        let found = self.find_on_board(&keys).await?;
         let mut keep = vec![];
         for mut it in items.drain(..) {
             match found.get(&it.record.key).and_then(|ids| ids.first()) {
@@ -495,18 +501,7 @@ impl Coordinator {
             "reconciling records left pending by an earlier run"
         );
         let keys: Vec<String> = creates.iter().map(|p| p.key.clone()).collect();
-        let client = self.client.clone();
-        let found = blocked(
-            &mut self.phases,
-            &client.pacer.clone(),
-            find_items_by_key(
-                &client,
-                &self.cfg.board.id,
-                &self.cfg.board.key_column,
-                &keys,
-            ),
-        )
-        .await?;
+        let found = self.find_on_board(&keys).await?;
         self.phases.switch(Phase::State);
         let mut done = vec![];
         let mut cleared: Vec<String> = updates.iter().map(|p| p.key.clone()).collect();
@@ -551,18 +546,7 @@ impl Coordinator {
             "reconciling records with unknown outcome"
         );
         let keys: Vec<String> = items.iter().map(|(i, _)| i.record.key.clone()).collect();
-        let client = self.client.clone();
-        let found = blocked(
-            &mut self.phases,
-            &client.pacer.clone(),
-            find_items_by_key(
-                &client,
-                &self.cfg.board.id,
-                &self.cfg.board.key_column,
-                &keys,
-            ),
-        )
-        .await;
+        let found = self.find_on_board(&keys).await;
         self.phases.switch(Phase::State);
         let found = match found {
             Ok(f) => f,
