@@ -476,6 +476,16 @@ impl Coordinator {
                 ItemResult::Ambiguous { reason } => self.ambiguous.push((item, reason)),
             }
         }
+        self.record_outcomes(&done, &cleared)
+    }
+
+    /// Store what is now known: `done` (key, item id, content hash) rows become done, `cleared`
+    /// keys lose their pending mark (nothing was created for them).
+    fn record_outcomes(
+        &mut self,
+        done: &[(String, String, String)],
+        cleared: &[String],
+    ) -> Result<(), SyncError> {
         let rows: Vec<(&str, &str, &str)> = done
             .iter()
             .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
@@ -525,14 +535,7 @@ impl Coordinator {
             not_found = cleared.len(),
             "reconciliation done"
         );
-        let rows: Vec<(&str, &str, &str)> = done
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-            .collect();
-        self.state.mark_done(&rows)?;
-        let keys: Vec<&str> = cleared.iter().map(String::as_str).collect();
-        self.state.clear_pending(&keys)?;
-        Ok(())
+        self.record_outcomes(&done, &cleared)
     }
 
     /// Records whose requests stayed ambiguous: look them up on the board.
@@ -594,14 +597,7 @@ impl Coordinator {
                 }
             }
         }
-        let rows: Vec<(&str, &str, &str)> = done
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-            .collect();
-        self.state.mark_done(&rows)?;
-        let keys: Vec<&str> = cleared.iter().map(String::as_str).collect();
-        self.state.clear_pending(&keys)?;
-        Ok(())
+        self.record_outcomes(&done, &cleared)
     }
 }
 
