@@ -1,10 +1,79 @@
-//! How a window of ready records is cut into requests.
+//! Batch size: how many records go in one request, decided here and nowhere else.
+//!
+//! [`batch_size`] picks the records per request from the settings and the limits (mode, the
+//! per-request complexity cap, the request timeout under the expected latency per mutation);
+//! [`window_size`] how many creates are collected before they are sent; [`next_chunk`] how much
+//! of a batch one body carries given the budget the pacer knows; [`split`] the cut after a
+//! request was over the per-request cap; [`balanced_batch_sizes`] and [`group_chunk_sizes`] how a
+//! window and a round of new groups are cut into requests.
 //!
 //! The coordinator collects up to `batch_size x concurrency` creates (a *window*) before sending, so
 //! that the groups the window needs are created in one round (their requests in parallel) before
 //! the window's batches go out together. A window of `n` records is always `ceil(n / batch_size)`
 //! requests (so a run of N records costs `ceil(N / batch_size)` create requests), with the records
 //! spread evenly over them: 60 records at batch 25 go as 20 + 20 + 20, not 25 + 25 + 10.
+
+use crate::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
+
+/// Records per request after every cap: mode, `batch_size`, the 5M per-request complexity cap
+/// and the expected latency under the request timeout (half of it, as a margin).
+pub fn batch_size(s: &SyncSettings) -> usize {
+    if s.mode == Mode::Single {
+        return 1;
+    }
+    s.batch_size.clamp(1, max_per_request(s))
+}
+
+/// The most records one request may carry: the per-request complexity cap, and the expected
+/// latency (`expected_ms_per_mutation`) within half the request timeout.
+pub fn max_per_request(s: &SyncSettings) -> usize {
+    let by_complexity = (MAX_REQUEST_COMPLEXITY / s.mutation_complexity.max(1)).max(1) as usize;
+    let by_latency =
+        ((s.request_timeout_ms / 2) / s.expected_ms_per_mutation.max(1)).max(1) as usize;
+    by_complexity.min(by_latency)
+}
+
+/// Creates collected before a window is sent: one batch per sender.
+pub fn window_size(batch_size: usize, concurrency: usize) -> usize {
+    batch_size * concurrency.max(1)
+}
+
+/// Batches are cut to fit the budget left only when fewer than this many fit in one window.
+const SPLIT_BELOW_BATCHES_PER_WINDOW: u64 = 10;
+
+/// The next body of a batch: `(cap, take)`, the batch's new per-body cap and the records the body
+/// carries now. `cap` shrinks to what one budget window can ever afford (`limit / unit_cost`).
+/// When one batch is a large share of the budget (over a tenth: e.g. 25 creates = 750k of a 1M
+/// trial budget), holding it for the reset would leave most of each window unused, so the part
+/// the budget affords now (`affordable` units) goes; with a large budget batches stay whole, and
+/// a run costs exactly ceil(N / batch_size) create requests.
+pub fn next_chunk(
+    left: usize,
+    cap: usize,
+    unit_cost: u64,
+    limit: Option<u64>,
+    affordable: Option<u64>,
+) -> (usize, usize) {
+    let per = unit_cost.max(1);
+    let cap = match limit {
+        Some(limit) => cap.min((limit / per).max(1) as usize),
+        None => cap,
+    }
+    .max(1);
+    let batch_cost = cap as u64 * per;
+    let small_budget =
+        limit.is_some_and(|l| l < batch_cost.saturating_mul(SPLIT_BELOW_BATCHES_PER_WINDOW));
+    let take = match affordable {
+        Some(fit) if fit >= 1 && small_budget => cap.min(fit as usize),
+        _ => cap,
+    };
+    (cap, take.clamp(1, left.max(1)))
+}
+
+/// The per-body cap after a body of `len` records was over the per-request complexity cap.
+pub fn split(len: usize) -> usize {
+    (len / 2).max(1)
+}
 
 /// Sizes of the batches for `n` ready records: `ceil(n / batch_size)` batches, as equal as possible
 /// (larger ones first), each at most `batch_size`.
@@ -28,6 +97,42 @@ pub fn group_chunk_sizes(n: usize, per_request: usize, concurrency: usize) -> Ve
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn batch_caps() {
+        let mut s = SyncSettings {
+            batch_size: 1000,
+            ..Default::default()
+        };
+        assert_eq!(batch_size(&s), 150); // 30 s / 200 ms
+        s.expected_ms_per_mutation = 1;
+        assert_eq!(batch_size(&s), 166); // 5M / 30k
+        s.mode = Mode::Single;
+        assert_eq!(batch_size(&s), 1);
+    }
+
+    #[test]
+    fn chunks_fit_a_small_budget_and_stay_whole_under_a_large_one() {
+        // Budget unknown: the whole batch.
+        assert_eq!(next_chunk(25, 25, 30_000, None, None), (25, 25));
+        // 10M budget: 25 x 30k = 750k is small, batches stay whole even when 5 fit.
+        assert_eq!(
+            next_chunk(25, 25, 30_000, Some(10_000_000), Some(5)),
+            (25, 25)
+        );
+        // 1M trial budget: 25 creates are 75% of it; send the 10 that fit now.
+        assert_eq!(
+            next_chunk(25, 25, 30_000, Some(1_000_000), Some(10)),
+            (25, 10)
+        );
+        // A budget below one batch caps the batch for good.
+        assert_eq!(next_chunk(40, 40, 30_000, Some(600_000), None), (20, 20));
+        // Never more than what is left, never zero.
+        assert_eq!(next_chunk(3, 25, 30_000, None, None), (25, 3));
+        assert_eq!(next_chunk(5, 25, 30_000, Some(1_000_000), Some(0)), (25, 5));
+        assert_eq!(split(25), 12);
+        assert_eq!(split(1), 1);
+    }
 
     #[test]
     fn full_windows_are_full_batches() {

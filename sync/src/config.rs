@@ -104,6 +104,11 @@ pub struct BoardSettings {
     /// when every placeholder is empty. Default: the key.
     #[serde(default)]
     pub item_name: Option<String>,
+    /// Items the board can hold. Default: monday.com's 10,000 per board
+    /// (`ItemsLimitationException`); set it only if your account's boards hold more (or fewer).
+    /// Creates that would not fit are not sent; those records fail as "board full".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u64>,
 }
 
 /// How a column's value is written (api-facts §5.2).
@@ -205,13 +210,6 @@ pub struct SyncSettings {
     /// Seed for retry jitter and anything else random.
     #[serde(default)]
     pub seed: u64,
-    /// Honour `retry_in_seconds`/`Retry-After` and the budget signals. `false` is a test knob: a naive
-    /// client that ignores every server timing signal and retries 429s after a short fixed delay.
-    #[serde(default = "default_true")]
-    pub respect_retry_after: bool,
-    /// Test knob: a wasted `complexity` query before every batch.
-    #[serde(default)]
-    pub extra_round_trips_per_batch: u32,
     /// Expected server time per mutation, used to keep a batch under the request timeout.
     #[serde(default = "default_ms_per_mutation")]
     pub expected_ms_per_mutation: u64,
@@ -239,9 +237,6 @@ fn default_max_retries() -> u32 {
 fn default_timeout_ms() -> u64 {
     60_000
 }
-fn default_true() -> bool {
-    true
-}
 fn default_ms_per_mutation() -> u64 {
     200
 }
@@ -258,27 +253,10 @@ impl Default for SyncSettings {
             max_retries: default_max_retries(),
             request_timeout_ms: default_timeout_ms(),
             seed: 0,
-            respect_retry_after: true,
-            extra_round_trips_per_batch: 0,
             expected_ms_per_mutation: default_ms_per_mutation(),
             mutation_complexity: default_mutation_complexity(),
             run_id: None,
         }
-    }
-}
-
-impl SyncSettings {
-    /// Records per request after every cap: mode, `batch_size`, the 5M per-request complexity cap and
-    /// the expected latency under the request timeout (half of it, as a margin).
-    pub fn effective_batch_size(&self) -> usize {
-        if self.mode == Mode::Single {
-            return 1;
-        }
-        let by_complexity =
-            (MAX_REQUEST_COMPLEXITY / self.mutation_complexity.max(1)).max(1) as usize;
-        let by_latency =
-            ((self.request_timeout_ms / 2) / self.expected_ms_per_mutation.max(1)).max(1) as usize;
-        self.batch_size.clamp(1, by_complexity.min(by_latency))
     }
 }
 
@@ -490,7 +468,6 @@ type = "text"
         assert_eq!(c.sync.concurrency, 4);
         assert_eq!(c.sync.max_retries, 8);
         assert_eq!(c.sync.request_timeout_ms, 60_000);
-        assert!(c.sync.respect_retry_after);
         assert_eq!(c.columns[0].line, Some(7));
     }
 
@@ -525,19 +502,6 @@ type = "text"
     fn missing_board_rejected() {
         let e = SyncConfig::from_toml_str("[sync]\nmode = \"batch\"\n", "x.toml").unwrap_err();
         assert!(e.message.contains("board"), "{e}");
-    }
-
-    #[test]
-    fn batch_caps() {
-        let mut s = SyncSettings {
-            batch_size: 1000,
-            ..Default::default()
-        };
-        assert_eq!(s.effective_batch_size(), 150); // 30 s / 200 ms
-        s.expected_ms_per_mutation = 1;
-        assert_eq!(s.effective_batch_size(), 166); // 5M / 30k
-        s.mode = Mode::Single;
-        assert_eq!(s.effective_batch_size(), 1);
     }
 
     #[test]

@@ -67,22 +67,6 @@ async fn free_plan_budget_is_paced_not_hammered() {
     assert!((sum - s.wall_ms).abs() < 1e-6, "{sum} vs {}", s.wall_ms);
 }
 
-#[tokio::test(start_paused = true)]
-async fn ignoring_retry_after_still_syncs_but_gets_throttled() {
-    let (sim, t) = sim(SimConfig {
-        profile: LatencyProfile::Realistic,
-        token_kind: TokenKind::Trial,
-        seed: 3,
-        ..SimConfig::default()
-    });
-    let mut cfg = example_config();
-    cfg.sync.respect_retry_after = false;
-    let s = sync_with(t, cfg, records(100), Arc::new(Counter::default())).await;
-    assert_eq!(s.created, 100);
-    assert!(s.throttled > 10, "throttled {}", s.throttled);
-    assert_eq!(sim.stats().throttled_total, s.throttled);
-}
-
 fn with_new_labels(n: usize) -> Vec<Map<String, Value>> {
     let mut recs = records(n);
     recs[3].insert("sizes".into(), "S,XXL".into());

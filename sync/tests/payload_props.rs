@@ -201,7 +201,7 @@ proptest! {
             let mut cfg = example_config();
             cfg.sync.batch_size = batch;
             cfg.sync.concurrency = conc;
-            let cap = cfg.sync.effective_batch_size();
+            let cap = monday_sync::batching::batch_size(&cfg.sync);
             prop_assert!(cap as u64 * MUTATION_COMPLEXITY <= MAX_REQUEST_COMPLEXITY);
             let s = run(RunParams {
                 config: cfg,

@@ -200,9 +200,9 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
                 std::time::Duration::from_millis(cfg.sync.request_timeout_ms),
                 cfg.sync.max_retries,
                 cfg.sync.seed,
-                true,
                 None,
-            );
+            )
+            .with_board(cfg.board.id.clone());
             let board = read_board(&client, &cfg.board.id).await?;
             let problems = check_mapping(&cfg, &board);
             println!(
