@@ -15,13 +15,20 @@
 
 use crate::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
 
-/// Records per request after every cap: mode, `batch_size`, the 5M per-request complexity cap
-/// and the expected latency under the request timeout (half of it, as a margin).
-pub fn batch_size(s: &SyncSettings) -> usize {
+/// Records per request: 1 in single mode; an explicit `batch_size` within the caps of
+/// [`max_per_request`]; unset, chosen from the run: with `records` (known or estimated) the
+/// fewest requests the caps allow, the records spread evenly over them (50 records: one
+/// request; 500 at a cap of 150: 4 x 125), else the cap itself.
+pub fn batch_size(s: &SyncSettings, records: Option<usize>) -> usize {
     if s.mode == Mode::Single {
         return 1;
     }
-    s.batch_size.clamp(1, max_per_request(s))
+    let max = max_per_request(s);
+    match (s.batch_size, records) {
+        (Some(b), _) => b.clamp(1, max),
+        (None, Some(n)) if n > 0 => n.div_ceil(n.div_ceil(max)),
+        (None, _) => max,
+    }
 }
 
 /// The most records one request may carry: the per-request complexity cap, and the expected
@@ -101,14 +108,39 @@ mod tests {
     #[test]
     fn batch_caps() {
         let mut s = SyncSettings {
-            batch_size: 1000,
+            batch_size: Some(1000),
             ..Default::default()
         };
-        assert_eq!(batch_size(&s), 150); // 30 s / 200 ms
+        assert_eq!(batch_size(&s, Some(50)), 150); // 30 s / 200 ms
         s.expected_ms_per_mutation = 1;
-        assert_eq!(batch_size(&s), 166); // 5M / 30k
+        assert_eq!(batch_size(&s, None), 166); // 5M / 30k
+        s.batch_size = Some(25);
+        assert_eq!(batch_size(&s, Some(50)), 25); // explicit: honoured
         s.mode = Mode::Single;
-        assert_eq!(batch_size(&s), 1);
+        assert_eq!(batch_size(&s, Some(50)), 1);
+    }
+
+    #[test]
+    fn unset_batch_size_is_chosen_from_the_run() {
+        let s = SyncSettings::default();
+        assert_eq!(s.batch_size, None);
+        assert_eq!(max_per_request(&s), 150);
+        // Small runs are one request.
+        assert_eq!(batch_size(&s, Some(1)), 1);
+        assert_eq!(batch_size(&s, Some(50)), 50);
+        assert_eq!(batch_size(&s, Some(150)), 150);
+        // Larger runs: the fewest requests, evenly filled.
+        assert_eq!(batch_size(&s, Some(151)), 76);
+        assert_eq!(batch_size(&s, Some(500)), 125);
+        assert_eq!(batch_size(&s, Some(5_000)), 148);
+        // Unknown size: the cap.
+        assert_eq!(batch_size(&s, None), 150);
+        // A short timeout or a slow API lowers the cap.
+        let slow = SyncSettings {
+            request_timeout_ms: 10_000,
+            ..SyncSettings::default()
+        };
+        assert_eq!(batch_size(&slow, Some(50)), 25);
     }
 
     #[test]
@@ -157,6 +189,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn chosen_batches_are_the_fewest_requests_within_the_caps(
+            n in 1usize..20_000, timeout in 1_000u64..120_000, ms in 1u64..500,
+        ) {
+            let s = SyncSettings { request_timeout_ms: timeout, expected_ms_per_mutation: ms, ..SyncSettings::default() };
+            let max = max_per_request(&s);
+            let b = batch_size(&s, Some(n));
+            prop_assert!(b >= 1 && b <= max);
+            prop_assert!(b as u64 * s.mutation_complexity <= MAX_REQUEST_COMPLEXITY);
+            prop_assert_eq!(n.div_ceil(b), n.div_ceil(max));
+        }
+
         #[test]
         fn every_record_in_exactly_one_batch_within_the_cap(
             n in 0usize..2_000, batch in 1usize..200,

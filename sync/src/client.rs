@@ -17,6 +17,7 @@ use crate::fasthash::Hasher128;
 use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
 use crate::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
 use crate::payload::{classify, BudgetInfo, ResponseClass};
+use crate::request_log::{Attempt, RequestLog};
 use crate::retry::{decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait};
 use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 
@@ -48,6 +49,10 @@ pub struct ApiClient {
     pub run_id: String,
     /// The board the run writes to (named by errors).
     pub board_id: String,
+    /// Write requests in flight on the board, at most `write_concurrency` (one permit each).
+    writes: Arc<tokio::sync::Semaphore>,
+    /// `--request-log`: one line per attempt.
+    request_log: Option<Arc<RequestLog>>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -243,7 +248,21 @@ impl ApiClient {
             counters: Counters::default(),
             run_id: fresh_run_id(seed),
             board_id: String::new(),
+            writes: Arc::new(tokio::sync::Semaphore::new(1)),
+            request_log: None,
         }
+    }
+
+    /// Allow `n` write requests in flight on the board at once (default 1: one after the other).
+    pub fn with_write_concurrency(mut self, n: usize) -> Self {
+        self.writes = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+        self
+    }
+
+    /// Write one line per attempt to `log`.
+    pub fn with_request_log(mut self, log: Option<Arc<RequestLog>>) -> Self {
+        self.request_log = log;
+        self
     }
 
     /// Use `run_id` for this client's idempotency keys (the engine passes the configured or fresh id).
@@ -371,6 +390,23 @@ impl ApiClient {
                 }
                 Err(e) => tracing::debug!(error = %e, "transport failure"),
             }
+            if let Some(log) = &self.request_log {
+                let ok = res.as_ref().ok();
+                log.write(&Attempt {
+                    kind: call.kind,
+                    aliases: call.aliases.len().max(1),
+                    request_bytes: call.body.len(),
+                    started,
+                    finished,
+                    status: ok.map(|(r, _, _)| r.status),
+                    complexity: ok.and_then(|(_, _, b)| b.cost),
+                    throttled: match ok {
+                        Some((_, ResponseClass::Throttled { code, .. }, _)) => Some(code.as_str()),
+                        _ => None,
+                    },
+                    attempt,
+                });
+            }
             if let Some(o) = &self.observer {
                 o.request_finished(&RequestEvent {
                     started,
@@ -394,8 +430,16 @@ impl ApiClient {
         // Whether this body may have been applied starts afresh with every new body.
         st.retry.maybe_applied = false;
         loop {
+            // Writes to the board go `write_concurrency` at a time (one, by default); the permit
+            // is held for the attempt only, never across a wait. Reads do not take one.
+            let permit = if call.kind.writes() {
+                self.writes.clone().acquire_owned().await.ok()
+            } else {
+                None
+            };
             let ticket = self.reserve(call.cost).await;
             let res = self.attempt(call, st.attempt).await;
+            drop(permit);
             st.attempt += 1;
             let (signal, budget, outcome) = match res {
                 Ok((resp, class, budget)) => {

@@ -196,12 +196,25 @@ impl std::str::FromStr for Mode {
 pub struct SyncSettings {
     #[serde(default)]
     pub mode: Mode,
-    /// Records per request in batch mode (also capped by complexity and latency).
-    #[serde(default = "default_batch_size")]
-    pub batch_size: usize,
-    /// Requests in flight at once.
+    /// Records per request in batch mode. Unset (the default): chosen from the run (how many
+    /// records, the per-request complexity cap, the request timeout and the expected latency) so
+    /// a run is as few requests as the limits allow. Set: honoured, within the same caps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Requests in flight at once (reads and writes together; writes are further limited by
+    /// `write_concurrency`).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Write requests in flight per board (create, update, create_group). Default 1: writes to a
+    /// board go one after the other, as monday.com advises. Its development best practices say to
+    /// make mutations one after the other: several mutations on the same board at the same time
+    /// can corrupt the board's data, and a write that meets another one in progress is refused
+    /// with HTTP 423 "Resource is currently locked, please try again later"
+    /// (https://developer.monday.com/api-reference/docs/development-best-practices and the API's
+    /// error docs). Raise it only if you accept that risk; 423s are waited out either way.
+    /// Reads (board read, reconcile look-ups) are not limited by it.
+    #[serde(default = "default_write_concurrency")]
+    pub write_concurrency: usize,
     /// Retries per request for 5xx, resets, timeouts (waits on 429/423/409 do not count).
     #[serde(default = "default_max_retries")]
     pub max_retries: u32,
@@ -225,8 +238,8 @@ pub struct SyncSettings {
     pub run_id: Option<String>,
 }
 
-fn default_batch_size() -> usize {
-    25
+fn default_write_concurrency() -> usize {
+    1
 }
 fn default_concurrency() -> usize {
     4
@@ -248,7 +261,8 @@ impl Default for SyncSettings {
     fn default() -> Self {
         SyncSettings {
             mode: Mode::Batch,
-            batch_size: default_batch_size(),
+            batch_size: None,
+            write_concurrency: default_write_concurrency(),
             concurrency: default_concurrency(),
             max_retries: default_max_retries(),
             request_timeout_ms: default_timeout_ms(),
@@ -364,9 +378,16 @@ impl SyncConfig {
             ));
         }
         let s = &self.sync;
-        if s.batch_size == 0 {
+        if s.batch_size == Some(0) {
             return Err(err(
                 "sync.batch_size".into(),
+                "must be at least 1".into(),
+                None,
+            ));
+        }
+        if s.write_concurrency == 0 {
+            return Err(err(
+                "sync.write_concurrency".into(),
                 "must be at least 1".into(),
                 None,
             ));
@@ -464,7 +485,8 @@ type = "text"
         assert_eq!(c.api.version, "2026-10");
         assert_eq!(c.api.token_env, "MONDAY_API_TOKEN");
         assert_eq!(c.sync.mode, Mode::Batch);
-        assert_eq!(c.sync.batch_size, 25);
+        assert_eq!(c.sync.batch_size, None);
+        assert_eq!(c.sync.write_concurrency, 1);
         assert_eq!(c.sync.concurrency, 4);
         assert_eq!(c.sync.max_retries, 8);
         assert_eq!(c.sync.request_timeout_ms, 60_000);
@@ -515,10 +537,10 @@ type = "text"
     #[test]
     fn type_errors_name_the_key_and_line() {
         let example = include_str!("../configs/order_list.toml");
-        let text = example.replacen("batch_size = 25", "batch_size = \"twenty-five\"", 1);
+        let text = example.replacen("write_concurrency = 1", "write_concurrency = \"one\"", 1);
         let err = SyncConfig::from_toml_str(&text, "c.toml").unwrap_err();
-        assert_eq!(err.line, Some(104));
-        assert_eq!(err.key.as_deref(), Some("sync.batch_size"));
-        assert!(err.to_string().starts_with("c.toml:104:"), "{err}");
+        assert_eq!(err.line, Some(107));
+        assert_eq!(err.key.as_deref(), Some("sync.write_concurrency"));
+        assert!(err.to_string().starts_with("c.toml:107:"), "{err}");
     }
 }

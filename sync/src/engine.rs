@@ -21,7 +21,7 @@ use crate::batching::{balanced_batch_sizes, batch_size, window_size};
 use crate::board::{check_mapping, problems_to_error, read_board, BoardInfo};
 use crate::capacity::{Capacity, BOARD_ITEM_CAP};
 use crate::client::ApiClient;
-use crate::config::{ColumnKind, Mode, SyncConfig};
+use crate::config::{ColumnKind, SyncConfig};
 use crate::error::SyncError;
 use crate::groups::create_groups;
 pub use crate::input::InputSource;
@@ -34,6 +34,7 @@ use crate::progress::Progress;
 use crate::reconcile::{confirmed_item, find_items_by_key, resolve_pending};
 use crate::report::{write_detail_reports, write_summary, CustomerStats, Phase, PhaseTimer};
 pub use crate::report::{Phases, RunSummary};
+use crate::request_log::RequestLog;
 use crate::sender::{execute, BatchItem, BatchJob, BatchResult, ItemResult, SendContext};
 pub use crate::state::StateSpec;
 use crate::state::StateStore;
@@ -57,6 +58,8 @@ pub struct RunParams {
     /// Show a progress bar (only if stderr is a terminal).
     pub progress: bool,
     pub observer: Option<Arc<dyn SyncObserver>>,
+    /// Write one NDJSON line per request attempt here (see [`crate::request_log`]).
+    pub request_log: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RunParams {
@@ -632,7 +635,11 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let cfg = params.config;
     let mut phases = PhaseTimer::new(Phase::Send);
     let started = Instant::now();
-    let batch_size = batch_size(&cfg.sync);
+    let batch_size = batch_size(&cfg.sync, params.input.estimate_records());
+    let request_log = match &params.request_log {
+        Some(path) if !params.dry_run => Some(Arc::new(RequestLog::create(path, started)?)),
+        _ => None,
+    };
     let run_id = cfg
         .sync
         .run_id
@@ -649,9 +656,11 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
             params.observer.clone(),
         )
         .with_run_id(run_id.clone())
-        .with_board(cfg.board.id.clone()),
+        .with_board(cfg.board.id.clone())
+        .with_write_concurrency(cfg.sync.write_concurrency)
+        .with_request_log(request_log.clone()),
     );
-    tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, "sync starting");
+    tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, write_concurrency = cfg.sync.write_concurrency, "sync starting");
 
     let board = if params.dry_run {
         BoardInfo::default()
@@ -697,9 +706,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         config: serde_json::to_value(&cfg).unwrap_or(Value::Null),
         ..Default::default()
     };
-    if cfg.sync.mode == Mode::Single {
-        summary.config["sync"]["effective_batch_size"] = json!(1);
-    }
+    summary.config["sync"]["effective_batch_size"] = json!(batch_size);
     let mut co = Coordinator {
         groups: board.groups_by_title.clone(),
         cfg,
@@ -793,6 +800,9 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         co.reconcile_ambiguous().await?;
     }
     co.progress.finish();
+    if let Some(log) = &request_log {
+        log.flush()?;
+    }
 
     co.phases.switch(Phase::Report);
     let c = &co.client.counters;

@@ -19,7 +19,10 @@
 //! - **Retry** (after every attempt of every request kind: settle, wait, resend, split, give up,
 //!   stop): [`retry::decide`]; the one send loop that applies it and the one place every wait
 //!   happens: [`client`].
+//! - **Write concurrency** (at most `write_concurrency` writes in flight per board, one by
+//!   default; reads overlap): the write permits of [`client::ApiClient::call`].
 //! - **Board capacity** (how many more items the board takes): [`capacity`].
+//! - The request log (`--request-log`): [`request_log`].
 //! - Group creation: [`groups`]; per-batch sending: [`sender`]; errors: [`error`].
 
 pub mod batching;
@@ -39,6 +42,7 @@ pub mod payload;
 pub mod progress;
 pub mod reconcile;
 pub mod report;
+pub mod request_log;
 pub mod retry;
 pub mod sender;
 pub mod state;

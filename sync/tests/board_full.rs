@@ -41,6 +41,7 @@ async fn sync(
         dry_run: false,
         progress: false,
         observer: Some(counter),
+        request_log: None,
     })
     .await
     .expect("a full board fails records, not the run")
@@ -69,7 +70,9 @@ async fn the_first_refusal_stops_the_creates() {
     let (sim, t) = sim(small_board());
     let counter = Arc::new(Counter::default());
     let n = 150;
-    let s = sync(t, example_config(), records(n), counter.clone()).await;
+    let mut cfg = example_config();
+    cfg.sync.batch_size = Some(25);
+    let s = sync(t, cfg, records(n), counter.clone()).await;
     assert_eq!(s.created as usize, CAP, "{:?}", s.failures.first());
     assert_eq!(s.failed as usize, n - CAP);
     assert_board_full_failures(&s, n - CAP);
@@ -77,7 +80,7 @@ async fn the_first_refusal_stops_the_creates() {
     assert_eq!(on_board.len(), CAP);
     assert!(on_board.values().all(|v| v.len() == 1), "no duplicates");
     // Batches of 25: the records that fit need 3; at most one more batch after the board filled.
-    let batch = example_config().sync.batch_size;
+    let batch = 25;
     let creates = counter.count(RequestKind::Create) as usize;
     assert!(
         creates <= CAP.div_ceil(batch) + 1,

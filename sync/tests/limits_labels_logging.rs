@@ -28,6 +28,7 @@ async fn sync_with(
         dry_run: false,
         progress: false,
         observer: Some(counter),
+        request_log: None,
     })
     .await
     .expect("run")
@@ -190,7 +191,9 @@ async fn empty_fields_log_no_warnings_and_info_scales_with_batches() {
             }
         }
     }
-    let s = sync_with(t, example_config(), recs, Arc::new(Counter::default())).await;
+    let mut cfg = example_config();
+    cfg.sync.batch_size = Some(25);
+    let s = sync_with(t, cfg, recs, Arc::new(Counter::default())).await;
     assert_eq!(s.created, 500, "{:?}", s.failures);
     assert_eq!(sim.stats().items_created_total, 500);
 
@@ -226,6 +229,7 @@ async fn bad_token_is_fatal_and_not_echoed() {
         dry_run: false,
         progress: false,
         observer: None,
+        request_log: None,
     })
     .await
     .unwrap_err();
@@ -253,6 +257,7 @@ async fn mapping_errors_stop_before_any_write() {
         dry_run: false,
         progress: false,
         observer: Some(counter.clone()),
+        request_log: None,
     })
     .await
     .unwrap_err();
@@ -313,6 +318,7 @@ async fn create_labels_is_per_column_and_per_record() {
         dry_run: false,
         progress: false,
         observer: None,
+        request_log: None,
     })
     .await
     .expect("run");

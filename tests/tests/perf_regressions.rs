@@ -24,7 +24,8 @@ fn example_settings() -> (usize, usize) {
     let base = monday_sync::config::SyncConfig::load(e2e_tests::example_config_path())
         .expect("example config");
     (
-        base.sync.batch_size as usize,
+        // The example leaves batch_size unset (chosen from the run); these tests pin 25.
+        base.sync.batch_size.unwrap_or(25),
         base.sync.concurrency as usize,
     )
 }
