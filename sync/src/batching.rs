@@ -94,9 +94,13 @@ pub fn balanced_batch_sizes(n: usize, batch_size: usize) -> Vec<usize> {
 }
 
 /// The cut for groups to create: up to `per_request` titles share one request; more are spread
-/// over up to `concurrency` requests (larger ones once every slot is used).
-pub fn group_chunk_sizes(n: usize, per_request: usize, concurrency: usize) -> Vec<usize> {
-    let cap = per_request.max(1).max(n.div_ceil(concurrency.max(1)));
+/// over up to `lanes` requests (the write requests that may be in flight at once: with serial
+/// writes, one request), each at most `max` titles (the per-request complexity cap).
+pub fn group_chunk_sizes(n: usize, per_request: usize, lanes: usize, max: usize) -> Vec<usize> {
+    let cap = per_request
+        .max(1)
+        .max(n.div_ceil(lanes.max(1)))
+        .min(max.max(1));
     balanced_batch_sizes(n, cap)
 }
 
@@ -182,10 +186,13 @@ mod tests {
 
     #[test]
     fn groups_are_created_in_few_requests() {
-        assert_eq!(group_chunk_sizes(1, 5, 4), vec![1]);
-        assert_eq!(group_chunk_sizes(4, 5, 4), vec![4]);
-        assert_eq!(group_chunk_sizes(40, 5, 4), vec![10; 4]);
-        assert_eq!(group_chunk_sizes(17, 5, 4), vec![5, 4, 4, 4]);
+        assert_eq!(group_chunk_sizes(1, 5, 4, 166), vec![1]);
+        assert_eq!(group_chunk_sizes(4, 5, 4, 166), vec![4]);
+        assert_eq!(group_chunk_sizes(40, 5, 4, 166), vec![10; 4]);
+        assert_eq!(group_chunk_sizes(17, 5, 4, 166), vec![5, 4, 4, 4]);
+        // Serial writes: one request, within the per-request cap.
+        assert_eq!(group_chunk_sizes(17, 5, 1, 166), vec![17]);
+        assert_eq!(group_chunk_sizes(200, 5, 1, 166), vec![100, 100]);
     }
 
     proptest! {

@@ -174,6 +174,10 @@ impl Last {
     }
 }
 
+/// A turn to write to the board (see [`ApiClient::write_turn`]); dropping it ends the turn.
+#[derive(Debug)]
+pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
 /// How a call ended.
 #[derive(Debug)]
 pub enum CallEnd {
@@ -425,17 +429,39 @@ impl ApiClient {
         .await
     }
 
+    /// Wait for a turn to write to the board: at most `write_concurrency` write requests are in
+    /// flight (one, by default). A sender takes its turn before it cuts the next body, so the
+    /// cut sees the budget as the requests before it left it.
+    pub async fn write_turn(&self) -> Option<WriteTurn> {
+        self.writes
+            .clone()
+            .acquire_owned()
+            .await
+            .ok()
+            .map(WriteTurn)
+    }
+
     /// Send `call` until the retry policy settles it: the one loop every request kind uses.
     pub async fn call(&self, call: &Call<'_>, st: &mut CallState) -> CallEnd {
+        self.call_in_turn(call, st, None).await
+    }
+
+    /// [`ApiClient::call`] for a write whose first attempt already holds its turn.
+    pub async fn call_in_turn(
+        &self,
+        call: &Call<'_>,
+        st: &mut CallState,
+        mut turn: Option<WriteTurn>,
+    ) -> CallEnd {
         // Whether this body may have been applied starts afresh with every new body.
         st.retry.maybe_applied = false;
         loop {
-            // Writes to the board go `write_concurrency` at a time (one, by default); the permit
+            // Writes to the board go `write_concurrency` at a time (one, by default); the turn
             // is held for the attempt only, never across a wait. Reads do not take one.
-            let permit = if call.kind.writes() {
-                self.writes.clone().acquire_owned().await.ok()
-            } else {
-                None
+            let permit = match (call.kind.writes(), turn.take()) {
+                (true, Some(t)) => Some(t),
+                (true, None) => self.write_turn().await,
+                (false, _) => None,
             };
             let ticket = self.reserve(call.cost).await;
             let res = self.attempt(call, st.attempt).await;

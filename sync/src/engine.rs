@@ -296,7 +296,10 @@ impl Coordinator {
                 &client,
                 &self.cfg.board.id,
                 titles,
-                self.cfg.sync.concurrency,
+                self.cfg
+                    .sync
+                    .write_concurrency
+                    .min(self.cfg.sync.concurrency),
                 self.cfg.sync.mutation_complexity,
                 &mut seq,
             ),

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::batching::group_chunk_sizes;
 use crate::client::{response_data, ApiClient, Call, CallEnd, CallState, Last};
+use crate::config::MAX_REQUEST_COMPLEXITY;
 use crate::error::SyncError;
 use crate::observer::RequestKind;
 use crate::payload::{build_create_groups, ResponseClass};
@@ -21,18 +22,20 @@ pub const GROUPS_PER_REQUEST: usize = 5;
 const GROUP_STREAM: u64 = u64::MAX - 1;
 
 /// Create `titles` on `board_id`; returns title -> new group id for every group the API created.
-/// Few titles go in one aliased request; many are spread over up to `concurrency` requests so
-/// that creating a window's groups costs about one round trip. `seq` numbers the requests (for
+/// Few titles go in one aliased request; many are spread over up to `write_lanes` requests (the
+/// writes that may be in flight on the board) so that creating a window's groups costs about one
+/// round trip. `seq` numbers the requests (for
 /// their keys) and is advanced.
 pub async fn create_groups(
     client: &Arc<ApiClient>,
     board_id: &str,
     titles: &[String],
-    concurrency: usize,
+    write_lanes: usize,
     mutation_complexity: u64,
     seq: &mut u64,
 ) -> Result<HashMap<String, String>, SyncError> {
-    let sizes = group_chunk_sizes(titles.len(), GROUPS_PER_REQUEST, concurrency);
+    let max = (MAX_REQUEST_COMPLEXITY / mutation_complexity.max(1)).max(1) as usize;
+    let sizes = group_chunk_sizes(titles.len(), GROUPS_PER_REQUEST, write_lanes, max);
     let mut chunks = Vec::with_capacity(sizes.len());
     let mut requests = Vec::with_capacity(sizes.len());
     let mut start = 0;

@@ -156,6 +156,8 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     let mut round = 0u64;
 
     while !todo.is_empty() {
+        // Take the turn to write first: the body is cut to the budget the writes before it left.
+        let turn = client.write_turn().await;
         if job.kind == RequestKind::Create && ctx.board_full.load(Ordering::Relaxed) {
             for &i in &todo {
                 results[i] = Some(ItemResult::Failed {
@@ -198,7 +200,7 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
             cost: chunk.len() as u64 * per,
             records: chunk.len(),
         };
-        match client.call(&call, &mut st).await {
+        match client.call_in_turn(&call, &mut st, turn).await {
             CallEnd::Settled { class, .. } => {
                 let ResponseClass::Aliases(outs) = class else {
                     continue;
