@@ -6,7 +6,7 @@
 //! coordinator, so phases never overlap (see [`crate::report`]). All timing uses
 //! [`tokio::time::Instant`], so on a paused-clock runtime a run replays in virtual time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -849,13 +849,4 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         return Err(f);
     }
     Ok(co.summary)
-}
-
-/// Count of records per customer, for callers that want it without the full summary.
-pub fn customers(summary: &RunSummary) -> BTreeMap<String, u64> {
-    summary
-        .per_customer
-        .iter()
-        .map(|(k, v)| (k.clone(), v.records))
-        .collect()
 }

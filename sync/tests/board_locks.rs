@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{
+    run, ActivityEvent, InputSource, RequestKind, RunParams, RunSummary, StateSpec, WaitReason,
+};
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::Value;
 use support::*;
@@ -127,6 +129,35 @@ async fn locks_are_waited_out_with_the_same_body_and_key() {
     let items = board_items_by_key(&sim);
     assert_eq!(items.len(), 300);
     assert!(items.values().all(|v| v.len() == 1), "duplicate items");
+    // Each 423 was one wait, announced to the observer with its reason and then ended.
+    let activity = counter.activity.lock().unwrap();
+    let locked_waits = activity
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                ActivityEvent::Waiting {
+                    reason: WaitReason::Locked,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(locked_waits as u64, s.locked);
+    let waits = activity
+        .iter()
+        .filter(|e| matches!(e, ActivityEvent::Waiting { .. }))
+        .count();
+    let over = activity
+        .iter()
+        .filter(|e| matches!(e, ActivityEvent::WaitOver))
+        .count();
+    assert_eq!(waits, over);
+    let sending = activity
+        .iter()
+        .filter(|e| matches!(e, ActivityEvent::Sending))
+        .count();
+    assert_eq!(sending as u64, s.requests);
     let sent = t.sent.lock().unwrap();
     for (i, (key, body, status)) in sent.iter().enumerate() {
         if *status == Some(423) {
