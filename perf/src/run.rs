@@ -286,6 +286,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             dry_run: false,
             progress: false,
             observer: Some(recorder.clone() as Arc<dyn SyncObserver>),
+            request_log: None,
         };
         let engine_wall = std::time::Instant::now();
         let outcome = engine::run(params).await;

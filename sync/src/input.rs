@@ -51,7 +51,41 @@ pub enum Format {
 /// A boxed streaming record iterator.
 pub type RecordStream = Box<dyn Iterator<Item = InputItem> + Send>;
 
+/// Records in NDJSON / CSV text: non-blank lines (minus a CSV header).
+fn count_lines(reader: impl BufRead, header: bool) -> Option<usize> {
+    let mut n = 0usize;
+    for line in reader.split(b'\n') {
+        if line.ok()?.iter().any(|b| !b.is_ascii_whitespace()) {
+            n += 1;
+        }
+    }
+    Some(if header { n.saturating_sub(1) } else { n })
+}
+
 impl InputSource {
+    /// How many records the source holds, when that is cheap to know: exact for records in
+    /// memory, non-blank lines for NDJSON and CSV (a CSV field with line breaks counts more);
+    /// `None` for a JSON array or an unreadable file. Only the batch size uses it.
+    pub fn estimate_records(&self) -> Option<usize> {
+        match self {
+            InputSource::Records(v) => Some(v.len()),
+            InputSource::Ndjson(b) => count_lines(Cursor::new(b.as_ref()), false),
+            InputSource::Path(p) => {
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| e.to_ascii_lowercase());
+                let csv = match ext.as_deref() {
+                    Some("csv") => true,
+                    Some("ndjson") | Some("jsonl") => false,
+                    _ => return None,
+                };
+                let file = File::open(p).ok()?;
+                count_lines(BufReader::with_capacity(64 * 1024, file), csv)
+            }
+        }
+    }
+
     /// Open the source as a record stream.
     pub fn open(&self) -> Result<RecordStream, SyncError> {
         match self {

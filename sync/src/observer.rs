@@ -16,8 +16,53 @@ pub enum RequestKind {
     Update,
     /// `items_page_by_column_values` / `next_items_page` lookups by key.
     Reconcile,
-    /// The wasted `complexity` query of the `extra_round_trips_per_batch` test knob.
-    Extra,
+}
+
+impl RequestKind {
+    /// Whether requests of this kind write to the board (and so go one at a time per board).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            RequestKind::CreateGroups | RequestKind::Create | RequestKind::Update
+        )
+    }
+
+    /// The name used in request logs (`board_read`, `create_groups`, `create`, `update`,
+    /// `reconcile`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::BoardRead => "board_read",
+            RequestKind::CreateGroups => "create_groups",
+            RequestKind::Create => "create",
+            RequestKind::Update => "update",
+            RequestKind::Reconcile => "reconcile",
+        }
+    }
+}
+
+/// Why the sync is waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// The complexity budget is spent until the window resets (the pacer holds the request).
+    Budget,
+    /// A rate limit answered 429 (or a throttling code): wait its `retry_in_seconds`.
+    RateLimited,
+    /// The board is locked by another write (423), or the same key is in flight (409).
+    Locked,
+    /// Backing off before retrying a 5xx, a reset or a timeout.
+    Retry,
+}
+
+/// What the send path is doing, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityEvent {
+    /// A request attempt is leaving.
+    Sending,
+    /// A request waits until `until` (tokio clock) for `reason`.
+    Waiting { reason: WaitReason, until: Instant },
+    /// That wait is over.
+    WaitOver,
 }
 
 /// One attempt of one request, after it finished.
@@ -63,4 +108,7 @@ pub struct RecordEvent {
 pub trait SyncObserver: Send + Sync {
     fn request_finished(&self, ev: &RequestEvent);
     fn record_finished(&self, ev: &RecordEvent);
+    /// Sending and waiting, as it happens (every wait of the send path goes through one
+    /// function, [`crate::client::ApiClient::wait_until`]). Default: ignored.
+    fn activity(&self, _ev: &ActivityEvent) {}
 }
