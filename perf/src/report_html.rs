@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use crate::baseline::Figures;
 use crate::charts::{self, Series};
 use crate::error::Result;
-use crate::gate::{fmt_num, GateReport};
+use crate::gate::GateReport;
 use crate::latency::{LatencyHistogram, Percentiles};
 use crate::results::RunResults;
+use crate::textfmt::{fmt_num, html_escape as escape};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
@@ -23,22 +24,6 @@ pub struct RunReportInput<'a> {
     pub records: &'a LatencyHistogram,
     /// Baseline figures to overlay, when known.
     pub baseline: Option<&'a Figures>,
-}
-
-/// Escapes text for HTML content and attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn page(title: &str, body: &str) -> String {
