@@ -279,6 +279,7 @@ mod tests {
         let mut r = crate::results::sample_results();
         r.per_record_ms = per_record_ms;
         r.requests = requests;
+        r.simulator_requests = requests;
         r.efficiency = efficiency;
         r
     }
@@ -347,6 +348,50 @@ mod tests {
         dup.duplicates = 1;
         let b = baseline(Figures::of(&dup), Targets::default());
         assert!(!evaluate(&b, &b.scenarios[0], &dup).passed);
+    }
+
+    #[test]
+    fn a_request_the_engine_did_not_count_fails_whatever_the_baseline() {
+        let r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let mut extra = r.clone();
+        extra.simulator_requests = 101;
+        let v = evaluate(&b, &b.scenarios[0], &extra);
+        let failed: Vec<_> = v
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(failed, ["max_request_count_mismatch"]);
+    }
+
+    #[test]
+    fn unmeasured_metrics_are_not_compared_and_log_increases_fail() {
+        let mut r = results_with(10.0, 100, 0.98);
+        r.client_cpu_us_per_record = None;
+        let mut expected = Figures::of(&r);
+        expected.client_cpu_us_per_record = Some(5.0);
+        let b = baseline(expected, Targets::default());
+        let v = evaluate(&b, &b.scenarios[0], &r);
+        assert!(v.passed);
+        assert!(v
+            .checks
+            .iter()
+            .all(|c| c.name != "client_cpu_us_per_record"));
+        // One WARN per record where the baseline has none.
+        let mut noisy = r.clone();
+        if let Some(l) = noisy.log_events_per_record.as_mut() {
+            l.warn = 1.0;
+        }
+        let v = evaluate(&b, &b.scenarios[0], &noisy);
+        let failed: Vec<_> = v
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(failed, ["warn_events_per_record"]);
     }
 
     #[test]

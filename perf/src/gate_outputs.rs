@@ -185,8 +185,8 @@ mod tests {
         assert!(ok.contains("failures=\"0\""));
         assert_eq!(
             ok.matches("<testcase").count(),
-            7,
-            "5 metrics + duplicates + lost"
+            12,
+            "5 time/request metrics + client CPU + 3 log levels + duplicates + lost + request count"
         );
         let bad = junit_xml(&report(80.0));
         assert_eq!(bad.matches("<failure").count(), 1);
