@@ -73,14 +73,17 @@ fn counted(meta: &Metadata<'_>) -> bool {
     *meta.level() <= Level::INFO && meta.target().starts_with(COUNTED_TARGET)
 }
 
+/// Which events are counted: a plain function pointer, so the filtered layer has a nameable type.
+pub type CountedFilter = FilterFn<fn(&Metadata<'_>) -> bool>;
+
 /// The counting layer with its own filter (sync targets, INFO and above), independent of whatever
 /// filter the output layer beside it uses. Installing it marks the counts as meaningful.
-pub fn counting_layer<S>() -> Filtered<EventCounter, FilterFn<fn(&Metadata<'_>) -> bool>, S>
+pub fn counting_layer<S>() -> Filtered<EventCounter, CountedFilter, S>
 where
     S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     INSTALLED.store(true, Ordering::SeqCst);
-    let filter: FilterFn<fn(&Metadata<'_>) -> bool> =
+    let filter: CountedFilter =
         FilterFn::new(counted as fn(&Metadata<'_>) -> bool).with_max_level_hint(Level::INFO);
     EventCounter.with_filter(filter)
 }

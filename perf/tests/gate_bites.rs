@@ -18,6 +18,9 @@ use monday_perf::seams::Seam;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// A change to the scenario's sync settings that must make the gate fail.
+type Injection = fn(&mut SyncOverrides);
+
 /// The real baseline, reduced to the named scenarios (each case runs the ones that show it).
 fn ci_baseline(names: &[&str]) -> Baseline {
     let _ = install_counting_only();
@@ -91,7 +94,7 @@ fn unchanged_tree_passes_the_checked_in_baseline() {
 #[test]
 fn overridden_settings_fail_the_gate() {
     let b = ci_baseline(&["pro-500"]);
-    let cases: [(&str, fn(&mut SyncOverrides)); 3] = [
+    let cases: [(&str, Injection); 3] = [
         ("single mode", |o| o.mode = Some("single".into())),
         ("batch size 1", |o| o.batch_size = Some(1)),
         ("concurrency 1", |o| o.concurrency = Some(1)),
