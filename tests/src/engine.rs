@@ -7,7 +7,9 @@ use std::time::Duration;
 use monday_sync::transport::Transport;
 use serde_json::{Map, Value};
 
-use crate::*;
+use crate::paths::example_config_path;
+use crate::transport::SimTransport;
+use crate::SECRET_TOKEN;
 
 /// A simulator config from CLI-style names (`realistic`, `pro`, `personal`, faults syntax).
 pub fn sim_config(

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::*;
+use crate::board::items_array;
+use crate::paths::bins;
+use crate::BOARD_ID;
 
 /// A running `mock-monday serve` process (killed on drop).
 pub struct Serve {

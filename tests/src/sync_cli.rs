@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::*;
+use crate::paths::bins;
 
 /// Output of one `monday-sync` run.
 #[derive(Debug)]
