@@ -28,9 +28,9 @@
 //!
 //! # Module layers (a module uses only modules of earlier layers; `scripts/module_cycles.py` checks)
 //!
-//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`ceiling`],
-//! [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`], [`observer`] →
-//! [`results`] → [`baseline`] → [`run`] → [`gate`], [`sweep`] → [`charts`], [`report_html`],
+//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
+//! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
+//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`gate`], [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;

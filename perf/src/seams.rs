@@ -3,7 +3,7 @@
 //! The tests that prove the gate bites need a client that wastes a round trip per batch, or one
 //! that waits a fixed second instead of the API's `retry_in_seconds`. Those are not settings a user
 //! should be able to write, so they live here, as [`Transport`] wrappers the harness puts between
-//! the real sync engine and the simulator ([`crate::run::RunOptions::seam`]).
+//! the real sync engine and the simulator (`RunOptions::seam` of the run module).
 
 use std::sync::Arc;
 
