@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{PerfError, Result};
 use crate::latency::Percentiles;
+use crate::log_counts::LogCounts;
 use crate::results::RunResults;
 use crate::scenario::Scenario;
 
@@ -34,16 +35,30 @@ pub enum Metric {
     Requests,
     Throttled,
     Efficiency,
+    /// Client CPU per record, microseconds (CPU-clock scenarios only).
+    ClientCpuUsPerRecord,
+    /// The sync's ERROR events per record.
+    ErrorEventsPerRecord,
+    /// The sync's WARN events per record.
+    WarnEventsPerRecord,
+    /// The sync's INFO events per record.
+    InfoEventsPerRecord,
 }
 
 impl Metric {
-    /// All metrics compared against the baseline, in report order.
-    pub const ALL: [Metric; 5] = [
+    /// All metrics compared against the baseline, in report order. A metric that a scenario's
+    /// expected or actual figures do not have (CPU outside the CPU clock, log counts in a process
+    /// that does not count) is not compared.
+    pub const ALL: [Metric; 9] = [
         Metric::PerRecordMs,
         Metric::RecordP99Ms,
         Metric::Requests,
         Metric::Throttled,
         Metric::Efficiency,
+        Metric::ClientCpuUsPerRecord,
+        Metric::ErrorEventsPerRecord,
+        Metric::WarnEventsPerRecord,
+        Metric::InfoEventsPerRecord,
     ];
 
     /// Name as written in JSON and reports.
@@ -54,6 +69,10 @@ impl Metric {
             Metric::Requests => "requests",
             Metric::Throttled => "throttled",
             Metric::Efficiency => "efficiency",
+            Metric::ClientCpuUsPerRecord => "client_cpu_us_per_record",
+            Metric::ErrorEventsPerRecord => "error_events_per_record",
+            Metric::WarnEventsPerRecord => "warn_events_per_record",
+            Metric::InfoEventsPerRecord => "info_events_per_record",
         }
     }
 
@@ -62,14 +81,19 @@ impl Metric {
         matches!(self, Metric::Efficiency)
     }
 
-    /// The metric's value in a set of figures.
-    pub fn of(self, f: &Figures) -> f64 {
+    /// The metric's value in a set of figures (`None` when not measured).
+    pub fn of(self, f: &Figures) -> Option<f64> {
+        let logs = f.log_events_per_record;
         match self {
-            Metric::PerRecordMs => f.per_record_ms,
-            Metric::RecordP99Ms => f.record_p99_ms,
-            Metric::Requests => f.requests as f64,
-            Metric::Throttled => f.throttled as f64,
-            Metric::Efficiency => f.efficiency,
+            Metric::PerRecordMs => Some(f.per_record_ms),
+            Metric::RecordP99Ms => Some(f.record_p99_ms),
+            Metric::Requests => Some(f.requests as f64),
+            Metric::Throttled => Some(f.throttled as f64),
+            Metric::Efficiency => Some(f.efficiency),
+            Metric::ClientCpuUsPerRecord => f.client_cpu_us_per_record,
+            Metric::ErrorEventsPerRecord => logs.map(|l| l.error),
+            Metric::WarnEventsPerRecord => logs.map(|l| l.warn),
+            Metric::InfoEventsPerRecord => logs.map(|l| l.info),
         }
     }
 
@@ -84,6 +108,21 @@ impl Metric {
                 absolute: 2.0,
             },
             Metric::Efficiency => Tolerance::relative(0.03),
+            // Chosen from A/A runs on a shared 2-core machine with a build running beside it
+            // (README, "What the gate checks": 20 A/A runs 11.7-14.4 against 12.8; +10 us caught).
+            Metric::ClientCpuUsPerRecord => Tolerance {
+                relative: 0.25,
+                absolute: 3.0,
+            },
+            // Exact counts: one WARN or ERROR per hundred records is already a regression.
+            Metric::ErrorEventsPerRecord | Metric::WarnEventsPerRecord => Tolerance {
+                relative: 0.0,
+                absolute: 0.01,
+            },
+            Metric::InfoEventsPerRecord => Tolerance {
+                relative: 0.10,
+                absolute: 0.01,
+            },
         }
     }
 }
@@ -128,6 +167,12 @@ pub struct Figures {
     pub requests: u64,
     pub throttled: u64,
     pub efficiency: f64,
+    /// CPU-clock scenarios: client CPU per record, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_us_per_record: Option<f64>,
+    /// The sync's log events per record by level (when counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_events_per_record: Option<LogCounts>,
     /// Record-latency percentiles, overlaid on the report's latency chart.
     #[serde(default)]
     pub record_latency: Percentiles,
@@ -145,6 +190,8 @@ impl Figures {
             requests: results.requests,
             throttled: results.throttled,
             efficiency: results.efficiency,
+            client_cpu_us_per_record: results.client_cpu_us_per_record,
+            log_events_per_record: results.log_events_per_record,
             record_latency: results.latency.records,
             request_latency: results.latency.requests,
         }
@@ -168,6 +215,9 @@ pub struct Targets {
     pub max_duplicates: u64,
     #[serde(default)]
     pub max_lost_records: u64,
+    /// Largest allowed difference between the simulator's own request count and the engine's.
+    #[serde(default)]
+    pub max_request_count_mismatch: u64,
 }
 
 /// One gate scenario.

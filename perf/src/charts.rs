@@ -419,7 +419,7 @@ pub fn heatmap_marked(
                         colour.filled(),
                     )))
                     .map_err(|e| e.to_string())?;
-                let text = v.map(crate::gate::fmt_num).unwrap_or_else(|| "–".into());
+                let text = v.map(crate::textfmt::fmt_num).unwrap_or_else(|| "–".into());
                 let centred = font(13).pos(Pos::new(HPos::Center, VPos::Center));
                 chart
                     .draw_series(std::iter::once(Text::new(

@@ -26,12 +26,12 @@ pub enum PerfError {
     /// A command-line or scenario setting is invalid.
     #[error("invalid setting: {0}")]
     Usage(String),
-    /// The simulator could not be set up.
-    #[error("simulator setup failed: {0}")]
-    Simulator(String),
+    /// The simulator could not be set up (bad settings, the HTTP face could not bind).
+    #[error("simulator setup failed")]
+    Simulator(#[from] mock_monday::SetupError),
     /// The sync engine could not run (config error, fatal API condition, ...).
-    #[error("sync failed: {0}")]
-    Sync(String),
+    #[error("sync failed")]
+    Sync(#[from] monday_sync::SyncError),
     /// Building a histogram or its serialisation failed.
     #[error("histogram: {0}")]
     Histogram(String),

@@ -4,7 +4,9 @@
 //! Comparison rules: lower is better for per-record time, p99 record latency, requests and throttled;
 //! higher is better for efficiency. A metric fails when it is worse than
 //! `expected ± (expected × relative + absolute)`. Targets (e.g. at most 40 ms per record, efficiency
-//! at least 0.97, 0 duplicates, 0 lost records) fail on their own, whatever the baseline says.
+//! at least 0.97, 0 duplicates, 0 lost records, the simulator's request count equal to the
+//! engine's) fail on their own, whatever the baseline says. Metrics a run did not measure (client
+//! CPU outside the CPU clock, log counts without a counting subscriber) are not compared.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +14,7 @@ use crate::baseline::{Baseline, Figures, GateScenario, Metric};
 use crate::error::Result;
 use crate::results::RunResults;
 use crate::run::{run_scenario, RunArtifacts, RunOptions};
+use crate::textfmt::fmt_num;
 
 /// What was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,18 +89,6 @@ impl Check {
     }
 }
 
-/// Formats a figure compactly (integers without decimals).
-pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.4}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    }
-}
-
 /// The verdict for one scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioVerdict {
@@ -158,13 +149,15 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
             if gs.skip_metrics.contains(&metric) {
                 continue;
             }
+            let (Some(e), Some(actual)) = (metric.of(expected), metric.of(&figures)) else {
+                continue;
+            };
             let tol = baseline.tolerance(gs, metric);
-            let e = metric.of(expected);
             checks.push(Check::new(
                 metric.name(),
                 CheckKind::Baseline,
                 e,
-                metric.of(&figures),
+                actual,
                 tol.limit(metric, e),
                 metric.higher_is_better(),
             ));
@@ -211,6 +204,14 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         "max_lost_records",
         results.lost_records as f64,
         t.max_lost_records as f64,
+        false,
+    ));
+    // The simulator counts what reached it, the engine what it sent: a request the engine does
+    // not account for (or one it counts twice) fails here whatever the baseline says.
+    checks.push(target(
+        "max_request_count_mismatch",
+        results.simulator_requests.abs_diff(results.requests) as f64,
+        t.max_request_count_mismatch as f64,
         false,
     ));
     ScenarioVerdict {
@@ -278,6 +279,7 @@ mod tests {
         let mut r = crate::results::sample_results();
         r.per_record_ms = per_record_ms;
         r.requests = requests;
+        r.simulator_requests = requests;
         r.efficiency = efficiency;
         r
     }
@@ -349,6 +351,50 @@ mod tests {
     }
 
     #[test]
+    fn a_request_the_engine_did_not_count_fails_whatever_the_baseline() {
+        let r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let mut extra = r.clone();
+        extra.simulator_requests = 101;
+        let v = evaluate(&b, &b.scenarios[0], &extra);
+        let failed: Vec<_> = v
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(failed, ["max_request_count_mismatch"]);
+    }
+
+    #[test]
+    fn unmeasured_metrics_are_not_compared_and_log_increases_fail() {
+        let mut r = results_with(10.0, 100, 0.98);
+        r.client_cpu_us_per_record = None;
+        let mut expected = Figures::of(&r);
+        expected.client_cpu_us_per_record = Some(5.0);
+        let b = baseline(expected, Targets::default());
+        let v = evaluate(&b, &b.scenarios[0], &r);
+        assert!(v.passed);
+        assert!(v
+            .checks
+            .iter()
+            .all(|c| c.name != "client_cpu_us_per_record"));
+        // One WARN per record where the baseline has none.
+        let mut noisy = r.clone();
+        if let Some(l) = noisy.log_events_per_record.as_mut() {
+            l.warn = 1.0;
+        }
+        let v = evaluate(&b, &b.scenarios[0], &noisy);
+        let failed: Vec<_> = v
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(failed, ["warn_events_per_record"]);
+    }
+
+    #[test]
     fn explanations_name_the_numbers() {
         let c = Check::new("requests", CheckKind::Baseline, 100.0, 150.0, 102.0, false);
         assert!(!c.passed);
@@ -356,7 +402,5 @@ mod tests {
             c.explain(),
             "requests: actual 150 (baseline 100, must be <= 102)"
         );
-        assert_eq!(fmt_num(0.97126), "0.9713");
-        assert_eq!(fmt_num(12.0), "12");
     }
 }

@@ -6,7 +6,8 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::error::{PerfError, Result};
-use crate::gate::{fmt_num, CheckKind, GateReport};
+use crate::gate::{CheckKind, GateReport};
+use crate::textfmt::{fmt_num, xml_escape};
 
 /// Writes `gate.json`, `summary.md` and `junit.xml` into `dir`.
 pub fn write_gate_files(report: &GateReport, dir: &Path) -> Result<()> {
@@ -142,23 +143,6 @@ pub fn junit_xml(report: &GateReport) -> String {
     out
 }
 
-/// Escapes text for XML attributes and content.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,8 +185,8 @@ mod tests {
         assert!(ok.contains("failures=\"0\""));
         assert_eq!(
             ok.matches("<testcase").count(),
-            7,
-            "5 metrics + duplicates + lost"
+            12,
+            "5 time/request metrics + client CPU + 3 log levels + duplicates + lost + request count"
         );
         let bad = junit_xml(&report(80.0));
         assert_eq!(bad.matches("<failure").count(), 1);

@@ -2,32 +2,56 @@
 //!
 //! It replays synthetic or recorded order-list workloads through the real sync engine
 //! (`monday_sync`) against the monday.com API simulator (`mock_monday`), either on tokio's paused
-//! clock (deterministic; a 15-minute API run replays in well under a second) or over real HTTP.
-//! Each run records request and record latency in HdrHistograms and a per-second timeline, compares
-//! the achieved time with the scenario's ceiling (the best any client could do under the plan's
-//! limits, costs and latency model) and writes `results.json`, `.hgrm`/`.hlog` files and a
-//! self-contained HTML report. On top of single runs sit the batch-size × concurrency sweep and the
-//! CI regression gate with its checked-in baseline.
+//! clock (deterministic; a 15-minute API run replays in well under a second), over real HTTP, or
+//! against prepared instant responses to measure the client's own CPU time. Each run records
+//! request and record latency in HdrHistograms and a per-second timeline, compares the achieved
+//! time with the scenario's ceiling and writes `results.json`, `.hgrm`/`.hlog` files and a
+//! self-contained HTML report. On top of single runs sit the batch-size × concurrency sweep and
+//! the CI regression gate with its checked-in baseline.
 //!
-//! Module map: [`generate`] (workloads), [`scenario`] (what a run is), [`transport`] (in-process
-//! transport), [`observer`] (what the engine reports), [`run`] (one run end to end), [`latency`],
-//! [`timeline`], [`ceiling`], [`results`] (measurements), [`charts`], [`report_html`] (HTML),
-//! [`sweep`], [`baseline`], [`gate`], [`gate_outputs`] (CI).
+//! # Where each decision lives
+//!
+//! - **What a run is** (workload, simulator, clock, overrides; the example config's `mode`,
+//!   `batch_size` and `concurrency` left to the engine's defaults): [`scenario`].
+//! - **Latency** (how request and record latency are recorded, percentiles): [`latency`], fed by
+//!   [`observer`] on the run's clock.
+//! - **Ceiling and efficiency** (the lower bound on a run's time, serial writes included; the
+//!   floor that efficiency can never beat): [`ceiling`]; efficiency over synced records only:
+//!   [`run`].
+//! - **Client CPU per record** (prepared responses, process CPU time, minimum of repetitions):
+//!   [`client_cpu`].
+//! - **Log events per record** (the counting layer of the global subscriber): [`log_counts`].
+//! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
+//!   **pass or fail**: [`gate`].
+//! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
+//! - **Sweep recommendation**: [`sweep`].
+//!
+//! # Module layers (a module uses only modules of earlier layers; `scripts/module_cycles.py` checks)
+//!
+//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
+//! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
+//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`gate`], [`sweep`] → [`report_html`],
+//! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
 pub mod ceiling;
 pub mod charts;
+pub mod client_cpu;
 pub mod error;
 pub mod gate;
 pub mod gate_outputs;
 pub mod generate;
 pub mod latency;
+pub mod log_counts;
 pub mod observer;
+pub mod outputs;
 pub mod report_html;
 pub mod results;
 pub mod run;
 pub mod scenario;
+pub mod seams;
 pub mod sweep;
+pub mod textfmt;
 pub mod timeline;
 pub mod transport;
 

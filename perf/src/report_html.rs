@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use crate::baseline::Figures;
 use crate::charts::{self, Series};
 use crate::error::Result;
-use crate::gate::{fmt_num, GateReport};
+use crate::gate::GateReport;
 use crate::latency::{LatencyHistogram, Percentiles};
 use crate::results::RunResults;
+use crate::textfmt::{fmt_num, html_escape as escape};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
@@ -23,22 +24,6 @@ pub struct RunReportInput<'a> {
     pub records: &'a LatencyHistogram,
     /// Baseline figures to overlay, when known.
     pub baseline: Option<&'a Figures>,
-}
-
-/// Escapes text for HTML content and attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -193,7 +178,20 @@ fn summary_table(r: &RunResults, baseline: Option<&Figures>) -> String {
     let mut out = String::from("<table><tr><th>metric</th><th>value</th><th>baseline</th></tr>\n");
     let b = |f: fn(&Figures) -> f64| baseline.map(|b| fmt_num(f(b))).unwrap_or_default();
     let rows: Vec<(&str, String, String)> = vec![
+        // Failures first: nothing below means much until these are zero.
+        (
+            "failed records",
+            r.failed_records.to_string(),
+            String::new(),
+        ),
+        ("duplicates", r.duplicates.to_string(), String::new()),
+        ("lost records", r.lost_records.to_string(), String::new()),
         ("records", r.records.to_string(), String::new()),
+        (
+            "synced records",
+            r.synced_records.to_string(),
+            String::new(),
+        ),
         (
             "per record (ms)",
             fmt_num(r.per_record_ms),
@@ -208,12 +206,10 @@ fn summary_table(r: &RunResults, baseline: Option<&Figures>) -> String {
         ),
         ("retries", r.retries.to_string(), String::new()),
         (
-            "failed records",
-            r.failed_records.to_string(),
+            "simulator requests (its own count)",
+            r.simulator_requests.to_string(),
             String::new(),
         ),
-        ("duplicates", r.duplicates.to_string(), String::new()),
-        ("lost records", r.lost_records.to_string(), String::new()),
         (
             "items on board",
             r.items_on_board.to_string(),
@@ -228,7 +224,54 @@ fn summary_table(r: &RunResults, baseline: Option<&Figures>) -> String {
             ),
             String::new(),
         ),
-        ("efficiency", fmt_num(r.efficiency), b(|f| f.efficiency)),
+        (
+            "efficiency (synced records)",
+            fmt_num(r.efficiency),
+            b(|f| f.efficiency),
+        ),
+        (
+            "efficiency vs the hard floor",
+            format!(
+                "{} (floor {} ms)",
+                fmt_num(r.efficiency_vs_floor),
+                fmt_num(r.ceiling.floor_ms)
+            ),
+            String::new(),
+        ),
+        (
+            "client_cpu_us_per_record",
+            r.client_cpu_us_per_record
+                .map(fmt_num)
+                .unwrap_or_else(|| "not measured (cpu clock only)".into()),
+            baseline
+                .and_then(|f| f.client_cpu_us_per_record)
+                .map(fmt_num)
+                .unwrap_or_default(),
+        ),
+        (
+            "log events per record (error / warn / info)",
+            r.log_events_per_record
+                .map(|l| {
+                    format!(
+                        "{} / {} / {}",
+                        fmt_num(l.error),
+                        fmt_num(l.warn),
+                        fmt_num(l.info)
+                    )
+                })
+                .unwrap_or_else(|| "not counted".into()),
+            baseline
+                .and_then(|f| f.log_events_per_record)
+                .map(|l| {
+                    format!(
+                        "{} / {} / {}",
+                        fmt_num(l.error),
+                        fmt_num(l.warn),
+                        fmt_num(l.info)
+                    )
+                })
+                .unwrap_or_default(),
+        ),
         (
             "record p50 / p90 (ms)",
             format!(
@@ -382,6 +425,13 @@ mod tests {
             "latency, timeline, distribution, phases"
         );
         assert!(html.contains("baseline records"), "baseline overlaid");
+        assert!(
+            html.contains("<td>client_cpu_us_per_record</td><td>4.2</td>"),
+            "client CPU per record is reported"
+        );
+        let failed = html.find("failed records").expect("failed records row");
+        let per_record = html.find("per record (ms)").expect("per-record row");
+        assert!(failed < per_record, "failures come first");
         for external in ["src=\"http", "href=\"http", "<link", "@import"] {
             assert!(
                 !html.contains(external),

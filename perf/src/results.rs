@@ -2,15 +2,18 @@
 //!
 //! The top-level names `records`, `per_record_ms`, `api_time_ms`, `requests`, `throttled`,
 //! `retries`, `failed_records`, `duplicates`, `efficiency` and the latency percentiles are an
-//! interface (design.md); add fields, never rename them.
+//! interface; add fields, never rename them. `client_cpu_us_per_record` (CPU-clock runs) and
+//! `log_events_per_record` (when the process counts log events) are present where measured.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ceiling::Ceiling;
+use crate::client_cpu::ClientCpu;
 use crate::error::{PerfError, Result};
 use crate::latency::Percentiles;
+use crate::log_counts::LogCounts;
 use crate::scenario::Scenario;
 use crate::timeline::TimelinePoint;
 
@@ -50,8 +53,12 @@ pub struct RunResults {
     pub per_record_ms: f64,
     /// Time from the first request to the end of the run, on the run's clock (virtual or real).
     pub api_time_ms: f64,
-    /// Request attempts sent.
+    /// Request attempts sent, as the engine reported them (observer events).
     pub requests: u64,
+    /// Requests the simulator received (its own `requests_total`): an independent count that
+    /// must equal `requests`.
+    #[serde(default)]
+    pub simulator_requests: u64,
     /// Attempts refused by a rate limit.
     pub throttled: u64,
     /// `throttled / requests`.
@@ -60,15 +67,34 @@ pub struct RunResults {
     pub retries: u64,
     /// Records the sync reported as failed.
     pub failed_records: u64,
+    /// Records synced (`records - failed_records`): the records efficiency is computed over.
+    #[serde(default)]
+    pub synced_records: u64,
     /// Board items that share a key with another item.
     pub duplicates: u64,
     /// Records whose key is not on the board after the run.
     pub lost_records: u64,
     /// Items on the board after the run.
     pub items_on_board: u64,
-    /// `ceiling_ms / api_time_ms`.
+    /// `ceiling_ms / api_time_ms`, the ceiling taken over the synced records only (0 when none
+    /// synced). Can exceed 1 only when round trips beat the profile's median (see `ceiling`).
     pub efficiency: f64,
+    /// `floor_ms / api_time_ms`: against a true lower bound, never above 1.
+    #[serde(default)]
+    pub efficiency_vs_floor: f64,
     pub ceiling: Ceiling,
+    /// CPU-clock runs: microseconds of client CPU per record (minimum over the repetitions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_us_per_record: Option<f64>,
+    /// CPU-clock runs: every repetition and the replay's misses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu: Option<ClientCpu>,
+    /// The sync's log events at ERROR/WARN/INFO during the run (when the process counts them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_events: Option<LogCounts>,
+    /// `log_events / records`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_events_per_record: Option<LogCounts>,
     pub latency: LatencySection,
     /// Per-second throughput, in-flight requests, 429s and budget remaining.
     pub timeline: Vec<TimelinePoint>,
@@ -104,10 +130,15 @@ impl RunResults {
 
     /// The summary table printed at the end of `monday-perf run`.
     pub fn table(&self) -> String {
-        use crate::gate::fmt_num;
+        use crate::textfmt::fmt_num;
         let l = &self.latency;
         let rows = [
+            // Failures first: a run's other figures mean little until these are zero.
+            ("failed records", self.failed_records.to_string()),
+            ("duplicates", self.duplicates.to_string()),
+            ("lost records", self.lost_records.to_string()),
             ("records", self.records.to_string()),
+            ("synced records", self.synced_records.to_string()),
             ("per record", format!("{} ms", fmt_num(self.per_record_ms))),
             ("API time", format!("{} ms", fmt_num(self.api_time_ms))),
             ("requests", self.requests.to_string()),
@@ -116,9 +147,7 @@ impl RunResults {
                 format!("{} ({:.2}%)", self.throttled, self.throttled_share * 100.0),
             ),
             ("retries", self.retries.to_string()),
-            ("failed records", self.failed_records.to_string()),
-            ("duplicates", self.duplicates.to_string()),
-            ("lost records", self.lost_records.to_string()),
+            ("simulator requests", self.simulator_requests.to_string()),
             (
                 "ceiling",
                 format!(
@@ -127,7 +156,34 @@ impl RunResults {
                     self.ceiling.binding
                 ),
             ),
-            ("efficiency", fmt_num(self.efficiency)),
+            (
+                "efficiency (synced records)",
+                format!(
+                    "{} (vs the hard floor {} ms: {})",
+                    fmt_num(self.efficiency),
+                    fmt_num(self.ceiling.floor_ms),
+                    fmt_num(self.efficiency_vs_floor)
+                ),
+            ),
+            (
+                "client CPU per record",
+                self.client_cpu_us_per_record
+                    .map(|v| format!("{} us", fmt_num(v)))
+                    .unwrap_or_else(|| "not measured (cpu clock only)".into()),
+            ),
+            (
+                "log events per record",
+                self.log_events_per_record
+                    .map(|l| {
+                        format!(
+                            "error {} / warn {} / info {}",
+                            fmt_num(l.error),
+                            fmt_num(l.warn),
+                            fmt_num(l.info)
+                        )
+                    })
+                    .unwrap_or_else(|| "not counted".into()),
+            ),
             (
                 "record p50/p90/p99/p99.9/max",
                 format!(
@@ -198,6 +254,7 @@ pub(crate) fn sample_results() -> RunResults {
         window: Duration::from_secs(60),
         max_complexity_per_request: 5_000_000,
         max_concurrency: 100,
+        write_concurrency: 0,
         requests_per_minute: 2_500,
         latency: LatencyModel {
             base: Duration::from_millis(150),
@@ -213,15 +270,26 @@ pub(crate) fn sample_results() -> RunResults {
         per_record_ms: 41.5,
         api_time_ms: 8_300.0,
         requests: 12,
+        simulator_requests: 12,
         throttled: 1,
         throttled_share: 0.0833,
         retries: 1,
         failed_records: 0,
+        synced_records: 200,
         duplicates: 0,
         lost_records: 0,
         items_on_board: 200,
         efficiency: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_vs_floor: crate::ceiling::efficiency(ceiling.floor_ms, 8_300.0),
         ceiling,
+        client_cpu_us_per_record: Some(4.2),
+        client_cpu: None,
+        log_events: None,
+        log_events_per_record: Some(LogCounts {
+            error: 0.0,
+            warn: 0.0,
+            info: 0.04,
+        }),
         latency: LatencySection {
             requests: records.summary(),
             records: records.summary(),

@@ -1,12 +1,14 @@
 //! One run end to end: build the simulator and the workload, run the real sync engine against it,
-//! check the board, compute the ceiling and assemble [`RunResults`]; then write the run's files.
+//! check the board, compute the ceiling and assemble [`RunResults`]. Files are written one level up,
+//! by the `outputs` module.
 //!
 //! Virtual clock: a fresh current-thread tokio runtime with paused time and the
 //! [`InProcessTransport`]. Real clock: a multi-thread runtime, a wiremock `mock-monday` server and
-//! the production `HttpTransport`.
+//! the production `HttpTransport`. CPU clock: a virtual run that records every response, then
+//! replays of the same workload against those prepared responses to measure the client's CPU
+//! time per record (`client_cpu`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,15 +18,18 @@ use monday_sync::engine::{self, InputSource, RunParams, StateSpec, SyncObserver}
 use monday_sync::transport::Transport;
 use serde_json::Value;
 
-use crate::baseline::Figures;
 use crate::ceiling::{efficiency, CeilingInputs, LatencyModel};
+use crate::client_cpu::{
+    process_cpu_time, ClientCpu, PreparedTransport, Recording, RecordingTransport,
+};
 use crate::error::{PerfError, Result};
 use crate::generate::{ndjson_bytes, GenerateSpec};
 use crate::latency::{round3, LatencyHistogram};
+use crate::log_counts;
 use crate::observer::{Measurements, RunRecorder};
-use crate::report_html::{run_report, RunReportInput};
 use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
 use crate::scenario::{Clock, Scenario};
+use crate::seams::Seam;
 use crate::transport::InProcessTransport;
 
 /// The token the harness sends (the simulator accepts any token unless configured otherwise).
@@ -35,6 +40,8 @@ const PERF_TOKEN: &str = "monday-perf-token";
 pub struct RunOptions {
     /// Show a progress bar (only sensible on a terminal).
     pub progress: bool,
+    /// A regression injected by the harness between the engine and the simulator (tests only).
+    pub seam: Option<Seam>,
 }
 
 /// The results plus the full histograms (for `.hgrm`/`.hlog` files and charts).
@@ -171,8 +178,13 @@ fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
     })
 }
 
-/// Ceiling inputs of a scenario from the simulator's settings.
-fn ceiling_inputs(sim: &SimConfig, records: u64, groups: u64) -> CeilingInputs {
+/// Ceiling inputs of a scenario from the simulator's settings and the sync's write policy.
+fn ceiling_inputs(
+    sim: &SimConfig,
+    records: u64,
+    groups: u64,
+    write_concurrency: u64,
+) -> CeilingInputs {
     let limits = &sim.limits;
     let budget = match sim.token_kind {
         TokenKind::Personal => limits.personal_budget,
@@ -191,12 +203,25 @@ fn ceiling_inputs(sim: &SimConfig, records: u64, groups: u64) -> CeilingInputs {
         window: Duration::from_secs(limits.complexity_window_secs),
         max_complexity_per_request: limits.max_complexity_per_request,
         max_concurrency: u64::from(limits.concurrency(sim.plan)),
+        write_concurrency,
         requests_per_minute: u64::from(limits.minute_requests(sim.plan)),
         latency: LatencyModel {
             base: ms(latency.base_median_ms),
             per_mutation: ms(latency.per_mutation_field_ms),
         },
     }
+}
+
+/// Write requests the sync keeps in flight to one board: `[sync] write_concurrency` when the
+/// engine has that setting (its parsed value, default included), else `concurrency` (an engine
+/// without the setting overlaps its writes up to its overall concurrency). Read through the
+/// settings' serialised form so the harness compiles against either engine.
+pub fn sync_write_concurrency(config: &SyncConfig) -> u64 {
+    let sync = serde_json::to_value(&config.sync).unwrap_or(Value::Null);
+    sync.get("write_concurrency")
+        .or_else(|| sync.get("concurrency"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
 }
 
 /// Board check: `(items on board, duplicate items, lost records)` from the key column's text of
@@ -219,27 +244,52 @@ fn check_board(
     (texts.len() as u64, duplicates, lost)
 }
 
-/// Runs one scenario and returns its results (no files written).
-pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
-    s.validate()?;
-    let wall_start = std::time::Instant::now();
-    let started_at = chrono::Local::now().to_rfc3339();
-    let sim = sim_config(s)?;
-    let (config_toml, origin) = s.config_toml()?;
-    let mut config = SyncConfig::from_toml_str(&config_toml, &origin)
+/// What one engine run against the simulator returned.
+struct EngineRun {
+    summary: monday_sync::report::RunSummary,
+    measurements: Measurements,
+    api_time: Duration,
+    board: Option<Vec<String>>,
+    stats: mock_monday::Stats,
+    recording: Option<Recording>,
+}
+
+/// The sync config of a scenario, with a run id from the seed: every run gets a fresh simulator,
+/// so that is unique enough and keeps a replay bit for bit (the engine's default id mixes in the
+/// wall clock and the process id).
+fn engine_config(config_toml: &str, origin: &str, seed: u64) -> Result<SyncConfig> {
+    let mut config = SyncConfig::from_toml_str(config_toml, origin)
         .map_err(|e| PerfError::Usage(e.to_string()))?;
-    // Every run gets a fresh simulator, so a run id from the seed is unique enough and keeps a
-    // replay bit for bit (the engine's default id mixes in the wall clock and the process id).
     config
         .sync
         .run_id
-        .get_or_insert_with(|| format!("monday-perf-{:016x}", s.seed));
-    let facts = board_facts(&config_toml, &origin)?;
-    let work = workload(s, &facts)?;
-    let ceiling = ceiling_inputs(&sim, work.records, work.group_values.len() as u64).ceiling();
+        .get_or_insert_with(|| format!("monday-perf-{seed:016x}"));
+    Ok(config)
+}
 
-    let runtime = match s.clock {
-        Clock::Virtual => tokio::runtime::Builder::new_current_thread()
+/// The client-CPU scenario's simulator: answers instantly and never throttles, so a recording
+/// holds one success per request and the replay never loops on a refusal.
+fn unthrottled(mut sim: SimConfig) -> SimConfig {
+    sim.profile = LatencyProfile::Instant;
+    let l = &mut sim.limits;
+    let lots = 1_000_000_000_000u64;
+    (
+        l.personal_budget,
+        l.app_read_budget,
+        l.app_write_budget,
+        l.trial_budget,
+    ) = (lots, lots, lots, lots);
+    l.minute_requests_other = u32::MAX / 2;
+    l.minute_requests_pro = u32::MAX / 2;
+    l.minute_requests_enterprise = u32::MAX / 2;
+    l.ip_requests = u32::MAX / 2;
+    l.daily_enabled = false;
+    sim
+}
+
+fn runtime(clock: Clock) -> Result<tokio::runtime::Runtime> {
+    match clock {
+        Clock::Virtual | Clock::Cpu => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .start_paused(true)
             .build(),
@@ -248,16 +298,46 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             .enable_all()
             .build(),
     }
-    .map_err(|e| PerfError::io("start", "tokio runtime", e))?;
+    .map_err(|e| PerfError::io("start", "tokio runtime", e))
+}
 
-    let records = work.records;
+fn params(
+    config: SyncConfig,
+    input: InputSource,
+    transport: Arc<dyn Transport>,
+    observer: Option<Arc<dyn SyncObserver>>,
+) -> RunParams {
+    RunParams {
+        config,
+        input,
+        transport,
+        token: PERF_TOKEN.to_string(),
+        state: StateSpec::InMemory,
+        report_dir: None,
+        dry_run: false,
+        progress: false,
+        observer,
+        request_log: None,
+    }
+}
+
+/// One engine run against a fresh simulator on the scenario's clock.
+fn run_engine(
+    clock: Clock,
+    sim: SimConfig,
+    config: SyncConfig,
+    input: InputSource,
+    records: u64,
+    options: &RunOptions,
+    board: &BoardFacts,
+) -> Result<EngineRun> {
+    let rt = runtime(clock)?;
     let progress = options.progress;
-    let clock = s.clock;
-    let (summary, measurements, api_time, board, stats) = runtime.block_on(async move {
+    let seam = options.seam;
+    let run = rt.block_on(async move {
         let (transport, simulator, _server): (Arc<dyn Transport>, Arc<Simulator>, _) = match clock {
-            Clock::Virtual => {
-                let simulator =
-                    Arc::new(Simulator::new(sim).map_err(|e| PerfError::Simulator(e.to_string()))?);
+            Clock::Virtual | Clock::Cpu => {
+                let simulator = Arc::new(Simulator::new(sim).map_err(PerfError::Simulator)?);
                 (
                     Arc::new(InProcessTransport::new(simulator.clone())),
                     simulator,
@@ -269,40 +349,118 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
                     .config(sim)
                     .start()
                     .await
-                    .map_err(|e| PerfError::Simulator(e.to_string()))?;
+                    .map_err(PerfError::Simulator)?;
                 let http = monday_sync::http::HttpTransport::new(&server.uri())
-                    .map_err(|e| PerfError::Sync(e.to_string()))?;
+                    .map_err(PerfError::Sync)?;
                 (Arc::new(http), server.simulator(), Some(server))
             }
         };
-        let recorder = Arc::new(RunRecorder::new(records, progress));
-        let params = RunParams {
-            config,
-            input: work.input,
-            transport,
-            token: PERF_TOKEN.to_string(),
-            state: StateSpec::InMemory,
-            report_dir: None,
-            dry_run: false,
-            progress: false,
-            observer: Some(recorder.clone() as Arc<dyn SyncObserver>),
-            request_log: None,
+        let transport = match seam {
+            Some(seam) => seam.wrap(transport),
+            None => transport,
         };
-        let engine_wall = std::time::Instant::now();
-        let outcome = engine::run(params).await;
+        let recorder_transport =
+            (clock == Clock::Cpu).then(|| Arc::new(RecordingTransport::new(transport.clone())));
+        let transport: Arc<dyn Transport> = match &recorder_transport {
+            Some(r) => r.clone(),
+            None => transport,
+        };
+        let recorder = Arc::new(RunRecorder::new(records, progress));
+        let observer = Some(recorder.clone() as Arc<dyn SyncObserver>);
+        let outcome = engine::run(params(config, input, transport, observer)).await;
         let api_time = recorder.origin().elapsed();
-        tracing::debug!(wall = ?engine_wall.elapsed(), "engine run finished");
         let measurements = recorder.finish();
-        let summary = outcome.map_err(|e| PerfError::Sync(e.to_string()))?;
-        let board_wall = std::time::Instant::now();
-        let board = simulator.board_column_texts(&facts.board_id, &facts.key_column);
-        tracing::debug!(wall = ?board_wall.elapsed(), "board read back");
-        let stats = serde_json::to_value(simulator.stats())
-            .map_err(|e| PerfError::json("serialise simulator stats", e))?;
-        Ok::<_, PerfError>((summary, measurements, api_time, board, stats))
+        let summary = outcome.map_err(PerfError::Sync)?;
+        Ok::<_, PerfError>(EngineRun {
+            summary,
+            measurements,
+            api_time,
+            board: simulator.board_column_texts(&board.board_id, &board.key_column),
+            stats: simulator.stats(),
+            recording: recorder_transport.map(|r| r.recording()),
+        })
     })?;
     // Dropping the runtime stops the real-clock server's tasks.
-    drop(runtime);
+    drop(rt);
+    Ok(run)
+}
+
+/// Client CPU per record: `repetitions` replays of the workload against the prepared responses,
+/// each on a fresh paused runtime; the minimum is the figure.
+fn measure_client_cpu(
+    config: &SyncConfig,
+    input: &InputSource,
+    recording: Recording,
+    records: u64,
+    repetitions: u32,
+) -> Result<ClientCpu> {
+    let prepared = Arc::new(PreparedTransport::new(recording));
+    let mut per_record = Vec::new();
+    for _ in 0..repetitions.max(1) {
+        let rt = runtime(Clock::Cpu)?;
+        let p = params(config.clone(), input.clone(), prepared.clone(), None);
+        let before = process_cpu_time();
+        let outcome = rt.block_on(engine::run(p));
+        let cpu = process_cpu_time().saturating_sub(before);
+        drop(rt);
+        outcome.map_err(PerfError::Sync)?;
+        per_record.push(crate::client_cpu::round3(
+            cpu.as_secs_f64() * 1e6 / records.max(1) as f64,
+        ));
+    }
+    let min = per_record.iter().copied().fold(f64::INFINITY, f64::min);
+    Ok(ClientCpu {
+        us_per_record: min,
+        repetitions_us_per_record: per_record,
+        misses: prepared.misses(),
+    })
+}
+
+/// Runs one scenario and returns its results (no files written).
+pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
+    s.validate()?;
+    let wall_start = std::time::Instant::now();
+    let started_at = chrono::Local::now().to_rfc3339();
+    let sim = match s.clock {
+        Clock::Cpu => unthrottled(sim_config(s)?),
+        Clock::Virtual | Clock::Real => sim_config(s)?,
+    };
+    let (config_toml, origin) = s.config_toml()?;
+    let config = engine_config(&config_toml, &origin, s.seed)?;
+    let write_concurrency = sync_write_concurrency(&config);
+    let facts = board_facts(&config_toml, &origin)?;
+    let work = workload(s, &facts)?;
+    let records = work.records;
+
+    let logs_before = log_counts::snapshot();
+    let run = run_engine(
+        s.clock,
+        sim.clone(),
+        config.clone(),
+        work.input.clone(),
+        records,
+        options,
+        &facts,
+    )?;
+    let logs = log_counts::snapshot().since(&logs_before);
+    let client_cpu = match (s.clock, run.recording) {
+        (Clock::Cpu, Some(recording)) => Some(measure_client_cpu(
+            &config,
+            &work.input,
+            recording,
+            records,
+            s.cpu_repetitions,
+        )?),
+        _ => None,
+    };
+    let EngineRun {
+        summary,
+        measurements,
+        api_time,
+        board,
+        stats,
+        ..
+    } = run;
 
     let failed_keys: HashSet<String> = summary
         .failures
@@ -310,6 +468,16 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         .filter_map(|f| f.key.clone())
         .collect();
     let (items_on_board, duplicates, lost_records) = check_board(board, &work.keys, &failed_keys);
+    // Efficiency counts synced records only: the ceiling of the records that made it, against the
+    // time the whole run took (a run whose records failed one by one is not efficient).
+    let synced = records.saturating_sub(summary.failed);
+    let ceiling = ceiling_inputs(
+        &sim,
+        synced,
+        work.group_values.len() as u64,
+        write_concurrency,
+    )
+    .ceiling();
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
     let per_record_ms = round3(api_time_ms / records.max(1) as f64);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
@@ -317,6 +485,9 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         (s.clock == Clock::Real && s.profile == "instant").then_some(per_record_ms);
     let sync_summary =
         serde_json::to_value(&summary).map_err(|e| PerfError::json("serialise run summary", e))?;
+    let simulator_requests = stats.requests_total;
+    let simulator_stats = serde_json::to_value(&stats)
+        .map_err(|e| PerfError::json("serialise simulator stats", e))?;
     let results = RunResults {
         format: RESULTS_FORMAT,
         name: s.name.clone(),
@@ -325,6 +496,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         per_record_ms,
         api_time_ms,
         requests: measurements.request_count,
+        simulator_requests,
         throttled: measurements.throttled,
         throttled_share: if measurements.request_count == 0 {
             0.0
@@ -334,11 +506,25 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         },
         retries: measurements.retries,
         failed_records: summary.failed,
+        synced_records: synced,
         duplicates,
         lost_records,
         items_on_board,
-        efficiency: efficiency(ceiling.ceiling_ms, api_time_ms),
+        efficiency: if synced == 0 {
+            0.0
+        } else {
+            efficiency(ceiling.ceiling_ms, api_time_ms)
+        },
+        efficiency_vs_floor: if synced == 0 {
+            0.0
+        } else {
+            efficiency(ceiling.floor_ms, api_time_ms)
+        },
         ceiling,
+        client_cpu_us_per_record: client_cpu.as_ref().map(|c| c.us_per_record),
+        client_cpu,
+        log_events: log_counts::installed().then_some(logs),
+        log_events_per_record: log_counts::installed().then(|| logs.per_record(records)),
         latency: LatencySection {
             requests: measurements.requests.summary(),
             records: measurements.records.summary(),
@@ -347,7 +533,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         scenario: s.clone(),
         sync_config_toml: config_toml,
         sync_summary,
-        simulator_stats: stats,
+        simulator_stats,
         wall_clock: WallClock {
             started_at,
             wall_ms,
@@ -367,46 +553,6 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         results,
         measurements,
     })
-}
-
-/// The default output folder of a run: `reports/<name>/`.
-pub fn default_out_dir(name: &str) -> PathBuf {
-    Path::new("reports").join(name)
-}
-
-/// Writes `results.json`, `requests.hgrm`, `records.hgrm`, `requests.hlog` and `report.html`.
-pub fn write_run_outputs(a: &RunArtifacts, dir: &Path, baseline: Option<&Figures>) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
-    a.results.write(dir)?;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(|e| PerfError::io("write", &path, e))
-    };
-    write(
-        "requests.hgrm",
-        a.measurements.requests.to_hgrm().as_bytes(),
-    )?;
-    write("records.hgrm", a.measurements.records.to_hgrm().as_bytes())?;
-    let comment = format!(
-        "monday-perf {} seed {} records {} (request latency, microseconds)",
-        a.results.name, a.results.seed, a.results.records
-    );
-    write(
-        "requests.hlog",
-        &a.measurements.request_intervals.to_hlog(&comment)?,
-    )?;
-    let html = run_report(&report_input(a, baseline))?;
-    write("report.html", html.as_bytes())
-}
-
-/// The report input of a run.
-pub fn report_input<'a>(a: &'a RunArtifacts, baseline: Option<&'a Figures>) -> RunReportInput<'a> {
-    RunReportInput {
-        results: &a.results,
-        requests: &a.measurements.requests,
-        records: &a.measurements.records,
-        baseline,
-    }
 }
 
 /// Merges request histograms of several runs (used by sweep summaries).
@@ -435,9 +581,9 @@ mod tests {
     #[test]
     fn ceiling_uses_the_token_budget() {
         let mut s = Scenario::default();
-        let personal = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3);
+        let personal = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3, 4);
         s.token_kind = "trial".into();
-        let trial = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3);
+        let trial = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3, 4);
         assert_eq!(personal.budget_per_window, 10 * trial.budget_per_window);
         assert_eq!(personal.max_concurrency, 100);
     }

@@ -27,6 +27,9 @@ pub enum Clock {
     Virtual,
     /// Over HTTP to a wiremock `mock-monday` server on the real clock.
     Real,
+    /// Client CPU: a virtual run that records every response (instant profile, limits lifted),
+    /// then replays against those prepared responses measuring CPU time per record.
+    Cpu,
 }
 
 impl std::str::FromStr for Clock {
@@ -35,16 +38,22 @@ impl std::str::FromStr for Clock {
         match s {
             "virtual" => Ok(Self::Virtual),
             "real" => Ok(Self::Real),
+            "cpu" => Ok(Self::Cpu),
             other => Err(PerfError::Usage(format!(
-                "clock must be virtual or real, got {other:?}"
+                "clock must be virtual, real or cpu, got {other:?}"
             ))),
         }
     }
 }
 
-/// Overrides of the config's `[sync]` table (the monday-sync knobs of `docs/interfaces.md`).
+/// Keys of the example config's `[sync]` table that a run leaves to the engine's code defaults
+/// (unless the scenario overrides them), so that a change of a default shows up in the gate.
+pub const DEFAULTED_SYNC_KEYS: [&str; 3] = ["mode", "batch_size", "concurrency"];
+
+/// Overrides of the config's `[sync]` table (the monday-sync settings of `docs/interfaces.md`).
 ///
-/// Only the keys that are set are changed; everything else comes from the config file.
+/// Only the keys that are set are changed; everything else comes from the config file (or, for
+/// the embedded example config, from the engine's defaults: see [`DEFAULTED_SYNC_KEYS`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncOverrides {
@@ -58,10 +67,10 @@ pub struct SyncOverrides {
     pub max_retries: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_timeout_ms: Option<u64>,
+    /// `[sync] write_concurrency` (write requests in flight per board). Written into the TOML only
+    /// when set, so the harness works with engines that do not know the setting yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub respect_retry_after: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra_round_trips_per_batch: Option<u32>,
+    pub write_concurrency: Option<u32>,
 }
 
 impl SyncOverrides {
@@ -109,14 +118,8 @@ impl SyncOverrides {
                 toml::Value::Integer(i64::try_from(v).unwrap_or(i64::MAX)),
             );
         }
-        if let Some(v) = self.respect_retry_after {
-            set("respect_retry_after", toml::Value::Boolean(v));
-        }
-        if let Some(v) = self.extra_round_trips_per_batch {
-            set(
-                "extra_round_trips_per_batch",
-                toml::Value::Integer(i64::from(v)),
-            );
+        if let Some(v) = self.write_concurrency {
+            set("write_concurrency", toml::Value::Integer(i64::from(v)));
         }
         toml::to_string(&doc).map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))
     }
@@ -159,6 +162,19 @@ pub struct Scenario {
     pub config: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "SyncOverrides::is_empty")]
     pub sync: SyncOverrides,
+    /// CPU clock only: replays measured; the figure is their minimum.
+    #[serde(
+        default = "default_cpu_repetitions",
+        skip_serializing_if = "is_default_cpu_repetitions"
+    )]
+    pub cpu_repetitions: u32,
+}
+
+fn default_cpu_repetitions() -> u32 {
+    5
+}
+fn is_default_cpu_repetitions(v: &u32) -> bool {
+    *v == default_cpu_repetitions()
 }
 
 fn default_records() -> u64 {
@@ -195,6 +211,7 @@ impl Default for Scenario {
             time_scale: 1.0,
             config: None,
             sync: SyncOverrides::default(),
+            cpu_repetitions: default_cpu_repetitions(),
         }
     }
 }
@@ -233,15 +250,22 @@ impl Scenario {
                 )));
             }
         }
-        if self.sync.batch_size == Some(0) || self.sync.concurrency == Some(0) {
+        if self.sync.batch_size == Some(0)
+            || self.sync.concurrency == Some(0)
+            || self.sync.write_concurrency == Some(0)
+            || self.cpu_repetitions == 0
+        {
             return Err(PerfError::Usage(
-                "batch size and concurrency must be at least 1".into(),
+                "batch size, concurrency, write concurrency and CPU repetitions must be at least 1"
+                    .into(),
             ));
         }
         Ok(())
     }
 
-    /// The sync config text of this scenario (file or embedded default) with overrides applied.
+    /// The sync config text of this scenario with overrides applied: the given file as it is, or
+    /// the embedded example config without the keys of [`DEFAULTED_SYNC_KEYS`] (so the engine's
+    /// code defaults decide them, as they would for a user who leaves them out).
     pub fn config_toml(&self) -> Result<(String, String)> {
         let (text, origin) = match &self.config {
             Some(path) => (
@@ -249,13 +273,26 @@ impl Scenario {
                 path.display().to_string(),
             ),
             None => (
-                DEFAULT_CONFIG_TOML.to_string(),
+                example_config_with_code_defaults()?,
                 DEFAULT_CONFIG_ORIGIN.to_string(),
             ),
         };
         let text = self.sync.apply_to_toml(&text, &origin)?;
         Ok((text, origin))
     }
+}
+
+/// The embedded example config with `mode`, `batch_size` and `concurrency` removed from `[sync]`.
+pub fn example_config_with_code_defaults() -> Result<String> {
+    let mut doc: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML)
+        .map_err(|e| PerfError::Usage(format!("config {DEFAULT_CONFIG_ORIGIN}: {e}")))?;
+    if let Some(sync) = doc.get_mut("sync").and_then(toml::Value::as_table_mut) {
+        for key in DEFAULTED_SYNC_KEYS {
+            sync.remove(key);
+        }
+    }
+    toml::to_string(&doc)
+        .map_err(|e| PerfError::Usage(format!("config {DEFAULT_CONFIG_ORIGIN}: {e}")))
 }
 
 #[cfg(test)]
@@ -267,14 +304,14 @@ mod tests {
         let base = "[sync]\nbatch_size = 25\nconcurrency = 4\n[board]\nid = 1\n";
         let o = SyncOverrides {
             batch_size: Some(1),
-            respect_retry_after: Some(false),
+            write_concurrency: Some(2),
             ..SyncOverrides::default()
         };
         let text = o.apply_to_toml(base, "t").unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(doc["sync"]["batch_size"].as_integer(), Some(1));
         assert_eq!(doc["sync"]["concurrency"].as_integer(), Some(4));
-        assert_eq!(doc["sync"]["respect_retry_after"].as_bool(), Some(false));
+        assert_eq!(doc["sync"]["write_concurrency"].as_integer(), Some(2));
         assert_eq!(doc["board"]["id"].as_integer(), Some(1));
     }
 
@@ -298,8 +335,22 @@ mod tests {
     }
 
     #[test]
-    fn embedded_config_parses_as_toml() {
+    fn embedded_config_leaves_mode_batch_size_and_concurrency_to_the_engine() {
         let (text, _) = Scenario::default().config_toml().unwrap();
-        assert!(toml::from_str::<toml::Table>(&text).is_ok());
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        for key in DEFAULTED_SYNC_KEYS {
+            assert!(doc["sync"].get(key).is_none(), "{key} is set: {text}");
+        }
+        assert!(doc["sync"].get("max_retries").is_some(), "other keys stay");
+        // A scenario that tests an override keeps it.
+        let single = Scenario {
+            sync: SyncOverrides {
+                mode: Some("single".into()),
+                ..SyncOverrides::default()
+            },
+            ..Scenario::default()
+        };
+        let doc: toml::Table = toml::from_str(&single.config_toml().unwrap().0).unwrap();
+        assert_eq!(doc["sync"]["mode"].as_str(), Some("single"));
     }
 }

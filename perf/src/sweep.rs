@@ -1,6 +1,11 @@
-//! The batch-size × concurrency sweep (`monday-perf sweep`): run the grid on the virtual clock,
-//! write `sweep.json` and `sweep.html` (heatmaps of per-record time and efficiency) and recommend
-//! the cheapest setting within 2% of the best per-record time.
+//! The batch-size × concurrency (× write concurrency) sweep (`monday-perf sweep`): run the grid on
+//! the virtual clock, write `sweep.json` and `sweep.html` (heatmaps of per-record time and
+//! efficiency at the recommended write concurrency, and the full table) and recommend the cheapest
+//! setting within 2% of the best per-record time.
+//!
+//! `write_concurrency` (`[sync] write_concurrency`, write requests in flight per board) is explored
+//! only when given: the harness sets it through the config's TOML table, so it builds against a
+//! sync with or without that setting; the binary offers it only when the linked sync has it.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,10 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::charts;
 use crate::error::{PerfError, Result};
-use crate::gate::fmt_num;
-use crate::report_html::escape;
 use crate::run::{run_scenario, RunOptions};
 use crate::scenario::Scenario;
+use crate::textfmt::{fmt_num, html_escape as escape};
 
 /// How close to the best per-record time a setting must be to count as "as good" (2%).
 pub const RECOMMENDATION_SLACK: f64 = 0.02;
@@ -22,6 +26,8 @@ pub const RECOMMENDATION_SLACK: f64 = 0.02;
 pub struct SweepCell {
     pub batch_size: u32,
     pub concurrency: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_concurrency: Option<u32>,
     pub per_record_ms: f64,
     pub efficiency: f64,
     pub requests: u64,
@@ -36,6 +42,8 @@ pub struct SweepCell {
 pub struct Recommendation {
     pub batch_size: u32,
     pub concurrency: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_concurrency: Option<u32>,
     pub per_record_ms: f64,
     pub best_per_record_ms: f64,
     pub requests: u64,
@@ -49,6 +57,9 @@ pub struct SweepReport {
     pub base: Scenario,
     pub batch_sizes: Vec<u32>,
     pub concurrency: Vec<u32>,
+    /// Write concurrency levels explored (empty: not explored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub write_concurrency: Vec<u32>,
     pub cells: Vec<SweepCell>,
     pub recommendation: Option<Recommendation>,
     pub wall_ms: f64,
@@ -94,10 +105,11 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
     let pick = healthy
         .into_iter()
         .filter(|c| c.per_record_ms <= limit + 1e-9)
-        .min_by_key(|c| (c.requests, c.concurrency, c.batch_size))?;
+        .min_by_key(|c| (c.requests, c.concurrency, c.write_concurrency, c.batch_size))?;
     Some(Recommendation {
         batch_size: pick.batch_size,
         concurrency: pick.concurrency,
+        write_concurrency: pick.write_concurrency,
         per_record_ms: pick.per_record_ms,
         best_per_record_ms: best,
         requests: pick.requests,
@@ -111,34 +123,28 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
 }
 
 /// Runs the grid. `on_cell` is told about each finished cell (for progress output).
+/// `write_concurrency` empty = that dimension is not explored (the config's value is used).
 pub fn run_sweep(
     base: &Scenario,
     batch_sizes: &[u32],
     concurrency: &[u32],
+    write_concurrency: &[u32],
     mut on_cell: impl FnMut(&SweepCell),
 ) -> Result<SweepReport> {
     let started = std::time::Instant::now();
     let mut cells = Vec::new();
-    for &b in batch_sizes {
-        for &c in concurrency {
-            let mut s = base.clone();
-            s.name = format!("{}-b{b}-c{c}", base.name);
-            s.sync.batch_size = Some(b);
-            s.sync.concurrency = Some(c);
-            let r = run_scenario(&s, &RunOptions::default())?.results;
-            let cell = SweepCell {
-                batch_size: b,
-                concurrency: c,
-                per_record_ms: r.per_record_ms,
-                efficiency: r.efficiency,
-                requests: r.requests,
-                throttled: r.throttled,
-                failed_records: r.failed_records,
-                duplicates: r.duplicates,
-                record_p99_ms: r.latency.records.p99,
-            };
-            on_cell(&cell);
-            cells.push(cell);
+    let writes: Vec<Option<u32>> = if write_concurrency.is_empty() {
+        vec![None]
+    } else {
+        write_concurrency.iter().copied().map(Some).collect()
+    };
+    for &w in &writes {
+        for &b in batch_sizes {
+            for &c in concurrency {
+                let cell = run_cell(base, b, c, w)?;
+                on_cell(&cell);
+                cells.push(cell);
+            }
         }
     }
     let recommendation = recommend(&cells);
@@ -146,14 +152,48 @@ pub fn run_sweep(
         base: base.clone(),
         batch_sizes: batch_sizes.to_vec(),
         concurrency: concurrency.to_vec(),
+        write_concurrency: write_concurrency.to_vec(),
         cells,
         recommendation,
         wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     })
 }
 
+fn run_cell(base: &Scenario, b: u32, c: u32, w: Option<u32>) -> Result<SweepCell> {
+    let mut s = base.clone();
+    s.name = match w {
+        Some(w) => format!("{}-b{b}-c{c}-w{w}", base.name),
+        None => format!("{}-b{b}-c{c}", base.name),
+    };
+    s.sync.batch_size = Some(b);
+    s.sync.concurrency = Some(c);
+    s.sync.write_concurrency = w;
+    let r = run_scenario(&s, &RunOptions::default())?.results;
+    Ok(SweepCell {
+        batch_size: b,
+        concurrency: c,
+        write_concurrency: w,
+        per_record_ms: r.per_record_ms,
+        efficiency: r.efficiency,
+        requests: r.requests,
+        throttled: r.throttled,
+        failed_records: r.failed_records,
+        duplicates: r.duplicates,
+        record_p99_ms: r.latency.records.p99,
+    })
+}
+
 impl SweepReport {
+    /// The write concurrency the heatmaps show: the recommendation's (or the first explored).
+    fn heatmap_writes(&self) -> Option<u32> {
+        self.recommendation
+            .as_ref()
+            .and_then(|r| r.write_concurrency)
+            .or_else(|| self.write_concurrency.first().copied())
+    }
+
     fn grid(&self, pick: fn(&SweepCell) -> f64) -> Vec<Vec<Option<f64>>> {
+        let w = self.heatmap_writes();
         self.batch_sizes
             .iter()
             .map(|b| {
@@ -162,7 +202,11 @@ impl SweepReport {
                     .map(|c| {
                         self.cells
                             .iter()
-                            .find(|x| x.batch_size == *b && x.concurrency == *c)
+                            .find(|x| {
+                                x.batch_size == *b
+                                    && x.concurrency == *c
+                                    && x.write_concurrency == w
+                            })
                             .map(pick)
                     })
                     .collect()
@@ -205,9 +249,12 @@ impl SweepReport {
             Some(r) => {
                 let _ = writeln!(
                     body,
-                    "<p><b>Recommendation: batch_size = {}, concurrency = {}</b> ({} ms/record; {}).</p>",
+                    "<p><b>Recommendation: batch_size = {}, concurrency = {}{}</b> ({} ms/record; {}).</p>",
                     r.batch_size,
                     r.concurrency,
+                    r.write_concurrency
+                        .map(|w| format!(", write_concurrency = {w}"))
+                        .unwrap_or_default(),
                     fmt_num(r.per_record_ms),
                     escape(&r.reason)
                 );
@@ -218,13 +265,16 @@ impl SweepReport {
             body,
             "<figure>{per_record}</figure>\n<figure>{eff}</figure>"
         );
-        body.push_str("<table><tr><th>batch</th><th>concurrency</th><th>ms/record</th><th>efficiency</th><th>requests</th><th>throttled</th><th>p99 record ms</th><th>failed</th><th>duplicates</th></tr>\n");
+        body.push_str("<table><tr><th>batch</th><th>concurrency</th><th>write concurrency</th><th>ms/record</th><th>efficiency</th><th>requests</th><th>throttled</th><th>p99 record ms</th><th>failed</th><th>duplicates</th></tr>\n");
         for c in &self.cells {
             let _ = writeln!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 c.batch_size,
                 c.concurrency,
+                c.write_concurrency
+                    .map(|w| w.to_string())
+                    .unwrap_or_else(|| "config".into()),
                 fmt_num(c.per_record_ms),
                 fmt_num(c.efficiency),
                 c.requests,
@@ -265,6 +315,7 @@ mod tests {
         SweepCell {
             batch_size: b,
             concurrency: c,
+            write_concurrency: None,
             per_record_ms: ms,
             efficiency: 0.5,
             requests,
@@ -311,6 +362,7 @@ mod tests {
             base: Scenario::default(),
             batch_sizes: vec![1, 25],
             concurrency: vec![1, 4],
+            write_concurrency: vec![],
             cells: vec![cell(1, 1, 300.0, 500), cell(25, 4, 30.0, 20)],
             recommendation: recommend(&[cell(25, 4, 30.0, 20)]),
             wall_ms: 1.0,

@@ -1,7 +1,8 @@
 //! One run end to end on the virtual clock: figures, board check and every output file.
 
+use monday_perf::outputs::write_run_outputs;
 use monday_perf::results::RunResults;
-use monday_perf::run::{run_scenario, write_run_outputs, RunOptions};
+use monday_perf::run::{run_scenario, RunOptions};
 use monday_perf::scenario::Scenario;
 
 fn scenario(records: u64) -> Scenario {

@@ -1,10 +1,11 @@
-//! Crash safety over real HTTP: `monday-sync run` is killed with SIGKILL at seeded random points
-//! while it writes to a `mock-monday serve` process, then rerun with the same state store until it
-//! exits 0. The board must end with exactly one item per record, also when the state store's last
-//! write was torn.
+//! Crash safety over real HTTP: `monday-sync run` is killed with SIGKILL at seeded points of its
+//! progress (after the k-th item the simulator created, k drawn from a seeded RNG) while it writes
+//! to a `mock-monday serve` process, then rerun with the same state store until it exits 0. Every
+//! kill is checked to have hit between the run's first and last write, and the board must end with
+//! exactly one item per record, also when the state store's last write was torn.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e_tests::{
     assert_exactly_once, example_config_path, gen_records, order_key, sync_command, write_ndjson,
@@ -60,29 +61,52 @@ fn args<'a>(f: &'a Fixture, url: &'a str, config: &'a str) -> Vec<String> {
     ]
 }
 
-/// Starts the sync and SIGKILLs it after `after`. Returns true when the kill landed (the process
-/// was still running), false when it had already exited (its exit code is then checked to be 0).
-async fn run_and_kill(f: &Fixture, url: &str, after: Duration) -> bool {
+/// Starts the sync and SIGKILLs it as soon as the simulator has created `k` more items, `k` a
+/// seeded share of the items still missing from the board ([`kill_point`]). Returns the items this
+/// run created before the kill landed, and asserts that the kill hit between the run's first and
+/// last write: at least `k` items created, not all that were missing.
+async fn run_and_kill_at_seeded_point(f: &Fixture, serve: &Serve, rng: &mut ChaCha8Rng) -> u64 {
+    let missing = (RECORDS - serve.board_items().await.len()) as u64;
+    let k = kill_point(rng, missing);
     let config = example_config_path().display().to_string();
-    let a = args(f, url, &config);
+    let a = args(f, &serve.url, &config);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let created = || async {
+        serve.stats().await["items_created_total"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let start = created().await;
     let mut child = sync_command(&a, Some(TOKEN)).spawn().expect("spawn sync");
-    match tokio::time::timeout(after, child.wait()).await {
-        Ok(status) => {
-            let status = status.expect("wait");
-            assert!(
-                status.code() == Some(0),
-                "sync exited with {status:?} before the kill"
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!(
+                "the sync exited ({status:?}) before item {k}: {} created",
+                created().await - start
             );
-            false
         }
-        Err(_) => {
-            child.start_kill().expect("SIGKILL");
-            let status = child.wait().await.expect("wait killed");
-            assert_eq!(status.code(), None, "killed by a signal");
-            true
+        if created().await - start >= k {
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    child.start_kill().expect("SIGKILL");
+    let status = child.wait().await.expect("wait killed");
+    assert_eq!(status.code(), None, "killed by a signal");
+    let at_kill = created().await - start;
+    assert!(
+        at_kill >= k && at_kill < missing,
+        "the kill after item {k} did not land between the first and the last write: \
+         {at_kill} of the {missing} missing items created"
+    );
+    at_kill
+}
+
+/// A seeded kill point: after the k-th item, k between 5% and 90% of the items still missing.
+fn kill_point(rng: &mut ChaCha8Rng, items_left: u64) -> u64 {
+    let lo = (items_left / 20).max(1);
+    let hi = (items_left * 9 / 10).max(lo + 1);
+    rng.gen_range(lo..hi)
 }
 
 /// Reruns until exit 0 (at most 4 runs, 120 s each); returns how many runs it took.
@@ -116,18 +140,6 @@ async fn check_board(serve: &Serve) -> usize {
     items.len()
 }
 
-/// How long one uninterrupted run takes (for placing kill points inside the run).
-async fn calibrate(serve: &Serve) -> Duration {
-    serve.reset().await;
-    let f = fixture(1);
-    let start = Instant::now();
-    let runs = rerun_until_done(&f, &serve.url).await;
-    assert_eq!(runs, 1, "a clean run finishes first time");
-    let took = start.elapsed();
-    check_board(serve).await;
-    took
-}
-
 fn server_args() -> Vec<&'static str> {
     // realistic latency, scaled so a 300-record run takes about a second of wall time
     vec![
@@ -145,30 +157,19 @@ fn server_args() -> Vec<&'static str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_then_rerun_gives_exactly_one_item_per_record() {
     let serve = Serve::start(&server_args()).await;
-    let run_time = calibrate(&serve).await;
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EED);
-    let mut landed = 0;
-    let points = 5;
-    for point in 0..points {
+    let mut kills = Vec::new();
+    for point in 0..5u64 {
         serve.reset().await;
         let f = fixture(100 + point);
-        for _kill in 0..2 {
-            let frac: f64 = rng.gen_range(0.15..0.85);
-            let after = run_time.mul_f64(frac);
-            if run_and_kill(&f, &serve.url, after).await {
-                landed += 1;
-            }
-        }
+        // A first kill, then a second one during the rerun, each after a seeded item count.
+        let first = run_and_kill_at_seeded_point(&f, &serve, &mut rng).await;
+        let second = run_and_kill_at_seeded_point(&f, &serve, &mut rng).await;
+        kills.push((first, second));
         rerun_until_done(&f, &serve.url).await;
         check_board(&serve).await;
     }
-    println!(
-        "crashes: {landed} SIGKILLs landed mid-run over {points} seeded points (run time {run_time:?}); board exact every time"
-    );
-    assert!(
-        landed >= points as usize,
-        "only {landed} kills landed mid-run: the kill points miss the run"
-    );
+    println!("crashes: kills after (first, second-run) items {kills:?}; board exact every time");
 }
 
 /// Files of the state store (the SQLite file and its WAL / journal, or a directory's files).
@@ -223,16 +224,12 @@ fn corrupt_last_page(path: &Path, page: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn torn_last_state_write_is_recovered_without_duplicates() {
     let serve = Serve::start(&server_args()).await;
-    let run_time = calibrate(&serve).await;
     let mut rng = ChaCha8Rng::seed_from_u64(0x7047);
-    let mut landed = 0;
+    let mut kills = Vec::new();
     for point in 0..3u64 {
         serve.reset().await;
         let f = fixture(200 + point);
-        let after = run_time.mul_f64(rng.gen_range(0.3..0.7));
-        if run_and_kill(&f, &serve.url, after).await {
-            landed += 1;
-        }
+        kills.push(run_and_kill_at_seeded_point(&f, &serve, &mut rng).await);
         let files = state_files(&f.state);
         assert!(!files.is_empty(), "no state store at {}", f.state.display());
         let wal = files
@@ -248,8 +245,7 @@ async fn torn_last_state_write_is_recovered_without_duplicates() {
         rerun_until_done(&f, &serve.url).await;
         check_board(&serve).await;
     }
-    println!("torn state: {landed} kills landed, board exact after each torn write");
-    assert!(landed >= 2, "only {landed} kills landed mid-run");
+    println!("torn state: kills after {kills:?} items, board exact after each torn write");
 }
 
 /// The state store's last page is garbage (a torn page write): the sync recovers (rebuilds from
@@ -257,11 +253,9 @@ async fn torn_last_state_write_is_recovered_without_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupt_last_state_page_is_recovered_without_duplicates() {
     let serve = Serve::start(&server_args()).await;
-    let run_time = calibrate(&serve).await;
     serve.reset().await;
     let f = fixture(300);
-    let landed = run_and_kill(&f, &serve.url, run_time.mul_f64(0.5)).await;
-    assert!(landed, "the kill missed the run");
+    run_and_kill_at_seeded_point(&f, &serve, &mut ChaCha8Rng::seed_from_u64(0xC0DE)).await;
     // Flush the WAL into the main file first by corrupting what a checkpoint would read: the
     // last page of every state file.
     for file in state_files(&f.state) {

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use e2e_tests::{
-    assert_exactly_once, brief, classify, core_request, gen_records, items_array, num, order_key,
+    assert_exactly_once, brief, classify, gen_records, items_array, num, order_key,
     run_engine_with, sim_config, sync_config, ReqKind, SimTransport, BOARD_ID,
 };
 use mock_monday::Simulator;
+use monday_perf::transport::core_request;
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::Value;
 

@@ -11,12 +11,11 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
 use monday_perf::gate::{record_baseline, run_gate};
-use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown, write_gate_files};
+use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown};
 use monday_perf::generate::{GenerateSpec, RecordGenerator};
-use monday_perf::report_html::gate_report;
-use monday_perf::run::{
-    default_out_dir, report_input, run_scenario, write_run_outputs, RunOptions,
-};
+use monday_perf::log_counts::counting_layer;
+use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
+use monday_perf::run::{run_scenario, RunOptions};
 use monday_perf::scenario::{Clock, Scenario, SyncOverrides, DEFAULT_RECORDS, DEFAULT_SEED};
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::PerfError;
@@ -72,6 +71,10 @@ enum Command {
         /// Concurrency levels, comma-separated.
         #[arg(long, default_value = "1,2,4,8,16")]
         concurrency: String,
+        /// Write requests in flight per board (`[sync] write_concurrency`), comma-separated.
+        /// Default: 1,2,4 when the sync has that setting; not explored when it does not.
+        #[arg(long)]
+        write_concurrency: Option<String>,
         /// Output folder (default reports/sweep/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -123,9 +126,13 @@ struct ScenarioArgs {
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
     #[arg(long)]
     faults: Option<String>,
-    /// virtual (in-process, paused clock) or real (HTTP to a wiremock mock-monday).
+    /// virtual (in-process, paused clock), real (HTTP to a wiremock mock-monday) or cpu (client
+    /// CPU per record against prepared instant responses).
     #[arg(long, default_value = "virtual")]
     clock: String,
+    /// CPU clock: replays measured (the figure is their minimum).
+    #[arg(long, default_value_t = 5)]
+    cpu_repetitions: u32,
     /// Real clock: multiply simulated latencies by this.
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -169,6 +176,7 @@ impl ScenarioArgs {
                 concurrency: overrides.concurrency,
                 ..SyncOverrides::default()
             },
+            cpu_repetitions: self.cpu_repetitions,
         };
         s.validate()?;
         Ok(s)
@@ -193,14 +201,27 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,monday_perf=info")),
+/// The process-global subscriber: log lines on stderr (`RUST_LOG`, default
+/// `warn,monday_perf=info`) and, beside them with a filter of its own, the layer that counts the
+/// sync's events by level for the gate's log metrics.
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,monday_perf=info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
         )
-        .with_writer(std::io::stderr)
+        .with(counting_layer())
         .init();
+}
+
+fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
@@ -223,8 +244,15 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
             scenario,
             batch_sizes,
             concurrency,
+            write_concurrency,
             out,
-        } => sweep(&scenario, &batch_sizes, &concurrency, out),
+        } => sweep(
+            &scenario,
+            &batch_sizes,
+            &concurrency,
+            write_concurrency.as_deref(),
+            out,
+        ),
         Command::Gate { baseline, out } => gate(baseline, out),
         Command::Baseline { baseline, out } => rebaseline(baseline, out),
     }
@@ -251,6 +279,7 @@ fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> R
     let scenario = args.scenario(overrides).map_err(anyhow::Error::from)?;
     let options = RunOptions {
         progress: std::io::stderr().is_terminal(),
+        ..RunOptions::default()
     };
     let artifacts = run_scenario(&scenario, &options).map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
@@ -271,6 +300,7 @@ fn sweep(
     args: &ScenarioArgs,
     batch_sizes: &str,
     concurrency: &str,
+    write_concurrency: Option<&str>,
     out: Option<PathBuf>,
 ) -> Result<u8, Failure> {
     let mut scenario = args
@@ -287,9 +317,27 @@ fn sweep(
     }
     let b = parse_list(batch_sizes, "--batch-sizes").map_err(anyhow::Error::from)?;
     let c = parse_list(concurrency, "--concurrency").map_err(anyhow::Error::from)?;
-    let report = run_sweep(&scenario, &b, &c, |cell| {
+    let w = match (write_concurrency, engine_has_write_concurrency()) {
+        (Some(list), true) => {
+            parse_list(list, "--write-concurrency").map_err(anyhow::Error::from)?
+        }
+        (Some(_), false) => {
+            return Err(anyhow::Error::from(PerfError::Usage(
+                "--write-concurrency: this monday-sync has no [sync] write_concurrency setting"
+                    .into(),
+            ))
+            .into())
+        }
+        (None, true) => vec![1, 2, 4],
+        (None, false) => Vec::new(),
+    };
+    let report = run_sweep(&scenario, &b, &c, &w, |cell| {
+        let write = cell
+            .write_concurrency
+            .map(|w| format!(" writes {w:>2}"))
+            .unwrap_or_default();
         eprintln!(
-            "batch {:>4} concurrency {:>3}: {:>9.3} ms/record, efficiency {:.3}, {} requests",
+            "batch {:>4} concurrency {:>3}{write}: {:>9.3} ms/record, efficiency {:.3}, {} requests",
             cell.batch_size, cell.concurrency, cell.per_record_ms, cell.efficiency, cell.requests
         );
     })
@@ -298,13 +346,27 @@ fn sweep(
     report.write(&dir).map_err(anyhow::Error::from)?;
     match &report.recommendation {
         Some(r) => println!(
-            "recommendation: batch_size = {}, concurrency = {} ({:.3} ms/record; {})",
-            r.batch_size, r.concurrency, r.per_record_ms, r.reason
+            "recommendation: batch_size = {}, concurrency = {}{} ({:.3} ms/record; {})",
+            r.batch_size,
+            r.concurrency,
+            r.write_concurrency
+                .map(|w| format!(", write_concurrency = {w}"))
+                .unwrap_or_default(),
+            r.per_record_ms,
+            r.reason
         ),
         None => println!("no recommendation: every setting had failed records"),
     }
     println!("report: {}", dir.join("sweep.html").display());
     Ok(0)
+}
+
+/// Whether the linked monday-sync knows `[sync] write_concurrency` (its settings serialise it).
+fn engine_has_write_concurrency() -> bool {
+    serde_json::to_value(monday_sync::config::SyncSettings::default())
+        .ok()
+        .and_then(|v| v.get("write_concurrency").cloned())
+        .is_some()
 }
 
 fn load_baseline(path: Option<PathBuf>) -> Result<(Baseline, PathBuf), Failure> {
@@ -322,19 +384,7 @@ fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> 
     let (report, runs) =
         run_gate(&baseline, &path.display().to_string(), &options).map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir("gate"));
-    write_gate_files(&report, &dir).map_err(anyhow::Error::from)?;
-    let inputs: Vec<_> = runs
-        .iter()
-        .zip(&report.scenarios)
-        .map(|(run, verdict)| report_input(run, verdict.expected.as_ref()))
-        .collect();
-    let html = gate_report(&report, &inputs).map_err(anyhow::Error::from)?;
-    let html_path = dir.join("report.html");
-    std::fs::write(&html_path, html).with_context(|| format!("write {}", html_path.display()))?;
-    for (run, verdict) in runs.iter().zip(&report.scenarios) {
-        write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref())
-            .map_err(anyhow::Error::from)?;
-    }
+    write_gate_outputs(&report, &runs, &dir).map_err(anyhow::Error::from)?;
     append_github_step_summary(&report).map_err(anyhow::Error::from)?;
     print!("{}", summary_markdown(&report));
     println!("\nreports: {}", dir.display());

@@ -1,0 +1,72 @@
+//! Every file a run or a gate leaves behind, written from one place above the runner.
+//!
+//! [`crate::run`] and [`crate::gate`] only measure and decide; this module turns their artifacts
+//! into `results.json`, `.hgrm`/`.hlog` files and `report.html` per run, and `gate.json`,
+//! `summary.md`, `junit.xml` and the gate's `report.html` per gate run.
+
+use std::path::{Path, PathBuf};
+
+use crate::baseline::Figures;
+use crate::error::{PerfError, Result};
+use crate::gate::GateReport;
+use crate::gate_outputs::write_gate_files;
+use crate::report_html::{gate_report, run_report, RunReportInput};
+use crate::run::RunArtifacts;
+
+/// The default output folder of a run: `reports/<name>/`.
+pub fn default_out_dir(name: &str) -> PathBuf {
+    Path::new("reports").join(name)
+}
+
+/// Writes `results.json`, `requests.hgrm`, `records.hgrm`, `requests.hlog` and `report.html`.
+pub fn write_run_outputs(a: &RunArtifacts, dir: &Path, baseline: Option<&Figures>) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
+    a.results.write(dir)?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|e| PerfError::io("write", &path, e))
+    };
+    write(
+        "requests.hgrm",
+        a.measurements.requests.to_hgrm().as_bytes(),
+    )?;
+    write("records.hgrm", a.measurements.records.to_hgrm().as_bytes())?;
+    let comment = format!(
+        "monday-perf {} seed {} records {} (request latency, microseconds)",
+        a.results.name, a.results.seed, a.results.records
+    );
+    write(
+        "requests.hlog",
+        &a.measurements.request_intervals.to_hlog(&comment)?,
+    )?;
+    let html = run_report(&report_input(a, baseline))?;
+    write("report.html", html.as_bytes())
+}
+
+/// The report input of a run.
+pub fn report_input<'a>(a: &'a RunArtifacts, baseline: Option<&'a Figures>) -> RunReportInput<'a> {
+    RunReportInput {
+        results: &a.results,
+        requests: &a.measurements.requests,
+        records: &a.measurements.records,
+        baseline,
+    }
+}
+
+/// Writes the gate's files into `dir`: `gate.json`, `summary.md`, `junit.xml`, `report.html`, and
+/// every scenario's run files under `dir/<scenario>/`.
+pub fn write_gate_outputs(report: &GateReport, runs: &[RunArtifacts], dir: &Path) -> Result<()> {
+    write_gate_files(report, dir)?;
+    let inputs: Vec<_> = runs
+        .iter()
+        .zip(&report.scenarios)
+        .map(|(run, verdict)| report_input(run, verdict.expected.as_ref()))
+        .collect();
+    let html = gate_report(report, &inputs)?;
+    let html_path = dir.join("report.html");
+    std::fs::write(&html_path, html).map_err(|e| PerfError::io("write", &html_path, e))?;
+    for (run, verdict) in runs.iter().zip(&report.scenarios) {
+        write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Paths of the workspace and the two binaries the end-to-end tests drive.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The workspace root (the parent of this package).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The shared target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        }
+        None => workspace_root().join("target"),
+    }
+}
+
+/// The example config of the sync (`sync/configs/order_list.toml`).
+pub fn example_config_path() -> PathBuf {
+    workspace_root().join("sync/configs/order_list.toml")
+}
+
+/// Paths of the two binaries the end-to-end tests drive.
+#[derive(Debug, Clone)]
+pub struct Bins {
+    pub sync: PathBuf,
+    pub mock: PathBuf,
+}
+
+/// Builds `monday-sync` and `mock-monday` (dev profile, the one `cargo test` uses) once per test
+/// binary and returns their paths.
+pub fn bins() -> &'static Bins {
+    static BINS: OnceLock<Bins> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = std::process::Command::new(cargo)
+            .current_dir(workspace_root())
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "monday-sync",
+                "-p",
+                "mock-monday",
+                "--bins",
+            ])
+            .status()
+            .expect("run cargo build for the binaries");
+        assert!(status.success(), "cargo build of the binaries failed");
+        let dir = target_dir().join("debug");
+        let bins = Bins {
+            sync: dir.join("monday-sync"),
+            mock: dir.join("mock-monday"),
+        };
+        assert!(bins.sync.exists(), "missing {}", bins.sync.display());
+        assert!(bins.mock.exists(), "missing {}", bins.mock.display());
+        bins
+    })
+}
+
+/// Writes text to a file, creating parents.
+pub fn write_file(path: &Path, bytes: &[u8]) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create parent dir");
+    }
+    let mut f = std::fs::File::create(path).expect("create file");
+    f.write_all(bytes).expect("write file");
+}
