@@ -72,7 +72,8 @@ use crate::config::{SetupError, SimConfig, TokenKind};
 use crate::envelope::{self, BudgetExhausted, RequestError};
 use crate::faults::FaultKind;
 use crate::graphql::{
-    ComplexitySnapshot, ExecContext, GraphqlEngine, GraphqlRequest, OperationKind,
+    user_id_for_token, ComplexitySnapshot, ExecContext, GraphqlEngine, GraphqlRequest,
+    OperationKind,
 };
 use crate::idempotency::{IdempotencyCache, Lookup, StoredResponse};
 use crate::latency::LatencyModel;
@@ -141,6 +142,8 @@ struct Ctx {
     style: ErrorStyle,
     /// Which complexity bucket the rate-limit headers describe (app tokens).
     write: bool,
+    /// The token's user (set once authenticated).
+    user_id: u64,
 }
 
 /// The transport-free monday.com API simulator. `Send + Sync`; share it as `Arc<Simulator>`.
@@ -153,7 +156,7 @@ struct Ctx {
 /// 3. `API-Version`: malformed -> `InvalidVersionException` (HTTP 200);
 /// 4. body size (413 over `limits.max_body_bytes`);
 /// 5. IP limit, 6. 429 storm (the `storm` fault: refused like the minute limit while it
-///    lasts), minute limit, 7. daily limit (off by default), 8. concurrency limit
+///    lasts), minute limit, 7. daily limit (per plan, resets at midnight UTC), 8. concurrency limit
 ///    (requests whose arrival + delay lies after now) -> 429 with `Retry-After`;
 /// 9. `Idempotency-Key`: replay (`Idempotency-Replayed: true`) or 409 while the first is in flight;
 /// 10. JSON parse (400 `JsonParseException`), variables (object; a JSON string is refused from
@@ -170,7 +173,6 @@ pub struct Simulator {
     engine: GraphqlEngine,
     latency: LatencyModel,
     clock: SimClock,
-    sdl: Option<String>,
     state: Mutex<State>,
 }
 
@@ -240,15 +242,13 @@ impl Simulator {
             None => GraphqlEngine::embedded(),
         };
         let latency = LatencyModel::new(config.profile.settings());
-        let clock = SimClock::new(config.time_scale);
-        let sdl = config.schema_sdl.clone().or_else(embedded_sdl);
+        let clock = SimClock::new(config.time_scale).starting_at(config.start_offset()?);
         let state = Mutex::new(Self::fresh_state(&config));
         Ok(Self {
             config,
             engine,
             latency,
             clock,
-            sdl,
             state,
         })
     }
@@ -305,7 +305,7 @@ impl Simulator {
         let mut s = st.stats.clone();
         s.items_current = st.store.items_total();
         s.concurrent_peak = st.in_flight.peak() as u64;
-        s.simulated_seconds = now.as_secs_f64();
+        s.simulated_seconds = now.saturating_sub(self.clock.offset()).as_secs_f64();
         s
     }
 
@@ -344,6 +344,7 @@ impl Simulator {
             version,
             style: version.error_style(),
             write: false,
+            user_id: 0,
         };
         st.stats.requests_total += 1;
         let answer = self.pipeline(st, &mut ctx, &req);
@@ -457,6 +458,7 @@ impl Simulator {
             let e = RequestError::new(401, "Unauthorized", "Not Authenticated");
             return self.refused(st, 401, envelope::request_error(ctx.style, &e));
         }
+        ctx.user_id = user_id_for_token(auth);
         // 3. API-Version
         if let Err(bad) = ApiVersion::resolve(header(req, "api-version")) {
             ctx.version = ApiVersion::current();
@@ -705,8 +707,15 @@ impl Simulator {
             api_version: ctx.version,
             complexity: snapshot,
             items_limit_per_board: limits.items_limit_per_board,
+            user_id: ctx.user_id,
         };
         let outcome = self.engine.execute(&op, &mut st.store, &exec);
+        let refund = crate::graphql::cost::failed_mutation_refund(
+            ctx.version,
+            outcome.failed_mutation_fields,
+            &self.config.costs,
+        );
+        let charged = charged.saturating_sub(refund);
         st.budgets.bucket(ctx.write).charge(now, charged);
         st.stats.complexity_used_total += charged;
         st.stats.items_created_total += outcome.items_created;
@@ -835,22 +844,38 @@ impl Simulator {
         })
     }
 
+    /// `GET /v2/get_schema?format=sdl|json&version=V`: the served schema as SDL text or as the
+    /// introspection result (JSON, the default like the live endpoint). Every version gets the
+    /// schema the simulator serves.
     fn schema_answer(&self, st: &mut State, query: &str) -> Answer {
-        let sdl_asked = query
+        let format = query
             .split('&')
-            .any(|kv| kv.eq_ignore_ascii_case("format=sdl"));
+            .find_map(|kv| kv.strip_prefix("format="))
+            .unwrap_or("json")
+            .to_ascii_lowercase();
         let delay = self.latency.refused_delay(&mut st.rng_latency);
-        match (&self.sdl, sdl_asked) {
-            (Some(sdl), true) => {
-                let mut a = Answer::json(200, Value::Null, delay);
-                a.raw = Some(("text/plain; charset=utf-8", Bytes::from(sdl.clone())));
+        let served = self.engine.served();
+        let mut a = Answer::json(200, Value::Null, delay);
+        match format.as_str() {
+            "sdl" => {
+                a.raw = Some((
+                    "text/plain; charset=utf-8",
+                    Bytes::from(served.sdl().as_bytes().to_vec()),
+                ));
                 a
             }
-            _ => {
+            "json" => {
+                a.raw = Some((
+                    "application/json; charset=utf-8",
+                    Bytes::from(served.introspection_json().as_bytes().to_vec()),
+                ));
+                a
+            }
+            other => {
                 let e = RequestError::new(
                     400,
                     "BadRequest",
-                    "The simulator serves the schema as SDL only: GET /v2/get_schema?format=sdl",
+                    format!("Unknown schema format {other:?}: use format=sdl or format=json"),
                 );
                 Answer::json(
                     400,
@@ -947,11 +972,6 @@ fn request_id(rng: &mut ChaCha8Rng) -> String {
         &h[16..20],
         &h[20..32]
     )
-}
-
-/// The embedded SDL text served by `GET /v2/get_schema?format=sdl`.
-fn embedded_sdl() -> Option<String> {
-    Some(include_str!("../schema/monday-subset.graphql").to_string())
 }
 
 /// `Simulator` must stay shareable across tasks and threads (faces hold it in an `Arc`).

@@ -71,6 +71,10 @@ struct ServeArgs {
     /// TOML file overriding limit settings (keys of LimitSettings, e.g. `personal_budget = 1000000`).
     #[arg(long)]
     limits: Option<PathBuf>,
+    /// Simulated date and time the clock starts at (RFC 3339, e.g. 2026-03-14T09:00:00Z):
+    /// timestamps and the daily limit's midnight UTC follow it.
+    #[arg(long)]
+    start_time: Option<String>,
 }
 
 fn read(path: &PathBuf, what: &str) -> Result<String> {
@@ -110,6 +114,7 @@ fn config(args: &ServeArgs) -> Result<SimConfig> {
         faults: FaultConfig::parse(&args.faults).context("--faults")?,
         limits,
         schema_sdl,
+        start_time: args.start_time.clone(),
         ..SimConfig::default()
     })
 }
