@@ -1,6 +1,7 @@
 //! "As strict as monday.com, no stricter": each documented (or chosen, see README's behaviour
 //! table) rejection, sent through `Simulator::handle`, with its code, message shape and HTTP
-//! status per API version family (legacy <= 2024-07, dual 2024-10, 2025-01+).
+//! status per API version family (legacy <= 2024-07, 2025-01/04, 2025-07+; the dual 2024-10
+//! shape is not reachable: 2024-10 is deprecated and served by 2025-04).
 
 use std::time::Duration;
 
@@ -12,8 +13,8 @@ use serde_json::{json, Value};
 mod h;
 use h::*;
 
-/// Versions with the three error shapes: legacy, dual, GraphQL-only.
-const VERSIONS: [&str; 3] = ["2024-07", "2024-10", "2026-10"];
+/// Versions with distinct error shapes: legacy, GraphQL-only 2025-01/04, current.
+const VERSIONS: [&str; 3] = ["2024-07", "2025-04", "2026-10"];
 
 fn create(sim: &mock_monday::Simulator, version: &str, name: &str) -> Option<String> {
     let r = sim.handle(post(
@@ -29,8 +30,8 @@ fn create(sim: &mock_monday::Simulator, version: &str, name: &str) -> Option<Str
 }
 
 /// Asserts an application error in the shape of `version`: HTTP 200; 2025-01+ a GraphQL error
-/// with `extensions.code` and a `path`; 2024-10 that plus the legacy keys; <= 2024-07 the legacy
-/// top-level `error_code` / `error_message` only. Returns the message.
+/// with `extensions.code` and a `path` and no legacy keys; <= 2024-07 the legacy top-level
+/// `error_code` / `error_message` only. Returns the message.
 fn assert_app_error(r: &mock_monday::CoreResponse, version: &str, code_: &str) -> String {
     assert_eq!(
         r.status,
@@ -49,11 +50,7 @@ fn assert_app_error(r: &mock_monday::CoreResponse, version: &str, code_: &str) -
             assert_eq!(code(&b), Some(code_), "{version}: {b:#}");
             assert!(b["errors"][0]["path"].is_array(), "{version}: {b:#}");
             assert_eq!(b["errors"][0]["extensions"]["status_code"], 200);
-            if version == "2024-10" {
-                assert_eq!(b["error_code"], code_);
-            } else {
-                assert!(b.get("error_code").is_none());
-            }
+            assert!(b.get("error_code").is_none());
             b["errors"][0]["message"]
                 .as_str()
                 .unwrap_or_default()
