@@ -1,6 +1,6 @@
 //! The simulator clock: simulated time over `tokio::time::Instant`.
 //!
-//! Simulated instants are durations since [`crate::store::EPOCH_UNIX_SECS`]
+//! Simulated instants are durations since [`EPOCH_UNIX_SECS`]
 //! (2026-01-01T00:00:00Z), so a multiple of 86,400 s is midnight UTC (the daily limit's reset)
 //! and timestamps are dates. The clock starts at a configurable offset from that epoch
 //! (`SimConfig::start_time`; default the epoch itself).
@@ -78,6 +78,18 @@ impl SimClock {
     }
 }
 
+/// Simulated time zero: 2026-01-01T00:00:00Z (Unix seconds).
+pub const EPOCH_UNIX_SECS: i64 = 1_767_225_600;
+
+/// ISO 8601 (`2026-01-01T00:00:05Z`) of a simulated instant.
+pub fn iso_time(at: Duration) -> String {
+    let secs = EPOCH_UNIX_SECS.saturating_add(i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2));
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => "2026-01-01T00:00:00Z".to_string(),
+    }
+}
+
 /// Whole seconds from `now` until `deadline`, rounded up, at least 1 (for `Retry-After`).
 pub fn secs_until(now: Duration, deadline: Duration) -> u64 {
     let left = deadline.saturating_sub(now);
@@ -99,6 +111,12 @@ mod tests {
             c.to_wall(Duration::from_secs(60)),
             Duration::from_millis(600)
         );
+    }
+
+    #[test]
+    fn iso_time_counts_from_2026() {
+        assert_eq!(iso_time(Duration::ZERO), "2026-01-01T00:00:00Z");
+        assert_eq!(iso_time(Duration::from_secs(3661)), "2026-01-01T01:01:01Z");
     }
 
     #[test]

@@ -341,7 +341,7 @@ impl SimConfig {
         let at = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
             SetupError::Invalid(format!("start_time {text:?} is not RFC 3339: {e}"))
         })?;
-        let secs = at.timestamp() - crate::store::EPOCH_UNIX_SECS;
+        let secs = at.timestamp() - crate::clock::EPOCH_UNIX_SECS;
         u64::try_from(secs)
             .map(std::time::Duration::from_secs)
             .map_err(|_| {

@@ -631,6 +631,18 @@ impl Simulator {
                 )
             }
         };
+        if let Some((type_name, field)) = op
+            .removed_field
+            .as_ref()
+            .filter(|_| (ctx.version.year, ctx.version.month) >= (2026, 10))
+        {
+            let body = envelope::graphql_errors(vec![json!({
+                "message": format!("Field '{field}' doesn't exist on type '{type_name}'"),
+                "locations": [],
+                "extensions": {"code": "undefinedField", "typeName": type_name, "fieldName": field},
+            })]);
+            return (self.refused(st, 200, body), none());
+        }
         ctx.write = op.kind == OperationKind::Mutation;
         // 12. per-request cap
         let cost = op.estimated_complexity;

@@ -37,10 +37,18 @@ fn fields_of<'s>(
     }
 }
 
+/// A required argument, or a field only versions before 2026-10 serve (left out: the
+/// conformance queries use the current version).
 fn has_required_arg(f: &apollo_compiler::schema::FieldDefinition) -> bool {
-    f.arguments
-        .iter()
-        .any(|a| a.ty.is_non_null() && a.default_value.is_none())
+    let removed = f.directives.get("deprecated").is_some_and(|d| {
+        d.specified_argument_by_name("reason")
+            .and_then(|r| r.as_str())
+            .is_some_and(|r| r == mock_monday::graphql::schema::REMOVED_MARKER)
+    });
+    removed
+        || f.arguments
+            .iter()
+            .any(|a| a.ty.is_non_null() && a.default_value.is_none())
 }
 
 /// `{ a b c { __typename id } ... }` for every field of `type_name` without a required argument.
@@ -374,4 +382,25 @@ fn embedded_sdl_is_the_published_file() {
     }
     let licence = include_str!("../schema/LICENSE-schema");
     assert!(licence.contains("Copyright (c) 2025 monday.com"));
+}
+
+#[test]
+fn fields_removed_in_2026_10_are_served_to_older_versions_only() {
+    let sim = instant_sim();
+    let query =
+        json!({ "query": "{ me { id join_date enabled is_admin photo_thumb } }" }).to_string();
+    let mut old = core_request("/v2", "POST", query.clone());
+    old.headers.push(("api-version".into(), "2026-01".into()));
+    let b: Value = serde_json::from_slice(&sim.handle(old).body).expect("JSON");
+    assert!(b.get("errors").is_none(), "{b:#}");
+    assert_eq!(b["data"]["me"]["enabled"], true);
+    let r = sim.handle(core_request("/v2", "POST", query));
+    assert_eq!(r.status, 200);
+    let b: Value = serde_json::from_slice(&r.body).expect("JSON");
+    assert_eq!(b["errors"][0]["extensions"]["code"], "undefinedField");
+    assert_eq!(
+        b["errors"][0]["message"],
+        "Field 'join_date' doesn't exist on type 'User'"
+    );
+    assert!(b.get("data").is_none());
 }

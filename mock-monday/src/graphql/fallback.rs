@@ -15,7 +15,7 @@ use apollo_compiler::schema::ExtendedType;
 use serde_json::json;
 
 use super::resolvers::{ExecState, URL_BASE};
-use crate::store::iso_time;
+use crate::clock::iso_time;
 
 /// The fallback value of the field being resolved on an object of type `parent`.
 pub(crate) fn resolve<'r, 's: 'r>(

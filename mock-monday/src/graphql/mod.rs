@@ -72,6 +72,9 @@ pub struct PreparedOperation {
     pub written_boards: Vec<String>,
     /// Complexity estimate of the whole request, from [`CostSettings`].
     pub estimated_complexity: u64,
+    /// A field the operation selects that only versions before 2026-10 serve (type, field; see
+    /// [`schema::COMPAT_SDL`]); the pipeline refuses it for 2026-10 and later.
+    pub removed_field: Option<(String, String)>,
     /// Engine-private state (document, coerced variables, chosen operation).
     pub(crate) inner: Box<dyn std::any::Any + Send + Sync>,
 }
@@ -272,7 +275,9 @@ impl GraphqlEngine {
             &variables,
             costs,
         );
+        let removed_field = removed_field(&doc);
         Ok(PreparedOperation {
+            removed_field,
             kind: if is_mutation {
                 OperationKind::Mutation
             } else {
@@ -383,6 +388,41 @@ impl GraphqlEngine {
             failed_mutation_fields,
         }
     }
+}
+
+/// The first field of the document (operations and fragments) whose definition carries the
+/// [`schema::REMOVED_MARKER`] deprecation, as (type, field).
+fn removed_field(doc: &ExecutableDocument) -> Option<(String, String)> {
+    use apollo_compiler::executable::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> Option<(String, String)> {
+        for sel in &set.selections {
+            let found = match sel {
+                Selection::Field(f) => {
+                    let marked = f.definition.directives.get("deprecated").is_some_and(|d| {
+                        d.specified_argument_by_name("reason")
+                            .and_then(|r| r.as_str())
+                            .is_some_and(|r| r == schema::REMOVED_MARKER)
+                    });
+                    if marked {
+                        Some((set.ty.to_string(), f.name.to_string()))
+                    } else {
+                        walk(&f.selection_set)
+                    }
+                }
+                Selection::InlineFragment(i) => walk(&i.selection_set),
+                Selection::FragmentSpread(_) => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+    doc.operations
+        .iter()
+        .map(|op| &op.selection_set)
+        .chain(doc.fragments.values().map(|f| &f.selection_set))
+        .find_map(walk)
 }
 
 /// Root fields that are null in `data` and named by an error's one-element `path`.

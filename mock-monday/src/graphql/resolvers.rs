@@ -171,18 +171,14 @@ impl ObjectValue for Root<'_> {
                 let me = st.ctx.user_id.to_string();
                 let wanted = args.ids("ids").is_none_or(|ids| ids.contains(&me));
                 Ok(ResolvedValue::list(
-                    wanted
-                        .then(|| ResolvedValue::object(UserObj { st }))
-                        .into_iter(),
+                    wanted.then(|| ResolvedValue::object(UserObj { st })),
                 ))
             }
             "workspaces" => {
                 let id = WORKSPACE_ID.to_string();
                 let wanted = args.ids("ids").is_none_or(|ids| ids.contains(&id));
                 Ok(ResolvedValue::list(
-                    wanted
-                        .then(|| ResolvedValue::object(WorkspaceObj { st }))
-                        .into_iter(),
+                    wanted.then(|| ResolvedValue::object(WorkspaceObj { st })),
                 ))
             }
             _ => Ok(fallback::resolve(st, &self.type_name, info)),

@@ -19,6 +19,13 @@ use super::SchemaLoadError;
 /// `schema/LICENSE-schema`), served by default.
 pub const EMBEDDED_SDL: &str = include_str!("../../schema/monday-2026-10.graphql");
 
+/// Fields that versions before 2026-10 still serve (see the file's header), added to the
+/// embedded schema and refused for 2026-10 and later ([`REMOVED_MARKER`]).
+pub const COMPAT_SDL: &str = include_str!("../../schema/compat-before-2026-10.graphql");
+
+/// The `@deprecated` reason that marks a field of [`COMPAT_SDL`].
+pub const REMOVED_MARKER: &str = "mock-monday: removed in API version 2026-10";
+
 /// Origin name of the embedded SDL in diagnostics.
 const EMBEDDED_ORIGIN: &str = "monday-2026-10.graphql";
 
@@ -97,7 +104,7 @@ impl ServedSchema {
         Arc::clone(EMBEDDED.get_or_init(|| {
             #[allow(clippy::expect_used)]
             Arc::new(
-                Self::from_sdl(EMBEDDED_SDL, EMBEDDED_ORIGIN)
+                Self::from_sdl_with(EMBEDDED_SDL, EMBEDDED_ORIGIN, Some(COMPAT_SDL))
                     .expect("the embedded SDL is valid (checked by tests)"),
             )
         }))
@@ -106,7 +113,22 @@ impl ServedSchema {
     /// A schema from SDL text (what `--schema PATH` loads). The built-in scalar, directive and
     /// introspection type definitions the published file spells out are dropped first.
     pub fn from_sdl(sdl: &str, origin: &str) -> Result<Self, SchemaLoadError> {
+        Self::from_sdl_with(sdl, origin, None)
+    }
+
+    /// [`ServedSchema::from_sdl`] plus extension definitions (`extend type ...`); the SDL served
+    /// by `get_schema?format=sdl` stays `sdl` as given.
+    fn from_sdl_with(
+        sdl: &str,
+        origin: &str,
+        extension: Option<&str>,
+    ) -> Result<Self, SchemaLoadError> {
         let mut ast = Document::parse(sdl, origin).map_err(|e| load_error(origin, &e.errors))?;
+        if let Some(ext) = extension {
+            let ext = Document::parse(ext, "compat-before-2026-10.graphql")
+                .map_err(|e| load_error(origin, &e.errors))?;
+            ast.definitions.extend(ext.definitions);
+        }
         ast.definitions.retain(|d| match d {
             Definition::ScalarTypeDefinition(s) => !BUILTIN_SCALARS.contains(&s.name.as_str()),
             Definition::DirectiveDefinition(dd) => !BUILTIN_DIRECTIVES.contains(&dd.name.as_str()),

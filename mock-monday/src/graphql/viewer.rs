@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::fallback;
 use super::resolvers::{ExecState, URL_BASE};
+use crate::clock::iso_time;
 use crate::envelope::ACCOUNT_ID;
-use crate::store::iso_time;
 
 /// Id of the account's one workspace (the "Main workspace").
 pub const WORKSPACE_ID: u64 = 1_000_001;
