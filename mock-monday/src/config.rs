@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::faults::FaultConfig;
 use crate::graphql::CostSettings;
 use crate::latency::LatencySettings;
+use crate::limits::BoardLock;
 use crate::store::Fixture;
 
 /// Account plan: selects the minute, concurrency and daily limits (api-facts 2.3-2.5).
@@ -287,6 +288,12 @@ pub struct SimConfig {
     /// A full published SDL to validate against instead of the embedded subset.
     #[serde(skip_serializing)]
     pub schema_sdl: Option<String>,
+    /// Board write locks: `off`, `strict` (default) or a probability per overlapping write
+    /// (see [`crate::limits::board_lock`]).
+    pub board_lock: BoardLock,
+    /// Entries the request log keeps (`GET /__admin/requests`); 0 = off (the library default;
+    /// `mock-monday serve` keeps 100,000). See [`crate::request_log`].
+    pub request_log_capacity: usize,
 }
 
 impl Default for SimConfig {
@@ -303,6 +310,8 @@ impl Default for SimConfig {
             costs: CostSettings::default(),
             limits: LimitSettings::default(),
             schema_sdl: None,
+            board_lock: BoardLock::default(),
+            request_log_capacity: 0,
         }
     }
 }
