@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
+use monday_perf::client_cmd::{self, Progress};
 use monday_perf::gate::{record_baseline, run_gate};
 use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown, write_gate_files};
 use monday_perf::generate::{GenerateSpec, RecordGenerator};
@@ -17,7 +18,10 @@ use monday_perf::report_html::gate_report;
 use monday_perf::run::{
     default_out_dir, report_input, run_scenario, write_run_outputs, RunOptions,
 };
-use monday_perf::scenario::{Clock, Scenario, SyncOverrides, DEFAULT_RECORDS, DEFAULT_SEED};
+use monday_perf::scenario::{
+    ClientCmdSettings, Clock, Scenario, SyncOverrides, DEFAULT_CLIENT_TIMEOUT_SECS,
+    DEFAULT_KEY_COLUMN, DEFAULT_RECORDS, DEFAULT_SEED,
+};
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::PerfError;
 
@@ -147,6 +151,17 @@ struct RunOverrides {
     /// Concurrency override.
     #[arg(long)]
     concurrency: Option<u32>,
+    /// Run this foreign client (through `sh -c`) against `mock-monday serve` instead of
+    /// monday-sync; it gets MONDAY_API_URL, MONDAY_API_TOKEN, MONDAY_API_VERSION,
+    /// MONDAY_BOARD_ID, MONDAY_PERF_INPUT, MONDAY_PERF_RECORDS and MONDAY_TIME_SCALE.
+    #[arg(long)]
+    client_cmd: Option<String>,
+    /// With --client-cmd: the board column holding each record's key.
+    #[arg(long, default_value = DEFAULT_KEY_COLUMN, requires = "client_cmd")]
+    key_column: String,
+    /// With --client-cmd: kill the client after this many wall seconds.
+    #[arg(long, default_value_t = DEFAULT_CLIENT_TIMEOUT_SECS, requires = "client_cmd")]
+    timeout: u64,
 }
 
 impl ScenarioArgs {
@@ -169,6 +184,14 @@ impl ScenarioArgs {
                 concurrency: overrides.concurrency,
                 ..SyncOverrides::default()
             },
+            client_cmd: overrides
+                .client_cmd
+                .as_ref()
+                .map(|command| ClientCmdSettings {
+                    command: command.clone(),
+                    key_column: overrides.key_column.clone(),
+                    timeout_secs: overrides.timeout,
+                }),
         };
         s.validate()?;
         Ok(s)
@@ -249,6 +272,9 @@ fn generate(records: u64, seed: u64, out: Option<&Path>) -> Result<u8, Failure> 
 
 fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> Result<u8, Failure> {
     let scenario = args.scenario(overrides).map_err(anyhow::Error::from)?;
+    if scenario.client_cmd.is_some() {
+        return run_client(&scenario, out);
+    }
     let options = RunOptions {
         progress: std::io::stderr().is_terminal(),
     };
@@ -265,6 +291,38 @@ fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> R
             0
         },
     )
+}
+
+fn run_client(scenario: &Scenario, out: Option<PathBuf>) -> Result<u8, Failure> {
+    let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
+    let run = client_cmd::run(scenario, &dir, Progress::auto()).map_err(anyhow::Error::from)?;
+    client_cmd::write_outputs(&run, &dir).map_err(anyhow::Error::from)?;
+    print!("{}", run.artifacts.results.table());
+    println!("{:<30} {}", "locked (423)", run.server.locked);
+    println!("{:<30} {}", "records missing", run.server.records_missing);
+    println!("{:<30} {:?}", "client exit code", run.client.exit_code);
+    println!("report: {}", dir.join("report.html").display());
+    if run.client.failed() {
+        eprintln!(
+            "monday-perf: the client failed (exit {:?}{}); its last lines:",
+            run.client.exit_code,
+            if run.client.timed_out {
+                ", killed at the time limit"
+            } else {
+                ""
+            }
+        );
+        for line in &run.client.last_lines {
+            eprintln!("  {line}");
+        }
+        return Ok(1);
+    }
+    let r = &run.artifacts.results;
+    Ok(if r.duplicates > 0 || r.lost_records > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 fn sweep(
