@@ -509,6 +509,19 @@ pub fn write_outputs(run: &ClientRun, dir: &Path) -> Result<()> {
     std::fs::write(&path, text + "\n").map_err(|e| PerfError::io("write", &path, e))
 }
 
+/// The first program a client scenario `requires` that is not on `PATH` (the gate skips such a
+/// scenario instead of failing on a machine without, say, Python).
+pub fn missing_requirement(s: &Scenario) -> Option<String> {
+    let needs = s.client_cmd.as_ref()?.requires.iter();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    needs
+        .filter(|program| {
+            !std::env::split_paths(&path).any(|dir| dir.join(program.as_str()).is_file())
+        })
+        .cloned()
+        .next()
+}
+
 /// Runs a scenario whichever way it names: a foreign client (`client_cmd`) or monday-sync. For
 /// the gate: a client that fails (non-zero exit, timeout) is an error naming its last lines.
 pub fn run_any(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {

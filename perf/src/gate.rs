@@ -241,6 +241,10 @@ pub fn run_gate(
     let mut verdicts = Vec::new();
     let mut runs = Vec::new();
     for gs in &baseline.scenarios {
+        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+            tracing::warn!(scenario = %gs.scenario.name, %program, "skipped: the client needs a program that is not installed");
+            continue;
+        }
         tracing::info!(scenario = %gs.scenario.name, "gate scenario");
         let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
         let verdict = evaluate(baseline, gs, &artifacts.results);
@@ -262,6 +266,10 @@ pub fn run_gate(
 pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Baseline> {
     let mut updated = baseline.clone();
     for gs in &mut updated.scenarios {
+        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+            tracing::warn!(scenario = %gs.scenario.name, %program, "not re-baselined: the client needs a program that is not installed");
+            continue;
+        }
         tracing::info!(scenario = %gs.scenario.name, "baseline scenario");
         let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
         gs.expected = Some(Figures::of(&artifacts.results));

@@ -177,6 +177,10 @@ pub struct ClientCmdSettings {
     /// The client is killed after this many wall seconds.
     #[serde(default = "default_client_timeout_secs")]
     pub timeout_secs: u64,
+    /// Programs the command needs on `PATH` (e.g. `python3`); the gate skips the scenario, with
+    /// a warning naming the program, on a machine without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
 }
 
 /// The example config's key column.

@@ -263,3 +263,49 @@ fn a_client_past_its_time_limit_is_killed() {
     assert_eq!(r["client"]["timed_out"], true);
     assert!(r["client"]["exit_code"].is_null());
 }
+
+#[test]
+fn the_gate_fails_when_the_batched_example_falls_back_to_one_call_per_record() {
+    if python_missing() {
+        return;
+    }
+    let ci: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace().join("perf/baselines/ci.json")).unwrap(),
+    )
+    .unwrap();
+    let mut batched = ci["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scenario"]["name"] == "client-batched-40")
+        .expect("the gate runs the batched example")
+        .clone();
+    batched["scenario"]["client_cmd"]["command"] =
+        "python3 examples/clients/batched.py --batch-size 1".into();
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("b.json");
+    let b = serde_json::json!({ "format": 1, "scenarios": [batched] });
+    std::fs::write(&baseline, b.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_monday-perf"))
+        .current_dir(workspace())
+        .args(["gate", "--baseline"])
+        .arg(&baseline)
+        .arg("--out")
+        .arg(dir.path().join("gate"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a regression");
+    let gate: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("gate/gate.json")).unwrap())
+            .unwrap();
+    let failed: Vec<&str> = gate["scenarios"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"requests"), "{failed:?}");
+    assert!(failed.contains(&"max_per_record_ms"), "{failed:?}");
+}

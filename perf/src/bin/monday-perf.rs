@@ -191,6 +191,7 @@ impl ScenarioArgs {
                     command: command.clone(),
                     key_column: overrides.key_column.clone(),
                     timeout_secs: overrides.timeout,
+                    requires: Vec::new(),
                 }),
         };
         s.validate()?;
