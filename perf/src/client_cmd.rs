@@ -515,11 +515,10 @@ pub fn missing_requirement(s: &Scenario) -> Option<String> {
     let needs = s.client_cmd.as_ref()?.requires.iter();
     let path = std::env::var_os("PATH").unwrap_or_default();
     needs
-        .filter(|program| {
+        .find(|program| {
             !std::env::split_paths(&path).any(|dir| dir.join(program.as_str()).is_file())
         })
         .cloned()
-        .next()
 }
 
 /// Runs a scenario whichever way it names: a foreign client (`client_cmd`) or monday-sync. For
