@@ -512,7 +512,7 @@ pub fn write_outputs(run: &ClientRun, dir: &Path) -> Result<()> {
 /// The first program a client scenario `requires` that is not on `PATH` (the gate skips such a
 /// scenario instead of failing on a machine without, say, Python).
 pub fn missing_requirement(s: &Scenario) -> Option<String> {
-    let needs = s.client_cmd.as_ref()?.requires.iter();
+    let mut needs = s.client_cmd.as_ref()?.requires.iter();
     let path = std::env::var_os("PATH").unwrap_or_default();
     needs
         .find(|program| {
