@@ -16,6 +16,7 @@
 //! against `mock-monday serve`).
 
 pub mod baseline;
+pub mod calibrate;
 pub mod ceiling;
 pub mod charts;
 pub mod client_cmd;

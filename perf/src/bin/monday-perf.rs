@@ -89,6 +89,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Fit a latency profile to a request log (monday-sync --request-log, or mock-monday's
+    /// GET /__admin/requests) and print how well it fits.
+    Calibrate {
+        /// The NDJSON request log.
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the profile TOML (accepted by --profile); default: print it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Rewrite the baseline's expected figures from today's code.
     Baseline {
         /// Baseline file to read scenarios from (default perf/baselines/ci.json).
@@ -251,6 +261,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         } => sweep(&scenario, &batch_sizes, &concurrency, out),
         Command::Gate { baseline, out } => gate(baseline, out),
         Command::Baseline { baseline, out } => rebaseline(baseline, out),
+        Command::Calibrate { from, out } => calibrate(&from, out.as_deref()),
     }
 }
 
@@ -398,6 +409,36 @@ fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> 
     print!("{}", summary_markdown(&report));
     println!("\nreports: {}", dir.display());
     Ok(if report.passed { 0 } else { 1 })
+}
+
+fn calibrate(from: &Path, out: Option<&Path>) -> Result<u8, Failure> {
+    let text = std::fs::read_to_string(from)
+        .with_context(|| format!("read {}", from.display()))
+        .map_err(|error| Failure { code: 2, error })?;
+    let fit = monday_perf::calibrate::fit(&text, &from.display().to_string())
+        .map_err(anyhow::Error::from)?;
+    let toml = fit.to_toml().map_err(anyhow::Error::from)?;
+    println!(
+        "{} requests ({} executed, {} refused, {} spikes) from {}",
+        fit.requests,
+        fit.executed,
+        fit.refused,
+        fit.spikes,
+        from.display()
+    );
+    print!("{}", fit.quality_table());
+    match out {
+        Some(path) => {
+            std::fs::write(path, &toml).with_context(|| format!("write {}", path.display()))?;
+            println!(
+                "profile written: {} (use it with --profile {})",
+                path.display(),
+                path.display()
+            );
+        }
+        None => print!("\n{toml}"),
+    }
+    Ok(0)
 }
 
 fn rebaseline(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> {
