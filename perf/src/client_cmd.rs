@@ -90,6 +90,9 @@ pub struct ClientRun {
     pub artifacts: RunArtifacts,
     pub client: ClientOutcome,
     pub server: ServerFigures,
+    /// The simulator's request log of the run, NDJSON (`requests.ndjson`; what
+    /// `monday-perf calibrate --from` reads).
+    pub request_log: Vec<u8>,
 }
 
 /// How the run reports progress while the client runs.
@@ -262,7 +265,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     let board_id = facts.board_id.clone();
     let key_column = facts.key_column.clone();
     let client_settings = settings.clone();
-    let (client, entries, t0_ms, board, stats) = runtime.block_on(async move {
+    let (client, entries, request_log, t0_ms, board, stats) = runtime.block_on(async move {
         let simulator =
             Arc::new(Simulator::new(sim).map_err(|e| PerfError::Simulator(e.to_string()))?);
         let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -299,11 +302,12 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         )
         .await?;
         let entries = simulator.request_log(0);
+        let request_log = simulator.request_log_ndjson(0);
         let board = simulator.board_column_texts(&board_id, &key_column);
         let stats = simulator.stats();
         let _ = stop_tx.send(());
         let _ = serving.await;
-        Ok::<_, PerfError>((client, entries, t0_ms, board, stats))
+        Ok::<_, PerfError>((client, entries, request_log, t0_ms, board, stats))
     })?;
     drop(runtime);
 
@@ -380,6 +384,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         },
         client,
         server,
+        request_log,
     })
 }
 
@@ -489,9 +494,12 @@ fn show_progress(
 }
 
 /// Writes the usual run files (`results.json` with the client's extra keys: `locked`,
-/// `records_missing`, `client`), `.hgrm`/`.hlog` and `report.html`.
+/// `records_missing`, `client`), `.hgrm`/`.hlog`, `report.html` and the server's request log
+/// (`requests.ndjson`).
 pub fn write_outputs(run: &ClientRun, dir: &Path) -> Result<()> {
     crate::run::write_run_outputs(&run.artifacts, dir, None)?;
+    let log = dir.join("requests.ndjson");
+    std::fs::write(&log, &run.request_log).map_err(|e| PerfError::io("write", &log, e))?;
     let mut value = serde_json::to_value(&run.artifacts.results)
         .map_err(|e| PerfError::json("serialise results", e))?;
     if let Some(obj) = value.as_object_mut() {
