@@ -185,7 +185,12 @@ impl ScenarioArgs {
             plan: self.plan.clone(),
             token_kind: self.token_kind.clone(),
             faults: self.faults.clone(),
-            clock: self.clock.parse::<Clock>()?,
+            // A foreign client always runs over HTTP on the real (optionally scaled) clock.
+            clock: if overrides.client_cmd.is_some() {
+                Clock::Real
+            } else {
+                self.clock.parse::<Clock>()?
+            },
             time_scale: self.time_scale,
             config: self.config.clone(),
             sync: SyncOverrides {
