@@ -85,6 +85,12 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         }
         None => FaultConfig::default(),
     };
+    let board_lock = match &s.board_lock {
+        Some(text) => text
+            .parse()
+            .map_err(|e| PerfError::Usage(format!("board lock: {e}")))?,
+        None => mock_monday::BoardLock::default(),
+    };
     let config = SimConfig {
         profile,
         plan,
@@ -92,6 +98,7 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         seed: s.seed,
         time_scale: s.time_scale,
         faults,
+        board_lock,
         ..SimConfig::default()
     };
     config

@@ -149,6 +149,10 @@ pub struct Scenario {
     /// Fault spec in `mock-monday --faults` syntax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faults: Option<String>,
+    /// Board write locks in `mock-monday --board-lock` syntax (`off`, `strict`, a probability);
+    /// None = the simulator's default (`strict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board_lock: Option<String>,
     #[serde(default)]
     pub clock: Clock,
     /// Real clock only: simulated latencies are multiplied by this.
@@ -225,6 +229,7 @@ impl Default for Scenario {
             plan: default_plan(),
             token_kind: default_token_kind(),
             faults: None,
+            board_lock: None,
             clock: Clock::Virtual,
             time_scale: 1.0,
             config: None,

@@ -137,6 +137,9 @@ struct ScenarioArgs {
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
     #[arg(long)]
     faults: Option<String>,
+    /// Board write locks: off, strict (the simulator's default) or a probability per overlap.
+    #[arg(long)]
+    board_lock: Option<String>,
     /// virtual (in-process, paused clock) or real (HTTP to a wiremock mock-monday).
     #[arg(long, default_value = "virtual")]
     clock: String,
@@ -185,6 +188,7 @@ impl ScenarioArgs {
             plan: self.plan.clone(),
             token_kind: self.token_kind.clone(),
             faults: self.faults.clone(),
+            board_lock: self.board_lock.clone(),
             // A foreign client always runs over HTTP on the real (optionally scaled) clock.
             clock: if overrides.client_cmd.is_some() {
                 Clock::Real
