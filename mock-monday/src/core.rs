@@ -169,7 +169,8 @@ struct Ctx {
 /// 11. GraphQL prepare (validation errors, HTTP 200);
 /// 12. per-request complexity cap; 13. complexity budget (429 `COMPLEXITY_BUDGET_EXHAUSTED`,
 ///     shape by version); throttled requests cost nothing;
-/// 14. faults (423 lock, 5xx, reset, slow, commit_then_fail);
+/// 14. board write lock (423 + `Retry-After`, `SimConfig::board_lock`), then faults (423 lock,
+///     5xx, reset, slow, commit_then_fail);
 /// 15. execute against the store, charge the complexity;
 /// 16. latency (504 over the gateway timeout);
 /// 17. envelope: `extensions.request_id`, `API-Version`, `RateLimit-Policy`, `RateLimit`.
