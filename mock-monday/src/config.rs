@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::faults::FaultConfig;
 use crate::graphql::CostSettings;
 use crate::latency::LatencySettings;
+use crate::limits::BoardLock;
 use crate::store::Fixture;
 
 /// Account plan: selects the minute, concurrency and daily limits (api-facts 2.3-2.5).
@@ -292,6 +293,12 @@ pub struct SimConfig {
     /// 2026-01-01T00:00:00Z; default that instant). Timestamps and the daily limit's midnight
     /// follow it.
     pub start_time: Option<String>,
+    /// Board write locks: `off`, `strict` (default) or a probability per overlapping write
+    /// (see [`crate::limits::board_lock`]).
+    pub board_lock: BoardLock,
+    /// Entries the request log keeps (`GET /__admin/requests`); 0 = off (the library default;
+    /// `mock-monday serve` keeps 100,000). See [`crate::request_log`].
+    pub request_log_capacity: usize,
 }
 
 impl Default for SimConfig {
@@ -309,6 +316,8 @@ impl Default for SimConfig {
             limits: LimitSettings::default(),
             schema_sdl: None,
             start_time: None,
+            board_lock: BoardLock::default(),
+            request_log_capacity: 0,
         }
     }
 }

@@ -77,7 +77,9 @@ use crate::graphql::{
 };
 use crate::idempotency::{IdempotencyCache, Lookup, StoredResponse};
 use crate::latency::LatencyModel;
+use crate::limits::board_lock::{self, LOCKED_CODE, LOCKED_MESSAGE};
 use crate::limits::{query_depth, ComplexityBudget, DailyLimit, InFlight, WindowCounter};
+use crate::request_log::{Answered, RequestFacts, RequestLog, RequestLogEntry};
 use crate::stats::Stats;
 use crate::store::Store;
 use crate::version::{ApiVersion, ErrorStyle};
@@ -87,6 +89,7 @@ const STREAM_LATENCY: u64 = 1;
 const STREAM_FAULTS: u64 = 2;
 const STREAM_IDS: u64 = 3;
 const STREAM_STORMS: u64 = 4;
+const STREAM_LOCKS: u64 = 5;
 
 /// Key of in-process callers in the IP limiter.
 const LOCAL_IP: &str = "local";
@@ -123,6 +126,8 @@ struct State {
     rng_faults: ChaCha8Rng,
     rng_ids: ChaCha8Rng,
     rng_storms: ChaCha8Rng,
+    /// Draws of the probabilistic board lock (`BoardLock::Probability`).
+    rng_locks: ChaCha8Rng,
     /// End of the current 429 storm (the `storm` fault), if one is raging or has raged.
     storm_until: Option<Duration>,
     minute: WindowCounter,
@@ -132,6 +137,7 @@ struct State {
     in_flight: InFlight,
     idempotency: IdempotencyCache,
     stats: Stats,
+    request_log: RequestLog,
 }
 
 /// Per-request facts the envelope needs.
@@ -144,6 +150,8 @@ struct Ctx {
     write: bool,
     /// The token's user (set once authenticated).
     user_id: u64,
+    /// What the request log records about this request.
+    facts: RequestFacts,
 }
 
 /// The transport-free monday.com API simulator. `Send + Sync`; share it as `Arc<Simulator>`.
@@ -164,7 +172,8 @@ struct Ctx {
 /// 11. GraphQL prepare (validation errors, HTTP 200);
 /// 12. per-request complexity cap; 13. complexity budget (429 `COMPLEXITY_BUDGET_EXHAUSTED`,
 ///     shape by version); throttled requests cost nothing;
-/// 14. faults (423 lock, 5xx, reset, slow, commit_then_fail);
+/// 14. board write lock (423 + `Retry-After`, `SimConfig::board_lock`), then faults (423 lock,
+///     5xx, reset, slow, commit_then_fail);
 /// 15. execute against the store, charge the complexity;
 /// 16. latency (504 over the gateway timeout);
 /// 17. envelope: `extensions.request_id`, `API-Version`, `RateLimit-Policy`, `RateLimit`.
@@ -271,6 +280,7 @@ impl Simulator {
             rng_faults: stream_rng(config.seed, STREAM_FAULTS),
             rng_ids: stream_rng(config.seed, STREAM_IDS),
             rng_storms: stream_rng(config.seed, STREAM_STORMS),
+            rng_locks: stream_rng(config.seed, STREAM_LOCKS),
             storm_until: None,
             minute: WindowCounter::new(l.minute_requests(config.plan), Duration::from_secs(60)),
             ip: HashMap::new(),
@@ -281,6 +291,7 @@ impl Simulator {
             in_flight: InFlight::default(),
             idempotency: IdempotencyCache::new(Duration::from_secs(l.idempotency_ttl_secs)),
             stats: Stats::default(),
+            request_log: RequestLog::new(config.request_log_capacity),
         }
     }
 
@@ -306,7 +317,19 @@ impl Simulator {
         s.items_current = st.store.items_total();
         s.concurrent_peak = st.in_flight.peak() as u64;
         s.simulated_seconds = now.saturating_sub(self.clock.offset()).as_secs_f64();
+        s.request_log_dropped_total = st.request_log.dropped();
         s
+    }
+
+    /// Request-log entries with `seq >= since` (empty when the log is off; see
+    /// [`crate::request_log`]).
+    pub fn request_log(&self, since: u64) -> Vec<RequestLogEntry> {
+        self.lock().request_log.since(since).cloned().collect()
+    }
+
+    /// The request log from `since` as NDJSON (what `GET /__admin/requests?since=N` answers).
+    pub fn request_log_ndjson(&self, since: u64) -> Vec<u8> {
+        self.lock().request_log.ndjson(since)
     }
 
     /// A board's items as the admin endpoint shows them, or None for an unknown board.
@@ -345,6 +368,7 @@ impl Simulator {
             style: version.error_style(),
             write: false,
             user_id: 0,
+            facts: RequestFacts::default(),
         };
         st.stats.requests_total += 1;
         let answer = self.pipeline(st, &mut ctx, &req);
@@ -352,6 +376,17 @@ impl Simulator {
         match resp.delivery {
             Delivery::Respond => st.stats.count_status(resp.status),
             Delivery::Reset => st.stats.resets_total += 1,
+        }
+        if st.request_log.is_on() {
+            st.request_log.push(Answered {
+                // Time since the simulation started (the clock itself counts from its start date).
+                arrival: now.saturating_sub(self.clock.offset()),
+                latency: resp.delay,
+                status: (resp.delivery == Delivery::Respond).then_some(resp.status),
+                body: &req.body,
+                idempotency_key: header(&req, "idempotency-key"),
+                facts: std::mem::take(&mut ctx.facts),
+            });
         }
         tracing::trace!(
             status = resp.status,
@@ -386,10 +421,12 @@ impl Simulator {
         &self,
         st: &mut State,
         now: Duration,
+        facts: &mut RequestFacts,
         kind: &str,
         retry_in: u64,
         body: Value,
     ) -> Answer {
+        facts.throttled = Some(throttle_code(kind));
         st.stats.count_throttle(kind);
         if let Some(d) = st.daily.as_mut() {
             d.charge(now, 1);
@@ -494,7 +531,14 @@ impl Simulator {
             let retry = secs_until(now, at);
             let e = RequestError::new(429, "IP_RATE_LIMIT_EXCEEDED", "IP rate limit exceeded")
                 .retry_in(retry);
-            return self.throttled(st, now, "ip", retry, envelope::request_error(ctx.style, &e));
+            return self.throttled(
+                st,
+                now,
+                &mut ctx.facts,
+                "ip",
+                retry,
+                envelope::request_error(ctx.style, &e),
+            );
         }
         // 6. 429 storm (fault), then the minute limit
         if let Some(until) = self.storm_at(st, now) {
@@ -503,6 +547,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "storm",
                 retry,
                 envelope::minute_limit(ctx.style, retry),
@@ -513,6 +558,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "minute",
                 retry,
                 envelope::minute_limit(ctx.style, retry),
@@ -526,6 +572,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "daily",
                 retry,
                 envelope::request_error(ctx.style, &e),
@@ -540,6 +587,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "concurrency",
                 retry,
                 envelope::request_error(ctx.style, &e),
@@ -580,6 +628,7 @@ impl Simulator {
                 }
                 Lookup::Replay(stored) => {
                     st.stats.idempotent_replays_total += 1;
+                    ctx.facts.replay = true;
                     let delay = self.latency.refused_delay(&mut st.rng_latency);
                     let mut a = Answer::json(stored.status, Value::Null, delay);
                     a.raw = Some(("application/json", stored.body));
@@ -644,6 +693,8 @@ impl Simulator {
             return (self.refused(st, 200, body), none());
         }
         ctx.write = op.kind == OperationKind::Mutation;
+        ctx.facts.root_fields = op.root_field_names.clone();
+        ctx.facts.boards = op.written_boards.clone();
         // 12. per-request cap
         let cost = op.estimated_complexity;
         if cost > limits.max_complexity_per_request {
@@ -664,7 +715,10 @@ impl Simulator {
                     retry_in: retry,
                 },
             );
-            return (self.throttled(st, now, "complexity", retry, body), none());
+            return (
+                self.throttled(st, now, &mut ctx.facts, "complexity", retry, body),
+                none(),
+            );
         }
         let charged = cost.min(check.remaining);
         let snapshot = ComplexitySnapshot {
@@ -673,7 +727,10 @@ impl Simulator {
             query: cost,
             reset_in_x_seconds: secs_until(now, check.reset_at),
         };
-        // 14. faults
+        // 14. board write lock, then faults
+        if let Some(a) = self.board_locked(st, ctx, &op.written_boards) {
+            return (a, none());
+        }
         let faults = &self.config.faults;
         if !op.written_boards.is_empty()
             && faults.lock > 0.0
@@ -681,11 +738,8 @@ impl Simulator {
             && faults.draw_lock(&mut st.rng_faults)
         {
             st.stats.count_fault(FaultKind::Lock);
-            let e = RequestError::new(
-                423,
-                "RESOURCE_LOCKED",
-                "Resource is currently locked, please try again later",
-            );
+            ctx.facts.locked = true;
+            let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE);
             let a = self
                 .refused(st, 423, envelope::request_error(ctx.style, &e))
                 .header("retry-after", "1");
@@ -730,6 +784,8 @@ impl Simulator {
         let charged = charged.saturating_sub(refund);
         st.budgets.bucket(ctx.write).charge(now, charged);
         st.stats.complexity_used_total += charged;
+        ctx.facts.complexity = charged;
+        ctx.facts.items_created = outcome.items_created;
         st.stats.items_created_total += outcome.items_created;
         st.stats.mutation_fields_total += u64::from(outcome.mutation_fields_executed);
         if let Some(d) = st.daily.as_mut() {
@@ -788,6 +844,27 @@ impl Simulator {
             );
         }
         (client.unwrap_or(real), written)
+    }
+
+    /// The board write lock (`SimConfig::board_lock`): a 423 when a write overlaps an executed
+    /// write to the same board that is still in flight.
+    fn board_locked(&self, st: &mut State, ctx: &mut Ctx, boards: &[String]) -> Option<Answer> {
+        let lock = self.config.board_lock;
+        if boards.is_empty() || !lock.is_on() {
+            return None;
+        }
+        let held_until = st.in_flight.write_held_until(ctx.now, boards)?;
+        if !lock.refuses(&mut st.rng_locks) {
+            return None;
+        }
+        st.stats.locked_total += 1;
+        ctx.facts.locked = true;
+        let retry = board_lock::retry_after_secs(ctx.now, held_until);
+        let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE).retry_in(retry);
+        Some(
+            self.refused(st, 423, envelope::request_error(ctx.style, &e))
+                .header("retry-after", retry.to_string()),
+        )
     }
 
     fn parse_body(&self, ctx: &Ctx, req: &CoreRequest) -> Result<ParsedBody, RequestError> {
@@ -967,6 +1044,17 @@ struct ParsedBody {
     query: String,
     operation_name: Option<String>,
     variables: Map<String, Value>,
+}
+
+/// The error code a throttled request's log entry names, by limiter.
+fn throttle_code(kind: &str) -> &'static str {
+    match kind {
+        "complexity" => "COMPLEXITY_BUDGET_EXHAUSTED",
+        "concurrency" => "maxConcurrencyExceeded",
+        "ip" => "IP_RATE_LIMIT_EXCEEDED",
+        "daily" => "DAILY_LIMIT_EXCEEDED",
+        _ => "RATE_LIMIT_EXCEEDED",
+    }
 }
 
 /// A UUID-v4-shaped id from the seeded id stream.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{Baseline, Figures, GateScenario, Metric};
 use crate::error::Result;
 use crate::results::RunResults;
-use crate::run::{run_scenario, RunArtifacts, RunOptions};
+use crate::run::{RunArtifacts, RunOptions};
 
 /// What was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,8 +241,12 @@ pub fn run_gate(
     let mut verdicts = Vec::new();
     let mut runs = Vec::new();
     for gs in &baseline.scenarios {
+        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+            tracing::warn!(scenario = %gs.scenario.name, %program, "skipped: the client needs a program that is not installed");
+            continue;
+        }
         tracing::info!(scenario = %gs.scenario.name, "gate scenario");
-        let artifacts = run_scenario(&gs.scenario, options)?;
+        let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
         let verdict = evaluate(baseline, gs, &artifacts.results);
         tracing::info!(scenario = %verdict.name, passed = verdict.passed, "gate verdict");
         verdicts.push(verdict);
@@ -262,8 +266,12 @@ pub fn run_gate(
 pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Baseline> {
     let mut updated = baseline.clone();
     for gs in &mut updated.scenarios {
+        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+            tracing::warn!(scenario = %gs.scenario.name, %program, "not re-baselined: the client needs a program that is not installed");
+            continue;
+        }
         tracing::info!(scenario = %gs.scenario.name, "baseline scenario");
-        let artifacts = run_scenario(&gs.scenario, options)?;
+        let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
         gs.expected = Some(Figures::of(&artifacts.results));
     }
     Ok(updated)

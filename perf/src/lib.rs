@@ -12,11 +12,14 @@
 //! Module map: [`generate`] (workloads), [`scenario`] (what a run is), [`transport`] (in-process
 //! transport), [`observer`] (what the engine reports), [`run`] (one run end to end), [`latency`],
 //! [`timeline`], [`ceiling`], [`results`] (measurements), [`charts`], [`report_html`] (HTML),
-//! [`sweep`], [`baseline`], [`gate`], [`gate_outputs`] (CI).
+//! [`sweep`], [`baseline`], [`gate`], [`gate_outputs`] (CI); [`client_cmd`] (a foreign client
+//! against `mock-monday serve`).
 
 pub mod baseline;
+pub mod calibrate;
 pub mod ceiling;
 pub mod charts;
+pub mod client_cmd;
 pub mod error;
 pub mod gate;
 pub mod gate_outputs;

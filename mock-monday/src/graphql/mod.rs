@@ -64,6 +64,8 @@ pub struct PreparedOperation {
     pub kind: OperationKind,
     /// Response keys (alias or name) of the root fields, in document order.
     pub root_response_keys: Vec<String>,
+    /// Field names (not aliases) of the root fields, parallel to `root_response_keys`.
+    pub root_field_names: Vec<String>,
     /// Number of root mutation fields other than `complexity` (each runs one after another).
     pub mutation_field_count: u32,
     /// The operation only asks for `complexity` (and/or `version(s)`): cheap, never throttled by budget.
@@ -239,6 +241,7 @@ impl GraphqlEngine {
         let mut fields = Vec::new();
         cost::collect_root(&doc, &operation.selection_set.selections, &mut fields, 0);
         let mut root_response_keys: Vec<String> = Vec::new();
+        let mut root_field_names: Vec<String> = Vec::new();
         let mut mutation_field_count = 0u32;
         let mut only_meta_fields = !fields.is_empty();
         let mut written_boards: Vec<String> = Vec::new();
@@ -249,6 +252,7 @@ impl GraphqlEngine {
             }
             root_response_keys.push(key);
             let name = f.name.as_str();
+            root_field_names.push(name.to_string());
             if !META_FIELDS.contains(&name) {
                 only_meta_fields = false;
                 if is_mutation {
@@ -284,6 +288,7 @@ impl GraphqlEngine {
                 OperationKind::Query
             },
             root_response_keys,
+            root_field_names,
             mutation_field_count,
             only_meta_fields,
             written_boards,
