@@ -1,6 +1,7 @@
 //! Admin endpoints shared by both faces (JSON, never rate limited, no delay):
 //! `GET /__admin/health`, `GET /__admin/stats`, `GET /__admin/boards/{board_id}/items`,
-//! `POST /__admin/reset`.
+//! `GET /__admin/requests[?since=N]` (the request log as NDJSON, see [`crate::request_log`]),
+//! `POST /__admin/reset` (also clears the request log).
 
 use std::time::Duration;
 
@@ -34,7 +35,7 @@ pub fn handle(
     path: &str,
     authorization: Option<&str>,
 ) -> Option<CoreResponse> {
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let rest = path.strip_prefix(PREFIX)?;
     if let Some(token) = &sim.config().token {
         if authorization.map(str::trim) != Some(token.as_str()) {
@@ -53,6 +54,22 @@ pub fn handle(
             Some(items) => respond(200, &items),
             None => respond(404, &json!({ "error": format!("unknown board {id}") })),
         },
+        ("GET", ["requests"]) => match since_param(query) {
+            Ok(since) => CoreResponse {
+                status: 200,
+                headers: vec![(
+                    "content-type".to_string(),
+                    "application/x-ndjson".to_string(),
+                )],
+                body: Bytes::from(sim.request_log_ndjson(since)),
+                delay: Duration::ZERO,
+                delivery: Delivery::Respond,
+            },
+            Err(bad) => respond(
+                400,
+                &json!({ "error": format!("since must be a non-negative integer, got {bad:?}") }),
+            ),
+        },
         ("POST", ["reset"]) => {
             sim.reset();
             respond(200, &json!({ "reset": true }))
@@ -61,8 +78,17 @@ pub fn handle(
             404,
             &json!({ "error": format!("no admin endpoint {method} {path}"),
                      "endpoints": ["GET /__admin/health", "GET /__admin/stats",
-                                   "GET /__admin/boards/{board_id}/items", "POST /__admin/reset"] }),
+                                   "GET /__admin/boards/{board_id}/items",
+                                   "GET /__admin/requests?since=N", "POST /__admin/reset"] }),
         ),
     };
     Some(resp)
+}
+
+/// `since=N` from a query string (0 when absent).
+fn since_param(query: &str) -> Result<u64, String> {
+    match query.split('&').find_map(|kv| kv.strip_prefix("since=")) {
+        None => Ok(0),
+        Some(v) => v.parse().map_err(|_| v.to_string()),
+    }
 }

@@ -1,5 +1,10 @@
 //! The simulator clock: simulated time over `tokio::time::Instant`.
 //!
+//! Simulated instants are durations since [`EPOCH_UNIX_SECS`]
+//! (2026-01-01T00:00:00Z), so a multiple of 86,400 s is midnight UTC (the daily limit's reset)
+//! and timestamps are dates. The clock starts at a configurable offset from that epoch
+//! (`SimConfig::start_time`; default the epoch itself).
+//!
 //! `time_scale` S means S wall seconds pass per simulated second (0.01: a 60 s budget window
 //! passes in 0.6 s of wall time). Under a paused tokio runtime with S = 1 the clock is fully
 //! virtual and deterministic. Retry hints and every delay the core returns are *simulated*
@@ -14,6 +19,8 @@ use tokio::time::Instant;
 pub struct SimClock {
     start: Instant,
     scale: f64,
+    /// Simulated instant at which the clock started.
+    offset: Duration,
 }
 
 impl SimClock {
@@ -28,7 +35,19 @@ impl SimClock {
         Self {
             start: Instant::now(),
             scale,
+            offset: Duration::ZERO,
         }
+    }
+
+    /// The same clock starting at simulated instant `offset` (time since the epoch).
+    pub fn starting_at(mut self, offset: Duration) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// The simulated instant the clock started at.
+    pub fn offset(&self) -> Duration {
+        self.offset
     }
 
     /// Wall seconds per simulated second.
@@ -36,9 +55,10 @@ impl SimClock {
         self.scale
     }
 
-    /// Simulated time elapsed since the start.
+    /// The current simulated instant (the start offset plus simulated time elapsed).
     pub fn now(&self) -> Duration {
-        self.from_wall(self.start.elapsed())
+        self.offset
+            .saturating_add(self.from_wall(self.start.elapsed()))
     }
 
     /// Converts a simulated duration to the wall (tokio) duration a face sleeps.
@@ -55,6 +75,18 @@ impl SimClock {
             return wall;
         }
         Duration::try_from_secs_f64(wall.as_secs_f64() / self.scale).unwrap_or(Duration::MAX)
+    }
+}
+
+/// Simulated time zero: 2026-01-01T00:00:00Z (Unix seconds).
+pub const EPOCH_UNIX_SECS: i64 = 1_767_225_600;
+
+/// ISO 8601 (`2026-01-01T00:00:05Z`) of a simulated instant.
+pub fn iso_time(at: Duration) -> String {
+    let secs = EPOCH_UNIX_SECS.saturating_add(i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2));
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => "2026-01-01T00:00:00Z".to_string(),
     }
 }
 
@@ -79,6 +111,12 @@ mod tests {
             c.to_wall(Duration::from_secs(60)),
             Duration::from_millis(600)
         );
+    }
+
+    #[test]
+    fn iso_time_counts_from_2026() {
+        assert_eq!(iso_time(Duration::ZERO), "2026-01-01T00:00:00Z");
+        assert_eq!(iso_time(Duration::from_secs(3661)), "2026-01-01T01:01:01Z");
     }
 
     #[test]

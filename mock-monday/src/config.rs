@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::faults::FaultConfig;
 use crate::graphql::CostSettings;
 use crate::latency::LatencySettings;
+use crate::limits::BoardLock;
 use crate::store::Fixture;
 
 /// Account plan: selects the minute, concurrency and daily limits (api-facts 2.3-2.5).
@@ -182,7 +183,8 @@ pub struct LimitSettings {
     pub ip_requests: u32,
     /// IP limit window in seconds.
     pub ip_window_secs: u64,
-    /// Daily call limit on/off (off by default: it would stop long CI replays).
+    /// Daily call limit on/off (on by default, like the live API; resets at midnight UTC of
+    /// the simulated clock).
     pub daily_enabled: bool,
     /// Daily calls on Basic/Standard.
     pub daily_other: u32,
@@ -218,7 +220,7 @@ impl Default for LimitSettings {
             concurrency_enterprise: 250,
             ip_requests: 5_000,
             ip_window_secs: 10,
-            daily_enabled: false,
+            daily_enabled: true,
             daily_other: 1_000,
             daily_pro: 10_000,
             daily_enterprise: 25_000,
@@ -284,9 +286,19 @@ pub struct SimConfig {
     pub costs: CostSettings,
     /// Limits.
     pub limits: LimitSettings,
-    /// A full published SDL to validate against instead of the embedded subset.
+    /// An SDL to serve instead of the embedded published 2026-10 schema.
     #[serde(skip_serializing)]
     pub schema_sdl: Option<String>,
+    /// Simulated date and time the clock starts at (RFC 3339, UTC, not before
+    /// 2026-01-01T00:00:00Z; default that instant). Timestamps and the daily limit's midnight
+    /// follow it.
+    pub start_time: Option<String>,
+    /// Board write locks: `off`, `strict` (default) or a probability per overlapping write
+    /// (see [`crate::limits::board_lock`]).
+    pub board_lock: BoardLock,
+    /// Entries the request log keeps (`GET /__admin/requests`); 0 = off (the library default;
+    /// `mock-monday serve` keeps 100,000). See [`crate::request_log`].
+    pub request_log_capacity: usize,
 }
 
 impl Default for SimConfig {
@@ -303,6 +315,9 @@ impl Default for SimConfig {
             costs: CostSettings::default(),
             limits: LimitSettings::default(),
             schema_sdl: None,
+            start_time: None,
+            board_lock: BoardLock::default(),
+            request_log_capacity: 0,
         }
     }
 }
@@ -327,6 +342,24 @@ pub enum SetupError {
 }
 
 impl SimConfig {
+    /// The simulated instant the clock starts at ([`SimConfig::start_time`] minus the epoch).
+    pub fn start_offset(&self) -> Result<std::time::Duration, SetupError> {
+        let Some(text) = self.start_time.as_deref() else {
+            return Ok(std::time::Duration::ZERO);
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
+            SetupError::Invalid(format!("start_time {text:?} is not RFC 3339: {e}"))
+        })?;
+        let secs = at.timestamp() - crate::clock::EPOCH_UNIX_SECS;
+        u64::try_from(secs)
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| {
+                SetupError::Invalid(format!(
+                    "start_time {text:?} is before the simulated epoch 2026-01-01T00:00:00Z"
+                ))
+            })
+    }
+
     /// Checks ranges that would otherwise make the simulator misbehave.
     pub fn validate(&self) -> Result<(), SetupError> {
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
@@ -335,6 +368,7 @@ impl SimConfig {
                 self.time_scale
             )));
         }
+        self.start_offset()?;
         if self.limits.complexity_window_secs == 0 || self.limits.ip_window_secs == 0 {
             return Err(SetupError::Invalid("window lengths must be > 0".into()));
         }
@@ -376,6 +410,18 @@ mod tests {
         assert_eq!(l.concurrency(Plan::Standard), 40);
         assert_eq!(l.concurrency(Plan::Pro), 100);
         assert_eq!(l.concurrency(Plan::Enterprise), 250);
+    }
+
+    #[test]
+    fn start_time_is_an_offset_from_the_epoch() {
+        let mut c = SimConfig::default();
+        assert_eq!(c.start_offset().unwrap(), std::time::Duration::ZERO);
+        c.start_time = Some("2026-01-02T23:00:00Z".into());
+        assert_eq!(c.start_offset().unwrap().as_secs(), 86_400 + 23 * 3600);
+        c.start_time = Some("2025-12-31T00:00:00Z".into());
+        assert!(c.validate().is_err());
+        c.start_time = Some("tomorrow".into());
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -72,11 +72,14 @@ use crate::config::{SetupError, SimConfig, TokenKind};
 use crate::envelope::{self, BudgetExhausted, RequestError};
 use crate::faults::FaultKind;
 use crate::graphql::{
-    ComplexitySnapshot, ExecContext, GraphqlEngine, GraphqlRequest, OperationKind,
+    user_id_for_token, ComplexitySnapshot, ExecContext, GraphqlEngine, GraphqlRequest,
+    OperationKind,
 };
 use crate::idempotency::{IdempotencyCache, Lookup, StoredResponse};
 use crate::latency::LatencyModel;
+use crate::limits::board_lock::{self, LOCKED_CODE, LOCKED_MESSAGE};
 use crate::limits::{query_depth, ComplexityBudget, DailyLimit, InFlight, WindowCounter};
+use crate::request_log::{Answered, RequestFacts, RequestLog, RequestLogEntry};
 use crate::stats::Stats;
 use crate::store::Store;
 use crate::version::{ApiVersion, ErrorStyle};
@@ -86,6 +89,7 @@ const STREAM_LATENCY: u64 = 1;
 const STREAM_FAULTS: u64 = 2;
 const STREAM_IDS: u64 = 3;
 const STREAM_STORMS: u64 = 4;
+const STREAM_LOCKS: u64 = 5;
 
 /// Key of in-process callers in the IP limiter.
 const LOCAL_IP: &str = "local";
@@ -122,6 +126,8 @@ struct State {
     rng_faults: ChaCha8Rng,
     rng_ids: ChaCha8Rng,
     rng_storms: ChaCha8Rng,
+    /// Draws of the probabilistic board lock (`BoardLock::Probability`).
+    rng_locks: ChaCha8Rng,
     /// End of the current 429 storm (the `storm` fault), if one is raging or has raged.
     storm_until: Option<Duration>,
     minute: WindowCounter,
@@ -131,6 +137,7 @@ struct State {
     in_flight: InFlight,
     idempotency: IdempotencyCache,
     stats: Stats,
+    request_log: RequestLog,
 }
 
 /// Per-request facts the envelope needs.
@@ -141,6 +148,10 @@ struct Ctx {
     style: ErrorStyle,
     /// Which complexity bucket the rate-limit headers describe (app tokens).
     write: bool,
+    /// The token's user (set once authenticated).
+    user_id: u64,
+    /// What the request log records about this request.
+    facts: RequestFacts,
 }
 
 /// The transport-free monday.com API simulator. `Send + Sync`; share it as `Arc<Simulator>`.
@@ -153,7 +164,7 @@ struct Ctx {
 /// 3. `API-Version`: malformed -> `InvalidVersionException` (HTTP 200);
 /// 4. body size (413 over `limits.max_body_bytes`);
 /// 5. IP limit, 6. 429 storm (the `storm` fault: refused like the minute limit while it
-///    lasts), minute limit, 7. daily limit (off by default), 8. concurrency limit
+///    lasts), minute limit, 7. daily limit (per plan, resets at midnight UTC), 8. concurrency limit
 ///    (requests whose arrival + delay lies after now) -> 429 with `Retry-After`;
 /// 9. `Idempotency-Key`: replay (`Idempotency-Replayed: true`) or 409 while the first is in flight;
 /// 10. JSON parse (400 `JsonParseException`), variables (object; a JSON string is refused from
@@ -161,7 +172,8 @@ struct Ctx {
 /// 11. GraphQL prepare (validation errors, HTTP 200);
 /// 12. per-request complexity cap; 13. complexity budget (429 `COMPLEXITY_BUDGET_EXHAUSTED`,
 ///     shape by version); throttled requests cost nothing;
-/// 14. faults (423 lock, 5xx, reset, slow, commit_then_fail);
+/// 14. board write lock (423 + `Retry-After`, `SimConfig::board_lock`), then faults (423 lock,
+///     5xx, reset, slow, commit_then_fail);
 /// 15. execute against the store, charge the complexity;
 /// 16. latency (504 over the gateway timeout);
 /// 17. envelope: `extensions.request_id`, `API-Version`, `RateLimit-Policy`, `RateLimit`.
@@ -170,7 +182,6 @@ pub struct Simulator {
     engine: GraphqlEngine,
     latency: LatencyModel,
     clock: SimClock,
-    sdl: Option<String>,
     state: Mutex<State>,
 }
 
@@ -240,15 +251,13 @@ impl Simulator {
             None => GraphqlEngine::embedded(),
         };
         let latency = LatencyModel::new(config.profile.settings());
-        let clock = SimClock::new(config.time_scale);
-        let sdl = config.schema_sdl.clone().or_else(embedded_sdl);
+        let clock = SimClock::new(config.time_scale).starting_at(config.start_offset()?);
         let state = Mutex::new(Self::fresh_state(&config));
         Ok(Self {
             config,
             engine,
             latency,
             clock,
-            sdl,
             state,
         })
     }
@@ -271,6 +280,7 @@ impl Simulator {
             rng_faults: stream_rng(config.seed, STREAM_FAULTS),
             rng_ids: stream_rng(config.seed, STREAM_IDS),
             rng_storms: stream_rng(config.seed, STREAM_STORMS),
+            rng_locks: stream_rng(config.seed, STREAM_LOCKS),
             storm_until: None,
             minute: WindowCounter::new(l.minute_requests(config.plan), Duration::from_secs(60)),
             ip: HashMap::new(),
@@ -281,6 +291,7 @@ impl Simulator {
             in_flight: InFlight::default(),
             idempotency: IdempotencyCache::new(Duration::from_secs(l.idempotency_ttl_secs)),
             stats: Stats::default(),
+            request_log: RequestLog::new(config.request_log_capacity),
         }
     }
 
@@ -305,8 +316,20 @@ impl Simulator {
         let mut s = st.stats.clone();
         s.items_current = st.store.items_total();
         s.concurrent_peak = st.in_flight.peak() as u64;
-        s.simulated_seconds = now.as_secs_f64();
+        s.simulated_seconds = now.saturating_sub(self.clock.offset()).as_secs_f64();
+        s.request_log_dropped_total = st.request_log.dropped();
         s
+    }
+
+    /// Request-log entries with `seq >= since` (empty when the log is off; see
+    /// [`crate::request_log`]).
+    pub fn request_log(&self, since: u64) -> Vec<RequestLogEntry> {
+        self.lock().request_log.since(since).cloned().collect()
+    }
+
+    /// The request log from `since` as NDJSON (what `GET /__admin/requests?since=N` answers).
+    pub fn request_log_ndjson(&self, since: u64) -> Vec<u8> {
+        self.lock().request_log.ndjson(since)
     }
 
     /// A board's items as the admin endpoint shows them, or None for an unknown board.
@@ -344,6 +367,8 @@ impl Simulator {
             version,
             style: version.error_style(),
             write: false,
+            user_id: 0,
+            facts: RequestFacts::default(),
         };
         st.stats.requests_total += 1;
         let answer = self.pipeline(st, &mut ctx, &req);
@@ -351,6 +376,17 @@ impl Simulator {
         match resp.delivery {
             Delivery::Respond => st.stats.count_status(resp.status),
             Delivery::Reset => st.stats.resets_total += 1,
+        }
+        if st.request_log.is_on() {
+            st.request_log.push(Answered {
+                // Time since the simulation started (the clock itself counts from its start date).
+                arrival: now.saturating_sub(self.clock.offset()),
+                latency: resp.delay,
+                status: (resp.delivery == Delivery::Respond).then_some(resp.status),
+                body: &req.body,
+                idempotency_key: header(&req, "idempotency-key"),
+                facts: std::mem::take(&mut ctx.facts),
+            });
         }
         tracing::trace!(
             status = resp.status,
@@ -385,10 +421,12 @@ impl Simulator {
         &self,
         st: &mut State,
         now: Duration,
+        facts: &mut RequestFacts,
         kind: &str,
         retry_in: u64,
         body: Value,
     ) -> Answer {
+        facts.throttled = Some(throttle_code(kind));
         st.stats.count_throttle(kind);
         if let Some(d) = st.daily.as_mut() {
             d.charge(now, 1);
@@ -457,6 +495,7 @@ impl Simulator {
             let e = RequestError::new(401, "Unauthorized", "Not Authenticated");
             return self.refused(st, 401, envelope::request_error(ctx.style, &e));
         }
+        ctx.user_id = user_id_for_token(auth);
         // 3. API-Version
         if let Err(bad) = ApiVersion::resolve(header(req, "api-version")) {
             ctx.version = ApiVersion::current();
@@ -492,7 +531,14 @@ impl Simulator {
             let retry = secs_until(now, at);
             let e = RequestError::new(429, "IP_RATE_LIMIT_EXCEEDED", "IP rate limit exceeded")
                 .retry_in(retry);
-            return self.throttled(st, now, "ip", retry, envelope::request_error(ctx.style, &e));
+            return self.throttled(
+                st,
+                now,
+                &mut ctx.facts,
+                "ip",
+                retry,
+                envelope::request_error(ctx.style, &e),
+            );
         }
         // 6. 429 storm (fault), then the minute limit
         if let Some(until) = self.storm_at(st, now) {
@@ -501,6 +547,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "storm",
                 retry,
                 envelope::minute_limit(ctx.style, retry),
@@ -511,6 +558,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "minute",
                 retry,
                 envelope::minute_limit(ctx.style, retry),
@@ -524,6 +572,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "daily",
                 retry,
                 envelope::request_error(ctx.style, &e),
@@ -538,6 +587,7 @@ impl Simulator {
             return self.throttled(
                 st,
                 now,
+                &mut ctx.facts,
                 "concurrency",
                 retry,
                 envelope::request_error(ctx.style, &e),
@@ -578,6 +628,7 @@ impl Simulator {
                 }
                 Lookup::Replay(stored) => {
                     st.stats.idempotent_replays_total += 1;
+                    ctx.facts.replay = true;
                     let delay = self.latency.refused_delay(&mut st.rng_latency);
                     let mut a = Answer::json(stored.status, Value::Null, delay);
                     a.raw = Some(("application/json", stored.body));
@@ -629,7 +680,21 @@ impl Simulator {
                 )
             }
         };
+        if let Some((type_name, field)) = op
+            .removed_field
+            .as_ref()
+            .filter(|_| (ctx.version.year, ctx.version.month) >= (2026, 10))
+        {
+            let body = envelope::graphql_errors(vec![json!({
+                "message": format!("Field '{field}' doesn't exist on type '{type_name}'"),
+                "locations": [],
+                "extensions": {"code": "undefinedField", "typeName": type_name, "fieldName": field},
+            })]);
+            return (self.refused(st, 200, body), none());
+        }
         ctx.write = op.kind == OperationKind::Mutation;
+        ctx.facts.root_fields = op.root_field_names.clone();
+        ctx.facts.boards = op.written_boards.clone();
         // 12. per-request cap
         let cost = op.estimated_complexity;
         if cost > limits.max_complexity_per_request {
@@ -650,7 +715,10 @@ impl Simulator {
                     retry_in: retry,
                 },
             );
-            return (self.throttled(st, now, "complexity", retry, body), none());
+            return (
+                self.throttled(st, now, &mut ctx.facts, "complexity", retry, body),
+                none(),
+            );
         }
         let charged = cost.min(check.remaining);
         let snapshot = ComplexitySnapshot {
@@ -659,7 +727,10 @@ impl Simulator {
             query: cost,
             reset_in_x_seconds: secs_until(now, check.reset_at),
         };
-        // 14. faults
+        // 14. board write lock, then faults
+        if let Some(a) = self.board_locked(st, ctx, &op.written_boards) {
+            return (a, none());
+        }
         let faults = &self.config.faults;
         if !op.written_boards.is_empty()
             && faults.lock > 0.0
@@ -667,11 +738,8 @@ impl Simulator {
             && faults.draw_lock(&mut st.rng_faults)
         {
             st.stats.count_fault(FaultKind::Lock);
-            let e = RequestError::new(
-                423,
-                "RESOURCE_LOCKED",
-                "Resource is currently locked, please try again later",
-            );
+            ctx.facts.locked = true;
+            let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE);
             let a = self
                 .refused(st, 423, envelope::request_error(ctx.style, &e))
                 .header("retry-after", "1");
@@ -705,10 +773,19 @@ impl Simulator {
             api_version: ctx.version,
             complexity: snapshot,
             items_limit_per_board: limits.items_limit_per_board,
+            user_id: ctx.user_id,
         };
         let outcome = self.engine.execute(&op, &mut st.store, &exec);
+        let refund = crate::graphql::cost::failed_mutation_refund(
+            ctx.version,
+            outcome.failed_mutation_fields,
+            &self.config.costs,
+        );
+        let charged = charged.saturating_sub(refund);
         st.budgets.bucket(ctx.write).charge(now, charged);
         st.stats.complexity_used_total += charged;
+        ctx.facts.complexity = charged;
+        ctx.facts.items_created = outcome.items_created;
         st.stats.items_created_total += outcome.items_created;
         st.stats.mutation_fields_total += u64::from(outcome.mutation_fields_executed);
         if let Some(d) = st.daily.as_mut() {
@@ -767,6 +844,27 @@ impl Simulator {
             );
         }
         (client.unwrap_or(real), written)
+    }
+
+    /// The board write lock (`SimConfig::board_lock`): a 423 when a write overlaps an executed
+    /// write to the same board that is still in flight.
+    fn board_locked(&self, st: &mut State, ctx: &mut Ctx, boards: &[String]) -> Option<Answer> {
+        let lock = self.config.board_lock;
+        if boards.is_empty() || !lock.is_on() {
+            return None;
+        }
+        let held_until = st.in_flight.write_held_until(ctx.now, boards)?;
+        if !lock.refuses(&mut st.rng_locks) {
+            return None;
+        }
+        st.stats.locked_total += 1;
+        ctx.facts.locked = true;
+        let retry = board_lock::retry_after_secs(ctx.now, held_until);
+        let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE).retry_in(retry);
+        Some(
+            self.refused(st, 423, envelope::request_error(ctx.style, &e))
+                .header("retry-after", retry.to_string()),
+        )
     }
 
     fn parse_body(&self, ctx: &Ctx, req: &CoreRequest) -> Result<ParsedBody, RequestError> {
@@ -835,22 +933,38 @@ impl Simulator {
         })
     }
 
+    /// `GET /v2/get_schema?format=sdl|json&version=V`: the served schema as SDL text or as the
+    /// introspection result (JSON, the default like the live endpoint). Every version gets the
+    /// schema the simulator serves.
     fn schema_answer(&self, st: &mut State, query: &str) -> Answer {
-        let sdl_asked = query
+        let format = query
             .split('&')
-            .any(|kv| kv.eq_ignore_ascii_case("format=sdl"));
+            .find_map(|kv| kv.strip_prefix("format="))
+            .unwrap_or("json")
+            .to_ascii_lowercase();
         let delay = self.latency.refused_delay(&mut st.rng_latency);
-        match (&self.sdl, sdl_asked) {
-            (Some(sdl), true) => {
-                let mut a = Answer::json(200, Value::Null, delay);
-                a.raw = Some(("text/plain; charset=utf-8", Bytes::from(sdl.clone())));
+        let served = self.engine.served();
+        let mut a = Answer::json(200, Value::Null, delay);
+        match format.as_str() {
+            "sdl" => {
+                a.raw = Some((
+                    "text/plain; charset=utf-8",
+                    Bytes::from(served.sdl().as_bytes().to_vec()),
+                ));
                 a
             }
-            _ => {
+            "json" => {
+                a.raw = Some((
+                    "application/json; charset=utf-8",
+                    Bytes::from(served.introspection_json().as_bytes().to_vec()),
+                ));
+                a
+            }
+            other => {
                 let e = RequestError::new(
                     400,
                     "BadRequest",
-                    "The simulator serves the schema as SDL only: GET /v2/get_schema?format=sdl",
+                    format!("Unknown schema format {other:?}: use format=sdl or format=json"),
                 );
                 Answer::json(
                     400,
@@ -932,6 +1046,17 @@ struct ParsedBody {
     variables: Map<String, Value>,
 }
 
+/// The error code a throttled request's log entry names, by limiter.
+fn throttle_code(kind: &str) -> &'static str {
+    match kind {
+        "complexity" => "COMPLEXITY_BUDGET_EXHAUSTED",
+        "concurrency" => "maxConcurrencyExceeded",
+        "ip" => "IP_RATE_LIMIT_EXCEEDED",
+        "daily" => "DAILY_LIMIT_EXCEEDED",
+        _ => "RATE_LIMIT_EXCEEDED",
+    }
+}
+
 /// A UUID-v4-shaped id from the seeded id stream.
 fn request_id(rng: &mut ChaCha8Rng) -> String {
     let mut b = [0u8; 16];
@@ -947,11 +1072,6 @@ fn request_id(rng: &mut ChaCha8Rng) -> String {
         &h[16..20],
         &h[20..32]
     )
-}
-
-/// The embedded SDL text served by `GET /v2/get_schema?format=sdl`.
-fn embedded_sdl() -> Option<String> {
-    Some(include_str!("../schema/monday-subset.graphql").to_string())
 }
 
 /// `Simulator` must stay shareable across tasks and threads (faces hold it in an `Arc`).

@@ -124,12 +124,22 @@ pub struct BudgetExhausted {
     pub retry_in: u64,
 }
 
+/// The message of the complexity-budget error from 2025-01: the numbers moved to `extensions`
+/// (2025-01/04) and then to `retry_in_seconds` only (2025-07+); the text carries none, so a
+/// client must read `retry_in_seconds`.
+pub const BUDGET_EXHAUSTED_MESSAGE: &str = "Complexity budget exhausted";
+
 /// The complexity-budget error (HTTP 429) in the shape of `style`.
 pub fn budget_exhausted(style: ErrorStyle, b: BudgetExhausted) -> Value {
-    let message = format!(
+    let legacy_message = format!(
         "Complexity budget exhausted, query cost {} budget remaining {} out of {} reset in {} seconds",
         b.cost, b.left, b.limit, b.retry_in
     );
+    let message = if style >= ErrorStyle::Modern2025_01 {
+        BUDGET_EXHAUSTED_MESSAGE.to_string()
+    } else {
+        legacy_message
+    };
     let legacy = |body: &mut Map<String, Value>| {
         body.insert("error_code".into(), json!("ComplexityException"));
         body.insert("status_code".into(), json!(429));
@@ -272,6 +282,8 @@ mod tests {
         assert_eq!(m1["errors"][0]["extensions"]["complexity_budget_left"], 2);
         let m7 = budget_exhausted(ErrorStyle::Modern2025_10, b());
         let ext = &m7["errors"][0]["extensions"];
+        assert_eq!(m7["errors"][0]["message"], BUDGET_EXHAUSTED_MESSAGE);
+        assert_eq!(m1["errors"][0]["message"], BUDGET_EXHAUSTED_MESSAGE);
         assert_eq!(ext["code"], "COMPLEXITY_BUDGET_EXHAUSTED");
         assert_eq!(ext["retry_in_seconds"], 17);
         assert!(ext.get("complexity_budget_left").is_none());

@@ -78,6 +78,18 @@ impl MockMonday {
         self
     }
 
+    /// Board write locks (`off`, `strict` (default), probability per overlap).
+    pub fn board_lock(mut self, lock: crate::limits::BoardLock) -> Self {
+        self.config.board_lock = lock;
+        self
+    }
+
+    /// Keep a request log of at most `capacity` entries (`GET /__admin/requests`; 0 = off).
+    pub fn request_log(mut self, capacity: usize) -> Self {
+        self.config.request_log_capacity = capacity;
+        self
+    }
+
     /// Keep wiremock's request recording (off by default: it grows without bound).
     pub fn record_requests(mut self, on: bool) -> Self {
         self.record_requests = on;

@@ -20,6 +20,7 @@ pub mod http;
 pub mod idempotency;
 pub mod latency;
 pub mod limits;
+pub mod request_log;
 pub mod server;
 pub mod stats;
 pub mod store;
@@ -29,4 +30,6 @@ pub use crate::config::{LatencyProfile, LimitSettings, Plan, SetupError, SimConf
 pub use crate::core::{CoreRequest, CoreResponse, Delivery, DispatchOutcome, Simulator};
 pub use crate::faults::{FaultConfig, FaultKind};
 pub use crate::http::{MockMonday, MockMondayServer};
+pub use crate::limits::BoardLock;
+pub use crate::request_log::{RequestKind, RequestLogEntry};
 pub use crate::stats::Stats;

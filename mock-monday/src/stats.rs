@@ -16,6 +16,11 @@ pub struct Stats {
     /// Throttled requests by limiter (`complexity`, `minute`, `concurrency`, `ip`, `daily`,
     /// `storm`).
     pub throttled_by_kind: BTreeMap<String, u64>,
+    /// Writes refused with HTTP 423 by a board write lock (`SimConfig::board_lock`; the `lock`
+    /// fault counts under `faults_by_kind` instead).
+    pub locked_total: u64,
+    /// Request-log entries dropped because the ring was full.
+    pub request_log_dropped_total: u64,
     /// Items created (including subitems).
     pub items_created_total: u64,
     /// Items currently on all boards.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mock_monday::config::SimConfig;
-use mock_monday::{Delivery, DispatchOutcome, FaultConfig};
+use mock_monday::{BoardLock, Delivery, DispatchOutcome, FaultConfig};
 
 // Shared helpers for the pipeline tests (one copy for every test file).
 #[allow(dead_code)]
@@ -16,6 +16,9 @@ fn with_faults(spec: &str) -> mock_monday::Simulator {
     sim(SimConfig {
         faults: FaultConfig::parse(spec).expect("spec parses"),
         profile: fixed_latency(1_000.0),
+        // Each fault on its own: the board write lock (default strict) would refuse the
+        // overlapping writes these tests send before any fault is drawn.
+        board_lock: BoardLock::Off,
         ..instant()
     })
 }

@@ -129,7 +129,6 @@ fn simple_string_forms() {
             "https://x.example X",
             "X - https://x.example",
         ),
-        ("checkbox_rush", "true", "v"),
         (
             "timeline_production",
             "2026-01-01 2026-01-31",
@@ -143,6 +142,7 @@ fn simple_string_forms() {
         );
         assert_eq!(h.column(&item, col)["text"], text, "{col}");
     }
+    // Checkbox columns take JSON only (tests/strictness.rs checks the refusal).
 }
 
 #[test]

@@ -226,6 +226,7 @@ fn items_page_cursor_and_next_items_page_walk_everything_once() {
     for i in 0..7 {
         h.create(&format!("item {i}"), json!({"numbers_qty": i.to_string()}));
     }
+    let first_at = h.now;
     let first = h.ok(
         "{ boards(ids: 1234567890) { items_page(limit: 3) { cursor items { name } } } }",
         json!({}),
@@ -265,7 +266,9 @@ fn items_page_cursor_and_next_items_page_walk_everything_once() {
         names,
         (0..7).map(|i| format!("item {i}")).collect::<Vec<_>>()
     );
-    // items_page(cursor:) continues too
+    // The same request at the same simulated time gives the same cursor (a cursor records
+    // when its initial request was made: it expires 60 minutes later).
+    h.now = first_at;
     let again = h.ok(
         "{ boards(ids: 1234567890) { items_page(limit: 3) { cursor } } }",
         json!({}),

@@ -100,6 +100,7 @@ proptest! {
                 api_version: mock_monday::version::ApiVersion::current(),
                 complexity: Default::default(),
                 items_limit_per_board: 10,
+                user_id: 1,
             };
             let _ = engine.execute(&op, &mut h.store, &ctx);
         }

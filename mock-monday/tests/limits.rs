@@ -243,23 +243,38 @@ async fn ip_limit_is_per_address() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn daily_limit_is_off_by_default_and_counts_when_on() {
+async fn daily_limit_is_on_by_default_and_resets_at_midnight_utc_of_the_simulated_clock() {
+    let defaults = LimitSettings::default();
+    assert!(defaults.daily_enabled);
+    assert_eq!(
+        (
+            defaults.daily(Plan::Basic),
+            defaults.daily(Plan::Pro),
+            defaults.daily(Plan::Enterprise)
+        ),
+        (1_000, 10_000, 25_000)
+    );
     let limits = LimitSettings {
-        daily_enabled: true,
         daily_pro: 2,
         ..LimitSettings::default()
     };
     let sim = sim(SimConfig {
         limits,
+        start_time: Some("2026-03-14T23:59:00Z".into()),
         ..instant()
     });
     let q = gql("query { boards(ids: 1234567890) { id } }");
     assert_eq!(sim.handle(post(q.clone(), &[])).status, 200);
     assert_eq!(sim.handle(post(q.clone(), &[])).status, 200);
+    advance(10.0).await;
     let r = sim.handle(post(q.clone(), &[]));
     assert_eq!(r.status, 429);
-    assert_eq!(code(&body(&r)), Some("DAILY_LIMIT_EXCEEDED"));
-    advance(86_400.0).await;
+    let b = body(&r);
+    assert_eq!(code(&b), Some("DAILY_LIMIT_EXCEEDED"));
+    // 23:59:10 -> midnight UTC is 50 s away.
+    assert_eq!(b["errors"][0]["extensions"]["retry_in_seconds"], 50);
+    assert_eq!(header(&r, "retry-after"), Some("50"));
+    advance(50.0).await;
     assert_eq!(sim.handle(post(q, &[])).status, 200);
 }
 

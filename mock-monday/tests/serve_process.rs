@@ -168,3 +168,94 @@ fn serve_reports_bad_options_clearly() {
         assert!(text.contains(opt), "--help lacks {opt}");
     }
 }
+
+/// Sends one `create_item` with its own body and returns (status, Retry-After).
+async fn create(client: &reqwest::Client, url: &str, name: &str) -> (u16, Option<String>) {
+    let q =
+        format!("mutation {{ create_item(board_id: 1234567890, item_name: \"{name}\") {{ id }} }}");
+    let r = client
+        .post(url)
+        .header("Authorization", "tok")
+        .json(&json!({ "query": q }))
+        .send()
+        .await
+        .unwrap();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (r.status().as_u16(), retry)
+}
+
+#[tokio::test]
+async fn overlapping_writes_to_one_board_get_exactly_one_423() {
+    // Realistic profile, default board lock (strict): the second create_item arrives while the
+    // first (a few hundred simulated ms) is in flight.
+    let s = serve(&["--seed", "5", "--token", "tok"]);
+    let client = reqwest::Client::new();
+    let (a, b) = tokio::join!(create(&client, &s.url, "A"), create(&client, &s.url, "B"));
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 423], "{a:?} {b:?}");
+    let locked = if a.0 == 423 { &a } else { &b };
+    let retry: u64 = locked.1.as_deref().expect("Retry-After").parse().unwrap();
+    assert!(retry >= 1);
+
+    let base = s.url.trim_end_matches("/v2");
+    let admin = |path: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .header("Authorization", "tok")
+            .send()
+    };
+    let stats: Value = admin("/__admin/stats").await.unwrap().json().await.unwrap();
+    assert_eq!(stats["locked_total"], 1);
+    assert_eq!(stats["items_created_total"], 1);
+
+    // The request log saw both, one locked; `since` tails it; reset clears it.
+    let log = admin("/__admin/requests")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let entries: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2, "{log}");
+    assert_eq!(entries.iter().filter(|e| e["locked"] == true).count(), 1);
+    assert!(entries
+        .iter()
+        .all(|e| e["kind"] == "create" && e["aliases"] == 1));
+    let tail = admin("/__admin/requests?since=1")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(tail.lines().count(), 1);
+    let reset = client
+        .post(format!("{base}/__admin/reset"))
+        .header("Authorization", "tok")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    let log = admin("/__admin/requests")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.is_empty(), "{log}");
+
+    // --board-lock off lets the same overlap through.
+    let off = serve(&["--seed", "5", "--token", "tok", "--board-lock", "off"]);
+    let (a, b) = tokio::join!(
+        create(&client, &off.url, "A"),
+        create(&client, &off.url, "B")
+    );
+    assert_eq!((a.0, b.0), (200, 200));
+}

@@ -29,6 +29,17 @@ pub enum PerfError {
     /// The simulator could not be set up (bad settings, the HTTP face could not bind).
     #[error("simulator setup failed")]
     Simulator(#[from] mock_monday::SetupError),
+    /// The standalone simulator server (foreign-client runs) could not bind or serve.
+    #[error("simulator server failed")]
+    Serve(#[from] mock_monday::server::ServeError),
+    /// A foreign client (`run --client-cmd`) exited non-zero or was killed at its time limit.
+    #[error("client {command:?} failed (exit {exit_code:?}, timed out {timed_out}); last lines:\n{last_lines}")]
+    ClientFailed {
+        command: String,
+        exit_code: Option<i32>,
+        timed_out: bool,
+        last_lines: String,
+    },
     /// The sync engine could not run (config error, fatal API condition, ...).
     #[error("sync failed")]
     Sync(#[from] monday_sync::SyncError),

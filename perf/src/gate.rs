@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{Baseline, Figures, GateScenario, Metric};
 use crate::error::Result;
 use crate::results::RunResults;
-use crate::run::{run_scenario, RunArtifacts, RunOptions};
+use crate::run::{RunArtifacts, RunOptions};
 use crate::textfmt::fmt_num;
 
 /// What was checked.
@@ -242,8 +242,12 @@ pub fn run_gate(
     let mut verdicts = Vec::new();
     let mut runs = Vec::new();
     for gs in &baseline.scenarios {
+        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+            tracing::warn!(scenario = %gs.scenario.name, %program, "skipped: the client needs a program that is not installed");
+            continue;
+        }
         tracing::info!(scenario = %gs.scenario.name, "gate scenario");
-        let artifacts = run_scenario(&gs.scenario, options)?;
+        let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
         let verdict = evaluate(baseline, gs, &artifacts.results);
         tracing::info!(scenario = %verdict.name, passed = verdict.passed, "gate verdict");
         verdicts.push(verdict);
@@ -263,8 +267,12 @@ pub fn run_gate(
 pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Baseline> {
     let mut updated = baseline.clone();
     for gs in &mut updated.scenarios {
+        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+            tracing::warn!(scenario = %gs.scenario.name, %program, "not re-baselined: the client needs a program that is not installed");
+            continue;
+        }
         tracing::info!(scenario = %gs.scenario.name, "baseline scenario");
-        let artifacts = run_scenario(&gs.scenario, options)?;
+        let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
         gs.expected = Some(Figures::of(&artifacts.results));
     }
     Ok(updated)

@@ -25,6 +25,9 @@
 //!   **pass or fail**: [`gate`].
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
 //! - **Sweep recommendation**: [`sweep`].
+//! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
+//!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
+//!   request log** (`calibrate`): [`calibrate`].
 //!
 //! # Module layers (a module uses only modules of earlier layers; `scripts/module_cycles.py` checks)
 //!
@@ -34,8 +37,10 @@
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
+pub mod calibrate;
 pub mod ceiling;
 pub mod charts;
+pub mod client_cmd;
 pub mod client_cpu;
 pub mod error;
 pub mod gate;

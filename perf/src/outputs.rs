@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::baseline::Figures;
+use crate::client_cmd::ClientRun;
 use crate::error::{PerfError, Result};
 use crate::gate::GateReport;
 use crate::gate_outputs::write_gate_files;
@@ -69,4 +70,28 @@ pub fn write_gate_outputs(report: &GateReport, runs: &[RunArtifacts], dir: &Path
         write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref())?;
     }
     Ok(())
+}
+
+/// Writes the usual run files (`results.json` with the client's extra keys: `locked`,
+/// `records_missing`, `client`), `.hgrm`/`.hlog`, `report.html` and the server's request log
+/// (`requests.ndjson`).
+pub fn write_client_outputs(run: &ClientRun, dir: &Path) -> Result<()> {
+    write_run_outputs(&run.artifacts, dir, None)?;
+    let log = dir.join("requests.ndjson");
+    std::fs::write(&log, &run.request_log).map_err(|e| PerfError::io("write", &log, e))?;
+    let mut value = serde_json::to_value(&run.artifacts.results)
+        .map_err(|e| PerfError::json("serialise results", e))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("locked".into(), run.server.locked.into());
+        obj.insert("records_missing".into(), run.server.records_missing.into());
+        obj.insert(
+            "client".into(),
+            serde_json::to_value(&run.client)
+                .map_err(|e| PerfError::json("serialise client", e))?,
+        );
+    }
+    let path = dir.join("results.json");
+    let text = serde_json::to_string_pretty(&value)
+        .map_err(|e| PerfError::json("serialise results", e))?;
+    std::fs::write(&path, text + "\n").map_err(|e| PerfError::io("write", &path, e))
 }

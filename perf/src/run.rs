@@ -33,7 +33,7 @@ use crate::seams::Seam;
 use crate::transport::InProcessTransport;
 
 /// The token the harness sends (the simulator accepts any token unless configured otherwise).
-const PERF_TOKEN: &str = "monday-perf-token";
+pub(crate) const PERF_TOKEN: &str = "monday-perf-token";
 
 /// How to run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,19 +52,19 @@ pub struct RunArtifacts {
 }
 
 /// The workload: bytes to feed the engine plus what the board check needs.
-struct Workload {
-    input: InputSource,
-    records: u64,
-    keys: Vec<String>,
-    group_values: BTreeSet<String>,
+pub(crate) struct Workload {
+    pub(crate) input: InputSource,
+    pub(crate) records: u64,
+    pub(crate) keys: Vec<String>,
+    pub(crate) group_values: BTreeSet<String>,
 }
 
 /// The parts of the sync config the harness reads itself (kept out of the engine's types).
-struct BoardFacts {
-    board_id: String,
-    key_source: String,
-    key_column: String,
-    group_by: Option<String>,
+pub(crate) struct BoardFacts {
+    pub(crate) board_id: String,
+    pub(crate) key_source: String,
+    pub(crate) key_column: String,
+    pub(crate) group_by: Option<String>,
 }
 
 /// Builds the simulator configuration of a scenario.
@@ -92,6 +92,12 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         }
         None => FaultConfig::default(),
     };
+    let board_lock = match &s.board_lock {
+        Some(text) => text
+            .parse()
+            .map_err(|e| PerfError::Usage(format!("board lock: {e}")))?,
+        None => mock_monday::BoardLock::default(),
+    };
     let config = SimConfig {
         profile,
         plan,
@@ -99,6 +105,7 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         seed: s.seed,
         time_scale: s.time_scale,
         faults,
+        board_lock,
         ..SimConfig::default()
     };
     config
@@ -107,7 +114,7 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
     Ok(config)
 }
 
-fn board_facts(config_toml: &str, origin: &str) -> Result<BoardFacts> {
+pub(crate) fn board_facts(config_toml: &str, origin: &str) -> Result<BoardFacts> {
     let doc: toml::Table = toml::from_str(config_toml)
         .map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
     let board = doc.get("board").and_then(|b| b.as_table());
@@ -134,7 +141,7 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
+pub(crate) fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
     let (bytes, input) = match &s.input {
         None => {
             // One buffer shared by the engine's input and the key scan below (no copy).
@@ -179,7 +186,7 @@ fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
 }
 
 /// Ceiling inputs of a scenario from the simulator's settings and the sync's write policy.
-fn ceiling_inputs(
+pub(crate) fn ceiling_inputs(
     sim: &SimConfig,
     records: u64,
     groups: u64,
@@ -226,7 +233,7 @@ pub fn sync_write_concurrency(config: &SyncConfig) -> u64 {
 
 /// Board check: `(items on board, duplicate items, lost records)` from the key column's text of
 /// every item on the board ([`Simulator::board_column_texts`]; None for an unknown board).
-fn check_board(
+pub(crate) fn check_board(
     key_texts: Option<Vec<String>>,
     keys: &[String],
     failed_keys: &HashSet<String>,

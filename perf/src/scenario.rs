@@ -152,6 +152,10 @@ pub struct Scenario {
     /// Fault spec in `mock-monday --faults` syntax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faults: Option<String>,
+    /// Board write locks in `mock-monday --board-lock` syntax (`off`, `strict`, a probability);
+    /// None = the simulator's default (`strict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board_lock: Option<String>,
     #[serde(default)]
     pub clock: Clock,
     /// Real clock only: simulated latencies are multiplied by this.
@@ -168,6 +172,10 @@ pub struct Scenario {
         skip_serializing_if = "is_default_cpu_repetitions"
     )]
     pub cpu_repetitions: u32,
+    /// A foreign client to run instead of monday-sync (`monday-perf run --client-cmd`; see
+    /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cmd: Option<ClientCmdSettings>,
 }
 
 fn default_cpu_repetitions() -> u32 {
@@ -175,6 +183,36 @@ fn default_cpu_repetitions() -> u32 {
 }
 fn is_default_cpu_repetitions(v: &u32) -> bool {
     *v == default_cpu_repetitions()
+}
+
+/// How a foreign client runs (the `client_cmd` of a scenario).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCmdSettings {
+    /// Run through `sh -c` from the current folder.
+    pub command: String,
+    /// Board column holding each record's key (duplicates and missing records are counted by it).
+    #[serde(default = "default_key_column")]
+    pub key_column: String,
+    /// The client is killed after this many wall seconds.
+    #[serde(default = "default_client_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Programs the command needs on `PATH` (e.g. `python3`); the gate skips the scenario, with
+    /// a warning naming the program, on a machine without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+}
+
+/// The example config's key column.
+pub const DEFAULT_KEY_COLUMN: &str = "text_order_key";
+/// Wall seconds a foreign client may run by default.
+pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 600;
+
+fn default_key_column() -> String {
+    DEFAULT_KEY_COLUMN.into()
+}
+fn default_client_timeout_secs() -> u64 {
+    DEFAULT_CLIENT_TIMEOUT_SECS
 }
 
 fn default_records() -> u64 {
@@ -207,11 +245,13 @@ impl Default for Scenario {
             plan: default_plan(),
             token_kind: default_token_kind(),
             faults: None,
+            board_lock: None,
             clock: Clock::Virtual,
             time_scale: 1.0,
             config: None,
             sync: SyncOverrides::default(),
             cpu_repetitions: default_cpu_repetitions(),
+            client_cmd: None,
         }
     }
 }
@@ -242,6 +282,13 @@ impl Scenario {
                 "time scale must be a positive number, got {}",
                 self.time_scale
             )));
+        }
+        if let Some(c) = &self.client_cmd {
+            if c.command.trim().is_empty() || c.timeout_secs == 0 || c.key_column.is_empty() {
+                return Err(PerfError::Usage(
+                    "client_cmd needs a command, a key column and a timeout of at least 1 s".into(),
+                ));
+            }
         }
         if let Some(mode) = &self.sync.mode {
             if mode != "batch" && mode != "single" {

@@ -9,8 +9,8 @@
 use std::sync::{Arc, OnceLock};
 
 use e2e_tests::{
-    brief, gen_records, num, order_key, run_engine, sim_config, LogCapture,
-    SimTransport, BOARD_ID, SECRET_TOKEN,
+    brief, gen_records, num, order_key, run_engine, sim_config, LogCapture, SimTransport, BOARD_ID,
+    SECRET_TOKEN,
 };
 use mock_monday::Simulator;
 
@@ -44,12 +44,7 @@ async fn logging_is_quiet_and_never_shows_the_token() {
     let transport = SimTransport::new(sim.clone());
     let config = example_config();
     let batch = monday_sync::batching::batch_size(&config.sync, Some(n));
-    let summary = run_engine(
-        transport.clone(),
-        config,
-        gen_records(n, 5, 0.6),
-    )
-    .await;
+    let summary = run_engine(transport.clone(), config, gen_records(n, 5, 0.6)).await;
     assert_eq!(num(&summary, "failed") as usize, 0, "{}", brief(&summary));
     assert_eq!(
         e2e_tests::items_array(&sim.board_items(BOARD_ID).expect("board exists")).len(),

@@ -10,7 +10,7 @@ use mock_monday::config::{LatencyProfile, LimitSettings, Plan, SimConfig, TokenK
 use mock_monday::faults::FaultConfig;
 use mock_monday::server::Server;
 use mock_monday::store::Fixture;
-use mock_monday::Simulator;
+use mock_monday::{BoardLock, Simulator};
 use std::io::Write;
 
 /// A faithful, deterministic simulator of the monday.com GraphQL API.
@@ -25,7 +25,7 @@ struct Cli {
 enum Command {
     /// Serve the simulated API on HTTP; prints `mock-monday listening on http://HOST:PORT/v2`
     /// once it accepts connections. Admin endpoints: GET /__admin/health, GET /__admin/stats,
-    /// GET /__admin/boards/{board_id}/items, POST /__admin/reset.
+    /// GET /__admin/boards/{board_id}/items, GET /__admin/requests?since=N, POST /__admin/reset.
     Serve(ServeArgs),
 }
 
@@ -68,9 +68,21 @@ struct ServeArgs {
     /// simulated seconds like the minute-rate limit (Retry-After = time left in the storm).
     #[arg(long, default_value = "")]
     faults: String,
+    /// Board write locks: `off`, `strict` (every write overlapping an in-flight write to the
+    /// same board gets HTTP 423 with Retry-After) or a probability per overlap, e.g. `0.5`.
+    #[arg(long, default_value = "strict")]
+    board_lock: BoardLock,
+    /// Entries the request log keeps (GET /__admin/requests, NDJSON; oldest dropped first);
+    /// 0 turns it off.
+    #[arg(long, default_value_t = 100_000)]
+    request_log_capacity: usize,
     /// TOML file overriding limit settings (keys of LimitSettings, e.g. `personal_budget = 1000000`).
     #[arg(long)]
     limits: Option<PathBuf>,
+    /// Simulated date and time the clock starts at (RFC 3339, e.g. 2026-03-14T09:00:00Z):
+    /// timestamps and the daily limit's midnight UTC follow it.
+    #[arg(long)]
+    start_time: Option<String>,
 }
 
 fn read(path: &PathBuf, what: &str) -> Result<String> {
@@ -110,6 +122,9 @@ fn config(args: &ServeArgs) -> Result<SimConfig> {
         faults: FaultConfig::parse(&args.faults).context("--faults")?,
         limits,
         schema_sdl,
+        start_time: args.start_time.clone(),
+        board_lock: args.board_lock,
+        request_log_capacity: args.request_log_capacity,
         ..SimConfig::default()
     })
 }

@@ -283,3 +283,7 @@ pub const INVALID_VALUE_MESSAGE: &str = "invalid value, please check our API doc
 
 /// The documented message for an unknown status label (api-facts.md 5.3).
 pub const MISSING_LABEL_MESSAGE: &str = "invalid value - label does not exist in column. Please check our API documentation for the correct data structure for this column. https://developer.monday.com/api-reference/docs/change-column-values";
+
+/// `change_simple_column_value` on a column type without a simple-string form (checkbox per the
+/// developer.monday.com checkbox reference; the wording is the simulator's).
+pub const SIMPLE_NOT_SUPPORTED_MESSAGE: &str = "invalid value - this column type does not support simple string values, use change_column_value or change_multiple_column_values with JSON. https://developer.monday.com/api-reference/docs/change-column-values";

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{Cell, CellValue, ColumnDef};
-use crate::store::iso_time;
+use crate::clock::iso_time;
 
 /// What a real board shows in `text` (empty string for an empty column).
 ///

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::{
     CellValue, ColumnDef, ColumnKind, ColumnValueError, INVALID_VALUE_MESSAGE,
-    MISSING_LABEL_MESSAGE,
+    MISSING_LABEL_MESSAGE, SIMPLE_NOT_SUPPORTED_MESSAGE,
 };
 
 /// A validated write: the new value (None = clear) and labels to add to the column first.
@@ -210,19 +210,25 @@ pub fn parse_json(
     }
 }
 
-/// Validates the simple-string form of `change_simple_column_value` (None clears).
+/// Validates the simple-string form of `change_simple_column_value` (None clears). Checkbox
+/// columns take no simple strings ("Simple string updates are not supported",
+/// developer.monday.com checkbox reference): any simple write to one is a
+/// `ColumnValueException`.
 pub fn parse_simple(
     col: &ColumnDef,
     raw: Option<&str>,
     create_labels: bool,
 ) -> Result<Parsed, ColumnValueError> {
-    let Some(text) = raw else {
-        return Ok(Parsed::clear());
-    };
-    let raw_value = Value::String(text.to_string());
+    let raw_value = raw.map_or(Value::Null, |t| Value::String(t.to_string()));
     let cx = Ctx {
         col,
         raw: &raw_value,
+    };
+    if matches!(col.kind, ColumnKind::Checkbox | ColumnKind::Subtasks) {
+        return Err(cx.err(SIMPLE_NOT_SUPPORTED_MESSAGE.to_string()));
+    }
+    let Some(text) = raw else {
+        return Ok(Parsed::clear());
     };
     if text.is_empty() {
         return Ok(Parsed::clear());
@@ -237,9 +243,10 @@ pub fn parse_simple(
         ColumnKind::Email => email_simple(&cx, text),
         ColumnKind::Phone => phone_simple(&cx, text),
         ColumnKind::Link => link_simple(&cx, text),
-        ColumnKind::Checkbox => checkbox(&cx, &raw_value),
         ColumnKind::Timeline => timeline_simple(&cx, text),
-        ColumnKind::Subtasks => Err(cx.invalid()),
+        ColumnKind::Checkbox | ColumnKind::Subtasks => {
+            Err(cx.err(SIMPLE_NOT_SUPPORTED_MESSAGE.to_string()))
+        }
     }
 }
 
@@ -620,6 +627,17 @@ mod tests {
         )
         .is_err());
         assert!(parse_simple(&t, Some("2026-03-01 2026-03-30"), false).is_ok());
+    }
+
+    #[test]
+    fn checkbox_takes_no_simple_strings() {
+        let c = ColumnDef::new("c", "C", ColumnKind::Checkbox);
+        for raw in [Some("true"), Some(""), None] {
+            let e = parse_simple(&c, raw, false).unwrap_err();
+            assert_eq!(e.message, SIMPLE_NOT_SUPPORTED_MESSAGE);
+            assert_eq!(e.column_type, "boolean");
+        }
+        assert!(parse_json(&c, &json!({"checked": "true"}), false).is_ok());
     }
 
     #[test]

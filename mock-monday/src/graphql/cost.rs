@@ -28,6 +28,10 @@ pub struct CostSettings {
     pub items_page_by_column_values: u64,
     /// Assumed list size for unbounded list fields when estimating.
     pub default_list_size: u64,
+    /// What a root mutation field that failed costs from API 2025-10 on ("failed queries cost
+    /// significantly less", changelog 2025-10; the number is the simulator's choice: 10% of
+    /// `mutation`). Earlier versions charge failed fields in full.
+    pub failed_mutation: u64,
 }
 
 impl Default for CostSettings {
@@ -38,6 +42,7 @@ impl Default for CostSettings {
             object: 10,
             items_page_by_column_values: 100_000,
             default_list_size: 25,
+            failed_mutation: 3_000,
         }
     }
 }
@@ -170,6 +175,23 @@ pub(crate) fn estimate(
         total = total.saturating_add(cost);
     }
     total
+}
+
+/// Complexity given back after execution for `failed_fields` root mutation fields that failed:
+/// from 2025-10 each costs [`CostSettings::failed_mutation`] instead of
+/// [`CostSettings::mutation`]; before 2025-10 nothing is given back.
+pub fn failed_mutation_refund(
+    version: crate::version::ApiVersion,
+    failed_fields: u32,
+    costs: &CostSettings,
+) -> u64 {
+    if (version.year, version.month) < (2025, 10) {
+        return 0;
+    }
+    costs
+        .mutation
+        .saturating_sub(costs.failed_mutation)
+        .saturating_mul(u64::from(failed_fields))
 }
 
 /// Root fields of a selection set, expanding fragments.

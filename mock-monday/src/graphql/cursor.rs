@@ -1,6 +1,9 @@
 //! Opaque, deterministic page cursors: base64url of a small JSON record (board, group, filter,
-//! offset). Stateless, so the store keeps no cursor table; the same request gives the same
-//! cursor.
+//! offset, when the first page was asked for). Stateless, so the store keeps no cursor table; the
+//! same request gives the same cursor. A cursor is valid for [`CURSOR_TTL`] after the initial
+//! request (developer.monday.com items_page docs), then refused as expired.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +20,12 @@ pub(crate) struct CursorState {
     pub f: Filter,
     /// Offset of the next item.
     pub o: usize,
+    /// Simulated second of the initial request (the first page).
+    pub t: u64,
 }
+
+/// How long cursors stay valid after the initial request.
+pub(crate) const CURSOR_TTL: Duration = Duration::from_secs(60 * 60);
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -64,12 +72,17 @@ impl CursorState {
         format!("MM{}", b64_encode(&json))
     }
 
-    /// Parses a cursor made by [`CursorState::encode`].
-    pub fn decode(cursor: &str) -> Result<Self, ApiError> {
+    /// Parses a cursor made by [`CursorState::encode`]; refuses it once [`CURSOR_TTL`] has
+    /// passed since its initial request (`now` is simulated time).
+    pub fn decode(cursor: &str, now: Duration) -> Result<Self, ApiError> {
         let bad = || ApiError::Cursor(format!("Invalid cursor: {cursor}"));
         let body = cursor.trim().strip_prefix("MM").ok_or_else(bad)?;
         let bytes = b64_decode(body).ok_or_else(bad)?;
-        serde_json::from_slice(&bytes).map_err(|_| bad())
+        let state: Self = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        if now.saturating_sub(Duration::from_secs(state.t)) >= CURSOR_TTL {
+            return Err(ApiError::CursorExpired);
+        }
+        Ok(state)
     }
 }
 
@@ -88,11 +101,33 @@ mod tests {
                     json!({"rules": [{"column_id": "status", "compare_value": [1]}]}),
                 ),
                 o,
+                t: 100,
             };
-            assert_eq!(CursorState::decode(&c.encode()).unwrap(), c);
+            assert_eq!(
+                CursorState::decode(&c.encode(), Duration::from_secs(100)).unwrap(),
+                c
+            );
         }
-        assert!(CursorState::decode("nope").is_err());
-        assert!(CursorState::decode("MM!!").is_err());
-        assert!(CursorState::decode("MMQQ").is_err());
+        let now = Duration::ZERO;
+        assert!(CursorState::decode("nope", now).is_err());
+        assert!(CursorState::decode("MM!!", now).is_err());
+        assert!(CursorState::decode("MMQQ", now).is_err());
+    }
+
+    #[test]
+    fn cursors_expire_an_hour_after_the_initial_request() {
+        let c = CursorState {
+            b: "1".into(),
+            g: None,
+            f: Filter::All,
+            o: 25,
+            t: 10,
+        }
+        .encode();
+        assert!(CursorState::decode(&c, Duration::from_secs(10 + 3599)).is_ok());
+        assert_eq!(
+            CursorState::decode(&c, Duration::from_secs(10 + 3600)),
+            Err(ApiError::CursorExpired)
+        );
     }
 }

@@ -1,5 +1,7 @@
-//! GraphQL front of the simulator: parse, validate (against the embedded monday.com SDL subset or a
-//! full published SDL), coerce variables, estimate complexity and execute against the [`Store`].
+//! GraphQL front of the simulator: parse, validate (against the embedded published monday.com SDL
+//! or a `--schema` SDL, see [`schema`]), coerce variables, estimate complexity and execute against
+//! the [`Store`]: modelled fields from state, every other field from the schema-driven
+//! fallback ([`fallback`]), introspection by apollo-compiler.
 //!
 //! INTERFACE CONTRACT (used by `core.rs`; keep these signatures stable):
 //! - [`GraphqlEngine::embedded`], [`GraphqlEngine::from_sdl`]
@@ -10,15 +12,12 @@ use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apollo_compiler::ast::{Definition, Document, Value as AstValue};
-use apollo_compiler::collections::HashMap;
+use apollo_compiler::ast::{Document, Value as AstValue};
 use apollo_compiler::executable::{ExecutableDocument, OperationType};
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::resolvers::Execution;
 use apollo_compiler::response::JsonMap;
-use apollo_compiler::schema::Implementers;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{Name, Schema};
 use serde_json::{Map, Value};
 
 use crate::store::Store;
@@ -27,10 +26,15 @@ use crate::version::ApiVersion;
 pub mod cost;
 mod cursor;
 pub mod errors;
+mod fallback;
 mod json;
 mod resolvers;
+pub mod schema;
+mod viewer;
 
 pub use cost::CostSettings;
+pub use schema::{ServedSchema, EMBEDDED_SDL, INTROSPECTION_QUERY};
+pub use viewer::{user_id_for_token, WORKSPACE_ID};
 
 /// Error loading an SDL given with `--schema`.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,8 @@ pub struct PreparedOperation {
     pub kind: OperationKind,
     /// Response keys (alias or name) of the root fields, in document order.
     pub root_response_keys: Vec<String>,
+    /// Field names (not aliases) of the root fields, parallel to `root_response_keys`.
+    pub root_field_names: Vec<String>,
     /// Number of root mutation fields other than `complexity` (each runs one after another).
     pub mutation_field_count: u32,
     /// The operation only asks for `complexity` (and/or `version(s)`): cheap, never throttled by budget.
@@ -68,6 +74,9 @@ pub struct PreparedOperation {
     pub written_boards: Vec<String>,
     /// Complexity estimate of the whole request, from [`CostSettings`].
     pub estimated_complexity: u64,
+    /// A field the operation selects that only versions before 2026-10 serve (type, field; see
+    /// [`schema::COMPAT_SDL`]); the pipeline refuses it for 2026-10 and later.
+    pub removed_field: Option<(String, String)>,
     /// Engine-private state (document, coerced variables, chosen operation).
     pub(crate) inner: Box<dyn std::any::Any + Send + Sync>,
 }
@@ -90,6 +99,8 @@ pub struct ExecContext {
     pub complexity: ComplexitySnapshot,
     /// `ItemsLimitationException` threshold (items per board).
     pub items_limit_per_board: usize,
+    /// The user the request's token belongs to (`me`, board creators and owners).
+    pub user_id: u64,
 }
 
 /// Result of executing one operation: GraphQL `data` plus `errors` (each a JSON error object with
@@ -103,10 +114,9 @@ pub struct ExecOutcome {
     /// Items serialized in the response (drives per-item read latency).
     pub items_read: u64,
     pub mutation_fields_executed: u32,
+    /// Root mutation fields that answered null with an error (a failed write).
+    pub failed_mutation_fields: u32,
 }
-
-/// The embedded SDL: a faithful subset of the published 2026-10 schema.
-pub const EMBEDDED_SDL: &str = include_str!("../../schema/monday-subset.graphql");
 
 /// Engine-private part of a [`PreparedOperation`].
 struct Prepared {
@@ -119,91 +129,54 @@ struct Prepared {
 const DOCUMENT_CACHE_SIZE: usize = 256;
 
 /// Root fields that only read meta information (cheap, never throttled by budget).
-const META_FIELDS: &[&str] = &["complexity", "version", "versions", "__typename"];
+const META_FIELDS: &[&str] = &[
+    "complexity",
+    "version",
+    "versions",
+    "__typename",
+    "__schema",
+    "__type",
+];
 
 /// Parses, validates and executes GraphQL against the monday.com schema.
 pub struct GraphqlEngine {
-    schema: Valid<Schema>,
+    /// Parsed and validated once, shared (the embedded one by every simulator of the process).
+    served: Arc<ServedSchema>,
     /// Validated documents by query text: clients replay the same text with new variables.
     /// Purely a cache of a pure function, so results do not depend on it.
     documents: Mutex<std::collections::HashMap<String, Arc<Valid<ExecutableDocument>>>>,
-    implementers: HashMap<Name, Implementers>,
-    query_type: String,
-    mutation_type: String,
 }
 
 impl std::fmt::Debug for GraphqlEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GraphqlEngine")
-            .field("types", &self.schema.types.len())
+            .field("types", &self.served.schema.types.len())
             .finish()
     }
 }
 
-/// Built-in scalars the published SDL redefines (apollo-compiler reports those as errors).
-const BUILTIN_SCALARS: &[&str] = &["Int", "Float", "String", "Boolean", "ID"];
-/// Directives apollo-compiler defines itself.
-const BUILTIN_DIRECTIVES: &[&str] = &["include", "skip", "deprecated", "specifiedBy"];
-
-fn load_error(
-    origin: &str,
-    errors: &apollo_compiler::validation::DiagnosticList,
-) -> SchemaLoadError {
-    SchemaLoadError {
-        origin: origin.to_string(),
-        message: errors
-            .iter()
-            .take(5)
-            .map(|d| d.error.to_string())
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
-}
-
 impl GraphqlEngine {
-    /// The engine over the embedded SDL subset (`schema/monday-subset.graphql`).
+    /// The engine over the embedded published SDL (parsed once per process, shared).
     pub fn embedded() -> Self {
-        #[allow(clippy::expect_used)]
-        Self::from_sdl(EMBEDDED_SDL, "monday-subset.graphql")
-            .expect("the embedded SDL is valid (checked by tests)")
+        Self::over(ServedSchema::embedded())
     }
 
-    /// The engine over a full published SDL (what `--schema PATH` loads). The five built-in
-    /// scalar redefinitions of the published file are dropped first.
+    /// The engine over SDL text (what `--schema PATH` loads).
     pub fn from_sdl(sdl: &str, origin: &str) -> Result<Self, SchemaLoadError> {
-        let mut ast = Document::parse(sdl, origin).map_err(|e| load_error(origin, &e.errors))?;
-        // The published file also spells out the introspection types and built-in directives.
-        ast.definitions.retain(|d| match d {
-            Definition::ScalarTypeDefinition(s) => !BUILTIN_SCALARS.contains(&s.name.as_str()),
-            Definition::DirectiveDefinition(dd) => !BUILTIN_DIRECTIVES.contains(&dd.name.as_str()),
-            other => !other.name().is_some_and(|n| n.as_str().starts_with("__")),
-        });
-        let schema = ast
-            .to_schema_validate()
-            .map_err(|e| load_error(origin, &e.errors))?;
-        let query_type = schema
-            .schema_definition
-            .query
-            .as_ref()
-            .map(|n| n.name.to_string())
-            .ok_or_else(|| SchemaLoadError {
-                origin: origin.to_string(),
-                message: "the schema has no query type".to_string(),
-            })?;
-        let mutation_type = schema
-            .schema_definition
-            .mutation
-            .as_ref()
-            .map_or_else(|| "Mutation".to_string(), |n| n.name.to_string());
-        let implementers = schema.implementers_map();
-        tracing::debug!(origin, types = schema.types.len(), "GraphQL schema loaded");
-        Ok(Self {
-            schema,
+        Ok(Self::over(Arc::new(ServedSchema::from_sdl(sdl, origin)?)))
+    }
+
+    /// The engine over an already loaded schema.
+    pub fn over(served: Arc<ServedSchema>) -> Self {
+        Self {
+            served,
             documents: Mutex::new(std::collections::HashMap::new()),
-            implementers,
-            query_type,
-            mutation_type,
-        })
+        }
+    }
+
+    /// The schema this engine serves.
+    pub fn served(&self) -> &Arc<ServedSchema> {
+        &self.served
     }
 
     /// Whether this query text already parsed and validated (it is in the document cache). The
@@ -224,7 +197,7 @@ impl GraphqlEngine {
         let ast = Document::parse(query, "request.graphql")
             .map_err(|e| errors::parse_errors(&e.errors, query))?;
         let doc = Arc::new(
-            ast.to_executable_validate(&self.schema)
+            ast.to_executable_validate(&self.served.schema)
                 .map_err(|e| errors::validation_errors(&e.errors))?,
         );
         if let Ok(mut cache) = self.documents.lock() {
@@ -256,7 +229,7 @@ impl GraphqlEngine {
             )]
         })?;
         let raw_vars = json::from_serde_map(request.variables);
-        let variables = coerce_variable_values(&self.schema, operation, &raw_vars).map_err(|e| {
+        let variables = coerce_variable_values(&self.served.schema, operation, &raw_vars).map_err(|e| {
             let err = e.to_graphql_error(&doc.sources);
             vec![serde_json::json!({
                 "message": err.message,
@@ -268,6 +241,7 @@ impl GraphqlEngine {
         let mut fields = Vec::new();
         cost::collect_root(&doc, &operation.selection_set.selections, &mut fields, 0);
         let mut root_response_keys: Vec<String> = Vec::new();
+        let mut root_field_names: Vec<String> = Vec::new();
         let mut mutation_field_count = 0u32;
         let mut only_meta_fields = !fields.is_empty();
         let mut written_boards: Vec<String> = Vec::new();
@@ -278,6 +252,7 @@ impl GraphqlEngine {
             }
             root_response_keys.push(key);
             let name = f.name.as_str();
+            root_field_names.push(name.to_string());
             if !META_FIELDS.contains(&name) {
                 only_meta_fields = false;
                 if is_mutation {
@@ -304,13 +279,16 @@ impl GraphqlEngine {
             &variables,
             costs,
         );
+        let removed_field = removed_field(&doc);
         Ok(PreparedOperation {
+            removed_field,
             kind: if is_mutation {
                 OperationKind::Mutation
             } else {
                 OperationKind::Query
             },
             root_response_keys,
+            root_field_names,
             mutation_field_count,
             only_meta_fields,
             written_boards,
@@ -357,6 +335,7 @@ impl GraphqlEngine {
         };
         let mutation = operation.operation_type == OperationType::Mutation;
         let state = resolvers::ExecState {
+            served: &self.served,
             store: RefCell::new(store),
             ctx,
             errors: RefCell::new(Vec::new()),
@@ -365,19 +344,21 @@ impl GraphqlEngine {
             mutation_fields: Cell::new(0),
             column_values_memo: RefCell::new(None),
         };
+        let served = &*self.served;
         let root = resolvers::Root {
             st: &state,
             type_name: if mutation {
-                self.mutation_type.clone()
+                served.mutation_type.clone()
             } else {
-                self.query_type.clone()
+                served.query_type.clone()
             },
             mutation,
         };
-        let result = Execution::new(&self.schema, &prepared.doc)
+        let result = Execution::new(&served.schema, &prepared.doc)
             .operation(operation)
-            .implementers_map(&self.implementers)
+            .implementers_map(&served.implementers)
             .coerced_variable_values(&prepared.variables)
+            .enable_schema_introspection(true)
             .execute_sync(&root);
         let recorded = state.errors.borrow();
         let (data, errors) = match result {
@@ -398,14 +379,71 @@ impl GraphqlEngine {
                 )],
             ),
         };
+        let failed_mutation_fields = if mutation {
+            failed_root_fields(&data, &errors)
+        } else {
+            0
+        };
         ExecOutcome {
             data,
             errors,
             items_created: state.items_created.get(),
             items_read: state.items_read.get(),
             mutation_fields_executed: state.mutation_fields.get(),
+            failed_mutation_fields,
         }
     }
+}
+
+/// The first field of the document (operations and fragments) whose definition carries the
+/// [`schema::REMOVED_MARKER`] deprecation, as (type, field).
+fn removed_field(doc: &ExecutableDocument) -> Option<(String, String)> {
+    use apollo_compiler::executable::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> Option<(String, String)> {
+        for sel in &set.selections {
+            let found = match sel {
+                Selection::Field(f) => {
+                    let marked = f.definition.directives.get("deprecated").is_some_and(|d| {
+                        d.specified_argument_by_name("reason")
+                            .and_then(|r| r.as_str())
+                            .is_some_and(|r| r == schema::REMOVED_MARKER)
+                    });
+                    if marked {
+                        Some((set.ty.to_string(), f.name.to_string()))
+                    } else {
+                        walk(&f.selection_set)
+                    }
+                }
+                Selection::InlineFragment(i) => walk(&i.selection_set),
+                Selection::FragmentSpread(_) => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+    doc.operations
+        .iter()
+        .map(|op| &op.selection_set)
+        .chain(doc.fragments.values().map(|f| &f.selection_set))
+        .find_map(walk)
+}
+
+/// Root fields that are null in `data` and named by an error's one-element `path`.
+fn failed_root_fields(data: &Value, errors: &[Value]) -> u32 {
+    let mut failed: Vec<&str> = Vec::new();
+    for e in errors {
+        if let Some([Value::String(key)]) =
+            e.get("path").and_then(Value::as_array).map(Vec::as_slice)
+        {
+            if data.get(key.as_str()).is_none_or(Value::is_null) && !failed.contains(&key.as_str())
+            {
+                failed.push(key.as_str());
+            }
+        }
+    }
+    failed.len() as u32
 }
 
 /// A literal or variable ID argument as a string (for `written_boards`).

@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 
 use super::cursor::CursorState;
 use super::errors::MARKER;
+use super::fallback;
 use super::json::Args;
+use super::schema::ServedSchema;
+use super::viewer::{AccountObj, UserObj, WorkspaceObj, WORKSPACE_ID};
 use super::ExecContext;
 use crate::columns::{read, ColumnDef, ColumnKind};
 use crate::store::query::Filter;
@@ -28,6 +31,8 @@ pub const MAX_ITEMS_LIMIT: i64 = 100;
 
 /// Everything resolvers share during one execution.
 pub(crate) struct ExecState<'s> {
+    /// The schema being served (drives the fallback for fields nothing models).
+    pub served: &'s ServedSchema,
     pub store: RefCell<&'s mut Store>,
     pub ctx: &'s ExecContext,
     /// Rich errors; resolvers return a marker naming the index (see `errors.rs`).
@@ -160,7 +165,23 @@ impl ObjectValue for Root<'_> {
             "versions" => Ok(ResolvedValue::list(
                 VersionObj::all().into_iter().map(ResolvedValue::object),
             )),
-            _ => Err(st.not_served(&self.type_name, info)),
+            "me" => Ok(ResolvedValue::object(UserObj { st })),
+            "account" => Ok(ResolvedValue::object(AccountObj { st })),
+            "users" => {
+                let me = st.ctx.user_id.to_string();
+                let wanted = args.ids("ids").is_none_or(|ids| ids.contains(&me));
+                Ok(ResolvedValue::list(
+                    wanted.then(|| ResolvedValue::object(UserObj { st })),
+                ))
+            }
+            "workspaces" => {
+                let id = WORKSPACE_ID.to_string();
+                let wanted = args.ids("ids").is_none_or(|ids| ids.contains(&id));
+                Ok(ResolvedValue::list(
+                    wanted.then(|| ResolvedValue::object(WorkspaceObj { st })),
+                ))
+            }
+            _ => Ok(fallback::resolve(st, &self.type_name, info)),
         }
     }
 }
@@ -217,8 +238,20 @@ impl<'s> Root<'s> {
             }
             "change_column_value" => {
                 let column_id = args.str("column_id").unwrap_or("").to_string();
+                // `value: JSON!` holds JSON: a string must be JSON text (`"\"Done\""`,
+                // `"{\"label\":\"Done\"}"`); plain text is refused like any invalid value.
                 let raw = match args.json("value") {
-                    Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+                    Value::String(s) => {
+                        serde_json::from_str(&s).map_err(|_| crate::columns::ColumnValueError {
+                            message: crate::columns::INVALID_VALUE_MESSAGE.to_string(),
+                            column_value: s.clone(),
+                            column_type: store
+                                .board_idx(&board_id)
+                                .and_then(|b| store.board(b))
+                                .and_then(|b| b.column(&column_id))
+                                .map_or("unknown", |c| c.kind.internal_type()),
+                        })?
+                    }
                     other => other,
                 };
                 let mut values = serde_json::Map::new();
@@ -341,6 +374,7 @@ fn page<'r, 's: 'r>(
     filter: Filter,
     offset: usize,
     limit: usize,
+    issued_at: u64,
 ) -> Result<ResolvedValue<'r>, ApiError> {
     let store = st.store.borrow();
     let board_idx = store
@@ -357,6 +391,7 @@ fn page<'r, 's: 'r>(
             g: group,
             f: filter,
             o: end,
+            t: issued_at,
         }
         .encode()
     });
@@ -373,8 +408,8 @@ fn from_cursor<'r, 's: 'r>(
     cursor: &str,
     limit: usize,
 ) -> Result<ResolvedValue<'r>, ApiError> {
-    let c = CursorState::decode(cursor)?;
-    page(st, &c.b, c.g, c.f, c.o, limit)
+    let c = CursorState::decode(cursor, st.ctx.now)?;
+    page(st, &c.b, c.g, c.f, c.o, limit, c.t)
 }
 
 fn items_page<'r, 's: 'r>(
@@ -391,7 +426,7 @@ fn items_page<'r, 's: 'r>(
         Value::Null => Filter::All,
         params => Filter::Params(params),
     };
-    page(st, board_id, group, filter, 0, limit)
+    page(st, board_id, group, filter, 0, limit, st.ctx.now.as_secs())
 }
 
 fn items_page_by_column_values<'r, 's: 'r>(
@@ -426,7 +461,7 @@ fn items_page_by_column_values<'r, 's: 'r>(
     } else {
         Filter::Columns(columns)
     };
-    page(st, &board_id, None, filter, 0, limit)
+    page(st, &board_id, None, filter, 0, limit, st.ctx.now.as_secs())
 }
 
 fn next_items_page<'r, 's: 'r>(
@@ -555,7 +590,26 @@ impl ObjectValue for BoardObj<'_> {
             "description" => leaf(json!(board.description)),
             "state" => string("active"),
             "url" => string(format!("{URL_BASE}/boards/{}", board.id)),
-            "workspace_id" => ResolvedValue::null(),
+            "permissions" => string("everyone"),
+            "access_level" => string("edit"),
+            "item_terminology" => string("item"),
+            "items_limit" => leaf(json!(st.ctx.items_limit_per_board)),
+            "workspace_id" => string(WORKSPACE_ID.to_string()),
+            "workspace" => ResolvedValue::object(WorkspaceObj { st }),
+            "creator" | "owner" => ResolvedValue::object(UserObj { st }),
+            "owners" | "subscribers" => {
+                ResolvedValue::list(std::iter::once(ResolvedValue::object(UserObj { st })))
+            }
+            "created_at" => string(iso_time(std::time::Duration::ZERO)),
+            "updated_at" => string(iso_time(
+                board
+                    .items
+                    .iter()
+                    .filter_map(|id| store.item(*id))
+                    .map(|i| i.updated_at)
+                    .max()
+                    .unwrap_or_default(),
+            )),
             "items_count" => leaf(json!(board
                 .items
                 .iter()
@@ -616,10 +670,7 @@ impl ObjectValue for BoardObj<'_> {
                 drop(store);
                 return items_page(st, &args, &board_id, None).map_err(|e| st.fail(e));
             }
-            _ => {
-                drop(store);
-                return Err(st.not_served("Board", info));
-            }
+            _ => fallback::resolve(st, "Board", info),
         })
     }
 }
@@ -657,10 +708,7 @@ impl ObjectValue for GroupObj<'_> {
                 return items_page(st, &args, &board_id, Some(self.group_id.clone()))
                     .map_err(|e| st.fail(e));
             }
-            _ => {
-                drop(store);
-                return Err(st.not_served("Group", info));
-            }
+            _ => fallback::resolve(st, "Group", info),
         })
     }
 }
@@ -693,10 +741,7 @@ impl ObjectValue for ColumnObj<'_> {
             "archived" => leaf(json!(false)),
             "revision" => string("1"),
             "description" | "width" => ResolvedValue::null(),
-            _ => {
-                drop(store);
-                return Err(self.st.not_served("Column", info));
-            }
+            _ => fallback::resolve(self.st, "Column", info),
         })
     }
 }
@@ -787,10 +832,12 @@ impl ObjectValue for ItemObj<'_> {
                     })
                 }))
             }
-            _ => {
-                drop(store);
-                return Err(st.not_served("Item", info));
+            "creator" => ResolvedValue::object(UserObj { st }),
+            "creator_id" => string(st.ctx.user_id.to_string()),
+            "subscribers" => {
+                ResolvedValue::list(std::iter::once(ResolvedValue::object(UserObj { st })))
             }
+            _ => fallback::resolve(st, "Item", info),
         })
     }
 }
@@ -879,11 +926,7 @@ impl ObjectValue for ColumnValueObj<'_> {
             }
             _ => match read::typed_field(col, cell, field) {
                 Some(v) => leaf(v),
-                None => {
-                    let type_name = col.kind.value_type_name();
-                    drop(store);
-                    return Err(st.not_served(type_name, info));
-                }
+                None => fallback::resolve(st, col.kind.value_type_name(), info),
             },
         })
     }
@@ -940,7 +983,7 @@ impl ObjectValue for ItemsResponseObj<'_> {
                     .iter()
                     .map(move |id| ResolvedValue::object(ItemObj { st, id: *id })),
             ),
-            _ => return Err(st.not_served("ItemsResponse", info)),
+            _ => fallback::resolve(st, "ItemsResponse", info),
         })
     }
 }

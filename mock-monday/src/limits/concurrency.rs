@@ -33,6 +33,17 @@ impl InFlight {
                 .any(|e| e.boards_written.iter().any(|b| boards.contains(b)))
     }
 
+    /// When the last in-flight request writing any of `boards` completes (None: no such
+    /// request; the board lock is free).
+    pub fn write_held_until(&mut self, now: Duration, boards: &[String]) -> Option<Duration> {
+        self.count(now);
+        self.entries
+            .iter()
+            .filter(|e| e.boards_written.iter().any(|b| boards.contains(b)))
+            .map(|e| e.completes_at)
+            .max()
+    }
+
     /// Records an accepted request completing at `completes_at` (ignored if already complete).
     pub fn add(&mut self, now: Duration, completes_at: Duration, boards_written: Vec<String>) {
         self.count(now);

@@ -3,12 +3,14 @@
 //! All of them work on simulated time (`Duration` since the simulator started) and keep memory
 //! bounded by their limit. A limiter that refuses a request says how long to wait.
 
+pub mod board_lock;
 mod budget;
 mod concurrency;
 mod daily;
 mod guards;
 mod window;
 
+pub use board_lock::BoardLock;
 pub use budget::{BudgetCheck, ComplexityBudget};
 pub use concurrency::InFlight;
 pub use daily::DailyLimit;

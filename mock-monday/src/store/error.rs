@@ -26,6 +26,9 @@ pub enum ApiError {
     InvalidArgument { message: String, data: Value },
     #[error("{0}")]
     Cursor(String),
+    /// A page cursor older than 60 minutes (code and message: the simulator's choice).
+    #[error("CursorExpiredError: The cursor provided for pagination has expired. Please refresh your query and obtain a new cursor to continue fetching items")]
+    CursorExpired,
     /// A field of the schema the simulator has no resolver for (full `--schema` SDL).
     #[error("Field '{field}' on type '{type_name}' is not served by the simulator")]
     NotServed { type_name: String, field: String },
@@ -44,6 +47,7 @@ impl ApiError {
             Self::ColumnValue(_) => "ColumnValueException",
             Self::InvalidArgument { .. } => "InvalidArgumentException",
             Self::Cursor(_) => "CursorException",
+            Self::CursorExpired => "CursorExpiredError",
             Self::NotServed { .. } => "FIELD_NOT_SERVED",
         }
     }
@@ -68,7 +72,7 @@ impl ApiError {
                 json!({"column_value": e.column_value, "column_type": e.column_type})
             }
             Self::InvalidArgument { data, .. } => data.clone(),
-            Self::Cursor(_) => json!({}),
+            Self::Cursor(_) | Self::CursorExpired => json!({}),
             Self::NotServed { type_name, field } => {
                 json!({"type_name": type_name, "field_name": field})
             }

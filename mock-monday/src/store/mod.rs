@@ -24,17 +24,7 @@ pub use error::ApiError;
 pub use fixture::{BoardSpec, ColumnSpec, Fixture, FixtureError, GroupSpec, IdSpec};
 pub use ops::{column_values_map, column_values_map_str, Position, WriteOptions};
 
-/// Simulated time zero: 2026-01-01T00:00:00Z (Unix seconds).
-pub const EPOCH_UNIX_SECS: i64 = 1_767_225_600;
-
-/// ISO 8601 (`2026-01-01T00:00:05Z`) of a simulated instant.
-pub fn iso_time(at: Duration) -> String {
-    let secs = EPOCH_UNIX_SECS.saturating_add(i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2));
-    match chrono::DateTime::from_timestamp(secs, 0) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        None => "2026-01-01T00:00:00Z".to_string(),
-    }
-}
+pub use crate::clock::{iso_time, EPOCH_UNIX_SECS};
 
 /// Item lifecycle state (`State` enum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,12 +309,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iso_time_counts_from_2026() {
-        assert_eq!(iso_time(Duration::ZERO), "2026-01-01T00:00:00Z");
-        assert_eq!(iso_time(Duration::from_secs(3661)), "2026-01-01T01:01:01Z");
-    }
 
     #[test]
     fn default_store_has_the_order_list() {

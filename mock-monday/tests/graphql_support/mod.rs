@@ -63,6 +63,7 @@ impl Harness {
                 reset_in_x_seconds: 60,
             },
             items_limit_per_board: self.items_limit,
+            user_id: 12_345_678,
         };
         self.now += Duration::from_secs(1);
         let out = self.engine.execute(&op, &mut self.store, &ctx);

@@ -10,13 +10,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
+use monday_perf::client_cmd::{self, Progress};
 use monday_perf::gate::{record_baseline, run_gate};
 use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown};
 use monday_perf::generate::{GenerateSpec, RecordGenerator};
 use monday_perf::log_counts::counting_layer;
 use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
 use monday_perf::run::{run_scenario, RunOptions};
-use monday_perf::scenario::{Clock, Scenario, SyncOverrides, DEFAULT_RECORDS, DEFAULT_SEED};
+use monday_perf::scenario::{
+    ClientCmdSettings, Clock, Scenario, SyncOverrides, DEFAULT_CLIENT_TIMEOUT_SECS,
+    DEFAULT_KEY_COLUMN, DEFAULT_RECORDS, DEFAULT_SEED,
+};
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::PerfError;
 
@@ -88,6 +92,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Fit a latency profile to a request log (monday-sync --request-log, or mock-monday's
+    /// GET /__admin/requests) and print how well it fits.
+    Calibrate {
+        /// The NDJSON request log.
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to write the profile TOML (accepted by --profile); default: print it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Rewrite the baseline's expected figures from today's code.
     Baseline {
         /// Baseline file to read scenarios from (default perf/baselines/ci.json).
@@ -126,6 +140,9 @@ struct ScenarioArgs {
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
     #[arg(long)]
     faults: Option<String>,
+    /// Board write locks: off, strict (the simulator's default) or a probability per overlap.
+    #[arg(long)]
+    board_lock: Option<String>,
     /// virtual (in-process, paused clock), real (HTTP to a wiremock mock-monday) or cpu (client
     /// CPU per record against prepared instant responses).
     #[arg(long, default_value = "virtual")]
@@ -154,6 +171,17 @@ struct RunOverrides {
     /// Concurrency override.
     #[arg(long)]
     concurrency: Option<u32>,
+    /// Run this foreign client (through `sh -c`) against `mock-monday serve` instead of
+    /// monday-sync; it gets MONDAY_API_URL, MONDAY_API_TOKEN, MONDAY_API_VERSION,
+    /// MONDAY_BOARD_ID, MONDAY_PERF_INPUT, MONDAY_PERF_RECORDS and MONDAY_TIME_SCALE.
+    #[arg(long)]
+    client_cmd: Option<String>,
+    /// With --client-cmd: the board column holding each record's key.
+    #[arg(long, default_value = DEFAULT_KEY_COLUMN, requires = "client_cmd")]
+    key_column: String,
+    /// With --client-cmd: kill the client after this many wall seconds.
+    #[arg(long, default_value_t = DEFAULT_CLIENT_TIMEOUT_SECS, requires = "client_cmd")]
+    timeout: u64,
 }
 
 impl ScenarioArgs {
@@ -167,7 +195,13 @@ impl ScenarioArgs {
             plan: self.plan.clone(),
             token_kind: self.token_kind.clone(),
             faults: self.faults.clone(),
-            clock: self.clock.parse::<Clock>()?,
+            board_lock: self.board_lock.clone(),
+            // A foreign client always runs over HTTP on the real (optionally scaled) clock.
+            clock: if overrides.client_cmd.is_some() {
+                Clock::Real
+            } else {
+                self.clock.parse::<Clock>()?
+            },
             time_scale: self.time_scale,
             config: self.config.clone(),
             sync: SyncOverrides {
@@ -177,6 +211,15 @@ impl ScenarioArgs {
                 ..SyncOverrides::default()
             },
             cpu_repetitions: self.cpu_repetitions,
+            client_cmd: overrides
+                .client_cmd
+                .as_ref()
+                .map(|command| ClientCmdSettings {
+                    command: command.clone(),
+                    key_column: overrides.key_column.clone(),
+                    timeout_secs: overrides.timeout,
+                    requires: Vec::new(),
+                }),
         };
         s.validate()?;
         Ok(s)
@@ -255,6 +298,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         ),
         Command::Gate { baseline, out } => gate(baseline, out),
         Command::Baseline { baseline, out } => rebaseline(baseline, out),
+        Command::Calibrate { from, out } => calibrate(&from, out.as_deref()),
     }
 }
 
@@ -277,6 +321,9 @@ fn generate(records: u64, seed: u64, out: Option<&Path>) -> Result<u8, Failure> 
 
 fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> Result<u8, Failure> {
     let scenario = args.scenario(overrides).map_err(anyhow::Error::from)?;
+    if scenario.client_cmd.is_some() {
+        return run_client(&scenario, out);
+    }
     let options = RunOptions {
         progress: std::io::stderr().is_terminal(),
         ..RunOptions::default()
@@ -294,6 +341,38 @@ fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> R
             0
         },
     )
+}
+
+fn run_client(scenario: &Scenario, out: Option<PathBuf>) -> Result<u8, Failure> {
+    let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
+    let run = client_cmd::run(scenario, &dir, Progress::auto()).map_err(anyhow::Error::from)?;
+    monday_perf::outputs::write_client_outputs(&run, &dir).map_err(anyhow::Error::from)?;
+    print!("{}", run.artifacts.results.table());
+    println!("{:<30} {}", "locked (423)", run.server.locked);
+    println!("{:<30} {}", "records missing", run.server.records_missing);
+    println!("{:<30} {:?}", "client exit code", run.client.exit_code);
+    println!("report: {}", dir.join("report.html").display());
+    if run.client.failed() {
+        eprintln!(
+            "monday-perf: the client failed (exit {:?}{}); its last lines:",
+            run.client.exit_code,
+            if run.client.timed_out {
+                ", killed at the time limit"
+            } else {
+                ""
+            }
+        );
+        for line in &run.client.last_lines {
+            eprintln!("  {line}");
+        }
+        return Ok(1);
+    }
+    let r = &run.artifacts.results;
+    Ok(if r.duplicates > 0 || r.lost_records > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 fn sweep(
@@ -389,6 +468,36 @@ fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> 
     print!("{}", summary_markdown(&report));
     println!("\nreports: {}", dir.display());
     Ok(if report.passed { 0 } else { 1 })
+}
+
+fn calibrate(from: &Path, out: Option<&Path>) -> Result<u8, Failure> {
+    let text = std::fs::read_to_string(from)
+        .with_context(|| format!("read {}", from.display()))
+        .map_err(|error| Failure { code: 2, error })?;
+    let fit = monday_perf::calibrate::fit(&text, &from.display().to_string())
+        .map_err(anyhow::Error::from)?;
+    let toml = fit.to_toml().map_err(anyhow::Error::from)?;
+    println!(
+        "{} requests ({} executed, {} refused, {} spikes) from {}",
+        fit.requests,
+        fit.executed,
+        fit.refused,
+        fit.spikes,
+        from.display()
+    );
+    print!("{}", fit.quality_table());
+    match out {
+        Some(path) => {
+            std::fs::write(path, &toml).with_context(|| format!("write {}", path.display()))?;
+            println!(
+                "profile written: {} (use it with --profile {})",
+                path.display(),
+                path.display()
+            );
+        }
+        None => print!("\n{toml}"),
+    }
+    Ok(0)
 }
 
 fn rebaseline(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> {

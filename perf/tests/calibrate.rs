@@ -1,0 +1,132 @@
+//! The calibration round trip: traffic against the simulator with a known, non-default latency
+//! profile and the request log on; `calibrate` on that log must recover the profile's numbers.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use mock_monday::config::{LatencyProfile, LimitSettings, SimConfig};
+use mock_monday::latency::LatencySettings;
+use mock_monday::{CoreRequest, Simulator};
+use monday_perf::calibrate::fit;
+
+fn known_profile() -> LatencySettings {
+    LatencySettings {
+        base_median_ms: 400.0,
+        base_p99_ms: 900.0,
+        base_cap_ms: 8_000.0,
+        per_mutation_field_ms: 40.0,
+        per_item_read_ms: 0.0,
+        spike_probability: 0.05,
+        spike_min_ms: 3_000.0,
+        spike_max_ms: 5_000.0,
+        refused_min_ms: 30.0,
+        refused_max_ms: 90.0,
+        gateway_timeout_ms: 60_000.0,
+    }
+}
+
+fn create_request(aliases: usize, n: usize, authorized: bool) -> CoreRequest {
+    let mut q = String::from("mutation {");
+    for i in 0..aliases {
+        q.push_str(&format!(
+            " a{i}: create_item(board_id: 1234567890, item_name: \"r{n}-{i}\") {{ id }}"
+        ));
+    }
+    q.push_str(" }");
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    if authorized {
+        headers.push(("authorization".into(), "tok".into()));
+    }
+    CoreRequest {
+        method: "POST".into(),
+        path: "/v2".into(),
+        headers,
+        body: Bytes::from(serde_json::json!({ "query": q }).to_string()),
+        client_ip: None,
+    }
+}
+
+/// 20,000 create requests of 1..=4 aliases one after another, every 10th without a token (a
+/// refusal); returns the server's request log.
+async fn traffic(settings: LatencySettings) -> String {
+    let sim = Simulator::new(SimConfig {
+        profile: LatencyProfile::Custom(settings),
+        seed: 11,
+        request_log_capacity: 40_000,
+        limits: LimitSettings {
+            personal_budget: u64::MAX / 4,
+            max_complexity_per_request: u64::MAX / 4,
+            items_limit_per_board: 1_000_000,
+            minute_requests_pro: 1_000_000,
+            ..LimitSettings::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("simulator starts");
+    for n in 0..20_000 {
+        let req = create_request(1 + n % 4, n, n % 10 != 9);
+        sim.dispatch(req, Duration::from_secs(120)).await;
+    }
+    String::from_utf8(sim.request_log_ndjson(0)).unwrap()
+}
+
+fn within(name: &str, fitted: f64, known: f64, tolerance: f64) {
+    let err = (fitted - known).abs() / known;
+    eprintln!(
+        "{name:<24} known {known:>9.3}  fitted {fitted:>9.3}  ({:.1}% off)",
+        err * 100.0
+    );
+    assert!(err <= tolerance, "{name}: fitted {fitted}, known {known}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn calibrate_recovers_a_known_profile_from_the_server_log() {
+    let known = known_profile();
+    let log = traffic(known.clone()).await;
+    assert_eq!(log.lines().count(), 20_000);
+    let c = fit(&log, "round-trip.ndjson").unwrap();
+    let s = &c.settings;
+    within(
+        "base_median_ms",
+        s.base_median_ms,
+        known.base_median_ms,
+        0.10,
+    );
+    within("base_p99_ms", s.base_p99_ms, known.base_p99_ms, 0.10);
+    within(
+        "per_mutation_field_ms",
+        s.per_mutation_field_ms,
+        known.per_mutation_field_ms,
+        0.10,
+    );
+    within(
+        "spike_probability",
+        s.spike_probability,
+        known.spike_probability,
+        0.10,
+    );
+    within("spike_min_ms", s.spike_min_ms, known.spike_min_ms, 0.10);
+    within("spike_max_ms", s.spike_max_ms, known.spike_max_ms, 0.10);
+    within(
+        "refused_min_ms",
+        s.refused_min_ms,
+        known.refused_min_ms,
+        0.10,
+    );
+    within(
+        "refused_max_ms",
+        s.refused_max_ms,
+        known.refused_max_ms,
+        0.10,
+    );
+    assert_eq!((c.executed, c.refused), (18_000, 2_000));
+
+    // The profile it writes is one `--profile` accepts, with the header naming the log.
+    let toml = c.to_toml().unwrap();
+    assert!(toml.contains("# from: round-trip.ndjson"));
+    assert!(toml.contains("# requests: 20000"));
+    assert!(toml.contains("observed p50/p90/p99"));
+    let profile = LatencyProfile::from_toml_str(&toml, "fitted").expect("the profile loads");
+    assert_eq!(profile.settings(), *s);
+    print!("{}", c.quality_table());
+}
