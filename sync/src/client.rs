@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use crate::error::SyncError;
 use crate::fasthash::Hasher128;
-use crate::observer::{RequestEvent, RequestKind, SyncObserver};
+use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
 use crate::pacing::Pacer;
 use crate::payload::{classify, ResponseClass};
 use crate::retry::{Backoff, FIXED_THROTTLE_WAIT, MAX_WAITS};
@@ -121,7 +121,7 @@ impl ApiClient {
             max_retries,
             seed,
             respect_retry_after,
-            pacer: Arc::new(Pacer::new(respect_retry_after)),
+            pacer: Arc::new(Pacer::new(respect_retry_after).with_observer(observer.clone())),
             observer,
             counters: Counters::default(),
             run_id: fresh_run_id(seed),
@@ -156,6 +156,7 @@ impl ApiClient {
             }
             tracing::trace!(body = %String::from_utf8_lossy(&body), "request body");
             let started = Instant::now();
+            self.notify(ActivityEvent::Sending);
             self.pacer.activity(|a| a.request_start(started));
             let res = self
                 .transport
@@ -206,13 +207,36 @@ impl ApiClient {
         .await
     }
 
-    /// Sleep `d` as a wait on limits (phase "wait").
+    /// Tell the observer (progress display) what this sender is doing.
+    pub fn notify(&self, ev: ActivityEvent) {
+        crate::observer::notify(self.observer.as_ref(), ev);
+    }
+
+    /// Sleep `d` as a wait on limits (phase "wait"); reported as waiting out a board lock.
     pub async fn limit_wait(&self, d: Duration) {
+        self.limit_wait_as(WaitReason::Locked, d).await
+    }
+
+    /// Sleep `d` as a wait on limits (phase "wait"), reported with `reason`.
+    pub async fn limit_wait_as(&self, reason: WaitReason, d: Duration) {
         let now = Instant::now();
         self.pacer.activity(|a| a.wait_start(now));
+        crate::observer::notify_wait(self.observer.as_ref(), reason, now + d);
         tokio::time::sleep(d).await;
+        self.notify(ActivityEvent::WaitOver);
         let end = Instant::now();
         self.pacer.activity(|a| a.wait_end(end));
+    }
+
+    /// Sleep `d` before retrying after an error (5xx, reset, timeout); reported as a retry wait.
+    pub async fn backoff_sleep(&self, d: Duration) {
+        crate::observer::notify_wait(
+            self.observer.as_ref(),
+            WaitReason::Retry,
+            Instant::now() + d,
+        );
+        tokio::time::sleep(d).await;
+        self.notify(ActivityEvent::WaitOver);
     }
 
     /// The wait after a 429: `retry_in` when we respect it, else a short fixed delay.
@@ -270,7 +294,7 @@ impl ApiClient {
                             retries += 1;
                             last_problem = format!("HTTP {status}");
                             if retries <= self.max_retries {
-                                tokio::time::sleep(backoff.delay(retries - 1)).await;
+                                self.backoff_sleep(backoff.delay(retries - 1)).await;
                             }
                         }
                         ResponseClass::Auth { status, message } => {
@@ -298,7 +322,7 @@ impl ApiClient {
                     retries += 1;
                     last_problem = e.to_string();
                     if retries <= self.max_retries {
-                        tokio::time::sleep(backoff.delay(retries - 1)).await;
+                        self.backoff_sleep(backoff.delay(retries - 1)).await;
                     }
                 }
             }

@@ -22,10 +22,13 @@ use crate::client::ApiClient;
 use crate::config::{Mode, SyncConfig};
 use crate::error::SyncError;
 pub use crate::input::InputSource;
-pub use crate::observer::{RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver};
+use crate::observer::Observers;
+pub use crate::observer::{
+    ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver, WaitReason,
+};
 use crate::pacing::Pacer;
 use crate::payload::{build_create_groups, classify, Op, ResponseClass};
-use crate::progress::Progress;
+use crate::progress::{PaceModel, Progress, BUDGET_WINDOW};
 use crate::reconcile::find_items_by_key;
 use crate::report::{write_detail_reports, write_summary_json, CustomerStats, Phase, PhaseTimer};
 pub use crate::report::{Phases, RunSummary};
@@ -148,7 +151,6 @@ impl Coordinator {
         }
         self.record_event(ready_at, Instant::now(), RecordOutcome::Failed, f.line);
         self.summary.failures.push(f);
-        self.progress.inc(1);
     }
 
     /// Classify a transformed record against the state store and queue it.
@@ -165,7 +167,6 @@ impl Coordinator {
                 self.summary.unchanged += 1;
                 self.customer_of(&rec.customer.clone()).unchanged += 1;
                 self.record_event(ready_at, Instant::now(), RecordOutcome::Unchanged, rec.line);
-                self.progress.inc(1);
                 return Ok(());
             }
             Some(r) if r.item_id.is_some() => Op::Update {
@@ -456,7 +457,6 @@ impl Coordinator {
                         RecordOutcome::Created
                     };
                     self.record_event(item.ready_at, r.finished_at, outcome, rec.line);
-                    self.progress.inc(1);
                 }
                 ItemResult::Failed {
                     field,
@@ -580,7 +580,6 @@ impl Coordinator {
                     self.summary.created += 1;
                     self.customer_of(&rec.customer).created += 1;
                     self.record_event(item.ready_at, now, RecordOutcome::Created, rec.line);
-                    self.progress.inc(1);
                 }
                 _ => {
                     self.summary.unresolved += 1;
@@ -670,7 +669,7 @@ async fn send_group_request(
                 "create_group failed after {attempt} attempts"
             )));
         }
-        tokio::time::sleep(backoff.delay(retries - 1)).await;
+        client.backoff_sleep(backoff.delay(retries - 1)).await;
     }
 }
 
@@ -696,6 +695,29 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let mut phases = PhaseTimer::new(Phase::Send);
     let started = Instant::now();
     let batch_size = cfg.sync.effective_batch_size();
+    // A missing, unreadable or wrongly formatted input is reported before any request.
+    phases.switch(Phase::Read);
+    params.input.precheck()?;
+    let size = if params.progress {
+        params.input.size()
+    } else {
+        crate::input::InputSize::Unknown
+    };
+    phases.switch(Phase::Send);
+    let mut progress = Progress::new(
+        params.progress,
+        size,
+        PaceModel {
+            cost_per_record: cfg.sync.mutation_complexity,
+            batch_size,
+            concurrency: cfg.sync.concurrency,
+            window: BUDGET_WINDOW,
+        },
+    );
+    let observer: Option<Arc<dyn SyncObserver>> = match (params.observer, progress.observer()) {
+        (Some(a), Some(b)) => Some(Arc::new(Observers(vec![a, b]))),
+        (a, b) => a.or(b),
+    };
     let run_id = cfg
         .sync
         .run_id
@@ -710,10 +732,11 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
             cfg.sync.max_retries,
             cfg.sync.seed,
             cfg.sync.respect_retry_after,
-            params.observer.clone(),
+            observer.clone(),
         )
         .with_run_id(run_id.clone()),
     );
+    progress.start(client.pacer.clone());
     tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, "sync starting");
 
     let board = if params.dry_run {
@@ -761,8 +784,8 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         phases,
         state,
         summary,
-        observer: params.observer,
-        progress: Progress::new(params.progress),
+        observer,
+        progress,
         tasks: JoinSet::new(),
         creates: vec![],
         updates: vec![],
@@ -780,7 +803,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     }
 
     co.phases.switch(Phase::Read);
-    let mut stream = params.input.open()?;
+    let mut stream = params.input.open_counting(co.progress.bytes_read())?;
     // Per-column `create_labels_if_missing`: with the board's labels known, a label missing from a
     // column that may not create labels fails that record here, before anything is sent.
     let mut transformer = Transformer::new(&co.cfg).with_board_labels(&board.labels_by_column());
@@ -847,6 +870,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     co.progress.finish();
 
     co.phases.switch(Phase::Report);
+    co.summary.complexity_budget = co.client.pacer.limit();
     let c = &co.client.counters;
     co.summary.requests = c.requests.load(Ordering::Relaxed);
     co.summary.retries = c.retries.load(Ordering::Relaxed);
@@ -864,6 +888,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let (phases, wall) = co.phases.finish();
     co.summary.phases = phases;
     co.summary.wall_ms = wall.as_secs_f64() * 1000.0;
+    co.summary.wait_share = co.summary.wait_share_of_wall();
     co.summary.per_record_ms = if co.summary.records > 0 {
         co.summary.wall_ms / co.summary.records as f64
     } else {

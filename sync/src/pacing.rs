@@ -9,11 +9,12 @@
 //! request is in flight: the engine attributes exactly that time to the "wait" phase.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::observer::{notify, notify_wait, ActivityEvent, SyncObserver, WaitReason};
 use crate::payload::BudgetInfo;
 
 /// Slack added after a reported reset before sending again (resets are reported in whole seconds).
@@ -57,7 +58,6 @@ impl PacerState {
 }
 
 /// Shared pacing state for one run.
-#[derive(Debug)]
 pub struct Pacer {
     state: Mutex<PacerState>,
     /// Budget pacing on (off = the naive-client test knob).
@@ -65,6 +65,30 @@ pub struct Pacer {
     activity: Mutex<Activity>,
     /// Woken on every response, for senders waiting to learn the budget.
     news: tokio::sync::Notify,
+    /// Told when a sender starts and ends a wait (progress display).
+    observer: Option<Arc<dyn SyncObserver>>,
+}
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("state", &self.state)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the pacer knows about the budget right now (for progress estimates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BudgetSnapshot {
+    /// Budget per window, once a response has told it.
+    pub limit: Option<u64>,
+    /// Estimated budget left in the current window.
+    pub remaining: Option<u64>,
+    /// When the current window resets, if known.
+    pub reset_at: Option<Instant>,
+    /// Nobody sends before this (a 429's `retry_in_seconds`).
+    pub blocked_until: Option<Instant>,
 }
 
 /// Longest wait for news about the budget before sending anyway.
@@ -80,6 +104,24 @@ impl Pacer {
             enabled,
             activity: Mutex::new(Activity::new(Instant::now())),
             news: tokio::sync::Notify::new(),
+            observer: None,
+        }
+    }
+
+    /// Report waits (budget, 429) to `observer` as [`ActivityEvent`]s.
+    pub fn with_observer(mut self, observer: Option<Arc<dyn SyncObserver>>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// The budget as the pacer sees it now.
+    pub fn snapshot(&self) -> BudgetSnapshot {
+        let s = self.lock();
+        BudgetSnapshot {
+            limit: s.limit,
+            remaining: s.estimate(),
+            reset_at: s.reset_at,
+            blocked_until: s.blocked_until,
         }
     }
 
@@ -94,6 +136,7 @@ impl Pacer {
         loop {
             let now = Instant::now();
             let news = self.news.notified();
+            let mut reason = WaitReason::Budget;
             let until = {
                 let mut s = self.lock();
                 let blocked = s.blocked_until.filter(|b| *b > now);
@@ -101,7 +144,10 @@ impl Pacer {
                 let short = est.is_some_and(|rem| rem < cost);
                 let unknown = self.enabled && est.is_none() && !s.sent.is_empty();
                 match (blocked, s.reset_at) {
-                    (Some(b), _) => Some(b),
+                    (Some(b), _) => {
+                        reason = WaitReason::RateLimited;
+                        Some(b)
+                    }
                     (None, Some(reset)) if short && reset + RESET_MARGIN > now => {
                         Some(reset + RESET_MARGIN)
                     }
@@ -133,7 +179,9 @@ impl Pacer {
                         wait_ms = (until - now).as_millis() as u64,
                         "waiting on API limits"
                     );
+                    notify_wait(self.observer.as_ref(), reason, until);
                     tokio::time::sleep_until(until).await;
+                    notify(self.observer.as_ref(), ActivityEvent::WaitOver);
                 }
                 None => {
                     let _ = tokio::time::timeout(NEWS_TIMEOUT, news).await;

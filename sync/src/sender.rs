@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use crate::client::ApiClient;
 use crate::error::SyncError;
-use crate::observer::RequestKind;
+use crate::observer::{RequestKind, WaitReason};
 use crate::payload::{
     alias, build_mutation, classify, query_body, AliasOutcome, Entry, Op, ResponseClass,
 };
@@ -207,7 +207,7 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                         }
                         continue 'outer;
                     }
-                    tokio::time::sleep(backoff.delay(retries - 1)).await;
+                    client.backoff_sleep(backoff.delay(retries - 1)).await;
                     continue;
                 }
             };
@@ -256,8 +256,11 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                             todo.retain(|i| results[*i].is_none());
                         } else {
                             match wait {
-                                Some(w) => client.limit_wait(client.throttle_wait(Some(w))).await,
-                                None => tokio::time::sleep(backoff.delay(retries - 1)).await,
+                                Some(w) => {
+                                    let d = client.throttle_wait(Some(w));
+                                    client.limit_wait_as(WaitReason::RateLimited, d).await
+                                }
+                                None => client.backoff_sleep(backoff.delay(retries - 1)).await,
                             }
                         }
                     }
@@ -290,7 +293,7 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
                         });
                         continue 'outer;
                     }
-                    tokio::time::sleep(backoff.delay(retries - 1)).await;
+                    client.backoff_sleep(backoff.delay(retries - 1)).await;
                 }
                 ResponseClass::TooComplex => {
                     client.pacer.on_response(ticket, &budget, false);
