@@ -275,7 +275,12 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
                 (Arc::new(http), server.simulator(), Some(server))
             }
         };
-        let recorder = Arc::new(RunRecorder::new(records, progress));
+        // Virtual clock: the recorder's bar of records (the run takes a second). Real clock: the
+        // sync's own display (what it is doing, countdowns, ETA), as a user of monday-sync sees it.
+        let recorder = Arc::new(RunRecorder::new(
+            records,
+            progress && clock == Clock::Virtual,
+        ));
         let params = RunParams {
             config,
             input: work.input,
@@ -284,7 +289,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             state: StateSpec::InMemory,
             report_dir: None,
             dry_run: false,
-            progress: false,
+            progress: progress && clock == Clock::Real,
             observer: Some(recorder.clone() as Arc<dyn SyncObserver>),
         };
         let engine_wall = std::time::Instant::now();

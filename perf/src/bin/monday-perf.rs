@@ -199,7 +199,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,monday_perf=info")),
         )
-        .with_writer(std::io::stderr)
+        // Log lines are written around the sync's progress bar (real-clock runs), never through it.
+        .with_writer(monday_sync::progress::StderrThroughBar)
         .init();
     let cli = Cli::parse();
     match dispatch(cli) {
