@@ -330,11 +330,9 @@ impl Frame {
         if self.failed > 0 {
             t.push_str(&format!(", {} failed", self.failed));
         }
-        if self.per_minute >= 600.0 {
-            t.push_str(&format!("  {:.0}/s", self.per_minute / 60.0));
-        } else {
-            t.push_str(&format!("  {:.0}/min", self.per_minute));
-        }
+        // One unit throughout: a run's rate changes by orders of magnitude between a burst and a
+        // budget wait, and a unit that flips with it reads as a jump.
+        t.push_str(&format!("  {:.0}/min", self.per_minute));
         match self.eta {
             Some(eta) => t.push_str(&format!("  ETA {}", fmt_duration(eta))),
             None => t.push_str("  ETA --"),
@@ -671,7 +669,7 @@ mod tests {
         assert_eq!(eta_ms(&f), 358_040);
         assert!(
             f.text()
-                .starts_with("99/2000 records, 1 failed  50/s  ETA 5m 58s  elapsed 2s"),
+                .starts_with("99/2000 records, 1 failed  3000/min  ETA 5m 58s  elapsed 2s"),
             "{}",
             f.text()
         );
@@ -803,7 +801,7 @@ mod tests {
         assert_eq!(f.elapsed, secs(60));
         assert!(
             f.text()
-                .starts_with("1999/2000 records, 1 failed  33/s  ETA 0s  elapsed 1m 00s  done"),
+                .starts_with("1999/2000 records, 1 failed  2000/min  ETA 0s  elapsed 1m 00s  done"),
             "{}",
             f.text()
         );
