@@ -291,6 +291,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             dry_run: false,
             progress: progress && clock == Clock::Real,
             observer: Some(recorder.clone() as Arc<dyn SyncObserver>),
+            request_log: None,
         };
         let engine_wall = std::time::Instant::now();
         let outcome = engine::run(params).await;

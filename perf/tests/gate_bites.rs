@@ -61,18 +61,12 @@ fn unchanged_tree_passes_with_identical_figures() {
 #[test]
 fn injected_regressions_fail_the_gate() {
     let b = small_baseline();
-    let cases: [(&str, Injection); 5] = [
+    // The sync no longer has the `respect_retry_after` / `extra_round_trips_per_batch` test
+    // knobs (issue #13): those regressions are to be injected by harness-side transport wrappers.
+    let cases: [(&str, Injection); 3] = [
         ("single mode", Box::new(|o| o.mode = Some("single".into()))),
         ("batch size 1", Box::new(|o| o.batch_size = Some(1))),
         ("concurrency 1", Box::new(|o| o.concurrency = Some(1))),
-        (
-            "ignoring retry_in_seconds",
-            Box::new(|o| o.respect_retry_after = Some(false)),
-        ),
-        (
-            "one extra round trip per batch",
-            Box::new(|o| o.extra_round_trips_per_batch = Some(1)),
-        ),
     ];
     let mut missed = Vec::new();
     for (what, inject) in cases {

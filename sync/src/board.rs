@@ -30,6 +30,8 @@ pub struct BoardInfo {
     /// Group title -> group id (first group with that title).
     pub groups_by_title: HashMap<String, String>,
     pub group_ids: Vec<String>,
+    /// Items on the board (`items_count`), when the API served it.
+    pub items_count: Option<u64>,
 }
 
 /// One mapping problem found by [`check_mapping`].
@@ -40,7 +42,7 @@ pub struct MappingProblem {
     pub message: String,
 }
 
-const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type settings } groups { id title } } }";
+const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name items_count columns { id title type settings } groups { id title } } }";
 /// For API versions that do not serve `Column.settings` (labels then stay unknown).
 const BOARD_QUERY_NO_SETTINGS: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type } groups { id title } } }";
 
@@ -56,8 +58,10 @@ pub async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo,
         )
         .await
     {
-        Err(SyncError::Api(m)) if m.starts_with("query rejected") => {
-            tracing::debug!(reason = %m, "board read without column settings");
+        // Older API versions do not serve `Column.settings`: the query is rejected (by code,
+        // whatever the wording); read again without it (labels then stay unknown).
+        Err(SyncError::Rejected { code, .. }) => {
+            tracing::debug!(%code, "board read without column settings");
             client
                 .read(
                     query_body(BOARD_QUERY_NO_SETTINGS, vars),
@@ -73,7 +77,9 @@ pub async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo,
         .and_then(Value::as_array)
         .and_then(|b| b.first())
         .filter(|b| b.is_object())
-        .ok_or_else(|| SyncError::BoardNotFound(board_id.to_string()))?;
+        .ok_or_else(|| SyncError::BoardNotFound {
+            board_id: board_id.to_string(),
+        })?;
     Ok(parse_board(board))
 }
 
@@ -90,6 +96,7 @@ pub fn parse_board(board: &Value) -> BoardInfo {
     let mut info = BoardInfo {
         id: s(board, "id"),
         name: s(board, "name"),
+        items_count: board.get("items_count").and_then(Value::as_u64),
         ..Default::default()
     };
     for c in board

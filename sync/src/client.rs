@@ -1,5 +1,7 @@
-//! The API client used by the engine: sends one request through the [`Transport`], keeps the
-//! counters, reports to the observer and the pacer, and retries read queries.
+//! The API client used by the engine: the one send loop ([`ApiClient::call`]) every request
+//! kind goes through. Each attempt is counted, reported to the observer, classified
+//! ([`crate::payload::classify`]) and handed to the retry policy ([`crate::retry::decide`]); every
+//! wait goes through one function ([`ApiClient::wait_until`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -7,16 +9,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::error::SyncError;
+use crate::error::{AttemptProblem, SyncError};
 use crate::fasthash::Hasher128;
 use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
-use crate::pacing::Pacer;
-use crate::payload::{classify, ResponseClass};
-use crate::retry::{Backoff, FIXED_THROTTLE_WAIT, MAX_WAITS};
+use crate::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
+use crate::payload::{classify, BudgetInfo, ResponseClass};
+use crate::request_log::{Attempt, RequestLog};
+use crate::retry::{decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait};
 use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 
 /// Estimated complexity of a read query (board read, reconcile page).
@@ -28,6 +30,8 @@ pub struct Counters {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
+    /// Answers 423 "Resource is currently locked" (waited out, never a failure).
+    pub locked: AtomicU64,
 }
 
 /// Everything needed to talk to the API.
@@ -36,14 +40,19 @@ pub struct ApiClient {
     token: String,
     pub api_version: String,
     pub timeout: Duration,
-    pub max_retries: u32,
+    pub policy: Policy,
     pub seed: u64,
-    pub respect_retry_after: bool,
     pub pacer: Arc<Pacer>,
     pub observer: Option<Arc<dyn SyncObserver>>,
     pub counters: Counters,
     /// This run's identity for `Idempotency-Key`s (see [`request_key`]).
     pub run_id: String,
+    /// The board the run writes to (named by errors).
+    pub board_id: String,
+    /// Write requests in flight on the board, at most `write_concurrency` (one permit each).
+    writes: Arc<tokio::sync::Semaphore>,
+    /// `--request-log`: one line per attempt.
+    request_log: Option<Arc<RequestLog>>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -55,14 +64,134 @@ impl std::fmt::Debug for ApiClient {
     }
 }
 
-/// `Idempotency-Key` for a body alone: the same body always gets the same key, in every run.
-///
-/// Kept for callers of the old API; the engine no longer uses it, because a later run sending an
-/// identical body within the API's 30-minute window would get the earlier response replayed (an
-/// item deleted on the board would be reported "created" and lost). See [`request_key`].
-pub fn idempotency_key(body: &[u8]) -> String {
-    let d = Sha256::digest(body);
-    format!("ms-{}", hex::encode(&d[..16]))
+/// One logical request: one body (and its key), sent until the retry policy settles it.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    pub kind: RequestKind,
+    pub body: Bytes,
+    /// `Idempotency-Key`, the same for every attempt of this body.
+    pub key: Option<String>,
+    /// The aliases of the body's root mutations, in entry order (empty for reads).
+    pub aliases: &'a [String],
+    /// Complexity reserved for it.
+    pub cost: u64,
+    /// Records carried (for the observer); more than one makes the body splittable.
+    pub records: usize,
+}
+
+/// The retry bookkeeping of one logical request (a batch keeps it across its bodies).
+#[derive(Debug)]
+pub struct CallState {
+    pub retry: RetryState,
+    /// Attempts sent so far (0 = the next one is the first).
+    pub attempt: u32,
+    pub backoff: Backoff,
+}
+
+impl CallState {
+    /// Fresh state; `stream` seeds this request's backoff (with the run seed).
+    pub fn new(seed: u64, stream: u64) -> Self {
+        CallState {
+            retry: RetryState::default(),
+            attempt: 0,
+            backoff: Backoff::new(seed, stream),
+        }
+    }
+}
+
+/// What an attempt last produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Last {
+    Response(ResponseClass),
+    Transport(TransportError),
+}
+
+impl Last {
+    /// The problem, for errors and failure reasons.
+    pub fn problem(&self) -> AttemptProblem {
+        match self {
+            Last::Transport(e) => AttemptProblem::Transport(e.clone()),
+            Last::Response(ResponseClass::Throttled { code, .. }) => {
+                AttemptProblem::Throttled { code: code.clone() }
+            }
+            Last::Response(ResponseClass::Locked { .. }) => AttemptProblem::Status { status: 423 },
+            Last::Response(ResponseClass::Conflict { .. }) => {
+                AttemptProblem::Status { status: 409 }
+            }
+            Last::Response(ResponseClass::ServerError { status }) => {
+                AttemptProblem::Status { status: *status }
+            }
+            Last::Response(ResponseClass::Aliases(outs)) => AttemptProblem::Transient {
+                code: outs
+                    .iter()
+                    .find_map(|o| match o {
+                        crate::payload::AliasOutcome::Transient { code, .. } => Some(code.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+            },
+            Last::Response(other) => AttemptProblem::Transient {
+                code: format!("{other:?}"),
+            },
+        }
+    }
+
+    /// The error that ends the run when a request it needs ended this way.
+    pub fn into_error(self, kind: RequestKind, board_id: &str, attempts: u32) -> SyncError {
+        match self {
+            Last::Response(ResponseClass::Auth {
+                status,
+                code,
+                message,
+            }) => SyncError::Auth {
+                status,
+                code,
+                message,
+            },
+            Last::Response(ResponseClass::BoardNotFound { .. }) => SyncError::BoardNotFound {
+                board_id: board_id.to_string(),
+            },
+            Last::Response(ResponseClass::AccountLimit { code, message }) => {
+                SyncError::AccountLimit { code, message }
+            }
+            Last::Response(ResponseClass::Rejected { code, message }) => SyncError::Rejected {
+                kind,
+                code,
+                message,
+            },
+            Last::Response(ResponseClass::TooComplex) => SyncError::Rejected {
+                kind,
+                code: "REQUEST_MAX_COMPLEXITY_EXCEEDED".into(),
+                message: "the request exceeds the per-request complexity cap".into(),
+            },
+            Last::Transport(source @ TransportError::Other(_)) => SyncError::Transport { source },
+            last => SyncError::RetriesExhausted {
+                kind,
+                attempts,
+                last: last.problem(),
+            },
+        }
+    }
+}
+
+/// A turn to write to the board (see [`ApiClient::write_turn`]); dropping it ends the turn.
+#[derive(Debug)]
+pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+/// How a call ended.
+#[derive(Debug)]
+pub enum CallEnd {
+    /// The response settles the body: per-alias outcomes (`class` is `Aliases`) and the body.
+    Settled {
+        response: ApiResponse,
+        class: ResponseClass,
+    },
+    /// Over the per-request cap: split the batch.
+    Split,
+    /// The policy gave up on this body.
+    GiveUp { applied: Applied, last: Last },
+    /// Nothing further can succeed (token refused, board missing, account limit).
+    Fatal(Last),
 }
 
 /// A fresh run id: derived from `seed` plus what makes this run unique (wall-clock start time in
@@ -102,7 +231,6 @@ pub fn request_key(
 }
 
 impl ApiClient {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         transport: Arc<dyn Transport>,
         token: String,
@@ -110,7 +238,6 @@ impl ApiClient {
         timeout: Duration,
         max_retries: u32,
         seed: u64,
-        respect_retry_after: bool,
         observer: Option<Arc<dyn SyncObserver>>,
     ) -> Self {
         ApiClient {
@@ -118,14 +245,28 @@ impl ApiClient {
             token,
             api_version,
             timeout,
-            max_retries,
+            policy: Policy::new(max_retries),
             seed,
-            respect_retry_after,
-            pacer: Arc::new(Pacer::new(respect_retry_after).with_observer(observer.clone())),
+            pacer: Arc::new(Pacer::new()),
             observer,
             counters: Counters::default(),
             run_id: fresh_run_id(seed),
+            board_id: String::new(),
+            writes: Arc::new(tokio::sync::Semaphore::new(1)),
+            request_log: None,
         }
+    }
+
+    /// Allow `n` write requests in flight on the board at once (default 1: one after the other).
+    pub fn with_write_concurrency(mut self, n: usize) -> Self {
+        self.writes = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+        self
+    }
+
+    /// Write one line per attempt to `log`.
+    pub fn with_request_log(mut self, log: Option<Arc<RequestLog>>) -> Self {
+        self.request_log = log;
+        self
     }
 
     /// Use `run_id` for this client's idempotency keys (the engine passes the configured or fresh id).
@@ -134,70 +275,151 @@ impl ApiClient {
         self
     }
 
+    /// The board this client's requests are about (named by errors).
+    pub fn with_board(mut self, board_id: impl Into<String>) -> Self {
+        self.board_id = board_id.into();
+        self
+    }
+
     /// The `Idempotency-Key` for one logical request of this run (see [`request_key`]).
     pub fn request_key(&self, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
         request_key(&self.run_id, self.seed, scope, seq, round, body)
     }
 
-    /// Send one attempt. Counts it, reports it, and tracks in-flight time for the phase split.
-    pub async fn send_once(
+    fn activity(&self, ev: ActivityEvent) {
+        if let Some(o) = &self.observer {
+            o.activity(&ev);
+        }
+    }
+
+    /// THE wait of the send path: every wait (budget, rate limit, lock, backoff) goes through
+    /// here. Waits on limits (all but [`WaitReason::Retry`]) count as the "wait" phase.
+    /// `wake`: end early when it completes (news about the budget).
+    pub async fn wait_until(
         &self,
-        body: Bytes,
-        idempotency_key: Option<String>,
-        kind: RequestKind,
-        records: usize,
+        reason: WaitReason,
+        until: Instant,
+        wake: Option<tokio::sync::futures::Notified<'_>>,
+    ) {
+        let now = Instant::now();
+        let limit = reason != WaitReason::Retry;
+        tracing::debug!(
+            ?reason,
+            wait_ms = (until - now).as_millis() as u64,
+            "waiting"
+        );
+        self.activity(ActivityEvent::Waiting { reason, until });
+        if limit {
+            self.pacer.activity(|a| a.wait_start(now));
+        }
+        match wake {
+            Some(w) => {
+                let _ = tokio::time::timeout_at(until, w).await;
+            }
+            None => tokio::time::sleep_until(until).await,
+        }
+        if limit {
+            let end = Instant::now();
+            self.pacer.activity(|a| a.wait_end(end));
+        }
+        self.activity(ActivityEvent::WaitOver);
+    }
+
+    /// Carry out a wait the retry policy decided: everyone (the pacer holds every sender) or
+    /// this request only.
+    pub async fn pause(&self, wait: Wait, backoff: &mut Backoff) {
+        let d = backoff.resolve(wait.delay);
+        match wait.scope {
+            Scope::Everyone => self.pacer.block_for(d),
+            Scope::This => self.wait_until(wait.reason, Instant::now() + d, None).await,
+        }
+    }
+
+    /// Wait until the pacer lets a request of `cost` go, and reserve it.
+    pub async fn reserve(&self, cost: u64) -> Ticket {
+        loop {
+            let news = self.pacer.news();
+            match self.pacer.try_acquire(cost) {
+                Ok(t) => return t,
+                Err(Hold::Until { until, reason }) => self.wait_until(reason, until, None).await,
+                Err(Hold::News) => {
+                    let until = Instant::now() + NEWS_TIMEOUT;
+                    self.wait_until(WaitReason::Budget, until, Some(news)).await
+                }
+            }
+        }
+    }
+
+    /// Send one attempt and classify its answer. Counts it and reports it to the observer.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
         attempt: u32,
-    ) -> Result<ApiResponse, TransportError> {
-        let span = tracing::debug_span!("request", ?kind, records, attempt);
+    ) -> Result<(ApiResponse, ResponseClass, BudgetInfo), TransportError> {
+        let span =
+            tracing::debug_span!("request", kind = ?call.kind, records = call.records, attempt);
         async {
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if attempt > 0 {
                 self.counters.retries.fetch_add(1, Ordering::Relaxed);
             }
-            tracing::trace!(body = %String::from_utf8_lossy(&body), "request body");
+            tracing::trace!(body = %String::from_utf8_lossy(&call.body), "request body");
+            self.activity(ActivityEvent::Sending);
             let started = Instant::now();
-            self.notify(ActivityEvent::Sending);
             self.pacer.activity(|a| a.request_start(started));
             let res = self
                 .transport
                 .send(ApiRequest {
-                    body,
+                    body: call.body.clone(),
                     token: self.token.clone(),
                     api_version: self.api_version.clone(),
-                    idempotency_key,
+                    idempotency_key: call.key.clone(),
                     timeout: self.timeout,
                 })
                 .await;
             let finished = Instant::now();
             self.pacer.activity(|a| a.request_end(finished));
-            let (status, throttled) = match &res {
-                Ok(r) => (Some(r.status), r.status == 429),
-                Err(_) => (None, false),
-            };
+            let res = res.map(|resp| {
+                let (class, budget) = classify(&resp, call.aliases);
+                (resp, class, budget)
+            });
             match &res {
-                Ok(r) => tracing::debug!(
-                    status = r.status,
-                    ms = (finished - started).as_millis() as u64,
-                    "response"
-                ),
+                Ok((r, _, _)) => {
+                    tracing::debug!(
+                        status = r.status,
+                        ms = (finished - started).as_millis() as u64,
+                        "response"
+                    );
+                    tracing::trace!(body = %String::from_utf8_lossy(&r.body), "response body");
+                }
                 Err(e) => tracing::debug!(error = %e, "transport failure"),
             }
-            if let Ok(r) = &res {
-                tracing::trace!(body = %String::from_utf8_lossy(&r.body), "response body");
+            if let Some(log) = &self.request_log {
+                let ok = res.as_ref().ok();
+                log.write(&Attempt {
+                    kind: call.kind,
+                    aliases: call.aliases.len().max(1),
+                    request_bytes: call.body.len(),
+                    started,
+                    finished,
+                    status: ok.map(|(r, _, _)| r.status),
+                    complexity: ok.and_then(|(_, _, b)| b.cost),
+                    throttled: match ok {
+                        Some((_, ResponseClass::Throttled { code, .. }, _)) => Some(code.as_str()),
+                        _ => None,
+                    },
+                    attempt,
+                });
             }
             if let Some(o) = &self.observer {
-                let remaining = res
-                    .as_ref()
-                    .ok()
-                    .and_then(|r| crate::payload::budget_info(r, None).remaining);
                 o.request_finished(&RequestEvent {
                     started,
                     finished,
-                    status,
-                    throttled,
-                    records,
-                    kind,
-                    complexity_remaining: remaining,
+                    status: res.as_ref().ok().map(|(r, _, _)| r.status),
+                    throttled: res.as_ref().is_ok_and(|(r, _, _)| r.status == 429),
+                    records: call.records,
+                    kind: call.kind,
+                    complexity_remaining: res.as_ref().ok().and_then(|(_, _, b)| b.remaining),
                     attempt,
                 });
             }
@@ -207,130 +429,118 @@ impl ApiClient {
         .await
     }
 
-    /// Tell the observer (progress display) what this sender is doing.
-    pub fn notify(&self, ev: ActivityEvent) {
-        crate::observer::notify(self.observer.as_ref(), ev);
+    /// Wait for a turn to write to the board: at most `write_concurrency` write requests are in
+    /// flight (one, by default). A sender takes its turn before it cuts the next body, so the
+    /// cut sees the budget as the requests before it left it.
+    pub async fn write_turn(&self) -> Option<WriteTurn> {
+        self.writes
+            .clone()
+            .acquire_owned()
+            .await
+            .ok()
+            .map(WriteTurn)
     }
 
-    /// Sleep `d` as a wait on limits (phase "wait"); reported as waiting out a board lock.
-    pub async fn limit_wait(&self, d: Duration) {
-        self.limit_wait_as(WaitReason::Locked, d).await
+    /// Send `call` until the retry policy settles it: the one loop every request kind uses.
+    pub async fn call(&self, call: &Call<'_>, st: &mut CallState) -> CallEnd {
+        self.call_in_turn(call, st, None).await
     }
 
-    /// Sleep `d` as a wait on limits (phase "wait"), reported with `reason`.
-    pub async fn limit_wait_as(&self, reason: WaitReason, d: Duration) {
-        let now = Instant::now();
-        self.pacer.activity(|a| a.wait_start(now));
-        crate::observer::notify_wait(self.observer.as_ref(), reason, now + d);
-        tokio::time::sleep(d).await;
-        self.notify(ActivityEvent::WaitOver);
-        let end = Instant::now();
-        self.pacer.activity(|a| a.wait_end(end));
-    }
-
-    /// Sleep `d` before retrying after an error (5xx, reset, timeout); reported as a retry wait.
-    pub async fn backoff_sleep(&self, d: Duration) {
-        crate::observer::notify_wait(
-            self.observer.as_ref(),
-            WaitReason::Retry,
-            Instant::now() + d,
-        );
-        tokio::time::sleep(d).await;
-        self.notify(ActivityEvent::WaitOver);
-    }
-
-    /// The wait after a 429: `retry_in` when we respect it, else a short fixed delay.
-    pub fn throttle_wait(&self, retry_in: Option<Duration>) -> Duration {
-        if self.respect_retry_after {
-            retry_in.unwrap_or(FIXED_THROTTLE_WAIT)
-        } else {
-            FIXED_THROTTLE_WAIT
+    /// [`ApiClient::call`] for a write whose first attempt already holds its turn.
+    pub async fn call_in_turn(
+        &self,
+        call: &Call<'_>,
+        st: &mut CallState,
+        mut turn: Option<WriteTurn>,
+    ) -> CallEnd {
+        // Whether this body may have been applied starts afresh with every new body.
+        st.retry.maybe_applied = false;
+        loop {
+            // Writes to the board go `write_concurrency` at a time (one, by default); the turn
+            // is held for the attempt only, never across a wait. Reads do not take one.
+            let permit = match (call.kind.writes(), turn.take()) {
+                (true, Some(t)) => Some(t),
+                (true, None) => self.write_turn().await,
+                (false, _) => None,
+            };
+            let ticket = self.reserve(call.cost).await;
+            let res = self.attempt(call, st.attempt).await;
+            drop(permit);
+            st.attempt += 1;
+            let (signal, budget, outcome) = match res {
+                Ok((resp, class, budget)) => {
+                    (Signal::of_response(&class), budget, Ok((resp, class)))
+                }
+                Err(e) => (Signal::of_transport(&e), BudgetInfo::default(), Err(e)),
+            };
+            self.pacer
+                .on_response(ticket, &budget, charged(signal, call.kind.writes()));
+            match signal {
+                Signal::Throttled { .. } => {
+                    self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                Signal::Locked { .. } => {
+                    self.counters.locked.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+            let (decision, next) = decide(signal, st.retry, self.policy, call.records > 1);
+            st.retry = next;
+            let last = || match &outcome {
+                Ok((_, class)) => Last::Response(class.clone()),
+                Err(e) => Last::Transport(e.clone()),
+            };
+            match decision {
+                Decision::Settle => {
+                    if let Ok((response, class)) = outcome {
+                        return CallEnd::Settled { response, class };
+                    }
+                }
+                Decision::Resend(wait) => self.pause(wait, &mut st.backoff).await,
+                Decision::Split => return CallEnd::Split,
+                Decision::GiveUp(applied) => {
+                    return CallEnd::GiveUp {
+                        applied,
+                        last: last(),
+                    }
+                }
+                Decision::Fatal => return CallEnd::Fatal(last()),
+            }
         }
     }
 
-    /// Run a read query with retries; returns `data`.
+    /// Run a read query until it answers; returns its `data`. `stream` seeds its backoff.
     pub async fn read(
         &self,
         body: Vec<u8>,
         kind: RequestKind,
         stream: u64,
     ) -> Result<Value, SyncError> {
-        let body = Bytes::from(body);
-        let mut backoff = Backoff::new(self.seed, stream);
-        let (mut retries, mut waits, mut attempt) = (0u32, 0u32, 0u32);
-        let mut last_problem;
-        loop {
-            let (ticket, _) = self.pacer.acquire(READ_COMPLEXITY).await;
-            let res = self.send_once(body.clone(), None, kind, 0, attempt).await;
-            attempt += 1;
-            match res {
-                Ok(resp) => {
-                    let (class, budget) = classify(&resp, &[]);
-                    let charged = matches!(class, ResponseClass::Aliases(_));
-                    self.pacer.on_response(ticket, &budget, charged);
-                    match class {
-                        ResponseClass::Aliases(_) => {
-                            let v: Value =
-                                serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-                            return Ok(v.get("data").cloned().unwrap_or(Value::Null));
-                        }
-                        ResponseClass::Throttled { retry_in, code } => {
-                            self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                            waits += 1;
-                            let d = self.throttle_wait(retry_in);
-                            tracing::debug!(%code, wait_ms = d.as_millis() as u64, "read throttled");
-                            self.pacer.block_for(d);
-                            last_problem = format!("throttled ({code})");
-                        }
-                        ResponseClass::Busy { status, retry_in } => {
-                            waits += 1;
-                            self.limit_wait(
-                                retry_in.unwrap_or_else(|| backoff.delay(waits.min(6))),
-                            )
-                            .await;
-                            last_problem = format!("HTTP {status}");
-                        }
-                        ResponseClass::ServerError { status } => {
-                            retries += 1;
-                            last_problem = format!("HTTP {status}");
-                            if retries <= self.max_retries {
-                                self.backoff_sleep(backoff.delay(retries - 1)).await;
-                            }
-                        }
-                        ResponseClass::Auth { status, message } => {
-                            return Err(SyncError::Auth { status, message })
-                        }
-                        ResponseClass::BoardNotFound { message } => {
-                            return Err(SyncError::Api(format!("board not found: {message}")))
-                        }
-                        ResponseClass::Fatal { message } => return Err(SyncError::Api(message)),
-                        ResponseClass::TooComplex => {
-                            return Err(SyncError::Api("read query too complex".into()))
-                        }
-                        ResponseClass::Rejected { code, message } => {
-                            return Err(SyncError::Api(format!(
-                                "query rejected: {code}: {message}"
-                            )))
-                        }
-                    }
-                }
-                Err(TransportError::Other(m)) => {
-                    return Err(SyncError::Api(format!("transport: {m}")))
-                }
-                Err(e) => {
-                    self.pacer.on_response(ticket, &Default::default(), false);
-                    retries += 1;
-                    last_problem = e.to_string();
-                    if retries <= self.max_retries {
-                        self.backoff_sleep(backoff.delay(retries - 1)).await;
-                    }
-                }
+        let call = Call {
+            kind,
+            body: Bytes::from(body),
+            key: None,
+            aliases: &[],
+            cost: READ_COMPLEXITY,
+            records: 0,
+        };
+        let mut st = CallState::new(self.seed, stream);
+        match self.call(&call, &mut st).await {
+            CallEnd::Settled { response, .. } => Ok(response_data(&response)),
+            CallEnd::GiveUp { last, .. } | CallEnd::Fatal(last) => {
+                Err(last.into_error(kind, &self.board_id, st.attempt))
             }
-            if retries > self.max_retries || waits > MAX_WAITS {
-                return Err(SyncError::Api(format!(
-                    "{kind:?} request failed after {attempt} attempts: {last_problem}"
-                )));
-            }
+            CallEnd::Split => Err(Last::Response(ResponseClass::TooComplex).into_error(
+                kind,
+                &self.board_id,
+                st.attempt,
+            )),
         }
     }
+}
+
+/// The `data` of a settled response (`null` when absent).
+pub fn response_data(resp: &ApiResponse) -> Value {
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    v.get("data").cloned().unwrap_or(Value::Null)
 }

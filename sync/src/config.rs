@@ -104,6 +104,11 @@ pub struct BoardSettings {
     /// when every placeholder is empty. Default: the key.
     #[serde(default)]
     pub item_name: Option<String>,
+    /// Items the board can hold. Default: monday.com's 10,000 per board
+    /// (`ItemsLimitationException`); set it only if your account's boards hold more (or fewer).
+    /// Creates that would not fit are not sent; those records fail as "board full".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u64>,
 }
 
 /// How a column's value is written (api-facts §5.2).
@@ -191,12 +196,25 @@ impl std::str::FromStr for Mode {
 pub struct SyncSettings {
     #[serde(default)]
     pub mode: Mode,
-    /// Records per request in batch mode (also capped by complexity and latency).
-    #[serde(default = "default_batch_size")]
-    pub batch_size: usize,
-    /// Requests in flight at once.
+    /// Records per request in batch mode. Unset (the default): chosen from the run (how many
+    /// records, the per-request complexity cap, the request timeout and the expected latency) so
+    /// a run is as few requests as the limits allow. Set: honoured, within the same caps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Requests in flight at once (reads and writes together; writes are further limited by
+    /// `write_concurrency`).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Write requests in flight per board (create, update, create_group). Default 1: writes to a
+    /// board go one after the other, as monday.com advises. Its development best practices say to
+    /// make mutations one after the other: several mutations on the same board at the same time
+    /// can corrupt the board's data, and a write that meets another one in progress is refused
+    /// with HTTP 423 "Resource is currently locked, please try again later"
+    /// (https://developer.monday.com/api-reference/docs/development-best-practices and the API's
+    /// error docs). Raise it only if you accept that risk; 423s are waited out either way.
+    /// Reads (board read, reconcile look-ups) are not limited by it.
+    #[serde(default = "default_write_concurrency")]
+    pub write_concurrency: usize,
     /// Retries per request for 5xx, resets, timeouts (waits on 429/423/409 do not count).
     #[serde(default = "default_max_retries")]
     pub max_retries: u32,
@@ -205,13 +223,6 @@ pub struct SyncSettings {
     /// Seed for retry jitter and anything else random.
     #[serde(default)]
     pub seed: u64,
-    /// Honour `retry_in_seconds`/`Retry-After` and the budget signals. `false` is a test knob: a naive
-    /// client that ignores every server timing signal and retries 429s after a short fixed delay.
-    #[serde(default = "default_true")]
-    pub respect_retry_after: bool,
-    /// Test knob: a wasted `complexity` query before every batch.
-    #[serde(default)]
-    pub extra_round_trips_per_batch: u32,
     /// Expected server time per mutation, used to keep a batch under the request timeout.
     #[serde(default = "default_ms_per_mutation")]
     pub expected_ms_per_mutation: u64,
@@ -227,8 +238,8 @@ pub struct SyncSettings {
     pub run_id: Option<String>,
 }
 
-fn default_batch_size() -> usize {
-    25
+fn default_write_concurrency() -> usize {
+    1
 }
 fn default_concurrency() -> usize {
     4
@@ -238,9 +249,6 @@ fn default_max_retries() -> u32 {
 }
 fn default_timeout_ms() -> u64 {
     60_000
-}
-fn default_true() -> bool {
-    true
 }
 fn default_ms_per_mutation() -> u64 {
     200
@@ -253,32 +261,16 @@ impl Default for SyncSettings {
     fn default() -> Self {
         SyncSettings {
             mode: Mode::Batch,
-            batch_size: default_batch_size(),
+            batch_size: None,
+            write_concurrency: default_write_concurrency(),
             concurrency: default_concurrency(),
             max_retries: default_max_retries(),
             request_timeout_ms: default_timeout_ms(),
             seed: 0,
-            respect_retry_after: true,
-            extra_round_trips_per_batch: 0,
             expected_ms_per_mutation: default_ms_per_mutation(),
             mutation_complexity: default_mutation_complexity(),
             run_id: None,
         }
-    }
-}
-
-impl SyncSettings {
-    /// Records per request after every cap: mode, `batch_size`, the 5M per-request complexity cap and
-    /// the expected latency under the request timeout (half of it, as a margin).
-    pub fn effective_batch_size(&self) -> usize {
-        if self.mode == Mode::Single {
-            return 1;
-        }
-        let by_complexity =
-            (MAX_REQUEST_COMPLEXITY / self.mutation_complexity.max(1)).max(1) as usize;
-        let by_latency =
-            ((self.request_timeout_ms / 2) / self.expected_ms_per_mutation.max(1)).max(1) as usize;
-        self.batch_size.clamp(1, by_complexity.min(by_latency))
     }
 }
 
@@ -386,9 +378,16 @@ impl SyncConfig {
             ));
         }
         let s = &self.sync;
-        if s.batch_size == 0 {
+        if s.batch_size == Some(0) {
             return Err(err(
                 "sync.batch_size".into(),
+                "must be at least 1".into(),
+                None,
+            ));
+        }
+        if s.write_concurrency == 0 {
+            return Err(err(
+                "sync.write_concurrency".into(),
                 "must be at least 1".into(),
                 None,
             ));
@@ -486,11 +485,11 @@ type = "text"
         assert_eq!(c.api.version, "2026-10");
         assert_eq!(c.api.token_env, "MONDAY_API_TOKEN");
         assert_eq!(c.sync.mode, Mode::Batch);
-        assert_eq!(c.sync.batch_size, 25);
+        assert_eq!(c.sync.batch_size, None);
+        assert_eq!(c.sync.write_concurrency, 1);
         assert_eq!(c.sync.concurrency, 4);
         assert_eq!(c.sync.max_retries, 8);
         assert_eq!(c.sync.request_timeout_ms, 60_000);
-        assert!(c.sync.respect_retry_after);
         assert_eq!(c.columns[0].line, Some(7));
     }
 
@@ -528,19 +527,6 @@ type = "text"
     }
 
     #[test]
-    fn batch_caps() {
-        let mut s = SyncSettings {
-            batch_size: 1000,
-            ..Default::default()
-        };
-        assert_eq!(s.effective_batch_size(), 150); // 30 s / 200 ms
-        s.expected_ms_per_mutation = 1;
-        assert_eq!(s.effective_batch_size(), 166); // 5M / 30k
-        s.mode = Mode::Single;
-        assert_eq!(s.effective_batch_size(), 1);
-    }
-
-    #[test]
     fn example_config_parses() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/order_list.toml");
         let c = SyncConfig::load(path).unwrap();
@@ -551,10 +537,10 @@ type = "text"
     #[test]
     fn type_errors_name_the_key_and_line() {
         let example = include_str!("../configs/order_list.toml");
-        let text = example.replacen("batch_size = 25", "batch_size = \"twenty-five\"", 1);
+        let text = example.replacen("write_concurrency = 1", "write_concurrency = \"one\"", 1);
         let err = SyncConfig::from_toml_str(&text, "c.toml").unwrap_err();
-        assert_eq!(err.line, Some(104));
-        assert_eq!(err.key.as_deref(), Some("sync.batch_size"));
-        assert!(err.to_string().starts_with("c.toml:104:"), "{err}");
+        assert_eq!(err.line, Some(107));
+        assert_eq!(err.key.as_deref(), Some("sync.write_concurrency"));
+        assert!(err.to_string().starts_with("c.toml:107:"), "{err}");
     }
 }

@@ -6,7 +6,7 @@
 //! coordinator, so phases never overlap (see [`crate::report`]). All timing uses
 //! [`tokio::time::Instant`], so on a paused-clock runtime a run replays in virtual time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,25 +17,29 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::batching::{balanced_batch_sizes, batch_size, window_size};
 use crate::board::{check_mapping, problems_to_error, read_board, BoardInfo};
+use crate::capacity::{Capacity, BOARD_ITEM_CAP};
 use crate::client::ApiClient;
-use crate::config::{Mode, SyncConfig};
+use crate::config::{ColumnKind, SyncConfig};
 use crate::error::SyncError;
+use crate::groups::create_groups;
 pub use crate::input::InputSource;
 use crate::observer::Observers;
 pub use crate::observer::{
     ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver, WaitReason,
 };
 use crate::pacing::Pacer;
-use crate::payload::{build_create_groups, classify, Op, ResponseClass};
+use crate::payload::Op;
 use crate::progress::{PaceModel, Progress, BUDGET_WINDOW};
-use crate::reconcile::find_items_by_key;
-use crate::report::{write_detail_reports, write_summary_json, CustomerStats, Phase, PhaseTimer};
+use crate::reconcile::{confirmed_item, find_items_by_key, resolve_pending};
+use crate::report::{write_detail_reports, write_summary, CustomerStats, Phase, PhaseTimer};
 pub use crate::report::{Phases, RunSummary};
+use crate::request_log::RequestLog;
 use crate::sender::{execute, BatchItem, BatchJob, BatchResult, ItemResult, SendContext};
 pub use crate::state::StateSpec;
 use crate::state::StateStore;
-use crate::transform::{is_label_failure, PreparedRecord, RecordFailure, Transformer};
+use crate::transform::{FailureCause, PreparedRecord, RecordFailure, Transformer};
 use crate::transport::Transport;
 
 /// Log one INFO progress line every this many batches.
@@ -55,6 +59,8 @@ pub struct RunParams {
     /// Show a progress bar (only if stderr is a terminal).
     pub progress: bool,
     pub observer: Option<Arc<dyn SyncObserver>>,
+    /// Write one NDJSON line per request attempt here (see [`crate::request_log`]).
+    pub request_log: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RunParams {
@@ -114,6 +120,7 @@ struct Coordinator {
     dry_run: bool,
     planned_groups: Vec<String>,
     started: Instant,
+    capacity: Capacity,
 }
 
 impl Coordinator {
@@ -141,12 +148,15 @@ impl Coordinator {
         }
     }
 
-    fn fail(&mut self, f: RecordFailure, customer: &str, label_error: bool, ready_at: Instant) {
+    fn fail(&mut self, f: RecordFailure, customer: &str, ready_at: Instant) {
         tracing::debug!(line = f.line, field = %f.field, reason = %f.reason, "record failed");
         self.summary.failed += 1;
+        if f.cause == FailureCause::BoardFull {
+            self.summary.board_full += 1;
+        }
         let c = self.customer_of(customer);
         c.failed += 1;
-        if label_error {
+        if f.cause == FailureCause::MissingLabel {
             c.label_errors += 1;
         }
         self.record_event(ready_at, Instant::now(), RecordOutcome::Failed, f.line);
@@ -188,7 +198,7 @@ impl Coordinator {
             }
         } else {
             self.creates.push(item);
-            if self.creates.len() >= self.batch_size * self.cfg.sync.concurrency.max(1) {
+            if self.creates.len() >= window_size(self.batch_size, self.cfg.sync.concurrency) {
                 self.flush_creates().await?;
             }
         }
@@ -203,7 +213,7 @@ impl Coordinator {
             return Ok(());
         }
         self.resolve_groups(&mut window).await?;
-        let sizes = crate::batching::balanced_batch_sizes(window.len(), self.batch_size);
+        let sizes = balanced_batch_sizes(window.len(), self.batch_size);
         let mut rest = window.into_iter();
         for size in sizes {
             let batch: Vec<BatchItem> = rest.by_ref().take(size).collect();
@@ -267,58 +277,58 @@ impl Coordinator {
                 key: Some(it.record.key.clone()),
                 field: self.cfg.board.group_by.clone().unwrap_or_default(),
                 reason,
+                cause: FailureCause::Rejected,
             };
-            self.fail(f, &it.record.customer, false, it.ready_at);
+            self.fail(f, &it.record.customer, it.ready_at);
         }
         Ok(())
     }
 
     async fn create_groups(&mut self, titles: &[String]) -> Result<(), SyncError> {
-        // Few titles go in one aliased request; many are spread over up to `concurrency`
-        // requests so that creating a window's groups costs about one round trip.
-        let sizes = crate::batching::group_chunk_sizes(
-            titles.len(),
-            GROUPS_PER_REQUEST,
-            self.cfg.sync.concurrency,
-        );
-        let mut requests = Vec::with_capacity(sizes.len());
-        let mut start = 0;
-        for size in sizes {
-            let chunk = &titles[start..start + size];
-            start += size;
-            let body = build_create_groups(&self.cfg.board.id, chunk);
-            // Group creation goes through the read path (retries, pacing) but must not be
-            // replayed blindly: an idempotency key makes retries safe.
-            self.group_requests += 1;
-            let key = self
-                .client
-                .request_key("groups", self.group_requests, 0, &body);
-            let cost = chunk.len() as u64 * self.cfg.sync.mutation_complexity;
-            let aliases: Vec<String> = (0..chunk.len()).map(|i| format!("g{i}")).collect();
-            requests.push((
-                chunk,
-                send_group_request(
-                    self.client.clone(),
-                    bytes::Bytes::from(body),
-                    key,
-                    aliases,
-                    cost,
-                ),
-            ));
+        let client = self.client.clone();
+        let pacer = client.pacer.clone();
+        let mut seq = self.group_requests;
+        let created = blocked(
+            &mut self.phases,
+            &pacer,
+            create_groups(
+                &client,
+                &self.cfg.board.id,
+                titles,
+                self.cfg
+                    .sync
+                    .write_concurrency
+                    .min(self.cfg.sync.concurrency),
+                self.cfg.sync.mutation_complexity,
+                &mut seq,
+            ),
+        )
+        .await?;
+        self.group_requests = seq;
+        self.groups.extend(created);
+        Ok(())
+    }
+
+    /// Creates that do not fit on the board fail as "board full" here, before anything is sent;
+    /// returns the items admitted. Waits for creates in flight first when their answers decide.
+    async fn admit_creates(&mut self, items: &mut Vec<BatchItem>) -> Result<(), SyncError> {
+        if !self.capacity.fits(items.len()) && !self.tasks.is_empty() {
+            while !self.tasks.is_empty() {
+                self.join_one().await?;
+            }
         }
-        let (chunks, futures): (Vec<_>, Vec<_>) = requests.into_iter().unzip();
-        let pacer = self.client.pacer.clone();
-        let results = blocked(&mut self.phases, &pacer, futures::future::join_all(futures)).await;
-        for (chunk, result) in chunks.into_iter().zip(results) {
-            let result = result?;
-            for (i, t) in chunk.iter().enumerate() {
-                match data_id(&result, &format!("g{i}")) {
-                    Some(id) => {
-                        tracing::debug!(group = %t, %id, "group created");
-                        self.groups.insert(t.clone(), id);
-                    }
-                    None => tracing::warn!(group = %t, "create_group returned no id"),
-                }
+        let n = self.capacity.admit(items.len());
+        if n < items.len() {
+            let reason = self.capacity.reason();
+            for it in items.split_off(n) {
+                let f = RecordFailure {
+                    line: it.record.line,
+                    key: Some(it.record.key.clone()),
+                    field: String::new(),
+                    reason: reason.clone(),
+                    cause: FailureCause::BoardFull,
+                };
+                self.fail(f, &it.record.customer, it.ready_at);
             }
         }
         Ok(())
@@ -337,6 +347,9 @@ impl Coordinator {
             self.resolve_groups(&mut items).await?;
             if self.state.needs_full_verify() && !self.dry_run {
                 self.verify_creates(&mut items).await?;
+            }
+            if !self.dry_run {
+                self.admit_creates(&mut items).await?;
             }
             if items.is_empty() {
                 return Ok(());
@@ -427,7 +440,7 @@ impl Coordinator {
         let res = blocked(&mut self.phases, &pacer, self.tasks.join_next()).await;
         match res {
             Some(Ok(r)) => self.apply(r),
-            Some(Err(e)) => Err(SyncError::Api(format!("sender task failed: {e}"))),
+            Some(Err(source)) => Err(SyncError::Task { source }),
             None => Ok(()),
         }
     }
@@ -442,6 +455,27 @@ impl Coordinator {
         }
         let mut done: Vec<(String, String, String)> = vec![];
         let mut cleared: Vec<String> = vec![];
+        if r.kind == RequestKind::Create {
+            let created = r
+                .items
+                .iter()
+                .filter(|(_, res)| matches!(res, ItemResult::Done { .. }))
+                .count();
+            self.capacity.settle(r.items.len(), created);
+            let refused = r.items.iter().any(|(_, res)| {
+                matches!(
+                    res,
+                    ItemResult::Failed {
+                        cause: FailureCause::BoardFull,
+                        ..
+                    }
+                )
+            });
+            if refused && !self.capacity.is_full() {
+                tracing::error!(board = %self.cfg.board.id, "the board is full (ItemsLimitationException); no more creates are sent");
+                self.capacity.mark_full();
+            }
+        }
         for (item, result) in r.items {
             let rec = &item.record;
             match result {
@@ -461,7 +495,7 @@ impl Coordinator {
                 ItemResult::Failed {
                     field,
                     reason,
-                    label_error,
+                    cause,
                 } => {
                     cleared.push(rec.key.clone());
                     let f = RecordFailure {
@@ -469,9 +503,10 @@ impl Coordinator {
                         key: Some(rec.key.clone()),
                         field,
                         reason,
+                        cause,
                     };
                     let customer = rec.customer.clone();
-                    self.fail(f, &customer, label_error, item.ready_at);
+                    self.fail(f, &customer, item.ready_at);
                 }
                 ItemResult::Ambiguous { reason } => self.ambiguous.push((item, reason)),
             }
@@ -513,23 +548,8 @@ impl Coordinator {
         let keys: Vec<String> = creates.iter().map(|p| p.key.clone()).collect();
         let found = self.find_on_board(&keys).await?;
         self.phases.switch(Phase::State);
-        let mut done = vec![];
-        let mut cleared: Vec<String> = updates.iter().map(|p| p.key.clone()).collect();
-        for p in &creates {
-            match found.get(&p.key).and_then(|ids| ids.first()) {
-                Some(id) => {
-                    if found[&p.key].len() > 1 {
-                        tracing::warn!(key = %p.key, items = found[&p.key].len(), "several items carry this key; keeping the oldest");
-                    }
-                    done.push((
-                        p.key.clone(),
-                        id.clone(),
-                        p.pending_hash.clone().unwrap_or_default(),
-                    ));
-                }
-                None => cleared.push(p.key.clone()),
-            }
-        }
+        let (done, mut cleared) = resolve_pending(&creates, &found);
+        cleared.extend(updates.iter().map(|p| p.key.clone()));
         tracing::info!(
             found = done.len(),
             not_found = cleared.len(),
@@ -562,9 +582,10 @@ impl Coordinator {
                         key: Some(item.record.key.clone()),
                         field: String::new(),
                         reason: format!("{reason}; still pending, the next run reconciles it"),
+                        cause: FailureCause::NotConfirmed,
                     };
                     let c = item.record.customer.clone();
-                    self.fail(f, &c, false, item.ready_at);
+                    self.fail(f, &c, item.ready_at);
                 }
                 return Ok(());
             }
@@ -574,9 +595,9 @@ impl Coordinator {
         let mut cleared = vec![];
         for (item, reason) in items {
             let rec = item.record.clone();
-            match (found.get(&rec.key).and_then(|ids| ids.first()), &item.op) {
-                (Some(id), Op::Create { .. }) => {
-                    done.push((rec.key.clone(), id.clone(), rec.content_hash.clone()));
+            match confirmed_item(&found, &rec.key, &item.op) {
+                Some(id) => {
+                    done.push((rec.key.clone(), id, rec.content_hash.clone()));
                     self.summary.created += 1;
                     self.customer_of(&rec.customer).created += 1;
                     self.record_event(item.ready_at, now, RecordOutcome::Created, rec.line);
@@ -591,93 +612,13 @@ impl Coordinator {
                         reason: format!(
                             "{reason}; not confirmed on the board, the next run retries it"
                         ),
+                        cause: FailureCause::NotConfirmed,
                     };
-                    self.fail(f, &rec.customer, false, item.ready_at);
+                    self.fail(f, &rec.customer, item.ready_at);
                 }
             }
         }
         self.record_outcomes(&done, &cleared)
-    }
-}
-
-/// Most `create_group` aliases in one request before the work is spread over more requests.
-const GROUPS_PER_REQUEST: usize = 5;
-
-/// One aliased `create_group` request, retried (same key) until it answers; returns its `data`.
-async fn send_group_request(
-    client: Arc<ApiClient>,
-    bytes: bytes::Bytes,
-    key: String,
-    aliases: Vec<String>,
-    cost: u64,
-) -> Result<Value, SyncError> {
-    let mut backoff = crate::retry::Backoff::new(client.seed, u64::MAX - 1);
-    let mut retries = 0;
-    let mut attempt = 0;
-    loop {
-        let (ticket, _) = client.pacer.acquire(cost).await;
-        let res = client
-            .send_once(
-                bytes.clone(),
-                Some(key.clone()),
-                RequestKind::CreateGroups,
-                0,
-                attempt,
-            )
-            .await;
-        attempt += 1;
-        match res {
-            Ok(resp) => {
-                let (class, budget) = classify(&resp, &aliases);
-                client.pacer.on_response(
-                    ticket,
-                    &budget,
-                    matches!(class, ResponseClass::Aliases(_)),
-                );
-                match class {
-                    ResponseClass::Aliases(_) => {
-                        let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-                        return Ok(v.get("data").cloned().unwrap_or(Value::Null));
-                    }
-                    ResponseClass::Throttled { retry_in, .. } => {
-                        client.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                        client.pacer.block_for(client.throttle_wait(retry_in));
-                        continue;
-                    }
-                    ResponseClass::Busy { retry_in, .. } => {
-                        client
-                            .limit_wait(retry_in.unwrap_or(Duration::from_secs(1)))
-                            .await;
-                        continue;
-                    }
-                    ResponseClass::Auth { status, message } => {
-                        return Err(SyncError::Auth { status, message })
-                    }
-                    ResponseClass::BoardNotFound { message } => {
-                        return Err(SyncError::Api(message))
-                    }
-                    ResponseClass::ServerError { .. } => {}
-                    other => return Err(SyncError::Api(format!("create_group failed: {other:?}"))),
-                }
-            }
-            Err(crate::transport::TransportError::Other(m)) => return Err(SyncError::Api(m)),
-            Err(_) => client.pacer.on_response(ticket, &Default::default(), true),
-        }
-        retries += 1;
-        if retries > client.max_retries {
-            return Err(SyncError::Api(format!(
-                "create_group failed after {attempt} attempts"
-            )));
-        }
-        client.backoff_sleep(backoff.delay(retries - 1)).await;
-    }
-}
-
-fn data_id(data: &Value, alias: &str) -> Option<String> {
-    match data.get(alias)?.get("id")? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 
@@ -694,29 +635,31 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let cfg = params.config;
     let mut phases = PhaseTimer::new(Phase::Send);
     let started = Instant::now();
-    let batch_size = cfg.sync.effective_batch_size();
     // A missing, unreadable or wrongly formatted input is reported before any request.
     phases.switch(Phase::Read);
     params.input.precheck()?;
-    let size = if params.progress {
-        params.input.size()
-    } else {
-        crate::input::InputSize::Unknown
-    };
+    // One pre-scan: the record count sizes the batches and the progress display.
+    let size = params.input.size();
     phases.switch(Phase::Send);
+    let batch_size = batch_size(&cfg.sync, size.records());
     let mut progress = Progress::new(
         params.progress,
         size,
         PaceModel {
             cost_per_record: cfg.sync.mutation_complexity,
             batch_size,
-            concurrency: cfg.sync.concurrency,
+            // Writes go at most `write_concurrency` at a time, whatever the senders.
+            concurrency: cfg.sync.concurrency.min(cfg.sync.write_concurrency),
             window: BUDGET_WINDOW,
         },
     );
     let observer: Option<Arc<dyn SyncObserver>> = match (params.observer, progress.observer()) {
         (Some(a), Some(b)) => Some(Arc::new(Observers(vec![a, b]))),
         (a, b) => a.or(b),
+    };
+    let request_log = match &params.request_log {
+        Some(path) if !params.dry_run => Some(Arc::new(RequestLog::create(path, started)?)),
+        _ => None,
     };
     let run_id = cfg
         .sync
@@ -731,13 +674,15 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
             Duration::from_millis(cfg.sync.request_timeout_ms),
             cfg.sync.max_retries,
             cfg.sync.seed,
-            cfg.sync.respect_retry_after,
             observer.clone(),
         )
-        .with_run_id(run_id.clone()),
+        .with_run_id(run_id.clone())
+        .with_board(cfg.board.id.clone())
+        .with_write_concurrency(cfg.sync.write_concurrency)
+        .with_request_log(request_log.clone()),
     );
     progress.start(client.pacer.clone());
-    tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, "sync starting");
+    tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, write_concurrency = cfg.sync.write_concurrency, "sync starting");
 
     let board = if params.dry_run {
         BoardInfo::default()
@@ -764,8 +709,18 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         client: client.clone(),
         board_id: cfg.board.id.clone(),
         mutation_complexity: cfg.sync.mutation_complexity,
-        extra_round_trips: cfg.sync.extra_round_trips_per_batch,
+        label_columns: cfg
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown))
+            .map(|c| c.column_id.clone())
+            .collect(),
+        board_full: Default::default(),
     });
+    let capacity = Capacity::new(
+        cfg.board.max_items.unwrap_or(BOARD_ITEM_CAP),
+        board.items_count,
+    );
     let mut summary = RunSummary {
         dry_run: params.dry_run,
         seed: cfg.sync.seed,
@@ -773,9 +728,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         config: serde_json::to_value(&cfg).unwrap_or(Value::Null),
         ..Default::default()
     };
-    if cfg.sync.mode == Mode::Single {
-        summary.config["sync"]["effective_batch_size"] = json!(1);
-    }
+    summary.config["sync"]["effective_batch_size"] = json!(batch_size);
     let mut co = Coordinator {
         groups: board.groups_by_title.clone(),
         cfg,
@@ -797,6 +750,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         dry_run: params.dry_run,
         planned_groups: vec![],
         started,
+        capacity,
     };
     if !co.dry_run {
         co.reconcile_pending().await?;
@@ -820,8 +774,9 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
                     key: None,
                     field: String::new(),
                     reason: f.reason,
+                    cause: FailureCause::Invalid,
                 };
-                co.fail(failure, "", false, ready_at);
+                co.fail(failure, "", ready_at);
             }
             Ok(rec) => {
                 co.phases.switch(Phase::Transform);
@@ -833,8 +788,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
                     Err(f) => {
                         let customer = group_field_of(&co.cfg, &rec.fields);
                         co.customer_of(&customer).records += 1;
-                        let label_error = is_label_failure(&f);
-                        co.fail(f, &customer, label_error, ready_at);
+                        co.fail(f, &customer, ready_at);
                     }
                 }
             }
@@ -846,7 +800,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         while let Some(done) = co.tasks.try_join_next() {
             match done {
                 Ok(r) => co.apply(r)?,
-                Err(e) => return Err(SyncError::Api(format!("sender task failed: {e}"))),
+                Err(source) => return Err(SyncError::Task { source }),
             }
         }
     }
@@ -868,6 +822,9 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         co.reconcile_ambiguous().await?;
     }
     co.progress.finish();
+    if let Some(log) = &request_log {
+        log.flush()?;
+    }
 
     co.phases.switch(Phase::Report);
     co.summary.complexity_budget = co.client.pacer.limit();
@@ -875,6 +832,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     co.summary.requests = c.requests.load(Ordering::Relaxed);
     co.summary.retries = c.retries.load(Ordering::Relaxed);
     co.summary.throttled = c.throttled.load(Ordering::Relaxed);
+    co.summary.locked = c.locked.load(Ordering::Relaxed);
     if co.dry_run {
         co.summary.config["plan"] = json!({
             "batches": co.summary.batches,
@@ -895,7 +853,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         0.0
     };
     if let Some(dir) = &params.report_dir {
-        write_summary_json(dir, &co.summary)?;
+        write_summary(dir, &co.summary)?;
     }
     tracing::info!(
         records = co.summary.records,
@@ -912,13 +870,4 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         return Err(f);
     }
     Ok(co.summary)
-}
-
-/// Count of records per customer, for callers that want it without the full summary.
-pub fn customers(summary: &RunSummary) -> BTreeMap<String, u64> {
-    summary
-        .per_customer
-        .iter()
-        .map(|(k, v)| (k.clone(), v.records))
-        .collect()
 }

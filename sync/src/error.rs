@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::observer::RequestKind;
+use crate::transport::TransportError;
+
 /// A configuration problem: which file, where, and why.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{origin}{}: {message}", location(*line, *column, key.as_deref()))]
@@ -45,6 +48,15 @@ impl ConfigError {
     }
 }
 
+/// Where a state-store failure came from (kept as the error's source).
+#[derive(Debug, thiserror::Error)]
+pub enum StateSource {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// Everything that can stop a run.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -57,21 +69,92 @@ pub enum SyncError {
     /// The API token environment variable is missing (exit 2).
     #[error("the API token is missing: set the environment variable `{var}` (named by `api.token_env` in {origin}), or point `api.token_env` at the variable that holds it")]
     MissingToken { var: String, origin: String },
+    /// The API URL is not usable (exit 3, as before: it is found when the transport is built).
+    #[error("bad API URL `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// The HTTP client could not be built (exit 3).
+    #[error("cannot build the HTTP client")]
+    HttpClient {
+        #[source]
+        source: reqwest::Error,
+    },
     /// The API refused our credentials (exit 3).
-    #[error("the API refused the token ({status}): {message}")]
-    Auth { status: u16, message: String },
+    #[error(
+        "the API refused the token (HTTP {status}{}): {message}",
+        code_suffix(code)
+    )]
+    Auth {
+        status: u16,
+        /// The API's error code (`USER_UNAUTHORIZED`, ...), when it sent one.
+        code: Option<String>,
+        message: String,
+    },
     /// The board does not exist or is not visible to the token (exit 3).
-    #[error("board {0} not found or not accessible")]
-    BoardNotFound(String),
-    /// Any other fatal API condition (exit 3): retries exhausted on a read, malformed responses...
-    #[error("fatal API condition: {0}")]
-    Api(String),
+    #[error("board {board_id} not found or not accessible")]
+    BoardNotFound { board_id: String },
+    /// An account-level limit stops every request (daily call limit...) (exit 3).
+    #[error("the account cannot make more requests ({code}): {message}")]
+    AccountLimit { code: String, message: String },
+    /// The API refused a request the run needs (a read, a group) for a reason that will not
+    /// change: `code` is the API's error code (exit 3).
+    #[error("{kind:?} request rejected ({code}): {message}")]
+    Rejected {
+        kind: RequestKind,
+        code: String,
+        message: String,
+    },
+    /// A request the run needs (a read, a group) got no usable answer within the retry and
+    /// wait budgets (exit 3).
+    #[error("{kind:?} request failed after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        kind: RequestKind,
+        attempts: u32,
+        last: AttemptProblem,
+    },
+    /// The transport cannot send at all (bad URL scheme, TLS...) (exit 3).
+    #[error("transport failure")]
+    Transport {
+        #[source]
+        source: TransportError,
+    },
+    /// Reconciliation paged further than any board can hold (exit 3).
+    #[error("reconciliation paged more than {pages} times; giving up")]
+    TooManyPages { pages: u64 },
+    /// A sender task panicked or was cancelled (exit 3).
+    #[error("a sender task failed")]
+    Task {
+        #[source]
+        source: tokio::task::JoinError,
+    },
     /// The state store failed (exit 3: we cannot guarantee exactly-once without it).
-    #[error("state store {path}: {message}")]
-    State { path: String, message: String },
+    #[error("state store {path}")]
+    State {
+        path: String,
+        #[source]
+        source: StateSource,
+    },
     /// Writing reports failed.
     #[error("report {path}: {message}")]
     Report { path: PathBuf, message: String },
+}
+
+/// The last thing that went wrong with a request whose retries ran out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttemptProblem {
+    #[error("HTTP {status}")]
+    Status { status: u16 },
+    #[error("throttled ({code})")]
+    Throttled { code: String },
+    #[error("{0}")]
+    Transport(TransportError),
+    #[error("transient error {code}")]
+    Transient { code: String },
+}
+
+fn code_suffix(code: &Option<String>) -> String {
+    code.as_deref()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default()
 }
 
 impl SyncError {
@@ -79,11 +162,26 @@ impl SyncError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SyncError::Config(_) | SyncError::Input { .. } | SyncError::MissingToken { .. } => 2,
-            SyncError::Auth { .. }
-            | SyncError::BoardNotFound(_)
-            | SyncError::Api(_)
+            SyncError::BadUrl { .. }
+            | SyncError::HttpClient { .. }
+            | SyncError::Auth { .. }
+            | SyncError::BoardNotFound { .. }
+            | SyncError::AccountLimit { .. }
+            | SyncError::Rejected { .. }
+            | SyncError::RetriesExhausted { .. }
+            | SyncError::Transport { .. }
+            | SyncError::TooManyPages { .. }
+            | SyncError::Task { .. }
             | SyncError::State { .. }
             | SyncError::Report { .. } => 3,
+        }
+    }
+
+    /// A state-store error for `path`, keeping the cause as the source.
+    pub fn state(path: impl Into<String>, source: impl Into<StateSource>) -> Self {
+        SyncError::State {
+            path: path.into(),
+            source: source.into(),
         }
     }
 }
@@ -93,14 +191,5 @@ impl SyncError {
 impl From<ConfigError> for SyncError {
     fn from(e: ConfigError) -> Self {
         SyncError::Config(e)
-    }
-}
-
-impl From<rusqlite::Error> for SyncError {
-    fn from(e: rusqlite::Error) -> Self {
-        SyncError::State {
-            path: String::new(),
-            message: e.to_string(),
-        }
     }
 }

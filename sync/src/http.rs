@@ -16,19 +16,22 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A transport posting to `api_url` (e.g. `https://api.monday.com/v2`).
     pub fn new(api_url: &str) -> Result<Self, SyncError> {
-        let url = reqwest::Url::parse(api_url)
-            .map_err(|e| SyncError::Api(format!("bad API URL `{api_url}`: {e}")))?;
+        let url = reqwest::Url::parse(api_url).map_err(|e| SyncError::BadUrl {
+            url: api_url.to_string(),
+            reason: e.to_string(),
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(SyncError::Api(format!(
-                "bad API URL `{api_url}`: scheme must be http or https"
-            )));
+            return Err(SyncError::BadUrl {
+                url: api_url.to_string(),
+                reason: "scheme must be http or https".into(),
+            });
         }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .tcp_nodelay(true)
             .user_agent(concat!("monday-sync/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| SyncError::Api(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|source| SyncError::HttpClient { source })?;
         Ok(HttpTransport { client, url })
     }
 }

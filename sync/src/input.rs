@@ -64,6 +64,16 @@ pub enum InputSize {
     Unknown,
 }
 
+impl InputSize {
+    /// The record count, when known.
+    pub fn records(self) -> Option<usize> {
+        match self {
+            InputSize::Records(n) => usize::try_from(n).ok(),
+            InputSize::Bytes(_) | InputSize::Unknown => None,
+        }
+    }
+}
+
 /// Files larger than this are not pre-scanned for their record count (progress shows bytes).
 pub const PRESCAN_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -101,6 +111,12 @@ impl InputSource {
             ))),
             _ => Ok(()),
         }
+    }
+
+    /// How many records the source holds, when the pre-scan ([`InputSource::size`]) knows it;
+    /// `None` for an unreadable file or one over [`PRESCAN_MAX_BYTES`]. The batch size uses it.
+    pub fn estimate_records(&self) -> Option<usize> {
+        self.size().records()
     }
 
     /// The number of records, by a fast scan of record boundaries (NDJSON lines, CSV records,

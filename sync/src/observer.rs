@@ -19,8 +19,55 @@ pub enum RequestKind {
     Update,
     /// `items_page_by_column_values` / `next_items_page` lookups by key.
     Reconcile,
-    /// The wasted `complexity` query of the `extra_round_trips_per_batch` test knob.
-    Extra,
+}
+
+impl RequestKind {
+    /// Whether requests of this kind write to the board (and so go one at a time per board).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            RequestKind::CreateGroups | RequestKind::Create | RequestKind::Update
+        )
+    }
+
+    /// The name used in request logs (`board_read`, `create_groups`, `create`, `update`,
+    /// `reconcile`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::BoardRead => "board_read",
+            RequestKind::CreateGroups => "create_groups",
+            RequestKind::Create => "create",
+            RequestKind::Update => "update",
+            RequestKind::Reconcile => "reconcile",
+        }
+    }
+}
+
+/// Why the sync is waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// The complexity budget is spent until the window resets (the pacer holds the request).
+    Budget,
+    /// A rate limit answered 429 (or a throttling code): wait its `retry_in_seconds`.
+    RateLimited,
+    /// The board is locked by another write (423), or the same key is in flight (409).
+    Locked,
+    /// Backing off before retrying a 5xx, a reset or a timeout.
+    Retry,
+}
+
+/// What the send path is doing, for progress displays. `Waiting` is always followed by one
+/// `WaitOver` from the same sender; `Sending` is one request attempt leaving (its end is
+/// [`SyncObserver::request_finished`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityEvent {
+    /// A request attempt is leaving.
+    Sending,
+    /// A request waits until `until` (tokio clock) for `reason`.
+    Waiting { reason: WaitReason, until: Instant },
+    /// That wait is over.
+    WaitOver,
 }
 
 /// One attempt of one request, after it finished.
@@ -62,54 +109,13 @@ pub struct RecordEvent {
     pub line: u64,
 }
 
-/// Why a sender is waiting instead of sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaitReason {
-    /// The complexity budget is spent; waiting for it to reset.
-    Budget,
-    /// A 429 (or a per-field limit) said to wait `retry_in_seconds`.
-    RateLimited,
-    /// The board is locked or busy (423 / 409): waiting it out.
-    Locked,
-    /// Backing off before retrying after a 5xx, a reset or a timeout.
-    Retry,
-}
-
-/// What a sender is doing right now. `Waiting` is always followed by one `WaitOver` from the same
-/// sender; `Sending` is one request attempt leaving (its end is [`SyncObserver::request_finished`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActivityEvent {
-    Sending,
-    Waiting {
-        reason: WaitReason,
-        until: tokio::time::Instant,
-    },
-    WaitOver,
-}
-
 /// Receives events; must be cheap (called inline on the engine's path).
 pub trait SyncObserver: Send + Sync {
     fn request_finished(&self, ev: &RequestEvent);
     fn record_finished(&self, ev: &RecordEvent);
-    /// What the sync is doing right now (for progress displays); ignored by default.
-    fn activity(&self, ev: &ActivityEvent) {
-        let _ = ev;
-    }
-}
-
-/// Tell `observer` (if any) that a wait of `reason` until `until` starts.
-pub fn notify_wait(observer: Option<&Arc<dyn SyncObserver>>, reason: WaitReason, until: Instant) {
-    if let Some(o) = observer {
-        o.activity(&ActivityEvent::Waiting { reason, until });
-    }
-}
-
-/// Tell `observer` (if any) about an activity change.
-pub fn notify(observer: Option<&Arc<dyn SyncObserver>>, ev: ActivityEvent) {
-    if let Some(o) = observer {
-        o.activity(&ev);
-    }
+    /// Sending and waiting, as it happens (every wait of the send path goes through one
+    /// function, [`crate::client::ApiClient::wait_until`]). Default: ignored.
+    fn activity(&self, _ev: &ActivityEvent) {}
 }
 
 /// Several observers as one (the caller's and the progress display).

@@ -1,4 +1,5 @@
-//! Pacing by the API's own budget signals, and the bookkeeping that splits waiting from sending.
+//! Pacing and the complexity budget: when a request may go, decided here and nowhere else, by
+//! the API's own budget signals; and the bookkeeping that splits waiting from sending.
 //!
 //! [`Pacer`] keeps an estimate of the complexity budget left: the `after` (or `RateLimit` `r=`) of the
 //! newest response, minus the cost of every request sent after the one that reported it. A request
@@ -9,13 +10,14 @@
 //! request is in flight: the engine attributes exactly that time to the "wait" phase.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::observer::{notify, notify_wait, ActivityEvent, SyncObserver, WaitReason};
+use crate::observer::WaitReason;
 use crate::payload::BudgetInfo;
+use crate::retry::Signal;
 
 /// Slack added after a reported reset before sending again (resets are reported in whole seconds).
 pub const RESET_MARGIN: Duration = Duration::from_millis(50);
@@ -58,24 +60,12 @@ impl PacerState {
 }
 
 /// Shared pacing state for one run.
+#[derive(Debug)]
 pub struct Pacer {
     state: Mutex<PacerState>,
-    /// Budget pacing on (off = the naive-client test knob).
-    enabled: bool,
     activity: Mutex<Activity>,
     /// Woken on every response, for senders waiting to learn the budget.
     news: tokio::sync::Notify,
-    /// Told when a sender starts and ends a wait (progress display).
-    observer: Option<Arc<dyn SyncObserver>>,
-}
-
-impl std::fmt::Debug for Pacer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pacer")
-            .field("state", &self.state)
-            .field("enabled", &self.enabled)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What the pacer knows about the budget right now (for progress estimates).
@@ -92,26 +82,46 @@ pub struct BudgetSnapshot {
 }
 
 /// Longest wait for news about the budget before sending anyway.
-const NEWS_TIMEOUT: Duration = Duration::from_secs(5);
+pub const NEWS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a request may not go yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Not before `until`: a 429 blocks everyone ([`WaitReason::RateLimited`]) or the budget is
+    /// short until the reported reset ([`WaitReason::Budget`]).
+    Until { until: Instant, reason: WaitReason },
+    /// The budget is unknown or short with no reset in sight while requests are in flight: wait
+    /// for their responses (at most [`NEWS_TIMEOUT`]) instead of guessing.
+    News,
+}
+
+/// Whether a request that ended with `signal` was charged against the complexity budget (so its
+/// reservation stays counted until a newer response reports the budget). A write that may have
+/// been applied may have been charged; a read that failed was not.
+pub fn charged(signal: Signal, writes: bool) -> bool {
+    match signal {
+        Signal::Answered | Signal::TransientAliases { .. } => true,
+        Signal::ServerError | Signal::TransportMaybeSent => writes,
+        _ => false,
+    }
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Pacer {
-    pub fn new(enabled: bool) -> Self {
+    pub fn new() -> Self {
         Pacer {
             state: Mutex::new(PacerState {
                 next_seq: 1,
                 ..Default::default()
             }),
-            enabled,
             activity: Mutex::new(Activity::new(Instant::now())),
             news: tokio::sync::Notify::new(),
-            observer: None,
         }
-    }
-
-    /// Report waits (budget, 429) to `observer` as [`ActivityEvent`]s.
-    pub fn with_observer(mut self, observer: Option<Arc<dyn SyncObserver>>) -> Self {
-        self.observer = observer;
-        self
     }
 
     /// The budget as the pacer sees it now.
@@ -129,67 +139,44 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Wait until a request of `cost` may be sent, then reserve it. Returns the ticket and the time
-    /// spent waiting on limits.
-    pub async fn acquire(&self, cost: u64) -> (Ticket, Duration) {
-        let mut waited = Duration::ZERO;
-        loop {
-            let now = Instant::now();
-            let news = self.news.notified();
-            let mut reason = WaitReason::Budget;
-            let until = {
-                let mut s = self.lock();
-                let blocked = s.blocked_until.filter(|b| *b > now);
-                let est = if self.enabled { s.estimate() } else { None };
-                let short = est.is_some_and(|rem| rem < cost);
-                let unknown = self.enabled && est.is_none() && !s.sent.is_empty();
-                match (blocked, s.reset_at) {
-                    (Some(b), _) => {
-                        reason = WaitReason::RateLimited;
-                        Some(b)
-                    }
-                    (None, Some(reset)) if short && reset + RESET_MARGIN > now => {
-                        Some(reset + RESET_MARGIN)
-                    }
-                    // Budget unknown or short with no reset in sight, and requests in flight: wait
-                    // for their responses to tell us instead of guessing.
-                    (None, None) if (short || unknown) && !s.sent.is_empty() => None,
-                    (None, reset) => {
-                        if short && reset.is_some() {
-                            s.apply_reset();
-                        }
-                        let seq = s.next_seq;
-                        s.next_seq += 1;
-                        s.sent.insert(seq, cost);
-                        return (
-                            Ticket {
-                                seq,
-                                cost,
-                                issued: Instant::now(),
-                            },
-                            waited,
-                        );
-                    }
+    /// A future that completes on the next response; create it before [`Pacer::try_acquire`]
+    /// so that a response arriving in between is not missed.
+    pub fn news(&self) -> tokio::sync::futures::Notified<'_> {
+        self.news.notified()
+    }
+
+    /// Reserve `cost` for a request sent now, or say why it must wait (the caller waits and
+    /// asks again: [`crate::client::ApiClient::reserve`]).
+    pub fn try_acquire(&self, cost: u64) -> Result<Ticket, Hold> {
+        let now = Instant::now();
+        let mut s = self.lock();
+        let blocked = s.blocked_until.filter(|b| *b > now);
+        let est = s.estimate();
+        let short = est.is_some_and(|rem| rem < cost);
+        let unknown = est.is_none() && !s.sent.is_empty();
+        match (blocked, s.reset_at) {
+            (Some(until), _) => Err(Hold::Until {
+                until,
+                reason: WaitReason::RateLimited,
+            }),
+            (None, Some(reset)) if short && reset + RESET_MARGIN > now => Err(Hold::Until {
+                until: reset + RESET_MARGIN,
+                reason: WaitReason::Budget,
+            }),
+            (None, None) if (short || unknown) && !s.sent.is_empty() => Err(Hold::News),
+            (None, reset) => {
+                if short && reset.is_some() {
+                    s.apply_reset();
                 }
-            };
-            self.activity(|a| a.wait_start(now));
-            match until {
-                Some(until) => {
-                    tracing::debug!(
-                        wait_ms = (until - now).as_millis() as u64,
-                        "waiting on API limits"
-                    );
-                    notify_wait(self.observer.as_ref(), reason, until);
-                    tokio::time::sleep_until(until).await;
-                    notify(self.observer.as_ref(), ActivityEvent::WaitOver);
-                }
-                None => {
-                    let _ = tokio::time::timeout(NEWS_TIMEOUT, news).await;
-                }
+                let seq = s.next_seq;
+                s.next_seq += 1;
+                s.sent.insert(seq, cost);
+                Ok(Ticket {
+                    seq,
+                    cost,
+                    issued: now,
+                })
             }
-            let end = Instant::now();
-            self.activity(|a| a.wait_end(end));
-            waited += end - now;
         }
     }
 
@@ -198,9 +185,6 @@ impl Pacer {
     /// budget is not known yet, or a 429 blocks every sender. Senders use it to fit the last
     /// batch of a window into what is left instead of waiting a whole window for the reset.
     pub fn affordable_units(&self, unit_cost: u64) -> Option<u64> {
-        if !self.enabled {
-            return None;
-        }
         let now = Instant::now();
         let s = self.lock();
         if s.blocked_until.is_some_and(|b| b > now) {
@@ -253,12 +237,10 @@ impl Pacer {
         let mut s = self.lock();
         s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
         // A throttle means the budget is gone until then.
-        if self.enabled {
-            s.base_remaining = Some(0);
-            s.base_seq = s.next_seq - 1;
-            s.sent.clear();
-            s.reset_at = Some(until);
-        }
+        s.base_remaining = Some(0);
+        s.base_seq = s.next_seq - 1;
+        s.sent.clear();
+        s.reset_at = Some(until);
         drop(s);
         self.news.notify_waiters();
     }
@@ -345,14 +327,29 @@ mod tests {
         }
     }
 
+    /// The waiting loop of `ApiClient::reserve`, without an observer: (ticket, time waited).
+    async fn acquire(p: &Pacer, cost: u64) -> (Ticket, Duration) {
+        let t0 = Instant::now();
+        loop {
+            let news = p.news();
+            match p.try_acquire(cost) {
+                Ok(t) => return (t, Instant::now() - t0),
+                Err(Hold::Until { until, .. }) => tokio::time::sleep_until(until).await,
+                Err(Hold::News) => {
+                    let _ = tokio::time::timeout(NEWS_TIMEOUT, news).await;
+                }
+            }
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn waits_for_reset_when_budget_is_short() {
-        let p = Pacer::new(true);
+        let p = Pacer::new();
         let t0 = Instant::now();
-        let (a, w) = p.acquire(750_000).await;
+        let (a, w) = acquire(&p, 750_000).await;
         assert_eq!(w, Duration::ZERO);
         p.on_response(a, &info(250_000, 40), true);
-        let (_b, w) = p.acquire(750_000).await;
+        let (_b, w) = acquire(&p, 750_000).await;
         assert_eq!(Instant::now() - t0, Duration::from_secs(40) + RESET_MARGIN);
         assert_eq!(w, Duration::from_secs(40) + RESET_MARGIN);
         // Budget after reset is the full limit minus what was just reserved.
@@ -361,28 +358,33 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn in_flight_reservations_count_against_the_estimate() {
-        let p = Pacer::new(true);
-        let (a, _) = p.acquire(100).await;
+        let p = Pacer::new();
+        let (a, _) = acquire(&p, 100).await;
         p.on_response(a, &info(1000, 30), true);
-        let (_b, _) = p.acquire(400).await;
-        let (_c, _) = p.acquire(400).await;
+        let (_b, _) = acquire(&p, 400).await;
+        let (_c, _) = acquire(&p, 400).await;
         assert_eq!(p.estimate(), Some(200));
         let t0 = Instant::now();
-        let _ = p.acquire(400).await;
+        let _ = acquire(&p, 400).await;
         assert!(Instant::now() - t0 >= Duration::from_secs(30));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn block_for_holds_everyone_and_disabled_ignores_budget() {
-        let p = Pacer::new(false);
-        let (a, _) = p.acquire(100).await;
-        p.on_response(a, &info(0, 50), true);
-        let t0 = Instant::now();
-        let _ = p.acquire(100).await; // budget ignored when disabled
-        assert_eq!(Instant::now(), t0);
+    async fn block_for_holds_everyone() {
+        let p = Pacer::new();
+        let (a, _) = acquire(&p, 100).await;
+        p.on_response(a, &info(1_000, 50), true);
         p.block_for(Duration::from_secs(2));
-        let (_, w) = p.acquire(100).await;
-        assert_eq!(w, Duration::from_secs(2));
+        assert!(matches!(
+            p.try_acquire(100),
+            Err(Hold::Until {
+                reason: WaitReason::RateLimited,
+                ..
+            })
+        ));
+        // The throttle also empties the budget until then: the reset margin applies.
+        let (_, w) = acquire(&p, 100).await;
+        assert_eq!(w, Duration::from_secs(2) + RESET_MARGIN);
     }
 
     #[test]

@@ -203,11 +203,13 @@ pub enum AliasOutcome {
     Ok {
         item_id: String,
     },
-    /// Fails this record alone. `column`: the column named by the error, if any.
+    /// Fails this record alone. `column`: the column named by the error, if any;
+    /// `column_type`: that column's type as the error reports it (`error_data.column_type`).
     Permanent {
         code: String,
         message: String,
         column: Option<String>,
+        column_type: Option<String>,
     },
     /// Retry this alias (in a new request with only the failed aliases).
     Transient {
@@ -226,21 +228,25 @@ pub enum ResponseClass {
         code: String,
         retry_in: Option<Duration>,
     },
-    /// 423 board lock or 409 idempotency conflict: wait and resend the same body.
-    Busy {
-        status: u16,
-        retry_in: Option<Duration>,
-    },
+    /// HTTP 423 "Resource is currently locked": another write to the board is in progress;
+    /// nothing was executed. Wait (`Retry-After`) and resend the same body with the same key.
+    Locked { retry_in: Option<Duration> },
+    /// HTTP 409 `IDEMPOTENCY_CONFLICT`: the same key is still being processed; wait and resend.
+    Conflict { retry_in: Option<Duration> },
     /// 5xx or an unparseable body: back off and resend the same body (outcome unknown).
     ServerError { status: u16 },
     /// The request would cost more than one request may: split the batch.
     TooComplex,
     /// The token was refused (fatal).
-    Auth { status: u16, message: String },
+    Auth {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
     /// The board does not exist (fatal).
     BoardNotFound { message: String },
     /// A fatal account condition (daily limit...).
-    Fatal { message: String },
+    AccountLimit { code: String, message: String },
     /// The whole request was rejected for a reason that will not change (every record fails).
     Rejected { code: String, message: String },
 }
@@ -297,7 +303,8 @@ fn retry_secs(e: &Value) -> Option<u64> {
         .or_else(|| n.as_f64().map(|f| f.ceil().max(0.0) as u64))
 }
 
-/// `reset in 16 seconds` inside a legacy message.
+/// The number in `reset in 16 seconds` inside a legacy complexity message: the legacy API gives
+/// the wait only there. It reads a value out of the text; it classifies nothing (the code does).
 fn retry_from_message(m: &str) -> Option<u64> {
     let idx = m.find("reset in ")?;
     m[idx + 9..].split_whitespace().next()?.parse().ok()
@@ -392,24 +399,25 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
         return (
             ResponseClass::Auth {
                 status,
+                code: Some(first_code).filter(|c| !c.is_empty()),
                 message: first_msg,
             },
             budget,
         );
     }
-    if status == 423 || status == 409 || first_code == "IDEMPOTENCY_CONFLICT" {
-        return (
-            ResponseClass::Busy {
-                status,
-                retry_in: header_retry.or(any_retry),
-            },
-            budget,
-        );
+    if status == 423 {
+        let retry_in = header_retry.or(any_retry);
+        return (ResponseClass::Locked { retry_in }, budget);
+    }
+    if status == 409 || first_code == "IDEMPOTENCY_CONFLICT" {
+        let retry_in = header_retry.or(any_retry);
+        return (ResponseClass::Conflict { retry_in }, budget);
     }
     if first_code == "DAILY_LIMIT_EXCEEDED" {
         return (
-            ResponseClass::Fatal {
-                message: format!("daily call limit exceeded: {first_msg}"),
+            ResponseClass::AccountLimit {
+                code: first_code,
+                message: first_msg,
             },
             budget,
         );
@@ -429,9 +437,9 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
             budget,
         );
     }
-    if first_code == "REQUEST_MAX_COMPLEXITY_EXCEEDED"
-        || first_msg.contains("exceeds max complexity")
-    {
+    // Only the code decides: the legacy cap error (message only, no code) is a rejection, and
+    // the sync never builds a request over the documented cap anyway (see `batching`).
+    if first_code == "REQUEST_MAX_COMPLEXITY_EXCEEDED" {
         return (ResponseClass::TooComplex, budget);
     }
     if status >= 500 || body.is_none() {
@@ -480,15 +488,17 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
                         && !THROTTLE_CODES.contains(&code.as_str())
                         && code != "INTERNAL_SERVER_ERROR")
                 {
-                    let column = e
-                        .pointer("/extensions/error_data/column_id")
-                        .or_else(|| e.pointer("/extensions/column_id"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
+                    let field = |k: &str| {
+                        e.pointer(&format!("/extensions/error_data/{k}"))
+                            .or_else(|| e.pointer(&format!("/extensions/{k}")))
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    };
                     AliasOutcome::Permanent {
                         code,
                         message: err_message(e),
-                        column,
+                        column: field("column_id"),
+                        column_type: field("column_type"),
                     }
                 } else {
                     AliasOutcome::Transient {
@@ -620,10 +630,12 @@ mod tests {
                 retry_in: Some(Duration::from_secs(3))
             }
         );
-        assert!(matches!(
+        assert_eq!(
             classify(&resp(423, "{}", &[("retry-after", "2")]), &a).0,
-            ResponseClass::Busy { status: 423, .. }
-        ));
+            ResponseClass::Locked {
+                retry_in: Some(Duration::from_secs(2))
+            }
+        );
         assert!(matches!(
             classify(
                 &resp(
@@ -634,7 +646,7 @@ mod tests {
                 &a
             )
             .0,
-            ResponseClass::Busy { .. }
+            ResponseClass::Conflict { .. }
         ));
         assert!(matches!(
             classify(&resp(502, "<html>", &[]), &a).0,

@@ -1,6 +1,7 @@
-//! Finding items by source key with `items_page_by_column_values` (paginated with `next_items_page`):
-//! used at start-up for records left `pending` by a crash, at the end of a run for ambiguous
-//! outcomes, and before creates when the state store was lost.
+//! Reconciliation: finding items by source key with `items_page_by_column_values` (paginated with
+//! `next_items_page`), and what the findings mean. Used at start-up for records left `pending` by
+//! a crash ([`resolve_pending`]), at the end of a run for ambiguous outcomes ([`confirmed_item`]),
+//! and before creates when the state store was lost.
 
 use std::collections::HashMap;
 
@@ -9,10 +10,50 @@ use serde_json::{json, Map, Value};
 use crate::client::ApiClient;
 use crate::error::SyncError;
 use crate::observer::RequestKind;
-use crate::payload::query_body;
+use crate::payload::{query_body, Op};
+use crate::state::PendingRow;
+
+/// Creates left pending by an earlier run, against what the board holds: `(done, cleared)`:
+/// `(key, item id, content hash)` rows for the records found (the oldest item when several carry
+/// the key), and the keys of those not found (their pending mark goes; the run sends them).
+#[allow(clippy::type_complexity)]
+pub fn resolve_pending(
+    creates: &[PendingRow],
+    found: &HashMap<String, Vec<String>>,
+) -> (Vec<(String, String, String)>, Vec<String>) {
+    let mut done = vec![];
+    let mut cleared = vec![];
+    for p in creates {
+        match found.get(&p.key).and_then(|ids| ids.first()) {
+            Some(id) => {
+                if found[&p.key].len() > 1 {
+                    tracing::warn!(key = %p.key, items = found[&p.key].len(), "several items carry this key; keeping the oldest");
+                }
+                done.push((
+                    p.key.clone(),
+                    id.clone(),
+                    p.pending_hash.clone().unwrap_or_default(),
+                ));
+            }
+            None => cleared.push(p.key.clone()),
+        }
+    }
+    (done, cleared)
+}
+
+/// The item a create with an unknown outcome made, if the board shows one for `key`. An update
+/// with an unknown outcome is never confirmed this way (the item existed before).
+pub fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) -> Option<String> {
+    match op {
+        Op::Create { .. } => found.get(key).and_then(|ids| ids.first()).cloned(),
+        Op::Update { .. } => None,
+    }
+}
 
 /// Keys per lookup query.
 pub const KEYS_PER_QUERY: usize = 100;
+/// Most pages followed for one look-up (more than any board holds).
+pub const MAX_PAGES: u64 = 10_000;
 /// Page size (the API's maximum).
 pub const PAGE_LIMIT: u64 = 500;
 
@@ -79,10 +120,8 @@ pub async fn find_items_by_key(
                 .filter(|c| !c.is_empty());
             let Some(cursor) = cursor else { break };
             pages += 1;
-            if pages > 10_000 {
-                return Err(SyncError::Api(
-                    "reconciliation paged more than 10,000 times; giving up".into(),
-                ));
+            if pages > MAX_PAGES {
+                return Err(SyncError::TooManyPages { pages: MAX_PAGES });
             }
             let mut vars = Map::new();
             vars.insert("c".into(), json!(cursor));

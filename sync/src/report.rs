@@ -130,6 +130,10 @@ pub struct RunSummary {
     pub requests: u64,
     pub retries: u64,
     pub throttled: u64,
+    /// Answers 423 "Resource is currently locked" that were waited out (never failures).
+    pub locked: u64,
+    /// Records not placed because the board is full (also in `failed` and `failures`).
+    pub board_full: u64,
     pub per_record_ms: f64,
     pub wall_ms: f64,
     pub phases: Phases,
@@ -246,6 +250,8 @@ impl RunSummary {
             ("requests", self.requests),
             ("retries", self.retries),
             ("throttled", self.throttled),
+            ("locked", self.locked),
+            ("board_full", self.board_full),
             ("batches", self.batches),
         ] {
             let _ = writeln!(s, "{k:<16} {v:>12}");
@@ -330,17 +336,18 @@ pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), Sync
     Ok(())
 }
 
-/// Write summary.json and summary.txt (the table and the pace note) into `dir`, once the wall
-/// time is known.
-pub fn write_summary_json(dir: &Path, summary: &RunSummary) -> Result<(), SyncError> {
+/// Write summary.json and summary.txt (the table and the pace note) into `dir`, from the same
+/// finished summary (so the two always agree: wall time, per-record time and phases included).
+pub fn write_summary(dir: &Path, summary: &RunSummary) -> Result<(), SyncError> {
+    std::fs::create_dir_all(dir).map_err(|e| csv_err(dir, e))?;
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(summary).map_err(|e| csv_err(&path, e))?;
+    std::fs::write(&path, text).map_err(|e| csv_err(&path, e))?;
     let path = dir.join("summary.txt");
     let mut text = summary.table();
     if let Some(note) = summary.pace_note() {
         let _ = writeln!(text, "\n{note}");
     }
-    std::fs::write(&path, text).map_err(|e| csv_err(&path, e))?;
-    let path = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(summary).map_err(|e| csv_err(&path, e))?;
     std::fs::write(&path, text).map_err(|e| csv_err(&path, e))
 }
 
@@ -378,6 +385,7 @@ mod tests {
             key: Some("K, \"7\"".into()),
             field: "order_date".into(),
             reason: "bad date".into(),
+            cause: crate::transform::FailureCause::Invalid,
         });
         s.per_customer.insert(
             "Acme | Co".into(),
@@ -387,8 +395,16 @@ mod tests {
                 ..Default::default()
             },
         );
+        s.wall_ms = 1234.5;
+        s.per_record_ms = 617.25;
+        s.phases.send_ms = 1000.0;
         write_detail_reports(dir.path(), &s).unwrap();
-        write_summary_json(dir.path(), &s).unwrap();
+        write_summary(dir.path(), &s).unwrap();
+        // summary.txt carries the same figures as summary.json.
+        let txt = std::fs::read_to_string(dir.path().join("summary.txt")).unwrap();
+        assert!(txt.contains("617.250"), "{txt}");
+        assert!(txt.contains("1234.5"), "{txt}");
+        assert!(txt.contains("1000.0"), "{txt}");
         let f = std::fs::read_to_string(dir.path().join("failures.csv")).unwrap();
         assert!(f.contains("7,\"K, \"\"7\"\"\",order_date,bad date"), "{f}");
         let md = std::fs::read_to_string(dir.path().join("customers.md")).unwrap();

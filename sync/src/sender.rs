@@ -1,23 +1,22 @@
-//! Sending one batch: pacing, retries with the same `Idempotency-Key` for the same body, retrying
-//! only the aliases that failed transiently (new body, new key), splitting when a request would be
-//! too complex, and mapping every alias back to its record.
+//! Sending one batch: a thin loop around [`ApiClient::call`] that builds each body (the whole
+//! batch, then only the aliases that failed transiently, or the halves of a split; each a new
+//! body with a new `Idempotency-Key`) and maps every alias back to its record.
 
-use std::sync::atomic::Ordering;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde_json::Map;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::client::ApiClient;
+use crate::batching::{next_chunk, split};
+use crate::client::{ApiClient, Call, CallEnd, CallState, Last};
 use crate::error::SyncError;
-use crate::observer::{RequestKind, WaitReason};
-use crate::payload::{
-    alias, build_mutation, classify, query_body, AliasOutcome, Entry, Op, ResponseClass,
-};
-use crate::retry::{Backoff, MAX_WAITS};
-use crate::transform::PreparedRecord;
+use crate::observer::RequestKind;
+use crate::payload::{alias, build_mutation, AliasOutcome, Entry, Op, ResponseClass};
+use crate::retry::{decide, Applied, Decision, Signal};
+use crate::transform::{FailureCause, PreparedRecord};
 use crate::transport::TransportError;
 
 /// What the sender needs besides the batch.
@@ -26,7 +25,12 @@ pub struct SendContext {
     pub client: Arc<ApiClient>,
     pub board_id: String,
     pub mutation_complexity: u64,
-    pub extra_round_trips: u32,
+    /// Ids of the mapped status/dropdown columns (a `ColumnValueException` on one of them is a
+    /// missing label).
+    pub label_columns: HashSet<String>,
+    /// Set when the API refused a create with `ItemsLimitationException`: creates not yet sent
+    /// (by any sender) then fail as "board full" without being sent.
+    pub board_full: AtomicBool,
 }
 
 /// One record in a batch.
@@ -55,7 +59,7 @@ pub enum ItemResult {
     Failed {
         field: String,
         reason: String,
-        label_error: bool,
+        cause: FailureCause,
     },
     /// May or may not have been applied (timeouts/resets/5xx until retries ran out).
     Ambiguous {
@@ -73,11 +77,6 @@ pub struct BatchResult {
     pub fatal: Option<SyncError>,
 }
 
-/// Batches are split to fit the budget left only when fewer than this many fit in one window.
-const SPLIT_BELOW_BATCHES_PER_WINDOW: u64 = 10;
-
-const COMPLEXITY_QUERY: &str = "query { complexity { before after query reset_in_x_seconds } }";
-
 /// Send a batch until every record has an outcome.
 pub async fn execute(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     let span =
@@ -85,13 +84,70 @@ pub async fn execute(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     execute_inner(ctx, job).instrument(span).await
 }
 
+/// The reason of creates not sent because another batch found the board full.
+const BOARD_FULL_NOT_SENT: &str =
+    "not sent: the board is full (ItemsLimitationException on an earlier create)";
+
+/// Why an alias the API refused failed, from its code (and the column it names).
+fn permanent_cause(
+    ctx: &SendContext,
+    code: &str,
+    column: Option<&str>,
+    column_type: Option<&str>,
+) -> FailureCause {
+    match code {
+        "ItemsLimitationException" => FailureCause::BoardFull,
+        "ColumnValueException"
+            if column.is_some_and(|c| ctx.label_columns.contains(c))
+                || column_type.is_some_and(is_label_column_type) =>
+        {
+            FailureCause::MissingLabel
+        }
+        _ => FailureCause::Rejected,
+    }
+}
+
+/// Column types (as an error's `error_data.column_type` reports them) whose values are labels.
+fn is_label_column_type(t: &str) -> bool {
+    matches!(
+        t,
+        "color" | "status" | "dropdown" | "StatusColumn" | "DropdownColumn"
+    )
+}
+
+/// The reason given to the records of a body the retry policy gave up on.
+fn give_up_reason(applied: Applied, last: &Last, attempts: u32, waits: u32) -> String {
+    match last {
+        Last::Response(ResponseClass::Rejected { code, message }) => {
+            format!("request rejected: {code}: {message}")
+        }
+        Last::Response(ResponseClass::TooComplex) => {
+            "a single mutation exceeds the per-request complexity cap".into()
+        }
+        Last::Transport(e @ TransportError::Other(_)) => format!("transport error: {e}"),
+        Last::Response(
+            ResponseClass::Throttled { .. }
+            | ResponseClass::Locked { .. }
+            | ResponseClass::Conflict { .. },
+        ) => {
+            format!("still throttled or locked after {waits} waits")
+        }
+        last => match applied {
+            Applied::Unknown => format!(
+                "outcome unknown after {attempts} attempts ({})",
+                last.problem()
+            ),
+            Applied::No => format!("not sent after {attempts} attempts: {}", last.problem()),
+        },
+    }
+}
+
 async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     let client = &ctx.client;
     let n = job.items.len();
     let mut results: Vec<Option<ItemResult>> = vec![None; n];
     let mut todo: Vec<usize> = (0..n).collect();
-    let mut backoff = Backoff::new(client.seed, job.seq);
-    let (mut retries, mut waits, mut attempt) = (0u32, 0u32, 0u32);
+    let mut st = CallState::new(client.seed, job.seq);
     let mut chunk_cap = n;
     let mut fatal = None;
     let per = ctx.mutation_complexity.max(1);
@@ -99,34 +155,28 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
     // logical request with its own key; retries of one body reuse its key.
     let mut round = 0u64;
 
-    for i in 0..ctx.extra_round_trips {
-        let _ = client
-            .read(
-                query_body(COMPLEXITY_QUERY, Map::new()),
-                RequestKind::Extra,
-                job.seq << 8 | i as u64,
-            )
-            .await;
-    }
-
-    'outer: while !todo.is_empty() {
-        if let Some(limit) = client.pacer.limit() {
-            chunk_cap = chunk_cap.min((limit / per).max(1) as usize);
+    while !todo.is_empty() {
+        // Take the turn to write first: the body is cut to the budget the writes before it left.
+        let turn = client.write_turn().await;
+        if job.kind == RequestKind::Create && ctx.board_full.load(Ordering::Relaxed) {
+            for &i in &todo {
+                results[i] = Some(ItemResult::Failed {
+                    field: String::new(),
+                    reason: BOARD_FULL_NOT_SENT.into(),
+                    cause: FailureCause::BoardFull,
+                });
+            }
+            break;
         }
-        // When one batch is a large share of the budget (over a tenth: e.g. 25 creates = 750k of
-        // a 1M trial budget), holding it for the reset would leave most of each window unused, so
-        // send the part the budget affords now. With a large budget the unused tail of a window is
-        // small and batches stay whole: a run costs exactly ceil(N / batch_size) create requests.
-        let batch_cost = chunk_cap as u64 * per;
-        let small_budget = client
-            .pacer
-            .limit()
-            .is_some_and(|limit| limit < batch_cost.saturating_mul(SPLIT_BELOW_BATCHES_PER_WINDOW));
-        let take = match client.pacer.affordable_units(per) {
-            Some(fit) if fit >= 1 && small_budget => chunk_cap.min(fit as usize),
-            _ => chunk_cap,
-        };
-        let chunk: Vec<usize> = todo.iter().take(take.max(1)).copied().collect();
+        let (cap, take) = next_chunk(
+            todo.len(),
+            chunk_cap,
+            per,
+            client.pacer.limit(),
+            client.pacer.affordable_units(per),
+        );
+        chunk_cap = cap;
+        let chunk: Vec<usize> = todo.iter().take(take).copied().collect();
         let entries: Vec<Entry<'_>> = chunk
             .iter()
             .map(|&i| Entry {
@@ -142,212 +192,106 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
         let body = Bytes::from(build_mutation(&ctx.board_id, &entries, true));
         let key = client.request_key("batch", job.seq, round, &body);
         round += 1;
-        let cost = chunk.len() as u64 * per;
-        let mut ambiguous: Option<String> = None;
-        let settle = |results: &mut Vec<Option<ItemResult>>,
-                      todo: &mut Vec<usize>,
-                      r: &dyn Fn() -> ItemResult| {
-            for &i in &chunk {
-                results[i] = Some(r());
-            }
-            todo.retain(|i| results[*i].is_none());
+        let call = Call {
+            kind: job.kind,
+            body,
+            key: Some(key),
+            aliases: &aliases,
+            cost: chunk.len() as u64 * per,
+            records: chunk.len(),
         };
-        loop {
-            let (ticket, _) = client.pacer.acquire(cost).await;
-            let res = client
-                .send_once(
-                    body.clone(),
-                    Some(key.clone()),
-                    job.kind,
-                    chunk.len(),
-                    attempt,
-                )
-                .await;
-            attempt += 1;
-            let resp = match res {
-                Ok(r) => r,
-                Err(TransportError::Other(m)) => {
-                    client.pacer.on_response(ticket, &Default::default(), false);
-                    let reason = format!("transport error: {m}");
-                    settle(&mut results, &mut todo, &|| ItemResult::Failed {
-                        field: String::new(),
-                        reason: reason.clone(),
-                        label_error: false,
-                    });
-                    continue 'outer;
-                }
-                Err(e) => {
-                    let maybe_sent = !matches!(e, TransportError::Connect(_));
-                    client
-                        .pacer
-                        .on_response(ticket, &Default::default(), maybe_sent);
-                    if maybe_sent {
-                        ambiguous = Some(e.to_string());
-                    }
-                    retries += 1;
-                    if retries > client.max_retries {
-                        let last = e.to_string();
-                        match &ambiguous {
-                            Some(a) => {
-                                let reason = format!(
-                                    "outcome unknown after {attempt} attempts ({a}; last: {last})"
-                                );
-                                settle(&mut results, &mut todo, &|| ItemResult::Ambiguous {
-                                    reason: reason.clone(),
-                                });
-                            }
-                            None => {
-                                let reason = format!("not sent after {attempt} attempts: {last}");
-                                settle(&mut results, &mut todo, &|| ItemResult::Failed {
-                                    field: String::new(),
-                                    reason: reason.clone(),
-                                    label_error: false,
-                                });
-                            }
-                        }
-                        continue 'outer;
-                    }
-                    client.backoff_sleep(backoff.delay(retries - 1)).await;
+        match client.call_in_turn(&call, &mut st, turn).await {
+            CallEnd::Settled { class, .. } => {
+                let ResponseClass::Aliases(outs) = class else {
                     continue;
-                }
-            };
-            let (class, budget) = classify(&resp, &aliases);
-            match class {
-                ResponseClass::Aliases(outs) => {
-                    client.pacer.on_response(ticket, &budget, true);
-                    let mut transient = vec![];
-                    let mut wait = None;
-                    for (pos, o) in outs.into_iter().enumerate() {
-                        let i = chunk[pos];
-                        match o {
-                            AliasOutcome::Ok { item_id } => {
-                                results[i] = Some(ItemResult::Done { item_id })
+                };
+                let mut transient = vec![];
+                let mut wait = None;
+                for (pos, o) in outs.into_iter().enumerate() {
+                    let i = chunk[pos];
+                    match o {
+                        AliasOutcome::Ok { item_id } => {
+                            results[i] = Some(ItemResult::Done { item_id })
+                        }
+                        AliasOutcome::Permanent {
+                            code,
+                            message,
+                            column,
+                            column_type,
+                        } => {
+                            let cause = permanent_cause(
+                                &ctx,
+                                &code,
+                                column.as_deref(),
+                                column_type.as_deref(),
+                            );
+                            if cause == FailureCause::BoardFull {
+                                ctx.board_full.store(true, Ordering::Relaxed);
                             }
-                            AliasOutcome::Permanent {
-                                code,
-                                message,
-                                column,
-                            } => {
-                                let label_error = message.contains("label");
-                                tracing::debug!(line = job.items[i].record.line, %code, "record rejected by the API");
-                                results[i] = Some(ItemResult::Failed {
-                                    field: column.unwrap_or_else(|| "column_values".into()),
-                                    reason: format!("{code}: {message}"),
-                                    label_error,
-                                });
-                            }
-                            AliasOutcome::Transient { code, retry_in } => {
-                                transient.push((i, code));
-                                wait = wait.max(retry_in);
-                            }
+                            tracing::debug!(line = job.items[i].record.line, %code, "record rejected by the API");
+                            results[i] = Some(ItemResult::Failed {
+                                field: column.unwrap_or_else(|| "column_values".into()),
+                                reason: format!("{code}: {message}"),
+                                cause,
+                            });
+                        }
+                        AliasOutcome::Transient { code, retry_in } => {
+                            transient.push((i, code));
+                            wait = wait.max(retry_in);
                         }
                     }
-                    todo.retain(|i| results[*i].is_none());
-                    if !transient.is_empty() {
-                        retries += 1;
-                        if retries > client.max_retries {
+                }
+                if !transient.is_empty() {
+                    let signal = Signal::TransientAliases { retry_in: wait };
+                    let (decision, next) = decide(signal, st.retry, client.policy, false);
+                    st.retry = next;
+                    match decision {
+                        Decision::Resend(w) => client.pause(w, &mut st.backoff).await,
+                        _ => {
                             for (i, code) in transient {
                                 results[i] = Some(ItemResult::Failed {
                                     field: String::new(),
-                                    reason: format!("transient error persisted after {attempt} attempts: {code}"),
-                                    label_error: false,
+                                    reason: format!(
+                                        "transient error persisted after {} attempts: {code}",
+                                        st.attempt
+                                    ),
+                                    cause: FailureCause::NotConfirmed,
                                 });
-                            }
-                            todo.retain(|i| results[*i].is_none());
-                        } else {
-                            match wait {
-                                Some(w) => {
-                                    let d = client.throttle_wait(Some(w));
-                                    client.limit_wait_as(WaitReason::RateLimited, d).await
-                                }
-                                None => client.backoff_sleep(backoff.delay(retries - 1)).await,
                             }
                         }
                     }
-                    continue 'outer;
-                }
-                ResponseClass::Throttled { code, retry_in } => {
-                    client.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    client.pacer.on_response(ticket, &budget, false);
-                    waits += 1;
-                    let d = client.throttle_wait(retry_in);
-                    tracing::debug!(%code, wait_ms = d.as_millis() as u64, "throttled");
-                    client.pacer.block_for(d);
-                }
-                ResponseClass::Busy { status, retry_in } => {
-                    client.pacer.on_response(ticket, &budget, false);
-                    waits += 1;
-                    let d = retry_in.unwrap_or_else(|| backoff.delay(waits.min(6)));
-                    tracing::debug!(status, wait_ms = d.as_millis() as u64, "board busy");
-                    client.limit_wait(d).await;
-                }
-                ResponseClass::ServerError { status } => {
-                    client.pacer.on_response(ticket, &budget, true);
-                    ambiguous = Some(format!("HTTP {status}"));
-                    retries += 1;
-                    if retries > client.max_retries {
-                        let reason =
-                            format!("outcome unknown after {attempt} attempts (HTTP {status})");
-                        settle(&mut results, &mut todo, &|| ItemResult::Ambiguous {
-                            reason: reason.clone(),
-                        });
-                        continue 'outer;
-                    }
-                    client.backoff_sleep(backoff.delay(retries - 1)).await;
-                }
-                ResponseClass::TooComplex => {
-                    client.pacer.on_response(ticket, &budget, false);
-                    if chunk.len() > 1 {
-                        chunk_cap = chunk.len() / 2;
-                        tracing::debug!(chunk_cap, "request too complex; splitting");
-                    } else {
-                        settle(&mut results, &mut todo, &|| ItemResult::Failed {
-                            field: String::new(),
-                            reason: "a single mutation exceeds the per-request complexity cap"
-                                .into(),
-                            label_error: false,
-                        });
-                    }
-                    continue 'outer;
-                }
-                ResponseClass::Auth { status, message } => {
-                    fatal = Some(SyncError::Auth { status, message });
-                    break 'outer;
-                }
-                ResponseClass::BoardNotFound { .. } => {
-                    fatal = Some(SyncError::BoardNotFound(ctx.board_id.clone()));
-                    break 'outer;
-                }
-                ResponseClass::Fatal { message } => {
-                    fatal = Some(SyncError::Api(message));
-                    break 'outer;
-                }
-                ResponseClass::Rejected { code, message } => {
-                    client.pacer.on_response(ticket, &budget, false);
-                    let reason = format!("request rejected: {code}: {message}");
-                    settle(&mut results, &mut todo, &|| ItemResult::Failed {
-                        field: String::new(),
-                        reason: reason.clone(),
-                        label_error: false,
-                    });
-                    continue 'outer;
                 }
             }
-            if waits > MAX_WAITS {
-                let reason = format!("still throttled or locked after {waits} waits");
-                match &ambiguous {
-                    Some(_) => settle(&mut results, &mut todo, &|| ItemResult::Ambiguous {
-                        reason: reason.clone(),
-                    }),
-                    None => settle(&mut results, &mut todo, &|| ItemResult::Failed {
-                        field: String::new(),
-                        reason: reason.clone(),
-                        label_error: false,
-                    }),
+            CallEnd::Split => {
+                chunk_cap = split(chunk.len());
+                tracing::debug!(chunk_cap, "request too complex; splitting");
+            }
+            CallEnd::GiveUp { applied, last } => {
+                let reason = give_up_reason(applied, &last, st.attempt, st.retry.waits);
+                for &i in &chunk {
+                    results[i] = Some(match applied {
+                        Applied::Unknown => ItemResult::Ambiguous {
+                            reason: reason.clone(),
+                        },
+                        Applied::No => ItemResult::Failed {
+                            field: String::new(),
+                            reason: reason.clone(),
+                            cause: match last {
+                                Last::Response(
+                                    ResponseClass::Rejected { .. } | ResponseClass::TooComplex,
+                                ) => FailureCause::Rejected,
+                                _ => FailureCause::NotConfirmed,
+                            },
+                        },
+                    });
                 }
-                continue 'outer;
+            }
+            CallEnd::Fatal(last) => {
+                fatal = Some(last.into_error(job.kind, &ctx.board_id, st.attempt));
+                break;
             }
         }
+        todo.retain(|i| results[*i].is_none());
     }
     let finished_at = Instant::now();
     let items = job
@@ -358,7 +302,7 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
             let r = r.unwrap_or_else(|| ItemResult::Failed {
                 field: String::new(),
                 reason: "not sent: the run stopped on a fatal API condition".into(),
-                label_error: false,
+                cause: FailureCause::NotConfirmed,
             });
             (item, r)
         })

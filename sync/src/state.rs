@@ -106,10 +106,7 @@ impl StateStore {
             StateSpec::Path(path) => {
                 let shown = path.display().to_string();
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| SyncError::State {
-                        path: shown.clone(),
-                        message: e.to_string(),
-                    })?;
+                    std::fs::create_dir_all(dir).map_err(|e| SyncError::state(shown.clone(), e))?;
                 }
                 match open_sqlite(path) {
                     Ok(conn) => Ok(StateStore {
@@ -126,10 +123,8 @@ impl StateStore {
                                     std::fs::rename(&from, format!("{}{suffix}", aside.display()));
                             }
                         }
-                        let conn = open_sqlite(path).map_err(|e| SyncError::State {
-                            path: shown.clone(),
-                            message: e.to_string(),
-                        })?;
+                        let conn =
+                            open_sqlite(path).map_err(|e| SyncError::state(shown.clone(), e))?;
                         Ok(StateStore {
                             backend: Backend::Sqlite { conn, path: shown },
                             full_verify: true,
@@ -150,10 +145,7 @@ impl StateStore {
             Backend::Sqlite { path, .. } => path.clone(),
             Backend::Memory(_) => "<memory>".into(),
         };
-        SyncError::State {
-            path,
-            message: e.to_string(),
-        }
+        SyncError::state(path, e)
     }
 
     /// The row for `key`, if any.
@@ -210,10 +202,7 @@ impl StateStore {
                     }
                     tx.commit()
                 })();
-                res.map_err(|e| SyncError::State {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })
+                res.map_err(|e| SyncError::state(path.clone(), e))
             }
         }
     }
@@ -252,10 +241,7 @@ impl StateStore {
                     }
                     tx.commit()
                 })();
-                res.map_err(|e| SyncError::State {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })
+                res.map_err(|e| SyncError::state(path.clone(), e))
             }
         }
     }
@@ -299,10 +285,7 @@ impl StateStore {
                     }
                     tx.commit()
                 })();
-                res.map_err(|e| SyncError::State {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })
+                res.map_err(|e| SyncError::state(path.clone(), e))
             }
         }
     }

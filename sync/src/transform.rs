@@ -40,6 +40,25 @@ pub struct PreparedRecord {
     pub content_hash: String,
 }
 
+/// Why a record failed, as a type (reports count by it; nothing reads the reason text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    /// The input line or a field value is invalid (found before sending).
+    #[default]
+    Invalid,
+    /// A status/dropdown label is missing on the board and the column may not create it
+    /// (found before sending, or reported by the API as a `ColumnValueException` on such a column).
+    MissingLabel,
+    /// The API rejected the record or its request for a reason that will not change.
+    Rejected,
+    /// The board holds as many items as it can (`ItemsLimitationException`): never sent, or refused.
+    BoardFull,
+    /// The request could not be completed (retries or waits ran out, the run stopped); nothing
+    /// was applied, or what was applied could not be confirmed (the next run reconciles it).
+    NotConfirmed,
+}
+
 /// A record that failed (transform, input or API), for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordFailure {
@@ -47,6 +66,7 @@ pub struct RecordFailure {
     pub key: Option<String>,
     pub field: String,
     pub reason: String,
+    pub cause: FailureCause,
 }
 
 #[derive(Debug, Clone)]
@@ -154,14 +174,6 @@ pub struct Transformer {
     key_prefix: String,
     columns: Vec<CompiledColumn>,
     seen_keys: HashMap<String, u64>,
-}
-
-/// Marker in the reason of a record that failed because of a label missing on the board.
-pub const LABEL_FAILURE_MARK: &str = "and create_labels_if_missing is false";
-
-/// Whether a failure is a missing-label failure found before sending.
-pub fn is_label_failure(f: &RecordFailure) -> bool {
-    f.reason.contains(LABEL_FAILURE_MARK)
 }
 
 /// 0x80 in every byte of `x` that needs escaping in a JSON string (`"`, `\`, or < 0x20), else 0.
@@ -352,6 +364,7 @@ impl Transformer {
                 reason: format!(
                     "duplicate key, first seen on line {first}; the later record is skipped"
                 ),
+                cause: FailureCause::Invalid,
             });
         }
         self.seen_keys.insert(p.key.clone(), rec.line);
@@ -365,6 +378,7 @@ impl Transformer {
             key: key.map(str::to_string),
             field: field.to_string(),
             reason,
+            cause: FailureCause::Invalid,
         };
         let key = match scalar_text(rec.fields.get(&self.key_source)) {
             Ok(Some(k)) => k.trim().to_string(),
@@ -436,7 +450,12 @@ impl Transformer {
                     create_labels |= col.labels.is_none() && col.map.create_labels_if_missing;
                 }
                 Ok(Some(LabelCheck::Create)) => create_labels = true,
-                Ok(Some(LabelCheck::Fail(reason))) => return Err(fail(k, &col.map.source, reason)),
+                Ok(Some(LabelCheck::Fail(reason))) => {
+                    return Err(RecordFailure {
+                        cause: FailureCause::MissingLabel,
+                        ..fail(k, &col.map.source, reason)
+                    })
+                }
                 Ok(None) => {
                     cv.truncate(mark);
                     tracing::trace!(line = rec.line, field = %col.map.source, "empty field omitted");
@@ -502,7 +521,7 @@ impl Transformer {
                     LabelCheck::Create
                 } else {
                     LabelCheck::Fail(format!(
-                        "label '{}' does not exist in column '{}' {LABEL_FAILURE_MARK}",
+                        "label '{}' does not exist in column '{}' and create_labels_if_missing is false",
                         label.trim(),
                         col.map.column_id
                     ))

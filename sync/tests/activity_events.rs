@@ -7,6 +7,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig, TokenKind};
+use monday_sync::config::SyncConfig;
 use monday_sync::engine::{
     run, ActivityEvent, InputSource, RecordEvent, RequestEvent, RunParams, RunSummary, StateSpec,
     SyncObserver, WaitReason,
@@ -43,11 +44,15 @@ impl ActivityLog {
     }
 }
 
-async fn sync_logged(cfg: SimConfig, n: usize) -> (RunSummary, Arc<ActivityLog>) {
+async fn sync_logged(
+    cfg: SimConfig,
+    n: usize,
+    config: SyncConfig,
+) -> (RunSummary, Arc<ActivityLog>) {
     let (_sim, t) = sim(cfg);
     let log = Arc::new(ActivityLog::default());
     let s = run(RunParams {
-        config: example_config(),
+        config,
         input: InputSource::Records(records(n)),
         transport: t,
         token: TOKEN.into(),
@@ -56,6 +61,7 @@ async fn sync_logged(cfg: SimConfig, n: usize) -> (RunSummary, Arc<ActivityLog>)
         dry_run: false,
         progress: false,
         observer: Some(log.clone()),
+        request_log: None,
     })
     .await
     .expect("run");
@@ -86,6 +92,7 @@ async fn budget_waits_are_reported_with_their_end() {
             ..SimConfig::default()
         },
         200,
+        example_config(),
     )
     .await;
     assert_eq!((s.created, s.failed), (200, 0), "{:?}", s.failures);
@@ -114,6 +121,11 @@ async fn budget_waits_are_reported_with_their_end() {
 
 #[tokio::test(start_paused = true)]
 async fn storms_locks_and_server_errors_are_named() {
+    // Small batches, so that enough requests meet the storm and the 5xx; writes allowed to
+    // overlap, so that the board answers 423 (one write at a time, the default, never meets one).
+    let mut config = example_config();
+    config.sync.batch_size = Some(10);
+    config.sync.write_concurrency = 4;
     let (s, log) = sync_logged(
         SimConfig {
             profile: LatencyProfile::Realistic,
@@ -122,10 +134,12 @@ async fn storms_locks_and_server_errors_are_named() {
             ..SimConfig::default()
         },
         500,
+        config,
     )
     .await;
     assert_eq!(s.created + s.failed, 500);
     assert!(s.throttled > 0, "the storm refused nothing");
+    assert!(s.locked > 0, "no overlapping write was locked");
     let limited = log.waits(WaitReason::RateLimited);
     assert!(!limited.is_empty(), "no 429 wait reported");
     assert!(limited
@@ -153,6 +167,7 @@ async fn a_directory_as_input_is_refused_before_any_request() {
         dry_run: false,
         progress: false,
         observer: None,
+        request_log: None,
     })
     .await
     .expect_err("a directory is not an input");

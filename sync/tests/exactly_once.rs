@@ -19,7 +19,12 @@ async fn sync(
     counter: Arc<Counter>,
 ) -> RunSummary {
     run(RunParams {
-        config: example_config(),
+        // Batches of 25: enough requests for the faults to hit.
+        config: {
+            let mut c = example_config();
+            c.sync.batch_size = Some(25);
+            c
+        },
         input: InputSource::Records(recs),
         transport: t,
         token: TOKEN.into(),
@@ -28,6 +33,7 @@ async fn sync(
         dry_run: false,
         progress: false,
         observer: Some(counter),
+        request_log: None,
     })
     .await
     .expect("run")

@@ -41,6 +41,7 @@ async fn sync(t: Arc<dyn Transport>, cfg: SyncConfig, recs: Vec<Map<String, Valu
         dry_run: false,
         progress: false,
         observer: None,
+        request_log: None,
     })
     .await
     .expect("run")
@@ -114,7 +115,9 @@ async fn retries_keep_their_key_and_requests_do_not_share_one() {
         inner,
         sent: Mutex::new(vec![]),
     });
-    let s = sync(t.clone(), example_config(), records(300)).await;
+    let mut cfg = example_config();
+    cfg.sync.batch_size = Some(25);
+    let s = sync(t.clone(), cfg, records(300)).await;
     assert_eq!((s.created, s.failed), (300, 0), "{:?}", s.failures);
     let items = board_items_by_key(&sim);
     assert_eq!(items.len(), 300);
@@ -157,7 +160,7 @@ async fn fixed_run_id_gives_identical_keys() {
     cfg.sync.run_id = Some("perf-replay-1".into());
     let (a, ra) = keys(cfg.clone()).await;
     let (b, rb) = keys(cfg.clone()).await;
-    assert_eq!(a.len(), 3 + 1); // 3 create batches + 1 create_group request
+    assert_eq!(a.len(), 1 + 1); // 60 records: 1 create batch + 1 create_group request
     assert_eq!((a.clone(), ra.as_str()), (b, "perf-replay-1"));
     assert_eq!(rb, "perf-replay-1");
     cfg.sync.seed += 1;

@@ -199,9 +199,9 @@ proptest! {
             let (_sim, inner) = sim(SimConfig { profile: LatencyProfile::Instant, ..SimConfig::default() });
             let t = Arc::new(Recording { inner, sent: Mutex::new(vec![]) });
             let mut cfg = example_config();
-            cfg.sync.batch_size = batch;
+            cfg.sync.batch_size = Some(batch);
             cfg.sync.concurrency = conc;
-            let cap = cfg.sync.effective_batch_size();
+            let cap = monday_sync::batching::batch_size(&cfg.sync, Some(n));
             prop_assert!(cap as u64 * MUTATION_COMPLEXITY <= MAX_REQUEST_COMPLEXITY);
             let s = run(RunParams {
                 config: cfg,
@@ -213,6 +213,7 @@ proptest! {
                 dry_run: false,
                 progress: false,
                 observer: None,
+                request_log: None,
             }).await.expect("run");
             prop_assert_eq!((s.created, s.failed), (n as u64, 0));
             let mut seen: HashMap<String, usize> = HashMap::new();

@@ -442,7 +442,7 @@ pub fn sync_config(
         "single" => monday_sync::config::Mode::Single,
         _ => monday_sync::config::Mode::Batch,
     };
-    config.sync.batch_size = batch_size as _;
+    config.sync.batch_size = Some(batch_size);
     config.sync.concurrency = concurrency as _;
     config
 }
@@ -477,6 +477,7 @@ pub async fn run_engine_with(
         dry_run: false,
         progress: false,
         observer: None,
+        request_log: None,
     };
     // Bounded in (virtual or real) time: a livelocked engine fails the test instead of hanging it.
     match tokio::time::timeout(RUN_LIMIT, run(params)).await {

@@ -194,14 +194,12 @@ async fn board_locks_and_idempotency_conflicts_are_waited_out() {
         duplicated: AtomicUsize::new(0),
         first_attempts: Default::default(),
     });
-    let summary = run_engine_with(
-        transport.clone(),
-        sync_config("batch", 20, 4),
-        gen_records(n, 423, 0.3),
-        None,
-    )
-    .await
-    .expect("run with locks and conflicts");
+    // Writes are serial by default (no overlap, so no lock); allow 4 to overlap here.
+    let mut config = sync_config("batch", 20, 4);
+    config.sync.write_concurrency = 4;
+    let summary = run_engine_with(transport.clone(), config, gen_records(n, 423, 0.3), None)
+        .await
+        .expect("run with locks and conflicts");
     let statuses = inner.by_status();
     let locked = statuses.get(&Some(423)).copied().unwrap_or(0);
     let conflicts = statuses.get(&Some(409)).copied().unwrap_or(0);

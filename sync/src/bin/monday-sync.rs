@@ -50,9 +50,13 @@ enum Command {
         /// Override sync.mode (batch is the default; single is for comparison only).
         #[arg(long)]
         mode: Option<Mode>,
-        /// Override sync.batch_size.
+        /// Override sync.batch_size (default: chosen from the run).
         #[arg(long)]
         batch_size: Option<usize>,
+        /// Write one NDJSON line per request attempt to this file (t_ms, kind, aliases,
+        /// request_bytes, status, latency_ms, complexity, throttled, attempt).
+        #[arg(long)]
+        request_log: Option<PathBuf>,
         /// Override sync.concurrency.
         #[arg(long)]
         concurrency: Option<usize>,
@@ -133,6 +137,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             concurrency,
             dry_run,
             run_id,
+            request_log,
         } => {
             let mut cfg = SyncConfig::load(&config).map_err(SyncError::from)?;
             if let Some(u) = api_url {
@@ -142,7 +147,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
                 cfg.sync.mode = m;
             }
             if let Some(b) = batch_size {
-                cfg.sync.batch_size = b;
+                cfg.sync.batch_size = Some(b);
             }
             if let Some(c) = concurrency {
                 cfg.sync.concurrency = c;
@@ -168,6 +173,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
                 dry_run,
                 progress: true,
                 observer: None,
+                request_log,
             })
             .await?;
             if dry_run {
@@ -201,9 +207,9 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
                 std::time::Duration::from_millis(cfg.sync.request_timeout_ms),
                 cfg.sync.max_retries,
                 cfg.sync.seed,
-                true,
                 None,
-            );
+            )
+            .with_board(cfg.board.id.clone());
             let board = read_board(&client, &cfg.board.id).await?;
             let problems = check_mapping(&cfg, &board);
             println!(

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use mock_monday::{CoreRequest, DispatchOutcome, SimConfig, Simulator};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{RecordEvent, RequestEvent, RequestKind, SyncObserver};
+use monday_sync::engine::{ActivityEvent, RecordEvent, RequestEvent, RequestKind, SyncObserver};
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::{json, Map, Value};
 
@@ -64,6 +64,7 @@ pub struct Counter {
     pub requests: Mutex<HashMap<RequestKind, u64>>,
     pub events: Mutex<Vec<RequestEvent>>,
     pub records: Mutex<Vec<RecordEvent>>,
+    pub activity: Mutex<Vec<ActivityEvent>>,
 }
 
 impl Counter {
@@ -79,6 +80,9 @@ impl SyncObserver for Counter {
     }
     fn record_finished(&self, ev: &RecordEvent) {
         self.records.lock().unwrap().push(ev.clone());
+    }
+    fn activity(&self, ev: &ActivityEvent) {
+        self.activity.lock().unwrap().push(*ev);
     }
 }
 

@@ -1,0 +1,113 @@
+//! How many more items the board can take: monday.com caps a board at 10,000 items and refuses
+//! more with `ItemsLimitationException`. The engine reads the board's `items_count` up front and
+//! admits creates only while they fit; the first `ItemsLimitationException` marks the board full.
+//! Records that cannot be placed fail with [`crate::transform::FailureCause::BoardFull`].
+
+/// Items one monday.com board holds (api-facts: error table, `ItemsLimitationException`).
+pub const BOARD_ITEM_CAP: u64 = 10_000;
+
+/// The board's room for new items, as far as this run knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capacity {
+    cap: u64,
+    /// Items on the board: the count read up front plus what this run created since.
+    on_board: Option<u64>,
+    /// Creates sent and not answered yet (counted as placed until they are).
+    in_flight: u64,
+    /// The API said the board is full.
+    full: bool,
+}
+
+impl Capacity {
+    /// `on_board`: the board's item count when the run started, if known.
+    pub fn new(cap: u64, on_board: Option<u64>) -> Self {
+        Capacity {
+            cap,
+            on_board,
+            in_flight: 0,
+            full: false,
+        }
+    }
+
+    /// Room left now (None = unknown: no count was read and the API has not refused).
+    pub fn room(&self) -> Option<u64> {
+        if self.full {
+            return Some(0);
+        }
+        self.on_board
+            .map(|n| self.cap.saturating_sub(n + self.in_flight))
+    }
+
+    /// Whether `wanted` creates fit without waiting for answers.
+    pub fn fits(&self, wanted: usize) -> bool {
+        self.room().is_none_or(|r| r >= wanted as u64)
+    }
+
+    /// Of `wanted` creates, how many may be sent now; those are counted in flight.
+    pub fn admit(&mut self, wanted: usize) -> usize {
+        let n = match self.room() {
+            Some(r) => (wanted as u64).min(r) as usize,
+            None => wanted,
+        };
+        self.in_flight += n as u64;
+        n
+    }
+
+    /// A batch of `sent` admitted creates was answered; `created` of them are on the board.
+    pub fn settle(&mut self, sent: usize, created: usize) {
+        self.in_flight = self.in_flight.saturating_sub(sent as u64);
+        if let Some(n) = &mut self.on_board {
+            *n += created as u64;
+        }
+    }
+
+    /// The API refused a create with `ItemsLimitationException`.
+    pub fn mark_full(&mut self) {
+        self.full = true;
+    }
+
+    /// Whether the board can take nothing more.
+    pub fn is_full(&self) -> bool {
+        self.room() == Some(0)
+    }
+
+    /// The reason given to records that were not sent because the board is full.
+    pub fn reason(&self) -> String {
+        format!(
+            "not sent: the board is full (it holds at most {} items; ItemsLimitationException); free space on the board or sync into another board, then rerun",
+            self.cap
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admits_what_fits_and_counts_in_flight() {
+        let mut c = Capacity::new(100, Some(90));
+        assert!(c.fits(10) && !c.fits(11));
+        assert_eq!(c.admit(6), 6);
+        assert_eq!(c.room(), Some(4));
+        assert_eq!(c.admit(25), 4);
+        assert!(c.is_full());
+        // One create of the first batch was rejected for another reason: room again.
+        c.settle(6, 5);
+        assert_eq!(c.room(), Some(1));
+        c.settle(4, 4);
+        assert_eq!(c.room(), Some(1));
+        assert_eq!(c.admit(3), 1);
+    }
+
+    #[test]
+    fn unknown_count_admits_until_the_api_refuses() {
+        let mut c = Capacity::new(BOARD_ITEM_CAP, None);
+        assert_eq!(c.admit(500), 500);
+        assert!(c.fits(1_000_000));
+        c.mark_full();
+        assert_eq!(c.admit(5), 0);
+        assert!(c.is_full());
+        assert!(c.reason().contains("10000"));
+    }
+}
