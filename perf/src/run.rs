@@ -372,9 +372,16 @@ fn run_engine(
             Some(r) => r.clone(),
             None => transport,
         };
-        let recorder = Arc::new(RunRecorder::new(records, progress));
+        // Virtual clock: the recorder's bar of records (the run takes a second). Real clock: the
+        // sync's own display (what it is doing, countdowns, ETA), as a user of monday-sync sees it.
+        let recorder = Arc::new(RunRecorder::new(
+            records,
+            progress && clock == Clock::Virtual,
+        ));
         let observer = Some(recorder.clone() as Arc<dyn SyncObserver>);
-        let outcome = engine::run(params(config, input, transport, observer)).await;
+        let mut run_params = params(config, input, transport, observer);
+        run_params.progress = progress && clock == Clock::Real;
+        let outcome = engine::run(run_params).await;
         let api_time = recorder.origin().elapsed();
         let measurements = recorder.finish();
         let summary = outcome.map_err(PerfError::Sync)?;

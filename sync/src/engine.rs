@@ -25,12 +25,13 @@ use crate::config::{ColumnKind, SyncConfig};
 use crate::error::SyncError;
 use crate::groups::create_groups;
 pub use crate::input::InputSource;
+use crate::observer::Observers;
 pub use crate::observer::{
     ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver, WaitReason,
 };
 use crate::pacing::Pacer;
 use crate::payload::Op;
-use crate::progress::Progress;
+use crate::progress::{PaceModel, Progress, BUDGET_WINDOW};
 use crate::reconcile::{confirmed_item, find_items_by_key, resolve_pending};
 use crate::report::{write_detail_reports, write_summary, CustomerStats, Phase, PhaseTimer};
 pub use crate::report::{Phases, RunSummary};
@@ -160,7 +161,6 @@ impl Coordinator {
         }
         self.record_event(ready_at, Instant::now(), RecordOutcome::Failed, f.line);
         self.summary.failures.push(f);
-        self.progress.inc(1);
     }
 
     /// Classify a transformed record against the state store and queue it.
@@ -177,7 +177,6 @@ impl Coordinator {
                 self.summary.unchanged += 1;
                 self.customer_of(&rec.customer.clone()).unchanged += 1;
                 self.record_event(ready_at, Instant::now(), RecordOutcome::Unchanged, rec.line);
-                self.progress.inc(1);
                 return Ok(());
             }
             Some(r) if r.item_id.is_some() => Op::Update {
@@ -492,7 +491,6 @@ impl Coordinator {
                         RecordOutcome::Created
                     };
                     self.record_event(item.ready_at, r.finished_at, outcome, rec.line);
-                    self.progress.inc(1);
                 }
                 ItemResult::Failed {
                     field,
@@ -603,7 +601,6 @@ impl Coordinator {
                     self.summary.created += 1;
                     self.customer_of(&rec.customer).created += 1;
                     self.record_event(item.ready_at, now, RecordOutcome::Created, rec.line);
-                    self.progress.inc(1);
                 }
                 _ => {
                     self.summary.unresolved += 1;
@@ -638,7 +635,28 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let cfg = params.config;
     let mut phases = PhaseTimer::new(Phase::Send);
     let started = Instant::now();
-    let batch_size = batch_size(&cfg.sync, params.input.estimate_records());
+    // A missing, unreadable or wrongly formatted input is reported before any request.
+    phases.switch(Phase::Read);
+    params.input.precheck()?;
+    // One pre-scan: the record count sizes the batches and the progress display.
+    let size = params.input.size();
+    phases.switch(Phase::Send);
+    let batch_size = batch_size(&cfg.sync, size.records());
+    let mut progress = Progress::new(
+        params.progress,
+        size,
+        PaceModel {
+            cost_per_record: cfg.sync.mutation_complexity,
+            batch_size,
+            // Writes go at most `write_concurrency` at a time, whatever the senders.
+            concurrency: cfg.sync.concurrency.min(cfg.sync.write_concurrency),
+            window: BUDGET_WINDOW,
+        },
+    );
+    let observer: Option<Arc<dyn SyncObserver>> = match (params.observer, progress.observer()) {
+        (Some(a), Some(b)) => Some(Arc::new(Observers(vec![a, b]))),
+        (a, b) => a.or(b),
+    };
     let request_log = match &params.request_log {
         Some(path) if !params.dry_run => Some(Arc::new(RequestLog::create(path, started)?)),
         _ => None,
@@ -656,13 +674,14 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
             Duration::from_millis(cfg.sync.request_timeout_ms),
             cfg.sync.max_retries,
             cfg.sync.seed,
-            params.observer.clone(),
+            observer.clone(),
         )
         .with_run_id(run_id.clone())
         .with_board(cfg.board.id.clone())
         .with_write_concurrency(cfg.sync.write_concurrency)
         .with_request_log(request_log.clone()),
     );
+    progress.start(client.pacer.clone());
     tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, write_concurrency = cfg.sync.write_concurrency, "sync starting");
 
     let board = if params.dry_run {
@@ -718,8 +737,8 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         phases,
         state,
         summary,
-        observer: params.observer,
-        progress: Progress::new(params.progress),
+        observer,
+        progress,
         tasks: JoinSet::new(),
         creates: vec![],
         updates: vec![],
@@ -738,7 +757,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     }
 
     co.phases.switch(Phase::Read);
-    let mut stream = params.input.open()?;
+    let mut stream = params.input.open_counting(co.progress.bytes_read())?;
     // Per-column `create_labels_if_missing`: with the board's labels known, a label missing from a
     // column that may not create labels fails that record here, before anything is sent.
     let mut transformer = Transformer::new(&co.cfg).with_board_labels(&board.labels_by_column());
@@ -808,6 +827,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     }
 
     co.phases.switch(Phase::Report);
+    co.summary.complexity_budget = co.client.pacer.limit();
     let c = &co.client.counters;
     co.summary.requests = c.requests.load(Ordering::Relaxed);
     co.summary.retries = c.retries.load(Ordering::Relaxed);
@@ -826,6 +846,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let (phases, wall) = co.phases.finish();
     co.summary.phases = phases;
     co.summary.wall_ms = wall.as_secs_f64() * 1000.0;
+    co.summary.wait_share = co.summary.wait_share_of_wall();
     co.summary.per_record_ms = if co.summary.records > 0 {
         co.summary.wall_ms / co.summary.records as f64
     } else {

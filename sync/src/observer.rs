@@ -1,4 +1,7 @@
-//! Hooks for callers that want per-request and per-record timing (the perf harness).
+//! Hooks for callers that want per-request and per-record timing (the perf harness) and for the
+//! progress display: what the sync is doing right now ([`ActivityEvent`]).
+
+use std::sync::Arc;
 
 use tokio::time::Instant;
 
@@ -54,7 +57,9 @@ pub enum WaitReason {
     Retry,
 }
 
-/// What the send path is doing, for progress displays.
+/// What the send path is doing, for progress displays. `Waiting` is always followed by one
+/// `WaitOver` from the same sender; `Sending` is one request attempt leaving (its end is
+/// [`SyncObserver::request_finished`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActivityEvent {
     /// A request attempt is leaving.
@@ -111,4 +116,19 @@ pub trait SyncObserver: Send + Sync {
     /// Sending and waiting, as it happens (every wait of the send path goes through one
     /// function, [`crate::client::ApiClient::wait_until`]). Default: ignored.
     fn activity(&self, _ev: &ActivityEvent) {}
+}
+
+/// Several observers as one (the caller's and the progress display).
+pub struct Observers(pub Vec<Arc<dyn SyncObserver>>);
+
+impl SyncObserver for Observers {
+    fn request_finished(&self, ev: &RequestEvent) {
+        self.0.iter().for_each(|o| o.request_finished(ev));
+    }
+    fn record_finished(&self, ev: &RecordEvent) {
+        self.0.iter().for_each(|o| o.record_finished(ev));
+    }
+    fn activity(&self, ev: &ActivityEvent) {
+        self.0.iter().for_each(|o| o.activity(ev));
+    }
 }

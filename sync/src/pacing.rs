@@ -68,6 +68,19 @@ pub struct Pacer {
     news: tokio::sync::Notify,
 }
 
+/// What the pacer knows about the budget right now (for progress estimates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BudgetSnapshot {
+    /// Budget per window, once a response has told it.
+    pub limit: Option<u64>,
+    /// Estimated budget left in the current window.
+    pub remaining: Option<u64>,
+    /// When the current window resets, if known.
+    pub reset_at: Option<Instant>,
+    /// Nobody sends before this (a 429's `retry_in_seconds`).
+    pub blocked_until: Option<Instant>,
+}
+
 /// Longest wait for news about the budget before sending anyway.
 pub const NEWS_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -108,6 +121,17 @@ impl Pacer {
             }),
             activity: Mutex::new(Activity::new(Instant::now())),
             news: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// The budget as the pacer sees it now.
+    pub fn snapshot(&self) -> BudgetSnapshot {
+        let s = self.lock();
+        BudgetSnapshot {
+            limit: s.limit,
+            remaining: s.estimate(),
+            reset_at: s.reset_at,
+            blocked_until: s.blocked_until,
         }
     }
 

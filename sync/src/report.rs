@@ -150,9 +150,94 @@ pub struct RunSummary {
     pub run_id: String,
     /// The effective configuration (token excluded: it is never part of the config).
     pub config: serde_json::Value,
+    /// The complexity budget per minute as the API reported it (None: never reported).
+    pub complexity_budget: Option<u64>,
+    /// Share of the wall time spent waiting on API limits (`phases.wait_ms / wall_ms`).
+    pub wait_share: f64,
+}
+
+/// Below this share of the wall time spent waiting on limits, the summary says nothing about pace.
+pub const PACE_NOTE_MIN_WAIT_SHARE: f64 = 0.10;
+
+fn millions(points: u64) -> String {
+    let m = points as f64 / 1e6;
+    if m >= 1.0 && (m - m.round()).abs() < 0.05 {
+        format!("{}M", m.round())
+    } else if m >= 1.0 {
+        format!("{m:.1}M")
+    } else {
+        format!("{}k", points / 1000)
+    }
 }
 
 impl RunSummary {
+    /// Share of the wall time spent waiting on API limits (0 when nothing ran).
+    pub fn wait_share_of_wall(&self) -> f64 {
+        if self.wall_ms > 0.0 {
+            (self.phases.wait_ms / self.wall_ms).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// When waiting dominated: how much of the wall time went to the API's limits, the budget
+    /// that set the pace, and what another plan or token kind would change (monday.com's published
+    /// limits: personal tokens 10M points/min combined, 1M on trial/free/NGO accounts; app tokens
+    /// 5M reads + 5M writes/min in separate buckets; plans raise request, concurrency and daily
+    /// limits, not the complexity budget).
+    pub fn pace_note(&self) -> Option<String> {
+        let share = self.wait_share_of_wall();
+        if share < PACE_NOTE_MIN_WAIT_SHARE || self.dry_run {
+            return None;
+        }
+        let wait = Duration::from_secs_f64(self.phases.wait_ms / 1000.0);
+        let wall = Duration::from_secs_f64(self.wall_ms / 1000.0);
+        let mut s = format!(
+            "{:.0}% of the wall time ({} of {}) was spent waiting on the API's limits, not on the sync",
+            share * 100.0,
+            crate::progress::fmt_duration(wait),
+            crate::progress::fmt_duration(wall),
+        );
+        if self.throttled > 0 {
+            let _ = write!(s, " ({} requests were refused with a 429)", self.throttled);
+        }
+        let Some(limit) = self.complexity_budget else {
+            s.push('.');
+            return Some(s);
+        };
+        let cost = self.config["sync"]["mutation_complexity"]
+            .as_u64()
+            .unwrap_or(0);
+        let _ = write!(
+            s,
+            ".\nThe pace is set by the complexity budget: {} points/min on this token",
+            millions(limit)
+        );
+        if cost > 0 {
+            let _ = write!(
+                s,
+                "; at {} points per item that is at most {} items/min, whatever the client does",
+                cost,
+                limit / cost
+            );
+        }
+        s.push_str(".\n");
+        s.push_str(if limit <= 1_000_000 {
+            "This is the trial/free/NGO budget (1M/min). A paid plan's personal token has 10M/min \
+             (10x this pace); an app token has 5M writes/min in its own bucket (5x)."
+        } else if limit < 10_000_000 {
+            "An app token has 5M reads + 5M writes a minute in separate buckets; a personal token \
+             on a paid plan has 10M/min for reads and writes together, about 2x this pace for a \
+             write-only sync."
+        } else {
+            "Personal tokens get 10M/min on every paid plan, so a higher plan (Pro, Enterprise) does \
+             not raise it: plans raise the request, concurrency and daily call limits. An app token \
+             has 5M reads + 5M writes a minute in separate buckets: for a write-only sync, half \
+             this pace."
+        });
+        Some(s)
+    }
+
     /// Human-readable table.
     pub fn table(&self) -> String {
         let mut s = String::new();
@@ -251,15 +336,19 @@ pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), Sync
     Ok(())
 }
 
-/// Write summary.json and summary.txt into `dir`, from the same finished summary (so the two
-/// always agree: wall time, per-record time and phases included).
+/// Write summary.json and summary.txt (the table and the pace note) into `dir`, from the same
+/// finished summary (so the two always agree: wall time, per-record time and phases included).
 pub fn write_summary(dir: &Path, summary: &RunSummary) -> Result<(), SyncError> {
     std::fs::create_dir_all(dir).map_err(|e| csv_err(dir, e))?;
     let path = dir.join("summary.json");
     let text = serde_json::to_string_pretty(summary).map_err(|e| csv_err(&path, e))?;
     std::fs::write(&path, text).map_err(|e| csv_err(&path, e))?;
     let path = dir.join("summary.txt");
-    std::fs::write(&path, summary.table()).map_err(|e| csv_err(&path, e))
+    let mut text = summary.table();
+    if let Some(note) = summary.pace_note() {
+        let _ = writeln!(text, "\n{note}");
+    }
+    std::fs::write(&path, text).map_err(|e| csv_err(&path, e))
 }
 
 #[cfg(test)]
@@ -325,5 +414,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(j["failed"], 1);
+    }
+
+    #[test]
+    fn pace_note_names_the_wait_share_and_what_the_budget_allows() {
+        let mut s = RunSummary {
+            wall_ms: 900_000.0,
+            complexity_budget: Some(10_000_000),
+            config: serde_json::json!({"sync": {"mutation_complexity": 30_000}}),
+            ..Default::default()
+        };
+        s.phases.wait_ms = 702_000.0;
+        let note = s.pace_note().expect("a note when waiting dominates");
+        assert!(
+            note.starts_with(
+                "78% of the wall time (11m 42s of 15m 00s) was spent waiting on the API's limits"
+            ),
+            "{note}"
+        );
+        assert!(
+            note.contains("10M points/min on this token; at 30000 points per item that is at most 333 items/min"),
+            "{note}"
+        );
+        assert!(note.contains("5M reads + 5M writes"), "{note}");
+        assert!(note.contains("does not raise it"), "{note}");
+        s.complexity_budget = Some(1_000_000);
+        let note = s.pace_note().unwrap();
+        assert!(note.contains("trial/free/NGO budget"), "{note}");
+        assert!(note.contains("at most 33 items/min"), "{note}");
+        s.phases.wait_ms = 45_000.0;
+        assert_eq!(s.pace_note(), None, "5% waiting is not worth a note");
     }
 }

@@ -284,3 +284,54 @@ async fn a_full_board_exits_1_and_names_every_record_not_placed() {
     assert_eq!(failures.lines().count(), 1 + 18, "{failures}");
     assert!(failures.contains("ItemsLimitationException"), "{failures}");
 }
+
+/// A directory, a missing file and a file whose first record does not parse are exit 2, named
+/// with the path and the reason, before any request: the simulator sees nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_exit_2_before_any_request() {
+    let server = MockMonday::new()
+        .profile(LatencyProfile::Instant)
+        .token(TOKEN)
+        .start()
+        .await
+        .expect("mock server");
+    let api = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("config.toml");
+    std::fs::write(&config, example_config_text("1234567890")).unwrap();
+    let folder = d.join("orders-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let csv_named_ndjson = d.join("orders.ndjson");
+    std::fs::write(&csv_named_ndjson, "order_id,customer\nORD-1,Acme\n").unwrap();
+    let cases = [
+        (folder, "is a directory"),
+        (d.join("missing.ndjson"), "no such file"),
+        (csv_named_ndjson, "does not parse as NDJSON"),
+    ];
+    for (i, (input, reason)) in cases.iter().enumerate() {
+        let o = run_cli(
+            Case {
+                dir: d,
+                config: &config,
+                input,
+                api_url: &api,
+                token: Some(TOKEN),
+            },
+            &format!("bad-input-{i}.db"),
+        )
+        .await;
+        assert_eq!(code(&o), 2, "{}", explain(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains(&input.display().to_string()) && stderr.contains(reason),
+            "{}",
+            explain(&o)
+        );
+    }
+    assert_eq!(
+        server.stats().requests_total,
+        0,
+        "a request reached the API before the input was checked"
+    );
+}

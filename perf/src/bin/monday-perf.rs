@@ -256,7 +256,8 @@ fn init_logging() {
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
+                // Log lines are written around the sync's progress bar (real-clock runs).
+                .with_writer(monday_sync::progress::StderrThroughBar)
                 .with_filter(filter),
         )
         .with(counting_layer())

@@ -83,7 +83,8 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log lines are written around the progress bar, never through it.
+        .with_writer(monday_sync::progress::StderrThroughBar)
         .init();
 }
 
@@ -156,18 +157,15 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             }
             cfg.validate(&config.display().to_string())
                 .map_err(SyncError::from)?;
-            if !input.exists() {
-                return Err(SyncError::Input {
-                    path: input,
-                    message: "no such file".into(),
-                }
-                .into());
-            }
+            // Before the token and any request: a missing file, a directory or a first record
+            // that does not parse is exit 2, named with the path and the reason.
+            let input = InputSource::Path(input);
+            input.precheck()?;
             let token = if dry_run { String::new() } else { token(&cfg)? };
             let transport = Arc::new(HttpTransport::new(&cfg.api.url)?);
             let summary = run(RunParams {
                 config: cfg,
-                input: InputSource::Path(input),
+                input,
                 transport,
                 token,
                 state: StateSpec::Path(state),
@@ -186,6 +184,9 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             print!("{}", summary.table());
+            if let Some(note) = summary.pace_note() {
+                println!("\n{note}\n");
+            }
             println!("reports written to {}", report_dir.display());
             if summary.unresolved > 0 {
                 return Ok(3);
