@@ -13,14 +13,7 @@ use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError}
 use serde_json::Value;
 
 fn simulator(profile: &str, seed: u64) -> Arc<Simulator> {
-    let config = mock_monday::config::SimConfig {
-        // MERGE NOTE (issue #9): these tests measure batching and pacing. Until monday-sync writes
-        // one request at a time per board (`[sync] write_concurrency`, default 1), its four
-        // writes in flight meet the simulator's board write lock (strict by default) and the
-        // 423 waits break these counts. Delete this line when serial writes land.
-        board_lock: mock_monday::BoardLock::Off,
-        ..sim_config(profile, "pro", "personal", seed, "")
-    };
+    let config = sim_config(profile, "pro", "personal", seed, "");
     Arc::new(Simulator::new(config).expect("simulator"))
 }
 
@@ -116,8 +109,6 @@ async fn batch_per_record_time_at_least_10x_lower_than_single_at_500() {
     ] {
         let mut config = sim_config("realistic", "pro", "personal", 500, "");
         config.limits.personal_budget = 1_000_000_000;
-        // MERGE NOTE (issue #9): see `simulator()`; delete when serial writes land.
-        config.board_lock = mock_monday::BoardLock::Off;
         let sim = Arc::new(Simulator::new(config).expect("simulator"));
         let transport = SimTransport::new(sim.clone());
         let summary = run_engine(
