@@ -211,6 +211,9 @@ pub struct Targets {
     pub max_throttled_share: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_failed_records: Option<u64>,
+    /// Requests refused with 423 (board write lock): a client that writes serially sees none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_locked: Option<u64>,
     #[serde(default)]
     pub max_duplicates: u64,
     #[serde(default)]

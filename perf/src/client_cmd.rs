@@ -341,6 +341,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
             (m.throttled as f64 / m.request_count as f64 * 10_000.0).round() / 10_000.0
         },
         retries: m.retries,
+        locked: figures.locked,
         failed_records: 0,
         synced_records: records.saturating_sub(missing),
         duplicates,

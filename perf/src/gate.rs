@@ -194,6 +194,14 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
             false,
         ));
     }
+    if let Some(max) = t.max_locked {
+        checks.push(target(
+            "max_locked",
+            results.locked as f64,
+            max as f64,
+            false,
+        ));
+    }
     checks.push(target(
         "max_duplicates",
         results.duplicates as f64,

@@ -65,6 +65,9 @@ pub struct RunResults {
     pub throttled_share: f64,
     /// Attempts after the first of the same request.
     pub retries: u64,
+    /// Requests refused with 423 because another write to the board was in flight.
+    #[serde(default)]
+    pub locked: u64,
     /// Records the sync reported as failed.
     pub failed_records: u64,
     /// Records synced (`records - failed_records`): the records efficiency is computed over.
@@ -274,6 +277,7 @@ pub(crate) fn sample_results() -> RunResults {
         throttled: 1,
         throttled_share: 0.0833,
         retries: 1,
+        locked: 0,
         failed_records: 0,
         synced_records: 200,
         duplicates: 0,

@@ -519,6 +519,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
                 / 10_000.0
         },
         retries: measurements.retries,
+        locked: summary.locked,
         failed_records: summary.failed,
         synced_records: synced,
         duplicates,

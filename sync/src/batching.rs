@@ -45,6 +45,16 @@ pub fn window_size(batch_size: usize, concurrency: usize) -> usize {
     batch_size * concurrency.max(1)
 }
 
+/// Batches of writes a run keeps cut and queued at once: the `write_concurrency` in flight plus
+/// one ready to go the moment a write turn frees up (never more than `concurrency` senders).
+/// More would not send any sooner (writes to a board go `write_concurrency` at a time); it would
+/// only hold records between being read and being sent, marked pending, for longer.
+pub fn write_lanes(s: &SyncSettings) -> usize {
+    s.concurrency
+        .min(s.write_concurrency.saturating_add(1))
+        .max(1)
+}
+
 /// Batches are cut to fit the budget left only when fewer than this many fit in one window.
 const SPLIT_BELOW_BATCHES_PER_WINDOW: u64 = 10;
 
@@ -168,6 +178,17 @@ mod tests {
         assert_eq!(next_chunk(5, 25, 30_000, Some(1_000_000), Some(0)), (25, 5));
         assert_eq!(split(25), 12);
         assert_eq!(split(1), 1);
+    }
+
+    #[test]
+    fn one_batch_waits_behind_each_write_in_flight() {
+        let mut s = SyncSettings::default();
+        assert_eq!((s.concurrency, s.write_concurrency), (4, 1));
+        assert_eq!(write_lanes(&s), 2);
+        s.write_concurrency = 4;
+        assert_eq!(write_lanes(&s), 4);
+        s.concurrency = 1;
+        assert_eq!(write_lanes(&s), 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::batching::{balanced_batch_sizes, batch_size, window_size};
+use crate::batching::{balanced_batch_sizes, batch_size, window_size, write_lanes};
 use crate::board::{check_mapping, problems_to_error, read_board, BoardInfo};
 use crate::capacity::{Capacity, BOARD_ITEM_CAP};
 use crate::client::ApiClient;
@@ -198,7 +198,7 @@ impl Coordinator {
             }
         } else {
             self.creates.push(item);
-            if self.creates.len() >= window_size(self.batch_size, self.cfg.sync.concurrency) {
+            if self.creates.len() >= window_size(self.batch_size, write_lanes(&self.cfg.sync)) {
                 self.flush_creates().await?;
             }
         }
@@ -374,7 +374,7 @@ impl Coordinator {
             .map(|i| (i.record.key.as_str(), i.record.content_hash.as_str()))
             .collect();
         self.state.mark_pending(&rows, &tag)?;
-        while self.tasks.len() >= self.cfg.sync.concurrency {
+        while self.tasks.len() >= write_lanes(&self.cfg.sync) {
             self.join_one().await?;
         }
         if self.batch_seq.checked_rem(INFO_EVERY_BATCHES) == Some(0) {
