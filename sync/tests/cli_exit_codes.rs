@@ -58,6 +58,8 @@ async fn run_cli(c: Case<'_>, state: &str) -> Output {
         .arg(c.dir.join(state))
         .arg("--report-dir")
         .arg(c.dir.join(format!("reports-{state}")))
+        .arg("--request-log")
+        .arg(c.dir.join(format!("requests-{state}.ndjson")))
         .env("RUST_LOG", "warn")
         .env_remove(TOKEN_ENV);
     if let Some(t) = c.token {
@@ -111,6 +113,28 @@ async fn exit_codes_follow_the_design() {
     .await;
     assert_eq!(code(&o), 0, "{}", explain(&o));
     assert_eq!(server.stats().items_created_total, 30);
+    // The request log has one line per request; summary.txt carries summary.json's figures.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("reports-s0.db").join("summary.json")).unwrap(),
+    )
+    .unwrap();
+    let log = std::fs::read_to_string(d.join("requests-s0.db.ndjson")).unwrap();
+    assert_eq!(
+        log.lines().count() as u64,
+        summary["requests"].as_u64().unwrap()
+    );
+    assert!(log.lines().all(|l| l.contains("\"kind\"")));
+    let txt = std::fs::read_to_string(d.join("reports-s0.db").join("summary.txt")).unwrap();
+    let wall = summary["wall_ms"].as_f64().unwrap();
+    assert!(wall > 0.0);
+    assert!(txt.contains(&format!("{wall:.1}")), "{txt}");
+    assert!(
+        txt.contains(&format!(
+            "{:.3}",
+            summary["per_record_ms"].as_f64().unwrap()
+        )),
+        "{txt}"
+    );
 
     // 1: one record fails (bad date), the rest are synced; the failure is named.
     let o = run_cli(
@@ -273,4 +297,41 @@ async fn bad_input_is_exit_2_before_any_request() {
         0,
         "a request reached the API before the input was checked"
     );
+}
+
+/// A board that fills up: the records that fit are synced, every other one is reported, exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_board_exits_1_and_names_every_record_not_placed() {
+    let mut sim = mock_monday::SimConfig {
+        profile: LatencyProfile::Instant,
+        token: Some(TOKEN.into()),
+        ..Default::default()
+    };
+    sim.limits.items_limit_per_board = 12;
+    let server = MockMonday::new()
+        .config(sim)
+        .start()
+        .await
+        .expect("mock server");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("config.toml");
+    std::fs::write(&config, example_config_text("1234567890")).unwrap();
+    let input = write_input(d, "orders.ndjson", &(0..30).map(record).collect::<Vec<_>>());
+    let o = run_cli(
+        Case {
+            dir: d,
+            config: &config,
+            input: &input,
+            api_url: &server.uri(),
+            token: Some(TOKEN),
+        },
+        "full.db",
+    )
+    .await;
+    assert_eq!(code(&o), 1, "{}", explain(&o));
+    assert_eq!(server.stats().items_created_total, 12);
+    let failures = std::fs::read_to_string(d.join("reports-full.db").join("failures.csv")).unwrap();
+    assert_eq!(failures.lines().count(), 1 + 18, "{failures}");
+    assert!(failures.contains("ItemsLimitationException"), "{failures}");
 }
