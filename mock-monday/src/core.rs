@@ -68,7 +68,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 
 use crate::clock::{secs_until, SimClock};
-use crate::config::{SetupError, SimConfig, TokenKind};
+use crate::config::{SetupError, SimConfig};
 use crate::envelope::{self, BudgetExhausted, RequestError};
 use crate::faults::FaultKind;
 use crate::graphql::{
@@ -78,7 +78,7 @@ use crate::graphql::{
 use crate::idempotency::{IdempotencyCache, Lookup, StoredResponse};
 use crate::latency::LatencyModel;
 use crate::limits::board_lock::{self, LOCKED_CODE, LOCKED_MESSAGE};
-use crate::limits::{query_depth, ComplexityBudget, DailyLimit, InFlight, WindowCounter};
+use crate::limits::{query_depth, Budgets, DailyLimit, InFlight, WindowCounter};
 use crate::request_log::{Answered, RequestFacts, RequestLog, RequestLogEntry};
 use crate::stats::Stats;
 use crate::store::Store;
@@ -93,31 +93,6 @@ const STREAM_LOCKS: u64 = 5;
 
 /// Key of in-process callers in the IP limiter.
 const LOCAL_IP: &str = "local";
-
-/// Complexity buckets: one shared (personal, trial) or read + write (app tokens).
-#[derive(Debug, Clone)]
-enum Budgets {
-    Shared(ComplexityBudget),
-    Split {
-        read: ComplexityBudget,
-        write: ComplexityBudget,
-    },
-}
-
-impl Budgets {
-    fn bucket(&mut self, write: bool) -> &mut ComplexityBudget {
-        match self {
-            Self::Shared(b) => b,
-            Self::Split { read, write: w } => {
-                if write {
-                    w
-                } else {
-                    read
-                }
-            }
-        }
-    }
-}
 
 /// Mutable simulator state (behind the mutex).
 struct State {
@@ -264,16 +239,7 @@ impl Simulator {
 
     fn fresh_state(config: &SimConfig) -> State {
         let l = &config.limits;
-        let window = Duration::from_secs(l.complexity_window_secs);
-        let budget = |limit| ComplexityBudget::new(limit, window, l.complexity_window);
-        let budgets = match config.token_kind {
-            TokenKind::Personal => Budgets::Shared(budget(l.personal_budget)),
-            TokenKind::Trial => Budgets::Shared(budget(l.trial_budget)),
-            TokenKind::App => Budgets::Split {
-                read: budget(l.app_read_budget),
-                write: budget(l.app_write_budget),
-            },
-        };
+        let budgets = Budgets::for_token(config.token_kind, l);
         State {
             store: Store::from_fixture(&config.fixture),
             rng_latency: stream_rng(config.seed, STREAM_LATENCY),

@@ -7,6 +7,18 @@
 //! Two faces serve that core over HTTP: [`MockMonday`] (a wiremock `MockServer` for Rust tests)
 //! and [`server`] (the `mock-monday serve` binary, hyper, able to drop connections). In-process
 //! callers use [`Simulator::dispatch`] directly. All randomness comes from one seed.
+//!
+//! # Where each decision lives
+//!
+//! - **The request pipeline** (which stage answers first: route, auth, version, limits,
+//!   idempotency, validation, execution, faults): [`core`].
+//! - **Complexity budget** (which bucket a token kind has and how much it holds:
+//!   [`limits::Budgets`]; the window and its reset: [`limits::ComplexityBudget`]); **what a
+//!   query costs** (estimate, per-request cap, refunds for failed mutations): [`graphql::cost`].
+//! - **Other rate limits** (minute, concurrency, IP, daily, board write locks): [`limits`].
+//! - **Latency** (the simulated delay of every answer, from the profile): [`latency`].
+//! - **Error shapes by API version**: [`envelope`] and [`version`].
+//! - **Faults** (5xx, resets, slow answers, storms): [`faults`].
 
 pub mod admin;
 pub mod clock;

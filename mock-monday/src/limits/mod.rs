@@ -11,7 +11,7 @@ mod guards;
 mod window;
 
 pub use board_lock::BoardLock;
-pub use budget::{BudgetCheck, ComplexityBudget};
+pub use budget::{BudgetCheck, Budgets, ComplexityBudget};
 pub use concurrency::InFlight;
 pub use daily::DailyLimit;
 pub use guards::{query_depth, GuardError};
