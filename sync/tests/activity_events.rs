@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig, TokenKind};
 use monday_sync::config::SyncConfig;
 use monday_sync::engine::{
-    run, ActivityEvent, InputSource, RecordEvent, RequestEvent, RunParams, RunSummary, StateSpec,
+    run, ActivityEvent, InputSource, RecordEvent, RequestEvent, RunParams, RunSummary,
     SyncObserver, WaitReason,
 };
 use monday_sync::SyncError;
@@ -52,16 +52,8 @@ async fn sync_logged(
     let (_sim, t) = sim(cfg);
     let log = Arc::new(ActivityLog::default());
     let s = run(RunParams {
-        config,
-        input: InputSource::Records(records(n)),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(log.clone()),
-        request_log: None,
+        ..params(config, InputSource::Records(records(n)), t)
     })
     .await
     .expect("run");
@@ -157,18 +149,11 @@ async fn a_directory_as_input_is_refused_before_any_request() {
         ..SimConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let err = run(RunParams {
-        config: example_config(),
-        input: InputSource::Path(dir.path().to_path_buf()),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
-        observer: None,
-        request_log: None,
-    })
+    let err = run(params(
+        example_config(),
+        InputSource::Path(dir.path().to_path_buf()),
+        t,
+    ))
     .await
     .expect_err("a directory is not an input");
     assert!(

@@ -28,16 +28,9 @@ async fn sync(
     let mut cfg = example_config();
     cfg.sync.mode = mode;
     run(RunParams {
-        config: cfg,
-        input: InputSource::Records(recs),
-        transport: t,
-        token: TOKEN.into(),
         state,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(counter),
-        request_log: None,
+        ..params(cfg, InputSource::Records(recs), t)
     })
     .await
     .expect("run")

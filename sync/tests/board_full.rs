@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use mock_monday::{LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary};
 use monday_sync::transform::FailureCause;
 use serde_json::{Map, Value};
 use support::*;
@@ -32,16 +32,8 @@ async fn sync(
     counter: Arc<Counter>,
 ) -> RunSummary {
     run(RunParams {
-        config: cfg,
-        input: InputSource::Records(recs),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(counter),
-        request_log: None,
+        ..params(cfg, InputSource::Records(recs), t)
     })
     .await
     .expect("a full board fails records, not the run")

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
 use monday_sync::engine::{
-    run, ActivityEvent, InputSource, RequestKind, RunParams, RunSummary, StateSpec, WaitReason,
+    run, ActivityEvent, InputSource, RequestKind, RunParams, RunSummary, WaitReason,
 };
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::Value;
@@ -53,16 +53,9 @@ async fn sync(
     request_log: Option<std::path::PathBuf>,
 ) -> RunSummary {
     run(RunParams {
-        config: cfg,
-        input: InputSource::Records(records(n)),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(counter),
         request_log,
+        ..params(cfg, InputSource::Records(records(n)), t)
     })
     .await
     .expect("run")

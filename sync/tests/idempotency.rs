@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use mock_monday::{CoreRequest, FaultConfig, LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{run, InputSource, RunSummary};
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::{json, Map, Value};
 use support::*;
@@ -31,20 +31,9 @@ impl Transport for Recording {
 }
 
 async fn sync(t: Arc<dyn Transport>, cfg: SyncConfig, recs: Vec<Map<String, Value>>) -> RunSummary {
-    run(RunParams {
-        config: cfg,
-        input: InputSource::Records(recs),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
-        observer: None,
-        request_log: None,
-    })
-    .await
-    .expect("run")
+    run(params(cfg, InputSource::Records(recs), t))
+        .await
+        .expect("run")
 }
 
 fn instant() -> SimConfig {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use mock_monday::{LatencyProfile, SimConfig, TokenKind};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary};
 use serde_json::{Map, Value};
 use support::*;
 
@@ -19,16 +19,8 @@ async fn sync_with(
     counter: Arc<Counter>,
 ) -> RunSummary {
     run(RunParams {
-        config: cfg,
-        input: InputSource::Records(recs),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(counter),
-        request_log: None,
+        ..params(cfg, InputSource::Records(recs), t)
     })
     .await
     .expect("run")
@@ -143,18 +135,11 @@ async fn bad_token_is_fatal_and_not_echoed() {
         token: Some("the-right-one".into()),
         ..SimConfig::default()
     });
-    let err = run(RunParams {
-        config: example_config(),
-        input: InputSource::Records(records(5)),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
-        observer: None,
-        request_log: None,
-    })
+    let err = run(params(
+        example_config(),
+        InputSource::Records(records(5)),
+        t,
+    ))
     .await
     .unwrap_err();
     assert_eq!(err.exit_code(), 3, "{err}");
@@ -172,16 +157,8 @@ async fn mapping_errors_stop_before_any_write() {
     cfg.columns[2].column_id = "text_nope".into();
     let counter = Arc::new(Counter::default());
     let err = run(RunParams {
-        config: cfg,
-        input: InputSource::Records(records(5)),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(counter.clone()),
-        request_log: None,
+        ..params(cfg, InputSource::Records(records(5)), t)
     })
     .await
     .unwrap_err();
@@ -232,20 +209,9 @@ async fn create_labels_is_per_column_and_per_record() {
     recs[3].insert("sizes".into(), "S,XXL".into());
     recs[7].insert("colour".into(), "Teal".into());
     recs[9].insert("colour".into(), "navy".into()); // case-insensitive match: known
-    let s = run(RunParams {
-        config: cfg,
-        input: InputSource::Records(recs),
-        transport: t.clone(),
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
-        observer: None,
-        request_log: None,
-    })
-    .await
-    .expect("run");
+    let s = run(params(cfg, InputSource::Records(recs), t.clone()))
+        .await
+        .expect("run");
     assert_eq!((s.created, s.failed), (29, 1), "{:?}", s.failures);
     let f = &s.failures[0];
     assert_eq!(

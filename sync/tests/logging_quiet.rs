@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use mock_monday::{LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{run, InputSource, RunParams, RunSummary};
 use serde_json::{Map, Value};
 use support::*;
 
@@ -22,16 +22,8 @@ async fn sync_with(
     counter: Arc<Counter>,
 ) -> RunSummary {
     run(RunParams {
-        config: cfg,
-        input: InputSource::Records(recs),
-        transport: t,
-        token: TOKEN.into(),
-        state: StateSpec::InMemory,
-        report_dir: None,
-        dry_run: false,
-        progress: false,
         observer: Some(counter),
-        request_log: None,
+        ..params(cfg, InputSource::Records(recs), t)
     })
     .await
     .expect("run")

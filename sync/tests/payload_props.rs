@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use mock_monday::{CoreRequest, LatencyProfile, SimConfig};
 use monday_sync::config::{MAX_REQUEST_COMPLEXITY, MUTATION_COMPLEXITY};
-use monday_sync::engine::{run, InputSource, RunParams, StateSpec};
+use monday_sync::engine::{run, InputSource};
 use monday_sync::payload::{alias, build_mutation, Entry, Op};
 use monday_sync::transform::PreparedRecord;
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
@@ -203,18 +203,7 @@ proptest! {
             cfg.sync.concurrency = conc;
             let cap = monday_sync::batching::batch_size(&cfg.sync, Some(n));
             prop_assert!(cap as u64 * MUTATION_COMPLEXITY <= MAX_REQUEST_COMPLEXITY);
-            let s = run(RunParams {
-                config: cfg,
-                input: InputSource::Records(records(n)),
-                transport: t.clone(),
-                token: TOKEN.into(),
-                state: StateSpec::InMemory,
-                report_dir: None,
-                dry_run: false,
-                progress: false,
-                observer: None,
-                request_log: None,
-            }).await.expect("run");
+            let s = run(params(cfg, InputSource::Records(records(n)), t.clone())).await.expect("run");
             prop_assert_eq!((s.created, s.failed), (n as u64, 0));
             let mut seen: HashMap<String, usize> = HashMap::new();
             let mut logical = std::collections::HashSet::new();

@@ -148,3 +148,25 @@ pub fn board_items_by_key(sim: &Simulator) -> HashMap<String, Vec<Value>> {
     }
     out
 }
+
+/// The run most tests make: `config` over `input` through the simulator, the test token,
+/// in-memory state, no report, no observer, no request log. Tests that need more set those
+/// fields with `RunParams { observer: ..., ..params(config, input, transport) }`.
+pub fn params(
+    config: SyncConfig,
+    input: monday_sync::engine::InputSource,
+    transport: Arc<dyn monday_sync::transport::Transport>,
+) -> monday_sync::engine::RunParams {
+    monday_sync::engine::RunParams {
+        config,
+        input,
+        transport,
+        token: TOKEN.into(),
+        state: monday_sync::engine::StateSpec::InMemory,
+        report_dir: None,
+        dry_run: false,
+        progress: false,
+        observer: None,
+        request_log: None,
+    }
+}
