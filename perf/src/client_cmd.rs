@@ -38,7 +38,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::ceiling::efficiency;
 use crate::error::{PerfError, Result};
 use crate::generate::{ndjson_bytes, GenerateSpec};
-use crate::latency::{round3, IntervalRecorder, LatencyHistogram};
+use crate::latency::round3;
 use crate::observer::Measurements;
 use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
 use crate::run::{
@@ -46,7 +46,6 @@ use crate::run::{
     RunOptions,
 };
 use crate::scenario::{ClientCmdSettings, Scenario};
-use crate::timeline::TimelineRecorder;
 
 /// Entries the simulator's request log keeps during a client run (oldest dropped beyond).
 const LOG_CAPACITY: usize = 200_000;
@@ -129,17 +128,7 @@ pub struct LogFigures {
 /// Reads the request log of a client run that started at `t0_ms` (simulated).
 pub fn measure_log(entries: &[RequestLogEntry], t0_ms: f64) -> LogFigures {
     let ms = |v: f64| Duration::try_from_secs_f64(v.max(0.0) / 1000.0).unwrap_or(Duration::ZERO);
-    let mut m = Measurements {
-        requests: LatencyHistogram::new(),
-        records: LatencyHistogram::new(),
-        request_intervals: IntervalRecorder::new(Duration::from_secs(1)),
-        timeline: TimelineRecorder::new(),
-        request_count: 0,
-        throttled: 0,
-        retries: 0,
-        records_failed: 0,
-        last_event: Duration::ZERO,
-    };
+    let mut m = Measurements::empty();
     let mut seen: HashSet<String> = HashSet::new();
     let mut locked = 0;
     for e in entries {

@@ -29,6 +29,23 @@ pub struct Measurements {
     pub last_event: Duration,
 }
 
+impl Measurements {
+    /// Nothing measured yet: empty histograms, one-second intervals, zero counts.
+    pub fn empty() -> Self {
+        Self {
+            requests: LatencyHistogram::new(),
+            records: LatencyHistogram::new(),
+            request_intervals: IntervalRecorder::new(Duration::from_secs(1)),
+            timeline: TimelineRecorder::new(),
+            request_count: 0,
+            throttled: 0,
+            retries: 0,
+            records_failed: 0,
+            last_event: Duration::ZERO,
+        }
+    }
+}
+
 /// Records engine events; share it as `Arc<RunRecorder>`.
 pub struct RunRecorder {
     origin: Instant,
@@ -51,17 +68,7 @@ impl RunRecorder {
         });
         Self {
             origin: Instant::now(),
-            inner: Mutex::new(Measurements {
-                requests: LatencyHistogram::new(),
-                records: LatencyHistogram::new(),
-                request_intervals: IntervalRecorder::new(Duration::from_secs(1)),
-                timeline: TimelineRecorder::new(),
-                request_count: 0,
-                throttled: 0,
-                retries: 0,
-                records_failed: 0,
-                last_event: Duration::ZERO,
-            }),
+            inner: Mutex::new(Measurements::empty()),
             progress,
         }
     }
