@@ -2,7 +2,9 @@
 //! progress (after the k-th item the simulator created, k drawn from a seeded RNG) while it writes
 //! to a `mock-monday serve` process, then rerun with the same state store until it exits 0. Every
 //! kill is checked to have hit between the run's first and last write, and the board must end with
-//! exactly one item per record, also when the state store's last write was torn.
+//! exactly one item per record, also when the state store's last write was torn. The same
+//! fixture also runs the sync with its default settings against the server's board write lock:
+//! no 423, because writes to a board go one at a time.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -263,4 +265,41 @@ async fn corrupt_last_state_page_is_recovered_without_duplicates() {
     }
     rerun_until_done(&f, &serve.url).await;
     check_board(&serve).await;
+}
+
+/// The sync as a user gets it (no batch size, concurrency or write concurrency given) against
+/// `mock-monday serve` with board write locks on (the realistic profile's default): every record
+/// lands once, nothing fails, and the server never had to refuse an overlapping write (423),
+/// because the sync writes to a board one request at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_settings_never_meet_the_board_write_lock() {
+    let serve = Serve::start(&server_args()).await;
+    let f = fixture(7);
+    let config = example_config_path().display().to_string();
+    let a: Vec<String> = vec![
+        "run".into(),
+        "--config".into(),
+        config,
+        "--input".into(),
+        f.input.display().to_string(),
+        "--state".into(),
+        f.state.display().to_string(),
+        "--api-url".into(),
+        serve.url.clone(),
+        "--report-dir".into(),
+        f.reports.display().to_string(),
+    ];
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = e2e_tests::run_sync(&a, Some(TOKEN), Duration::from_secs(120)).await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(check_board(&serve).await, RECORDS);
+    let stats = serve.stats().await;
+    assert_eq!(stats["locked_total"], 0, "{stats}");
+    assert!(stats["items_created_total"].as_u64() == Some(RECORDS as u64), "{stats}");
 }
