@@ -301,5 +301,5 @@ async fn default_settings_never_meet_the_board_write_lock() {
     assert_eq!(check_board(&serve).await, RECORDS);
     let stats = serve.stats().await;
     assert_eq!(stats["locked_total"], 0, "{stats}");
-    assert!(stats["items_created_total"].as_u64() == Some(RECORDS as u64), "{stats}");
+    assert_eq!(stats["items_created_total"], RECORDS as u64, "{stats}");
 }
