@@ -42,8 +42,7 @@ use crate::latency::round3;
 use crate::observer::Measurements;
 use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
 use crate::run::{
-    board_facts, ceiling_inputs, check_board, run_scenario, sim_config, workload, RunArtifacts,
-    RunOptions,
+    board_facts, ceiling_inputs, check_board, sim_config, workload, RunArtifacts, RunOptions,
 };
 use crate::scenario::{ClientCmdSettings, Scenario};
 
@@ -360,6 +359,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
             wall_ms: round3(wall_start.elapsed().as_secs_f64() * 1000.0),
             client_overhead_per_record_ms: None,
         },
+        repeats: None,
     };
     tracing::info!(
         scenario = %s.name,
@@ -502,7 +502,7 @@ pub fn missing_requirement(s: &Scenario) -> Option<String> {
 /// the gate: a client that fails (non-zero exit, timeout) is an error naming its last lines.
 pub fn run_any(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
     if s.client_cmd.is_none() {
-        return run_scenario(s, options);
+        return crate::repeats::run_repeated(s, options);
     }
     let dir = std::env::temp_dir().join(format!("monday-perf-client-{}", std::process::id()));
     let run = run(s, &dir, Progress::Quiet)?;

@@ -104,6 +104,9 @@ pub struct ScenarioVerdict {
     pub failed_records: u64,
     pub duplicates: u64,
     pub lost_records: u64,
+    /// Seeds the scenario ran over (the figures are the median run's); absent for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<usize>,
     pub wall_ms: f64,
 }
 
@@ -164,6 +167,8 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         }
     }
     let t = &gs.targets;
+    // Over every seed of a repeated scenario: a duplicate in any run fails the gate.
+    let worst = results.correctness();
     let target = |name: &str, actual: f64, limit: f64, higher: bool| {
         Check::new(name, CheckKind::Target, limit, actual, limit, higher)
     };
@@ -189,28 +194,23 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
     if let Some(max) = t.max_failed_records {
         checks.push(target(
             "max_failed_records",
-            results.failed_records as f64,
+            worst.failed_records as f64,
             max as f64,
             false,
         ));
     }
     if let Some(max) = t.max_locked {
-        checks.push(target(
-            "max_locked",
-            results.locked as f64,
-            max as f64,
-            false,
-        ));
+        checks.push(target("max_locked", worst.locked as f64, max as f64, false));
     }
     checks.push(target(
         "max_duplicates",
-        results.duplicates as f64,
+        worst.duplicates as f64,
         t.max_duplicates as f64,
         false,
     ));
     checks.push(target(
         "max_lost_records",
-        results.lost_records as f64,
+        worst.lost_records as f64,
         t.max_lost_records as f64,
         false,
     ));
@@ -218,7 +218,7 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
     // not account for (or one it counts twice) fails here whatever the baseline says.
     checks.push(target(
         "max_request_count_mismatch",
-        results.simulator_requests.abs_diff(results.requests) as f64,
+        worst.request_count_mismatch as f64,
         t.max_request_count_mismatch as f64,
         false,
     ));
@@ -231,9 +231,10 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         figures,
         expected: gs.expected.clone(),
         records: results.records,
-        failed_records: results.failed_records,
-        duplicates: results.duplicates,
-        lost_records: results.lost_records,
+        failed_records: worst.failed_records,
+        duplicates: worst.duplicates,
+        lost_records: worst.lost_records,
+        seeds: results.repeats.as_ref().map(|r| r.seeds.len()),
         wall_ms: results.wall_clock.wall_ms,
     }
 }
@@ -314,6 +315,28 @@ mod tests {
                 expected: Some(expected),
             }],
         }
+    }
+
+    #[test]
+    fn a_duplicate_in_any_seed_of_a_repeated_scenario_fails_the_gate() {
+        let mut r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let worst = crate::results::Correctness {
+            duplicates: 1,
+            ..Default::default()
+        };
+        r.repeats = Some(crate::results::Repeats {
+            seeds: vec![1, 2, 3],
+            per_record_ms: vec![9.0, 10.0, 11.0],
+            efficiency: vec![1.0, 0.98, 0.9],
+            median_seed: 2,
+            worst,
+        });
+        let v = evaluate(&b, &b.scenarios[0], &r);
+        let failed: Vec<_> = v.checks.iter().filter(|c| !c.passed).collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].name, "max_duplicates");
+        assert_eq!((v.duplicates, v.seeds), (1, Some(3)));
     }
 
     #[test]

@@ -64,7 +64,10 @@ pub fn summary_markdown(report: &GateReport) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            md_escape(&s.name),
+            match s.seeds {
+                Some(n) => format!("{} (median of {n} seeds)", md_escape(&s.name)),
+                None => md_escape(&s.name),
+            },
             if s.passed { "pass" } else { "**FAIL**" },
             base(f.per_record_ms, |e| e.per_record_ms),
             base(f.record_p99_ms, |e| e.record_p99_ms),

@@ -24,6 +24,8 @@
 //! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
 //!   **pass or fail**: [`gate`].
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
+//! - **Scenarios over several seeds** (the median run stands, the worst correctness counters
+//!   count): [`repeats`].
 //! - **Sweep recommendation**: [`sweep`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
@@ -33,7 +35,7 @@
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`gate`], [`sweep`] → [`report_html`],
+//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`], [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
@@ -50,6 +52,7 @@ pub mod latency;
 pub mod log_counts;
 pub mod observer;
 pub mod outputs;
+pub mod repeats;
 pub mod report_html;
 pub mod results;
 pub mod run;

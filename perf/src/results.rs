@@ -110,9 +110,75 @@ pub struct RunResults {
     /// The simulator's `stats()` after the run.
     pub simulator_stats: serde_json::Value,
     pub wall_clock: WallClock,
+    /// Set when the scenario ran over several seeds ([`crate::repeats`]): these results are the
+    /// median run's, and this holds every run's figures and the worst correctness counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<Repeats>,
+}
+
+/// A scenario replayed over consecutive seeds (`repeats = K` in a scenario, `--repeats K`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repeats {
+    /// The seeds run, in order: the scenario's seed, then the next `K - 1`.
+    pub seeds: Vec<u64>,
+    /// Per-record time of each run, in seed order.
+    pub per_record_ms: Vec<f64>,
+    /// Efficiency of each run, in seed order.
+    pub efficiency: Vec<f64>,
+    /// The run these results are: the one with the median per-record time.
+    pub median_seed: u64,
+    /// The worst of every run's correctness counters (the gate checks these, not the median's).
+    pub worst: Correctness,
+}
+
+/// The counters that must be zero in every run, not only in a typical one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correctness {
+    pub failed_records: u64,
+    pub locked: u64,
+    pub duplicates: u64,
+    pub lost_records: u64,
+    /// |requests the engine counted - requests the simulator saw|.
+    pub request_count_mismatch: u64,
+}
+
+impl Correctness {
+    /// The counters of one run.
+    pub fn of(r: &RunResults) -> Self {
+        Self {
+            failed_records: r.failed_records,
+            locked: r.locked,
+            duplicates: r.duplicates,
+            lost_records: r.lost_records,
+            request_count_mismatch: r.simulator_requests.abs_diff(r.requests),
+        }
+    }
+
+    /// The larger of each counter.
+    pub fn worst(self, other: Self) -> Self {
+        Self {
+            failed_records: self.failed_records.max(other.failed_records),
+            locked: self.locked.max(other.locked),
+            duplicates: self.duplicates.max(other.duplicates),
+            lost_records: self.lost_records.max(other.lost_records),
+            request_count_mismatch: self
+                .request_count_mismatch
+                .max(other.request_count_mismatch),
+        }
+    }
 }
 
 impl RunResults {
+    /// The correctness counters the gate checks: the worst over every seed of a repeated
+    /// scenario, this run's otherwise.
+    pub fn correctness(&self) -> Correctness {
+        let own = Correctness::of(self);
+        match &self.repeats {
+            Some(r) => own.worst(r.worst),
+            None => own,
+        }
+    }
+
     /// A copy with every wall-clock field cleared (for determinism comparisons).
     pub fn without_wall_clock(&self) -> Self {
         let mut copy = self.clone();
@@ -135,11 +201,13 @@ impl RunResults {
     pub fn table(&self) -> String {
         use crate::textfmt::fmt_num;
         let l = &self.latency;
+        let worst = self.correctness();
         let rows = [
-            // Failures first: a run's other figures mean little until these are zero.
-            ("failed records", self.failed_records.to_string()),
-            ("duplicates", self.duplicates.to_string()),
-            ("lost records", self.lost_records.to_string()),
+            // Failures first (the worst over every seed of a repeated scenario): a run's other
+            // figures mean little until these are zero.
+            ("failed records", worst.failed_records.to_string()),
+            ("duplicates", worst.duplicates.to_string()),
+            ("lost records", worst.lost_records.to_string()),
             ("records", self.records.to_string()),
             ("synced records", self.synced_records.to_string()),
             ("per record", format!("{} ms", fmt_num(self.per_record_ms))),
@@ -209,7 +277,7 @@ impl RunResults {
                     fmt_num(l.requests.max)
                 ),
             ),
-            ("seed", self.seed.to_string()),
+            ("seed", self.seed_description()),
             (
                 "wall time",
                 format!("{} ms", fmt_num(self.wall_clock.wall_ms)),
@@ -220,6 +288,28 @@ impl RunResults {
             out.push_str(&format!("{k:<30} {v}\n"));
         }
         out
+    }
+
+    /// The seed, and for a repeated scenario which seeds ran and how far their figures spread.
+    pub fn seed_description(&self) -> String {
+        use crate::textfmt::fmt_num;
+        let Some(r) = &self.repeats else {
+            return self.seed.to_string();
+        };
+        let spread = |v: &[f64]| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{}-{}", fmt_num(lo), fmt_num(hi))
+        };
+        format!(
+            "{} (median run of {} seeds, {} to {}: per record {} ms, efficiency {})",
+            self.seed,
+            r.seeds.len(),
+            r.seeds.first().copied().unwrap_or(self.seed),
+            r.seeds.last().copied().unwrap_or(self.seed),
+            spread(&r.per_record_ms),
+            spread(&r.efficiency)
+        )
     }
 
     /// Reads a `results.json`.
@@ -309,5 +399,6 @@ pub(crate) fn sample_results() -> RunResults {
             wall_ms: 12.0,
             client_overhead_per_record_ms: None,
         },
+        repeats: None,
     }
 }

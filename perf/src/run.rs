@@ -554,6 +554,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             wall_ms,
             client_overhead_per_record_ms,
         },
+        repeats: None,
     };
     tracing::info!(
         scenario = %s.name,

@@ -172,10 +172,25 @@ pub struct Scenario {
         skip_serializing_if = "is_default_cpu_repetitions"
     )]
     pub cpu_repetitions: u32,
+    /// Virtual clock only: run the scenario over this many consecutive seeds (odd, 1 to
+    /// [`MAX_REPEATS`]) and let the median run stand for it ([`crate::repeats`]). A run of a few
+    /// requests measures its latency draws more than the client; the median of several does not.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub repeats: u32,
     /// A foreign client to run instead of monday-sync (`monday-perf run --client-cmd`; see
     /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
+}
+
+/// Most seeds one scenario may repeat over.
+pub const MAX_REPEATS: u32 = 25;
+
+fn one() -> u32 {
+    1
+}
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 fn default_cpu_repetitions() -> u32 {
@@ -251,6 +266,7 @@ impl Default for Scenario {
             config: None,
             sync: SyncOverrides::default(),
             cpu_repetitions: default_cpu_repetitions(),
+            repeats: 1,
             client_cmd: None,
         }
     }
@@ -287,6 +303,20 @@ impl Scenario {
             if c.command.trim().is_empty() || c.timeout_secs == 0 || c.key_column.is_empty() {
                 return Err(PerfError::Usage(
                     "client_cmd needs a command, a key column and a timeout of at least 1 s".into(),
+                ));
+            }
+        }
+        if self.repeats != 1 {
+            if self.repeats == 0 || self.repeats > MAX_REPEATS || self.repeats % 2 == 0 {
+                return Err(PerfError::Usage(format!(
+                    "repeats must be an odd number from 1 to {MAX_REPEATS} (the median run stands \
+                     for the scenario), got {}",
+                    self.repeats
+                )));
+            }
+            if self.clock != Clock::Virtual || self.client_cmd.is_some() {
+                return Err(PerfError::Usage(
+                    "repeats needs the virtual clock and monday-sync (not --client-cmd)".into(),
                 ));
             }
         }

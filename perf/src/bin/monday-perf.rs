@@ -16,7 +16,8 @@ use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown};
 use monday_perf::generate::{GenerateSpec, RecordGenerator};
 use monday_perf::log_counts::counting_layer;
 use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
-use monday_perf::run::{run_scenario, RunOptions};
+use monday_perf::repeats::run_repeated;
+use monday_perf::run::RunOptions;
 use monday_perf::scenario::{
     ClientCmdSettings, Clock, Scenario, SyncOverrides, DEFAULT_CLIENT_TIMEOUT_SECS,
     DEFAULT_KEY_COLUMN, DEFAULT_RECORDS, DEFAULT_SEED,
@@ -182,6 +183,11 @@ struct RunOverrides {
     /// With --client-cmd: kill the client after this many wall seconds.
     #[arg(long, default_value_t = DEFAULT_CLIENT_TIMEOUT_SECS, requires = "client_cmd")]
     timeout: u64,
+    /// Run over this many consecutive seeds (odd) and report the run with the median
+    /// per-record time; failures, duplicates and losses count from every run. For small runs,
+    /// whose figures hang on a few latency draws.
+    #[arg(long, default_value_t = 1, conflicts_with = "client_cmd")]
+    repeats: u32,
 }
 
 impl ScenarioArgs {
@@ -211,6 +217,7 @@ impl ScenarioArgs {
                 ..SyncOverrides::default()
             },
             cpu_repetitions: self.cpu_repetitions,
+            repeats: overrides.repeats,
             client_cmd: overrides
                 .client_cmd
                 .as_ref()
@@ -329,12 +336,12 @@ fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> R
         progress: std::io::stderr().is_terminal(),
         ..RunOptions::default()
     };
-    let artifacts = run_scenario(&scenario, &options).map_err(anyhow::Error::from)?;
+    let artifacts = run_repeated(&scenario, &options).map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
     write_run_outputs(&artifacts, &dir, None).map_err(anyhow::Error::from)?;
     print!("{}", artifacts.results.table());
     println!("report: {}", dir.join("report.html").display());
-    let r = &artifacts.results;
+    let r = artifacts.results.correctness();
     Ok(
         if r.failed_records > 0 || r.duplicates > 0 || r.lost_records > 0 {
             1
