@@ -51,6 +51,11 @@ pub struct ApiClient {
     pub board_id: String,
     /// Write requests in flight on the board, at most `write_concurrency` (one permit each).
     writes: Arc<tokio::sync::Semaphore>,
+    /// Held shared by every write attempt while it is on the wire, and alone by a write the
+    /// board refused as locked: that resend waits for this run's writes in flight (not for
+    /// turns waiting on the budget) and keeps new ones back, so with `write_concurrency > 1`
+    /// two of our own writes cannot starve each other into failure.
+    on_the_wire: Arc<tokio::sync::RwLock<()>>,
     /// `--request-log`: one line per attempt.
     request_log: Option<Arc<RequestLog>>,
 }
@@ -178,6 +183,16 @@ impl Last {
 #[derive(Debug)]
 pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 
+/// What a write attempt holds of [`ApiClient`]'s `on_the_wire` lock while it is sent.
+enum WireGuard<'a> {
+    /// A read: no guard.
+    None,
+    /// A write among this run's other writes (up to `write_concurrency`).
+    Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'a, ()>),
+    /// A resend after 423: no other write of this run is on the wire.
+    Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
+}
+
 /// How a call ended.
 #[derive(Debug)]
 pub enum CallEnd {
@@ -253,6 +268,7 @@ impl ApiClient {
             run_id: fresh_run_id(seed),
             board_id: String::new(),
             writes: Arc::new(tokio::sync::Semaphore::new(1)),
+            on_the_wire: Arc::new(tokio::sync::RwLock::new(())),
             request_log: None,
         }
     }
@@ -455,6 +471,8 @@ impl ApiClient {
     ) -> CallEnd {
         // Whether this body may have been applied starts afresh with every new body.
         st.retry.maybe_applied = false;
+        // After a 423 (or 409), this call resends with no other write of ours on the wire.
+        let mut exclusive = false;
         loop {
             // Writes to the board go `write_concurrency` at a time (one, by default); the turn
             // is held for the attempt only, never across a wait. Reads do not take one.
@@ -463,8 +481,17 @@ impl ApiClient {
                 (true, None) => self.write_turn().await,
                 (false, _) => None,
             };
-            let ticket = self.reserve(call.cost).await;
+            let mut ticket = self.reserve(call.cost).await;
+            let wire = match (call.kind.writes(), exclusive) {
+                (false, _) => WireGuard::None,
+                (true, false) => WireGuard::Shared(self.on_the_wire.read().await),
+                (true, true) => WireGuard::Alone(self.on_the_wire.write().await),
+            };
+            // The server measures its budget reset from the request's arrival: anchor the
+            // ticket at the send, after any wait for the wire.
+            ticket.issued = Instant::now();
             let res = self.attempt(call, st.attempt).await;
+            drop(wire);
             drop(permit);
             st.attempt += 1;
             let (signal, budget, outcome) = match res {
@@ -481,7 +508,9 @@ impl ApiClient {
                 }
                 Signal::Locked { .. } => {
                     self.counters.locked.fetch_add(1, Ordering::Relaxed);
+                    exclusive = true;
                 }
+                Signal::Conflict { .. } => exclusive = true,
                 _ => {}
             }
             let (decision, next) = decide(signal, st.retry, self.policy, call.records > 1);

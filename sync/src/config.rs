@@ -211,7 +211,9 @@ pub struct SyncSettings {
     /// can corrupt the board's data, and a write that meets another one in progress is refused
     /// with HTTP 423 "Resource is currently locked, please try again later"
     /// (https://developer.monday.com/api-reference/docs/development-best-practices and the API's
-    /// error docs). Raise it only if you accept that risk; 423s are waited out either way.
+    /// error docs). Raise it only if you accept that risk; 423s are waited out either way, and a
+    /// write refused with 423 is resent with none of this run's other writes in flight, so the
+    /// run's own writes cannot lock each other out indefinitely.
     /// Reads (board read, reconcile look-ups) are not limited by it.
     #[serde(default = "default_write_concurrency")]
     pub write_concurrency: usize,

@@ -227,3 +227,44 @@ async fn the_request_log_has_one_line_per_attempt() {
     }
     assert!(create["request_bytes"].as_u64().unwrap() > 5_000);
 }
+
+/// With writes allowed to overlap, our own writes must not starve each other: a write the board
+/// refused as locked resends with the board to itself, so it is refused at most once (no other
+/// process writes here). Before that, one-record writes in single mode with two lanes and slow,
+/// spiky answers were refused 501 times in a row and failed as "not confirmed".
+#[tokio::test(start_paused = true)]
+async fn a_locked_write_resends_alone_and_is_never_locked_twice() {
+    let mut latency = mock_monday::latency::LatencySettings::realistic();
+    latency.spike_probability = 0.2;
+    let (sim, inner) = sim(SimConfig {
+        profile: LatencyProfile::Custom(latency),
+        seed: 31,
+        ..SimConfig::default()
+    });
+    let t = Arc::new(Recording {
+        inner,
+        sent: Mutex::new(vec![]),
+    });
+    let mut cfg = example_config();
+    cfg.sync.mode = monday_sync::config::Mode::Single;
+    cfg.sync.write_concurrency = 2;
+    let counter = Arc::new(Counter::default());
+    let s = sync(t.clone(), cfg, 400, counter, None).await;
+    assert_eq!((s.created, s.failed), (400, 0), "{:?}", s.failures);
+    assert!(
+        s.locked > 10,
+        "overlapping writes met the lock: {}",
+        s.locked
+    );
+    let mut locked_by_key: std::collections::HashMap<String, u32> = Default::default();
+    for (key, _, status) in t.sent.lock().unwrap().iter() {
+        if *status == Some(423) {
+            *locked_by_key
+                .entry(key.clone().expect("writes carry a key"))
+                .or_default() += 1;
+        }
+    }
+    let worst = locked_by_key.values().max().copied().unwrap_or(0);
+    assert_eq!(worst, 1, "a resend after a 423 met our own write again");
+    assert!(board_items_by_key(&sim).values().all(|v| v.len() == 1));
+}
