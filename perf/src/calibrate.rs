@@ -187,8 +187,8 @@ fn median_line<'a>(lines: impl Iterator<Item = &'a Line>) -> (f64, Option<f64>) 
     ((my - slope * mx).max(0.0), Some(slope))
 }
 
-/// Fits a profile to the NDJSON text of a request log. `origin` names the log in the output.
-pub fn fit(text: &str, origin: &str) -> Result<Calibration> {
+/// The usable lines of one log (blank lines skipped; a line that is not JSON is named).
+fn parse(text: &str, origin: &str) -> Result<Vec<Line>> {
     let mut lines = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         if raw.trim().is_empty() {
@@ -200,6 +200,31 @@ pub fn fit(text: &str, origin: &str) -> Result<Calibration> {
             lines.push(line);
         }
     }
+    Ok(lines)
+}
+
+/// Fits a profile to the NDJSON text of a request log. `origin` names the log in the output.
+pub fn fit(text: &str, origin: &str) -> Result<Calibration> {
+    fit_logs(&[(origin, text)])
+}
+
+/// Fits one profile to several logs together, each given as `(origin, NDJSON text)`: the runs of
+/// one sync seldom vary the batch size enough to separate the per-alias cost from the base, a
+/// week of runs of different sizes does.
+pub fn fit_logs(logs: &[(&str, &str)]) -> Result<Calibration> {
+    let mut lines = Vec::new();
+    for (origin, text) in logs {
+        lines.extend(parse(text, origin)?);
+    }
+    let origin = match logs {
+        [(one, _)] => one.to_string(),
+        many => format!(
+            "{} logs: {}",
+            many.len(),
+            many.iter().map(|(o, _)| *o).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let origin = origin.as_str();
     let executed: Vec<&Line> = lines.iter().filter(|l| l.executed()).collect();
     let refused: Vec<f64> = lines
         .iter()

@@ -96,9 +96,11 @@ enum Command {
     /// Fit a latency profile to a request log (monday-sync --request-log, or mock-monday's
     /// GET /__admin/requests) and print how well it fits.
     Calibrate {
-        /// The NDJSON request log.
-        #[arg(long)]
-        from: PathBuf,
+        /// The NDJSON request log (`monday-sync run --request-log`, or the simulator's
+        /// `/__admin/requests`). Repeat it to fit one profile to several runs' logs: runs of
+        /// different sizes are what separate the per-alias cost from the base latency.
+        #[arg(long, required = true)]
+        from: Vec<PathBuf>,
         /// Where to write the profile TOML (accepted by --profile); default: print it.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -478,20 +480,20 @@ fn gate(baseline: Option<PathBuf>, out: Option<PathBuf>) -> Result<u8, Failure> 
     Ok(if report.passed { 0 } else { 1 })
 }
 
-fn calibrate(from: &Path, out: Option<&Path>) -> Result<u8, Failure> {
-    let text = std::fs::read_to_string(from)
-        .with_context(|| format!("read {}", from.display()))
-        .map_err(|error| Failure { code: 2, error })?;
-    let fit = monday_perf::calibrate::fit(&text, &from.display().to_string())
-        .map_err(anyhow::Error::from)?;
+fn calibrate(from: &[PathBuf], out: Option<&Path>) -> Result<u8, Failure> {
+    let mut logs = Vec::with_capacity(from.len());
+    for path in from {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("read {}", path.display()))
+            .map_err(|error| Failure { code: 2, error })?;
+        logs.push((path.display().to_string(), text));
+    }
+    let logs: Vec<(&str, &str)> = logs.iter().map(|(o, t)| (o.as_str(), t.as_str())).collect();
+    let fit = monday_perf::calibrate::fit_logs(&logs).map_err(anyhow::Error::from)?;
     let toml = fit.to_toml().map_err(anyhow::Error::from)?;
     println!(
         "{} requests ({} executed, {} refused, {} spikes) from {}",
-        fit.requests,
-        fit.executed,
-        fit.refused,
-        fit.spikes,
-        from.display()
+        fit.requests, fit.executed, fit.refused, fit.spikes, fit.origin
     );
     print!("{}", fit.quality_table());
     match out {
