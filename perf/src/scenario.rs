@@ -307,7 +307,7 @@ impl Scenario {
             }
         }
         if self.repeats != 1 {
-            if self.repeats == 0 || self.repeats > MAX_REPEATS || self.repeats % 2 == 0 {
+            if self.repeats == 0 || self.repeats > MAX_REPEATS || self.repeats.is_multiple_of(2) {
                 return Err(PerfError::Usage(format!(
                     "repeats must be an odd number from 1 to {MAX_REPEATS} (the median run stands \
                      for the scenario), got {}",
