@@ -60,25 +60,24 @@ pub enum DispatchOutcome {
 // The simulator
 // ---------------------------------------------------------------------------------------------
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 
 use crate::clock::{secs_until, SimClock};
 use crate::config::{SetupError, SimConfig};
 use crate::envelope::{self, BudgetExhausted, RequestError};
-use crate::faults::FaultKind;
+use crate::faults::{self, FailureAfterCommit, FaultKind, Storms};
 use crate::graphql::{
     user_id_for_token, ComplexitySnapshot, ExecContext, GraphqlEngine, GraphqlRequest,
     OperationKind,
 };
-use crate::idempotency::{IdempotencyCache, Lookup, StoredResponse};
+use crate::idempotency::{self, IdempotencyCache, Lookup, StoredResponse};
 use crate::latency::LatencyModel;
-use crate::limits::board_lock::{self, LOCKED_CODE, LOCKED_MESSAGE};
-use crate::limits::{query_depth, Budgets, DailyLimit, InFlight, WindowCounter};
+use crate::limits::board_lock::{LOCKED_CODE, LOCKED_MESSAGE};
+use crate::limits::{query_depth, Budgets, DailyLimit, InFlight, IpLimits, WindowCounter};
 use crate::request_log::{Answered, RequestFacts, RequestLog, RequestLogEntry};
 use crate::stats::Stats;
 use crate::store::Store;
@@ -100,13 +99,12 @@ struct State {
     rng_latency: ChaCha8Rng,
     rng_faults: ChaCha8Rng,
     rng_ids: ChaCha8Rng,
-    rng_storms: ChaCha8Rng,
     /// Draws of the probabilistic board lock (`BoardLock::Probability`).
     rng_locks: ChaCha8Rng,
-    /// End of the current 429 storm (the `storm` fault), if one is raging or has raged.
-    storm_until: Option<Duration>,
+    /// The 429 storms of the `storm` fault (with their own stream).
+    storms: Storms,
     minute: WindowCounter,
-    ip: HashMap<String, WindowCounter>,
+    ip: IpLimits,
     daily: Option<DailyLimit>,
     budgets: Budgets,
     in_flight: InFlight,
@@ -245,11 +243,10 @@ impl Simulator {
             rng_latency: stream_rng(config.seed, STREAM_LATENCY),
             rng_faults: stream_rng(config.seed, STREAM_FAULTS),
             rng_ids: stream_rng(config.seed, STREAM_IDS),
-            rng_storms: stream_rng(config.seed, STREAM_STORMS),
             rng_locks: stream_rng(config.seed, STREAM_LOCKS),
-            storm_until: None,
+            storms: Storms::new(stream_rng(config.seed, STREAM_STORMS)),
             minute: WindowCounter::new(l.minute_requests(config.plan), Duration::from_secs(60)),
-            ip: HashMap::new(),
+            ip: IpLimits::new(l.ip_requests, Duration::from_secs(l.ip_window_secs)),
             daily: l
                 .daily_enabled
                 .then(|| DailyLimit::new(l.daily(config.plan))),
@@ -395,30 +392,10 @@ impl Simulator {
         facts.throttled = Some(throttle_code(kind));
         st.stats.count_throttle(kind);
         if let Some(d) = st.daily.as_mut() {
-            d.charge(now, 1);
+            d.charge_throttled(now);
         }
         self.refused(st, 429, body)
             .header("retry-after", retry_in.to_string())
-    }
-
-    /// The end of the 429 storm `now` falls in: a raging one, or one this request starts.
-    fn storm_at(&self, st: &mut State, now: Duration) -> Option<Duration> {
-        if let Some(until) = st.storm_until.filter(|u| *u > now) {
-            return Some(until);
-        }
-        let faults = &self.config.faults;
-        if !faults.draw_storm(&mut st.rng_storms) {
-            return None;
-        }
-        let until = now.saturating_add(faults.storm_duration());
-        st.storm_until = Some(until);
-        st.stats.storms_started_total += 1;
-        tracing::debug!(
-            at_s = now.as_secs_f64(),
-            secs = faults.storm_secs,
-            "mock-monday: 429 storm starts"
-        );
-        Some(until)
     }
 
     fn pipeline(&self, st: &mut State, ctx: &mut Ctx, req: &CoreRequest) -> Answer {
@@ -485,15 +462,7 @@ impl Simulator {
         }
         // 5. IP limit
         let ip = req.client_ip.as_deref().unwrap_or(LOCAL_IP);
-        if !st.ip.contains_key(ip) && st.ip.len() >= 10_000 {
-            st.ip.retain(|_, w| w.remaining(now) < w.limit());
-        }
-        let ip_window = Duration::from_secs(limits.ip_window_secs);
-        let ip_counter = st
-            .ip
-            .entry(ip.to_string())
-            .or_insert_with(|| WindowCounter::new(limits.ip_requests, ip_window));
-        if let Err(at) = ip_counter.try_acquire(now) {
+        if let Err(at) = st.ip.try_acquire(now, ip) {
             let retry = secs_until(now, at);
             let e = RequestError::new(429, "IP_RATE_LIMIT_EXCEEDED", "IP rate limit exceeded")
                 .retry_in(retry);
@@ -507,8 +476,11 @@ impl Simulator {
             );
         }
         // 6. 429 storm (fault), then the minute limit
-        if let Some(until) = self.storm_at(st, now) {
-            let retry = secs_until(now, until);
+        if let Some(storm) = st.storms.at(now, &self.config.faults) {
+            if storm.started {
+                st.stats.storms_started_total += 1;
+            }
+            let retry = secs_until(now, storm.until);
             st.stats.count_fault(FaultKind::Storm);
             return self.throttled(
                 st,
@@ -545,9 +517,9 @@ impl Simulator {
             );
         }
         // 8. concurrency limit
-        let in_flight = st.in_flight.count(now);
-        if in_flight >= limits.concurrency(self.config.plan) as usize {
-            let retry = secs_until(now, st.in_flight.next_completion().unwrap_or(now));
+        let concurrency = limits.concurrency(self.config.plan) as usize;
+        if let Err(at) = st.in_flight.admit(now, concurrency) {
+            let retry = secs_until(now, at);
             let e = RequestError::new(429, "maxConcurrencyExceeded", "Concurrency limit exceeded")
                 .retry_in(retry);
             return self.throttled(
@@ -571,10 +543,8 @@ impl Simulator {
         let now = ctx.now;
         let none = Vec::new;
         // 9. idempotency
-        let idem_key = header(req, "idempotency-key")
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(|k| format!("{}\u{0}{k}", header(req, "authorization").unwrap_or("")));
+        let idem_key =
+            idempotency::cache_key(header(req, "idempotency-key"), header(req, "authorization"));
         if let Some(key) = &idem_key {
             match st.idempotency.lookup(now, key) {
                 Lookup::Miss => {}
@@ -598,13 +568,7 @@ impl Simulator {
                     let delay = self.latency.refused_delay(&mut st.rng_latency);
                     let mut a = Answer::json(stored.status, Value::Null, delay);
                     a.raw = Some(("application/json", stored.body));
-                    a.extra_headers = stored
-                        .headers
-                        .into_iter()
-                        .filter(|(k, _)| k.starts_with("x-") || k == "content-type")
-                        .collect();
-                    a.extra_headers
-                        .push(("idempotency-replayed".into(), "true".into()));
+                    a.extra_headers = idempotency::replay_headers(stored.headers);
                     return (a, none());
                 }
             }
@@ -670,7 +634,7 @@ impl Simulator {
         }
         // 13. complexity budget
         let check = st.budgets.bucket(ctx.write).check(now, cost);
-        if !check.fits && !op.only_meta_fields {
+        if !check.admits(op.only_meta_fields) {
             let retry = secs_until(now, check.retry_at);
             let body = envelope::budget_exhausted(
                 ctx.style,
@@ -686,7 +650,7 @@ impl Simulator {
                 none(),
             );
         }
-        let charged = cost.min(check.remaining);
+        let charged = check.charge_for(cost);
         let snapshot = ComplexitySnapshot {
             before: check.remaining,
             after: check.remaining - charged,
@@ -699,9 +663,9 @@ impl Simulator {
         }
         let faults = &self.config.faults;
         if !op.written_boards.is_empty()
-            && faults.lock > 0.0
-            && st.in_flight.writes_any(now, &op.written_boards)
-            && faults.draw_lock(&mut st.rng_faults)
+            && faults.lock_fires(&mut st.rng_faults, || {
+                st.in_flight.writes_any(now, &op.written_boards)
+            })
         {
             st.stats.count_fault(FaultKind::Lock);
             ctx.facts.locked = true;
@@ -717,7 +681,7 @@ impl Simulator {
         }
         match fault {
             Some(FaultKind::ServerError) => {
-                let status = [500u16, 502, 503][st.rng_faults.gen_range(0..3)];
+                let status = faults::draw_server_error_status(&mut st.rng_faults);
                 let e = RequestError::new(status, "INTERNAL_SERVER_ERROR", "Internal server error");
                 let delay = self.latency.request_delay(&mut st.rng_latency, 0, 0);
                 return (
@@ -755,8 +719,7 @@ impl Simulator {
         st.stats.items_created_total += outcome.items_created;
         st.stats.mutation_fields_total += u64::from(outcome.mutation_fields_executed);
         if let Some(d) = st.daily.as_mut() {
-            // `complexity`-only requests count 0.1 call (api-facts 2.5).
-            d.charge(now, if op.only_meta_fields { 1 } else { 10 });
+            d.charge_executed(now, op.only_meta_fields);
         }
         // 16. latency
         let mut delay = self.latency.request_delay(
@@ -765,8 +728,7 @@ impl Simulator {
             outcome.items_read,
         );
         if fault == Some(FaultKind::Slow) {
-            delay =
-                delay.max(Duration::try_from_secs_f64(faults.slow_secs).unwrap_or(Duration::MAX));
+            delay = delay.max(faults.slow_delay());
         }
         let written = op.written_boards.clone();
         let body = envelope::executed(ctx.style, outcome.data, outcome.errors);
@@ -780,7 +742,7 @@ impl Simulator {
             ));
             Some(a)
         } else if fault == Some(FaultKind::CommitThenFail) {
-            if st.rng_faults.gen_bool(0.5) {
+            if FailureAfterCommit::draw(&mut st.rng_faults) == FailureAfterCommit::ServerError {
                 let e = RequestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error");
                 Some(Answer::json(
                     500,
@@ -815,17 +777,14 @@ impl Simulator {
     /// The board write lock (`SimConfig::board_lock`): a 423 when a write overlaps an executed
     /// write to the same board that is still in flight.
     fn board_locked(&self, st: &mut State, ctx: &mut Ctx, boards: &[String]) -> Option<Answer> {
-        let lock = self.config.board_lock;
-        if boards.is_empty() || !lock.is_on() {
-            return None;
-        }
-        let held_until = st.in_flight.write_held_until(ctx.now, boards)?;
-        if !lock.refuses(&mut st.rng_locks) {
-            return None;
-        }
+        let retry = self.config.board_lock.refuses_write(
+            ctx.now,
+            boards,
+            &mut st.in_flight,
+            &mut st.rng_locks,
+        )?;
         st.stats.locked_total += 1;
         ctx.facts.locked = true;
-        let retry = board_lock::retry_after_secs(ctx.now, held_until);
         let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE).retry_in(retry);
         Some(
             self.refused(st, 423, envelope::request_error(ctx.style, &e))
@@ -989,7 +948,7 @@ impl Simulator {
         let c_left = bucket.remaining(now);
         let c_reset = bucket.reset_in(now).as_secs().max(1);
         let m_left = st.minute.remaining(now);
-        let storm = st.storm_until.filter(|u| *u > now);
+        let storm = st.storms.raging(now);
         let minute = if let Some(until) = storm {
             format!("\"minuteRate\";r=0;t={}", secs_until(now, until))
         } else if m_left == 0 {

@@ -76,6 +76,19 @@ pub struct BudgetCheck {
     pub retry_at: Duration,
 }
 
+impl BudgetCheck {
+    /// Whether the request may run: its cost fits, or it only asks for meta fields, which the
+    /// budget never throttles.
+    pub fn admits(&self, only_meta_fields: bool) -> bool {
+        self.fits || only_meta_fields
+    }
+
+    /// What a request costing `cost` is charged: its cost, at most what is left.
+    pub fn charge_for(&self, cost: u64) -> u64 {
+        cost.min(self.remaining)
+    }
+}
+
 impl ComplexityBudget {
     /// A budget of `limit` points per `window`.
     pub fn new(limit: u64, window: Duration, mode: WindowMode) -> Self {
@@ -199,6 +212,17 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn meta_requests_pass_an_exhausted_budget_and_charges_stop_at_what_is_left() {
+        let mut b = ComplexityBudget::new(100, S(60), WindowMode::Fixed);
+        b.charge(S(0), 90);
+        let c = b.check(S(1), 30);
+        assert!(!c.admits(false));
+        assert!(c.admits(true));
+        assert_eq!(c.charge_for(30), 10);
+        assert_eq!(b.check(S(1), 5).charge_for(5), 5);
+    }
 
     #[test]
     fn fixed_window_starts_at_first_call_and_resets_whole() {

@@ -8,6 +8,7 @@ mod budget;
 mod concurrency;
 mod daily;
 mod guards;
+mod ip;
 mod window;
 
 pub use board_lock::BoardLock;
@@ -15,4 +16,5 @@ pub use budget::{BudgetCheck, Budgets, ComplexityBudget};
 pub use concurrency::InFlight;
 pub use daily::DailyLimit;
 pub use guards::{query_depth, GuardError};
+pub use ip::IpLimits;
 pub use window::WindowCounter;
