@@ -27,7 +27,7 @@ impl IpLimits {
     }
 
     /// Records a request from `ip` at `now` if allowed; otherwise returns the simulated instant
-    /// when a slot frees up. A new address beyond [`MAX_TRACKED`] first forgets every address
+    /// when a slot frees up. A new address beyond 10,000 tracked ones first forgets every address
     /// with nothing counted in its window.
     pub fn try_acquire(&mut self, now: Duration, ip: &str) -> Result<(), Duration> {
         if !self.by_ip.contains_key(ip) && self.by_ip.len() >= MAX_TRACKED {
