@@ -22,8 +22,9 @@
 //!   - execution against the store and the latency of the answer: `core/execute.rs`;
 //!   - the envelope and the rate-limit headers: `core/answer.rs`; state and RNG streams:
 //!     `core/state.rs`.
-//! - **Complexity budget** (which bucket a token kind has and how much it holds:
-//!   [`limits::Budgets`]; the window and its reset, whether a cost fits and what is charged:
+//! - **Complexity budget** (which buckets a token kind has and how much they hold:
+//!   [`config::LimitSettings::budgets`]; which bucket a request draws from: [`limits::Budgets`];
+//!   the window and its reset, whether a cost fits and what is charged:
 //!   [`limits::ComplexityBudget`], [`limits::BudgetCheck`]); **what a query costs** (estimate,
 //!   per-request cap, refunds for failed mutations): [`graphql::cost`].
 //! - **Other rate limits** (whether one refuses and its retry hint: minute, concurrency, IP,

@@ -47,7 +47,7 @@ impl State {
     /// stream at its start.
     pub(super) fn fresh(config: &SimConfig) -> Self {
         let l = &config.limits;
-        let budgets = Budgets::for_token(config.token_kind, l);
+        let budgets = l.budgets(config.token_kind);
         State {
             store: Store::from_fixture(&config.fixture),
             rng_latency: stream_rng(config.seed, STREAM_LATENCY),

@@ -12,7 +12,7 @@ mod ip;
 mod window;
 
 pub use board_lock::BoardLock;
-pub use budget::{BudgetCheck, Budgets, ComplexityBudget};
+pub use budget::{BudgetCheck, Budgets, ComplexityBudget, WindowMode};
 pub use concurrency::InFlight;
 pub use daily::DailyLimit;
 pub use guards::{query_depth, GuardError};
