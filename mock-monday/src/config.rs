@@ -4,13 +4,15 @@
 //! and its parts are serde types so a TOML file can override any of them.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultConfig;
 use crate::graphql::CostSettings;
 use crate::latency::LatencySettings;
-use crate::limits::BoardLock;
+pub use crate::limits::WindowMode;
+use crate::limits::{BoardLock, Budgets, ComplexityBudget};
 use crate::store::Fixture;
 
 /// Account plan: selects the minute, concurrency and daily limits (api-facts 2.3-2.5).
@@ -138,17 +140,6 @@ impl FromStr for LatencyProfile {
     }
 }
 
-/// How the complexity budget window moves (api-facts 2.1, open question 11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum WindowMode {
-    /// A 60 s bucket starting at the first call; resets whole (default).
-    #[default]
-    Fixed,
-    /// Each charge expires 60 s after it was made.
-    Sliding,
-}
-
 /// Every limit number (api-facts section 2). All are settings; defaults are the documented values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -233,6 +224,22 @@ impl Default for LimitSettings {
 }
 
 impl LimitSettings {
+    /// The complexity buckets of a `kind` token (api-facts 2.1): one shared bucket for personal
+    /// and trial tokens, one for reads and one for writes for app tokens; window length and
+    /// mode from these settings.
+    pub fn budgets(&self, kind: TokenKind) -> Budgets {
+        let window = Duration::from_secs(self.complexity_window_secs);
+        let budget = |limit| ComplexityBudget::new(limit, window, self.complexity_window);
+        match kind {
+            TokenKind::Personal => Budgets::Shared(budget(self.personal_budget)),
+            TokenKind::Trial => Budgets::Shared(budget(self.trial_budget)),
+            TokenKind::App => Budgets::Split {
+                read: budget(self.app_read_budget),
+                write: budget(self.app_write_budget),
+            },
+        }
+    }
+
     /// Requests per minute for `plan`.
     pub fn minute_requests(&self, plan: Plan) -> u32 {
         match plan {
@@ -410,6 +417,29 @@ mod tests {
         assert_eq!(l.concurrency(Plan::Standard), 40);
         assert_eq!(l.concurrency(Plan::Pro), 100);
         assert_eq!(l.concurrency(Plan::Enterprise), 250);
+    }
+
+    #[test]
+    fn budgets_by_token_kind_match_the_docs() {
+        let l = LimitSettings::default();
+        let s = Duration::from_secs;
+        let mut personal = l.budgets(TokenKind::Personal);
+        assert_eq!(personal.bucket(false).limit(), 10_000_000);
+        personal.bucket(true).charge(s(0), 7);
+        assert_eq!(
+            personal.bucket(false).remaining(s(1)),
+            10_000_000 - 7,
+            "one shared bucket"
+        );
+        assert_eq!(l.budgets(TokenKind::Trial).bucket(true).limit(), 1_000_000);
+        let mut app = l.budgets(TokenKind::App);
+        app.bucket(true).charge(s(0), 7);
+        assert_eq!(
+            app.bucket(false).remaining(s(1)),
+            5_000_000,
+            "reads apart from writes"
+        );
+        assert_eq!(app.bucket(true).remaining(s(1)), 5_000_000 - 7);
     }
 
     #[test]

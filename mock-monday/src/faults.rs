@@ -16,6 +16,7 @@
 //!   the same draws of the other faults as without storms.
 
 use std::fmt;
+use std::time::Duration;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -239,6 +240,18 @@ impl FaultConfig {
         self.lock > 0.0 && rng.gen_bool(self.lock.clamp(0.0, 1.0))
     }
 
+    /// Whether the `lock` fault refuses a write: only when `lock > 0` and the write `overlaps`
+    /// another in-flight write to the same board (asked only then), with probability `lock`
+    /// (drawn only then).
+    pub fn lock_fires(&self, rng: &mut ChaCha8Rng, overlaps: impl FnOnce() -> bool) -> bool {
+        self.lock > 0.0 && overlaps() && self.draw_lock(rng)
+    }
+
+    /// How long a `slow` response takes at least (saturating).
+    pub fn slow_delay(&self) -> Duration {
+        Duration::try_from_secs_f64(self.slow_secs).unwrap_or(Duration::MAX)
+    }
+
     /// Whether a 429 storm starts with this request (drawn only outside a storm, and only when
     /// `storm > 0`, so configurations without storms never touch `rng`).
     pub fn draw_storm(&self, rng: &mut ChaCha8Rng) -> bool {
@@ -246,9 +259,88 @@ impl FaultConfig {
     }
 
     /// The length of a storm as a duration (saturating).
-    pub fn storm_duration(&self) -> std::time::Duration {
-        std::time::Duration::try_from_secs_f64(self.storm_secs.max(0.0))
-            .unwrap_or(std::time::Duration::MAX)
+    pub fn storm_duration(&self) -> Duration {
+        Duration::try_from_secs_f64(self.storm_secs.max(0.0)).unwrap_or(Duration::MAX)
+    }
+}
+
+/// The status a `5xx` fault answers: 500, 502 or 503, evenly.
+pub fn draw_server_error_status(rng: &mut ChaCha8Rng) -> u16 {
+    [500u16, 502, 503][rng.gen_range(0..3)]
+}
+
+/// How a `commit_then_fail` request fails for the client once the store has committed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureAfterCommit {
+    /// HTTP 500.
+    ServerError,
+    /// The connection drops without a response.
+    Reset,
+}
+
+impl FailureAfterCommit {
+    /// A 500 or a reset, evenly.
+    pub fn draw(rng: &mut ChaCha8Rng) -> Self {
+        if rng.gen_bool(0.5) {
+            Self::ServerError
+        } else {
+            Self::Reset
+        }
+    }
+}
+
+/// The 429 storms of the `storm` fault: when the current one ends, and the seeded stream that
+/// decides when the next starts.
+#[derive(Debug, Clone)]
+pub struct Storms {
+    rng: ChaCha8Rng,
+    /// End of the current storm, if one is raging or has raged.
+    until: Option<Duration>,
+}
+
+/// The storm a request falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storm {
+    /// When it ends (simulated instant).
+    pub until: Duration,
+    /// Whether this request started it.
+    pub started: bool,
+}
+
+impl Storms {
+    /// No storm yet; starts are drawn from `rng`.
+    pub fn new(rng: ChaCha8Rng) -> Self {
+        Self { rng, until: None }
+    }
+
+    /// The storm `now` falls in: a raging one, or one this request starts (drawn only outside
+    /// a storm; see [`FaultConfig::draw_storm`]).
+    pub fn at(&mut self, now: Duration, faults: &FaultConfig) -> Option<Storm> {
+        if let Some(until) = self.raging(now) {
+            return Some(Storm {
+                until,
+                started: false,
+            });
+        }
+        if !faults.draw_storm(&mut self.rng) {
+            return None;
+        }
+        let until = now.saturating_add(faults.storm_duration());
+        self.until = Some(until);
+        tracing::debug!(
+            at_s = now.as_secs_f64(),
+            secs = faults.storm_secs,
+            "mock-monday: 429 storm starts"
+        );
+        Some(Storm {
+            until,
+            started: true,
+        })
+    }
+
+    /// The end of the storm raging at `now`, if any (draws nothing).
+    pub fn raging(&self, now: Duration) -> Option<Duration> {
+        self.until.filter(|u| *u > now)
     }
 }
 
@@ -330,5 +422,51 @@ mod tests {
         assert!((850..1_150).contains(&count(FaultKind::Reset)));
         assert_eq!(count(FaultKind::Slow), 0);
         assert_eq!(FaultConfig::default().draw(&mut rng), None);
+    }
+
+    #[test]
+    fn storms_rage_for_storm_secs_and_start_again_only_after() {
+        let s = Duration::from_secs;
+        let always = FaultConfig::parse("storm=1,storm_secs=10").unwrap();
+        let mut storms = Storms::new(ChaCha8Rng::seed_from_u64(9));
+        assert_eq!(storms.raging(s(0)), None);
+        let first = storms.at(s(5), &always).unwrap();
+        assert_eq!((first.until, first.started), (s(15), true));
+        let inside = storms.at(s(14), &always).unwrap();
+        assert_eq!((inside.until, inside.started), (s(15), false));
+        assert_eq!(storms.raging(s(14)), Some(s(15)));
+        assert_eq!(storms.raging(s(15)), None);
+        assert!(storms.at(s(15), &always).unwrap().started);
+        let mut calm = Storms::new(ChaCha8Rng::seed_from_u64(9));
+        assert_eq!(calm.at(s(0), &FaultConfig::default()), None);
+    }
+
+    #[test]
+    fn the_lock_fault_asks_about_overlaps_only_when_on() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let off = FaultConfig::default();
+        assert!(!off.lock_fires(&mut rng, || panic!("not asked when lock = 0")));
+        let on = FaultConfig::parse("lock=1").unwrap();
+        assert!(on.lock_fires(&mut rng, || true));
+        assert!(!on.lock_fires(&mut rng, || false));
+    }
+
+    #[test]
+    fn server_errors_and_failures_after_commit_cover_their_choices() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let statuses: std::collections::BTreeSet<u16> = (0..200)
+            .map(|_| draw_server_error_status(&mut rng))
+            .collect();
+        assert_eq!(statuses.into_iter().collect::<Vec<_>>(), [500, 502, 503]);
+        let resets = (0..1_000)
+            .filter(|_| FailureAfterCommit::draw(&mut rng) == FailureAfterCommit::Reset)
+            .count();
+        assert!((400..600).contains(&resets), "{resets}");
+        assert_eq!(
+            FaultConfig::parse("slow=1,slow_secs=90")
+                .unwrap()
+                .slow_delay(),
+            Duration::from_secs(90)
+        );
     }
 }

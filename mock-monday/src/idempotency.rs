@@ -25,6 +25,26 @@ struct Entry {
     response: StoredResponse,
 }
 
+/// The cache key of a request: its `Idempotency-Key` (trimmed; None when absent or blank) under
+/// its `Authorization` value, so that one key sent with two tokens names two requests.
+pub fn cache_key(idempotency_key: Option<&str>, authorization: Option<&str>) -> Option<String> {
+    idempotency_key
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| format!("{}\u{0}{k}", authorization.unwrap_or("")))
+}
+
+/// The headers a replay repeats from the kept response (`content-type` and the `x-` headers),
+/// followed by `Idempotency-Replayed: true`.
+pub fn replay_headers(kept: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = kept
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("x-") || k == "content-type")
+        .collect();
+    headers.push(("idempotency-replayed".into(), "true".into()));
+    headers
+}
+
 /// What the cache says about a key.
 #[derive(Debug, Clone)]
 pub enum Lookup {
@@ -125,5 +145,31 @@ mod tests {
         assert!(matches!(c.lookup(s(1799), "k"), Lookup::Replay(_)));
         assert!(matches!(c.lookup(s(1800), "k"), Lookup::Miss));
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn keys_are_per_token_and_blank_keys_are_none() {
+        assert_eq!(cache_key(None, Some("t")), None);
+        assert_eq!(cache_key(Some("  "), Some("t")), None);
+        assert_eq!(cache_key(Some(" k "), Some("t")).unwrap(), "t\u{0}k");
+        assert_eq!(cache_key(Some("k"), None).unwrap(), "\u{0}k");
+        assert_ne!(
+            cache_key(Some("k"), Some("a")),
+            cache_key(Some("k"), Some("b"))
+        );
+    }
+
+    #[test]
+    fn a_replay_repeats_content_type_and_x_headers() {
+        let kept = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("ratelimit".to_string(), "r=1".to_string()),
+            ("x-request-id".to_string(), "abc".to_string()),
+        ];
+        let names: Vec<String> = replay_headers(kept).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            names,
+            ["content-type", "x-request-id", "idempotency-replayed"]
+        );
     }
 }

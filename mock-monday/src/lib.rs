@@ -10,15 +10,31 @@
 //!
 //! # Where each decision lives
 //!
-//! - **The request pipeline** (which stage answers first: route, auth, version, limits,
-//!   idempotency, validation, execution, faults): [`core`].
-//! - **Complexity budget** (which bucket a token kind has and how much it holds:
-//!   [`limits::Budgets`]; the window and its reset: [`limits::ComplexityBudget`]); **what a
-//!   query costs** (estimate, per-request cap, refunds for failed mutations): [`graphql::cost`].
-//! - **Other rate limits** (minute, concurrency, IP, daily, board write locks): [`limits`].
+//! - **The request pipeline** (which stage answers first, in what order): [`core`], read
+//!   `core/pipeline.rs`, one screen. Each stage lives in its own module of `core/`:
+//!   - route (`POST /v2`, the schema endpoint, 404): `core/route.rs`;
+//!   - auth, `API-Version`, body size: `core/access.rs`;
+//!   - the rate limits in order (IP, storm, minute, daily, concurrency): `core/admission.rs`;
+//!   - `Idempotency-Key` replays and 409s, keeping the real answer: `core/replay.rs`;
+//!   - the JSON body, the depth guard, GraphQL validation: `core/parse.rs`;
+//!   - the per-request complexity cap, the budget check and the charge: `core/complexity.rs`;
+//!   - board write locks: `core/locks.rs`; injected faults and the 504: `core/inject.rs`;
+//!   - execution against the store and the latency of the answer: `core/execute.rs`;
+//!   - the envelope and the rate-limit headers: `core/answer.rs`; state and RNG streams:
+//!     `core/state.rs`.
+//! - **Complexity budget** (which buckets a token kind has and how much they hold:
+//!   [`config::LimitSettings::budgets`]; which bucket a request draws from: [`limits::Budgets`];
+//!   the window and its reset, whether a cost fits and what is charged:
+//!   [`limits::ComplexityBudget`], [`limits::BudgetCheck`]); **what a query costs** (estimate,
+//!   per-request cap, refunds for failed mutations): [`graphql::cost`].
+//! - **Other rate limits** (whether one refuses and its retry hint: minute, concurrency, IP,
+//!   daily, board write locks): [`limits`].
+//! - **Idempotency** (keys per token, conflicts while in flight, what a replay repeats):
+//!   [`idempotency`].
 //! - **Latency** (the simulated delay of every answer, from the profile): [`latency`].
 //! - **Error shapes by API version**: [`envelope`] and [`version`].
-//! - **Faults** (5xx, resets, slow answers, storms): [`faults`].
+//! - **Faults** (whether a 5xx, reset, slow answer, lock or storm fires, and how it fails):
+//!   [`faults`].
 
 pub mod admin;
 pub mod clock;

@@ -3,7 +3,7 @@
 //! the [`Store`]: modelled fields from state, every other field from the schema-driven
 //! fallback ([`fallback`]), introspection by apollo-compiler.
 //!
-//! INTERFACE CONTRACT (used by `core.rs`; keep these signatures stable):
+//! INTERFACE CONTRACT (used by the `core` stages; keep these signatures stable):
 //! - [`GraphqlEngine::embedded`], [`GraphqlEngine::from_sdl`]
 //! - [`GraphqlEngine::prepare`] -> [`PreparedOperation`] or GraphQL error objects
 //! - [`GraphqlEngine::execute`] -> [`ExecOutcome`]

@@ -21,6 +21,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::InFlight;
+
 /// The message monday.com's error docs give for HTTP 423.
 pub const LOCKED_MESSAGE: &str = "Resource is currently locked, please try again later";
 /// `extensions.code` of the simulator's 423 body (the docs name no code; a simulator choice).
@@ -103,6 +105,26 @@ impl BoardLock {
     pub fn is_on(&self) -> bool {
         !matches!(*self, Self::Off | Self::Probability(0.0))
     }
+
+    /// Whether a request writing `boards` at `now` is refused because an executed write to one
+    /// of them is still `in_flight`: the `Retry-After` seconds when it is. Draws from `rng` only
+    /// for an overlapping write under the probability setting.
+    pub fn refuses_write(
+        &self,
+        now: Duration,
+        boards: &[String],
+        in_flight: &mut InFlight,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<u64> {
+        if boards.is_empty() || !self.is_on() {
+            return None;
+        }
+        let held_until = in_flight.write_held_until(now, boards)?;
+        if !self.refuses(rng) {
+            return None;
+        }
+        Some(retry_after_secs(now, held_until))
+    }
 }
 
 /// `Retry-After` seconds for a request refused at `now` while the lock is held until
@@ -159,6 +181,37 @@ mod tests {
         assert!((2_700..3_300).contains(&refused), "{refused}");
         assert!(BoardLock::Strict.refuses(&mut rng));
         assert!(!BoardLock::Off.refuses(&mut rng));
+    }
+
+    #[test]
+    fn refuses_writes_overlapping_an_in_flight_write() {
+        let ms = Duration::from_millis;
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut in_flight = InFlight::default();
+        in_flight.add(ms(0), ms(1_500), vec!["1".into()]);
+        let board = |b: &str| vec![b.to_string()];
+        let strict = BoardLock::Strict;
+        assert_eq!(
+            strict.refuses_write(ms(100), &board("1"), &mut in_flight, &mut rng),
+            Some(2)
+        );
+        assert_eq!(
+            strict.refuses_write(ms(100), &board("2"), &mut in_flight, &mut rng),
+            None
+        );
+        assert_eq!(
+            strict.refuses_write(ms(100), &[], &mut in_flight, &mut rng),
+            None
+        );
+        assert_eq!(
+            strict.refuses_write(ms(1_500), &board("1"), &mut in_flight, &mut rng),
+            None
+        );
+        in_flight.add(ms(1_500), ms(2_000), vec!["1".into()]);
+        assert_eq!(
+            BoardLock::Off.refuses_write(ms(1_600), &board("1"), &mut in_flight, &mut rng),
+            None
+        );
     }
 
     #[test]

@@ -4,11 +4,23 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::config::{LimitSettings, TokenKind, WindowMode};
+use serde::{Deserialize, Serialize};
+
+/// How the complexity budget window moves (api-facts 2.1, open question 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowMode {
+    /// A 60 s bucket starting at the first call; resets whole (default).
+    #[default]
+    Fixed,
+    /// Each charge expires 60 s after it was made.
+    Sliding,
+}
 
 /// The complexity buckets of a token: one shared (personal and trial tokens) or one for reads and
-/// one for writes (app tokens), each with the budget api-facts 2.1 gives its kind. This is the
-/// one place the simulator decides which budget a request is charged to.
+/// one for writes (app tokens); the settings (`config::LimitSettings::budgets`) size them with
+/// the budget api-facts 2.1 gives each kind. This is the one place the simulator decides which
+/// budget a request is charged to.
 #[derive(Debug, Clone)]
 pub enum Budgets {
     Shared(ComplexityBudget),
@@ -19,20 +31,6 @@ pub enum Budgets {
 }
 
 impl Budgets {
-    /// The buckets of a `kind` token under `limits` (window length and mode from `limits`).
-    pub fn for_token(kind: TokenKind, limits: &LimitSettings) -> Self {
-        let window = Duration::from_secs(limits.complexity_window_secs);
-        let budget = |limit| ComplexityBudget::new(limit, window, limits.complexity_window);
-        match kind {
-            TokenKind::Personal => Self::Shared(budget(limits.personal_budget)),
-            TokenKind::Trial => Self::Shared(budget(limits.trial_budget)),
-            TokenKind::App => Self::Split {
-                read: budget(limits.app_read_budget),
-                write: budget(limits.app_write_budget),
-            },
-        }
-    }
-
     /// The bucket a request draws from: app tokens keep reads and writes apart.
     pub fn bucket(&mut self, write: bool) -> &mut ComplexityBudget {
         match self {
@@ -74,6 +72,19 @@ pub struct BudgetCheck {
     pub fits: bool,
     /// When a refused request could fit (the retry hint).
     pub retry_at: Duration,
+}
+
+impl BudgetCheck {
+    /// Whether the request may run: its cost fits, or it only asks for meta fields, which the
+    /// budget never throttles.
+    pub fn admits(&self, only_meta_fields: bool) -> bool {
+        self.fits || only_meta_fields
+    }
+
+    /// What a request costing `cost` is charged: its cost, at most what is left.
+    pub fn charge_for(&self, cost: u64) -> u64 {
+        cost.min(self.remaining)
+    }
 }
 
 impl ComplexityBudget {
@@ -199,6 +210,17 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn meta_requests_pass_an_exhausted_budget_and_charges_stop_at_what_is_left() {
+        let mut b = ComplexityBudget::new(100, S(60), WindowMode::Fixed);
+        b.charge(S(0), 90);
+        let c = b.check(S(1), 30);
+        assert!(!c.admits(false));
+        assert!(c.admits(true));
+        assert_eq!(c.charge_for(30), 10);
+        assert_eq!(b.check(S(1), 5).charge_for(5), 5);
+    }
 
     #[test]
     fn fixed_window_starts_at_first_call_and_resets_whole() {

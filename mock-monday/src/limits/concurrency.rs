@@ -23,6 +23,15 @@ impl InFlight {
         self.entries.len()
     }
 
+    /// Admits a request at `now` when fewer than `limit` are in flight; otherwise returns when the
+    /// earliest in-flight request completes (the retry hint).
+    pub fn admit(&mut self, now: Duration, limit: usize) -> Result<(), Duration> {
+        if self.count(now) >= limit {
+            return Err(self.next_completion().unwrap_or(now));
+        }
+        Ok(())
+    }
+
     /// Whether a request still in flight at `now` writes any of `boards`.
     pub fn writes_any(&mut self, now: Duration, boards: &[String]) -> bool {
         self.count(now);
@@ -84,5 +93,16 @@ mod tests {
         assert_eq!(f.count(ms(100)), 0);
         assert!(!f.writes_any(ms(100), &["1".into()]));
         assert_eq!(f.peak(), 2);
+    }
+
+    #[test]
+    fn admits_below_the_limit_and_names_the_next_completion() {
+        let ms = Duration::from_millis;
+        let mut f = InFlight::default();
+        f.add(ms(0), ms(100), vec![]);
+        f.add(ms(0), ms(60), vec![]);
+        assert_eq!(f.admit(ms(10), 2), Err(ms(60)));
+        assert_eq!(f.admit(ms(10), 3), Ok(()));
+        assert_eq!(f.admit(ms(60), 2), Ok(()));
     }
 }

@@ -41,6 +41,17 @@ impl DailyLimit {
         }
     }
 
+    /// Counts a request refused by a rate limiter at `now`: 0.1 call.
+    pub fn charge_throttled(&mut self, now: Duration) {
+        self.charge(now, 1);
+    }
+
+    /// Counts an executed request at `now`: one call, or 0.1 when it only asked for
+    /// `complexity` (or other meta fields; api-facts 2.5).
+    pub fn charge_executed(&mut self, now: Duration, only_meta_fields: bool) {
+        self.charge(now, if only_meta_fields { 1 } else { 10 });
+    }
+
     /// Counts `tenths` tenths of a call at `now`.
     pub fn charge(&mut self, now: Duration, tenths: u64) {
         self.roll(now);
@@ -60,5 +71,19 @@ mod tests {
         d.charge(s(5), 10);
         assert_eq!(d.allowed(s(6)), Err(s(86_400)));
         assert!(d.allowed(s(86_401)).is_ok());
+    }
+
+    #[test]
+    fn throttled_and_meta_requests_count_a_tenth() {
+        let s = Duration::from_secs;
+        let mut d = DailyLimit::new(1);
+        for _ in 0..9 {
+            d.charge_throttled(s(1));
+        }
+        d.charge_executed(s(1), true);
+        assert!(d.allowed(s(1)).is_err(), "ten tenths make a call");
+        let mut d = DailyLimit::new(1);
+        d.charge_executed(s(1), false);
+        assert!(d.allowed(s(1)).is_err());
     }
 }

@@ -8,11 +8,13 @@ mod budget;
 mod concurrency;
 mod daily;
 mod guards;
+mod ip;
 mod window;
 
 pub use board_lock::BoardLock;
-pub use budget::{BudgetCheck, Budgets, ComplexityBudget};
+pub use budget::{BudgetCheck, Budgets, ComplexityBudget, WindowMode};
 pub use concurrency::InFlight;
 pub use daily::DailyLimit;
 pub use guards::{query_depth, GuardError};
+pub use ip::IpLimits;
 pub use window::WindowCounter;

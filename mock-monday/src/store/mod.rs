@@ -1,6 +1,6 @@
 //! Stateful boards, groups, columns and items (the simulator's "database").
 //!
-//! INTERFACE CONTRACT (used by `core.rs` and the admin endpoints; keep stable):
+//! INTERFACE CONTRACT (used by the `core` stages and the admin endpoints; keep stable):
 //! - [`Store::from_fixture`], [`Fixture::default_order_list`], [`Fixture::from_toml_str`]
 //! - [`Store::board_items_json`] (admin `GET /__admin/boards/{id}/items`)
 //! - [`Store::items_total`]

@@ -1,0 +1,55 @@
+//! Stages 15-16, execution: the operation runs against the store, the complexity is charged,
+//! and the latency model says how long the real answer takes (the `slow` fault stretches it).
+
+use std::time::Duration;
+
+use super::answer::Answer;
+use super::complexity::Charge;
+use super::state::{Ctx, State};
+use super::Simulator;
+use crate::envelope;
+use crate::faults::FaultKind;
+use crate::graphql::{ExecContext, ExecOutcome, PreparedOperation};
+
+impl Simulator {
+    /// Stage 15: runs `op` against the store and charges it.
+    pub(super) fn execute(
+        &self,
+        st: &mut State,
+        ctx: &mut Ctx,
+        op: &PreparedOperation,
+        charge: Charge,
+    ) -> ExecOutcome {
+        let exec = ExecContext {
+            now: ctx.now,
+            api_version: ctx.version,
+            complexity: charge.snapshot,
+            items_limit_per_board: self.config.limits.items_limit_per_board,
+            user_id: ctx.user_id,
+        };
+        let outcome = self.engine.execute(op, &mut st.store, &exec);
+        self.charge(st, ctx, op, charge, &outcome);
+        outcome
+    }
+
+    /// Stage 16: the real answer (HTTP 200, data and errors) after the latency model's delay
+    /// for what was written and read; at least `slow_secs` under the `slow` fault.
+    pub(super) fn answer_executed(
+        &self,
+        st: &mut State,
+        ctx: &Ctx,
+        outcome: ExecOutcome,
+        fault: Option<FaultKind>,
+    ) -> Answer {
+        let mut delay: Duration = self.latency.request_delay(
+            &mut st.rng_latency,
+            outcome.mutation_fields_executed,
+            outcome.items_read,
+        );
+        if fault == Some(FaultKind::Slow) {
+            delay = delay.max(self.config.faults.slow_delay());
+        }
+        let body = envelope::executed(ctx.style, outcome.data, outcome.errors);
+        Answer::json(200, body, delay)
+    }
+}
