@@ -31,7 +31,7 @@
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
 //!   request log** (`calibrate`): [`calibrate`].
 //!
-//! # Module layers (a module uses only modules of earlier layers; `scripts/module_cycles.py` checks)
+//! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],

@@ -11,6 +11,7 @@
 //! - [`serve`]: [`Serve`], a `mock-monday serve` child process on 127.0.0.1 with its URL line read.
 //! - [`sync_cli`]: the `monday-sync` child process and its failure reports.
 //! - [`logs`]: [`LogCapture`], a tracing writer that keeps every formatted line for assertions.
+//! - [`module_graph`]: each crate's module graph, and the test that it has no circle.
 
 /// The default fixture board of the simulator.
 pub const BOARD_ID: &str = "1234567890";
@@ -20,6 +21,7 @@ pub const SECRET_TOKEN: &str = "tok-e2e-SECRET-7f3a9c1d";
 pub mod board;
 pub mod engine;
 pub mod logs;
+pub mod module_graph;
 pub mod paths;
 pub mod records;
 pub mod serve;
