@@ -5,14 +5,18 @@
 //!
 //! - customers follow a Zipf distribution (a few big customers, a long tail), with non-ASCII names;
 //! - sizes and colours are dropdown labels, some of which are not on the board yet (`XXL`, `3XL`,
-//!   `Teal`, `Burgundy`), so the sync must create labels;
-//! - each optional field is empty with its own probability (about 30% overall), and an empty field is
-//!   written as missing, `null` or `""` in equal shares;
+//!   `Teal`, `Burgundy`), so the sync must create labels ([`Labels::OnBoardOnly`] keeps to the
+//!   board's labels);
+//! - each optional field is empty with its own probability (about 30% overall; [`EmptyFields::Share`]
+//!   sets one probability for all), and an empty field is written as missing, `null` or `""` in
+//!   equal shares;
 //! - text carries accents, CJK and emoji; about 1% of records have an item name
 //!   (`"{po_number} · {style}"`) of exactly [`MAX_ITEM_NAME_CHARS`] characters, never more.
 //!
 //! Records are written one at a time to any [`Write`], so memory stays flat from 50 to 1,000,000
-//! records. The same seed always gives the same bytes.
+//! records; [`RecordGenerator::records`] collects a small run in memory instead. The same spec always
+//! gives the same bytes, and a spec with the default options gives the bytes it always gave (the
+//! gate's baseline figures depend on them).
 
 use std::io::Write;
 
@@ -89,6 +93,9 @@ const SIZES_ON_BOARD: &[&str] = &["XS", "S", "M", "L", "XL"];
 const SIZES_NEW: &[&str] = &["XXL", "3XL"];
 const COLOURS_ON_BOARD: &[&str] = &["Black", "White", "Navy", "Red", "Green"];
 const COLOURS_NEW: &[&str] = &["Teal", "Burgundy"];
+/// Probability that a colour, or a run of sizes, includes labels the board does not have
+/// ([`Labels::SomeNew`]).
+const P_NEW_LABEL: f64 = 0.08;
 const STATUSES: &[&str] = &["New", "In Production", "Shipped", "Delivered", "On Hold"];
 const COUNTRIES: &[(&str, &str)] = &[
     ("US", "+1415555"),
@@ -139,23 +146,94 @@ pub fn optional_fields() -> impl Iterator<Item = &'static str> {
     EMPTY_PROBABILITY.iter().map(|(name, _)| *name)
 }
 
+/// The key (`order_id`) of the `index`-th record, counting from 1: `ORD-0000001`, `ORD-0000002`, ...
+pub fn record_key(index: u64) -> String {
+    format!("ORD-{index:07}")
+}
+
+/// How often an optional field is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyFields {
+    /// Each optional field with its own probability (about 30% overall), as in a real order list;
+    /// a record whose item name is at the length limit keeps the two fields the name is built from.
+    #[default]
+    Default,
+    /// Every optional field with this one probability, from 0.0 (every field filled) to 1.0 (every
+    /// optional field empty). `production_end` still follows `production_start`: the timeline's
+    /// two ends are empty together.
+    Share(f64),
+}
+
+/// Which dropdown labels the sizes and colours use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Labels {
+    /// Mostly labels the board has, some it does not have yet (the sync must create them).
+    #[default]
+    SomeNew,
+    /// Only labels the board already has: a run creates no label.
+    OnBoardOnly,
+}
+
 /// What to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Build one with [`GenerateSpec::new`] and, for other than the default shape, [`Self::empty`] and
+/// [`Self::labels`]. Options left at their defaults are not serialised, so a default spec reads and
+/// writes as `{"records": N, "seed": S}`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GenerateSpec {
     /// Number of records (1 to [`MAX_RECORDS`]; the issue's range is 50 to 1,000,000).
     pub records: u64,
     /// Seed of every random choice.
     pub seed: u64,
+    /// How often an optional field is empty.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub empty: EmptyFields,
+    /// Which dropdown labels appear.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub labels: Labels,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl GenerateSpec {
-    /// Checks the record count.
+    /// `records` records from `seed`, with the default options.
+    pub fn new(records: u64, seed: u64) -> Self {
+        Self {
+            records,
+            seed,
+            empty: EmptyFields::Default,
+            labels: Labels::SomeNew,
+        }
+    }
+
+    /// The same spec with `empty` fields.
+    pub fn empty(self, empty: EmptyFields) -> Self {
+        Self { empty, ..self }
+    }
+
+    /// The same spec with `labels`.
+    pub fn labels(self, labels: Labels) -> Self {
+        Self { labels, ..self }
+    }
+
+    /// Checks the record count and the empty-field share.
     pub fn validate(&self) -> Result<()> {
         if !(MIN_RECORDS..=MAX_RECORDS).contains(&self.records) {
             return Err(PerfError::Usage(format!(
                 "--records must be between {MIN_RECORDS} and {MAX_RECORDS}, got {}",
                 self.records
             )));
+        }
+        if let EmptyFields::Share(share) = self.empty {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(PerfError::Usage(format!(
+                    "the empty-field share must be between 0 and 1, got {share}"
+                )));
+            }
         }
         Ok(())
     }
@@ -165,6 +243,9 @@ impl GenerateSpec {
 pub struct RecordGenerator {
     rng: ChaCha8Rng,
     customers: Zipf<f64>,
+    empty: EmptyFields,
+    /// Probability that a dropdown draws from the labels the board does not have.
+    p_new_label: f64,
     next_index: u64,
     remaining: u64,
 }
@@ -178,9 +259,20 @@ impl RecordGenerator {
         Ok(Self {
             rng: ChaCha8Rng::seed_from_u64(spec.seed),
             customers,
+            empty: spec.empty,
+            p_new_label: match spec.labels {
+                Labels::SomeNew => P_NEW_LABEL,
+                Labels::OnBoardOnly => 0.0,
+            },
             next_index: 1,
             remaining: spec.records,
         })
+    }
+
+    /// All records of `spec`, in memory (for tests and small runs; large runs stream with
+    /// [`Self::write_ndjson`] or iterate).
+    pub fn records(spec: GenerateSpec) -> Result<Vec<Map<String, Value>>> {
+        Ok(Self::new(spec)?.collect())
     }
 
     /// The next record, as the JSON object one NDJSON line holds.
@@ -189,7 +281,7 @@ impl RecordGenerator {
         self.next_index += 1;
         let rng = &mut self.rng;
         let mut record = Map::new();
-        record.insert("order_id".into(), Value::from(format!("ORD-{index:07}")));
+        record.insert("order_id".into(), Value::from(record_key(index)));
 
         let rank = self.customers.sample(rng) as usize;
         let customer = CUSTOMERS[rank.saturating_sub(1).min(CUSTOMERS.len() - 1)];
@@ -201,8 +293,8 @@ impl RecordGenerator {
             let name = STYLE_NAMES.choose(rng).copied().unwrap_or("Tee");
             format!("ST-{} {name}", rng.gen_range(1000..10_000))
         };
-        let colour = pick_label(rng, COLOURS_ON_BOARD, COLOURS_NEW, 0.08);
-        let sizes = size_list(rng);
+        let colour = pick_label(rng, COLOURS_ON_BOARD, COLOURS_NEW, self.p_new_label);
+        let sizes = size_list(rng, self.p_new_label);
         let quantity = Value::from(rng.gen_range(1..=5_000u32));
         let unit_price = Value::from(format!("{:.2}", rng.gen_range(0.5..250.0f64)));
         let status = STATUSES.choose(rng).copied().unwrap_or("New");
@@ -243,11 +335,13 @@ impl RecordGenerator {
         // The timeline's start and end are empty together: a half-open timeline is a bad record.
         let mut timeline_empty = false;
         for ((name, value), (_, p_empty)) in values.into_iter().zip(EMPTY_PROBABILITY) {
-            // A long-name record keeps the two fields its name is built from.
+            // With the default probabilities, a long-name record keeps the two fields its name is
+            // built from; an explicit share applies to every record alike.
             let keep = long_name && (name == "po_number" || name == "style");
-            let empty = match name {
-                "production_end" => timeline_empty,
-                _ => !keep && rng.gen_bool(*p_empty),
+            let empty = match (name, self.empty) {
+                ("production_end", _) => timeline_empty,
+                (_, EmptyFields::Default) => !keep && rng.gen_bool(*p_empty),
+                (_, EmptyFields::Share(share)) => rng.gen_bool(share),
             };
             if name == "production_start" {
                 timeline_empty = empty;
@@ -337,12 +431,13 @@ fn pick_label(rng: &mut ChaCha8Rng, on_board: &[&str], new: &[&str], p_new: f64)
     pool.choose(rng).copied().unwrap_or_default().to_string()
 }
 
-/// A comma-separated run of sizes, sometimes including sizes the board does not have.
-fn size_list(rng: &mut ChaCha8Rng) -> String {
+/// A comma-separated run of sizes, with probability `p_new` followed by sizes the board does not
+/// have.
+fn size_list(rng: &mut ChaCha8Rng, p_new: f64) -> String {
     let start = rng.gen_range(0..SIZES_ON_BOARD.len());
     let len = rng.gen_range(1..=SIZES_ON_BOARD.len() - start);
     let mut sizes: Vec<&str> = SIZES_ON_BOARD[start..start + len].to_vec();
-    if rng.gen_bool(0.08) {
+    if rng.gen_bool(p_new) {
         sizes.extend_from_slice(&SIZES_NEW[..rng.gen_range(1..=SIZES_NEW.len())]);
     }
     sizes.join(",")
@@ -361,9 +456,7 @@ mod tests {
     use super::*;
 
     fn records(n: u64, seed: u64) -> Vec<Map<String, Value>> {
-        RecordGenerator::new(GenerateSpec { records: n, seed })
-            .expect("valid spec")
-            .collect()
+        RecordGenerator::records(GenerateSpec::new(n, seed)).expect("valid spec")
     }
 
     fn is_empty(v: Option<&Value>) -> bool {
@@ -376,21 +469,9 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let a = ndjson_bytes(GenerateSpec {
-            records: 300,
-            seed: 7,
-        })
-        .unwrap();
-        let b = ndjson_bytes(GenerateSpec {
-            records: 300,
-            seed: 7,
-        })
-        .unwrap();
-        let c = ndjson_bytes(GenerateSpec {
-            records: 300,
-            seed: 8,
-        })
-        .unwrap();
+        let a = ndjson_bytes(GenerateSpec::new(300, 7)).unwrap();
+        let b = ndjson_bytes(GenerateSpec::new(300, 7)).unwrap();
+        let c = ndjson_bytes(GenerateSpec::new(300, 8)).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.iter().filter(|b| **b == b'\n').count(), 300);
@@ -398,11 +479,7 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_every_line_parses() {
-        let bytes = ndjson_bytes(GenerateSpec {
-            records: 2_000,
-            seed: 1,
-        })
-        .unwrap();
+        let bytes = ndjson_bytes(GenerateSpec::new(2_000, 1)).unwrap();
         let mut keys = std::collections::HashSet::new();
         for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let v: Map<String, Value> = serde_json::from_slice(line).unwrap();
@@ -461,11 +538,7 @@ mod tests {
 
     #[test]
     fn labels_off_the_board_and_non_ascii_text_appear() {
-        let bytes = ndjson_bytes(GenerateSpec {
-            records: 2_000,
-            seed: 5,
-        })
-        .unwrap();
+        let bytes = ndjson_bytes(GenerateSpec::new(2_000, 5)).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         for needle in [
             "XXL", "3XL", "Teal", "Burgundy", "東京", "Müller", "☕", "🌸",
@@ -498,15 +571,162 @@ mod tests {
 
     #[test]
     fn record_count_is_validated() {
-        assert!(RecordGenerator::new(GenerateSpec {
-            records: 0,
-            seed: 1
+        assert!(RecordGenerator::new(GenerateSpec::new(0, 1)).is_err());
+        assert!(RecordGenerator::new(GenerateSpec::new(MAX_RECORDS + 1, 1)).is_err());
+    }
+
+    /// FNV-1a, 64 bits: a fingerprint of the generator's bytes that needs no dependency.
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
         })
-        .is_err());
-        assert!(RecordGenerator::new(GenerateSpec {
-            records: MAX_RECORDS + 1,
-            seed: 1
-        })
-        .is_err());
+    }
+
+    /// The default output is pinned: the gate's baseline figures (exact, on a virtual clock) were
+    /// measured on these bytes. A change here means rebaselining, so it must be deliberate.
+    #[test]
+    fn default_output_is_pinned() {
+        let bytes = ndjson_bytes(GenerateSpec::new(1_000, 42)).unwrap();
+        let first = bytes.split(|b| *b == b'\n').next().unwrap();
+        assert_eq!(
+            std::str::from_utf8(first).unwrap(),
+            r#"{"order_id":"ORD-0000001","customer":"Northwind Outfitters","po_number":"PO-76344","style":null,"colour":"Green","sizes":"","quantity":2926,"unit_price":"193.08","status":"On Hold","order_date":"2026-09-24","contact_email":"buyer10@customer2.example","contact_phone":"","contact_country":"DE","rush":false,"production_start":null,"production_end":null,"notes":"Customer requests swing tags\nand barcode stickers"}"#
+        );
+        assert_eq!(
+            (bytes.len(), fnv1a(&bytes)),
+            (415_313, 0x26de_4907_689f_b47c)
+        );
+        // The gate's seed, as many records as its biggest scenario (a smaller run is a prefix).
+        let gate = ndjson_bytes(GenerateSpec::new(5_000, 20_260_101)).unwrap();
+        assert_eq!(
+            (gate.len(), fnv1a(&gate)),
+            (2_074_994, 0x91be_61c8_b935_7f0f)
+        );
+    }
+
+    #[test]
+    fn keys_count_from_one_in_seven_digits() {
+        assert_eq!(record_key(1), "ORD-0000001");
+        assert_eq!(record_key(1_000_000), "ORD-1000000");
+        let recs = records(3, 11);
+        let keys: Vec<&str> = recs
+            .iter()
+            .map(|r| r["order_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["ORD-0000001", "ORD-0000002", "ORD-0000003"]);
+    }
+
+    #[test]
+    fn a_default_spec_serialises_as_records_and_seed_only() {
+        let spec = GenerateSpec::new(50, 7);
+        assert_eq!(
+            serde_json::to_string(&spec).unwrap(),
+            r#"{"records":50,"seed":7}"#
+        );
+        let read: GenerateSpec = serde_json::from_str(r#"{"records":50,"seed":7}"#).unwrap();
+        assert_eq!(read, spec);
+        let custom = spec
+            .empty(EmptyFields::Share(0.25))
+            .labels(Labels::OnBoardOnly);
+        let text = serde_json::to_string(&custom).unwrap();
+        assert_eq!(
+            text,
+            r#"{"records":50,"seed":7,"empty":{"share":0.25},"labels":"on_board_only"}"#
+        );
+        assert_eq!(serde_json::from_str::<GenerateSpec>(&text).unwrap(), custom);
+    }
+
+    #[test]
+    fn the_share_is_validated() {
+        for share in [-0.1, 1.01, f64::NAN, f64::INFINITY] {
+            let spec = GenerateSpec::new(10, 1).empty(EmptyFields::Share(share));
+            assert!(RecordGenerator::new(spec).is_err(), "share {share}");
+        }
+        for share in [0.0, 0.5, 1.0] {
+            let spec = GenerateSpec::new(10, 1).empty(EmptyFields::Share(share));
+            assert!(RecordGenerator::new(spec).is_ok(), "share {share}");
+        }
+    }
+
+    #[test]
+    fn a_share_near_the_middle_is_met_and_the_timeline_stays_whole() {
+        let spec = GenerateSpec::new(5_000, 8).empty(EmptyFields::Share(0.3));
+        let recs = RecordGenerator::records(spec).unwrap();
+        let (mut empty, mut total) = (0usize, 0usize);
+        for r in &recs {
+            for f in optional_fields() {
+                total += 1;
+                empty += usize::from(is_empty(r.get(f)));
+            }
+            assert_eq!(
+                is_empty(r.get("production_start")),
+                is_empty(r.get("production_end")),
+                "half-open timeline: {r:?}"
+            );
+        }
+        let share = empty as f64 / total as f64;
+        assert!((0.28..=0.32).contains(&share), "empty share {share}");
+    }
+
+    fn labels_of(r: &Map<String, Value>) -> Vec<String> {
+        let mut labels = Vec::new();
+        for field in ["colour", "sizes"] {
+            if let Some(Value::String(s)) = r.get(field) {
+                labels.extend(s.split(',').filter(|l| !l.is_empty()).map(str::to_string));
+            }
+        }
+        labels
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Share 0: every optional field filled, in every record, whatever the seed.
+        #[test]
+        fn share_zero_fills_every_optional_field(seed in proptest::prelude::any::<u64>(), n in 1u64..300) {
+            let spec = GenerateSpec::new(n, seed).empty(EmptyFields::Share(0.0));
+            for r in RecordGenerator::records(spec).unwrap() {
+                for f in optional_fields() {
+                    proptest::prop_assert!(!is_empty(r.get(f)), "{} empty in {:?}", f, r);
+                }
+            }
+        }
+
+        /// Share 1: every optional field empty (long-name records included); the key is kept.
+        #[test]
+        fn share_one_empties_every_optional_field(seed in proptest::prelude::any::<u64>(), n in 1u64..300) {
+            let spec = GenerateSpec::new(n, seed).empty(EmptyFields::Share(1.0));
+            for (i, r) in RecordGenerator::records(spec).unwrap().into_iter().enumerate() {
+                let key = record_key(i as u64 + 1);
+                proptest::prop_assert_eq!(r["order_id"].as_str(), Some(key.as_str()));
+                for f in optional_fields() {
+                    proptest::prop_assert!(is_empty(r.get(f)), "{} filled in {:?}", f, r);
+                }
+            }
+        }
+
+        /// OnBoardOnly: every size and colour is a label the board has.
+        #[test]
+        fn on_board_only_uses_only_the_boards_labels(seed in proptest::prelude::any::<u64>(), n in 1u64..500) {
+            let spec = GenerateSpec::new(n, seed).labels(Labels::OnBoardOnly);
+            for r in RecordGenerator::records(spec).unwrap() {
+                for label in labels_of(&r) {
+                    proptest::prop_assert!(
+                        SIZES_ON_BOARD.contains(&label.as_str()) || COLOURS_ON_BOARD.contains(&label.as_str()),
+                        "label {} not on the board: {:?}", label, r
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn some_new_labels_do_show_up_by_default() {
+        let new = records(2_000, 5)
+            .iter()
+            .flat_map(labels_of)
+            .filter(|l| SIZES_NEW.contains(&l.as_str()) || COLOURS_NEW.contains(&l.as_str()))
+            .count();
+        assert!(new > 50, "{new} labels off the board in 2,000 records");
     }
 }
