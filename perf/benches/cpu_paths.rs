@@ -75,7 +75,11 @@ fn fixture() -> Fixture {
     let (toml, origin) = Scenario::default().config_toml().expect("embedded config");
     let cfg = SyncConfig::from_toml_str(&toml, &origin).expect("config parses");
     let transformer = Transformer::new(&cfg);
-    let ndjson = ndjson_bytes(GenerateSpec::new(RECORDS as u64, 1)).expect("generate");
+    let ndjson = ndjson_bytes(GenerateSpec {
+        records: RECORDS as u64,
+        seed: 1,
+    })
+    .expect("generate");
     let records: Vec<SourceRecord> = ndjson
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -197,7 +201,12 @@ fn generate(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     g.throughput(Throughput::Elements(1_000));
     g.bench_function("1000_records", |b| {
-        b.iter(|| ndjson_bytes(GenerateSpec::new(1_000, 1)))
+        b.iter(|| {
+            ndjson_bytes(GenerateSpec {
+                records: 1_000,
+                seed: 1,
+            })
+        })
     });
     g.finish();
 }

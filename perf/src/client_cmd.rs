@@ -213,7 +213,10 @@ fn input_file(s: &Scenario, dir: &Path) -> Result<PathBuf> {
         None => {
             std::fs::create_dir_all(dir).map_err(|e| PerfError::io("create", dir, e))?;
             let path = dir.join("input.ndjson");
-            let bytes = ndjson_bytes(GenerateSpec::new(s.records, s.seed))?;
+            let bytes = ndjson_bytes(GenerateSpec {
+                records: s.records,
+                seed: s.seed,
+            })?;
             std::fs::write(&path, bytes).map_err(|e| PerfError::io("write", &path, e))?;
             Ok(path)
         }

@@ -5,18 +5,20 @@
 //!
 //! - customers follow a Zipf distribution (a few big customers, a long tail), with non-ASCII names;
 //! - sizes and colours are dropdown labels, some of which are not on the board yet (`XXL`, `3XL`,
-//!   `Teal`, `Burgundy`), so the sync must create labels ([`Labels::OnBoardOnly`] keeps to the
-//!   board's labels);
-//! - each optional field is empty with its own probability (about 30% overall; [`EmptyFields::Share`]
-//!   sets one probability for all), and an empty field is written as missing, `null` or `""` in
-//!   equal shares;
+//!   `Teal`, `Burgundy`), so the sync must create labels;
+//! - each optional field is empty with its own probability (about 30% overall), and an empty field is
+//!   written as missing, `null` or `""` in equal shares;
 //! - text carries accents, CJK and emoji; about 1% of records have an item name
 //!   (`"{po_number} · {style}"`) of exactly [`MAX_ITEM_NAME_CHARS`] characters, never more.
 //!
 //! Records are written one at a time to any [`Write`], so memory stays flat from 50 to 1,000,000
-//! records; [`RecordGenerator::records`] collects a small run in memory instead. The same spec always
-//! gives the same bytes, and a spec with the default options gives the bytes it always gave (the
-//! gate's baseline figures depend on them).
+//! records; [`RecordGenerator::records`] collects a small run in memory instead. The same seed always
+//! gives the same bytes.
+//!
+//! That is the default [`RecordShape`], the one `monday-perf generate` and every scenario use; the
+//! gate's baseline figures depend on its bytes. Tests can ask for another shape: one empty share
+//! for every optional field ([`EmptyFields::Share`]), or only labels the board has
+//! ([`Labels::OnBoardOnly`]).
 
 use std::io::Write;
 
@@ -146,81 +148,17 @@ pub fn optional_fields() -> impl Iterator<Item = &'static str> {
     EMPTY_PROBABILITY.iter().map(|(name, _)| *name)
 }
 
-/// The key (`order_id`) of the `index`-th record, counting from 1: `ORD-0000001`, `ORD-0000002`, ...
-pub fn record_key(index: u64) -> String {
-    format!("ORD-{index:07}")
-}
-
-/// How often an optional field is empty.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmptyFields {
-    /// Each optional field with its own probability (about 30% overall), as in a real order list;
-    /// a record whose item name is at the length limit keeps the two fields the name is built from.
-    #[default]
-    Default,
-    /// Every optional field with this one probability, from 0.0 (every field filled) to 1.0 (every
-    /// optional field empty). `production_end` still follows `production_start`: the timeline's
-    /// two ends are empty together.
-    Share(f64),
-}
-
-/// Which dropdown labels the sizes and colours use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Labels {
-    /// Mostly labels the board has, some it does not have yet (the sync must create them).
-    #[default]
-    SomeNew,
-    /// Only labels the board already has: a run creates no label.
-    OnBoardOnly,
-}
-
 /// What to generate.
-///
-/// Build one with [`GenerateSpec::new`] and, for other than the default shape, [`Self::empty`] and
-/// [`Self::labels`]. Options left at their defaults are not serialised, so a default spec reads and
-/// writes as `{"records": N, "seed": S}`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GenerateSpec {
     /// Number of records (1 to [`MAX_RECORDS`]; the issue's range is 50 to 1,000,000).
     pub records: u64,
     /// Seed of every random choice.
     pub seed: u64,
-    /// How often an optional field is empty.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub empty: EmptyFields,
-    /// Which dropdown labels appear.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub labels: Labels,
-}
-
-fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
 }
 
 impl GenerateSpec {
-    /// `records` records from `seed`, with the default options.
-    pub fn new(records: u64, seed: u64) -> Self {
-        Self {
-            records,
-            seed,
-            empty: EmptyFields::Default,
-            labels: Labels::SomeNew,
-        }
-    }
-
-    /// The same spec with `empty` fields.
-    pub fn empty(self, empty: EmptyFields) -> Self {
-        Self { empty, ..self }
-    }
-
-    /// The same spec with `labels`.
-    pub fn labels(self, labels: Labels) -> Self {
-        Self { labels, ..self }
-    }
-
-    /// Checks the record count and the empty-field share.
+    /// Checks the record count.
     pub fn validate(&self) -> Result<()> {
         if !(MIN_RECORDS..=MAX_RECORDS).contains(&self.records) {
             return Err(PerfError::Usage(format!(
@@ -228,6 +166,28 @@ impl GenerateSpec {
                 self.records
             )));
         }
+        Ok(())
+    }
+}
+
+/// The key (`order_id`) of the `index`-th record, counting from 1: `ORD-0000001`, `ORD-0000002`, ...
+pub fn record_key(index: u64) -> String {
+    format!("ORD-{index:07}")
+}
+
+/// The shape of the records beyond their count and seed. The default is the shape of
+/// `monday-perf generate` and of every scenario.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecordShape {
+    /// How often an optional field is empty.
+    pub empty: EmptyFields,
+    /// Which dropdown labels the sizes and colours use.
+    pub labels: Labels,
+}
+
+impl RecordShape {
+    /// Checks the empty-field share.
+    pub fn validate(&self) -> Result<()> {
         if let EmptyFields::Share(share) = self.empty {
             if !(0.0..=1.0).contains(&share) {
                 return Err(PerfError::Usage(format!(
@@ -237,6 +197,29 @@ impl GenerateSpec {
         }
         Ok(())
     }
+}
+
+/// How often an optional field is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum EmptyFields {
+    /// Each optional field with its own probability (about 30% overall), as in a real order list;
+    /// a record whose item name is at the length limit keeps the two fields the name is built from.
+    #[default]
+    Default,
+    /// Every optional field with this one probability, from 0.0 (every field filled) to 1.0 (every
+    /// optional field empty), long-name records included. `production_end` still follows
+    /// `production_start`: the timeline's two ends are empty together.
+    Share(f64),
+}
+
+/// Which dropdown labels the sizes and colours use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Labels {
+    /// Mostly labels the board has, some it does not have yet (the sync must create them).
+    #[default]
+    SomeNew,
+    /// Only labels the board already has: a run creates no label.
+    OnBoardOnly,
 }
 
 /// A deterministic, streaming generator of order-list records.
@@ -251,16 +234,22 @@ pub struct RecordGenerator {
 }
 
 impl RecordGenerator {
-    /// A generator of `spec.records` records from `spec.seed`.
+    /// A generator of `spec.records` records from `spec.seed`, in the default shape.
     pub fn new(spec: GenerateSpec) -> Result<Self> {
+        Self::with_shape(spec, RecordShape::default())
+    }
+
+    /// A generator of `spec.records` records from `spec.seed`, in `shape`.
+    pub fn with_shape(spec: GenerateSpec, shape: RecordShape) -> Result<Self> {
         spec.validate()?;
+        shape.validate()?;
         let customers = Zipf::new(CUSTOMERS.len() as u64, 1.1)
             .map_err(|e| PerfError::Usage(format!("customer distribution: {e}")))?;
         Ok(Self {
             rng: ChaCha8Rng::seed_from_u64(spec.seed),
             customers,
-            empty: spec.empty,
-            p_new_label: match spec.labels {
+            empty: shape.empty,
+            p_new_label: match shape.labels {
                 Labels::SomeNew => P_NEW_LABEL,
                 Labels::OnBoardOnly => 0.0,
             },
@@ -269,10 +258,10 @@ impl RecordGenerator {
         })
     }
 
-    /// All records of `spec`, in memory (for tests and small runs; large runs stream with
-    /// [`Self::write_ndjson`] or iterate).
-    pub fn records(spec: GenerateSpec) -> Result<Vec<Map<String, Value>>> {
-        Ok(Self::new(spec)?.collect())
+    /// All records of `spec` in `shape`, in memory (for tests and small runs; large runs iterate
+    /// or stream with [`Self::write_ndjson`]).
+    pub fn records(spec: GenerateSpec, shape: RecordShape) -> Result<Vec<Map<String, Value>>> {
+        Ok(Self::with_shape(spec, shape)?.collect())
     }
 
     /// The next record, as the JSON object one NDJSON line holds.
@@ -456,7 +445,9 @@ mod tests {
     use super::*;
 
     fn records(n: u64, seed: u64) -> Vec<Map<String, Value>> {
-        RecordGenerator::records(GenerateSpec::new(n, seed)).expect("valid spec")
+        RecordGenerator::new(GenerateSpec { records: n, seed })
+            .expect("valid spec")
+            .collect()
     }
 
     fn is_empty(v: Option<&Value>) -> bool {
@@ -469,9 +460,21 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let a = ndjson_bytes(GenerateSpec::new(300, 7)).unwrap();
-        let b = ndjson_bytes(GenerateSpec::new(300, 7)).unwrap();
-        let c = ndjson_bytes(GenerateSpec::new(300, 8)).unwrap();
+        let a = ndjson_bytes(GenerateSpec {
+            records: 300,
+            seed: 7,
+        })
+        .unwrap();
+        let b = ndjson_bytes(GenerateSpec {
+            records: 300,
+            seed: 7,
+        })
+        .unwrap();
+        let c = ndjson_bytes(GenerateSpec {
+            records: 300,
+            seed: 8,
+        })
+        .unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.iter().filter(|b| **b == b'\n').count(), 300);
@@ -479,7 +482,11 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_every_line_parses() {
-        let bytes = ndjson_bytes(GenerateSpec::new(2_000, 1)).unwrap();
+        let bytes = ndjson_bytes(GenerateSpec {
+            records: 2_000,
+            seed: 1,
+        })
+        .unwrap();
         let mut keys = std::collections::HashSet::new();
         for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let v: Map<String, Value> = serde_json::from_slice(line).unwrap();
@@ -538,7 +545,11 @@ mod tests {
 
     #[test]
     fn labels_off_the_board_and_non_ascii_text_appear() {
-        let bytes = ndjson_bytes(GenerateSpec::new(2_000, 5)).unwrap();
+        let bytes = ndjson_bytes(GenerateSpec {
+            records: 2_000,
+            seed: 5,
+        })
+        .unwrap();
         let text = String::from_utf8(bytes).unwrap();
         for needle in [
             "XXL", "3XL", "Teal", "Burgundy", "東京", "Müller", "☕", "🌸",
@@ -571,8 +582,24 @@ mod tests {
 
     #[test]
     fn record_count_is_validated() {
-        assert!(RecordGenerator::new(GenerateSpec::new(0, 1)).is_err());
-        assert!(RecordGenerator::new(GenerateSpec::new(MAX_RECORDS + 1, 1)).is_err());
+        assert!(RecordGenerator::new(GenerateSpec {
+            records: 0,
+            seed: 1
+        })
+        .is_err());
+        assert!(RecordGenerator::new(GenerateSpec {
+            records: MAX_RECORDS + 1,
+            seed: 1
+        })
+        .is_err());
+    }
+
+    fn spec(records: u64, seed: u64) -> GenerateSpec {
+        GenerateSpec { records, seed }
+    }
+
+    fn shaped(n: u64, seed: u64, empty: EmptyFields, labels: Labels) -> Vec<Map<String, Value>> {
+        RecordGenerator::records(spec(n, seed), RecordShape { empty, labels }).expect("valid spec")
     }
 
     /// FNV-1a, 64 bits: a fingerprint of the generator's bytes that needs no dependency.
@@ -586,7 +613,7 @@ mod tests {
     /// measured on these bytes. A change here means rebaselining, so it must be deliberate.
     #[test]
     fn default_output_is_pinned() {
-        let bytes = ndjson_bytes(GenerateSpec::new(1_000, 42)).unwrap();
+        let bytes = ndjson_bytes(spec(1_000, 42)).unwrap();
         let first = bytes.split(|b| *b == b'\n').next().unwrap();
         assert_eq!(
             std::str::from_utf8(first).unwrap(),
@@ -597,11 +624,21 @@ mod tests {
             (415_313, 0x26de_4907_689f_b47c)
         );
         // The gate's seed, as many records as its biggest scenario (a smaller run is a prefix).
-        let gate = ndjson_bytes(GenerateSpec::new(5_000, 20_260_101)).unwrap();
+        let gate = ndjson_bytes(spec(5_000, 20_260_101)).unwrap();
         assert_eq!(
             (gate.len(), fnv1a(&gate)),
             (2_074_994, 0x91be_61c8_b935_7f0f)
         );
+        // The default shape, asked for explicitly, is the same stream.
+        let explicit: Vec<u8> = shaped(1_000, 42, EmptyFields::Default, Labels::SomeNew)
+            .iter()
+            .flat_map(|r| {
+                let mut line = serde_json::to_vec(r).unwrap();
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        assert_eq!(explicit, bytes);
     }
 
     #[test]
@@ -617,41 +654,32 @@ mod tests {
     }
 
     #[test]
-    fn a_default_spec_serialises_as_records_and_seed_only() {
-        let spec = GenerateSpec::new(50, 7);
-        assert_eq!(
-            serde_json::to_string(&spec).unwrap(),
-            r#"{"records":50,"seed":7}"#
-        );
-        let read: GenerateSpec = serde_json::from_str(r#"{"records":50,"seed":7}"#).unwrap();
-        assert_eq!(read, spec);
-        let custom = spec
-            .empty(EmptyFields::Share(0.25))
-            .labels(Labels::OnBoardOnly);
-        let text = serde_json::to_string(&custom).unwrap();
-        assert_eq!(
-            text,
-            r#"{"records":50,"seed":7,"empty":{"share":0.25},"labels":"on_board_only"}"#
-        );
-        assert_eq!(serde_json::from_str::<GenerateSpec>(&text).unwrap(), custom);
-    }
-
-    #[test]
     fn the_share_is_validated() {
         for share in [-0.1, 1.01, f64::NAN, f64::INFINITY] {
-            let spec = GenerateSpec::new(10, 1).empty(EmptyFields::Share(share));
-            assert!(RecordGenerator::new(spec).is_err(), "share {share}");
+            let shape = RecordShape {
+                empty: EmptyFields::Share(share),
+                ..RecordShape::default()
+            };
+            assert!(
+                RecordGenerator::with_shape(spec(10, 1), shape).is_err(),
+                "share {share}"
+            );
         }
         for share in [0.0, 0.5, 1.0] {
-            let spec = GenerateSpec::new(10, 1).empty(EmptyFields::Share(share));
-            assert!(RecordGenerator::new(spec).is_ok(), "share {share}");
+            let shape = RecordShape {
+                empty: EmptyFields::Share(share),
+                ..RecordShape::default()
+            };
+            assert!(
+                RecordGenerator::with_shape(spec(10, 1), shape).is_ok(),
+                "share {share}"
+            );
         }
     }
 
     #[test]
     fn a_share_near_the_middle_is_met_and_the_timeline_stays_whole() {
-        let spec = GenerateSpec::new(5_000, 8).empty(EmptyFields::Share(0.3));
-        let recs = RecordGenerator::records(spec).unwrap();
+        let recs = shaped(5_000, 8, EmptyFields::Share(0.3), Labels::SomeNew);
         let (mut empty, mut total) = (0usize, 0usize);
         for r in &recs {
             for f in optional_fields() {
@@ -684,8 +712,7 @@ mod tests {
         /// Share 0: every optional field filled, in every record, whatever the seed.
         #[test]
         fn share_zero_fills_every_optional_field(seed in proptest::prelude::any::<u64>(), n in 1u64..300) {
-            let spec = GenerateSpec::new(n, seed).empty(EmptyFields::Share(0.0));
-            for r in RecordGenerator::records(spec).unwrap() {
+            for r in shaped(n, seed, EmptyFields::Share(0.0), Labels::SomeNew) {
                 for f in optional_fields() {
                     proptest::prop_assert!(!is_empty(r.get(f)), "{} empty in {:?}", f, r);
                 }
@@ -695,8 +722,8 @@ mod tests {
         /// Share 1: every optional field empty (long-name records included); the key is kept.
         #[test]
         fn share_one_empties_every_optional_field(seed in proptest::prelude::any::<u64>(), n in 1u64..300) {
-            let spec = GenerateSpec::new(n, seed).empty(EmptyFields::Share(1.0));
-            for (i, r) in RecordGenerator::records(spec).unwrap().into_iter().enumerate() {
+            let recs = shaped(n, seed, EmptyFields::Share(1.0), Labels::SomeNew);
+            for (i, r) in recs.into_iter().enumerate() {
                 let key = record_key(i as u64 + 1);
                 proptest::prop_assert_eq!(r["order_id"].as_str(), Some(key.as_str()));
                 for f in optional_fields() {
@@ -708,8 +735,7 @@ mod tests {
         /// OnBoardOnly: every size and colour is a label the board has.
         #[test]
         fn on_board_only_uses_only_the_boards_labels(seed in proptest::prelude::any::<u64>(), n in 1u64..500) {
-            let spec = GenerateSpec::new(n, seed).labels(Labels::OnBoardOnly);
-            for r in RecordGenerator::records(spec).unwrap() {
+            for r in shaped(n, seed, EmptyFields::Default, Labels::OnBoardOnly) {
                 for label in labels_of(&r) {
                     proptest::prop_assert!(
                         SIZES_ON_BOARD.contains(&label.as_str()) || COLOURS_ON_BOARD.contains(&label.as_str()),

@@ -145,7 +145,10 @@ pub(crate) fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
     let (bytes, input) = match &s.input {
         None => {
             // One buffer shared by the engine's input and the key scan below (no copy).
-            let bytes = bytes::Bytes::from(ndjson_bytes(GenerateSpec::new(s.records, s.seed))?);
+            let bytes = bytes::Bytes::from(ndjson_bytes(GenerateSpec {
+                records: s.records,
+                seed: s.seed,
+            })?);
             let input = InputSource::Ndjson(bytes.clone());
             (bytes, input)
         }

@@ -271,7 +271,11 @@ impl Scenario {
             )));
         }
         if self.input.is_none() {
-            crate::generate::GenerateSpec::new(self.records, self.seed).validate()?;
+            crate::generate::GenerateSpec {
+                records: self.records,
+                seed: self.seed,
+            }
+            .validate()?;
         }
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
             return Err(PerfError::Usage(format!(

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use monday_perf::generate::{EmptyFields, GenerateSpec, Labels, RecordGenerator};
+use monday_perf::generate::{EmptyFields, GenerateSpec, Labels, RecordGenerator, RecordShape};
 use serde_json::{Map, Value};
 
 pub use monday_perf::generate::record_key;
@@ -13,10 +13,16 @@ pub use monday_perf::generate::record_key;
 /// or `""`) with probability `empty_share`, and only dropdown labels the fixture board has, so a
 /// run creates no label. Keys are [`record_key`]`(1..=n)`.
 pub fn orders(n: usize, seed: u64, empty_share: f64) -> Vec<Map<String, Value>> {
-    let spec = GenerateSpec::new(n as u64, seed)
-        .empty(EmptyFields::Share(empty_share))
-        .labels(Labels::OnBoardOnly);
-    RecordGenerator::records(spec).unwrap_or_else(|e| panic!("generate {spec:?}: {e}"))
+    let spec = GenerateSpec {
+        records: n as u64,
+        seed,
+    };
+    let shape = RecordShape {
+        empty: EmptyFields::Share(empty_share),
+        labels: Labels::OnBoardOnly,
+    };
+    RecordGenerator::records(spec, shape)
+        .unwrap_or_else(|e| panic!("generate {spec:?} in {shape:?}: {e}"))
 }
 
 /// Writes `records` as NDJSON (one object per line) into `dir/name` and returns the path.

@@ -305,7 +305,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
 
 fn generate(records: u64, seed: u64, out: Option<&Path>) -> Result<u8, Failure> {
     let generator =
-        RecordGenerator::new(GenerateSpec::new(records, seed)).map_err(anyhow::Error::from)?;
+        RecordGenerator::new(GenerateSpec { records, seed }).map_err(anyhow::Error::from)?;
     let written = match out {
         Some(path) => {
             let file = std::fs::File::create(path)
