@@ -195,13 +195,21 @@ fn stream_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
     })
 }
 
-/// Kills the client's whole process group (the shell and whatever it started).
+/// Kills the client's whole process group (the shell and whatever it started; the shell leads
+/// the group, so its pid is the group's id).
+///
+/// Through `killpg(2)`, not the `kill` command: procps-ng 4.0's `kill -KILL -<pgid>` reads the
+/// negative pid as an option and sends `kill(-1, SIGKILL)`, every process the user may signal
+/// (as root, the whole machine). Group ids 0 and 1 are refused for the same reason.
 fn kill_group(pid: Option<u32>) {
-    if let Some(pid) = pid {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &format!("-{pid}")])
-            .stderr(Stdio::null())
-            .status();
+    let Some(pgid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) else {
+        return;
+    };
+    if pgid > 1 {
+        // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
     }
 }
 

@@ -12,7 +12,13 @@
 //!   (`"{po_number} · {style}"`) of exactly [`MAX_ITEM_NAME_CHARS`] characters, never more.
 //!
 //! Records are written one at a time to any [`Write`], so memory stays flat from 50 to 1,000,000
-//! records. The same seed always gives the same bytes.
+//! records; [`RecordGenerator::records`] collects a small run in memory instead. The same seed always
+//! gives the same bytes.
+//!
+//! That is the default [`RecordShape`], the one `monday-perf generate` and every scenario use; the
+//! gate's baseline figures depend on its bytes. Tests can ask for another shape: one empty share
+//! for every optional field ([`EmptyFields::Share`]), or only labels the board has
+//! ([`Labels::OnBoardOnly`]).
 
 use std::io::Write;
 
@@ -89,6 +95,9 @@ const SIZES_ON_BOARD: &[&str] = &["XS", "S", "M", "L", "XL"];
 const SIZES_NEW: &[&str] = &["XXL", "3XL"];
 const COLOURS_ON_BOARD: &[&str] = &["Black", "White", "Navy", "Red", "Green"];
 const COLOURS_NEW: &[&str] = &["Teal", "Burgundy"];
+/// Probability that a colour, or a run of sizes, includes labels the board does not have
+/// ([`Labels::SomeNew`]).
+const P_NEW_LABEL: f64 = 0.08;
 const STATUSES: &[&str] = &["New", "In Production", "Shipped", "Delivered", "On Hold"];
 const COUNTRIES: &[(&str, &str)] = &[
     ("US", "+1415555"),
@@ -161,26 +170,98 @@ impl GenerateSpec {
     }
 }
 
+/// The key (`order_id`) of the `index`-th record, counting from 1: `ORD-0000001`, `ORD-0000002`, ...
+pub fn record_key(index: u64) -> String {
+    format!("ORD-{index:07}")
+}
+
+/// The shape of the records beyond their count and seed. The default is the shape of
+/// `monday-perf generate` and of every scenario.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecordShape {
+    /// How often an optional field is empty.
+    pub empty: EmptyFields,
+    /// Which dropdown labels the sizes and colours use.
+    pub labels: Labels,
+}
+
+impl RecordShape {
+    /// Checks the empty-field share.
+    pub fn validate(&self) -> Result<()> {
+        if let EmptyFields::Share(share) = self.empty {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(PerfError::Usage(format!(
+                    "the empty-field share must be between 0 and 1, got {share}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How often an optional field is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum EmptyFields {
+    /// Each optional field with its own probability (about 30% overall), as in a real order list;
+    /// a record whose item name is at the length limit keeps the two fields the name is built from.
+    #[default]
+    Default,
+    /// Every optional field with this one probability, from 0.0 (every field filled) to 1.0 (every
+    /// optional field empty), long-name records included. `production_end` still follows
+    /// `production_start`: the timeline's two ends are empty together.
+    Share(f64),
+}
+
+/// Which dropdown labels the sizes and colours use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Labels {
+    /// Mostly labels the board has, some it does not have yet (the sync must create them).
+    #[default]
+    SomeNew,
+    /// Only labels the board already has: a run creates no label.
+    OnBoardOnly,
+}
+
 /// A deterministic, streaming generator of order-list records.
 pub struct RecordGenerator {
     rng: ChaCha8Rng,
     customers: Zipf<f64>,
+    empty: EmptyFields,
+    /// Probability that a dropdown draws from the labels the board does not have.
+    p_new_label: f64,
     next_index: u64,
     remaining: u64,
 }
 
 impl RecordGenerator {
-    /// A generator of `spec.records` records from `spec.seed`.
+    /// A generator of `spec.records` records from `spec.seed`, in the default shape.
     pub fn new(spec: GenerateSpec) -> Result<Self> {
+        Self::with_shape(spec, RecordShape::default())
+    }
+
+    /// A generator of `spec.records` records from `spec.seed`, in `shape`.
+    pub fn with_shape(spec: GenerateSpec, shape: RecordShape) -> Result<Self> {
         spec.validate()?;
+        shape.validate()?;
         let customers = Zipf::new(CUSTOMERS.len() as u64, 1.1)
             .map_err(|e| PerfError::Usage(format!("customer distribution: {e}")))?;
         Ok(Self {
             rng: ChaCha8Rng::seed_from_u64(spec.seed),
             customers,
+            empty: shape.empty,
+            p_new_label: match shape.labels {
+                Labels::SomeNew => P_NEW_LABEL,
+                Labels::OnBoardOnly => 0.0,
+            },
             next_index: 1,
             remaining: spec.records,
         })
+    }
+
+    /// All records of `spec` in `shape`, in memory (for tests and small runs; large runs iterate
+    /// or stream with [`Self::write_ndjson`]).
+    pub fn records(spec: GenerateSpec, shape: RecordShape) -> Result<Vec<Map<String, Value>>> {
+        Ok(Self::with_shape(spec, shape)?.collect())
     }
 
     /// The next record, as the JSON object one NDJSON line holds.
@@ -189,7 +270,7 @@ impl RecordGenerator {
         self.next_index += 1;
         let rng = &mut self.rng;
         let mut record = Map::new();
-        record.insert("order_id".into(), Value::from(format!("ORD-{index:07}")));
+        record.insert("order_id".into(), Value::from(record_key(index)));
 
         let rank = self.customers.sample(rng) as usize;
         let customer = CUSTOMERS[rank.saturating_sub(1).min(CUSTOMERS.len() - 1)];
@@ -201,8 +282,8 @@ impl RecordGenerator {
             let name = STYLE_NAMES.choose(rng).copied().unwrap_or("Tee");
             format!("ST-{} {name}", rng.gen_range(1000..10_000))
         };
-        let colour = pick_label(rng, COLOURS_ON_BOARD, COLOURS_NEW, 0.08);
-        let sizes = size_list(rng);
+        let colour = pick_label(rng, COLOURS_ON_BOARD, COLOURS_NEW, self.p_new_label);
+        let sizes = size_list(rng, self.p_new_label);
         let quantity = Value::from(rng.gen_range(1..=5_000u32));
         let unit_price = Value::from(format!("{:.2}", rng.gen_range(0.5..250.0f64)));
         let status = STATUSES.choose(rng).copied().unwrap_or("New");
@@ -243,11 +324,13 @@ impl RecordGenerator {
         // The timeline's start and end are empty together: a half-open timeline is a bad record.
         let mut timeline_empty = false;
         for ((name, value), (_, p_empty)) in values.into_iter().zip(EMPTY_PROBABILITY) {
-            // A long-name record keeps the two fields its name is built from.
+            // With the default probabilities, a long-name record keeps the two fields its name is
+            // built from; an explicit share applies to every record alike.
             let keep = long_name && (name == "po_number" || name == "style");
-            let empty = match name {
-                "production_end" => timeline_empty,
-                _ => !keep && rng.gen_bool(*p_empty),
+            let empty = match (name, self.empty) {
+                ("production_end", _) => timeline_empty,
+                (_, EmptyFields::Default) => !keep && rng.gen_bool(*p_empty),
+                (_, EmptyFields::Share(share)) => rng.gen_bool(share),
             };
             if name == "production_start" {
                 timeline_empty = empty;
@@ -337,12 +420,13 @@ fn pick_label(rng: &mut ChaCha8Rng, on_board: &[&str], new: &[&str], p_new: f64)
     pool.choose(rng).copied().unwrap_or_default().to_string()
 }
 
-/// A comma-separated run of sizes, sometimes including sizes the board does not have.
-fn size_list(rng: &mut ChaCha8Rng) -> String {
+/// A comma-separated run of sizes, with probability `p_new` followed by sizes the board does not
+/// have.
+fn size_list(rng: &mut ChaCha8Rng, p_new: f64) -> String {
     let start = rng.gen_range(0..SIZES_ON_BOARD.len());
     let len = rng.gen_range(1..=SIZES_ON_BOARD.len() - start);
     let mut sizes: Vec<&str> = SIZES_ON_BOARD[start..start + len].to_vec();
-    if rng.gen_bool(0.08) {
+    if rng.gen_bool(p_new) {
         sizes.extend_from_slice(&SIZES_NEW[..rng.gen_range(1..=SIZES_NEW.len())]);
     }
     sizes.join(",")
@@ -508,5 +592,167 @@ mod tests {
             seed: 1
         })
         .is_err());
+    }
+
+    fn spec(records: u64, seed: u64) -> GenerateSpec {
+        GenerateSpec { records, seed }
+    }
+
+    fn shaped(n: u64, seed: u64, empty: EmptyFields, labels: Labels) -> Vec<Map<String, Value>> {
+        RecordGenerator::records(spec(n, seed), RecordShape { empty, labels }).expect("valid spec")
+    }
+
+    /// FNV-1a, 64 bits: a fingerprint of the generator's bytes that needs no dependency.
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The default output is pinned: the gate's baseline figures (exact, on a virtual clock) were
+    /// measured on these bytes. A change here means rebaselining, so it must be deliberate.
+    #[test]
+    fn default_output_is_pinned() {
+        let bytes = ndjson_bytes(spec(1_000, 42)).unwrap();
+        let first = bytes.split(|b| *b == b'\n').next().unwrap();
+        assert_eq!(
+            std::str::from_utf8(first).unwrap(),
+            r#"{"order_id":"ORD-0000001","customer":"Northwind Outfitters","po_number":"PO-76344","style":null,"colour":"Green","sizes":"","quantity":2926,"unit_price":"193.08","status":"On Hold","order_date":"2026-09-24","contact_email":"buyer10@customer2.example","contact_phone":"","contact_country":"DE","rush":false,"production_start":null,"production_end":null,"notes":"Customer requests swing tags\nand barcode stickers"}"#
+        );
+        assert_eq!(
+            (bytes.len(), fnv1a(&bytes)),
+            (415_313, 0x26de_4907_689f_b47c)
+        );
+        // The gate's seed, as many records as its biggest scenario (a smaller run is a prefix).
+        let gate = ndjson_bytes(spec(5_000, 20_260_101)).unwrap();
+        assert_eq!(
+            (gate.len(), fnv1a(&gate)),
+            (2_074_994, 0x91be_61c8_b935_7f0f)
+        );
+        // The default shape, asked for explicitly, is the same stream.
+        let explicit: Vec<u8> = shaped(1_000, 42, EmptyFields::Default, Labels::SomeNew)
+            .iter()
+            .flat_map(|r| {
+                let mut line = serde_json::to_vec(r).unwrap();
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        assert_eq!(explicit, bytes);
+    }
+
+    #[test]
+    fn keys_count_from_one_in_seven_digits() {
+        assert_eq!(record_key(1), "ORD-0000001");
+        assert_eq!(record_key(1_000_000), "ORD-1000000");
+        let recs = records(3, 11);
+        let keys: Vec<&str> = recs
+            .iter()
+            .map(|r| r["order_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["ORD-0000001", "ORD-0000002", "ORD-0000003"]);
+    }
+
+    #[test]
+    fn the_share_is_validated() {
+        for share in [-0.1, 1.01, f64::NAN, f64::INFINITY] {
+            let shape = RecordShape {
+                empty: EmptyFields::Share(share),
+                ..RecordShape::default()
+            };
+            assert!(
+                RecordGenerator::with_shape(spec(10, 1), shape).is_err(),
+                "share {share}"
+            );
+        }
+        for share in [0.0, 0.5, 1.0] {
+            let shape = RecordShape {
+                empty: EmptyFields::Share(share),
+                ..RecordShape::default()
+            };
+            assert!(
+                RecordGenerator::with_shape(spec(10, 1), shape).is_ok(),
+                "share {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_share_near_the_middle_is_met_and_the_timeline_stays_whole() {
+        let recs = shaped(5_000, 8, EmptyFields::Share(0.3), Labels::SomeNew);
+        let (mut empty, mut total) = (0usize, 0usize);
+        for r in &recs {
+            for f in optional_fields() {
+                total += 1;
+                empty += usize::from(is_empty(r.get(f)));
+            }
+            assert_eq!(
+                is_empty(r.get("production_start")),
+                is_empty(r.get("production_end")),
+                "half-open timeline: {r:?}"
+            );
+        }
+        let share = empty as f64 / total as f64;
+        assert!((0.28..=0.32).contains(&share), "empty share {share}");
+    }
+
+    fn labels_of(r: &Map<String, Value>) -> Vec<String> {
+        let mut labels = Vec::new();
+        for field in ["colour", "sizes"] {
+            if let Some(Value::String(s)) = r.get(field) {
+                labels.extend(s.split(',').filter(|l| !l.is_empty()).map(str::to_string));
+            }
+        }
+        labels
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Share 0: every optional field filled, in every record, whatever the seed.
+        #[test]
+        fn share_zero_fills_every_optional_field(seed in proptest::prelude::any::<u64>(), n in 1u64..300) {
+            for r in shaped(n, seed, EmptyFields::Share(0.0), Labels::SomeNew) {
+                for f in optional_fields() {
+                    proptest::prop_assert!(!is_empty(r.get(f)), "{} empty in {:?}", f, r);
+                }
+            }
+        }
+
+        /// Share 1: every optional field empty (long-name records included); the key is kept.
+        #[test]
+        fn share_one_empties_every_optional_field(seed in proptest::prelude::any::<u64>(), n in 1u64..300) {
+            let recs = shaped(n, seed, EmptyFields::Share(1.0), Labels::SomeNew);
+            for (i, r) in recs.into_iter().enumerate() {
+                let key = record_key(i as u64 + 1);
+                proptest::prop_assert_eq!(r["order_id"].as_str(), Some(key.as_str()));
+                for f in optional_fields() {
+                    proptest::prop_assert!(is_empty(r.get(f)), "{} filled in {:?}", f, r);
+                }
+            }
+        }
+
+        /// OnBoardOnly: every size and colour is a label the board has.
+        #[test]
+        fn on_board_only_uses_only_the_boards_labels(seed in proptest::prelude::any::<u64>(), n in 1u64..500) {
+            for r in shaped(n, seed, EmptyFields::Default, Labels::OnBoardOnly) {
+                for label in labels_of(&r) {
+                    proptest::prop_assert!(
+                        SIZES_ON_BOARD.contains(&label.as_str()) || COLOURS_ON_BOARD.contains(&label.as_str()),
+                        "label {} not on the board: {:?}", label, r
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn some_new_labels_do_show_up_by_default() {
+        let new = records(2_000, 5)
+            .iter()
+            .flat_map(labels_of)
+            .filter(|l| SIZES_NEW.contains(&l.as_str()) || COLOURS_NEW.contains(&l.as_str()))
+            .count();
+        assert!(new > 50, "{new} labels off the board in 2,000 records");
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! - [`paths`]: the workspace, the example config, and [`bins`], which builds and locates the
 //!   `monday-sync` and `mock-monday` binaries once per test binary.
-//! - [`records`]: [`gen_records`], deterministic order-list records (the domain of
-//!   docs/interfaces.md) with a chosen share of empty fields and only labels the fixture board has.
+//! - [`records`]: [`orders`], monday-perf's order-list records (the domain of docs/interfaces.md)
+//!   with a chosen share of empty fields and only labels the fixture board has.
 //! - [`transport`]: [`SimTransport`], monday-perf's in-process transport with every attempt
 //!   recorded (so tests can check the run summary's accounting of requests and retries).
 //! - [`engine`]: simulator and sync configs, one engine run, summary helpers.

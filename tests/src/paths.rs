@@ -41,11 +41,23 @@ pub struct Bins {
 
 /// Builds `monday-sync` and `mock-monday` (dev profile, the one `cargo test` uses) once per test
 /// binary and returns their paths.
+///
+/// The nested `cargo build` runs without the variables cargo sets for the running test
+/// ([`is_set_by_cargo_for_the_test`]): some build scripts (ring's, under reqwest's rustls) declare
+/// `rerun-if-env-changed` on `CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME` and the like, so inheriting
+/// them made the nested build redo ring and everything above it (about 45 s on two cores), and
+/// the next `cargo test` redo it all again to undo that.
 pub fn bins() -> &'static Bins {
     static BINS: OnceLock<Bins> = OnceLock::new();
     BINS.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let status = std::process::Command::new(cargo)
+        let mut command = std::process::Command::new(cargo);
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(is_set_by_cargo_for_the_test) {
+                command.env_remove(name);
+            }
+        }
+        let status = command
             .current_dir(workspace_root())
             .args([
                 "build",
@@ -68,6 +80,26 @@ pub fn bins() -> &'static Bins {
         assert!(bins.mock.exists(), "missing {}", bins.mock.display());
         bins
     })
+}
+
+/// Whether `name` is one of the variables cargo sets for a crate it compiles or a test it runs
+/// (the Cargo book's "Environment variables Cargo sets for crates" and for build scripts), as
+/// opposed to settings of the user's (`CARGO_HOME`, `CARGO_TARGET_DIR`, `CARGO_PROFILE_*`, ...)
+/// that the nested build must keep. `CARGO` itself, the path of cargo, is kept.
+fn is_set_by_cargo_for_the_test(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    const PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_"];
+    EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Writes text to a file, creating parents.

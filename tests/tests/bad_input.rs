@@ -8,15 +8,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use e2e_tests::{
-    assert_exactly_once, example_config_path, gen_records, order_key, read_failures, run_sync,
+    assert_exactly_once, example_config_path, orders, read_failures, record_key, run_sync,
     write_file, Serve, SyncOutput,
 };
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 const TOKEN: &str = "bad-input-token";
 
-fn record_line(i: usize, patch: Value) -> Vec<u8> {
-    let mut r = gen_records(i + 1, 31, 0.0).pop().expect("record");
+/// `record` with `patch` applied (a `null` in the patch removes the field), as one NDJSON line.
+fn record_line(record: &Map<String, Value>, patch: Value) -> Vec<u8> {
+    let mut r = record.clone();
     if let Value::Object(p) = patch {
         for (k, v) in p {
             if v.is_null() {
@@ -121,11 +122,14 @@ fn check_failures(reports: &Path, expected: &[(u64, Option<&[&str]>)], out: &Syn
 async fn bad_ndjson_records_are_reported_and_good_ones_synced() {
     let serve = Serve::start(&["--profile", "instant"]).await;
     let dir = tempfile::tempdir().expect("tempdir");
+    // Every field filled: each bad line below has exactly the one problem its patch gives it.
+    let records = orders(30, 31, 0.0);
+    let key = |i: usize| record_key(i as u64 + 1);
     let mut lines: Vec<Vec<u8>> = Vec::new();
     let mut good = Vec::new();
     // (1-based line, expected fields)
     let mut bad: Vec<(u64, Option<&[&str]>)> = Vec::new();
-    for i in 0..30usize {
+    for (i, record) in records.iter().enumerate() {
         let line = lines.len() as u64 + 1;
         match i {
             3 => {
@@ -133,20 +137,20 @@ async fn bad_ndjson_records_are_reported_and_good_ones_synced() {
                 bad.push((line, None));
             }
             5 => {
-                lines.push(record_line(i, json!({"order_date": "2026-13-45"})));
+                lines.push(record_line(record, json!({"order_date": "2026-13-45"})));
                 bad.push((line, Some(&["order_date", "date_order"])));
             }
             7 => {
-                lines.push(record_line(i, json!({"quantity": "12abc"})));
+                lines.push(record_line(record, json!({"quantity": "12abc"})));
                 bad.push((line, Some(&["quantity", "numbers_qty"])));
             }
             9 => {
-                lines.push(record_line(i, json!({"unit_price": "four dollars"})));
+                lines.push(record_line(record, json!({"unit_price": "four dollars"})));
                 bad.push((line, Some(&["unit_price", "numbers_price"])));
             }
             11 => {
                 lines.push(record_line(
-                    i,
+                    record,
                     json!({"po_number": "P".repeat(10_000), "style": "S"}),
                 ));
                 bad.push((line, Some(&["name", "po_number", "style"])));
@@ -168,15 +172,15 @@ async fn bad_ndjson_records_are_reported_and_good_ones_synced() {
             }
             17 => {
                 // Duplicate of record 0's key.
-                lines.push(record_line(i, json!({"order_id": order_key(0)})));
+                lines.push(record_line(record, json!({"order_id": key(0)})));
                 bad.push((line, Some(&["order_id", "key"])));
             }
             19 => {
-                lines.push(record_line(i, json!({"order_id": null})));
+                lines.push(record_line(record, json!({"order_id": null})));
                 bad.push((line, Some(&["order_id", "key"])));
             }
             21 => {
-                lines.push(record_line(i, json!({"ship_date": "yesterday"})));
+                lines.push(record_line(record, json!({"ship_date": "yesterday"})));
                 bad.push((line, Some(&["ship_date", "date_ship"])));
             }
             _ => {
@@ -191,8 +195,8 @@ async fn bad_ndjson_records_are_reported_and_good_ones_synced() {
                 } else {
                     json!({ "notes": notes })
                 };
-                lines.push(record_line(i, patch));
-                good.push(order_key(i));
+                lines.push(record_line(record, patch));
+                good.push(key(i));
             }
         }
     }
@@ -232,7 +236,7 @@ async fn bad_csv_rows_are_reported_and_good_ones_synced() {
     let mut bad: Vec<(u64, Option<&[&str]>)> = Vec::new();
     for i in 0..20usize {
         let line = rows.len() as u64 + 1;
-        let key = order_key(i);
+        let key = record_key(i as u64 + 1);
         let row = match i {
             2 => {
                 bad.push((line, None));
@@ -290,7 +294,7 @@ fn config_variant(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
 async fn config_errors_stop_before_any_request_with_file_key_and_fix() {
     let serve = Serve::start(&["--profile", "instant"]).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = e2e_tests::write_ndjson(dir.path(), "in.ndjson", &gen_records(5, 3, 0.0));
+    let input = e2e_tests::write_ndjson(dir.path(), "in.ndjson", &orders(5, 3, 0.0));
     struct Case {
         name: &'static str,
         from: &'static str,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use e2e_tests::{
-    assert_exactly_once, brief, classify, gen_records, items_array, num, order_key,
-    run_engine_with, sim_config, sync_config, ReqKind, SimTransport, BOARD_ID,
+    assert_exactly_once, brief, classify, items_array, num, orders, record_key, run_engine_with,
+    sim_config, sync_config, ReqKind, SimTransport, BOARD_ID,
 };
 use mock_monday::Simulator;
 use monday_perf::transport::core_request;
@@ -21,7 +21,7 @@ use serde_json::Value;
 const FAULTS: &str = "5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01";
 
 fn keys(n: usize) -> Vec<String> {
-    (0..n).map(order_key).collect()
+    (1..=n as u64).map(record_key).collect()
 }
 
 fn stat(stats: &Value, key: &str) -> u64 {
@@ -76,7 +76,7 @@ async fn faults_run(n: usize, token_kind: &str, minute_limit: Option<u32>, seed:
     let summary = run_engine_with(
         transport.clone(),
         sync_config("batch", 10, 4),
-        gen_records(n, seed, 0.3),
+        orders(n, seed, 0.3),
         None,
     )
     .await
@@ -198,7 +198,7 @@ async fn board_locks_and_idempotency_conflicts_are_waited_out() {
     // Writes are serial by default (no overlap, so no lock); allow 4 to overlap here.
     let mut config = sync_config("batch", 20, 4);
     config.sync.write_concurrency = 4;
-    let summary = run_engine_with(transport.clone(), config, gen_records(n, 423, 0.3), None)
+    let summary = run_engine_with(transport.clone(), config, orders(n, 423, 0.3), None)
         .await
         .expect("run with locks and conflicts");
     let statuses = inner.by_status();
@@ -262,7 +262,7 @@ async fn faults_over_real_http_exactly_once() {
     sync.sync.request_timeout_ms = 1_000;
     let summary = tokio::time::timeout(
         std::time::Duration::from_secs(150),
-        run_engine_with(transport, sync, gen_records(n, 7, 0.3), None),
+        run_engine_with(transport, sync, orders(n, 7, 0.3), None),
     )
     .await
     .expect("HTTP fault run finished in time")

@@ -9,7 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use e2e_tests::{
-    brief, gen_records, num, order_key, run_engine, sim_config, LogCapture, SimTransport, BOARD_ID,
+    brief, num, orders, record_key, run_engine, sim_config, LogCapture, SimTransport, BOARD_ID,
     SECRET_TOKEN,
 };
 use mock_monday::Simulator;
@@ -44,7 +44,7 @@ async fn logging_is_quiet_and_never_shows_the_token() {
     let transport = SimTransport::new(sim.clone());
     let config = example_config();
     let batch = monday_sync::batching::batch_size(&config.sync, Some(n));
-    let summary = run_engine(transport.clone(), config, gen_records(n, 5, 0.6)).await;
+    let summary = run_engine(transport.clone(), config, orders(n, 5, 0.6)).await;
     assert_eq!(num(&summary, "failed") as usize, 0, "{}", brief(&summary));
     assert_eq!(
         e2e_tests::items_array(&sim.board_items(BOARD_ID).expect("board exists")).len(),
@@ -78,7 +78,7 @@ async fn logging_is_quiet_and_never_shows_the_token() {
     // No per-record INFO line: no record key appears at INFO.
     let keyed = infos
         .iter()
-        .filter(|l| l.contains(&order_key(0)) || l.contains(&order_key(n - 1)))
+        .filter(|l| l.contains(&record_key(1)) || l.contains(&record_key(n as u64)))
         .count();
     assert_eq!(keyed, 0, "INFO lines name individual records");
 }
