@@ -89,7 +89,11 @@ pub fn graph(src: &Path) -> Graph {
         };
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         let uses = g.entry(m.clone()).or_default();
-        uses.extend(crate_paths(&code_only(&text)).into_iter().filter(|t| *t != m));
+        uses.extend(
+            crate_paths(&code_only(&text))
+                .into_iter()
+                .filter(|t| *t != m),
+        );
     }
     g
 }
@@ -143,7 +147,11 @@ mod tests {
             let g = graph(&workspace().join(krate).join("src"));
             assert!(g.len() > 3, "{krate}: found only {} modules", g.len());
             let found = circles(&g);
-            assert!(found.is_empty(), "{krate} has circles:\n{}", found.join("\n"));
+            assert!(
+                found.is_empty(),
+                "{krate} has circles:\n{}",
+                found.join("\n")
+            );
         }
     }
 
