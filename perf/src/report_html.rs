@@ -41,7 +41,7 @@ pub fn run_report(input: &RunReportInput<'_>) -> Result<String> {
     let _ = writeln!(
         body,
         "<p>Seed <b>{}</b>, {} records, {} clock, profile {}, plan {}, token {}. Started {}.</p>",
-        r.seed,
+        escape(&r.seed_description()),
         r.records,
         escape(&format!("{:?}", r.scenario.clock).to_lowercase()),
         escape(&r.scenario.profile),
@@ -119,7 +119,7 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
     }
 
     out.push_str("<h2>Configuration</h2>\n");
-    let _ = writeln!(out, "<p>Seed <b>{}</b>.</p>", r.seed);
+    let _ = writeln!(out, "<p>Seed <b>{}</b>.</p>", escape(&r.seed_description()));
     let scenario = serde_json::to_string_pretty(&r.scenario).unwrap_or_default();
     let _ = writeln!(out, "<h3>Scenario</h3><pre>{}</pre>", escape(&scenario));
     let _ = writeln!(

@@ -81,46 +81,50 @@ fn within(name: &str, fitted: f64, known: f64, tolerance: f64) {
     assert!(err <= tolerance, "{name}: fitted {fitted}, known {known}");
 }
 
+/// Every parameter a log can show is within 10% of the known profile's.
+fn recovers(fitted: &LatencySettings, known: &LatencySettings) {
+    let pairs = [
+        (
+            "base_median_ms",
+            fitted.base_median_ms,
+            known.base_median_ms,
+        ),
+        ("base_p99_ms", fitted.base_p99_ms, known.base_p99_ms),
+        (
+            "per_mutation_field_ms",
+            fitted.per_mutation_field_ms,
+            known.per_mutation_field_ms,
+        ),
+        (
+            "spike_probability",
+            fitted.spike_probability,
+            known.spike_probability,
+        ),
+        ("spike_min_ms", fitted.spike_min_ms, known.spike_min_ms),
+        ("spike_max_ms", fitted.spike_max_ms, known.spike_max_ms),
+        (
+            "refused_min_ms",
+            fitted.refused_min_ms,
+            known.refused_min_ms,
+        ),
+        (
+            "refused_max_ms",
+            fitted.refused_max_ms,
+            known.refused_max_ms,
+        ),
+    ];
+    for (name, f, k) in pairs {
+        within(name, f, k, 0.10);
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn calibrate_recovers_a_known_profile_from_the_server_log() {
     let known = known_profile();
     let log = traffic(known.clone()).await;
     assert_eq!(log.lines().count(), 20_000);
     let c = fit(&log, "round-trip.ndjson").unwrap();
-    let s = &c.settings;
-    within(
-        "base_median_ms",
-        s.base_median_ms,
-        known.base_median_ms,
-        0.10,
-    );
-    within("base_p99_ms", s.base_p99_ms, known.base_p99_ms, 0.10);
-    within(
-        "per_mutation_field_ms",
-        s.per_mutation_field_ms,
-        known.per_mutation_field_ms,
-        0.10,
-    );
-    within(
-        "spike_probability",
-        s.spike_probability,
-        known.spike_probability,
-        0.10,
-    );
-    within("spike_min_ms", s.spike_min_ms, known.spike_min_ms, 0.10);
-    within("spike_max_ms", s.spike_max_ms, known.spike_max_ms, 0.10);
-    within(
-        "refused_min_ms",
-        s.refused_min_ms,
-        known.refused_min_ms,
-        0.10,
-    );
-    within(
-        "refused_max_ms",
-        s.refused_max_ms,
-        known.refused_max_ms,
-        0.10,
-    );
+    recovers(&c.settings, &known);
     assert_eq!((c.executed, c.refused), (18_000, 2_000));
 
     // The profile it writes is one `--profile` accepts, with the header naming the log.
@@ -129,7 +133,7 @@ async fn calibrate_recovers_a_known_profile_from_the_server_log() {
     assert!(toml.contains("# requests: 20000"));
     assert!(toml.contains("observed p50/p90/p99"));
     let profile = LatencyProfile::from_toml_str(&toml, "fitted").expect("the profile loads");
-    assert_eq!(profile.settings(), *s);
+    assert_eq!(profile.settings(), c.settings);
     print!("{}", c.quality_table());
 }
 
@@ -215,40 +219,7 @@ async fn calibrate_recovers_a_known_profile_from_sync_request_logs() {
         c.requests, c.executed, c.refused, c.spikes
     );
     let known = known_profile();
-    let s = &c.settings;
-    within(
-        "base_median_ms",
-        s.base_median_ms,
-        known.base_median_ms,
-        0.10,
-    );
-    within("base_p99_ms", s.base_p99_ms, known.base_p99_ms, 0.10);
-    within(
-        "per_mutation_field_ms",
-        s.per_mutation_field_ms,
-        known.per_mutation_field_ms,
-        0.10,
-    );
-    within(
-        "spike_probability",
-        s.spike_probability,
-        known.spike_probability,
-        0.10,
-    );
-    within("spike_min_ms", s.spike_min_ms, known.spike_min_ms, 0.10);
-    within("spike_max_ms", s.spike_max_ms, known.spike_max_ms, 0.10);
-    within(
-        "refused_min_ms",
-        s.refused_min_ms,
-        known.refused_min_ms,
-        0.10,
-    );
-    within(
-        "refused_max_ms",
-        s.refused_max_ms,
-        known.refused_max_ms,
-        0.10,
-    );
+    recovers(&c.settings, &known);
     assert!(
         c.refused >= 30,
         "the single-mode run met board locks: {}",
