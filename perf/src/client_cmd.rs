@@ -199,8 +199,9 @@ fn stream_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
 /// the group, so its pid is the group's id).
 ///
 /// Through `killpg(2)`, not the `kill` command: procps-ng 4.0's `kill -KILL -<pgid>` reads the
-/// negative pid as an option and sends `kill(-1, SIGKILL)`, every process the user may signal
-/// (as root, the whole machine). Group ids 0 and 1 are refused for the same reason.
+/// negative pid's digits as options (under strace, `-20581` became `kill(-2, SIGKILL)`), so it
+/// can signal whole unrelated groups, or with `-1` every process the user may signal (as root,
+/// the whole machine). Group ids 0 and 1 are refused for the same reason.
 fn kill_group(pid: Option<u32>) {
     let Some(pgid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) else {
         return;

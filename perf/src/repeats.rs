@@ -29,8 +29,8 @@ pub fn run_repeated(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         tracing::info!(scenario = %s.name, seed = one.seed, run = i + 1, of = s.repeats, "repeat");
         runs.push(run_scenario(&one, options)?);
     }
-    let summary = summarize(&runs);
     let median = median_index(&runs);
+    let summary = summarize(&runs, median);
     let mut chosen = runs.swap_remove(median);
     // The scenario as written (with its `repeats` and first seed); `results.seed` is the run's.
     chosen.results.scenario = s.clone();
@@ -38,9 +38,10 @@ pub fn run_repeated(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     Ok(chosen)
 }
 
-/// Every run's figures, in seed order, and the worst correctness counters.
-fn summarize(runs: &[RunArtifacts]) -> Repeats {
-    let median = &runs[median_index(runs)].results;
+/// Every run's figures, in seed order, and the worst correctness counters; `median` is the index
+/// of the run that stands.
+fn summarize(runs: &[RunArtifacts], median: usize) -> Repeats {
+    let median = &runs[median].results;
     Repeats {
         seeds: runs.iter().map(|r| r.results.seed).collect(),
         per_record_ms: runs.iter().map(|r| r.results.per_record_ms).collect(),
@@ -91,7 +92,7 @@ mod tests {
             artifacts(9, 50.0, 0),
         ];
         assert_eq!(median_index(&runs), 2);
-        let r = summarize(&runs);
+        let r = summarize(&runs, 2);
         assert_eq!(r.seeds, vec![7, 8, 9]);
         assert_eq!(r.per_record_ms, vec![60.0, 40.0, 50.0]);
         assert_eq!(r.median_seed, 9);
@@ -102,11 +103,14 @@ mod tests {
     fn correctness_takes_the_worst_of_the_run_and_its_repeats() {
         let mut median = artifacts(9, 50.0, 0).results;
         assert_eq!(median.correctness().duplicates, 0);
-        median.repeats = Some(summarize(&[
-            artifacts(7, 60.0, 0),
-            artifacts(8, 40.0, 3),
-            artifacts(9, 50.0, 0),
-        ]));
+        median.repeats = Some(summarize(
+            &[
+                artifacts(7, 60.0, 0),
+                artifacts(8, 40.0, 3),
+                artifacts(9, 50.0, 0),
+            ],
+            2,
+        ));
         assert_eq!(median.correctness().duplicates, 3);
     }
 

@@ -250,11 +250,37 @@ fn a_failing_client_fails_the_run_with_its_last_lines() {
     assert!(stderr.contains("  created nothing, giving up"), "{stderr}");
 }
 
+/// Whether process `pid` still runs (a zombie waiting to be reaped does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_string();
+            Some(state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+/// The client's whole process group goes (the shell and what it started), and nothing else:
+/// `kill -KILL -<pgid>` through procps-ng 4.0 once signalled every process on the machine.
 #[test]
 fn a_client_past_its_time_limit_is_killed() {
     let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("child.pid");
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("start a bystander process");
     let (out, r) = run_client(
-        "echo started; sleep 30",
+        &format!(
+            "echo started; sleep 30 & echo $! > {}; wait",
+            pid_file.display()
+        ),
         5,
         &["--profile", "instant", "--timeout", "1"],
         &dir.path().join("out"),
@@ -262,6 +288,23 @@ fn a_client_past_its_time_limit_is_killed() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(r["client"]["timed_out"], true);
     assert!(r["client"]["exit_code"].is_null());
+    let child: u32 = std::fs::read_to_string(&pid_file)
+        .expect("the client wrote its child's pid")
+        .trim()
+        .parse()
+        .unwrap();
+    // The kill is sent before the harness returns; give the kernel a moment to finish it.
+    for _ in 0..50 {
+        if !running(child) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!running(child), "the client's own child {child} survived");
+    let alive = bystander.try_wait().expect("query the bystander").is_none();
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+    assert!(alive, "a process outside the client's group was killed");
 }
 
 #[test]
