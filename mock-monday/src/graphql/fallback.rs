@@ -14,7 +14,7 @@ use apollo_compiler::response::JsonValue;
 use apollo_compiler::schema::ExtendedType;
 use serde_json::json;
 
-use super::resolvers::{ExecState, URL_BASE};
+use super::exec_state::{ExecState, URL_BASE};
 use crate::clock::iso_time;
 
 /// The fallback value of the field being resolved on an object of type `parent`.

@@ -1,7 +1,9 @@
 //! GraphQL front of the simulator: parse, validate (against the embedded published monday.com SDL
 //! or a `--schema` SDL, see [`schema`]), coerce variables, estimate complexity and execute against
 //! the [`Store`]: modelled fields from state, every other field from the schema-driven
-//! fallback ([`fallback`]), introspection by apollo-compiler.
+//! fallback ([`fallback`]), introspection by apollo-compiler. What one execution shares (store,
+//! context, errors, counters) is [`exec_state`], below the resolvers, the viewer objects and the
+//! fallback, so none of those three depends on another's state.
 //!
 //! INTERFACE CONTRACT (used by the `core` stages; keep these signatures stable):
 //! - [`GraphqlEngine::embedded`], [`GraphqlEngine::from_sdl`]
@@ -26,6 +28,7 @@ use crate::version::ApiVersion;
 pub mod cost;
 mod cursor;
 pub mod errors;
+mod exec_state;
 mod fallback;
 mod json;
 mod resolvers;
@@ -334,7 +337,7 @@ impl GraphqlEngine {
             };
         };
         let mutation = operation.operation_type == OperationType::Mutation;
-        let state = resolvers::ExecState {
+        let state = exec_state::ExecState {
             served: &self.served,
             store: RefCell::new(store),
             ctx,

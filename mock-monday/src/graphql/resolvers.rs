@@ -3,104 +3,24 @@
 //! `&self`); borrows never outlive one `resolve_field` call, and root mutation fields run one
 //! after another, so each field sees the writes of the fields before it.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::JsonValue;
 use serde_json::{json, Value};
 
 use super::cursor::CursorState;
-use super::errors::MARKER;
+use super::exec_state::{ExecState, URL_BASE};
 use super::fallback;
 use super::json::Args;
-use super::schema::ServedSchema;
 use super::viewer::{AccountObj, UserObj, WorkspaceObj, WORKSPACE_ID};
-use super::ExecContext;
 use crate::columns::{read, ColumnDef, ColumnKind};
 use crate::store::query::Filter;
-use crate::store::{iso_time, ApiError, ItemState, Position, Store, WriteOptions};
+use crate::store::{iso_time, ApiError, ItemState, Position, Store};
 use crate::version::{ApiVersion, KNOWN_VERSIONS};
 
-/// Base of item and board URLs.
-pub const URL_BASE: &str = "https://simulated.monday.com";
 /// Largest `limit` of items pages.
 pub const MAX_PAGE_LIMIT: i64 = 500;
 /// Largest `limit` of root `items`.
 pub const MAX_ITEMS_LIMIT: i64 = 100;
-
-/// Everything resolvers share during one execution.
-pub(crate) struct ExecState<'s> {
-    /// The schema being served (drives the fallback for fields nothing models).
-    pub served: &'s ServedSchema,
-    pub store: RefCell<&'s mut Store>,
-    pub ctx: &'s ExecContext,
-    /// Rich errors; resolvers return a marker naming the index (see `errors.rs`).
-    pub errors: RefCell<Vec<ApiError>>,
-    pub items_created: Cell<u64>,
-    pub items_read: Cell<u64>,
-    pub mutation_fields: Cell<u32>,
-    /// The last `column_values` JSON string decoded in this execution and its result: aliases
-    /// of one request usually share one `$cv` variable, so it is decoded once, not per alias.
-    pub column_values_memo: RefCell<Option<ColumnValuesMemo>>,
-}
-
-/// A decoded `column_values` string (see [`ExecState::column_values_memo`]).
-pub(crate) type ColumnValuesMemo = (String, Option<Rc<serde_json::Map<String, Value>>>);
-
-impl ExecState<'_> {
-    fn fail(&self, err: ApiError) -> FieldError {
-        tracing::debug!(code = err.code(), error = %err, "field error");
-        let mut errors = self.errors.borrow_mut();
-        errors.push(err);
-        FieldError {
-            message: format!("{MARKER}{}", errors.len() - 1),
-        }
-    }
-
-    fn not_served(&self, type_name: &str, info: &ResolveInfo<'_>) -> FieldError {
-        self.fail(ApiError::NotServed {
-            type_name: type_name.to_string(),
-            field: info.field_name().to_string(),
-        })
-    }
-
-    fn write_options(&self, args: &Args<'_>) -> WriteOptions {
-        WriteOptions {
-            now: self.ctx.now,
-            create_labels: args.bool("create_labels_if_missing"),
-            items_limit: self.ctx.items_limit_per_board,
-        }
-    }
-
-    /// The `column_values` argument decoded by [`crate::store::column_values_map`]; a JSON
-    /// string equal to the previous one in this execution reuses the previous result (decoding
-    /// is a pure function of the text).
-    fn column_values(
-        &self,
-        args: &Args<'_>,
-    ) -> Result<Option<Rc<serde_json::Map<String, Value>>>, ApiError> {
-        let Some(JsonValue::String(text)) = args.get("column_values") else {
-            return Ok(match args.json("column_values") {
-                Value::Object(o) => Some(Rc::new(o)),
-                other => crate::store::column_values_map(&other)?.map(Rc::new),
-            });
-        };
-        let text = text.as_str();
-        if let Some((last, decoded)) = self.column_values_memo.borrow().as_ref() {
-            if last == text {
-                return Ok(decoded.clone());
-            }
-        }
-        let decoded = crate::store::column_values_map_str(text)?.map(Rc::new);
-        *self.column_values_memo.borrow_mut() = Some((text.to_string(), decoded.clone()));
-        Ok(decoded)
-    }
-
-    fn count_read(&self, n: usize) {
-        self.items_read.set(self.items_read.get() + n as u64);
-    }
-}
 
 type Res<'a> = Result<ResolvedValue<'a>, FieldError>;
 

@@ -9,8 +9,8 @@ use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedV
 use apollo_compiler::response::JsonValue;
 use serde_json::json;
 
+use super::exec_state::{ExecState, URL_BASE};
 use super::fallback;
-use super::resolvers::{ExecState, URL_BASE};
 use crate::clock::iso_time;
 use crate::envelope::ACCOUNT_ID;
 
