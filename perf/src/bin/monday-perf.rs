@@ -441,6 +441,7 @@ fn sweep(
     .map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir("sweep"));
     report.write(&dir).map_err(anyhow::Error::from)?;
+    print!("{}", report.table());
     match &report.recommendation {
         Some(r) => println!(
             "recommendation: batch_size = {}, concurrency = {}{} ({:.3} ms/record; {})",
