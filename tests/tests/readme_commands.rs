@@ -8,6 +8,7 @@
 //! fails `every_readme_command_has_a_case` with its file, line and text; a case whose command is
 //! no longer in a README fails it too. A README command that stops working (a renamed or deleted
 //! flag, a changed exit code or output line) fails its group's test, naming the command.
+//! The sweep grid README.md quotes is rerun and compared (`readme_sweep_grid_is_what_the_sweep_prints`).
 //!
 //! # What the test changes, and only this
 //!
@@ -500,6 +501,44 @@ fn readme_monday_sync_commands() {
 #[test]
 fn readme_mock_monday_serve_commands() {
     run_group(Group::Serve);
+}
+
+/// The sweep grid README.md quotes (500 records, write concurrency 1) is what the sweep prints:
+/// the grid is rerun for write concurrency 1 only (30 virtual-time runs) and compared line by
+/// line.
+#[test]
+fn readme_sweep_grid_is_what_the_sweep_prints() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README.md");
+    let title = "ms/record, write_concurrency = 1 (rows: batch size, columns: concurrency)";
+    let quoted: Vec<&str> = readme
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != title)
+        .take_while(|l| !l.starts_with("recommendation:") && !l.starts_with("```"))
+        .collect();
+    assert!(
+        quoted.len() == 8,
+        "README.md quotes no 6-row sweep grid under {title:?}: {quoted:?}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = snapbox::cmd::Command::new(&bins().perf)
+        .args(["sweep", "--records", "500", "--write-concurrency", "1"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .timeout(COMMAND_LIMIT)
+        .output()
+        .expect("run monday-perf sweep");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let printed: Vec<&str> = printed.lines().map(str::trim).take(quoted.len()).collect();
+    assert_eq!(
+        printed, quoted,
+        "README.md's sweep grid is not what `monday-perf sweep --records 500` prints"
+    );
 }
 
 fn available(program: &str) -> bool {
