@@ -457,7 +457,7 @@ fn every_readme_command_has_a_case() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // Every tool the brief names is among the commands run.
+    // Each tool and subcommand the READMEs document is among the commands run.
     for needle in [
         "monday-perf -- run",
         "monday-perf -- sweep",
