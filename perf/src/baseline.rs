@@ -346,6 +346,15 @@ mod tests {
         let ok = r#"{"format":1,"scenarios":[{"scenario":{"name":"a","records":50}}]}"#;
         let b = Baseline::from_json(ok, "t").unwrap();
         assert_eq!(b.scenarios[0].targets.max_duplicates, 0);
+        // The gate's loader fills what a scenario leaves out from the one source of defaults.
+        assert_eq!(
+            b.scenarios[0].scenario,
+            Scenario {
+                name: "a".into(),
+                records: 50,
+                ..Scenario::default()
+            }
+        );
         assert_eq!(
             b.tolerance(&b.scenarios[0], Metric::Requests),
             Metric::Requests.default_tolerance()

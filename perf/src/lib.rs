@@ -12,7 +12,9 @@
 //! # Where each decision lives
 //!
 //! - **What a run is** (workload, simulator, clock, overrides; the example config's `mode`,
-//!   `batch_size` and `concurrency` left to the engine's defaults): [`scenario`].
+//!   `batch_size` and `concurrency` left to the engine's defaults): [`scenario`]; **every value a
+//!   user leaves out** (records, seed, repeats, ...): `Scenario::default()` there, the one source
+//!   for `run`, `sweep` and the gate's baseline loader.
 //! - **Latency** (how request and record latency are recorded, percentiles): [`latency`], fed by
 //!   [`observer`] on the run's clock.
 //! - **Ceiling and efficiency** (the lower bound on a run's time, serial writes included; the
@@ -26,7 +28,7 @@
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
 //! - **Scenarios over several seeds** (the median run stands, the worst correctness counters
 //!   count): [`repeats`].
-//! - **Sweep recommendation**: [`sweep`].
+//! - **Sweep recommendation** and the grid it prints: [`sweep`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
 //!   request log** (`calibrate`): [`calibrate`].

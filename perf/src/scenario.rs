@@ -2,6 +2,17 @@
 //!
 //! The same [`Scenario`] drives `monday-perf run`, every cell of a sweep and every gate scenario, and
 //! is written in full into `results.json` and the HTML report so a run can be repeated exactly.
+//!
+//! # Defaults have one source
+//!
+//! Every value a user leaves out is filled in by [`Scenario::default`] and nothing else: the
+//! `run` and `sweep` command lines start from it and apply only the flags that were given (their
+//! flags have no defaults of their own), and every scenario the gate loads from a baseline file
+//! gets it through serde's container default. So no entry point can get a zero (`repeats = 0` once
+//! broke `sweep` this way) where another gets the default. `batch_size`, `concurrency` and
+//! `write_concurrency` left out stay `None`: the engine's code defaults decide them
+//! ([`DEFAULTED_SYNC_KEYS`]). A foreign client's settings come from [`ClientCmdSettings::default`]
+//! the same way.
 
 use std::path::PathBuf;
 
@@ -17,6 +28,18 @@ pub const DEFAULT_CONFIG_ORIGIN: &str = "sync/configs/order_list.toml (embedded)
 pub const DEFAULT_RECORDS: u64 = 500;
 /// Seed used when none is given.
 pub const DEFAULT_SEED: u64 = 20_260_101;
+/// Seeds a scenario runs over when none is given (one run).
+pub const DEFAULT_REPEATS: u32 = 1;
+/// CPU-clock replays measured when none is given.
+pub const DEFAULT_CPU_REPETITIONS: u32 = 5;
+/// Latency profile used when none is given.
+pub const DEFAULT_PROFILE: &str = "realistic";
+/// Plan used when none is given.
+pub const DEFAULT_PLAN: &str = "pro";
+/// Token kind used when none is given.
+pub const DEFAULT_TOKEN_KIND: &str = "personal";
+/// Run name (report folder) used when none is given.
+pub const DEFAULT_NAME: &str = "run";
 
 /// Which clock the run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -126,96 +149,93 @@ impl SyncOverrides {
 }
 
 /// One run's full configuration.
+///
+/// A key missing from a scenario's JSON takes its value from [`Scenario::default`] (the container
+/// default), the one source of defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Scenario {
     /// Name of the run (report folder, gate test case).
     pub name: String,
     /// Generated records (ignored when `input` is set).
-    #[serde(default = "default_records")]
     pub records: u64,
     /// Replay this NDJSON/CSV file instead of generating records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<PathBuf>,
     /// Seed of the generator and of the simulator.
-    #[serde(default = "default_seed")]
     pub seed: u64,
     /// Latency profile: `instant`, `realistic` or a path to a TOML profile.
-    #[serde(default = "default_profile")]
     pub profile: String,
     /// Plan: `basic`, `standard`, `pro`, `enterprise`.
-    #[serde(default = "default_plan")]
     pub plan: String,
     /// Token kind: `personal`, `app`, `trial`.
-    #[serde(default = "default_token_kind")]
     pub token_kind: String,
     /// Fault spec in `mock-monday --faults` syntax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub faults: Option<String>,
     /// Board write locks in `mock-monday --board-lock` syntax (`off`, `strict`, a probability);
     /// None = the simulator's default (`strict`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub board_lock: Option<String>,
-    #[serde(default)]
     pub clock: Clock,
     /// Real clock only: simulated latencies are multiplied by this.
-    #[serde(default = "default_time_scale")]
     pub time_scale: f64,
     /// Sync config file; `None` = the embedded example config.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "SyncOverrides::is_empty")]
+    #[serde(skip_serializing_if = "SyncOverrides::is_empty")]
     pub sync: SyncOverrides,
     /// CPU clock only: replays measured; the figure is their minimum.
-    #[serde(
-        default = "default_cpu_repetitions",
-        skip_serializing_if = "is_default_cpu_repetitions"
-    )]
+    #[serde(skip_serializing_if = "is_default_cpu_repetitions")]
     pub cpu_repetitions: u32,
     /// Virtual clock only: run the scenario over this many consecutive seeds (odd, 1 to
     /// [`MAX_REPEATS`]) and let the median run stand for it ([`crate::repeats`]). A run of a few
     /// requests measures its latency draws more than the client; the median of several does not.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[serde(skip_serializing_if = "is_default_repeats")]
     pub repeats: u32,
     /// A foreign client to run instead of monday-sync (`monday-perf run --client-cmd`; see
     /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
 }
 
 /// Most seeds one scenario may repeat over.
 pub const MAX_REPEATS: u32 = 25;
 
-fn one() -> u32 {
-    1
-}
-fn is_one(v: &u32) -> bool {
-    *v == 1
-}
-
-fn default_cpu_repetitions() -> u32 {
-    5
+fn is_default_repeats(v: &u32) -> bool {
+    *v == DEFAULT_REPEATS
 }
 fn is_default_cpu_repetitions(v: &u32) -> bool {
-    *v == default_cpu_repetitions()
+    *v == DEFAULT_CPU_REPETITIONS
 }
 
-/// How a foreign client runs (the `client_cmd` of a scenario).
+/// How a foreign client runs (the `client_cmd` of a scenario). Keys left out come from
+/// [`ClientCmdSettings::default`]; its empty `command` fails [`Scenario::validate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ClientCmdSettings {
     /// Run through `sh -c` from the current folder.
     pub command: String,
     /// Board column holding each record's key (duplicates and missing records are counted by it).
-    #[serde(default = "default_key_column")]
     pub key_column: String,
     /// The client is killed after this many wall seconds.
-    #[serde(default = "default_client_timeout_secs")]
     pub timeout_secs: u64,
     /// Programs the command needs on `PATH` (e.g. `python3`); the gate skips the scenario, with
     /// a warning naming the program, on a machine without them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+}
+
+impl Default for ClientCmdSettings {
+    /// The one source of a foreign client's defaults (the command line and baseline files alike).
+    fn default() -> Self {
+        Self {
+            command: String::new(),
+            key_column: DEFAULT_KEY_COLUMN.into(),
+            timeout_secs: DEFAULT_CLIENT_TIMEOUT_SECS,
+            requires: Vec::new(),
+        }
+    }
 }
 
 /// The example config's key column.
@@ -223,50 +243,27 @@ pub const DEFAULT_KEY_COLUMN: &str = "text_order_key";
 /// Wall seconds a foreign client may run by default.
 pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 600;
 
-fn default_key_column() -> String {
-    DEFAULT_KEY_COLUMN.into()
-}
-fn default_client_timeout_secs() -> u64 {
-    DEFAULT_CLIENT_TIMEOUT_SECS
-}
-
-fn default_records() -> u64 {
-    DEFAULT_RECORDS
-}
-fn default_seed() -> u64 {
-    DEFAULT_SEED
-}
-fn default_profile() -> String {
-    "realistic".into()
-}
-fn default_plan() -> String {
-    "pro".into()
-}
-fn default_token_kind() -> String {
-    "personal".into()
-}
-fn default_time_scale() -> f64 {
-    1.0
-}
-
 impl Default for Scenario {
+    /// The one source of every value a user leaves out (see the module docs): `monday-perf run`
+    /// and `sweep` start from it, and so does every scenario read from a baseline file.
     fn default() -> Self {
         Self {
-            name: "run".into(),
+            name: DEFAULT_NAME.into(),
             records: DEFAULT_RECORDS,
             input: None,
             seed: DEFAULT_SEED,
-            profile: default_profile(),
-            plan: default_plan(),
-            token_kind: default_token_kind(),
+            profile: DEFAULT_PROFILE.into(),
+            plan: DEFAULT_PLAN.into(),
+            token_kind: DEFAULT_TOKEN_KIND.into(),
             faults: None,
             board_lock: None,
             clock: Clock::Virtual,
             time_scale: 1.0,
             config: None,
+            // Batch size, concurrency, write concurrency and mode: the engine's code defaults.
             sync: SyncOverrides::default(),
-            cpu_repetitions: default_cpu_repetitions(),
-            repeats: 1,
+            cpu_repetitions: DEFAULT_CPU_REPETITIONS,
+            repeats: DEFAULT_REPEATS,
             client_cmd: None,
         }
     }
@@ -409,6 +406,45 @@ mod tests {
         };
         assert!(zero.validate().is_err());
         assert!(serde_json::from_str::<Scenario>(r#"{"name":"a","typo":1}"#).is_err());
+    }
+
+    #[test]
+    fn scenario_default_is_the_one_source_of_left_out_values() {
+        let d = Scenario::default();
+        assert_eq!(
+            (d.repeats, d.cpu_repetitions, d.records, d.seed),
+            (
+                DEFAULT_REPEATS,
+                DEFAULT_CPU_REPETITIONS,
+                DEFAULT_RECORDS,
+                DEFAULT_SEED
+            )
+        );
+        assert_eq!(d.repeats, 1, "one run unless asked for more");
+        assert!(
+            d.sync.is_empty(),
+            "batch size, concurrency, writes: the engine's"
+        );
+        d.validate().expect("the defaults are a valid scenario");
+        // JSON that leaves every key out gets exactly the defaults; so does a client_cmd table.
+        assert_eq!(serde_json::from_str::<Scenario>("{}").unwrap(), d);
+        let s: Scenario =
+            serde_json::from_str(r#"{"name":"c","client_cmd":{"command":"true"}}"#).unwrap();
+        assert_eq!(
+            s.client_cmd,
+            Some(ClientCmdSettings {
+                command: "true".into(),
+                ..ClientCmdSettings::default()
+            })
+        );
+        assert_eq!(
+            ClientCmdSettings::default().timeout_secs,
+            DEFAULT_CLIENT_TIMEOUT_SECS
+        );
+        // What is written out (defaults skipped) reads back the same.
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("repeats"), "{text}");
+        assert_eq!(serde_json::from_str::<Scenario>(&text).unwrap(), d);
     }
 
     #[test]

@@ -184,6 +184,51 @@ fn run_cell(base: &Scenario, b: u32, c: u32, w: Option<u32>) -> Result<SweepCell
 }
 
 impl SweepReport {
+    /// The grid as text, as `monday-perf sweep` prints it: per write concurrency explored, the
+    /// per-record time by batch size (rows) and concurrency (columns); `*` marks a setting with
+    /// failed or duplicated records (never recommended).
+    pub fn table(&self) -> String {
+        let writes: Vec<Option<u32>> = if self.write_concurrency.is_empty() {
+            vec![None]
+        } else {
+            self.write_concurrency.iter().copied().map(Some).collect()
+        };
+        let mut out = String::new();
+        for w in writes {
+            let title = w
+                .map(|w| format!(", write_concurrency = {w}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "ms/record{title} (rows: batch size, columns: concurrency)"
+            );
+            let _ = write!(out, "{:>7}", "batch");
+            for c in &self.concurrency {
+                let _ = write!(out, " {:>10}", format!("c={c}"));
+            }
+            out.push('\n');
+            for b in &self.batch_sizes {
+                let _ = write!(out, "{b:>7}");
+                for c in &self.concurrency {
+                    let text = self
+                        .cells
+                        .iter()
+                        .find(|x| {
+                            x.batch_size == *b && x.concurrency == *c && x.write_concurrency == w
+                        })
+                        .map(|x| {
+                            let bad = x.failed_records > 0 || x.duplicates > 0;
+                            format!("{:.1}{}", x.per_record_ms, if bad { "*" } else { "" })
+                        })
+                        .unwrap_or_else(|| "-".into());
+                    let _ = write!(out, " {text:>10}");
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+
     /// The write concurrency the heatmaps show: the recommendation's (or the first explored).
     fn heatmap_writes(&self) -> Option<u32> {
         self.recommendation
@@ -354,6 +399,39 @@ mod tests {
         assert!(parse_list("0", "b").is_err());
         assert!(parse_list("x", "b").is_err());
         assert!(parse_list("", "b").is_err());
+    }
+
+    #[test]
+    fn table_has_one_grid_per_write_level_and_marks_failed_cells() {
+        let mut failed = cell(1, 4, 80.0, 500);
+        failed.failed_records = 2;
+        let mut w2 = cell(25, 1, 33.3, 20);
+        w2.write_concurrency = Some(2);
+        let mut cells = vec![cell(1, 1, 300.0, 500), failed, cell(25, 1, 30.04, 20)];
+        for c in &mut cells {
+            c.write_concurrency = Some(1);
+        }
+        cells.push(w2);
+        let report = SweepReport {
+            base: Scenario::default(),
+            batch_sizes: vec![1, 25],
+            concurrency: vec![1, 4],
+            write_concurrency: vec![1, 2],
+            recommendation: recommend(&cells),
+            cells,
+            wall_ms: 1.0,
+        };
+        let expected = "\
+ms/record, write_concurrency = 1 (rows: batch size, columns: concurrency)
+  batch        c=1        c=4
+      1      300.0      80.0*
+     25       30.0          -
+ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
+  batch        c=1        c=4
+      1          -          -
+     25       33.3          -
+";
+        assert_eq!(report.table(), expected);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! End-to-end test support shared by the test files in `tests/tests/`, one module per concern:
 //!
 //! - [`paths`]: the workspace, the example config, and [`bins`], which builds and locates the
-//!   `monday-sync` and `mock-monday` binaries once per test binary.
+//!   `monday-sync`, `mock-monday` and `monday-perf` binaries once per test binary.
 //! - [`records`]: [`orders`], monday-perf's order-list records (the domain of docs/interfaces.md)
 //!   with a chosen share of empty fields and only labels the fixture board has.
 //! - [`transport`]: [`SimTransport`], monday-perf's in-process transport with every attempt
@@ -12,6 +12,8 @@
 //! - [`sync_cli`]: the `monday-sync` child process and its failure reports.
 //! - [`logs`]: [`LogCapture`], a tracing writer that keeps every formatted line for assertions.
 //! - [`module_graph`]: each crate's module graph, and the test that it has no circle.
+//! - [`readme`]: every command line the workspace's READMEs show in their shell code blocks
+//!   (`tests/tests/readme_commands.rs` runs each one).
 
 /// The default fixture board of the simulator.
 pub const BOARD_ID: &str = "1234567890";
@@ -23,6 +25,7 @@ pub mod engine;
 pub mod logs;
 pub mod module_graph;
 pub mod paths;
+pub mod readme;
 pub mod records;
 pub mod serve;
 pub mod sync_cli;

@@ -1,4 +1,4 @@
-//! Paths of the workspace and the two binaries the end-to-end tests drive.
+//! Paths of the workspace and the binaries the end-to-end tests drive.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,14 +32,16 @@ pub fn example_config_path() -> PathBuf {
     workspace_root().join("sync/configs/order_list.toml")
 }
 
-/// Paths of the two binaries the end-to-end tests drive.
+/// Paths of the binaries the end-to-end tests drive.
 #[derive(Debug, Clone)]
 pub struct Bins {
     pub sync: PathBuf,
     pub mock: PathBuf,
+    /// `monday-perf` (the README's commands run it as a user types them).
+    pub perf: PathBuf,
 }
 
-/// Builds `monday-sync` and `mock-monday` (dev profile, the one `cargo test` uses) once per test
+/// Builds `monday-sync`, `mock-monday` and `monday-perf` (dev profile, the one `cargo test` uses) once per test
 /// binary and returns their paths.
 ///
 /// The nested `cargo build` runs without the variables cargo sets for the running test
@@ -66,6 +68,8 @@ pub fn bins() -> &'static Bins {
                 "monday-sync",
                 "-p",
                 "mock-monday",
+                "-p",
+                "monday-perf",
                 "--bins",
             ])
             .status()
@@ -75,9 +79,11 @@ pub fn bins() -> &'static Bins {
         let bins = Bins {
             sync: dir.join("monday-sync"),
             mock: dir.join("mock-monday"),
+            perf: dir.join("monday-perf"),
         };
-        assert!(bins.sync.exists(), "missing {}", bins.sync.display());
-        assert!(bins.mock.exists(), "missing {}", bins.mock.display());
+        for bin in [&bins.sync, &bins.mock, &bins.perf] {
+            assert!(bin.exists(), "missing {}", bin.display());
+        }
         bins
     })
 }

@@ -18,10 +18,7 @@ use monday_perf::log_counts::counting_layer;
 use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
 use monday_perf::repeats::run_repeated;
 use monday_perf::run::RunOptions;
-use monday_perf::scenario::{
-    ClientCmdSettings, Clock, Scenario, SyncOverrides, DEFAULT_CLIENT_TIMEOUT_SECS,
-    DEFAULT_KEY_COLUMN, DEFAULT_RECORDS, DEFAULT_SEED,
-};
+use monday_perf::scenario::{ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED};
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::PerfError;
 
@@ -116,27 +113,28 @@ enum Command {
     },
 }
 
-/// Options shared by `run` and `sweep`.
+/// Options shared by `run` and `sweep`. None of them has a default of its own: a flag left out
+/// keeps the value of `Scenario::default()`, the one source of defaults (the help text names it).
 #[derive(Args)]
 struct ScenarioArgs {
-    /// Generated records (ignored with --input).
-    #[arg(long, default_value_t = DEFAULT_RECORDS)]
-    records: u64,
+    /// Generated records (ignored with --input) [default: 500].
+    #[arg(long)]
+    records: Option<u64>,
     /// Replay this NDJSON/CSV/JSON file instead of generated records.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Seed of the generator and the simulator.
-    #[arg(long, default_value_t = DEFAULT_SEED)]
-    seed: u64,
-    /// Latency profile: instant, realistic or a TOML file.
-    #[arg(long, default_value = "realistic")]
-    profile: String,
-    /// Plan: basic, standard, pro, enterprise.
-    #[arg(long, default_value = "pro")]
-    plan: String,
-    /// Token kind: personal, app, trial (trial/free = 1M budget).
-    #[arg(long, default_value = "personal")]
-    token_kind: String,
+    /// Seed of the generator and the simulator [default: 20260101].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Latency profile: instant, realistic or a TOML file [default: realistic].
+    #[arg(long)]
+    profile: Option<String>,
+    /// Plan: basic, standard, pro, enterprise [default: pro].
+    #[arg(long)]
+    plan: Option<String>,
+    /// Token kind: personal, app, trial (trial/free = 1M budget) [default: personal].
+    #[arg(long)]
+    token_kind: Option<String>,
     /// Sync mode override: batch or single.
     #[arg(long)]
     mode: Option<String>,
@@ -147,21 +145,21 @@ struct ScenarioArgs {
     #[arg(long)]
     board_lock: Option<String>,
     /// virtual (in-process, paused clock), real (HTTP to a wiremock mock-monday) or cpu (client
-    /// CPU per record against prepared instant responses).
-    #[arg(long, default_value = "virtual")]
-    clock: String,
-    /// CPU clock: replays measured (the figure is their minimum).
-    #[arg(long, default_value_t = 5)]
-    cpu_repetitions: u32,
-    /// Real clock: multiply simulated latencies by this.
-    #[arg(long, default_value_t = 1.0)]
-    time_scale: f64,
+    /// CPU per record against prepared instant responses) [default: virtual].
+    #[arg(long)]
+    clock: Option<String>,
+    /// CPU clock: replays measured (the figure is their minimum) [default: 5].
+    #[arg(long)]
+    cpu_repetitions: Option<u32>,
+    /// Real clock: multiply simulated latencies by this [default: 1].
+    #[arg(long)]
+    time_scale: Option<f64>,
     /// Sync config (default: the embedded sync/configs/order_list.toml).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Run name (report folder).
-    #[arg(long, default_value = "run")]
-    name: String,
+    /// Run name (report folder) [default: run; sweep: sweep].
+    #[arg(long)]
+    name: Option<String>,
 }
 
 /// `run` only: one batch size and concurrency (a sweep takes lists, `--batch-sizes` and
@@ -179,59 +177,80 @@ struct RunOverrides {
     /// MONDAY_BOARD_ID, MONDAY_PERF_INPUT, MONDAY_PERF_RECORDS and MONDAY_TIME_SCALE.
     #[arg(long)]
     client_cmd: Option<String>,
-    /// With --client-cmd: the board column holding each record's key.
-    #[arg(long, default_value = DEFAULT_KEY_COLUMN, requires = "client_cmd")]
-    key_column: String,
-    /// With --client-cmd: kill the client after this many wall seconds.
-    #[arg(long, default_value_t = DEFAULT_CLIENT_TIMEOUT_SECS, requires = "client_cmd")]
-    timeout: u64,
+    /// With --client-cmd: the board column holding each record's key [default: text_order_key].
+    #[arg(long, requires = "client_cmd")]
+    key_column: Option<String>,
+    /// With --client-cmd: kill the client after this many wall seconds [default: 600].
+    #[arg(long, requires = "client_cmd")]
+    timeout: Option<u64>,
     /// Run over this many consecutive seeds (odd) and report the run with the median
     /// per-record time; failures, duplicates and losses count from every run. For small runs,
-    /// whose figures hang on a few latency draws.
-    #[arg(long, default_value_t = 1, conflicts_with = "client_cmd")]
-    repeats: u32,
+    /// whose figures hang on a few latency draws [default: 1].
+    #[arg(long, conflicts_with = "client_cmd")]
+    repeats: Option<u32>,
 }
 
 impl ScenarioArgs {
+    /// The scenario these flags describe: `Scenario::default()` (the one source of defaults) with
+    /// each given flag applied, then validated.
     fn scenario(&self, overrides: &RunOverrides) -> Result<Scenario, PerfError> {
-        let s = Scenario {
-            name: self.name.clone(),
-            records: self.records,
-            input: self.input.clone(),
-            seed: self.seed,
-            profile: self.profile.clone(),
-            plan: self.plan.clone(),
-            token_kind: self.token_kind.clone(),
-            faults: self.faults.clone(),
-            board_lock: self.board_lock.clone(),
-            // A foreign client always runs over HTTP on the real (optionally scaled) clock.
-            clock: if overrides.client_cmd.is_some() {
-                Clock::Real
-            } else {
-                self.clock.parse::<Clock>()?
-            },
-            time_scale: self.time_scale,
-            config: self.config.clone(),
-            sync: SyncOverrides {
-                mode: self.mode.clone(),
-                batch_size: overrides.batch_size,
-                concurrency: overrides.concurrency,
-                ..SyncOverrides::default()
-            },
-            cpu_repetitions: self.cpu_repetitions,
-            repeats: overrides.repeats,
-            client_cmd: overrides
-                .client_cmd
-                .as_ref()
-                .map(|command| ClientCmdSettings {
-                    command: command.clone(),
-                    key_column: overrides.key_column.clone(),
-                    timeout_secs: overrides.timeout,
-                    requires: Vec::new(),
-                }),
-        };
+        let mut s = Scenario::default();
+        given(&mut s.name, &self.name);
+        given(&mut s.records, &self.records);
+        s.input.clone_from(&self.input);
+        given(&mut s.seed, &self.seed);
+        given(&mut s.profile, &self.profile);
+        given(&mut s.plan, &self.plan);
+        given(&mut s.token_kind, &self.token_kind);
+        s.faults.clone_from(&self.faults);
+        s.board_lock.clone_from(&self.board_lock);
+        if let Some(clock) = &self.clock {
+            s.clock = clock.parse::<Clock>()?;
+        }
+        // A foreign client always runs over HTTP on the real (optionally scaled) clock.
+        if overrides.client_cmd.is_some() {
+            s.clock = Clock::Real;
+        }
+        given(&mut s.time_scale, &self.time_scale);
+        s.config.clone_from(&self.config);
+        s.sync.mode.clone_from(&self.mode);
+        s.sync.batch_size = overrides.batch_size;
+        s.sync.concurrency = overrides.concurrency;
+        given(&mut s.cpu_repetitions, &self.cpu_repetitions);
+        given(&mut s.repeats, &overrides.repeats);
+        s.client_cmd = overrides.client_cmd.as_ref().map(|command| {
+            let mut c = ClientCmdSettings {
+                command: command.clone(),
+                ..ClientCmdSettings::default()
+            };
+            given(&mut c.key_column, &overrides.key_column);
+            given(&mut c.timeout_secs, &overrides.timeout);
+            c
+        });
         s.validate()?;
         Ok(s)
+    }
+
+    /// `sweep`'s base scenario: the same flags, no run overrides (every cell sets its own batch
+    /// size and concurrency), named `sweep` unless `--name` says otherwise.
+    fn sweep_scenario(&self) -> Result<Scenario, PerfError> {
+        let mut scenario = self.scenario(&RunOverrides::default())?;
+        if self.name.is_none() {
+            scenario.name = "sweep".into();
+        }
+        if scenario.clock != Clock::Virtual {
+            return Err(PerfError::Usage(
+                "sweep runs on the virtual clock only".into(),
+            ));
+        }
+        Ok(scenario)
+    }
+}
+
+/// Sets `slot` to the flag's value when the flag was given; keeps the default otherwise.
+fn given<T: Clone>(slot: &mut T, flag: &Option<T>) {
+    if let Some(v) = flag {
+        slot.clone_from(v);
     }
 }
 
@@ -392,18 +411,7 @@ fn sweep(
     write_concurrency: Option<&str>,
     out: Option<PathBuf>,
 ) -> Result<u8, Failure> {
-    let mut scenario = args
-        .scenario(&RunOverrides::default())
-        .map_err(anyhow::Error::from)?;
-    if scenario.clock != Clock::Virtual {
-        return Err(anyhow::Error::from(PerfError::Usage(
-            "sweep runs on the virtual clock only".into(),
-        ))
-        .into());
-    }
-    if scenario.name == "run" {
-        scenario.name = "sweep".into();
-    }
+    let scenario = args.sweep_scenario().map_err(anyhow::Error::from)?;
     let b = parse_list(batch_sizes, "--batch-sizes").map_err(anyhow::Error::from)?;
     let c = parse_list(concurrency, "--concurrency").map_err(anyhow::Error::from)?;
     let w = match (write_concurrency, engine_has_write_concurrency()) {
@@ -433,6 +441,7 @@ fn sweep(
     .map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir("sweep"));
     report.write(&dir).map_err(anyhow::Error::from)?;
+    print!("{}", report.table());
     match &report.recommendation {
         Some(r) => println!(
             "recommendation: batch_size = {}, concurrency = {}{} ({:.3} ms/record; {})",
@@ -538,6 +547,107 @@ mod tests {
         // Catches, among others, two options of one subcommand sharing a name (`sweep` once had
         // `--concurrency` both as the run override and as the grid list).
         Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("monday-perf").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+            .command
+    }
+
+    #[test]
+    fn run_and_sweep_take_every_left_out_value_from_scenario_default() {
+        let Command::Run {
+            scenario,
+            overrides,
+            ..
+        } = parse(&["run"])
+        else {
+            panic!("not a run");
+        };
+        assert_eq!(scenario.scenario(&overrides).unwrap(), Scenario::default());
+        // The README's sweep commands (the grid once ran with repeats = 0 and failed at once).
+        for args in [
+            &["sweep"][..],
+            &["sweep", "--records", "500"],
+            &[
+                "sweep",
+                "--batch-sizes",
+                "1,5,10,25,50,100",
+                "--concurrency",
+                "1,2,4,8,16",
+            ],
+        ] {
+            let Command::Sweep { scenario, .. } = parse(args) else {
+                panic!("not a sweep");
+            };
+            let base = scenario.sweep_scenario().unwrap();
+            let records = if args.contains(&"--records") {
+                500
+            } else {
+                DEFAULT_RECORDS
+            };
+            assert_eq!(
+                base,
+                Scenario {
+                    name: "sweep".into(),
+                    records,
+                    ..Scenario::default()
+                },
+                "{args:?}"
+            );
+        }
+        let Command::Run {
+            scenario,
+            overrides,
+            ..
+        } = parse(&["run", "--client-cmd", "true"])
+        else {
+            panic!("not a run");
+        };
+        let s = scenario.scenario(&overrides).unwrap();
+        assert_eq!(
+            s.client_cmd,
+            Some(ClientCmdSettings {
+                command: "true".into(),
+                ..ClientCmdSettings::default()
+            })
+        );
+        assert_eq!(s.clock, Clock::Real);
+    }
+
+    #[test]
+    fn help_names_the_defaults_scenario_default_gives() {
+        let d = Scenario::default();
+        let c = ClientCmdSettings::default();
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("run")
+            .expect("run")
+            .render_long_help()
+            .to_string();
+        for (flag, value) in [
+            ("--records", d.records.to_string()),
+            ("--seed", d.seed.to_string()),
+            ("--profile", d.profile.clone()),
+            ("--plan", d.plan.clone()),
+            ("--token-kind", d.token_kind.clone()),
+            ("--cpu-repetitions", d.cpu_repetitions.to_string()),
+            ("--time-scale", d.time_scale.to_string()),
+            ("--name", d.name.clone()),
+            ("--repeats", d.repeats.to_string()),
+            ("--key-column", c.key_column.clone()),
+            ("--timeout", c.timeout_secs.to_string()),
+        ] {
+            let (_, after) = help
+                .split_once(&format!("{flag} <"))
+                .unwrap_or_else(|| panic!("{flag} missing from help:\n{help}"));
+            let text = after.split("\n  -").next().unwrap_or_default();
+            assert!(
+                text.contains(&format!("[default: {value}")),
+                "{flag}'s help does not name the default {value}: {text}"
+            );
+        }
     }
 
     #[test]
