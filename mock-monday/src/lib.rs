@@ -54,7 +54,9 @@ pub mod stats;
 pub mod store;
 pub mod version;
 
-pub use crate::config::{LatencyProfile, LimitSettings, Plan, SetupError, SimConfig, TokenKind};
+pub use crate::config::{
+    LatencyProfile, LimitSettings, Plan, ReportDurations, SetupError, SimConfig, TokenKind,
+};
 pub use crate::core::{CoreRequest, CoreResponse, Delivery, DispatchOutcome, Simulator};
 pub use crate::faults::{FaultConfig, FaultKind};
 pub use crate::http::{MockMonday, MockMondayServer};
