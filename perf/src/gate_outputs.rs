@@ -49,6 +49,10 @@ pub fn summary_markdown(report: &GateReport) -> String {
         "❌ REGRESSION"
     };
     let _ = writeln!(out, "## monday-perf gate: {verdict}\n");
+    // Which scenarios regressed and by how much, before the table.
+    for line in crate::verdict::gate_lines(report) {
+        let _ = writeln!(out, "{}\n", md_escape(&line));
+    }
     let _ = writeln!(out, "Baseline `{}`.\n", report.baseline);
     let _ = writeln!(
         out,

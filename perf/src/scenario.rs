@@ -216,6 +216,11 @@ pub struct ClientCmdSettings {
     /// a warning naming the program, on a machine without them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// Durations the server reports to the client (`Retry-After`, `retry_in_seconds`, ...):
+    /// None = wall seconds ([`crate::client_cmd::DEFAULT_REPORT_DURATIONS`]), so that a client
+    /// that knows nothing of the time scale waits the right real time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_durations: Option<mock_monday::ReportDurations>,
 }
 
 /// The example config's key column.
