@@ -207,6 +207,13 @@ mod tests {
         assert!(md.contains("REGRESSION"));
         assert!(md.contains("per_record_ms: actual 80 (baseline 41.5"));
         assert!(summary_markdown(&report(41.5)).contains("PASS"));
+        // Which scenario regressed and by how much, before the table.
+        let line = md
+            .find("pro<50>: per_record_ms: actual 80 (baseline 41.5")
+            .expect("the regression's line");
+        assert!(md[line..].contains("+92.8% against the baseline"));
+        assert!(line < md.find("| scenario |").unwrap());
+        assert!(summary_markdown(&report(41.5)).contains("PASS: all 1 scenarios"));
     }
 
     #[test]

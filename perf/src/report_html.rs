@@ -456,5 +456,61 @@ mod tests {
             );
         }
         assert!(html.contains("Seed <b>7</b>"));
+        let verdict = html.find("<section class=\"verdict\">").expect("a verdict");
+        assert!(
+            verdict < html.find("<table").unwrap() && verdict < html.find("<svg").unwrap(),
+            "the report opens with its verdict"
+        );
+        assert!(html[verdict..].contains(&escape(&Verdict::of(&r).lines[0])));
+    }
+
+    #[test]
+    fn the_gate_report_names_the_regressions_before_any_table() {
+        let mut r = crate::results::sample_results();
+        let expected = Figures::of(&r);
+        r.per_record_ms = 80.0;
+        let b = crate::baseline::Baseline {
+            format: 1,
+            description: String::new(),
+            tolerances: Default::default(),
+            scenarios: vec![crate::baseline::GateScenario {
+                scenario: crate::scenario::Scenario {
+                    name: "small".into(),
+                    ..Default::default()
+                },
+                purpose: String::new(),
+                targets: Default::default(),
+                tolerances: Default::default(),
+                skip_metrics: vec![],
+                expected: Some(expected),
+            }],
+        };
+        let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);
+        let report = GateReport {
+            baseline: "t.json".into(),
+            passed: v.passed,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 1.0,
+        };
+        let h = LatencyHistogram::new();
+        let html = gate_report(
+            &report,
+            &[RunReportInput {
+                results: &r,
+                requests: &h,
+                records: &h,
+                baseline: None,
+            }],
+        )
+        .unwrap();
+        let headline = html
+            .find("REGRESSION: 1 of 1 scenarios regressed")
+            .expect("headline");
+        let which = html
+            .find("small: per_record_ms: actual 80 (baseline 41.5")
+            .expect("the scenario and its figures");
+        assert!(html[which..].contains("+92.8% against the baseline"));
+        assert!(headline < which && which < html.find("<table").unwrap());
     }
 }

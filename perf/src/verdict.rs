@@ -159,7 +159,9 @@ impl PaceFacts {
             lost: worst.lost_records,
             wait_share: r.sync_summary.get("wait_share").and_then(|v| v.as_f64()),
             client_ms_per_record,
-            client_cpu_us_per_record: r.client_cpu_us_per_record,
+            client_cpu_us_per_record: r
+                .client_cpu_us_per_record
+                .filter(|_| r.scenario.clock == crate::scenario::Clock::Cpu),
             plan: r.scenario.plan.clone(),
             token_kind: r.scenario.token_kind.clone(),
             foreign_client,
@@ -707,11 +709,22 @@ mod tests {
     fn the_sample_run_renders_in_text_and_escaped_html() {
         let mut r = crate::results::sample_results();
         r.scenario.plan = "<pro>".into();
+        r.simulator_stats = serde_json::json!({"throttled_by_kind": {"minute": 3}});
         let v = Verdict::of(&r);
+        assert_eq!(
+            v.pace,
+            Pace::RequestLimit,
+            "read from the simulator's stats"
+        );
         assert_eq!(v.lines.len(), 3);
-        assert!(v.text().starts_with("verdict:\n  The pace was set by"));
+        assert!(v
+            .text()
+            .starts_with("verdict:\n  The pace was set by the request limits"));
         let html = v.html();
         assert!(html.starts_with("<section class=\"verdict\">"));
-        assert!(!html.contains("<pro>"));
+        assert!(html.contains("&lt;pro&gt;") && !html.contains("<pro>"));
+        // A CPU-clock run measures the client, whatever else it carries.
+        r.scenario.clock = crate::scenario::Clock::Cpu;
+        assert_eq!(Verdict::of(&r).pace, Pace::ClientTime);
     }
 }
