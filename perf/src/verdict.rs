@@ -33,6 +33,9 @@ use crate::textfmt::{fmt_num, html_escape};
 pub const GOOD_EFFICIENCY: f64 = 0.9;
 /// Above this share of the run spent between requests, the client's own time set the pace.
 pub const CLIENT_TIME_SHARE: f64 = 0.5;
+/// From this share of the run between requests on, the client's own time is worth naming as the
+/// change even when round trips set the pace.
+pub const CLIENT_TIME_WORTH_NAMING: f64 = 0.25;
 /// A run with more than this many times the fewest possible requests should batch more.
 pub const EXCESS_REQUESTS: u64 = 2;
 
@@ -281,7 +284,12 @@ fn pace_of(f: &PaceFacts) -> Pace {
     if f.client_cpu_us_per_record.is_some() {
         return Pace::ClientTime;
     }
-    let binding = f.ceiling.as_ref().map(|c| c.binding.as_str());
+    // A bound of zero binds nothing (the instant profile's ceiling is 0 ms on every bound).
+    let binding = f
+        .ceiling
+        .as_ref()
+        .filter(|c| c.ceiling_ms > 0.0)
+        .map(|c| c.binding.as_str());
     let budget_429 = f.throttles(&["complexity"]);
     let limit_429 = f.throttles(&LIMIT_KINDS);
     if binding == Some("budget") || (budget_429 > 0 && budget_429 >= limit_429) {
@@ -290,14 +298,17 @@ fn pace_of(f: &PaceFacts) -> Pace {
     if binding == Some("request_rate") || limit_429 > 0 {
         return Pace::RequestLimit;
     }
-    let client_share = f
-        .client_ms_per_record
-        .map(|ms| ms * f.records as f64 / f.api_time_ms.max(1e-9))
-        .unwrap_or(0.0);
-    if client_share > CLIENT_TIME_SHARE {
+    if client_share(f) > CLIENT_TIME_SHARE {
         return Pace::ClientTime;
     }
     Pace::Latency
+}
+
+/// Share of the run the client spent between requests (0 when not known).
+fn client_share(f: &PaceFacts) -> f64 {
+    f.client_ms_per_record
+        .map(|ms| (ms * f.records as f64 / f.api_time_ms.max(1e-9)).min(1.0))
+        .unwrap_or(0.0)
 }
 
 fn too_many_requests(f: &PaceFacts) -> Option<Change> {
@@ -357,12 +368,31 @@ fn change_of(f: &PaceFacts, pace: Pace) -> Change {
             },
             _ => Change::Nothing,
         },
-        Pace::Latency => Change::Nothing,
+        // Round trips set the pace, but a good share of the run was the client's own.
+        Pace::Latency => match f.client_ms_per_record {
+            Some(ms) if client_share(f) >= CLIENT_TIME_WORTH_NAMING => Change::FasterClient {
+                client_ms_per_record: ms,
+            },
+            _ => Change::Nothing,
+        },
     }
 }
 
 fn pct(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
+}
+
+/// `333`, `30,000`, `1,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn millions(points: u64) -> String {
@@ -382,8 +412,8 @@ fn pace_line(f: &PaceFacts, pace: Pace) -> String {
                 format!(
                     "The pace was set by the complexity budget: {} points/min on this token at {} points per item is at most {} items/min, whatever the client does",
                     millions(per_min),
-                    fmt_num(i.mutation_cost as f64),
-                    fmt_num((per_min / i.mutation_cost.max(1)) as f64)
+                    thousands(i.mutation_cost),
+                    thousands(per_min / i.mutation_cost.max(1))
                 )
             }
             None => "The pace was set by the complexity budget".to_string(),
@@ -393,7 +423,7 @@ fn pace_line(f: &PaceFacts, pace: Pace) -> String {
             match inputs {
                 Some(i) => format!(
                     "The pace was set by the request limits: {} requests/min on the {} plan ({} requests sent, {} refused with 429 by a request limit)",
-                    fmt_num(i.requests_per_minute as f64),
+                    thousands(i.requests_per_minute),
                     f.plan,
                     f.requests,
                     n
@@ -440,6 +470,12 @@ fn efficiency_line(f: &PaceFacts) -> String {
     if f.client_cpu_us_per_record.is_some() {
         return "Efficiency does not apply: the answers were prepared, not simulated.".into();
     }
+    if f.ceiling.as_ref().is_some_and(|c| c.ceiling_ms <= 0.0) {
+        return format!(
+            "No ceiling to compare with: the profile answers instantly, so {} ms per record is the client's own time and the transport's.",
+            fmt_num(f.per_record_ms)
+        );
+    }
     let Some(c) = &f.ceiling else {
         return format!(
             "Efficiency {}: {} ms per record.",
@@ -473,8 +509,8 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
             "First fix correctness: {failed} records failed, {duplicates} duplicated, {lost} lost; speed figures count synced records only."
         ),
         Change::WriteSerially { locked } => format!(
-            "Change that helps most: write to a board one request at a time{} ({locked} writes were refused with 423, board locked, and had to wait).",
-            if f.foreign_client { "" } else { " (write_concurrency = 1)" }
+            "Change that helps most: write to a board one request at a time{}: {locked} writes were refused with 423 (board locked) and had to wait.",
+            if f.foreign_client { "" } else { ", write_concurrency = 1" }
         ),
         Change::BatchMore {
             requests,
@@ -493,13 +529,16 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
             millions(*to_budget),
             millions(*from_budget),
             fmt_num(*to_budget as f64 / (*from_budget).max(1) as f64),
-            fmt_num(f.per_record_ms * *from_budget as f64 / (*to_budget).max(1) as f64)
+            fmt_num(
+                (f.per_record_ms * *from_budget as f64 / (*to_budget).max(1) as f64 * 10.0).round()
+                    / 10.0
+            )
         ),
         Change::Plan {
             requests_per_minute,
         } => format!(
             "Change that helps most: a higher plan (Pro 2,500, Enterprise 5,000 requests/min; this run had {}), or fewer requests with more items in each.",
-            fmt_num(*requests_per_minute as f64)
+            thousands(*requests_per_minute)
         ),
         Change::FasterClient {
             client_ms_per_record,
@@ -616,7 +655,11 @@ mod tests {
         let v = Verdict::decide(&big);
         assert_eq!(v.pace, Pace::ComplexityBudget);
         assert_eq!(v.change, Change::Nothing, "a personal token has the most");
-        assert!(v.lines[0].contains("333 items/min"), "{}", v.lines[0]);
+        assert!(
+            v.lines[0].contains("30,000 points per item is at most 333 items/min"),
+            "{}",
+            v.lines[0]
+        );
 
         // The same on a trial (free) token: 1M a minute, and the advice is the token kind.
         let trial = Verdict::decide(&facts(5_000, 1_000_000, 2_500, 5_000_000));
@@ -654,6 +697,13 @@ mod tests {
         // ... or by the budget (a smaller budget than the model knew).
         f.throttled_by_kind.insert("complexity".into(), 5);
         assert_eq!(Verdict::decide(&f).pace, Pace::ComplexityBudget);
+        // The instant profile's ceiling is zero on every bound: none of them binds.
+        let mut instant = facts(200, 10_000_000, 2_500, 5_000_000);
+        if let Some(c) = instant.ceiling.as_mut() {
+            c.ceiling_ms = 0.0;
+            c.binding = "request_rate".into();
+        }
+        assert_eq!(Verdict::decide(&instant).pace, Pace::Latency);
         // A storm is a fault, not a limit of the plan.
         let mut storm = facts(50, 10_000_000, 2_500, 5_000_000);
         storm.throttled_by_kind.insert("storm".into(), 8);
@@ -700,6 +750,11 @@ mod tests {
                 client_ms_per_record: 80.0
             }
         );
+        // Round trips set the pace, but 44% of the run was the client's own: that is the change.
+        f.client_ms_per_record = Some(44.0);
+        let v = Verdict::decide(&f);
+        assert_eq!(v.pace, Pace::Latency);
+        assert!(matches!(v.change, Change::FasterClient { .. }));
         let mut cpu = facts(2_000, 10_000_000, 2_500, 5_000_000);
         cpu.client_cpu_us_per_record = Some(12.0);
         assert_eq!(Verdict::decide(&cpu).pace, Pace::ClientTime);
