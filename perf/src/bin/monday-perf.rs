@@ -403,7 +403,11 @@ fn sweep(
     out: Option<PathBuf>,
 ) -> Result<u8, Failure> {
     let mut scenario = args
-        .scenario(&RunOverrides::default())
+        // One seed per cell (a derived Default would say 0 repeats, which validation refuses).
+        .scenario(&RunOverrides {
+            repeats: 1,
+            ..RunOverrides::default()
+        })
         .map_err(anyhow::Error::from)?;
     if scenario.clock != Clock::Virtual {
         return Err(anyhow::Error::from(PerfError::Usage(
