@@ -334,8 +334,11 @@ fn change_of(f: &PaceFacts, pace: Pace) -> Change {
     if f.locked > 0 {
         return Change::WriteSerially { locked: f.locked };
     }
-    if let Some(batch) = too_many_requests(f) {
-        return batch;
+    // Under the budget the points per item set the pace, not the number of requests.
+    if pace != Pace::ComplexityBudget {
+        if let Some(batch) = too_many_requests(f) {
+            return batch;
+        }
     }
     match pace {
         Pace::ComplexityBudget => {
@@ -353,7 +356,13 @@ fn change_of(f: &PaceFacts, pace: Pace) -> Change {
                     to: "a personal token (reads and writes share 10M/min)".into(),
                 }
             } else {
-                Change::Nothing
+                match f.client_ms_per_record {
+                    // Far from what the budget allows, and the client's own time is known.
+                    Some(ms) if f.efficiency < GOOD_EFFICIENCY => Change::FasterClient {
+                        client_ms_per_record: ms,
+                    },
+                    _ => Change::Nothing,
+                }
             }
         }
         Pace::RequestLimit => Change::Plan {
@@ -543,7 +552,7 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
         Change::FasterClient {
             client_ms_per_record,
         } => format!(
-            "Change that helps most: make the client itself faster ({} ms per record of its own; on a scaled clock this is magnified by 1 / time scale).",
+            "Change that helps most: make the client itself faster: {} ms per record went between its requests (its own work, and any wait longer than asked; on a scaled clock both are magnified by 1 / time scale).",
             fmt_num(*client_ms_per_record)
         ),
         Change::Nothing => match f.ceiling.as_ref().map(|c| c.binding.as_str()) {
@@ -755,6 +764,17 @@ mod tests {
         let v = Verdict::decide(&f);
         assert_eq!(v.pace, Pace::Latency);
         assert!(matches!(v.change, Change::FasterClient { .. }));
+        // Budget-bound but far from it, sending many small requests: batching more would not
+        // lower the points per item; the client's own time is the change.
+        let mut budget = facts(5_000, 10_000_000, 2_500, 5_000_000);
+        budget.foreign_client = true;
+        budget.requests = 216;
+        budget.efficiency = 0.45;
+        budget.client_ms_per_record = Some(150.0);
+        assert!(matches!(
+            Verdict::decide(&budget).change,
+            Change::FasterClient { .. }
+        ));
         let mut cpu = facts(2_000, 10_000_000, 2_500, 5_000_000);
         cpu.client_cpu_us_per_record = Some(12.0);
         assert_eq!(Verdict::decide(&cpu).pace, Pace::ClientTime);
