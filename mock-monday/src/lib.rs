@@ -32,6 +32,9 @@
 //! - **Idempotency** (keys per token, conflicts while in flight, what a replay repeats):
 //!   [`idempotency`].
 //! - **Latency** (the simulated delay of every answer, from the profile): [`latency`].
+//! - **Reported durations** (whether `Retry-After`, `retry_in_seconds`, `reset_in_x_seconds` and
+//!   `RateLimit` `t=` are simulated or wall seconds): [`config::ReportDurations::whole_secs`];
+//!   every answer reports through `Simulator::reported_secs` in `core/answer.rs`.
 //! - **Error shapes by API version**: [`envelope`] and [`version`].
 //! - **Faults** (whether a 5xx, reset, slow answer, lock or storm fires, and how it fails):
 //!   [`faults`].
