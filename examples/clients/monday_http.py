@@ -7,8 +7,11 @@ Python standard library only (urllib, json). Everything is configured by the env
   MONDAY_API_URL      https://api.monday.com/v2 in production
   MONDAY_API_TOKEN    the API token (sent as Authorization)
   MONDAY_API_VERSION  e.g. 2026-10
-  MONDAY_TIME_SCALE   1 in production; the simulator's wall seconds per simulated second, so
-                      waits the API asks for (in simulated seconds) are scaled like its clock
+  MONDAY_TIME_SCALE   1 in production; the simulator's wall seconds per simulated second: the
+                      client's own backoff (5xx, resets) is scaled like the simulator's clock
+  MONDAY_REPORTED_DURATIONS  `wall` (monday-perf's default, and production): the waits the API
+                      asks for are real seconds and are waited as given, like any client does;
+                      `simulated`: they are simulated seconds, scaled by MONDAY_TIME_SCALE
 
 Waits: 429 (rate limits, complexity budget) and 423 (board locked) wait `Retry-After` (or
 `retry_in_seconds`) and resend the same body with the same Idempotency-Key; 5xx, resets and
@@ -26,6 +29,8 @@ URL = os.environ.get("MONDAY_API_URL", "https://api.monday.com/v2")
 TOKEN = os.environ.get("MONDAY_API_TOKEN", "")
 VERSION = os.environ.get("MONDAY_API_VERSION", "2026-10")
 SCALE = float(os.environ.get("MONDAY_TIME_SCALE", "1"))
+# Seconds per second of a wait the API asks for (Retry-After, retry_in_seconds).
+HINT_SCALE = SCALE if os.environ.get("MONDAY_REPORTED_DURATIONS") == "simulated" else 1.0
 MAX_ATTEMPTS = 50
 TIMEOUT_SECS = 90
 
@@ -54,6 +59,11 @@ def _sleep(simulated_secs):
     time.sleep(max(simulated_secs, 0.0) * SCALE)
 
 
+def _wait_as_told(secs):
+    """Waits what the API asked for (Retry-After / retry_in_seconds)."""
+    time.sleep(max(secs, 0.0) * HINT_SCALE)
+
+
 def post(query, variables=None, idempotency_key=None, honour_retry_after=True):
     """POSTs one GraphQL request; returns the decoded JSON body of the successful answer.
 
@@ -78,7 +88,7 @@ def post(query, variables=None, idempotency_key=None, honour_retry_after=True):
             codes = {(e.get("extensions") or {}).get("code") for e in body.get("errors") or []}
             if "COMPLEXITY_BUDGET_EXHAUSTED" in codes or "ComplexityException" in codes:
                 stats["throttled"] += 1
-                _sleep(_retry_hint(None, body) or 1.0 if honour_retry_after else 0.0)
+                _wait_as_told(_retry_hint(None, body) or 1.0 if honour_retry_after else 0.0)
                 continue
             return body, stats
         except urllib.error.HTTPError as e:
@@ -90,7 +100,7 @@ def post(query, variables=None, idempotency_key=None, honour_retry_after=True):
             if e.code in (429, 423, 409):
                 stats["throttled" if e.code == 429 else "locked"] += 1
                 hint = _retry_hint(e.headers, body)
-                _sleep((hint if hint is not None else 1.0) if honour_retry_after else 0.0)
+                _wait_as_told((hint if hint is not None else 1.0) if honour_retry_after else 0.0)
                 continue
             if e.code >= 500:
                 _sleep(min(0.5 * 2 ** attempt, 30.0))

@@ -268,6 +268,68 @@ impl LimitSettings {
     }
 }
 
+/// Which seconds the durations an answer reports are in (`Retry-After`, `retry_in_seconds`,
+/// `reset_in_x_seconds`, the `RateLimit` header's `t=`, the budget message's "reset in N seconds").
+///
+/// monday.com reports real seconds, and on an unscaled clock simulated seconds are real seconds.
+/// On a scaled clock (`time_scale` != 1) a client that waits what it is told waits simulated
+/// seconds in real time unless the server reports wall seconds: `Wall` is a deliberate departure
+/// from monday.com for scaled runs of clients that do not know the scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportDurations {
+    /// Simulated seconds (the default; what monday.com does at `time_scale` 1).
+    #[default]
+    Simulated,
+    /// Wall-clock seconds: the simulated duration times `time_scale`, rounded up to whole
+    /// seconds, at least 1.
+    Wall,
+}
+
+impl ReportDurations {
+    /// The whole seconds to report for a wait of `simulated` on a clock running at `time_scale`
+    /// wall seconds per simulated second: rounded up, never 0 (a reported wait is always a
+    /// wait). The one place the simulator decides what a reported duration is.
+    pub fn whole_secs(self, simulated: Duration, time_scale: f64) -> u64 {
+        let reported = match self {
+            Self::Simulated => simulated,
+            // To the microsecond, so that float noise (100 s x 0.01 = 1.0000000000000002 s) does
+            // not round up to another whole second.
+            Self::Wall => Duration::from_micros(
+                (simulated.as_secs_f64() * time_scale * 1e6)
+                    .round()
+                    .clamp(0.0, u64::MAX as f64) as u64,
+            ),
+        };
+        let secs = reported.as_secs() + u64::from(reported.subsec_nanos() > 0);
+        secs.max(1)
+    }
+}
+
+impl FromStr for ReportDurations {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "simulated" => Ok(Self::Simulated),
+            "wall" => Ok(Self::Wall),
+            _ => Err(UnknownName {
+                what: "report durations",
+                given: s.to_string(),
+                expected: "simulated, wall",
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for ReportDurations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Simulated => "simulated",
+            Self::Wall => "wall",
+        })
+    }
+}
+
 /// The whole simulator configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -306,6 +368,9 @@ pub struct SimConfig {
     /// Entries the request log keeps (`GET /__admin/requests`); 0 = off (the library default;
     /// `mock-monday serve` keeps 100,000). See [`crate::request_log`].
     pub request_log_capacity: usize,
+    /// Whether reported durations are simulated (default) or wall seconds (see
+    /// [`ReportDurations`]; `mock-monday serve --report-durations`).
+    pub report_durations: ReportDurations,
 }
 
 impl Default for SimConfig {
@@ -325,6 +390,7 @@ impl Default for SimConfig {
             start_time: None,
             board_lock: BoardLock::default(),
             request_log_capacity: 0,
+            report_durations: ReportDurations::Simulated,
         }
     }
 }
@@ -393,6 +459,34 @@ impl SimConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reported_durations_round_up_and_are_never_zero() {
+        let s = Duration::from_secs;
+        let sim = ReportDurations::Simulated;
+        let wall = ReportDurations::Wall;
+        // Simulated: today's `Retry-After` rounding, whatever the scale.
+        assert_eq!(sim.whole_secs(s(30), 0.01), 30);
+        assert_eq!(sim.whole_secs(s(30) + Duration::from_nanos(1), 0.01), 31);
+        assert_eq!(sim.whole_secs(Duration::ZERO, 1.0), 1);
+        // Wall: scaled, rounded up, at least 1.
+        assert_eq!(wall.whole_secs(s(50), 0.1), 5);
+        assert_eq!(wall.whole_secs(s(51), 0.1), 6);
+        assert_eq!(wall.whole_secs(s(60), 0.01), 1);
+        assert_eq!(wall.whole_secs(s(100), 0.01), 1, "float noise is no second");
+        assert_eq!(wall.whole_secs(s(101), 0.01), 2);
+        assert_eq!(wall.whole_secs(Duration::ZERO, 0.01), 1);
+        assert_eq!(
+            wall.whole_secs(s(30), 1.0),
+            30,
+            "unscaled: the same seconds"
+        );
+        assert_eq!(
+            wall.whole_secs(s(30), 2.0),
+            60,
+            "a slower clock waits longer"
+        );
+    }
 
     #[test]
     fn names_parse_like_the_cli() {

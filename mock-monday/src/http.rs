@@ -60,6 +60,12 @@ impl MockMonday {
         self
     }
 
+    /// Reported durations in simulated (default) or wall seconds ([`crate::config::ReportDurations`]).
+    pub fn report_durations(mut self, report: crate::config::ReportDurations) -> Self {
+        self.config.report_durations = report;
+        self
+    }
+
     /// Boards to start with.
     pub fn fixture(mut self, fixture: Fixture) -> Self {
         self.config.fixture = fixture;

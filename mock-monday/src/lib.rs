@@ -32,6 +32,9 @@
 //! - **Idempotency** (keys per token, conflicts while in flight, what a replay repeats):
 //!   [`idempotency`].
 //! - **Latency** (the simulated delay of every answer, from the profile): [`latency`].
+//! - **Reported durations** (whether `Retry-After`, `retry_in_seconds`, `reset_in_x_seconds` and
+//!   `RateLimit` `t=` are simulated or wall seconds): [`config::ReportDurations::whole_secs`];
+//!   every answer reports through `Simulator::reported_secs` in `core/answer.rs`.
 //! - **Error shapes by API version**: [`envelope`] and [`version`].
 //! - **Faults** (whether a 5xx, reset, slow answer, lock or storm fires, and how it fails):
 //!   [`faults`].
@@ -54,7 +57,9 @@ pub mod stats;
 pub mod store;
 pub mod version;
 
-pub use crate::config::{LatencyProfile, LimitSettings, Plan, SetupError, SimConfig, TokenKind};
+pub use crate::config::{
+    LatencyProfile, LimitSettings, Plan, ReportDurations, SetupError, SimConfig, TokenKind,
+};
 pub use crate::core::{CoreRequest, CoreResponse, Delivery, DispatchOutcome, Simulator};
 pub use crate::faults::{FaultConfig, FaultKind};
 pub use crate::http::{MockMonday, MockMondayServer};

@@ -4,7 +4,8 @@
 //! `mock-monday serve`) in this process on a free loopback port, with a fresh token and the request
 //! log on; writes the records as NDJSON; runs `sh -c CMD` with
 //! `MONDAY_API_URL`, `MONDAY_API_TOKEN`, `MONDAY_API_VERSION`, `MONDAY_BOARD_ID`,
-//! `MONDAY_PERF_INPUT`, `MONDAY_PERF_RECORDS` and `MONDAY_TIME_SCALE` set; streams its output with a
+//! `MONDAY_PERF_INPUT`, `MONDAY_PERF_RECORDS`, `MONDAY_TIME_SCALE` and `MONDAY_REPORTED_DURATIONS`
+//! set; streams its output with a
 //! `[client]` prefix; kills it (its whole process group) after the time limit; and measures
 //! everything from the server side:
 //!
@@ -21,6 +22,11 @@
 //!
 //! The client's exit status is recorded: a non-zero exit (or a kill at the time limit) is a
 //! failed run, reported with the client's last output lines.
+//!
+//! The server reports durations (`Retry-After`, `retry_in_seconds`, ...) in wall seconds by
+//! default ([`DEFAULT_REPORT_DURATIONS`]; `--report-durations simulated` for monday.com's own
+//! behaviour): on a scaled clock a stock client that honours `Retry-After` then waits the right
+//! real time without knowing the scale. `MONDAY_REPORTED_DURATIONS` says which.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::IsTerminal;
@@ -31,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mock_monday::server::Server;
-use mock_monday::{RequestLogEntry, Simulator};
+use mock_monday::{ReportDurations, RequestLogEntry, Simulator};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -45,6 +51,11 @@ use crate::run::{
     board_facts, ceiling_inputs, check_board, sim_config, workload, RunArtifacts, RunOptions,
 };
 use crate::scenario::{ClientCmdSettings, Scenario};
+
+/// Durations the server reports to a foreign client unless the scenario says otherwise: wall
+/// seconds, so that a client that honours `Retry-After` and knows nothing of the time scale
+/// waits what the scaled clock needs (monday.com itself reports real seconds).
+pub const DEFAULT_REPORT_DURATIONS: ReportDurations = ReportDurations::Wall;
 
 /// Entries the simulator's request log keeps during a client run (oldest dropped beyond).
 const LOG_CAPACITY: usize = 200_000;
@@ -245,6 +256,10 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     let mut sim = sim_config(s)?;
     sim.token = Some(token.clone());
     sim.request_log_capacity = LOG_CAPACITY;
+    let report_durations = settings
+        .report_durations
+        .unwrap_or(DEFAULT_REPORT_DURATIONS);
+    sim.report_durations = report_durations;
     let (config_toml, origin) = s.config_toml()?;
     let mut facts = board_facts(&config_toml, &origin)?;
     facts.key_column = settings.key_column.clone();
@@ -288,6 +303,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
                 ("MONDAY_PERF_INPUT", input.display().to_string()),
                 ("MONDAY_PERF_RECORDS", records.to_string()),
                 ("MONDAY_TIME_SCALE", time_scale.to_string()),
+                ("MONDAY_REPORTED_DURATIONS", report_durations.to_string()),
             ],
             &simulator,
             (&board_id, &key_column, records),

@@ -49,6 +49,10 @@ pub fn summary_markdown(report: &GateReport) -> String {
         "❌ REGRESSION"
     };
     let _ = writeln!(out, "## monday-perf gate: {verdict}\n");
+    // Which scenarios regressed and by how much, before the table.
+    for line in crate::verdict::gate_lines(report) {
+        let _ = writeln!(out, "{}\n", md_escape(&line));
+    }
     let _ = writeln!(out, "Baseline `{}`.\n", report.baseline);
     let _ = writeln!(
         out,
@@ -203,6 +207,13 @@ mod tests {
         assert!(md.contains("REGRESSION"));
         assert!(md.contains("per_record_ms: actual 80 (baseline 41.5"));
         assert!(summary_markdown(&report(41.5)).contains("PASS"));
+        // Which scenario regressed and by how much, before the table.
+        let line = md
+            .find("pro<50>: per_record_ms: actual 80 (baseline 41.5")
+            .expect("the regression's line");
+        assert!(md[line..].contains("+92.8% against the baseline"));
+        assert!(line < md.find("| scenario |").unwrap());
+        assert!(summary_markdown(&report(41.5)).contains("PASS: all 1 scenarios"));
     }
 
     #[test]

@@ -31,13 +31,18 @@
 //! - **Sweep recommendation** and the grid it prints: [`sweep`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
-//!   request log** (`calibrate`): [`calibrate`].
+//!   request log** (`calibrate`): [`calibrate`]; the durations the server reports to a foreign
+//!   client (wall seconds by default): [`client_cmd::DEFAULT_REPORT_DURATIONS`].
+//! - **What a run means** (what set the pace, efficiency against the ceiling, the one change that
+//!   would help most; the gate's regressions in one line each), the first lines of every report
+//!   and of the terminal output: [`verdict`].
 //!
 //! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`], [`sweep`] → [`report_html`],
+//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
@@ -64,5 +69,6 @@ pub mod sweep;
 pub mod textfmt;
 pub mod timeline;
 pub mod transport;
+pub mod verdict;
 
 pub use error::{PerfError, Result};

@@ -10,12 +10,15 @@ use crate::gate::GateReport;
 use crate::latency::{LatencyHistogram, Percentiles};
 use crate::results::RunResults;
 use crate::textfmt::{fmt_num, html_escape as escape};
+use crate::verdict::{gate_lines, Verdict};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.pass{color:#17803d;font-weight:bold}\
 .fail{color:#b3261e;font-weight:bold}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}\
-figure{margin:12px 0}h2{border-bottom:1px solid #ddd;padding-bottom:4px}";
+figure{margin:12px 0}h2{border-bottom:1px solid #ddd;padding-bottom:4px}\
+.verdict{border-left:4px solid #1f5fa8;background:#f2f6fb;padding:4px 14px;margin:12px 0 18px;font-size:16px;line-height:1.45}\
+.verdict.fail{border-left-color:#b3261e;background:#fbf1f0;color:#222;font-weight:normal}";
 
 /// What a run report shows.
 pub struct RunReportInput<'a> {
@@ -38,6 +41,8 @@ pub fn run_report(input: &RunReportInput<'_>) -> Result<String> {
     let r = input.results;
     let mut body = String::new();
     let _ = writeln!(body, "<h1>monday-perf run: {}</h1>", escape(&r.name));
+    // The conclusion first: what set the pace, how close to the best, what would help.
+    body.push_str(&Verdict::of(r).html());
     let _ = writeln!(
         body,
         "<p>Seed <b>{}</b>, {} records, {} clock, profile {}, plan {}, token {}. Started {}.</p>",
@@ -336,6 +341,17 @@ pub fn gate_report(report: &GateReport, runs: &[RunReportInput<'_>]) -> Result<S
         body,
         "<h1>monday-perf gate: <span class=\"{class}\">{verdict}</span></h1>"
     );
+    // Which scenarios regressed and by how much, before any table.
+    let _ = writeln!(
+        body,
+        "<section class=\"verdict{}\">",
+        if report.passed { "" } else { " fail" }
+    );
+    for (i, line) in gate_lines(report).iter().enumerate() {
+        let (open, close) = if i == 0 { ("<b>", "</b>") } else { ("", "") };
+        let _ = writeln!(body, "<p>{open}{}{close}</p>", escape(line));
+    }
+    body.push_str("</section>\n");
     let _ = writeln!(
         body,
         "<p>Baseline <code>{}</code>. Started {}. Gate wall time {} ms.</p>",
@@ -372,6 +388,7 @@ pub fn gate_report(report: &GateReport, runs: &[RunReportInput<'_>]) -> Result<S
             escape(&verdict.name),
             escape(&verdict.name)
         );
+        body.push_str(&Verdict::of(run.results).html());
         if !verdict.purpose.is_empty() {
             let _ = writeln!(body, "<p>{}</p>", escape(&verdict.purpose));
         }
@@ -439,5 +456,61 @@ mod tests {
             );
         }
         assert!(html.contains("Seed <b>7</b>"));
+        let verdict = html.find("<section class=\"verdict\">").expect("a verdict");
+        assert!(
+            verdict < html.find("<table").unwrap() && verdict < html.find("<svg").unwrap(),
+            "the report opens with its verdict"
+        );
+        assert!(html[verdict..].contains(&escape(&Verdict::of(&r).lines[0])));
+    }
+
+    #[test]
+    fn the_gate_report_names_the_regressions_before_any_table() {
+        let mut r = crate::results::sample_results();
+        let expected = Figures::of(&r);
+        r.per_record_ms = 80.0;
+        let b = crate::baseline::Baseline {
+            format: 1,
+            description: String::new(),
+            tolerances: Default::default(),
+            scenarios: vec![crate::baseline::GateScenario {
+                scenario: crate::scenario::Scenario {
+                    name: "small".into(),
+                    ..Default::default()
+                },
+                purpose: String::new(),
+                targets: Default::default(),
+                tolerances: Default::default(),
+                skip_metrics: vec![],
+                expected: Some(expected),
+            }],
+        };
+        let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);
+        let report = GateReport {
+            baseline: "t.json".into(),
+            passed: v.passed,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 1.0,
+        };
+        let h = LatencyHistogram::new();
+        let html = gate_report(
+            &report,
+            &[RunReportInput {
+                results: &r,
+                requests: &h,
+                records: &h,
+                baseline: None,
+            }],
+        )
+        .unwrap();
+        let headline = html
+            .find("REGRESSION: 1 of 1 scenarios regressed")
+            .expect("headline");
+        let which = html
+            .find("small: per_record_ms: actual 80 (baseline 41.5")
+            .expect("the scenario and its figures");
+        assert!(html[which..].contains("+92.8% against the baseline"));
+        assert!(headline < which && which < html.find("<table").unwrap());
     }
 }

@@ -224,6 +224,11 @@ pub struct ClientCmdSettings {
     /// a warning naming the program, on a machine without them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// Durations the server reports to the client (`Retry-After`, `retry_in_seconds`, ...):
+    /// None = wall seconds ([`crate::client_cmd::DEFAULT_REPORT_DURATIONS`]), so that a client
+    /// that knows nothing of the time scale waits the right real time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_durations: Option<mock_monday::ReportDurations>,
 }
 
 impl Default for ClientCmdSettings {
@@ -234,6 +239,7 @@ impl Default for ClientCmdSettings {
             key_column: DEFAULT_KEY_COLUMN.into(),
             timeout_secs: DEFAULT_CLIENT_TIMEOUT_SECS,
             requires: Vec::new(),
+            report_durations: None,
         }
     }
 }

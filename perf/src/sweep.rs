@@ -259,6 +259,16 @@ impl SweepReport {
             .collect()
     }
 
+    /// The cell of the recommendation.
+    fn recommended_cell(&self) -> Option<&SweepCell> {
+        let r = self.recommendation.as_ref()?;
+        self.cells.iter().find(|c| {
+            c.batch_size == r.batch_size
+                && c.concurrency == r.concurrency
+                && c.write_concurrency == r.write_concurrency
+        })
+    }
+
     /// `sweep.html`: recommendation, two heatmaps and the full table.
     pub fn to_html(&self) -> Result<String> {
         let rows: Vec<String> = self.batch_sizes.iter().map(|b| b.to_string()).collect();
@@ -290,6 +300,21 @@ impl SweepReport {
             mark,
         )?;
         let mut body = String::from("<h1>monday-perf sweep</h1>\n");
+        // The conclusion first: the verdict of the recommended setting.
+        if let Some(cell) = self.recommended_cell() {
+            let figures = crate::verdict::CellFigures {
+                per_record_ms: cell.per_record_ms,
+                efficiency: cell.efficiency,
+                requests: cell.requests,
+                throttled: cell.throttled,
+                failed: cell.failed_records,
+                duplicates: cell.duplicates,
+                write_concurrency: cell.write_concurrency,
+            };
+            if let Some(facts) = crate::verdict::PaceFacts::of_cell(&self.base, &figures) {
+                body.push_str(&crate::verdict::Verdict::decide(&facts).html());
+            }
+        }
         match &self.recommendation {
             Some(r) => {
                 let _ = writeln!(
@@ -335,7 +360,8 @@ impl SweepReport {
         Ok(format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>monday-perf sweep</title>\
              <style>body{{font-family:sans-serif;margin:24px;max-width:1000px}}table{{border-collapse:collapse}}\
-             td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}pre{{background:#f7f7f7;padding:8px}}</style>\
+             td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}pre{{background:#f7f7f7;padding:8px}}\
+             .verdict{{border-left:4px solid #1f5fa8;background:#f2f6fb;padding:4px 14px;margin:12px 0 18px;font-size:16px}}</style>\
              </head><body>\n{body}</body></html>\n"
         ))
     }

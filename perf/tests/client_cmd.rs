@@ -206,7 +206,7 @@ fn a_client_writing_concurrently_to_one_board_shows_its_423s() {
     let cmd = throwaway(
         dir.path(),
         "concurrent.py",
-        "def lane(rs):\n    for r in rs:\n        while True:\n            status, wait = post(r)\n            if status == 200: break\n            time.sleep(wait * SCALE)\n\
+        "def lane(rs):\n    for r in rs:\n        while True:\n            status, wait = post(r)\n            if status == 200: break\n            time.sleep(wait)\n\
 threads = [threading.Thread(target=lane, args=(RECORDS[i::4],)) for i in range(4)]\n\
 [t.start() for t in threads]; [t.join() for t in threads]",
     );
@@ -351,4 +351,129 @@ fn the_gate_fails_when_the_batched_example_falls_back_to_one_call_per_record() {
         .collect();
     assert!(failed.contains(&"requests"), "{failed:?}");
     assert!(failed.contains(&"max_per_record_ms"), "{failed:?}");
+}
+
+/// A stock client: batches of 25 `create_item`s, and on a 429 it waits `Retry-After` as given
+/// (it reads nothing about the time scale), printing each hint. With `aware`, it scales the hint
+/// by `MONDAY_TIME_SCALE` instead (what a client must do when durations are simulated).
+fn retry_after_client(dir: &Path, name: &str, aware: bool) -> String {
+    let scale = if aware {
+        "float(os.environ[\"MONDAY_TIME_SCALE\"])"
+    } else {
+        "1.0"
+    };
+    let body = format!(
+        r#"
+import json, os, time, urllib.request, urllib.error
+URL = os.environ["MONDAY_API_URL"]; BOARD = os.environ["MONDAY_BOARD_ID"]
+RECORDS = [json.loads(l) for l in open(os.environ["MONDAY_PERF_INPUT"]) if l.strip()]
+HINT_SCALE = {scale}
+def send(batch):
+    decl = ["$b: ID!"]; parts = []; variables = {{"b": BOARD}}
+    for i, r in enumerate(batch):
+        decl.append(f"$n{{i}}: String!, $v{{i}}: JSON")
+        parts.append(f"a{{i}}: create_item(board_id: $b, item_name: $n{{i}}, column_values: $v{{i}}) {{{{ id }}}}")
+        variables[f"n{{i}}"] = r["order_id"]; variables[f"v{{i}}"] = {{"text_order_key": r["order_id"]}}
+    query = "mutation (" + ", ".join(decl) + ") {{ " + " ".join(parts) + " }}"
+    body = json.dumps({{"query": query, "variables": variables}}).encode()
+    while True:
+        req = urllib.request.Request(URL, data=body, method="POST", headers={{
+            "Authorization": os.environ["MONDAY_API_TOKEN"], "Content-Type": "application/json",
+            "API-Version": os.environ["MONDAY_API_VERSION"]}})
+        try:
+            with urllib.request.urlopen(req) as r:
+                return
+        except urllib.error.HTTPError as e:
+            if e.code != 429:
+                raise
+            hint = e.headers["Retry-After"]
+            print("retry-after", hint, flush=True)
+            time.sleep(float(hint) * HINT_SCALE)
+for i in range(0, len(RECORDS), 25):
+    send(RECORDS[i:i + 25])
+"#
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    format!("python3 {}", path.display())
+}
+
+/// The `Retry-After` values a client printed (streamed as `[client] retry-after N`).
+fn hints(out: &Output) -> Vec<u64> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("[client] retry-after "))
+        .map(|v| v.trim().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_stock_client_honouring_retry_after_runs_a_budget_bound_run_at_the_scaled_pace() {
+    if python_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Trial budget (1M points a minute): one 25-item batch (750,000 points) per window, so 75
+    // records take three windows and two 429s, whatever the scale. Time scale 0.05: a 60 s
+    // window passes in 3 wall seconds.
+    let common = [
+        "--token-kind",
+        "trial",
+        "--profile",
+        "instant",
+        "--time-scale",
+        "0.05",
+    ];
+    // The reference: simulated durations, waited by a client that scales them itself, which is
+    // what an unscaled run does in simulated time.
+    let aware = retry_after_client(dir.path(), "aware.py", true);
+    let mut args = common.to_vec();
+    args.extend(["--report-durations", "simulated"]);
+    let (out_sim, sim) = run_client(&aware, 75, &args, &dir.path().join("simulated"));
+    assert!(
+        out_sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_sim.stderr)
+    );
+    // The stock client against the default (wall durations).
+    let stock = retry_after_client(dir.path(), "stock.py", false);
+    let (out_wall, wall) = run_client(&stock, 75, &common, &dir.path().join("wall"));
+    assert!(
+        out_wall.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_wall.stderr)
+    );
+
+    for (what, r) in [("simulated", &sim), ("wall", &wall)] {
+        assert_eq!(n(r, "items_on_board"), 75, "{what}");
+        assert_eq!(n(r, "duplicates"), 0, "{what}");
+        assert_eq!(
+            n(r, "throttled"),
+            2,
+            "{what}: one 429 per window after the first"
+        );
+        assert_eq!(n(r, "requests"), 3 + 2, "{what}");
+    }
+    // The durations reported: about a window in simulated seconds, the same in wall seconds
+    // (x 0.05, rounded up) on the default.
+    let (h_sim, h_wall) = (hints(&out_sim), hints(&out_wall));
+    assert_eq!(h_sim.len(), 2, "{h_sim:?}");
+    assert!(h_sim.iter().all(|s| (55..=60).contains(s)), "{h_sim:?}");
+    assert_eq!(h_wall, vec![3, 3], "60 simulated s x 0.05 = 3 wall s");
+    // Both runs took two windows and a bit of simulated API time: at least the two windows the
+    // budget demands, and far from the 20 x longer a run that waited the simulated seconds in
+    // real time would show. (The bit: the Python client's own start-up and work, magnified
+    // 20 x on this clock, and a wall second rounded up per wait.)
+    let (t_sim, t_wall) = (
+        sim["api_time_ms"].as_f64().unwrap(),
+        wall["api_time_ms"].as_f64().unwrap(),
+    );
+    for t in [t_sim, t_wall] {
+        assert!((120_000.0..180_000.0).contains(&t), "{t_sim} / {t_wall}");
+    }
+    eprintln!(
+        "budget-bound, 75 records, scale 0.05: simulated API time {t_sim:.0} / {t_wall:.0} ms; \
+         client wall time {} / {} ms (simulated durations + aware client / wall durations + stock client)",
+        sim["client"]["wall_ms"], wall["client"]["wall_ms"]
+    );
 }

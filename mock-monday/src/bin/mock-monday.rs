@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use mock_monday::config::{LatencyProfile, LimitSettings, Plan, SimConfig, TokenKind};
+use mock_monday::config::{
+    LatencyProfile, LimitSettings, Plan, ReportDurations, SimConfig, TokenKind,
+};
 use mock_monday::faults::FaultConfig;
 use mock_monday::server::Server;
 use mock_monday::store::Fixture;
@@ -52,6 +54,12 @@ struct ServeArgs {
     /// Wall seconds per simulated second (0.01: a 60 s budget window passes in 0.6 s).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
+    /// Durations the server reports (Retry-After, retry_in_seconds, reset_in_x_seconds, the
+    /// RateLimit header's t=): `simulated` seconds (monday.com's behaviour at time scale 1) or
+    /// `wall` seconds (scaled by --time-scale, rounded up, at least 1), so that a client that
+    /// knows nothing of the scale waits the right real time.
+    #[arg(long, default_value = "simulated")]
+    report_durations: ReportDurations,
     /// Only accept requests whose Authorization header is this token.
     #[arg(long, env = "MOCK_MONDAY_TOKEN")]
     token: Option<String>,
@@ -125,6 +133,7 @@ fn config(args: &ServeArgs) -> Result<SimConfig> {
         start_time: args.start_time.clone(),
         board_lock: args.board_lock,
         request_log_capacity: args.request_log_capacity,
+        report_durations: args.report_durations,
         ..SimConfig::default()
     })
 }

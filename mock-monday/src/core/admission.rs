@@ -8,7 +8,6 @@ use std::ops::ControlFlow::{Break, Continue};
 use super::answer::Stage;
 use super::state::{Ctx, State};
 use super::{CoreRequest, Simulator};
-use crate::clock::secs_until;
 use crate::envelope::{self, RequestError};
 use crate::faults::FaultKind;
 
@@ -22,7 +21,7 @@ impl Simulator {
         let Err(at) = st.ip.try_acquire(ctx.now, ip) else {
             return Continue(());
         };
-        let retry = secs_until(ctx.now, at);
+        let retry = self.reported_secs_until(ctx.now, at);
         let e = RequestError::new(429, "IP_RATE_LIMIT_EXCEEDED", "IP rate limit exceeded")
             .retry_in(retry);
         let body = envelope::request_error(ctx.style, &e);
@@ -38,7 +37,7 @@ impl Simulator {
         if storm.started {
             st.stats.storms_started_total += 1;
         }
-        let retry = secs_until(ctx.now, storm.until);
+        let retry = self.reported_secs_until(ctx.now, storm.until);
         st.stats.count_fault(FaultKind::Storm);
         let body = envelope::minute_limit(ctx.style, retry);
         Break(self.throttled(st, ctx, "storm", retry, body))
@@ -49,7 +48,7 @@ impl Simulator {
         let Err(at) = st.minute.try_acquire(ctx.now) else {
             return Continue(());
         };
-        let retry = secs_until(ctx.now, at);
+        let retry = self.reported_secs_until(ctx.now, at);
         let body = envelope::minute_limit(ctx.style, retry);
         Break(self.throttled(st, ctx, "minute", retry, body))
     }
@@ -59,7 +58,7 @@ impl Simulator {
         let Some(Err(at)) = st.daily.as_mut().map(|d| d.allowed(ctx.now)) else {
             return Continue(());
         };
-        let retry = secs_until(ctx.now, at);
+        let retry = self.reported_secs_until(ctx.now, at);
         let e =
             RequestError::new(429, "DAILY_LIMIT_EXCEEDED", "Daily limit exceeded").retry_in(retry);
         let body = envelope::request_error(ctx.style, &e);
@@ -72,7 +71,7 @@ impl Simulator {
         let Err(at) = st.in_flight.admit(ctx.now, limit) else {
             return Continue(());
         };
-        let retry = secs_until(ctx.now, at);
+        let retry = self.reported_secs_until(ctx.now, at);
         let e = RequestError::new(429, "maxConcurrencyExceeded", "Concurrency limit exceeded")
             .retry_in(retry);
         let body = envelope::request_error(ctx.style, &e);

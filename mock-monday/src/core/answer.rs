@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::state::{Ctx, State};
 use super::{CoreResponse, Delivery, Simulator};
-use crate::clock::secs_until;
 use crate::envelope;
 
 /// What a stage returns: `Continue` with what the next stages need, or `Break` with the answer
@@ -68,6 +67,21 @@ impl Answer {
 }
 
 impl Simulator {
+    /// Whole seconds to report for a wait of `simulated` (`Retry-After`, `retry_in_seconds`,
+    /// `reset_in_x_seconds`, `RateLimit` `t=`): simulated or wall seconds as
+    /// `SimConfig::report_durations` says ([`crate::config::ReportDurations::whole_secs`]).
+    /// Every duration an answer reports goes through here.
+    pub(super) fn reported_secs(&self, simulated: Duration) -> u64 {
+        self.config
+            .report_durations
+            .whole_secs(simulated, self.config.time_scale)
+    }
+
+    /// [`Self::reported_secs`] of the wait from `now` until `deadline` (at least 1).
+    pub(super) fn reported_secs_until(&self, now: Duration, deadline: Duration) -> u64 {
+        self.reported_secs(deadline.saturating_sub(now))
+    }
+
     /// A refusal: `body` after the short delay of a refused request.
     pub(super) fn refused(&self, st: &mut State, status: u16, body: Value) -> Answer {
         let delay = self.latency.refused_delay(&mut st.rng_latency);
@@ -141,13 +155,20 @@ impl Simulator {
             bucket.limit()
         );
         let c_left = bucket.remaining(now);
-        let c_reset = bucket.reset_in(now).as_secs().max(1);
+        // Whole simulated seconds left, rounded down (then reported as configured).
+        let c_reset = self.reported_secs(Duration::from_secs(bucket.reset_in(now).as_secs()));
         let m_left = st.minute.remaining(now);
         let storm = st.storms.raging(now);
         let minute = if let Some(until) = storm {
-            format!("\"minuteRate\";r=0;t={}", secs_until(now, until))
+            format!(
+                "\"minuteRate\";r=0;t={}",
+                self.reported_secs_until(now, until)
+            )
         } else if m_left == 0 {
-            let t = st.minute.next_free(now).map_or(1, |at| secs_until(now, at));
+            let t = st.minute.next_free(now).map_or_else(
+                || self.reported_secs(Duration::from_secs(1)),
+                |at| self.reported_secs_until(now, at),
+            );
             format!("\"minuteRate\";r=0;t={t}")
         } else {
             format!("\"minuteRate\";r={m_left}")

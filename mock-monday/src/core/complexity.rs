@@ -8,7 +8,6 @@ use std::ops::ControlFlow::{Break, Continue};
 use super::answer::Stage;
 use super::state::{Ctx, State};
 use super::Simulator;
-use crate::clock::secs_until;
 use crate::envelope::{self, BudgetExhausted};
 use crate::graphql::cost::failed_mutation_refund;
 use crate::graphql::{ComplexitySnapshot, ExecOutcome, PreparedOperation};
@@ -48,7 +47,7 @@ impl Simulator {
         let cost = op.estimated_complexity;
         let check = st.budgets.bucket(ctx.write).check(now, cost);
         if !check.admits(op.only_meta_fields) {
-            let retry = secs_until(now, check.retry_at);
+            let retry = self.reported_secs_until(now, check.retry_at);
             let body = envelope::budget_exhausted(
                 ctx.style,
                 BudgetExhausted {
@@ -67,7 +66,7 @@ impl Simulator {
                 before: check.remaining,
                 after: check.remaining - points,
                 query: cost,
-                reset_in_x_seconds: secs_until(now, check.reset_at),
+                reset_in_x_seconds: self.reported_secs_until(now, check.reset_at),
             },
         })
     }

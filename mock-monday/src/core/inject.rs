@@ -37,7 +37,10 @@ impl Simulator {
             let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE);
             return Break(
                 self.refused(st, 423, envelope::request_error(ctx.style, &e))
-                    .header("retry-after", "1"),
+                    .header(
+                        "retry-after",
+                        self.reported_secs(Duration::from_secs(1)).to_string(),
+                    ),
             );
         }
         let fault = faults.draw(&mut st.rng_faults);

@@ -3,6 +3,7 @@
 //! still in flight.
 
 use std::ops::ControlFlow::{Break, Continue};
+use std::time::Duration;
 
 use super::answer::Stage;
 use super::state::{Ctx, State};
@@ -21,6 +22,8 @@ impl Simulator {
         ) else {
             return Continue(());
         };
+        // Whole simulated seconds, reported as `SimConfig::report_durations` says.
+        let retry = self.reported_secs(Duration::from_secs(retry));
         st.stats.locked_total += 1;
         ctx.facts.locked = true;
         let e = RequestError::new(423, LOCKED_CODE, LOCKED_MESSAGE).retry_in(retry);

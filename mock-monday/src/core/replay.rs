@@ -7,7 +7,6 @@ use std::ops::ControlFlow::{Break, Continue};
 use super::answer::{Answer, Stage};
 use super::state::{Ctx, State};
 use super::{header, CoreRequest, Simulator};
-use crate::clock::secs_until;
 use crate::envelope::{self, RequestError};
 use crate::idempotency::{self, Lookup, StoredResponse};
 
@@ -29,7 +28,7 @@ impl Simulator {
             Lookup::Miss => Continue(Some(key)),
             Lookup::InFlight(at) => {
                 st.stats.idempotency_conflicts_total += 1;
-                let retry = secs_until(ctx.now, at);
+                let retry = self.reported_secs_until(ctx.now, at);
                 let e = RequestError::new(
                     409,
                     "IDEMPOTENCY_CONFLICT",

@@ -20,6 +20,7 @@ use monday_perf::repeats::run_repeated;
 use monday_perf::run::RunOptions;
 use monday_perf::scenario::{ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED};
 use monday_perf::sweep::{parse_list, run_sweep};
+use monday_perf::verdict::Verdict;
 use monday_perf::PerfError;
 
 #[derive(Parser)]
@@ -183,6 +184,12 @@ struct RunOverrides {
     /// With --client-cmd: kill the client after this many wall seconds [default: 600].
     #[arg(long, requires = "client_cmd")]
     timeout: Option<u64>,
+    /// With --client-cmd: the durations the server reports (Retry-After, retry_in_seconds,
+    /// reset_in_x_seconds, RateLimit t=): `wall` seconds (the default: a client that honours
+    /// Retry-After waits the right real time on a scaled clock) or `simulated` seconds
+    /// (monday.com's own behaviour; the client must scale waits by MONDAY_TIME_SCALE itself).
+    #[arg(long, requires = "client_cmd")]
+    report_durations: Option<mock_monday::ReportDurations>,
     /// Run over this many consecutive seeds (odd) and report the run with the median
     /// per-record time; failures, duplicates and losses count from every run. For small runs,
     /// whose figures hang on a few latency draws [default: 1].
@@ -225,6 +232,7 @@ impl ScenarioArgs {
             };
             given(&mut c.key_column, &overrides.key_column);
             given(&mut c.timeout_secs, &overrides.timeout);
+            c.report_durations = overrides.report_durations;
             c
         });
         s.validate()?;
@@ -361,6 +369,7 @@ fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> R
     let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
     write_run_outputs(&artifacts, &dir, None).map_err(anyhow::Error::from)?;
     print!("{}", artifacts.results.table());
+    print!("{}", Verdict::of(&artifacts.results).text());
     println!("report: {}", dir.join("report.html").display());
     let r = artifacts.results.correctness();
     Ok(
@@ -380,6 +389,7 @@ fn run_client(scenario: &Scenario, out: Option<PathBuf>) -> Result<u8, Failure> 
     println!("{:<30} {}", "locked (423)", run.server.locked);
     println!("{:<30} {}", "records missing", run.server.records_missing);
     println!("{:<30} {:?}", "client exit code", run.client.exit_code);
+    print!("{}", Verdict::of(&run.artifacts.results).text());
     println!("report: {}", dir.join("report.html").display());
     if run.client.failed() {
         eprintln!(
