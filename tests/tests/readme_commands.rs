@@ -118,6 +118,8 @@ requests                       40
 locked (423)                   0
 records missing                0
 client exit code               Some(0)
+verdict:
+...
 report: reports/run/report.html
 ",
             writes: &["reports/run/requests.ndjson"],
@@ -139,6 +141,8 @@ requests                       3
 locked (423)                   0
 records missing                0
 client exit code               Some(0)
+verdict:
+...
 report: reports/run/report.html
 ",
             writes: &["reports/run/requests.ndjson"],
@@ -156,6 +160,8 @@ report: reports/run/report.html
 requests                       40
 ...
 client exit code               Some(0)
+verdict:
+...
 report: reports/single/report.html
 ",
             writes: &["reports/single/requests.ndjson"],
@@ -172,6 +178,8 @@ report: reports/single/report.html
 requests                       3
 ...
 client exit code               Some(0)
+verdict:
+...
 report: reports/batched/report.html
 ",
             writes: &["reports/batched/requests.ndjson"],
