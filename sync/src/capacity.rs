@@ -53,12 +53,30 @@ impl Capacity {
         n
     }
 
+    /// Admit as many of `items` as fit now (counted in flight, in order); returns the rest.
+    pub fn admit_items<T>(&mut self, items: &mut Vec<T>) -> Vec<T> {
+        let n = self.admit(items.len());
+        items.split_off(n)
+    }
+
     /// A batch of `sent` admitted creates was answered; `created` of them are on the board.
     pub fn settle(&mut self, sent: usize, created: usize) {
         self.in_flight = self.in_flight.saturating_sub(sent as u64);
         if let Some(n) = &mut self.on_board {
             *n += created as u64;
         }
+    }
+
+    /// A create job was answered: `sent` admitted creates, `created` of them on the board,
+    /// `refused`: the API said the board is full. Returns whether this answer is what filled
+    /// the board (its room was not known to be zero before).
+    pub fn answered(&mut self, sent: usize, created: usize, refused: bool) -> bool {
+        self.settle(sent, created);
+        if refused && !self.is_full() {
+            self.mark_full();
+            return true;
+        }
+        false
     }
 
     /// The API refused a create with `ItemsLimitationException`.
@@ -98,6 +116,33 @@ mod tests {
         c.settle(4, 4);
         assert_eq!(c.room(), Some(1));
         assert_eq!(c.admit(3), 1);
+    }
+
+    #[test]
+    fn admit_items_keeps_the_first_that_fit_and_returns_the_rest() {
+        let mut c = Capacity::new(10, Some(7));
+        let mut items = vec![1, 2, 3, 4, 5];
+        assert_eq!(c.admit_items(&mut items), [4, 5]);
+        assert_eq!(items, [1, 2, 3]);
+        assert!(c.is_full());
+        let mut more = vec![6];
+        assert_eq!(c.admit_items(&mut more), [6]);
+        assert!(more.is_empty());
+    }
+
+    #[test]
+    fn a_refusal_fills_the_board_once() {
+        let mut c = Capacity::new(BOARD_ITEM_CAP, None);
+        assert_eq!(c.admit(10), 10);
+        assert!(!c.answered(5, 5, false));
+        assert_eq!(c.room(), None);
+        assert!(c.answered(5, 2, true));
+        assert!(c.is_full());
+        // Known full already: a later refusal is not news.
+        assert!(!c.answered(0, 0, true));
+        // Counted full (no refusal needed): a refusal is not news either.
+        let mut counted = Capacity::new(10, Some(10));
+        assert!(!counted.answered(0, 0, true));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Creating the groups a window of records needs: one round of aliased `create_group` requests
-//! (in parallel when there are many titles), each sent through the one send loop
-//! ([`ApiClient::call`]) with its own `Idempotency-Key`.
+//! Which group each create goes to ([`GroupIds`]), and creating the groups a window of records
+//! needs: one round of aliased `create_group` requests (in parallel when there are many titles),
+//! each sent through the one send loop ([`ApiClient::call`]) with its own `Idempotency-Key`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +10,103 @@ use serde_json::Value;
 
 use crate::batching::group_chunk_sizes;
 use crate::client::{response_data, ApiClient, Call, CallEnd, CallState, Last};
-use crate::config::MAX_REQUEST_COMPLEXITY;
+use crate::config::{BoardSettings, MAX_REQUEST_COMPLEXITY};
 use crate::error::SyncError;
 use crate::observer::RequestKind;
-use crate::payload::{build_create_groups, ResponseClass};
+use crate::payload::{build_create_groups, Op, ResponseClass};
+use crate::write::PlannedRecord;
+
+/// The group of every create: the configured `group_id`, or the board's group titled by the
+/// record's `group_by` field (created on demand), or none (the board's first group).
+#[derive(Debug, Clone, Default)]
+pub struct GroupIds {
+    /// `board.group_id`: every create goes there.
+    fixed: Option<String>,
+    /// `board.group_by` is set: each record names its group.
+    by_field: bool,
+    /// Group title -> id, as far as this run knows.
+    ids: HashMap<String, String>,
+    /// Titles a dry run would create.
+    planned: Vec<String>,
+}
+
+impl GroupIds {
+    /// The groups of `board`'s settings, with the groups the board already has (title -> id).
+    pub fn new(board: &BoardSettings, known: HashMap<String, String>) -> Self {
+        GroupIds {
+            fixed: board.group_id.clone(),
+            by_field: board.group_by.is_some(),
+            ids: known,
+            planned: vec![],
+        }
+    }
+
+    /// The titles `items` need that the board does not have yet, in first-seen order.
+    pub fn missing(&self, items: &[PlannedRecord]) -> Vec<String> {
+        let mut missing: Vec<String> = vec![];
+        if self.fixed.is_some() || !self.by_field {
+            return missing;
+        }
+        for g in items.iter().filter_map(|it| it.record.group.as_ref()) {
+            if !self.ids.contains_key(g) && !missing.contains(g) {
+                missing.push(g.clone());
+            }
+        }
+        missing
+    }
+
+    /// Groups the API created (title -> id).
+    pub fn add(&mut self, created: HashMap<String, String>) {
+        self.ids.extend(created);
+    }
+
+    /// A dry run: `titles` would be created; they get placeholder ids.
+    pub fn plan(&mut self, titles: &[String]) {
+        for t in titles {
+            self.ids.insert(t.clone(), format!("(new:{t})"));
+            self.planned.push(t.clone());
+        }
+    }
+
+    /// The titles a dry run would create, in order.
+    pub fn planned(&self) -> &[String] {
+        &self.planned
+    }
+
+    /// Set the group id of each create in `items`; the records whose group is unknown (it could
+    /// not be created) leave `items` and are returned, last first.
+    pub fn assign(&self, items: &mut Vec<PlannedRecord>) -> Vec<PlannedRecord> {
+        if let Some(g) = &self.fixed {
+            for it in items.iter_mut() {
+                it.op = Op::Create {
+                    group_id: Some(g.clone()),
+                };
+            }
+            return vec![];
+        }
+        if !self.by_field {
+            return vec![];
+        }
+        let mut unplaced = vec![];
+        for (i, it) in items.iter_mut().enumerate() {
+            if let Some(g) = &it.record.group {
+                match self.ids.get(g) {
+                    Some(id) => {
+                        it.op = Op::Create {
+                            group_id: Some(id.clone()),
+                        }
+                    }
+                    None => unplaced.push(i),
+                }
+            }
+        }
+        unplaced
+            .into_iter()
+            .rev()
+            .map(|i| items.remove(i))
+            .collect()
+    }
+}
 
 /// Most `create_group` aliases in one request before the work is spread over more requests.
 pub const GROUPS_PER_REQUEST: usize = 5;
@@ -108,5 +201,105 @@ fn data_id(data: &Value, alias: &str) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::PreparedRecord;
+
+    fn item(line: u64, group: Option<&str>) -> PlannedRecord {
+        PlannedRecord {
+            record: PreparedRecord {
+                line,
+                key: format!("K{line}"),
+                group: group.map(str::to_string),
+                ..Default::default()
+            },
+            op: Op::Create { group_id: None },
+            ready_at: tokio::time::Instant::now(),
+        }
+    }
+
+    fn board(group_id: Option<&str>, group_by: Option<&str>) -> BoardSettings {
+        BoardSettings {
+            id: "1".into(),
+            key_source: "order_id".into(),
+            key_column: "text_order_key".into(),
+            group_id: group_id.map(str::to_string),
+            group_by: group_by.map(str::to_string),
+            item_name: None,
+            max_items: None,
+        }
+    }
+
+    fn group_of(it: &PlannedRecord) -> Option<&str> {
+        match &it.op {
+            Op::Create { group_id } => group_id.as_deref(),
+            Op::Update { .. } => panic!("a create became an update"),
+        }
+    }
+
+    #[test]
+    fn missing_titles_are_new_and_in_first_seen_order() {
+        let known = HashMap::from([("Acme".to_string(), "g1".to_string())]);
+        let g = GroupIds::new(&board(None, Some("customer")), known);
+        let items = [
+            item(1, Some("Zed")),
+            item(2, Some("Acme")),
+            item(3, None),
+            item(4, Some("Bo")),
+            item(5, Some("Zed")),
+        ];
+        assert_eq!(g.missing(&items), ["Zed", "Bo"]);
+    }
+
+    #[test]
+    fn assign_sets_ids_and_returns_the_unplaced_last_first() {
+        let known = HashMap::from([("Acme".to_string(), "g1".to_string())]);
+        let mut g = GroupIds::new(&board(None, Some("customer")), known);
+        g.add(HashMap::from([("Bo".to_string(), "g2".to_string())]));
+        let mut items = vec![
+            item(1, Some("Lost")),
+            item(2, Some("Acme")),
+            item(3, None),
+            item(4, Some("Bo")),
+            item(5, Some("Gone")),
+        ];
+        let unplaced = g.assign(&mut items);
+        let lines: Vec<u64> = unplaced.iter().map(|i| i.record.line).collect();
+        assert_eq!(lines, [5, 1]);
+        let placed: Vec<(u64, Option<&str>)> =
+            items.iter().map(|i| (i.record.line, group_of(i))).collect();
+        assert_eq!(placed, [(2, Some("g1")), (3, None), (4, Some("g2"))]);
+    }
+
+    #[test]
+    fn a_fixed_group_takes_every_create_and_needs_no_titles() {
+        let g = GroupIds::new(&board(Some("topics"), Some("customer")), HashMap::new());
+        let mut items = vec![item(1, Some("Acme")), item(2, None)];
+        assert!(g.missing(&items).is_empty());
+        assert!(g.assign(&mut items).is_empty());
+        assert!(items.iter().all(|i| group_of(i) == Some("topics")));
+    }
+
+    #[test]
+    fn without_group_by_nothing_is_created_or_set() {
+        let g = GroupIds::new(&board(None, None), HashMap::new());
+        let mut items = vec![item(1, Some("Acme"))];
+        assert!(g.missing(&items).is_empty());
+        assert!(g.assign(&mut items).is_empty());
+        assert_eq!(group_of(&items[0]), None);
+    }
+
+    #[test]
+    fn a_dry_run_plans_placeholders() {
+        let mut g = GroupIds::new(&board(None, Some("customer")), HashMap::new());
+        let mut items = vec![item(1, Some("Acme"))];
+        g.plan(&g.missing(&items));
+        assert_eq!(g.planned(), ["Acme"]);
+        assert!(g.assign(&mut items).is_empty());
+        assert_eq!(group_of(&items[0]), Some("(new:Acme)"));
     }
 }

@@ -48,5 +48,6 @@ pub mod sender;
 pub mod state;
 pub mod transform;
 pub mod transport;
+pub mod write;
 
 pub use error::{ConfigError, SyncError};

@@ -380,13 +380,13 @@ mod tests {
             failed: 1,
             ..Default::default()
         };
-        s.failures.push(RecordFailure {
-            line: 7,
-            key: Some("K, \"7\"".into()),
-            field: "order_date".into(),
-            reason: "bad date".into(),
-            cause: crate::transform::FailureCause::Invalid,
-        });
+        s.failures.push(RecordFailure::new(
+            7,
+            Some("K, \"7\""),
+            "order_date",
+            crate::transform::FailureCause::Invalid,
+            "bad date",
+        ));
         s.per_customer.insert(
             "Acme | Co".into(),
             CustomerStats {

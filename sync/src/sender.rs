@@ -1,87 +1,70 @@
-//! Sending one batch: a thin loop around [`ApiClient::call`] that builds each body (the whole
-//! batch, then only the aliases that failed transiently, or the halves of a split; each a new
-//! body with a new `Idempotency-Key`) and maps every alias back to its record.
+//! The batch write path: each planned set of records goes as aliased `create_item` /
+//! `change_multiple_column_values` mutations, many per request. A thin loop around
+//! [`ApiClient::call`] builds each body (the whole batch, then only the aliases that failed
+//! transiently, or the halves of a split; each a new body with a new `Idempotency-Key`) and maps
+//! every alias back to its record.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::batching::{next_chunk, split};
 use crate::client::{ApiClient, Call, CallEnd, CallState, Last};
+use crate::config::{ColumnKind, SyncConfig};
 use crate::error::SyncError;
 use crate::observer::RequestKind;
-use crate::payload::{alias, build_mutation, AliasOutcome, Entry, Op, ResponseClass};
+use crate::payload::{alias, build_mutation, AliasOutcome, Entry, ResponseClass};
 use crate::retry::{decide, Applied, Decision, Signal};
-use crate::transform::{FailureCause, PreparedRecord};
+use crate::transform::FailureCause;
 use crate::transport::TransportError;
+use crate::write::{RecordResult, WriteJob, WritePath, WriteReport};
 
-/// What the sender needs besides the batch.
+/// The batch write path of one board.
 #[derive(Debug)]
-pub struct SendContext {
-    pub client: Arc<ApiClient>,
-    pub board_id: String,
-    pub mutation_complexity: u64,
+pub struct BatchPath {
+    client: Arc<ApiClient>,
+    board_id: String,
+    mutation_complexity: u64,
     /// Ids of the mapped status/dropdown columns (a `ColumnValueException` on one of them is a
     /// missing label).
-    pub label_columns: HashSet<String>,
+    label_columns: HashSet<String>,
     /// Set when the API refused a create with `ItemsLimitationException`: creates not yet sent
-    /// (by any sender) then fail as "board full" without being sent.
-    pub board_full: AtomicBool,
+    /// (by any job of this path) then fail as "board full" without being sent.
+    board_full: AtomicBool,
 }
 
-/// One record in a batch.
-#[derive(Debug, Clone)]
-pub struct BatchItem {
-    pub record: PreparedRecord,
-    pub op: Op,
-    pub ready_at: Instant,
+impl BatchPath {
+    /// The batch path for `cfg`'s board, sending through `client`.
+    pub fn new(client: Arc<ApiClient>, cfg: &SyncConfig) -> Self {
+        BatchPath {
+            client,
+            board_id: cfg.board.id.clone(),
+            mutation_complexity: cfg.sync.mutation_complexity,
+            label_columns: cfg
+                .columns
+                .iter()
+                .filter(|c| matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown))
+                .map(|c| c.column_id.clone())
+                .collect(),
+            board_full: AtomicBool::new(false),
+        }
+    }
 }
 
-/// A batch to send.
-#[derive(Debug)]
-pub struct BatchJob {
-    pub seq: u64,
-    pub kind: RequestKind,
-    pub items: Vec<BatchItem>,
-}
-
-/// Final result for one record of a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ItemResult {
-    Done {
-        item_id: String,
-    },
-    /// Definitely not applied.
-    Failed {
-        field: String,
-        reason: String,
-        cause: FailureCause,
-    },
-    /// May or may not have been applied (timeouts/resets/5xx until retries ran out).
-    Ambiguous {
-        reason: String,
-    },
-}
-
-/// What came back from a batch.
-#[derive(Debug)]
-pub struct BatchResult {
-    pub seq: u64,
-    pub kind: RequestKind,
-    pub items: Vec<(BatchItem, ItemResult)>,
-    pub finished_at: Instant,
-    pub fatal: Option<SyncError>,
-}
-
-/// Send a batch until every record has an outcome.
-pub async fn execute(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
-    let span =
-        tracing::debug_span!("batch", seq = job.seq, kind = ?job.kind, records = job.items.len());
-    execute_inner(ctx, job).instrument(span).await
+#[async_trait]
+impl WritePath for BatchPath {
+    /// Send a batch until every record has an outcome.
+    async fn write(&self, job: WriteJob) -> WriteReport {
+        let span = tracing::debug_span!("batch", seq = job.seq, kind = ?job.kind, records = job.records.len());
+        let sent = Sending::new(self, &job).run().instrument(span).await;
+        let (results, fatal, board_full) = (sent.results, sent.fatal, sent.board_full);
+        report(job, results, fatal, board_full)
+    }
 }
 
 /// The reason of creates not sent because another batch found the board full.
@@ -90,7 +73,7 @@ const BOARD_FULL_NOT_SENT: &str =
 
 /// Why an alias the API refused failed, from its code (and the column it names).
 fn permanent_cause(
-    ctx: &SendContext,
+    label_columns: &HashSet<String>,
     code: &str,
     column: Option<&str>,
     column_type: Option<&str>,
@@ -98,7 +81,7 @@ fn permanent_cause(
     match code {
         "ItemsLimitationException" => FailureCause::BoardFull,
         "ColumnValueException"
-            if column.is_some_and(|c| ctx.label_columns.contains(c))
+            if column.is_some_and(|c| label_columns.contains(c))
                 || column_type.is_some_and(is_label_column_type) =>
         {
             FailureCause::MissingLabel
@@ -142,164 +125,245 @@ fn give_up_reason(applied: Applied, last: &Last, attempts: u32, waits: u32) -> S
     }
 }
 
-async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
-    let client = &ctx.client;
-    let n = job.items.len();
-    let mut results: Vec<Option<ItemResult>> = vec![None; n];
-    let mut todo: Vec<usize> = (0..n).collect();
-    let mut st = CallState::new(client.seed, job.seq);
-    let mut chunk_cap = n;
-    let mut fatal = None;
-    let per = ctx.mutation_complexity.max(1);
-    // Each new body built for this batch (first send, transient-only resend, split) is a new
-    // logical request with its own key; retries of one body reuse its key.
-    let mut round = 0u64;
+/// A batch being sent: each record's result so far, and the retry bookkeeping its bodies share.
+struct Sending<'a> {
+    path: &'a BatchPath,
+    job: &'a WriteJob,
+    results: Vec<Option<RecordResult>>,
+    st: CallState,
+    /// Most records one body may carry (shrinks on splits and small budgets).
+    chunk_cap: usize,
+    /// Each new body built for this batch (first send, transient-only resend, split) is a new
+    /// logical request with its own key; retries of one body reuse its key.
+    round: u64,
+    fatal: Option<SyncError>,
+    board_full: bool,
+}
 
-    while !todo.is_empty() {
-        // Take the turn to write first: the body is cut to the budget the writes before it left.
-        let turn = client.write_turn().await;
-        if job.kind == RequestKind::Create && ctx.board_full.load(Ordering::Relaxed) {
-            for &i in &todo {
-                results[i] = Some(ItemResult::Failed {
-                    field: String::new(),
-                    reason: BOARD_FULL_NOT_SENT.into(),
-                    cause: FailureCause::BoardFull,
-                });
-            }
-            break;
+impl<'a> Sending<'a> {
+    fn new(path: &'a BatchPath, job: &'a WriteJob) -> Self {
+        let n = job.records.len();
+        Sending {
+            path,
+            job,
+            results: vec![None; n],
+            st: CallState::new(path.client.seed, job.seq),
+            chunk_cap: n,
+            round: 0,
+            fatal: None,
+            board_full: false,
         }
+    }
+
+    fn per(&self) -> u64 {
+        self.path.mutation_complexity.max(1)
+    }
+
+    fn set(&mut self, i: usize, r: RecordResult) {
+        if let RecordResult::Failed {
+            cause: FailureCause::BoardFull,
+            ..
+        } = &r
+        {
+            self.board_full = true;
+        }
+        self.results[i] = Some(r);
+    }
+
+    fn fail(&mut self, i: usize, field: String, reason: String, cause: FailureCause) {
+        self.set(
+            i,
+            RecordResult::Failed {
+                field,
+                reason,
+                cause,
+            },
+        );
+    }
+
+    async fn run(mut self) -> Self {
+        let client = self.path.client.clone();
+        let mut todo: Vec<usize> = (0..self.job.records.len()).collect();
+        while !todo.is_empty() {
+            // Take the turn to write first: the body is cut to the budget the writes before it left.
+            let turn = client.write_turn().await;
+            if self.job.kind == RequestKind::Create && self.path.board_full.load(Ordering::Relaxed)
+            {
+                for &i in &todo {
+                    self.fail(
+                        i,
+                        String::new(),
+                        BOARD_FULL_NOT_SENT.into(),
+                        FailureCause::BoardFull,
+                    );
+                }
+                break;
+            }
+            let chunk = self.cut(&todo);
+            let aliases: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(pos, &i)| alias(&self.job.records[i].op, pos))
+                .collect();
+            let call = self.body(&chunk, &aliases);
+            let end = client.call_in_turn(&call, &mut self.st, turn).await;
+            match end {
+                CallEnd::Settled { class, .. } => {
+                    if let ResponseClass::Aliases(outs) = class {
+                        self.answered(&chunk, outs).await;
+                    }
+                }
+                CallEnd::Split => {
+                    self.chunk_cap = split(chunk.len());
+                    tracing::debug!(chunk_cap = self.chunk_cap, "request too complex; splitting");
+                }
+                CallEnd::GiveUp { applied, last } => self.give_up(&chunk, applied, &last),
+                CallEnd::Fatal(last) => {
+                    let e = last.into_error(self.job.kind, &self.path.board_id, self.st.attempt);
+                    self.fatal = Some(e);
+                    break;
+                }
+            }
+            todo.retain(|i| self.results[*i].is_none());
+        }
+        self
+    }
+
+    /// The records of the next body: as many as the per-body cap and the budget allow.
+    fn cut(&mut self, todo: &[usize]) -> Vec<usize> {
+        let pacer = &self.path.client.pacer;
+        let per = self.per();
         let (cap, take) = next_chunk(
             todo.len(),
-            chunk_cap,
+            self.chunk_cap,
             per,
-            client.pacer.limit(),
-            client.pacer.affordable_units(per),
+            pacer.limit(),
+            pacer.affordable_units(per),
         );
-        chunk_cap = cap;
-        let chunk: Vec<usize> = todo.iter().take(take).copied().collect();
+        self.chunk_cap = cap;
+        todo.iter().take(take).copied().collect()
+    }
+
+    /// The logical request carrying `chunk`: a new body with a new key.
+    fn body<'c>(&mut self, chunk: &[usize], aliases: &'c [String]) -> Call<'c> {
+        let records = &self.job.records;
         let entries: Vec<Entry<'_>> = chunk
             .iter()
             .map(|&i| Entry {
-                record: &job.items[i].record,
-                op: &job.items[i].op,
+                record: &records[i].record,
+                op: &records[i].op,
             })
             .collect();
-        let aliases: Vec<String> = chunk
-            .iter()
-            .enumerate()
-            .map(|(pos, &i)| alias(&job.items[i].op, pos))
-            .collect();
-        let body = Bytes::from(build_mutation(&ctx.board_id, &entries, true));
-        let key = client.request_key("batch", job.seq, round, &body);
-        round += 1;
-        let call = Call {
-            kind: job.kind,
+        let body = Bytes::from(build_mutation(&self.path.board_id, &entries, true));
+        let key = self
+            .path
+            .client
+            .request_key("batch", self.job.seq, self.round, &body);
+        self.round += 1;
+        Call {
+            kind: self.job.kind,
             body,
             key: Some(key),
-            aliases: &aliases,
-            cost: chunk.len() as u64 * per,
+            aliases,
+            cost: chunk.len() as u64 * self.per(),
             records: chunk.len(),
-        };
-        match client.call_in_turn(&call, &mut st, turn).await {
-            CallEnd::Settled { class, .. } => {
-                let ResponseClass::Aliases(outs) = class else {
-                    continue;
-                };
-                let mut transient = vec![];
-                let mut wait = None;
-                for (pos, o) in outs.into_iter().enumerate() {
-                    let i = chunk[pos];
-                    match o {
-                        AliasOutcome::Ok { item_id } => {
-                            results[i] = Some(ItemResult::Done { item_id })
-                        }
-                        AliasOutcome::Permanent {
-                            code,
-                            message,
-                            column,
-                            column_type,
-                        } => {
-                            let cause = permanent_cause(
-                                &ctx,
-                                &code,
-                                column.as_deref(),
-                                column_type.as_deref(),
-                            );
-                            if cause == FailureCause::BoardFull {
-                                ctx.board_full.store(true, Ordering::Relaxed);
-                            }
-                            tracing::debug!(line = job.items[i].record.line, %code, "record rejected by the API");
-                            results[i] = Some(ItemResult::Failed {
-                                field: column.unwrap_or_else(|| "column_values".into()),
-                                reason: format!("{code}: {message}"),
-                                cause,
-                            });
-                        }
-                        AliasOutcome::Transient { code, retry_in } => {
-                            transient.push((i, code));
-                            wait = wait.max(retry_in);
-                        }
+        }
+    }
+
+    /// A settled response: each alias's outcome becomes its record's result; aliases that failed
+    /// transiently stay to do (after the wait the retry policy orders) unless retries ran out.
+    async fn answered(&mut self, chunk: &[usize], outs: Vec<AliasOutcome>) {
+        let mut transient = vec![];
+        let mut wait = None;
+        for (pos, o) in outs.into_iter().enumerate() {
+            let i = chunk[pos];
+            match o {
+                AliasOutcome::Ok { item_id } => self.set(i, RecordResult::Done { item_id }),
+                AliasOutcome::Permanent {
+                    code,
+                    message,
+                    column,
+                    column_type,
+                } => {
+                    let cause = permanent_cause(
+                        &self.path.label_columns,
+                        &code,
+                        column.as_deref(),
+                        column_type.as_deref(),
+                    );
+                    if cause == FailureCause::BoardFull {
+                        self.path.board_full.store(true, Ordering::Relaxed);
                     }
+                    tracing::debug!(line = self.job.records[i].record.line, %code, "record rejected by the API");
+                    let field = column.unwrap_or_else(|| "column_values".into());
+                    self.fail(i, field, format!("{code}: {message}"), cause);
                 }
-                if !transient.is_empty() {
-                    let signal = Signal::TransientAliases { retry_in: wait };
-                    let (decision, next) = decide(signal, st.retry, client.policy, false);
-                    st.retry = next;
-                    match decision {
-                        Decision::Resend(w) => client.pause(w, &mut st.backoff).await,
-                        _ => {
-                            for (i, code) in transient {
-                                results[i] = Some(ItemResult::Failed {
-                                    field: String::new(),
-                                    reason: format!(
-                                        "transient error persisted after {} attempts: {code}",
-                                        st.attempt
-                                    ),
-                                    cause: FailureCause::NotConfirmed,
-                                });
-                            }
-                        }
-                    }
+                AliasOutcome::Transient { code, retry_in } => {
+                    transient.push((i, code));
+                    wait = wait.max(retry_in);
                 }
-            }
-            CallEnd::Split => {
-                chunk_cap = split(chunk.len());
-                tracing::debug!(chunk_cap, "request too complex; splitting");
-            }
-            CallEnd::GiveUp { applied, last } => {
-                let reason = give_up_reason(applied, &last, st.attempt, st.retry.waits);
-                for &i in &chunk {
-                    results[i] = Some(match applied {
-                        Applied::Unknown => ItemResult::Ambiguous {
-                            reason: reason.clone(),
-                        },
-                        Applied::No => ItemResult::Failed {
-                            field: String::new(),
-                            reason: reason.clone(),
-                            cause: match last {
-                                Last::Response(
-                                    ResponseClass::Rejected { .. } | ResponseClass::TooComplex,
-                                ) => FailureCause::Rejected,
-                                _ => FailureCause::NotConfirmed,
-                            },
-                        },
-                    });
-                }
-            }
-            CallEnd::Fatal(last) => {
-                fatal = Some(last.into_error(job.kind, &ctx.board_id, st.attempt));
-                break;
             }
         }
-        todo.retain(|i| results[*i].is_none());
+        if transient.is_empty() {
+            return;
+        }
+        let client = &self.path.client;
+        let signal = Signal::TransientAliases { retry_in: wait };
+        let (decision, next) = decide(signal, self.st.retry, client.policy, false);
+        self.st.retry = next;
+        match decision {
+            Decision::Resend(w) => client.pause(w, &mut self.st.backoff).await,
+            _ => {
+                for (i, code) in transient {
+                    let reason = format!(
+                        "transient error persisted after {} attempts: {code}",
+                        self.st.attempt
+                    );
+                    self.fail(i, String::new(), reason, FailureCause::NotConfirmed);
+                }
+            }
+        }
     }
+
+    /// The retry policy gave up on the body carrying `chunk`.
+    fn give_up(&mut self, chunk: &[usize], applied: Applied, last: &Last) {
+        let reason = give_up_reason(applied, last, self.st.attempt, self.st.retry.waits);
+        for &i in chunk {
+            match applied {
+                Applied::Unknown => self.set(
+                    i,
+                    RecordResult::Ambiguous {
+                        reason: reason.clone(),
+                    },
+                ),
+                Applied::No => {
+                    let cause = match last {
+                        Last::Response(
+                            ResponseClass::Rejected { .. } | ResponseClass::TooComplex,
+                        ) => FailureCause::Rejected,
+                        _ => FailureCause::NotConfirmed,
+                    };
+                    self.fail(i, String::new(), reason.clone(), cause);
+                }
+            }
+        }
+    }
+}
+
+/// The report of a sent job: records left without a result were not sent (the run stopped).
+fn report(
+    job: WriteJob,
+    results: Vec<Option<RecordResult>>,
+    fatal: Option<SyncError>,
+    board_full: bool,
+) -> WriteReport {
     let finished_at = Instant::now();
-    let items = job
-        .items
+    let outcomes = job
+        .records
         .into_iter()
         .zip(results)
         .map(|(item, r)| {
-            let r = r.unwrap_or_else(|| ItemResult::Failed {
+            let r = r.unwrap_or_else(|| RecordResult::Failed {
                 field: String::new(),
                 reason: "not sent: the run stopped on a fatal API condition".into(),
                 cause: FailureCause::NotConfirmed,
@@ -307,11 +371,12 @@ async fn execute_inner(ctx: Arc<SendContext>, job: BatchJob) -> BatchResult {
             (item, r)
         })
         .collect();
-    BatchResult {
+    WriteReport {
         seq: job.seq,
         kind: job.kind,
-        items,
+        outcomes,
         finished_at,
         fatal,
+        board_full,
     }
 }
