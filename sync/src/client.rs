@@ -16,7 +16,7 @@ use crate::error::{AttemptProblem, SyncError};
 use crate::fasthash::Hasher128;
 use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
 use crate::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
-use crate::payload::{classify, BudgetInfo, ResponseClass};
+use crate::payload::{classify, AliasOutcome, BudgetInfo, ResponseClass};
 use crate::request_log::{Attempt, RequestLog};
 use crate::retry::{decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait};
 use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
@@ -130,7 +130,7 @@ impl Last {
                 code: outs
                     .iter()
                     .find_map(|o| match o {
-                        crate::payload::AliasOutcome::Transient { code, .. } => Some(code.clone()),
+                        AliasOutcome::Transient { code, .. } => Some(code.clone()),
                         _ => None,
                     })
                     .unwrap_or_default(),
@@ -193,13 +193,27 @@ enum WireGuard<'a> {
     Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
 }
 
+/// What the retry policy says about the aliases of a settled response that failed transiently
+/// (decided in [`ApiClient::call`], like every other retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// No alias failed transiently.
+    None,
+    /// Send them again, in a new body, after this wait ([`ApiClient::pause`]).
+    Resend(Wait),
+    /// Retries ran out: they fail.
+    GiveUp,
+}
+
 /// How a call ended.
 #[derive(Debug)]
 pub enum CallEnd {
-    /// The response settles the body: per-alias outcomes (`class` is `Aliases`) and the body.
+    /// The response settles the body: per-alias outcomes (`class` is `Aliases`) and the body;
+    /// `transient`: what becomes of the aliases that failed transiently.
     Settled {
         response: ApiResponse,
         class: ResponseClass,
+        transient: Transient,
     },
     /// Over the per-request cap: split the batch.
     Split,
@@ -522,7 +536,12 @@ impl ApiClient {
             match decision {
                 Decision::Settle => {
                     if let Ok((response, class)) = outcome {
-                        return CallEnd::Settled { response, class };
+                        let transient = self.transient(&class, st);
+                        return CallEnd::Settled {
+                            response,
+                            class,
+                            transient,
+                        };
                     }
                 }
                 Decision::Resend(wait) => self.pause(wait, &mut st.backoff).await,
@@ -535,6 +554,32 @@ impl ApiClient {
                 }
                 Decision::Fatal => return CallEnd::Fatal(last()),
             }
+        }
+    }
+
+    /// The retry decision for the aliases of a settled response that failed transiently: they
+    /// go again in a new body after the longest `retry_in` any of them asked for (or backoff).
+    fn transient(&self, class: &ResponseClass, st: &mut CallState) -> Transient {
+        let ResponseClass::Aliases(outs) = class else {
+            return Transient::None;
+        };
+        let mut any = false;
+        let mut wait = None;
+        for o in outs {
+            if let AliasOutcome::Transient { retry_in, .. } = o {
+                any = true;
+                wait = wait.max(*retry_in);
+            }
+        }
+        if !any {
+            return Transient::None;
+        }
+        let signal = Signal::TransientAliases { retry_in: wait };
+        let (decision, next) = decide(signal, st.retry, self.policy, false);
+        st.retry = next;
+        match decision {
+            Decision::Resend(w) => Transient::Resend(w),
+            _ => Transient::GiveUp,
         }
     }
 
@@ -572,4 +617,63 @@ impl ApiClient {
 pub fn response_data(resp: &ApiResponse) -> Value {
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     v.get("data").cloned().unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::Delay;
+
+    #[derive(Debug)]
+    struct Unused;
+
+    #[async_trait::async_trait]
+    impl Transport for Unused {
+        async fn send(&self, _: ApiRequest) -> Result<ApiResponse, TransportError> {
+            Err(TransportError::Other("not used".into()))
+        }
+    }
+
+    fn client(max_retries: u32) -> ApiClient {
+        ApiClient::new(
+            Arc::new(Unused),
+            "t".into(),
+            "2026-10".into(),
+            Duration::from_secs(1),
+            max_retries,
+            7,
+            None,
+        )
+    }
+
+    fn transient(secs: Option<u64>) -> AliasOutcome {
+        AliasOutcome::Transient {
+            code: "X".into(),
+            retry_in: secs.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn transient_aliases_are_decided_by_the_client_with_the_longest_wait() {
+        let c = client(1);
+        let mut st = CallState::new(7, 1);
+        let ok = AliasOutcome::Ok {
+            item_id: "1".into(),
+        };
+        let all_ok = ResponseClass::Aliases(vec![ok.clone()]);
+        assert_eq!(c.transient(&all_ok, &mut st), Transient::None);
+        assert_eq!(st.retry.retries, 0);
+        let some = ResponseClass::Aliases(vec![transient(Some(2)), ok, transient(Some(5))]);
+        match c.transient(&some, &mut st) {
+            Transient::Resend(w) => {
+                assert_eq!(w.delay, Delay::Exact(Duration::from_secs(5)));
+                assert_eq!(w.reason, WaitReason::RateLimited);
+            }
+            other => panic!("expected a resend, got {other:?}"),
+        }
+        assert_eq!(st.retry.retries, 1);
+        // The retry budget (1) is spent: the next transient failure gives up.
+        let again = ResponseClass::Aliases(vec![transient(None)]);
+        assert_eq!(c.transient(&again, &mut st), Transient::GiveUp);
+    }
 }

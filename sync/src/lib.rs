@@ -17,7 +17,8 @@
 //! - **Pacing and the complexity budget** (when a request may go; the budget estimate from the
 //!   API's own signals; 429 blocks): [`pacing`].
 //! - **Retry** (after every attempt of every request kind: settle, wait, resend, split, give up,
-//!   stop): [`retry::decide`]; the one send loop that applies it and the one place every wait
+//!   stop): [`retry::decide`], called only by the one send loop that applies it (including for
+//!   aliases that failed transiently: [`client::Transient`]) and the one place every wait
 //!   happens: [`client`].
 //! - **Write concurrency** (at most `write_concurrency` writes in flight per board, one by
 //!   default; reads overlap): the write permits of [`client::ApiClient::call`].

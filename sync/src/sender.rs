@@ -14,12 +14,12 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::batching::{next_chunk, split};
-use crate::client::{ApiClient, Call, CallEnd, CallState, Last};
+use crate::client::{ApiClient, Call, CallEnd, CallState, Last, Transient};
 use crate::config::{ColumnKind, SyncConfig};
 use crate::error::SyncError;
 use crate::observer::RequestKind;
 use crate::payload::{alias, build_mutation, AliasOutcome, Entry, ResponseClass};
-use crate::retry::{decide, Applied, Decision, Signal};
+use crate::retry::Applied;
 use crate::transform::FailureCause;
 use crate::transport::TransportError;
 use crate::write::{RecordResult, WriteJob, WritePath, WriteReport};
@@ -208,9 +208,11 @@ impl<'a> Sending<'a> {
             let call = self.body(&chunk, &aliases);
             let end = client.call_in_turn(&call, &mut self.st, turn).await;
             match end {
-                CallEnd::Settled { class, .. } => {
+                CallEnd::Settled {
+                    class, transient, ..
+                } => {
                     if let ResponseClass::Aliases(outs) = class {
-                        self.answered(&chunk, outs).await;
+                        self.answered(&chunk, outs, transient).await;
                     }
                 }
                 CallEnd::Split => {
@@ -271,10 +273,9 @@ impl<'a> Sending<'a> {
     }
 
     /// A settled response: each alias's outcome becomes its record's result; aliases that failed
-    /// transiently stay to do (after the wait the retry policy orders) unless retries ran out.
-    async fn answered(&mut self, chunk: &[usize], outs: Vec<AliasOutcome>) {
+    /// transiently stay to do (after the wait the retry policy ordered) unless retries ran out.
+    async fn answered(&mut self, chunk: &[usize], outs: Vec<AliasOutcome>, retry: Transient) {
         let mut transient = vec![];
-        let mut wait = None;
         for (pos, o) in outs.into_iter().enumerate() {
             let i = chunk[pos];
             match o {
@@ -298,22 +299,15 @@ impl<'a> Sending<'a> {
                     let field = column.unwrap_or_else(|| "column_values".into());
                     self.fail(i, field, format!("{code}: {message}"), cause);
                 }
-                AliasOutcome::Transient { code, retry_in } => {
-                    transient.push((i, code));
-                    wait = wait.max(retry_in);
-                }
+                AliasOutcome::Transient { code, .. } => transient.push((i, code)),
             }
         }
         if transient.is_empty() {
             return;
         }
-        let client = &self.path.client;
-        let signal = Signal::TransientAliases { retry_in: wait };
-        let (decision, next) = decide(signal, self.st.retry, client.policy, false);
-        self.st.retry = next;
-        match decision {
-            Decision::Resend(w) => client.pause(w, &mut self.st.backoff).await,
-            _ => {
+        match retry {
+            Transient::Resend(w) => self.path.client.pause(w, &mut self.st.backoff).await,
+            Transient::None | Transient::GiveUp => {
                 for (i, code) in transient {
                     let reason = format!(
                         "transient error persisted after {} attempts: {code}",
