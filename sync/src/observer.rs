@@ -114,7 +114,7 @@ pub trait SyncObserver: Send + Sync {
     fn request_finished(&self, ev: &RequestEvent);
     fn record_finished(&self, ev: &RecordEvent);
     /// Sending and waiting, as it happens (every wait of the send path goes through one
-    /// function, [`crate::client::ApiClient::wait_until`]). Default: ignored.
+    /// function, [`crate::api::client::ApiClient::wait_until`]). Default: ignored.
     fn activity(&self, _ev: &ActivityEvent) {}
 }
 

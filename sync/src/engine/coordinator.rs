@@ -14,20 +14,21 @@ use tokio::time::Instant;
 use super::queues::{classify, Queues, Ready};
 use super::settle::{confirm, leave_pending, settle, Learned, Unknown};
 use super::tally::Tally;
-use super::INFO_EVERY_BATCHES;
-use crate::batching::{balanced_batch_sizes, write_lanes};
-use crate::capacity::Capacity;
-use crate::client::ApiClient;
-use crate::config::SyncConfig;
+use crate::api::client::ApiClient;
+use crate::api::pacing::Pacer;
 use crate::error::SyncError;
-use crate::groups::{create_groups, GroupIds};
+use crate::mapping::config::SyncConfig;
+use crate::mapping::transform::{FailureCause, PreparedRecord, RecordFailure};
 use crate::observer::RequestKind;
-use crate::pacing::Pacer;
-use crate::reconcile::{find_items_by_key, resolve_pending, split_found};
+use crate::planning::batching::{balanced_batch_sizes, write_lanes};
+use crate::planning::capacity::Capacity;
+use crate::planning::groups::{create_groups, GroupIds};
+use crate::planning::verify::split_found;
+use crate::planning::PlannedRecord;
 use crate::report::{Phase, PhaseTimer};
+use crate::state::reconcile::{find_items_by_key, resolve_pending};
 use crate::state::StateStore;
-use crate::transform::{FailureCause, PreparedRecord, RecordFailure};
-use crate::write::{PlannedRecord, WriteJob, WritePath, WriteReport};
+use crate::write::{RecordResult, WriteJob, WritePath, WriteReport};
 
 /// Wait on `fut` from the coordinator: counted as `send`, except the limit-only time, counted as `wait`.
 pub(crate) async fn blocked<T>(
@@ -43,6 +44,9 @@ pub(crate) async fn blocked<T>(
     phases.reattribute(Phase::Send, Phase::Wait, after.saturating_sub(before));
     out
 }
+
+/// Log one INFO progress line every this many batches.
+pub(crate) const INFO_EVERY_BATCHES: u64 = 20;
 
 /// Request sequence numbers of this run (they seed backoff and name idempotency keys).
 #[derive(Debug, Default)]
@@ -91,7 +95,7 @@ pub(crate) struct Start {
 
 impl Coordinator {
     pub(crate) fn new(s: Start) -> Self {
-        let window = crate::batching::window_size(s.batch_size, write_lanes(&s.cfg.sync));
+        let window = crate::planning::batching::window_size(s.batch_size, write_lanes(&s.cfg.sync));
         Coordinator {
             queues: Queues::new(s.batch_size, window),
             groups: GroupIds::new(&s.cfg.board, s.known_groups),
@@ -379,7 +383,7 @@ impl Coordinator {
             let created = r
                 .outcomes
                 .iter()
-                .filter(|(_, res)| matches!(res, crate::write::RecordResult::Done { .. }))
+                .filter(|(_, res)| matches!(res, RecordResult::Done { .. }))
                 .count();
             if self
                 .capacity

@@ -3,9 +3,9 @@
 //!
 //! [`run`] sets the run up (input check, batch size, client, board read, state store) and hands
 //! it to the [`coordinator`], which only sequences: each step is a small type or function
-//! ([`queues`], [`crate::groups::GroupIds`], [`crate::reconcile::split_found`],
-//! [`crate::capacity::Capacity`], [`crate::batching`], [`settle`], [`tally`]), and every write
-//! goes through one [`crate::write::WritePath`] (today the batch path, [`crate::sender`]). All
+//! ([`queues`], [`crate::planning::groups::GroupIds`], [`crate::planning::verify::split_found`],
+//! [`crate::planning::capacity::Capacity`], [`crate::planning::batching`], [`settle`], [`tally`]), and every write
+//! goes through one [`crate::write::WritePath`] (today the batch path, [`crate::write::batch`]). All
 //! timing uses [`tokio::time::Instant`], so on a paused-clock runtime a run replays in virtual time.
 
 mod coordinator;
@@ -22,33 +22,30 @@ use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::batching::batch_size;
-use crate::board::{check_mapping, problems_to_error, read_board, BoardInfo};
-use crate::capacity::{Capacity, BOARD_ITEM_CAP};
-use crate::client::ApiClient;
-use crate::config::SyncConfig;
+use crate::api::client::ApiClient;
+use crate::api::request_log::RequestLog;
 use crate::error::SyncError;
 use crate::input::InputSize;
 pub use crate::input::InputSource;
+use crate::mapping::config::SyncConfig;
+use crate::mapping::transform::{FailureCause, RecordFailure, Transformer};
 use crate::observer::Observers;
 pub use crate::observer::{
     ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver, WaitReason,
 };
-use crate::progress::{PaceModel, Progress, BUDGET_WINDOW};
+use crate::planning::batching::batch_size;
+use crate::planning::board::{check_mapping, problems_to_error, read_board, BoardInfo};
+use crate::planning::capacity::{Capacity, BOARD_ITEM_CAP};
+use crate::report::progress::{PaceModel, Progress, BUDGET_WINDOW};
 use crate::report::{write_detail_reports, write_summary, Phase, PhaseTimer};
 pub use crate::report::{Phases, RunSummary};
-use crate::request_log::RequestLog;
-use crate::sender::BatchPath;
 pub use crate::state::StateSpec;
 use crate::state::StateStore;
-use crate::transform::{FailureCause, RecordFailure, Transformer};
 use crate::transport::Transport;
+use crate::write::batch::BatchPath;
 use crate::write::WritePath;
 use coordinator::{blocked, Coordinator, Start};
 use tally::Tally;
-
-/// Log one INFO progress line every this many batches.
-pub const INFO_EVERY_BATCHES: u64 = 20;
 
 /// Everything a run needs (docs/interfaces.md).
 pub struct RunParams {
@@ -64,7 +61,7 @@ pub struct RunParams {
     /// Show a progress bar (only if stderr is a terminal).
     pub progress: bool,
     pub observer: Option<Arc<dyn SyncObserver>>,
-    /// Write one NDJSON line per request attempt here (see [`crate::request_log`]).
+    /// Write one NDJSON line per request attempt here (see [`crate::api::request_log`]).
     pub request_log: Option<PathBuf>,
 }
 
@@ -218,7 +215,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         .sync
         .run_id
         .clone()
-        .unwrap_or_else(|| crate::client::fresh_run_id(cfg.sync.seed));
+        .unwrap_or_else(|| crate::api::client::fresh_run_id(cfg.sync.seed));
     let client = client_for(
         &cfg,
         transport,

@@ -1,10 +1,10 @@
 //! The first planning step: what each record needs ([`classify`] against the state store) and
 //! where it waits until it goes ([`Queues`]: creates gather in a window, updates in a batch).
 
-use crate::payload::Op;
+use crate::api::payload::Op;
+use crate::mapping::transform::PreparedRecord;
+use crate::planning::PlannedRecord;
 use crate::state::StateRow;
-use crate::transform::PreparedRecord;
-use crate::write::PlannedRecord;
 
 /// What a record needs, from what the state store knows of its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub(crate) struct Queues {
     updates: Vec<PlannedRecord>,
     /// Updates per batch.
     batch_size: usize,
-    /// Creates per window ([`crate::batching::window_size`]).
+    /// Creates per window ([`crate::planning::batching::window_size`]).
     window: usize,
 }
 

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use tokio::time::Instant;
 
 use super::tally::Tally;
-use crate::payload::Op;
-use crate::reconcile::confirmed_item;
-use crate::transform::{FailureCause, RecordFailure};
-use crate::write::{PlannedRecord, RecordResult};
+use crate::api::payload::Op;
+use crate::mapping::transform::{FailureCause, RecordFailure};
+use crate::planning::PlannedRecord;
+use crate::state::reconcile::confirmed_item;
+use crate::write::RecordResult;
 
 /// A record whose outcome is unknown, and why.
 pub(crate) type Unknown = (PlannedRecord, String);

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use crate::mapping::transform::{FailureCause, PreparedRecord, RecordFailure};
 use crate::observer::{RecordEvent, RecordOutcome, SyncObserver};
 use crate::report::{CustomerStats, RunSummary};
-use crate::transform::{FailureCause, PreparedRecord, RecordFailure};
 
 /// The summary being counted, and who hears of each record.
 pub(crate) struct Tally {

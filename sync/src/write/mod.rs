@@ -3,27 +3,21 @@
 //! The coordinator plans records (group ids resolved, creates admitted to the board's capacity,
 //! each marked pending in the state store) and hands each planned set to a [`WritePath`] as a
 //! [`WriteJob`]. The write path reports one [`RecordResult`] per record in a [`WriteReport`]; the
-//! coordinator stores and counts them. Today's path is the batch path ([`crate::sender`]: aliased
+//! coordinator stores and counts them. Today's path is the batch path ([`batch`]: aliased
 //! `create_item` / `change_multiple_column_values` mutations, many per request). A job-based path
 //! (bulk import: upload the set, start a job, poll it, read per-record results) fits the same
-//! interface: it takes the same job and answers with the same report.
+//! interface: it takes the same job and answers with the same report; it goes in `ingest/`
+//! beside [`batch`].
+
+pub mod batch;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::error::SyncError;
+use crate::mapping::transform::FailureCause;
 use crate::observer::RequestKind;
-use crate::payload::Op;
-use crate::transform::{FailureCause, PreparedRecord};
-
-/// One record, planned: what will be done with it ([`Op`]) and when it was read.
-#[derive(Debug, Clone)]
-pub struct PlannedRecord {
-    pub record: PreparedRecord,
-    pub op: Op,
-    /// When the record was read (its latency runs from here).
-    pub ready_at: Instant,
-}
+use crate::planning::PlannedRecord;
 
 /// A planned set of records for one board, all creates or all updates.
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! The API client used by the engine: the one send loop ([`ApiClient::call`]) every request
 //! kind goes through. Each attempt is counted, reported to the observer, classified
-//! ([`crate::payload::classify`]) and handed to the retry policy ([`crate::retry::decide`]); every
+//! ([`crate::api::payload::classify`]) and handed to the retry policy ([`crate::api::retry::decide`]); every
 //! wait goes through one function ([`ApiClient::wait_until`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,13 +12,15 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::api::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
+use crate::api::payload::{classify, AliasOutcome, BudgetInfo, ResponseClass};
+use crate::api::request_log::{Attempt, RequestLog};
+use crate::api::retry::{
+    decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait,
+};
 use crate::error::{AttemptProblem, SyncError};
 use crate::fasthash::Hasher128;
 use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
-use crate::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
-use crate::payload::{classify, AliasOutcome, BudgetInfo, ResponseClass};
-use crate::request_log::{Attempt, RequestLog};
-use crate::retry::{decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait};
 use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 
 /// Estimated complexity of a read query (board read, reconcile page).
@@ -622,7 +624,7 @@ pub fn response_data(resp: &ApiResponse) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::Delay;
+    use crate::api::retry::Delay;
 
     #[derive(Debug)]
     struct Unused;

@@ -13,14 +13,14 @@ use bytes::Bytes;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::batching::{next_chunk, split};
-use crate::client::{ApiClient, Call, CallEnd, CallState, Last, Transient};
-use crate::config::{ColumnKind, SyncConfig};
+use crate::api::client::{ApiClient, Call, CallEnd, CallState, Last, Transient};
+use crate::api::payload::{alias, build_mutation, AliasOutcome, Entry, ResponseClass};
+use crate::api::retry::Applied;
 use crate::error::SyncError;
+use crate::mapping::config::{ColumnKind, SyncConfig};
+use crate::mapping::transform::FailureCause;
 use crate::observer::RequestKind;
-use crate::payload::{alias, build_mutation, AliasOutcome, Entry, ResponseClass};
-use crate::retry::Applied;
-use crate::transform::FailureCause;
+use crate::planning::batching::{next_chunk, split};
 use crate::transport::TransportError;
 use crate::write::{RecordResult, WriteJob, WritePath, WriteReport};
 

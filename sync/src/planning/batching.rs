@@ -13,7 +13,7 @@
 //! requests (so a run of N records costs `ceil(N / batch_size)` create requests), with the records
 //! spread evenly over them: 60 records at batch 25 go as 20 + 20 + 20, not 25 + 25 + 10.
 
-use crate::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
+use crate::mapping::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
 
 /// Records per request: 1 in single mode; an explicit `batch_size` within the caps of
 /// [`max_per_request`]; unset, chosen from the run: with `records` (known or estimated) the

@@ -1,18 +1,17 @@
 //! Reconciliation: finding items by source key with `items_page_by_column_values` (paginated with
 //! `next_items_page`), and what the findings mean. Used at start-up for records left `pending` by
 //! a crash ([`resolve_pending`]), at the end of a run for ambiguous outcomes ([`confirmed_item`]),
-//! and before creates when the state store was lost.
+//! and before creates when the state store was lost ([`crate::planning::verify`]).
 
 use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::client::ApiClient;
+use crate::api::client::ApiClient;
+use crate::api::payload::{query_body, Op};
 use crate::error::SyncError;
 use crate::observer::RequestKind;
-use crate::payload::{query_body, Op};
 use crate::state::PendingRow;
-use crate::write::PlannedRecord;
 
 /// Creates left pending by an earlier run, against what the board holds: `(done, cleared)`:
 /// `(key, item id, content hash)` rows for the records found (the oldest item when several carry
@@ -49,28 +48,6 @@ pub fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) 
         Op::Create { .. } => found.get(key).and_then(|ids| ids.first()).cloned(),
         Op::Update { .. } => None,
     }
-}
-
-/// State was lost: of the creates `items`, those whose key the board already shows become
-/// updates of the first item found. Returns `(creates, updates)`, each in the order of `items`.
-pub fn split_found(
-    items: Vec<PlannedRecord>,
-    found: &HashMap<String, Vec<String>>,
-) -> (Vec<PlannedRecord>, Vec<PlannedRecord>) {
-    let mut creates = vec![];
-    let mut updates = vec![];
-    for mut it in items {
-        match found.get(&it.record.key).and_then(|ids| ids.first()) {
-            Some(id) => {
-                it.op = Op::Update {
-                    item_id: id.clone(),
-                };
-                updates.push(it);
-            }
-            None => creates.push(it),
-        }
-    }
-    (creates, updates)
 }
 
 /// Keys per lookup query.
@@ -169,60 +146,12 @@ pub async fn find_items_by_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::PreparedRecord;
-
-    fn create(key: &str) -> PlannedRecord {
-        PlannedRecord {
-            record: PreparedRecord {
-                key: key.into(),
-                ..Default::default()
-            },
-            op: Op::Create {
-                group_id: Some("g".into()),
-            },
-            ready_at: tokio::time::Instant::now(),
-        }
-    }
 
     fn found(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
         pairs
             .iter()
             .map(|(k, ids)| (k.to_string(), ids.iter().map(|s| s.to_string()).collect()))
             .collect()
-    }
-
-    #[test]
-    fn creates_found_on_the_board_become_updates_of_the_first_item() {
-        let items = vec![create("A"), create("B"), create("C"), create("D")];
-        let on_board = found(&[("B", &["7", "9"]), ("D", &["4"]), ("Z", &["1"])]);
-        let (creates, updates) = split_found(items, &on_board);
-        let keys: Vec<&str> = creates.iter().map(|i| i.record.key.as_str()).collect();
-        assert_eq!(keys, ["A", "C"]);
-        assert!(creates.iter().all(|i| i.op
-            == Op::Create {
-                group_id: Some("g".into())
-            }));
-        let ups: Vec<(&str, &Op)> = updates
-            .iter()
-            .map(|i| (i.record.key.as_str(), &i.op))
-            .collect();
-        assert_eq!(
-            ups,
-            [
-                (
-                    "B",
-                    &Op::Update {
-                        item_id: "7".into()
-                    }
-                ),
-                (
-                    "D",
-                    &Op::Update {
-                        item_id: "4".into()
-                    }
-                )
-            ]
-        );
     }
 
     #[test]

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::client::ApiClient;
-use crate::config::{ColumnKind, SyncConfig};
+use crate::api::client::ApiClient;
+use crate::api::payload::query_body;
 use crate::error::{ConfigError, SyncError};
+use crate::mapping::config::{ColumnKind, SyncConfig};
 use crate::observer::RequestKind;
-use crate::payload::query_body;
 
 /// A column as the board reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,9 +14,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::config::{ColumnKind, ColumnMapping, SyncConfig};
 use crate::fasthash::Hasher128;
 use crate::input::SourceRecord;
+use crate::mapping::config::{ColumnKind, ColumnMapping, SyncConfig};
 
 /// monday.com item names are 1–255 characters (api-facts §4.1).
 pub const MAX_NAME_CHARS: usize = 255;

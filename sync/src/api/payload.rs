@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::transform::{push_json_str, PreparedRecord};
+use crate::mapping::transform::{push_json_str, PreparedRecord};
 use crate::transport::ApiResponse;
 
 /// What a record's mutation does.

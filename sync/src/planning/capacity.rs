@@ -1,7 +1,7 @@
 //! How many more items the board can take: monday.com caps a board at 10,000 items and refuses
 //! more with `ItemsLimitationException`. The engine reads the board's `items_count` up front and
 //! admits creates only while they fit; the first `ItemsLimitationException` marks the board full.
-//! Records that cannot be placed fail with [`crate::transform::FailureCause::BoardFull`].
+//! Records that cannot be placed fail with [`crate::mapping::transform::FailureCause::BoardFull`].
 
 /// Items one monday.com board holds (api-facts: error table, `ItemsLimitationException`).
 pub const BOARD_ITEM_CAP: u64 = 10_000;

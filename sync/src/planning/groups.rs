@@ -8,13 +8,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::batching::group_chunk_sizes;
-use crate::client::{response_data, ApiClient, Call, CallEnd, CallState, Last};
-use crate::config::{BoardSettings, MAX_REQUEST_COMPLEXITY};
+use crate::api::client::{response_data, ApiClient, Call, CallEnd, CallState, Last};
+use crate::api::payload::{build_create_groups, Op, ResponseClass};
 use crate::error::SyncError;
+use crate::mapping::config::{BoardSettings, MAX_REQUEST_COMPLEXITY};
 use crate::observer::RequestKind;
-use crate::payload::{build_create_groups, Op, ResponseClass};
-use crate::write::PlannedRecord;
+use crate::planning::batching::group_chunk_sizes;
+use crate::planning::PlannedRecord;
 
 /// The group of every create: the configured `group_id`, or the board's group titled by the
 /// record's `group_by` field (created on demand), or none (the board's first group).
@@ -207,7 +207,7 @@ fn data_id(data: &Value, alias: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::PreparedRecord;
+    use crate::mapping::transform::PreparedRecord;
 
     fn item(line: u64, group: Option<&str>) -> PlannedRecord {
         PlannedRecord {

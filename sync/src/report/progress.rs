@@ -18,11 +18,11 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
+use crate::api::pacing::{BudgetSnapshot, Pacer};
 use crate::input::InputSize;
 use crate::observer::{
     ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, SyncObserver, WaitReason,
 };
-use crate::pacing::{BudgetSnapshot, Pacer};
 
 /// Redraw period of the bar (the countdown and elapsed time move at least once a second).
 pub const DRAW_EVERY: Duration = Duration::from_millis(250);

@@ -2,7 +2,7 @@
 //! request kind (board read, group creation, create/update batches, reconcile look-ups), plus the
 //! seeded backoff it refers to.
 //!
-//! The send loop ([`crate::client::ApiClient::call`]) turns what an attempt produced into a
+//! The send loop ([`crate::api::client::ApiClient::call`]) turns what an attempt produced into a
 //! [`Signal`], asks [`decide`], and does what the [`Decision`] says: settle, send the same body
 //! again after a wait (same `Idempotency-Key`), split the batch, give up on the body, or stop the
 //! run. Waits on limits (429, 423, 409) do not count as retries; 5xx, resets, timeouts and
@@ -13,8 +13,8 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::api::payload::ResponseClass;
 use crate::observer::WaitReason;
-use crate::payload::ResponseClass;
 use crate::transport::TransportError;
 
 /// First backoff step for 5xx, resets and timeouts.
