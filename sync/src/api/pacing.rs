@@ -19,6 +19,11 @@ use crate::api::payload::BudgetInfo;
 use crate::api::retry::Signal;
 use crate::observer::WaitReason;
 
+/// The API's complexity budget window: the budget is a per-minute allowance
+/// (budgets "reset 60 seconds after the first API call was made":
+/// <https://developer.monday.com/api-reference/docs/rate-limits>).
+pub const BUDGET_WINDOW: Duration = Duration::from_secs(60);
+
 /// Slack added after a reported reset before sending again (resets are reported in whole seconds).
 pub const RESET_MARGIN: Duration = Duration::from_millis(50);
 

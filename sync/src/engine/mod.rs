@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::api::client::ApiClient;
+use crate::api::pacing::BUDGET_WINDOW;
 use crate::api::request_log::RequestLog;
 use crate::error::SyncError;
 use crate::input::InputSize;
@@ -36,7 +37,7 @@ pub use crate::observer::{
 use crate::planning::batching::batch_size;
 use crate::planning::board::{check_mapping, problems_to_error, read_board, BoardInfo};
 use crate::planning::capacity::{Capacity, BOARD_ITEM_CAP};
-use crate::report::progress::{PaceModel, Progress, BUDGET_WINDOW};
+use crate::report::progress::{PaceModel, Progress};
 use crate::report::{write_detail_reports, write_summary, Phase, PhaseTimer};
 pub use crate::report::{Phases, RunSummary};
 pub use crate::state::StateSpec;

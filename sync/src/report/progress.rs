@@ -28,8 +28,6 @@ use crate::observer::{
 pub const DRAW_EVERY: Duration = Duration::from_millis(250);
 /// Period of the INFO progress line when stderr is not a terminal.
 pub const LOG_EVERY: Duration = Duration::from_secs(10);
-/// The API's complexity budget window.
-pub const BUDGET_WINDOW: Duration = Duration::from_secs(60);
 
 /// What the pacing model knows before the first response: the cost of one record and how many
 /// records can be in flight.
@@ -578,6 +576,7 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::pacing::BUDGET_WINDOW;
     use crate::observer::RequestKind;
     use tokio::time::advance;
 
