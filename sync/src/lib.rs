@@ -32,23 +32,81 @@
 //! - **The sequence of a run** (the coordinator, which only sequences): [`engine`].
 //! - The request log (`--request-log`): [`api::request_log`]; errors: [`error`].
 
-pub mod api;
+// The module tree tells the story a record travels (bottom layers first):
+//
+//   transport, observer, fasthash      the API seam, the events a caller hears, a hash
+//   error                              typed errors (-> observer, transport)
+//   input/                             reading records (-> error)
+//   mapping/                           config + transform (-> input)
+//   api/                               the client: one send loop, pacing, retry (-> mapping)
+//   planning/                          groups, capacity, batches, what the board holds (-> api)
+//   state/                             the state store, reconciliation (-> api)
+//   write/                             the WritePath trait; batch/ (-> planning, api)
+//   report/                            summaries, progress (-> api, mapping)
+//   engine/                            the coordinator: sequences all of the above
+//
+// Each layer imports only from the layers above it in this list (the module-graph test in
+// tests/src/module_graph.rs keeps the crate a DAG).
+
+#![warn(unreachable_pub)]
+
+mod api;
 pub mod engine;
-pub mod error;
-pub mod fasthash;
+mod error;
+mod fasthash;
 pub mod input;
-pub mod mapping;
-pub mod observer;
-pub mod planning;
+mod mapping;
+mod observer;
+mod planning;
 pub mod report;
 pub mod state;
 pub mod transport;
-pub mod write;
+mod write;
 
-// The paths callers used before the folders.
-pub use api::{client, http, pacing, payload, request_log, retry};
-pub use error::{ConfigError, SyncError};
-pub use mapping::{config, transform};
-pub use planning::{batching, board, capacity, groups};
-pub use report::progress;
-pub use state::reconcile;
+// The public surface: one path per type. Everything else is `pub(crate)` (the
+// `unreachable_pub` lint above keeps it so).
+pub use error::{AttemptProblem, ConfigError, StateSource, SyncError};
+
+/// The TOML config: how source records map onto a board, and the sync's settings.
+pub mod config {
+    pub use crate::mapping::config::{
+        ApiSettings, BoardSettings, ColumnKind, ColumnMapping, Mode, SyncConfig, SyncSettings,
+        MAX_REQUEST_COMPLEXITY, MUTATION_COMPLEXITY,
+    };
+}
+
+/// Turning a source record into an item (used by benches and property tests).
+pub mod transform {
+    pub use crate::mapping::transform::{
+        push_json_str, FailureCause, PreparedRecord, RecordFailure, Transformer,
+    };
+}
+
+/// Request bodies and the classification of answers (used by the client-path benches).
+pub mod payload {
+    pub use crate::api::payload::{
+        alias, build_mutation, classify, AliasOutcome, BudgetInfo, Entry, Op, ResponseClass,
+    };
+}
+
+/// The reqwest transport.
+pub mod http {
+    pub use crate::api::http::HttpTransport;
+}
+
+/// The log writer that keeps log lines clear of the progress bar (both binaries use it).
+pub mod progress {
+    pub use crate::report::progress::StderrThroughBar;
+}
+
+/// The batch size a run would choose.
+pub mod batching {
+    pub use crate::planning::batching::batch_size;
+}
+
+/// The board a config names, and whether the mapping fits it (`monday-sync check`).
+pub mod board {
+    pub use crate::planning::board::{
+        check_mapping, fetch_board, BoardColumn, BoardInfo, MappingProblem,
+    };
+}

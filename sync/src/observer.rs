@@ -119,7 +119,7 @@ pub trait SyncObserver: Send + Sync {
 }
 
 /// Several observers as one (the caller's and the progress display).
-pub struct Observers(pub Vec<Arc<dyn SyncObserver>>);
+pub(crate) struct Observers(pub Vec<Arc<dyn SyncObserver>>);
 
 impl SyncObserver for Observers {
     fn request_finished(&self, ev: &RequestEvent) {

@@ -7,9 +7,12 @@
 //! - [`payload`]: GraphQL bodies (aliases + variables) and the classification of answers.
 //! - [`http`]: the reqwest [`crate::transport::Transport`]; [`request_log`]: `--request-log`.
 
-pub mod client;
-pub mod http;
-pub mod pacing;
-pub mod payload;
-pub mod request_log;
-pub mod retry;
+pub(crate) mod client;
+pub(crate) mod http;
+// pacing.rs is being extended in parallel (its unit tests); its items keep their `pub` (and
+// `Pacer::estimate`, unused outside it) until that lands, then take `pub(crate)` like the rest.
+#[allow(unreachable_pub, dead_code)]
+pub(crate) mod pacing;
+pub(crate) mod payload;
+pub(crate) mod request_log;
+pub(crate) mod retry;

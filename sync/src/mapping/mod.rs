@@ -2,5 +2,5 @@
 //! [`transform`] does it (item name, group, `column_values`, content hash), failing a record
 //! with a typed [`transform::RecordFailure`] before anything is sent.
 
-pub mod config;
-pub mod transform;
+pub(crate) mod config;
+pub(crate) mod transform;

@@ -19,7 +19,7 @@ use crate::input::SourceRecord;
 use crate::mapping::config::{ColumnKind, ColumnMapping, SyncConfig};
 
 /// monday.com item names are 1–255 characters (api-facts §4.1).
-pub const MAX_NAME_CHARS: usize = 255;
+pub(crate) const MAX_NAME_CHARS: usize = 255;
 
 /// A record ready to send.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -753,13 +753,13 @@ impl Transformer {
 }
 
 /// Prefix of the current content-hash format (see [`content_hash`]).
-pub const CONTENT_HASH_PREFIX: &str = "f1-";
+pub(crate) const CONTENT_HASH_PREFIX: &str = "f1-";
 
 /// Change-detection hash over the canonical item content: `f1-` + 32 hex characters of a fast,
 /// stable 128-bit hash ([`crate::fasthash`]). It only ever compares the old and new content of
 /// the same key, so a cryptographic hash bought nothing but cost (SHA-256 was a third of the
 /// client's CPU per record on machines without SHA instructions).
-pub fn content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
+pub(crate) fn content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
     let mut h = Hasher128::new(0x6d6f_6e64_6179);
     h.write(name.as_bytes())
         .write(group.unwrap_or("").as_bytes())
@@ -771,7 +771,7 @@ pub fn content_hash(name: &str, group: Option<&str>, column_values: &str) -> Str
 }
 
 /// The content hash state stores written before `f1-` held: hex SHA-256 (first 16 bytes).
-pub fn legacy_content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
+pub(crate) fn legacy_content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update([0]);

@@ -4,11 +4,11 @@
 //! Records that cannot be placed fail with [`crate::mapping::transform::FailureCause::BoardFull`].
 
 /// Items one monday.com board holds (api-facts: error table, `ItemsLimitationException`).
-pub const BOARD_ITEM_CAP: u64 = 10_000;
+pub(crate) const BOARD_ITEM_CAP: u64 = 10_000;
 
 /// The board's room for new items, as far as this run knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Capacity {
+pub(crate) struct Capacity {
     cap: u64,
     /// Items on the board: the count read up front plus what this run created since.
     on_board: Option<u64>,
@@ -20,7 +20,7 @@ pub struct Capacity {
 
 impl Capacity {
     /// `on_board`: the board's item count when the run started, if known.
-    pub fn new(cap: u64, on_board: Option<u64>) -> Self {
+    pub(crate) fn new(cap: u64, on_board: Option<u64>) -> Self {
         Capacity {
             cap,
             on_board,
@@ -30,7 +30,7 @@ impl Capacity {
     }
 
     /// Room left now (None = unknown: no count was read and the API has not refused).
-    pub fn room(&self) -> Option<u64> {
+    pub(crate) fn room(&self) -> Option<u64> {
         if self.full {
             return Some(0);
         }
@@ -39,12 +39,12 @@ impl Capacity {
     }
 
     /// Whether `wanted` creates fit without waiting for answers.
-    pub fn fits(&self, wanted: usize) -> bool {
+    pub(crate) fn fits(&self, wanted: usize) -> bool {
         self.room().is_none_or(|r| r >= wanted as u64)
     }
 
     /// Of `wanted` creates, how many may be sent now; those are counted in flight.
-    pub fn admit(&mut self, wanted: usize) -> usize {
+    pub(crate) fn admit(&mut self, wanted: usize) -> usize {
         let n = match self.room() {
             Some(r) => (wanted as u64).min(r) as usize,
             None => wanted,
@@ -54,13 +54,13 @@ impl Capacity {
     }
 
     /// Admit as many of `items` as fit now (counted in flight, in order); returns the rest.
-    pub fn admit_items<T>(&mut self, items: &mut Vec<T>) -> Vec<T> {
+    pub(crate) fn admit_items<T>(&mut self, items: &mut Vec<T>) -> Vec<T> {
         let n = self.admit(items.len());
         items.split_off(n)
     }
 
     /// A batch of `sent` admitted creates was answered; `created` of them are on the board.
-    pub fn settle(&mut self, sent: usize, created: usize) {
+    pub(crate) fn settle(&mut self, sent: usize, created: usize) {
         self.in_flight = self.in_flight.saturating_sub(sent as u64);
         if let Some(n) = &mut self.on_board {
             *n += created as u64;
@@ -70,7 +70,7 @@ impl Capacity {
     /// A create job was answered: `sent` admitted creates, `created` of them on the board,
     /// `refused`: the API said the board is full. Returns whether this answer is what filled
     /// the board (its room was not known to be zero before).
-    pub fn answered(&mut self, sent: usize, created: usize, refused: bool) -> bool {
+    pub(crate) fn answered(&mut self, sent: usize, created: usize, refused: bool) -> bool {
         self.settle(sent, created);
         if refused && !self.is_full() {
             self.mark_full();
@@ -80,17 +80,17 @@ impl Capacity {
     }
 
     /// The API refused a create with `ItemsLimitationException`.
-    pub fn mark_full(&mut self) {
+    pub(crate) fn mark_full(&mut self) {
         self.full = true;
     }
 
     /// Whether the board can take nothing more.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.room() == Some(0)
     }
 
     /// The reason given to records that were not sent because the board is full.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         format!(
             "not sent: the board is full (it holds at most {} items; ItemsLimitationException); free space on the board or sync into another board, then rerun",
             self.cap

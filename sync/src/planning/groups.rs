@@ -19,7 +19,7 @@ use crate::planning::PlannedRecord;
 /// The group of every create: the configured `group_id`, or the board's group titled by the
 /// record's `group_by` field (created on demand), or none (the board's first group).
 #[derive(Debug, Clone, Default)]
-pub struct GroupIds {
+pub(crate) struct GroupIds {
     /// `board.group_id`: every create goes there.
     fixed: Option<String>,
     /// `board.group_by` is set: each record names its group.
@@ -32,7 +32,7 @@ pub struct GroupIds {
 
 impl GroupIds {
     /// The groups of `board`'s settings, with the groups the board already has (title -> id).
-    pub fn new(board: &BoardSettings, known: HashMap<String, String>) -> Self {
+    pub(crate) fn new(board: &BoardSettings, known: HashMap<String, String>) -> Self {
         GroupIds {
             fixed: board.group_id.clone(),
             by_field: board.group_by.is_some(),
@@ -42,7 +42,7 @@ impl GroupIds {
     }
 
     /// The titles `items` need that the board does not have yet, in first-seen order.
-    pub fn missing(&self, items: &[PlannedRecord]) -> Vec<String> {
+    pub(crate) fn missing(&self, items: &[PlannedRecord]) -> Vec<String> {
         let mut missing: Vec<String> = vec![];
         if self.fixed.is_some() || !self.by_field {
             return missing;
@@ -56,12 +56,12 @@ impl GroupIds {
     }
 
     /// Groups the API created (title -> id).
-    pub fn add(&mut self, created: HashMap<String, String>) {
+    pub(crate) fn add(&mut self, created: HashMap<String, String>) {
         self.ids.extend(created);
     }
 
     /// A dry run: `titles` would be created; they get placeholder ids.
-    pub fn plan(&mut self, titles: &[String]) {
+    pub(crate) fn plan(&mut self, titles: &[String]) {
         for t in titles {
             self.ids.insert(t.clone(), format!("(new:{t})"));
             self.planned.push(t.clone());
@@ -69,13 +69,13 @@ impl GroupIds {
     }
 
     /// The titles a dry run would create, in order.
-    pub fn planned(&self) -> &[String] {
+    pub(crate) fn planned(&self) -> &[String] {
         &self.planned
     }
 
     /// Set the group id of each create in `items`; the records whose group is unknown (it could
     /// not be created) leave `items` and are returned, last first.
-    pub fn assign(&self, items: &mut Vec<PlannedRecord>) -> Vec<PlannedRecord> {
+    pub(crate) fn assign(&self, items: &mut Vec<PlannedRecord>) -> Vec<PlannedRecord> {
         if let Some(g) = &self.fixed {
             for it in items.iter_mut() {
                 it.op = Op::Create {
@@ -109,7 +109,7 @@ impl GroupIds {
 }
 
 /// Most `create_group` aliases in one request before the work is spread over more requests.
-pub const GROUPS_PER_REQUEST: usize = 5;
+pub(crate) const GROUPS_PER_REQUEST: usize = 5;
 
 /// Backoff stream of group requests (distinct from batches and reads).
 const GROUP_STREAM: u64 = u64::MAX - 1;
@@ -119,7 +119,7 @@ const GROUP_STREAM: u64 = u64::MAX - 1;
 /// writes that may be in flight on the board) so that creating a window's groups costs about one
 /// round trip. `seq` numbers the requests (for
 /// their keys) and is advanced.
-pub async fn create_groups(
+pub(crate) async fn create_groups(
     client: &Arc<ApiClient>,
     board_id: &str,
     titles: &[String],

@@ -7,11 +7,11 @@
 //! A record that passed planning is a [`PlannedRecord`]; write paths ([`crate::write`]) take
 //! sets of them.
 
-pub mod batching;
-pub mod board;
-pub mod capacity;
-pub mod groups;
-pub mod verify;
+pub(crate) mod batching;
+pub(crate) mod board;
+pub(crate) mod capacity;
+pub(crate) mod groups;
+pub(crate) mod verify;
 
 use tokio::time::Instant;
 
@@ -20,7 +20,7 @@ use crate::mapping::transform::PreparedRecord;
 
 /// One record, planned: what will be done with it ([`Op`]) and when it was read.
 #[derive(Debug, Clone)]
-pub struct PlannedRecord {
+pub(crate) struct PlannedRecord {
     pub record: PreparedRecord,
     pub op: Op,
     /// When the record was read (its latency runs from here).

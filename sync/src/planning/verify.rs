@@ -9,7 +9,7 @@ use crate::planning::PlannedRecord;
 
 /// Of the creates `items`, those whose key the board shows (`found`: key -> item ids) become
 /// updates of the first item found. Returns `(creates, updates)`, each in the order of `items`.
-pub fn split_found(
+pub(crate) fn split_found(
     items: Vec<PlannedRecord>,
     found: &HashMap<String, Vec<String>>,
 ) -> (Vec<PlannedRecord>, Vec<PlannedRecord>) {

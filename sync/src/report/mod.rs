@@ -8,7 +8,7 @@
 //! request in flight, which is `wait` (see [`crate::api::pacing::Activity`]). `report` covers building and
 //! writing the report files except the final `summary.json` write.
 
-pub mod progress;
+pub(crate) mod progress;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

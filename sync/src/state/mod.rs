@@ -8,7 +8,7 @@
 //! integrity check is moved aside and the run switches to verify-before-create mode
 //! ([`StateStore::needs_full_verify`]).
 
-pub mod reconcile;
+pub(crate) mod reconcile;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

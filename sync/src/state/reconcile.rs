@@ -17,7 +17,7 @@ use crate::state::PendingRow;
 /// `(key, item id, content hash)` rows for the records found (the oldest item when several carry
 /// the key), and the keys of those not found (their pending mark goes; the run sends them).
 #[allow(clippy::type_complexity)]
-pub fn resolve_pending(
+pub(crate) fn resolve_pending(
     creates: &[PendingRow],
     found: &HashMap<String, Vec<String>>,
 ) -> (Vec<(String, String, String)>, Vec<String>) {
@@ -43,7 +43,7 @@ pub fn resolve_pending(
 
 /// The item a create with an unknown outcome made, if the board shows one for `key`. An update
 /// with an unknown outcome is never confirmed this way (the item existed before).
-pub fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) -> Option<String> {
+pub(crate) fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) -> Option<String> {
     match op {
         Op::Create { .. } => found.get(key).and_then(|ids| ids.first()).cloned(),
         Op::Update { .. } => None,
@@ -51,18 +51,18 @@ pub fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) 
 }
 
 /// Keys per lookup query.
-pub const KEYS_PER_QUERY: usize = 100;
+pub(crate) const KEYS_PER_QUERY: usize = 100;
 /// Most pages followed for one look-up (more than any board holds).
-pub const MAX_PAGES: u64 = 10_000;
+pub(crate) const MAX_PAGES: u64 = 10_000;
 /// Page size (the API's maximum).
-pub const PAGE_LIMIT: u64 = 500;
+pub(crate) const PAGE_LIMIT: u64 = 500;
 
 const FIRST: &str = "query ($b: ID!, $cols: [ItemsPageByColumnValuesQuery!], $l: Int!, $ids: [String!]) { items_page_by_column_values(board_id: $b, columns: $cols, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
 const NEXT: &str = "query ($c: String!, $l: Int!, $ids: [String!]) { next_items_page(cursor: $c, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
 
 /// Item ids on the board for each of `keys` (exact match on the key column's text). Keys not on the
 /// board are absent from the map; a key with several items lists them all (lowest id first).
-pub async fn find_items_by_key(
+pub(crate) async fn find_items_by_key(
     client: &ApiClient,
     board_id: &str,
     key_column: &str,

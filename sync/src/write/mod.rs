@@ -9,7 +9,7 @@
 //! interface: it takes the same job and answers with the same report; it goes in `ingest/`
 //! beside [`batch`].
 
-pub mod batch;
+pub(crate) mod batch;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -21,7 +21,7 @@ use crate::planning::PlannedRecord;
 
 /// A planned set of records for one board, all creates or all updates.
 #[derive(Debug)]
-pub struct WriteJob {
+pub(crate) struct WriteJob {
     /// The job's number in this run (seeds its backoff and names its idempotency keys).
     pub seq: u64,
     /// [`RequestKind::Create`] or [`RequestKind::Update`].
@@ -31,7 +31,7 @@ pub struct WriteJob {
 
 /// The final result for one record of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RecordResult {
+pub(crate) enum RecordResult {
     /// On the board: the item created or updated.
     Done { item_id: String },
     /// Definitely not applied.
@@ -47,8 +47,7 @@ pub enum RecordResult {
 
 /// What came back from a job: every record of the job with its result, in job order.
 #[derive(Debug)]
-pub struct WriteReport {
-    pub seq: u64,
+pub(crate) struct WriteReport {
     pub kind: RequestKind,
     pub outcomes: Vec<(PlannedRecord, RecordResult)>,
     pub finished_at: Instant,
@@ -63,7 +62,7 @@ pub struct WriteReport {
 /// A way of writing planned records to the board. The coordinator runs up to `write_lanes` jobs
 /// at once (each on its own task), so a path shares what it must across jobs itself.
 #[async_trait]
-pub trait WritePath: Send + Sync + std::fmt::Debug {
+pub(crate) trait WritePath: Send + Sync + std::fmt::Debug {
     /// Write `job` until every record has a result.
     async fn write(&self, job: WriteJob) -> WriteReport;
 }

@@ -26,7 +26,7 @@ use crate::write::{RecordResult, WriteJob, WritePath, WriteReport};
 
 /// The batch write path of one board.
 #[derive(Debug)]
-pub struct BatchPath {
+pub(crate) struct BatchPath {
     client: Arc<ApiClient>,
     board_id: String,
     mutation_complexity: u64,
@@ -40,7 +40,7 @@ pub struct BatchPath {
 
 impl BatchPath {
     /// The batch path for `cfg`'s board, sending through `client`.
-    pub fn new(client: Arc<ApiClient>, cfg: &SyncConfig) -> Self {
+    pub(crate) fn new(client: Arc<ApiClient>, cfg: &SyncConfig) -> Self {
         BatchPath {
             client,
             board_id: cfg.board.id.clone(),
@@ -366,7 +366,6 @@ fn report(
         })
         .collect();
     WriteReport {
-        seq: job.seq,
         kind: job.kind,
         outcomes,
         finished_at,
