@@ -43,7 +43,11 @@ pub(crate) fn resolve_pending(
 
 /// The item a create with an unknown outcome made, if the board shows one for `key`. An update
 /// with an unknown outcome is never confirmed this way (the item existed before).
-pub(crate) fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) -> Option<String> {
+pub(crate) fn confirmed_item(
+    found: &HashMap<String, Vec<String>>,
+    key: &str,
+    op: &Op,
+) -> Option<String> {
     match op {
         Op::Create { .. } => found.get(key).and_then(|ids| ids.first()).cloned(),
         Op::Update { .. } => None,
