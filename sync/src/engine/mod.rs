@@ -216,7 +216,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         .sync
         .run_id
         .clone()
-        .unwrap_or_else(|| crate::api::client::fresh_run_id(cfg.sync.seed));
+        .unwrap_or_else(|| crate::api::keys::fresh_run_id(cfg.sync.seed));
     let client = client_for(
         &cfg,
         transport,
