@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use mock_monday::{FaultConfig, LatencyProfile, MockMonday, Plan, SimConfig, Simulator, TokenKind};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{self, InputSource, RunParams, StateSpec, SyncObserver};
+use monday_sync::engine::{self, RunParams, SyncObserver};
+use monday_sync::input::InputSource;
+use monday_sync::state::StateSpec;
 use monday_sync::transport::Transport;
 use serde_json::Value;
 

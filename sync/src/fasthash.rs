@@ -26,14 +26,14 @@ fn r64(b: &[u8]) -> u64 {
 /// Streaming hasher: feed parts with [`Hasher128::write`] (each part is length-delimited, so
 /// `("ab","c")` and `("a","bc")` differ), then [`Hasher128::finish`].
 #[derive(Debug, Clone)]
-pub struct Hasher128 {
+pub(crate) struct Hasher128 {
     a: u64,
     b: u64,
     len: u64,
 }
 
 impl Hasher128 {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Hasher128 {
             a: seed ^ mum(seed ^ P0, P1),
             b: seed.rotate_left(32) ^ mum(seed ^ P2, P3),
@@ -48,7 +48,7 @@ impl Hasher128 {
     }
 
     /// Hash one part (length-delimited).
-    pub fn write(&mut self, data: &[u8]) -> &mut Self {
+    pub(crate) fn write(&mut self, data: &[u8]) -> &mut Self {
         let mut chunks = data.chunks_exact(16);
         for c in &mut chunks {
             self.block(r64(&c[..8]), r64(&c[8..]));
@@ -65,24 +65,26 @@ impl Hasher128 {
     }
 
     /// Hash a `u64` as one part.
-    pub fn write_u64(&mut self, v: u64) -> &mut Self {
+    pub(crate) fn write_u64(&mut self, v: u64) -> &mut Self {
         self.write(&v.to_le_bytes())
     }
 
-    pub fn finish(&self) -> u128 {
+    pub(crate) fn finish(&self) -> u128 {
         let hi = mum(self.a ^ P0 ^ self.len, mum(self.b ^ P1, P3));
         let lo = mum(self.b ^ P2 ^ self.len, mum(self.a ^ P3, P0));
         ((hi as u128) << 64) | lo as u128
     }
 
     /// 32 lower-case hex characters.
-    pub fn finish_hex(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn finish_hex(&self) -> String {
         format!("{:032x}", self.finish())
     }
 }
 
 /// 128-bit hash of one byte string.
-pub fn hash128(seed: u64, data: &[u8]) -> u128 {
+#[cfg(test)]
+pub(crate) fn hash128(seed: u64, data: &[u8]) -> u128 {
     Hasher128::new(seed).write(data).finish()
 }
 

@@ -1,52 +1,112 @@
 //! `monday-sync`: the production batch sync of order-list records into a monday.com board.
 //!
-//! A run reads records (NDJSON, CSV or a JSON array, streamed), turns each into an item name and
-//! `column_values` ([`transform`]), classifies it against a durable state store as new, changed or
-//! unchanged ([`state`]), and sends new and changed records as aliased `create_item` /
-//! `change_multiple_column_values` mutations, many per request, with GraphQL variables
-//! ([`payload`]). Every record is marked pending before its request leaves and done after, so a
-//! killed process is reconciled on the next run with `items_page_by_column_values` before anything
-//! is created again ([`reconcile`]). [`engine::run`] is the entry point; the engine reaches the API
-//! only through [`transport::Transport`] (reqwest in [`http`], the simulator in tests and the perf
-//! harness), and all timing uses tokio's clock, so runs replay deterministically in virtual time.
+//! A run reads records (NDJSON, CSV or a JSON array, streamed; [`input`]), turns each into an
+//! item name and `column_values` ([`mapping`]), classifies it against a durable state store as
+//! new, changed or unchanged ([`state`]), plans it (groups, board capacity, batches;
+//! [`planning`]) and writes it through a write path ([`write`]: today aliased `create_item` /
+//! `change_multiple_column_values` mutations, many per request, with GraphQL variables). Every
+//! record is marked pending before its request leaves and done after, so a killed process is
+//! reconciled on the next run with `items_page_by_column_values` before anything is created
+//! again ([`state::reconcile`]). [`engine::run`] is the entry point; every request goes through
+//! one client ([`api`]) and reaches the API only through [`transport::Transport`] (reqwest in
+//! [`api::http`], the simulator in tests and the perf harness), and all timing uses tokio's
+//! clock, so runs replay deterministically in virtual time. [`report`] writes the summaries and
+//! shows progress.
 //!
 //! Where each decision is made (one module each):
 //!
 //! - **Batch size** (records per request, the collection window, budget-fitted bodies, splits):
-//!   [`batching`].
+//!   [`planning::batching`].
 //! - **Pacing and the complexity budget** (when a request may go; the budget estimate from the
-//!   API's own signals; 429 blocks): [`pacing`].
+//!   API's own signals; 429 blocks): [`api::pacing`].
 //! - **Retry** (after every attempt of every request kind: settle, wait, resend, split, give up,
-//!   stop): [`retry::decide`]; the one send loop that applies it and the one place every wait
-//!   happens: [`client`].
+//!   stop): [`api::retry::decide`], called only by the one send loop that applies it (including
+//!   for aliases that failed transiently: [`api::client::Transient`]) and the one place every
+//!   wait happens: [`api::client`].
 //! - **Write concurrency** (at most `write_concurrency` writes in flight per board, one by
-//!   default; reads overlap): the write permits of [`client::ApiClient::call`].
-//! - **Board capacity** (how many more items the board takes): [`capacity`].
-//! - The request log (`--request-log`): [`request_log`].
-//! - Group creation: [`groups`]; per-batch sending: [`sender`]; errors: [`error`].
+//!   default; reads overlap): the write permits of [`api::client::ApiClient::call`].
+//! - **Board capacity** (how many more items the board takes): [`planning::capacity`].
+//! - **Groups** (which group each create goes to; creating missing ones): [`planning::groups`].
+//! - **How records are written** (one interface, [`write::WritePath`]; the batch path:
+//!   [`write::batch`]; a bulk-import path goes beside it as `write/ingest/`).
+//! - **The sequence of a run** (the coordinator, which only sequences): [`engine`].
+//! - The request log (`--request-log`): [`api::request_log`]; errors: [`error`].
 
-pub mod batching;
-pub mod board;
-pub mod capacity;
-pub mod client;
-pub mod config;
+// The module tree tells the story a record travels (bottom layers first):
+//
+//   transport, observer, fasthash      the API seam, the events a caller hears, a hash
+//   error                              typed errors (-> observer, transport)
+//   input/                             reading records (-> error)
+//   mapping/                           config + transform (-> input)
+//   api/                               the client: one send loop, pacing, retry (-> mapping)
+//   planning/                          groups, capacity, batches, what the board holds (-> api)
+//   state/                             the state store, reconciliation (-> api)
+//   write/                             the WritePath trait; batch/ (-> planning, api)
+//   report/                            summaries, progress (-> api, mapping)
+//   engine/                            the coordinator: sequences all of the above
+//
+// Each layer imports only from the layers above it in this list (the module-graph test in
+// tests/src/module_graph.rs keeps the crate a DAG).
+
+#![warn(unreachable_pub)]
+
+mod api;
 pub mod engine;
-pub mod error;
-pub mod fasthash;
-pub mod groups;
-pub mod http;
+mod error;
+mod fasthash;
 pub mod input;
-pub mod observer;
-pub mod pacing;
-pub mod payload;
-pub mod progress;
-pub mod reconcile;
+mod mapping;
+mod observer;
+mod planning;
 pub mod report;
-pub mod request_log;
-pub mod retry;
-pub mod sender;
 pub mod state;
-pub mod transform;
 pub mod transport;
+mod write;
 
-pub use error::{ConfigError, SyncError};
+// The public surface: one path per type. Everything else is `pub(crate)` (the
+// `unreachable_pub` lint above keeps it so).
+pub use error::{AttemptProblem, ConfigError, StateSource, SyncError};
+
+/// The TOML config: how source records map onto a board, and the sync's settings.
+pub mod config {
+    pub use crate::mapping::config::{
+        ApiSettings, BoardSettings, ColumnKind, ColumnMapping, Mode, SyncConfig, SyncSettings,
+        MAX_REQUEST_COMPLEXITY, MUTATION_COMPLEXITY,
+    };
+}
+
+/// Turning a source record into an item (used by benches and property tests).
+pub mod transform {
+    pub use crate::mapping::transform::{
+        push_json_str, FailureCause, PreparedRecord, RecordFailure, Transformer,
+    };
+}
+
+/// Request bodies and the classification of answers (used by the client-path benches).
+pub mod payload {
+    pub use crate::api::payload::{
+        alias, build_mutation, classify, AliasOutcome, BudgetInfo, Entry, Op, ResponseClass,
+    };
+}
+
+/// The reqwest transport.
+pub mod http {
+    pub use crate::api::http::HttpTransport;
+}
+
+/// The log writer that keeps log lines clear of the progress bar (both binaries use it).
+pub mod progress {
+    pub use crate::report::progress::StderrThroughBar;
+}
+
+/// The batch size a run would choose.
+pub mod batching {
+    pub use crate::planning::batching::batch_size;
+}
+
+/// The board a config names, and whether the mapping fits it (`monday-sync check`).
+pub mod board {
+    pub use crate::planning::board::{
+        check_mapping, fetch_board, BoardColumn, BoardInfo, MappingProblem,
+    };
+}

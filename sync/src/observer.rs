@@ -114,12 +114,12 @@ pub trait SyncObserver: Send + Sync {
     fn request_finished(&self, ev: &RequestEvent);
     fn record_finished(&self, ev: &RecordEvent);
     /// Sending and waiting, as it happens (every wait of the send path goes through one
-    /// function, [`crate::client::ApiClient::wait_until`]). Default: ignored.
+    /// function, [`crate::api::client::ApiClient::wait_until`]). Default: ignored.
     fn activity(&self, _ev: &ActivityEvent) {}
 }
 
 /// Several observers as one (the caller's and the progress display).
-pub struct Observers(pub Vec<Arc<dyn SyncObserver>>);
+pub(crate) struct Observers(pub Vec<Arc<dyn SyncObserver>>);
 
 impl SyncObserver for Observers {
     fn request_finished(&self, ev: &RequestEvent) {

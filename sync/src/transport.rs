@@ -1,7 +1,7 @@
 //! The seam between the sync engine and the wire.
 //!
 //! The engine only ever talks to the monday.com API through [`Transport`]. Production uses
-//! [`crate::http::HttpTransport`] (reqwest); the perf harness plugs in an in-process transport that
+//! [`crate::api::http::HttpTransport`] (reqwest); the perf harness plugs in an in-process transport that
 //! calls the simulator core directly and sleeps the simulated latency on tokio's clock.
 
 use std::time::Duration;

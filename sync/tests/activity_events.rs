@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig, TokenKind};
 use monday_sync::config::SyncConfig;
 use monday_sync::engine::{
-    run, ActivityEvent, InputSource, RecordEvent, RequestEvent, RunParams, RunSummary,
-    SyncObserver, WaitReason,
+    run, ActivityEvent, RecordEvent, RequestEvent, RunParams, SyncObserver, WaitReason,
 };
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
 use monday_sync::SyncError;
 use support::*;
 use tokio::time::Instant;

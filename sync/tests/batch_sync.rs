@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use mock_monday::{LatencyProfile, SimConfig};
 use monday_sync::config::Mode;
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{run, RequestKind, RunParams};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
+use monday_sync::state::StateSpec;
 use serde_json::{Map, Value};
 use support::*;
 

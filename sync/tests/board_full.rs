@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use mock_monday::{LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary};
+use monday_sync::engine::{run, RequestKind, RunParams};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
 use monday_sync::transform::FailureCause;
 use serde_json::{Map, Value};
 use support::*;

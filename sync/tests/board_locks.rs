@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{
-    run, ActivityEvent, InputSource, RequestKind, RunParams, RunSummary, WaitReason,
-};
+use monday_sync::engine::{run, ActivityEvent, RequestKind, RunParams, WaitReason};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::Value;
 use support::*;

@@ -6,7 +6,10 @@ mod support;
 use std::sync::Arc;
 
 use mock_monday::{FaultConfig, LatencyProfile, SimConfig};
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary, StateSpec};
+use monday_sync::engine::{run, RequestKind, RunParams};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
+use monday_sync::state::StateSpec;
 use monday_sync::state::StateStore;
 use proptest::prelude::*;
 use serde_json::{Map, Value};

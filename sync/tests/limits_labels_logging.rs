@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use mock_monday::{LatencyProfile, SimConfig, TokenKind};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RequestKind, RunParams, RunSummary};
+use monday_sync::engine::{run, RequestKind, RunParams};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
 use serde_json::{Map, Value};
 use support::*;
 

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use mock_monday::{LatencyProfile, SimConfig};
 use monday_sync::config::SyncConfig;
-use monday_sync::engine::{run, InputSource, RunParams, RunSummary};
+use monday_sync::engine::{run, RunParams};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
 use serde_json::{Map, Value};
 use support::*;
 

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use monday_sync::board::{check_mapping, read_board};
-use monday_sync::client::ApiClient;
+use monday_sync::board::{check_mapping, fetch_board};
 use monday_sync::config::{Mode, SyncConfig};
-use monday_sync::engine::{run, InputSource, RunParams, StateSpec};
+use monday_sync::engine::{run, RunParams};
 use monday_sync::http::HttpTransport;
+use monday_sync::input::InputSource;
+use monday_sync::state::StateSpec;
 use monday_sync::SyncError;
 
 /// Batch sync of order-list records into a monday.com board: batched, paced, exactly-once.
@@ -200,17 +201,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
             }
             let token = token(&cfg)?;
             let transport = Arc::new(HttpTransport::new(&cfg.api.url)?);
-            let client = ApiClient::new(
-                transport,
-                token,
-                cfg.api.version.clone(),
-                std::time::Duration::from_millis(cfg.sync.request_timeout_ms),
-                cfg.sync.max_retries,
-                cfg.sync.seed,
-                None,
-            )
-            .with_board(cfg.board.id.clone());
-            let board = read_board(&client, &cfg.board.id).await?;
+            let board = fetch_board(&cfg, transport, token).await?;
             let problems = check_mapping(&cfg, &board);
             println!(
                 "board {} \"{}\": {} columns, {} groups",

@@ -154,7 +154,7 @@ pub fn board_items_by_key(sim: &Simulator) -> HashMap<String, Vec<Value>> {
 /// fields with `RunParams { observer: ..., ..params(config, input, transport) }`.
 pub fn params(
     config: SyncConfig,
-    input: monday_sync::engine::InputSource,
+    input: monday_sync::input::InputSource,
     transport: Arc<dyn monday_sync::transport::Transport>,
 ) -> monday_sync::engine::RunParams {
     monday_sync::engine::RunParams {
@@ -162,7 +162,7 @@ pub fn params(
         input,
         transport,
         token: TOKEN.into(),
-        state: monday_sync::engine::StateSpec::InMemory,
+        state: monday_sync::state::StateSpec::InMemory,
         report_dir: None,
         dry_run: false,
         progress: false,

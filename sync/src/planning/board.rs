@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::client::ApiClient;
-use crate::config::{ColumnKind, SyncConfig};
+use crate::api::client::ApiClient;
+use crate::api::payload::query_body;
 use crate::error::{ConfigError, SyncError};
+use crate::mapping::config::{ColumnKind, SyncConfig};
 use crate::observer::RequestKind;
-use crate::payload::query_body;
 
 /// A column as the board reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name items_c
 const BOARD_QUERY_NO_SETTINGS: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type } groups { id title } } }";
 
 /// Read the board once: columns (with the labels of status/dropdown columns) and groups.
-pub async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo, SyncError> {
+pub(crate) async fn read_board(client: &ApiClient, board_id: &str) -> Result<BoardInfo, SyncError> {
     let mut vars = Map::new();
     vars.insert("b".into(), json!([board_id]));
     let data = match client
@@ -91,8 +91,27 @@ fn s(v: &Value, k: &str) -> String {
     }
 }
 
+/// Read `cfg`'s board through `transport` with `token`: one read, no writes (the `check` command).
+pub async fn fetch_board(
+    cfg: &SyncConfig,
+    transport: std::sync::Arc<dyn crate::transport::Transport>,
+    token: String,
+) -> Result<BoardInfo, SyncError> {
+    let client = ApiClient::new(
+        transport,
+        token,
+        cfg.api.version.clone(),
+        std::time::Duration::from_millis(cfg.sync.request_timeout_ms),
+        cfg.sync.max_retries,
+        cfg.sync.seed,
+        None,
+    )
+    .with_board(cfg.board.id.clone());
+    read_board(&client, &cfg.board.id).await
+}
+
 /// Parse one `boards[]` entry.
-pub fn parse_board(board: &Value) -> BoardInfo {
+pub(crate) fn parse_board(board: &Value) -> BoardInfo {
     let mut info = BoardInfo {
         id: s(board, "id"),
         name: s(board, "name"),
@@ -236,7 +255,7 @@ pub fn check_mapping(cfg: &SyncConfig, board: &BoardInfo) -> Vec<MappingProblem>
 }
 
 /// The first problem as a [`ConfigError`] (the message lists how many more there are).
-pub fn problems_to_error(origin: &str, problems: &[MappingProblem]) -> Option<ConfigError> {
+pub(crate) fn problems_to_error(origin: &str, problems: &[MappingProblem]) -> Option<ConfigError> {
     let first = problems.first()?;
     let more = if problems.len() > 1 {
         format!(

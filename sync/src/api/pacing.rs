@@ -15,9 +15,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::api::payload::BudgetInfo;
+use crate::api::retry::Signal;
 use crate::observer::WaitReason;
-use crate::payload::BudgetInfo;
-use crate::retry::Signal;
+
+/// The API's complexity budget window: the budget is a per-minute allowance
+/// (budgets "reset 60 seconds after the first API call was made":
+/// <https://developer.monday.com/api-reference/docs/rate-limits>).
+pub const BUDGET_WINDOW: Duration = Duration::from_secs(60);
 
 /// Slack added after a reported reset before sending again (resets are reported in whole seconds).
 pub const RESET_MARGIN: Duration = Duration::from_millis(50);
@@ -146,7 +151,7 @@ impl Pacer {
     }
 
     /// Reserve `cost` for a request sent now, or say why it must wait (the caller waits and
-    /// asks again: [`crate::client::ApiClient::reserve`]).
+    /// asks again: [`crate::api::client::ApiClient::reserve`]).
     pub fn try_acquire(&self, cost: u64) -> Result<Ticket, Hold> {
         let now = Instant::now();
         let mut s = self.lock();

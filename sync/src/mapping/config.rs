@@ -538,7 +538,7 @@ type = "text"
 
     #[test]
     fn type_errors_name_the_key_and_line() {
-        let example = include_str!("../configs/order_list.toml");
+        let example = include_str!("../../configs/order_list.toml");
         let text = example.replacen("write_concurrency = 1", "write_concurrency = \"one\"", 1);
         let err = SyncConfig::from_toml_str(&text, "c.toml").unwrap_err();
         assert_eq!(err.line, Some(107));

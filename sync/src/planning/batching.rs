@@ -13,7 +13,7 @@
 //! requests (so a run of N records costs `ceil(N / batch_size)` create requests), with the records
 //! spread evenly over them: 60 records at batch 25 go as 20 + 20 + 20, not 25 + 25 + 10.
 
-use crate::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
+use crate::mapping::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
 
 /// Records per request: 1 in single mode; an explicit `batch_size` within the caps of
 /// [`max_per_request`]; unset, chosen from the run: with `records` (known or estimated) the
@@ -33,7 +33,7 @@ pub fn batch_size(s: &SyncSettings, records: Option<usize>) -> usize {
 
 /// The most records one request may carry: the per-request complexity cap, and the expected
 /// latency (`expected_ms_per_mutation`) within half the request timeout.
-pub fn max_per_request(s: &SyncSettings) -> usize {
+pub(crate) fn max_per_request(s: &SyncSettings) -> usize {
     let by_complexity = (MAX_REQUEST_COMPLEXITY / s.mutation_complexity.max(1)).max(1) as usize;
     let by_latency =
         ((s.request_timeout_ms / 2) / s.expected_ms_per_mutation.max(1)).max(1) as usize;
@@ -41,7 +41,7 @@ pub fn max_per_request(s: &SyncSettings) -> usize {
 }
 
 /// Creates collected before a window is sent: one batch per sender.
-pub fn window_size(batch_size: usize, concurrency: usize) -> usize {
+pub(crate) fn window_size(batch_size: usize, concurrency: usize) -> usize {
     batch_size * concurrency.max(1)
 }
 
@@ -49,7 +49,7 @@ pub fn window_size(batch_size: usize, concurrency: usize) -> usize {
 /// one ready to go the moment a write turn frees up (never more than `concurrency` senders).
 /// More would not send any sooner (writes to a board go `write_concurrency` at a time); it would
 /// only hold records between being read and being sent, marked pending, for longer.
-pub fn write_lanes(s: &SyncSettings) -> usize {
+pub(crate) fn write_lanes(s: &SyncSettings) -> usize {
     s.concurrency
         .min(s.write_concurrency.saturating_add(1))
         .max(1)
@@ -64,7 +64,7 @@ const SPLIT_BELOW_BATCHES_PER_WINDOW: u64 = 10;
 /// trial budget), holding it for the reset would leave most of each window unused, so the part
 /// the budget affords now (`affordable` units) goes; with a large budget batches stay whole, and
 /// a run costs exactly ceil(N / batch_size) create requests.
-pub fn next_chunk(
+pub(crate) fn next_chunk(
     left: usize,
     cap: usize,
     unit_cost: u64,
@@ -88,13 +88,13 @@ pub fn next_chunk(
 }
 
 /// The per-body cap after a body of `len` records was over the per-request complexity cap.
-pub fn split(len: usize) -> usize {
+pub(crate) fn split(len: usize) -> usize {
     (len / 2).max(1)
 }
 
 /// Sizes of the batches for `n` ready records: `ceil(n / batch_size)` batches, as equal as possible
 /// (larger ones first), each at most `batch_size`.
-pub fn balanced_batch_sizes(n: usize, batch_size: usize) -> Vec<usize> {
+pub(crate) fn balanced_batch_sizes(n: usize, batch_size: usize) -> Vec<usize> {
     if n == 0 {
         return Vec::new();
     }
@@ -106,7 +106,12 @@ pub fn balanced_batch_sizes(n: usize, batch_size: usize) -> Vec<usize> {
 /// The cut for groups to create: up to `per_request` titles share one request; more are spread
 /// over up to `lanes` requests (the write requests that may be in flight at once: with serial
 /// writes, one request), each at most `max` titles (the per-request complexity cap).
-pub fn group_chunk_sizes(n: usize, per_request: usize, lanes: usize, max: usize) -> Vec<usize> {
+pub(crate) fn group_chunk_sizes(
+    n: usize,
+    per_request: usize,
+    lanes: usize,
+    max: usize,
+) -> Vec<usize> {
     let cap = per_request
         .max(1)
         .max(n.div_ceil(lanes.max(1)))

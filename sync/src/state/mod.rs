@@ -8,6 +8,8 @@
 //! integrity check is moved aside and the run switches to verify-before-create mode
 //! ([`StateStore::needs_full_verify`]).
 
+pub(crate) mod reconcile;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -5,8 +5,10 @@
 //! and hands batches to senders — so they never overlap: at every instant the coordinator is in
 //! exactly one phase, and the phases add up to `wall_ms`. Time the coordinator spends blocked on
 //! senders is `send`, except the part during which every sender was waiting on API limits with no
-//! request in flight, which is `wait` (see [`crate::pacing::Activity`]). `report` covers building and
+//! request in flight, which is `wait` (see [`crate::api::pacing::Activity`]). `report` covers building and
 //! writing the report files except the final `summary.json` write.
+
+pub(crate) mod progress;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,7 +19,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::error::SyncError;
-use crate::transform::RecordFailure;
+use crate::mapping::transform::RecordFailure;
 
 /// Time per phase, in milliseconds.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -195,8 +197,8 @@ impl RunSummary {
         let mut s = format!(
             "{:.0}% of the wall time ({} of {}) was spent waiting on the API's limits, not on the sync",
             share * 100.0,
-            crate::progress::fmt_duration(wait),
-            crate::progress::fmt_duration(wall),
+            crate::report::progress::fmt_duration(wait),
+            crate::report::progress::fmt_duration(wall),
         );
         if self.throttled > 0 {
             let _ = write!(s, " ({} requests were refused with a 429)", self.throttled);
@@ -380,13 +382,13 @@ mod tests {
             failed: 1,
             ..Default::default()
         };
-        s.failures.push(RecordFailure {
-            line: 7,
-            key: Some("K, \"7\"".into()),
-            field: "order_date".into(),
-            reason: "bad date".into(),
-            cause: crate::transform::FailureCause::Invalid,
-        });
+        s.failures.push(RecordFailure::new(
+            7,
+            Some("K, \"7\""),
+            "order_date",
+            crate::mapping::transform::FailureCause::Invalid,
+            "bad date",
+        ));
         s.per_customer.insert(
             "Acme | Co".into(),
             CustomerStats {

@@ -1,23 +1,23 @@
 //! Reconciliation: finding items by source key with `items_page_by_column_values` (paginated with
 //! `next_items_page`), and what the findings mean. Used at start-up for records left `pending` by
 //! a crash ([`resolve_pending`]), at the end of a run for ambiguous outcomes ([`confirmed_item`]),
-//! and before creates when the state store was lost.
+//! and before creates when the state store was lost ([`crate::planning::verify`]).
 
 use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::client::ApiClient;
+use crate::api::client::ApiClient;
+use crate::api::payload::{query_body, Op};
 use crate::error::SyncError;
 use crate::observer::RequestKind;
-use crate::payload::{query_body, Op};
 use crate::state::PendingRow;
 
 /// Creates left pending by an earlier run, against what the board holds: `(done, cleared)`:
 /// `(key, item id, content hash)` rows for the records found (the oldest item when several carry
 /// the key), and the keys of those not found (their pending mark goes; the run sends them).
 #[allow(clippy::type_complexity)]
-pub fn resolve_pending(
+pub(crate) fn resolve_pending(
     creates: &[PendingRow],
     found: &HashMap<String, Vec<String>>,
 ) -> (Vec<(String, String, String)>, Vec<String>) {
@@ -43,7 +43,11 @@ pub fn resolve_pending(
 
 /// The item a create with an unknown outcome made, if the board shows one for `key`. An update
 /// with an unknown outcome is never confirmed this way (the item existed before).
-pub fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) -> Option<String> {
+pub(crate) fn confirmed_item(
+    found: &HashMap<String, Vec<String>>,
+    key: &str,
+    op: &Op,
+) -> Option<String> {
     match op {
         Op::Create { .. } => found.get(key).and_then(|ids| ids.first()).cloned(),
         Op::Update { .. } => None,
@@ -51,18 +55,18 @@ pub fn confirmed_item(found: &HashMap<String, Vec<String>>, key: &str, op: &Op) 
 }
 
 /// Keys per lookup query.
-pub const KEYS_PER_QUERY: usize = 100;
+pub(crate) const KEYS_PER_QUERY: usize = 100;
 /// Most pages followed for one look-up (more than any board holds).
-pub const MAX_PAGES: u64 = 10_000;
+pub(crate) const MAX_PAGES: u64 = 10_000;
 /// Page size (the API's maximum).
-pub const PAGE_LIMIT: u64 = 500;
+pub(crate) const PAGE_LIMIT: u64 = 500;
 
 const FIRST: &str = "query ($b: ID!, $cols: [ItemsPageByColumnValuesQuery!], $l: Int!, $ids: [String!]) { items_page_by_column_values(board_id: $b, columns: $cols, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
 const NEXT: &str = "query ($c: String!, $l: Int!, $ids: [String!]) { next_items_page(cursor: $c, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
 
 /// Item ids on the board for each of `keys` (exact match on the key column's text). Keys not on the
 /// board are absent from the map; a key with several items lists them all (lowest id first).
-pub async fn find_items_by_key(
+pub(crate) async fn find_items_by_key(
     client: &ApiClient,
     board_id: &str,
     key_column: &str,
@@ -141,4 +145,28 @@ pub async fn find_items_by_key(
         ids.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(k, ids)| (k.to_string(), ids.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn only_creates_are_confirmed_by_a_look_up() {
+        let on_board = found(&[("A", &["5", "6"])]);
+        let c = Op::Create { group_id: None };
+        let u = Op::Update {
+            item_id: "5".into(),
+        };
+        assert_eq!(confirmed_item(&on_board, "A", &c), Some("5".into()));
+        assert_eq!(confirmed_item(&on_board, "B", &c), None);
+        assert_eq!(confirmed_item(&on_board, "A", &u), None);
+    }
 }

@@ -18,23 +18,21 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
+use crate::api::pacing::{BudgetSnapshot, Pacer};
 use crate::input::InputSize;
 use crate::observer::{
     ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, SyncObserver, WaitReason,
 };
-use crate::pacing::{BudgetSnapshot, Pacer};
 
 /// Redraw period of the bar (the countdown and elapsed time move at least once a second).
-pub const DRAW_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const DRAW_EVERY: Duration = Duration::from_millis(250);
 /// Period of the INFO progress line when stderr is not a terminal.
-pub const LOG_EVERY: Duration = Duration::from_secs(10);
-/// The API's complexity budget window.
-pub const BUDGET_WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What the pacing model knows before the first response: the cost of one record and how many
 /// records can be in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaceModel {
+pub(crate) struct PaceModel {
     /// Complexity points per record (`sync.mutation_complexity`).
     pub cost_per_record: u64,
     pub batch_size: usize,
@@ -45,7 +43,7 @@ pub struct PaceModel {
 
 /// What the sync is doing at a frame's instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Doing {
+pub(crate) enum Doing {
     /// Reading, transforming, or between requests.
     Preparing,
     /// Requests in flight; `also_waiting` is another sender's wait, if any.
@@ -61,7 +59,7 @@ pub enum Doing {
 
 /// One rendering of the progress at an instant.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
+pub(crate) struct Frame {
     pub done: u64,
     pub failed: u64,
     /// Total records, when known (exactly, or estimated from bytes read on huge files).
@@ -78,7 +76,7 @@ pub struct Frame {
 
 /// Pure progress state: fed events, rendered at any instant.
 #[derive(Debug, Clone)]
-pub struct ProgressState {
+pub(crate) struct ProgressState {
     started: Instant,
     size: InputSize,
     bytes_read: u64,
@@ -93,7 +91,7 @@ pub struct ProgressState {
 }
 
 impl ProgressState {
-    pub fn new(started: Instant, size: InputSize, model: PaceModel) -> Self {
+    pub(crate) fn new(started: Instant, size: InputSize, model: PaceModel) -> Self {
         ProgressState {
             started,
             size,
@@ -108,7 +106,7 @@ impl ProgressState {
         }
     }
 
-    pub fn on_activity(&mut self, ev: &ActivityEvent) {
+    pub(crate) fn on_activity(&mut self, ev: &ActivityEvent) {
         match *ev {
             ActivityEvent::Sending => self.in_flight += 1,
             ActivityEvent::Waiting { reason, until } => self.waits.push((reason, until)),
@@ -121,7 +119,7 @@ impl ProgressState {
         }
     }
 
-    pub fn on_request(&mut self, ev: &RequestEvent) {
+    pub(crate) fn on_request(&mut self, ev: &RequestEvent) {
         self.in_flight = self.in_flight.saturating_sub(1);
         if ev.status.is_some() && !ev.throttled {
             let l = (ev.finished - ev.started).as_secs_f64();
@@ -129,7 +127,7 @@ impl ProgressState {
         }
     }
 
-    pub fn on_record(&mut self, outcome: RecordOutcome) {
+    pub(crate) fn on_record(&mut self, outcome: RecordOutcome) {
         match outcome {
             RecordOutcome::Failed => self.failed += 1,
             _ => self.done += 1,
@@ -137,12 +135,12 @@ impl ProgressState {
     }
 
     /// What the pacer knows about the budget now.
-    pub fn on_budget(&mut self, budget: BudgetSnapshot) {
+    pub(crate) fn on_budget(&mut self, budget: BudgetSnapshot) {
         self.budget = budget;
     }
 
     /// Bytes read so far (inputs too large to pre-scan).
-    pub fn on_bytes_read(&mut self, bytes: u64) {
+    pub(crate) fn on_bytes_read(&mut self, bytes: u64) {
         self.bytes_read = bytes;
     }
 
@@ -163,7 +161,7 @@ impl ProgressState {
     }
 
     /// The frame at `now`.
-    pub fn frame(&self, now: Instant) -> Frame {
+    pub(crate) fn frame(&self, now: Instant) -> Frame {
         let elapsed = now.saturating_duration_since(self.started);
         let total = self.total();
         let per_minute = if elapsed.is_zero() {
@@ -259,7 +257,7 @@ impl ProgressState {
 }
 
 /// `1h 02m 03s`, `4m 05s`, `45s`.
-pub fn fmt_duration(d: Duration) -> String {
+pub(crate) fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs();
     match (s / 3600, s / 60 % 60, s % 60) {
         (0, 0, s) => format!("{s}s"),
@@ -274,7 +272,7 @@ fn countdown(d: Duration) -> u64 {
 }
 
 /// What a wait is, in words, with its countdown.
-pub fn describe_wait(reason: WaitReason, left: Duration) -> String {
+pub(crate) fn describe_wait(reason: WaitReason, left: Duration) -> String {
     let n = countdown(left);
     match reason {
         WaitReason::Budget => format!("waiting {n}s for the complexity budget to reset"),
@@ -286,7 +284,7 @@ pub fn describe_wait(reason: WaitReason, left: Duration) -> String {
 
 impl Frame {
     /// Bar position and length: records, or bytes for inputs too large to pre-scan.
-    pub fn position(&self) -> (u64, Option<u64>) {
+    pub(crate) fn position(&self) -> (u64, Option<u64>) {
         match self.bytes {
             Some((read, total)) => (read, Some(total)),
             None => (self.done + self.failed, self.total),
@@ -294,7 +292,7 @@ impl Frame {
     }
 
     /// What the sync is doing, in words.
-    pub fn doing_text(&self) -> String {
+    pub(crate) fn doing_text(&self) -> String {
         match self.doing {
             Doing::Preparing => "preparing records".into(),
             Doing::Sending {
@@ -315,7 +313,7 @@ impl Frame {
     }
 
     /// The status line: counts, rate, ETA, elapsed, what the sync is doing.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut t = match (self.total, self.bytes) {
             (Some(total), None) => format!("{}/{} records", self.done, total),
             (total, Some((read, size))) => format!(
@@ -462,7 +460,7 @@ impl SyncObserver for Live {
 }
 
 /// The live progress display of a run; a no-op when not wanted.
-pub struct Progress {
+pub(crate) struct Progress {
     live: Option<Arc<Live>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
@@ -477,7 +475,7 @@ impl std::fmt::Debug for Progress {
 
 impl Progress {
     /// A display that shows nothing.
-    pub fn disabled() -> Self {
+    pub(crate) fn disabled() -> Self {
         Progress {
             live: None,
             ticker: None,
@@ -486,7 +484,7 @@ impl Progress {
 
     /// `wanted`: the caller asked for progress. A bar when stderr is a terminal, else an INFO line
     /// every [`LOG_EVERY`]. Call [`Progress::start`] once the pacer exists.
-    pub fn new(wanted: bool, size: InputSize, model: PaceModel) -> Self {
+    pub(crate) fn new(wanted: bool, size: InputSize, model: PaceModel) -> Self {
         if !wanted {
             return Progress::disabled();
         }
@@ -517,14 +515,14 @@ impl Progress {
     }
 
     /// The observer to give the engine's client (None when disabled).
-    pub fn observer(&self) -> Option<Arc<dyn SyncObserver>> {
+    pub(crate) fn observer(&self) -> Option<Arc<dyn SyncObserver>> {
         self.live
             .as_ref()
             .map(|l| l.clone() as Arc<dyn SyncObserver>)
     }
 
     /// Counter the input reader adds its bytes to.
-    pub fn bytes_read(&self) -> Arc<AtomicU64> {
+    pub(crate) fn bytes_read(&self) -> Arc<AtomicU64> {
         self.live
             .as_ref()
             .map(|l| l.sources.bytes_read.clone())
@@ -532,7 +530,7 @@ impl Progress {
     }
 
     /// Start drawing (needs a tokio runtime): poll `pacer` for the budget on every tick.
-    pub fn start(&mut self, pacer: Arc<Pacer>) {
+    pub(crate) fn start(&mut self, pacer: Arc<Pacer>) {
         let Some(live) = &self.live else { return };
         let _ = live.sources.pacer.set(pacer);
         let every = if live.bar.is_some() {
@@ -558,7 +556,7 @@ impl Progress {
     }
 
     /// Stop the ticker and clear the bar.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if let Some(t) = self.ticker.take() {
             t.abort();
         }
@@ -578,6 +576,7 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::pacing::BUDGET_WINDOW;
     use crate::observer::RequestKind;
     use tokio::time::advance;
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::transform::{push_json_str, PreparedRecord};
+use crate::mapping::transform::{push_json_str, PreparedRecord};
 use crate::transport::ApiResponse;
 
 /// What a record's mutation does.
@@ -161,7 +161,7 @@ pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bo
 }
 
 /// Body of one aliased `create_group` request for the given titles (`g0`, `g1`, ...).
-pub fn build_create_groups(board_id: &str, titles: &[String]) -> Vec<u8> {
+pub(crate) fn build_create_groups(board_id: &str, titles: &[String]) -> Vec<u8> {
     let mut decls = String::from("$b: ID!");
     let mut fields = String::new();
     let mut vars = Map::new();
@@ -179,7 +179,7 @@ pub fn build_create_groups(board_id: &str, titles: &[String]) -> Vec<u8> {
 }
 
 /// A `{"query", "variables"}` body.
-pub fn query_body(query: &str, variables: Map<String, Value>) -> Vec<u8> {
+pub(crate) fn query_body(query: &str, variables: Map<String, Value>) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "query": query, "variables": variables }))
         .unwrap_or_default()
 }
@@ -311,7 +311,7 @@ fn retry_from_message(m: &str) -> Option<u64> {
 }
 
 /// Seconds from `Retry-After`.
-pub fn retry_after_header(resp: &ApiResponse) -> Option<Duration> {
+pub(crate) fn retry_after_header(resp: &ApiResponse) -> Option<Duration> {
     resp.header("retry-after")?
         .trim()
         .parse::<f64>()
@@ -321,7 +321,7 @@ pub fn retry_after_header(resp: &ApiResponse) -> Option<Duration> {
 }
 
 /// Parse `RateLimit` / `RateLimit-Policy` headers and a `complexity` field in `data`.
-pub fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInfo {
+pub(crate) fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInfo {
     let mut info = BudgetInfo::default();
     if let Some(h) = resp.header("ratelimit") {
         for policy in h.split(',') {

@@ -2,7 +2,7 @@
 //! request kind (board read, group creation, create/update batches, reconcile look-ups), plus the
 //! seeded backoff it refers to.
 //!
-//! The send loop ([`crate::client::ApiClient::call`]) turns what an attempt produced into a
+//! The send loop ([`crate::api::client::ApiClient::call`]) turns what an attempt produced into a
 //! [`Signal`], asks [`decide`], and does what the [`Decision`] says: settle, send the same body
 //! again after a wait (same `Idempotency-Key`), split the batch, give up on the body, or stop the
 //! run. Waits on limits (429, 423, 409) do not count as retries; 5xx, resets, timeouts and
@@ -13,24 +13,24 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::api::payload::ResponseClass;
 use crate::observer::WaitReason;
-use crate::payload::ResponseClass;
 use crate::transport::TransportError;
 
 /// First backoff step for 5xx, resets and timeouts.
-pub const BASE_BACKOFF: Duration = Duration::from_millis(250);
+pub(crate) const BASE_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest single backoff.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(20);
 /// Wait after a 429 when the API gave no `retry_in_seconds` / `Retry-After`.
-pub const FIXED_THROTTLE_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const FIXED_THROTTLE_WAIT: Duration = Duration::from_secs(1);
 /// Waits on throttles/locks per request before giving up (they do not count as retries).
-pub const MAX_WAITS: u32 = 500;
+pub(crate) const MAX_WAITS: u32 = 500;
 /// Highest backoff step used for a lock or conflict without `Retry-After`.
 const MAX_LOCK_STEP: u32 = 6;
 
 /// What one attempt produced, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     /// A response that settles the body (per-alias outcomes, or a read's data).
     Answered,
     /// Some aliases of a settled response failed transiently; they go again in a new body.
@@ -59,7 +59,7 @@ pub enum Signal {
 
 impl Signal {
     /// The signal of a classified response.
-    pub fn of_response(class: &ResponseClass) -> Signal {
+    pub(crate) fn of_response(class: &ResponseClass) -> Signal {
         match class {
             ResponseClass::Aliases(_) => Signal::Answered,
             ResponseClass::Throttled { retry_in, .. } => Signal::Throttled {
@@ -81,7 +81,7 @@ impl Signal {
     }
 
     /// The signal of a transport failure.
-    pub fn of_transport(e: &TransportError) -> Signal {
+    pub(crate) fn of_transport(e: &TransportError) -> Signal {
         match e {
             TransportError::Timeout | TransportError::Reset(_) => Signal::TransportMaybeSent,
             TransportError::Connect(_) => Signal::TransportNotSent,
@@ -90,14 +90,14 @@ impl Signal {
     }
 
     /// Whether a request that ended this way may have been applied.
-    pub fn maybe_applied(self) -> bool {
+    pub(crate) fn maybe_applied(self) -> bool {
         matches!(self, Signal::ServerError | Signal::TransportMaybeSent)
     }
 }
 
 /// How long to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delay {
+pub(crate) enum Delay {
     Exact(Duration),
     /// Step `n` of the seeded exponential backoff ([`Backoff::delay`]).
     Backoff(u32),
@@ -105,7 +105,7 @@ pub enum Delay {
 
 /// Who waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Only this request.
     This,
     /// Every sender (a rate limit is account-wide): the pacer holds everyone.
@@ -114,7 +114,7 @@ pub enum Scope {
 
 /// A wait before the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait {
+pub(crate) struct Wait {
     pub reason: WaitReason,
     pub delay: Delay,
     pub scope: Scope,
@@ -122,7 +122,7 @@ pub struct Wait {
 
 /// Whether a body the policy gave up on was applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
+pub(crate) enum Applied {
     /// Definitely not: its records fail and may be sent again by a later run.
     No,
     /// Maybe: its records are reconciled against the board.
@@ -131,7 +131,7 @@ pub enum Applied {
 
 /// What to do after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// The response is final for this body: use it.
     Settle,
     /// Send again after the wait: the same body with the same key (for
@@ -147,7 +147,7 @@ pub enum Decision {
 
 /// The retry budgets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Retries (5xx, resets, timeouts, transient aliases) per logical request.
     pub max_retries: u32,
     /// Waits on limits (429, 423, 409) per logical request.
@@ -155,7 +155,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn new(max_retries: u32) -> Self {
+    pub(crate) fn new(max_retries: u32) -> Self {
         Policy {
             max_retries,
             max_waits: MAX_WAITS,
@@ -165,7 +165,7 @@ impl Policy {
 
 /// What a logical request has used so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RetryState {
+pub(crate) struct RetryState {
     pub retries: u32,
     pub waits: u32,
     /// An attempt of the current body may have been applied.
@@ -174,7 +174,7 @@ pub struct RetryState {
 
 /// The decision after an attempt that produced `signal`, given what the request has used so far;
 /// returns the decision and the updated state. `splittable`: the body carries more than one record.
-pub fn decide(
+pub(crate) fn decide(
     signal: Signal,
     state: RetryState,
     policy: Policy,
@@ -259,13 +259,13 @@ fn backoff(step: u32) -> Wait {
 
 /// Backoff for one logical request; seeded so a run is reproducible.
 #[derive(Debug)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     rng: ChaCha8Rng,
 }
 
 impl Backoff {
     /// `seed` is the run seed, `stream` distinguishes requests (e.g. the batch number).
-    pub fn new(seed: u64, stream: u64) -> Self {
+    pub(crate) fn new(seed: u64, stream: u64) -> Self {
         Backoff {
             rng: ChaCha8Rng::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         }
@@ -273,7 +273,7 @@ impl Backoff {
 
     /// Delay before retry `attempt` (0-based): `base * 2^attempt`, capped, with "equal jitter"
     /// (uniform in [d/2, d]).
-    pub fn delay(&mut self, attempt: u32) -> Duration {
+    pub(crate) fn delay(&mut self, attempt: u32) -> Duration {
         let d = BASE_BACKOFF
             .saturating_mul(1u32 << attempt.min(16))
             .min(MAX_BACKOFF);
@@ -283,7 +283,7 @@ impl Backoff {
     }
 
     /// The concrete duration of `delay`.
-    pub fn resolve(&mut self, delay: Delay) -> Duration {
+    pub(crate) fn resolve(&mut self, delay: Delay) -> Duration {
         match delay {
             Delay::Exact(d) => d,
             Delay::Backoff(step) => self.delay(step),

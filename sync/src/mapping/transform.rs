@@ -14,15 +14,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::config::{ColumnKind, ColumnMapping, SyncConfig};
 use crate::fasthash::Hasher128;
 use crate::input::SourceRecord;
+use crate::mapping::config::{ColumnKind, ColumnMapping, SyncConfig};
 
 /// monday.com item names are 1–255 characters (api-facts §4.1).
-pub const MAX_NAME_CHARS: usize = 255;
+pub(crate) const MAX_NAME_CHARS: usize = 255;
 
 /// A record ready to send.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PreparedRecord {
     pub line: u64,
     /// Source key (also written to the key column).
@@ -67,6 +67,26 @@ pub struct RecordFailure {
     pub field: String,
     pub reason: String,
     pub cause: FailureCause,
+}
+
+impl RecordFailure {
+    /// The one way a failure is made: record `line` (and `key` once known) failed on `field`
+    /// (empty when no single field is at fault) for `reason`, counted as `cause`.
+    pub fn new(
+        line: u64,
+        key: Option<&str>,
+        field: &str,
+        cause: FailureCause,
+        reason: impl Into<String>,
+    ) -> Self {
+        RecordFailure {
+            line,
+            key: key.map(str::to_string),
+            field: field.to_string(),
+            reason: reason.into(),
+            cause,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -357,15 +377,13 @@ impl Transformer {
     pub fn transform(&mut self, rec: &SourceRecord) -> Result<PreparedRecord, RecordFailure> {
         let p = self.transform_pure(rec)?;
         if let Some(first) = self.seen_keys.get(&p.key) {
-            return Err(RecordFailure {
-                line: rec.line,
-                key: Some(p.key),
-                field: self.key_source.clone(),
-                reason: format!(
-                    "duplicate key, first seen on line {first}; the later record is skipped"
-                ),
-                cause: FailureCause::Invalid,
-            });
+            return Err(RecordFailure::new(
+                rec.line,
+                Some(&p.key),
+                &self.key_source,
+                FailureCause::Invalid,
+                format!("duplicate key, first seen on line {first}; the later record is skipped"),
+            ));
         }
         self.seen_keys.insert(p.key.clone(), rec.line);
         Ok(p)
@@ -373,12 +391,8 @@ impl Transformer {
 
     /// Transform without the duplicate check (for benches and property tests).
     pub fn transform_pure(&self, rec: &SourceRecord) -> Result<PreparedRecord, RecordFailure> {
-        let fail = |key: Option<&str>, field: &str, reason: String| RecordFailure {
-            line: rec.line,
-            key: key.map(str::to_string),
-            field: field.to_string(),
-            reason,
-            cause: FailureCause::Invalid,
+        let fail = |key: Option<&str>, field: &str, reason: String| {
+            RecordFailure::new(rec.line, key, field, FailureCause::Invalid, reason)
         };
         let key = match scalar_text(rec.fields.get(&self.key_source)) {
             Ok(Some(k)) => k.trim().to_string(),
@@ -451,10 +465,13 @@ impl Transformer {
                 }
                 Ok(Some(LabelCheck::Create)) => create_labels = true,
                 Ok(Some(LabelCheck::Fail(reason))) => {
-                    return Err(RecordFailure {
-                        cause: FailureCause::MissingLabel,
-                        ..fail(k, &col.map.source, reason)
-                    })
+                    return Err(RecordFailure::new(
+                        rec.line,
+                        k,
+                        &col.map.source,
+                        FailureCause::MissingLabel,
+                        reason,
+                    ))
                 }
                 Ok(None) => {
                     cv.truncate(mark);
@@ -736,13 +753,13 @@ impl Transformer {
 }
 
 /// Prefix of the current content-hash format (see [`content_hash`]).
-pub const CONTENT_HASH_PREFIX: &str = "f1-";
+pub(crate) const CONTENT_HASH_PREFIX: &str = "f1-";
 
 /// Change-detection hash over the canonical item content: `f1-` + 32 hex characters of a fast,
 /// stable 128-bit hash ([`crate::fasthash`]). It only ever compares the old and new content of
 /// the same key, so a cryptographic hash bought nothing but cost (SHA-256 was a third of the
 /// client's CPU per record on machines without SHA instructions).
-pub fn content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
+pub(crate) fn content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
     let mut h = Hasher128::new(0x6d6f_6e64_6179);
     h.write(name.as_bytes())
         .write(group.unwrap_or("").as_bytes())
@@ -754,7 +771,7 @@ pub fn content_hash(name: &str, group: Option<&str>, column_values: &str) -> Str
 }
 
 /// The content hash state stores written before `f1-` held: hex SHA-256 (first 16 bytes).
-pub fn legacy_content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
+pub(crate) fn legacy_content_hash(name: &str, group: Option<&str>, column_values: &str) -> String {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update([0]);

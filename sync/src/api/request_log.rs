@@ -20,7 +20,7 @@ use crate::observer::RequestKind;
 
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     pub t_ms: f64,
     pub kind: &'static str,
     pub aliases: usize,
@@ -34,7 +34,7 @@ pub struct LogLine {
 
 /// An open request log.
 #[derive(Debug)]
-pub struct RequestLog {
+pub(crate) struct RequestLog {
     path: PathBuf,
     start: Instant,
     out: Mutex<BufWriter<File>>,
@@ -42,7 +42,7 @@ pub struct RequestLog {
 
 /// What one attempt was, for [`RequestLog::write`].
 #[derive(Debug, Clone)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     pub kind: RequestKind,
     pub aliases: usize,
     pub request_bytes: usize,
@@ -60,7 +60,7 @@ fn ms(d: std::time::Duration) -> f64 {
 
 impl RequestLog {
     /// Create (truncate) the log at `path`; `start` is the run's start.
-    pub fn create(path: &Path, start: Instant) -> Result<Self, SyncError> {
+    pub(crate) fn create(path: &Path, start: Instant) -> Result<Self, SyncError> {
         let err = |e: std::io::Error| SyncError::Report {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -78,7 +78,7 @@ impl RequestLog {
 
     /// Append one attempt. A failed write is logged once per attempt at DEBUG and otherwise
     /// ignored: the log must never stop a sync.
-    pub fn write(&self, a: &Attempt<'_>) {
+    pub(crate) fn write(&self, a: &Attempt<'_>) {
         let line = LogLine {
             t_ms: ms(a.started.saturating_duration_since(self.start)),
             kind: a.kind.as_str(),
@@ -100,7 +100,7 @@ impl RequestLog {
     }
 
     /// Flush what is buffered.
-    pub fn flush(&self) -> Result<(), SyncError> {
+    pub(crate) fn flush(&self) -> Result<(), SyncError> {
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         out.flush().map_err(|e| SyncError::Report {
             path: self.path.clone(),

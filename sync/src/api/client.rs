@@ -1,6 +1,6 @@
 //! The API client used by the engine: the one send loop ([`ApiClient::call`]) every request
 //! kind goes through. Each attempt is counted, reported to the observer, classified
-//! ([`crate::payload::classify`]) and handed to the retry policy ([`crate::retry::decide`]); every
+//! ([`crate::api::payload::classify`]) and handed to the retry policy ([`crate::api::retry::decide`]); every
 //! wait goes through one function ([`ApiClient::wait_until`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,21 +12,23 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::api::keys::{fresh_run_id, request_key};
+use crate::api::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
+use crate::api::payload::{classify, AliasOutcome, BudgetInfo, ResponseClass};
+use crate::api::request_log::{Attempt, RequestLog};
+use crate::api::retry::{
+    decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait,
+};
 use crate::error::{AttemptProblem, SyncError};
-use crate::fasthash::Hasher128;
 use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
-use crate::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
-use crate::payload::{classify, BudgetInfo, ResponseClass};
-use crate::request_log::{Attempt, RequestLog};
-use crate::retry::{decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait};
 use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 
 /// Estimated complexity of a read query (board read, reconcile page).
-pub const READ_COMPLEXITY: u64 = 10_000;
+pub(crate) const READ_COMPLEXITY: u64 = 10_000;
 
 /// Request counters for the run summary.
 #[derive(Debug, Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
@@ -35,20 +37,20 @@ pub struct Counters {
 }
 
 /// Everything needed to talk to the API.
-pub struct ApiClient {
-    pub transport: Arc<dyn Transport>,
+pub(crate) struct ApiClient {
+    transport: Arc<dyn Transport>,
     token: String,
-    pub api_version: String,
-    pub timeout: Duration,
-    pub policy: Policy,
-    pub seed: u64,
-    pub pacer: Arc<Pacer>,
-    pub observer: Option<Arc<dyn SyncObserver>>,
-    pub counters: Counters,
+    api_version: String,
+    timeout: Duration,
+    policy: Policy,
+    pub(crate) seed: u64,
+    pub(crate) pacer: Arc<Pacer>,
+    observer: Option<Arc<dyn SyncObserver>>,
+    pub(crate) counters: Counters,
     /// This run's identity for `Idempotency-Key`s (see [`request_key`]).
-    pub run_id: String,
+    run_id: String,
     /// The board the run writes to (named by errors).
-    pub board_id: String,
+    pub(crate) board_id: String,
     /// Write requests in flight on the board, at most `write_concurrency` (one permit each).
     writes: Arc<tokio::sync::Semaphore>,
     /// Held shared by every write attempt while it is on the wire, and alone by a write the
@@ -71,7 +73,7 @@ impl std::fmt::Debug for ApiClient {
 
 /// One logical request: one body (and its key), sent until the retry policy settles it.
 #[derive(Debug, Clone)]
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     pub kind: RequestKind,
     pub body: Bytes,
     /// `Idempotency-Key`, the same for every attempt of this body.
@@ -86,7 +88,7 @@ pub struct Call<'a> {
 
 /// The retry bookkeeping of one logical request (a batch keeps it across its bodies).
 #[derive(Debug)]
-pub struct CallState {
+pub(crate) struct CallState {
     pub retry: RetryState,
     /// Attempts sent so far (0 = the next one is the first).
     pub attempt: u32,
@@ -95,7 +97,7 @@ pub struct CallState {
 
 impl CallState {
     /// Fresh state; `stream` seeds this request's backoff (with the run seed).
-    pub fn new(seed: u64, stream: u64) -> Self {
+    pub(crate) fn new(seed: u64, stream: u64) -> Self {
         CallState {
             retry: RetryState::default(),
             attempt: 0,
@@ -106,14 +108,14 @@ impl CallState {
 
 /// What an attempt last produced.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Last {
+pub(crate) enum Last {
     Response(ResponseClass),
     Transport(TransportError),
 }
 
 impl Last {
     /// The problem, for errors and failure reasons.
-    pub fn problem(&self) -> AttemptProblem {
+    pub(crate) fn problem(&self) -> AttemptProblem {
         match self {
             Last::Transport(e) => AttemptProblem::Transport(e.clone()),
             Last::Response(ResponseClass::Throttled { code, .. }) => {
@@ -130,7 +132,7 @@ impl Last {
                 code: outs
                     .iter()
                     .find_map(|o| match o {
-                        crate::payload::AliasOutcome::Transient { code, .. } => Some(code.clone()),
+                        AliasOutcome::Transient { code, .. } => Some(code.clone()),
                         _ => None,
                     })
                     .unwrap_or_default(),
@@ -142,7 +144,7 @@ impl Last {
     }
 
     /// The error that ends the run when a request it needs ended this way.
-    pub fn into_error(self, kind: RequestKind, board_id: &str, attempts: u32) -> SyncError {
+    pub(crate) fn into_error(self, kind: RequestKind, board_id: &str, attempts: u32) -> SyncError {
         match self {
             Last::Response(ResponseClass::Auth {
                 status,
@@ -181,7 +183,7 @@ impl Last {
 
 /// A turn to write to the board (see [`ApiClient::write_turn`]); dropping it ends the turn.
 #[derive(Debug)]
-pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+pub(crate) struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 
 /// What a write attempt holds of [`ApiClient`]'s `on_the_wire` lock while it is sent.
 enum WireGuard<'a> {
@@ -193,13 +195,27 @@ enum WireGuard<'a> {
     Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
 }
 
+/// What the retry policy says about the aliases of a settled response that failed transiently
+/// (decided in [`ApiClient::call`], like every other retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transient {
+    /// No alias failed transiently.
+    None,
+    /// Send them again, in a new body, after this wait ([`ApiClient::pause`]).
+    Resend(Wait),
+    /// Retries ran out: they fail.
+    GiveUp,
+}
+
 /// How a call ended.
 #[derive(Debug)]
-pub enum CallEnd {
-    /// The response settles the body: per-alias outcomes (`class` is `Aliases`) and the body.
+pub(crate) enum CallEnd {
+    /// The response settles the body: per-alias outcomes (`class` is `Aliases`) and the body;
+    /// `transient`: what becomes of the aliases that failed transiently.
     Settled {
         response: ApiResponse,
         class: ResponseClass,
+        transient: Transient,
     },
     /// Over the per-request cap: split the batch.
     Split,
@@ -209,44 +225,8 @@ pub enum CallEnd {
     Fatal(Last),
 }
 
-/// A fresh run id: derived from `seed` plus what makes this run unique (wall-clock start time in
-/// nanoseconds, process id, and a per-process counter).
-pub fn fresh_run_id(seed: u64) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let mut h = Hasher128::new(seed);
-    h.write(&nanos.to_le_bytes())
-        .write_u64(u64::from(std::process::id()))
-        .write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    format!("{:016x}", (h.finish() >> 64) as u64)
-}
-
-/// The `Idempotency-Key` of one logical request of a run: unique per (run, scope, sequence, round,
-/// body), and the same for every retry of that request (the caller keeps it across retries).
-/// `scope` separates request families (`"batch"`, `"groups"`), `seq` is the batch number and
-/// `round` the sub-request within the batch (each new body built for the batch gets a new round).
-pub fn request_key(
-    run_id: &str,
-    seed: u64,
-    scope: &str,
-    seq: u64,
-    round: u64,
-    body: &[u8],
-) -> String {
-    let mut h = Hasher128::new(seed);
-    h.write(run_id.as_bytes())
-        .write(scope.as_bytes())
-        .write_u64(seq)
-        .write_u64(round)
-        .write(body);
-    format!("ms-{:032x}", h.finish())
-}
-
 impl ApiClient {
-    pub fn new(
+    pub(crate) fn new(
         transport: Arc<dyn Transport>,
         token: String,
         api_version: String,
@@ -274,31 +254,31 @@ impl ApiClient {
     }
 
     /// Allow `n` write requests in flight on the board at once (default 1: one after the other).
-    pub fn with_write_concurrency(mut self, n: usize) -> Self {
+    pub(crate) fn with_write_concurrency(mut self, n: usize) -> Self {
         self.writes = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
         self
     }
 
     /// Write one line per attempt to `log`.
-    pub fn with_request_log(mut self, log: Option<Arc<RequestLog>>) -> Self {
+    pub(crate) fn with_request_log(mut self, log: Option<Arc<RequestLog>>) -> Self {
         self.request_log = log;
         self
     }
 
     /// Use `run_id` for this client's idempotency keys (the engine passes the configured or fresh id).
-    pub fn with_run_id(mut self, run_id: impl Into<String>) -> Self {
+    pub(crate) fn with_run_id(mut self, run_id: impl Into<String>) -> Self {
         self.run_id = run_id.into();
         self
     }
 
     /// The board this client's requests are about (named by errors).
-    pub fn with_board(mut self, board_id: impl Into<String>) -> Self {
+    pub(crate) fn with_board(mut self, board_id: impl Into<String>) -> Self {
         self.board_id = board_id.into();
         self
     }
 
     /// The `Idempotency-Key` for one logical request of this run (see [`request_key`]).
-    pub fn request_key(&self, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
+    pub(crate) fn request_key(&self, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
         request_key(&self.run_id, self.seed, scope, seq, round, body)
     }
 
@@ -311,7 +291,7 @@ impl ApiClient {
     /// THE wait of the send path: every wait (budget, rate limit, lock, backoff) goes through
     /// here. Waits on limits (all but [`WaitReason::Retry`]) count as the "wait" phase.
     /// `wake`: end early when it completes (news about the budget).
-    pub async fn wait_until(
+    pub(crate) async fn wait_until(
         &self,
         reason: WaitReason,
         until: Instant,
@@ -343,7 +323,7 @@ impl ApiClient {
 
     /// Carry out a wait the retry policy decided: everyone (the pacer holds every sender) or
     /// this request only.
-    pub async fn pause(&self, wait: Wait, backoff: &mut Backoff) {
+    pub(crate) async fn pause(&self, wait: Wait, backoff: &mut Backoff) {
         let d = backoff.resolve(wait.delay);
         match wait.scope {
             Scope::Everyone => self.pacer.block_for(d),
@@ -352,7 +332,7 @@ impl ApiClient {
     }
 
     /// Wait until the pacer lets a request of `cost` go, and reserve it.
-    pub async fn reserve(&self, cost: u64) -> Ticket {
+    pub(crate) async fn reserve(&self, cost: u64) -> Ticket {
         loop {
             let news = self.pacer.news();
             match self.pacer.try_acquire(cost) {
@@ -448,7 +428,7 @@ impl ApiClient {
     /// Wait for a turn to write to the board: at most `write_concurrency` write requests are in
     /// flight (one, by default). A sender takes its turn before it cuts the next body, so the
     /// cut sees the budget as the requests before it left it.
-    pub async fn write_turn(&self) -> Option<WriteTurn> {
+    pub(crate) async fn write_turn(&self) -> Option<WriteTurn> {
         self.writes
             .clone()
             .acquire_owned()
@@ -458,12 +438,12 @@ impl ApiClient {
     }
 
     /// Send `call` until the retry policy settles it: the one loop every request kind uses.
-    pub async fn call(&self, call: &Call<'_>, st: &mut CallState) -> CallEnd {
+    pub(crate) async fn call(&self, call: &Call<'_>, st: &mut CallState) -> CallEnd {
         self.call_in_turn(call, st, None).await
     }
 
     /// [`ApiClient::call`] for a write whose first attempt already holds its turn.
-    pub async fn call_in_turn(
+    pub(crate) async fn call_in_turn(
         &self,
         call: &Call<'_>,
         st: &mut CallState,
@@ -522,7 +502,12 @@ impl ApiClient {
             match decision {
                 Decision::Settle => {
                     if let Ok((response, class)) = outcome {
-                        return CallEnd::Settled { response, class };
+                        let transient = self.transient(&class, st);
+                        return CallEnd::Settled {
+                            response,
+                            class,
+                            transient,
+                        };
                     }
                 }
                 Decision::Resend(wait) => self.pause(wait, &mut st.backoff).await,
@@ -538,8 +523,34 @@ impl ApiClient {
         }
     }
 
+    /// The retry decision for the aliases of a settled response that failed transiently: they
+    /// go again in a new body after the longest `retry_in` any of them asked for (or backoff).
+    fn transient(&self, class: &ResponseClass, st: &mut CallState) -> Transient {
+        let ResponseClass::Aliases(outs) = class else {
+            return Transient::None;
+        };
+        let mut any = false;
+        let mut wait = None;
+        for o in outs {
+            if let AliasOutcome::Transient { retry_in, .. } = o {
+                any = true;
+                wait = wait.max(*retry_in);
+            }
+        }
+        if !any {
+            return Transient::None;
+        }
+        let signal = Signal::TransientAliases { retry_in: wait };
+        let (decision, next) = decide(signal, st.retry, self.policy, false);
+        st.retry = next;
+        match decision {
+            Decision::Resend(w) => Transient::Resend(w),
+            _ => Transient::GiveUp,
+        }
+    }
+
     /// Run a read query until it answers; returns its `data`. `stream` seeds its backoff.
-    pub async fn read(
+    pub(crate) async fn read(
         &self,
         body: Vec<u8>,
         kind: RequestKind,
@@ -569,7 +580,66 @@ impl ApiClient {
 }
 
 /// The `data` of a settled response (`null` when absent).
-pub fn response_data(resp: &ApiResponse) -> Value {
+pub(crate) fn response_data(resp: &ApiResponse) -> Value {
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     v.get("data").cloned().unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::retry::Delay;
+
+    #[derive(Debug)]
+    struct Unused;
+
+    #[async_trait::async_trait]
+    impl Transport for Unused {
+        async fn send(&self, _: ApiRequest) -> Result<ApiResponse, TransportError> {
+            Err(TransportError::Other("not used".into()))
+        }
+    }
+
+    fn client(max_retries: u32) -> ApiClient {
+        ApiClient::new(
+            Arc::new(Unused),
+            "t".into(),
+            "2026-10".into(),
+            Duration::from_secs(1),
+            max_retries,
+            7,
+            None,
+        )
+    }
+
+    fn transient(secs: Option<u64>) -> AliasOutcome {
+        AliasOutcome::Transient {
+            code: "X".into(),
+            retry_in: secs.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn transient_aliases_are_decided_by_the_client_with_the_longest_wait() {
+        let c = client(1);
+        let mut st = CallState::new(7, 1);
+        let ok = AliasOutcome::Ok {
+            item_id: "1".into(),
+        };
+        let all_ok = ResponseClass::Aliases(vec![ok.clone()]);
+        assert_eq!(c.transient(&all_ok, &mut st), Transient::None);
+        assert_eq!(st.retry.retries, 0);
+        let some = ResponseClass::Aliases(vec![transient(Some(2)), ok, transient(Some(5))]);
+        match c.transient(&some, &mut st) {
+            Transient::Resend(w) => {
+                assert_eq!(w.delay, Delay::Exact(Duration::from_secs(5)));
+                assert_eq!(w.reason, WaitReason::RateLimited);
+            }
+            other => panic!("expected a resend, got {other:?}"),
+        }
+        assert_eq!(st.retry.retries, 1);
+        // The retry budget (1) is spent: the next transient failure gives up.
+        let again = ResponseClass::Aliases(vec![transient(None)]);
+        assert_eq!(c.transient(&again, &mut st), Transient::GiveUp);
+    }
 }

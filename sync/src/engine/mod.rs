@@ -1,0 +1,373 @@
+//! The sync engine: board check -> state load + reconcile -> stream, transform, classify -> plan
+//! (window, groups, verify, capacity, batches) -> write jobs -> state -> reports.
+//!
+//! [`run`] sets the run up (input check, batch size, client, board read, state store) and hands
+//! it to the [`coordinator`], which only sequences: each step is a small type or function
+//! ([`queues`], [`crate::planning::groups::GroupIds`], [`crate::planning::verify::split_found`],
+//! [`crate::planning::capacity::Capacity`], [`crate::planning::batching`], [`settle`], [`tally`]), and every write
+//! goes through one [`crate::write::WritePath`] (today the batch path, [`crate::write::batch`]). All
+//! timing uses [`tokio::time::Instant`], so on a paused-clock runtime a run replays in virtual time.
+
+mod coordinator;
+mod queues;
+mod settle;
+mod tally;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::api::client::ApiClient;
+use crate::api::pacing::BUDGET_WINDOW;
+use crate::api::request_log::RequestLog;
+use crate::error::SyncError;
+use crate::input::InputSize;
+use crate::input::InputSource;
+use crate::mapping::config::SyncConfig;
+use crate::mapping::transform::{FailureCause, RecordFailure, Transformer};
+use crate::observer::Observers;
+pub use crate::observer::{
+    ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver, WaitReason,
+};
+use crate::planning::batching::batch_size;
+use crate::planning::board::{check_mapping, problems_to_error, read_board, BoardInfo};
+use crate::planning::capacity::{Capacity, BOARD_ITEM_CAP};
+use crate::report::progress::{PaceModel, Progress};
+use crate::report::RunSummary;
+use crate::report::{write_detail_reports, write_summary, Phase, PhaseTimer};
+use crate::state::StateSpec;
+use crate::state::StateStore;
+use crate::transport::Transport;
+use crate::write::batch::BatchPath;
+use crate::write::WritePath;
+use coordinator::{blocked, Coordinator, Start};
+use tally::Tally;
+
+/// Everything a run needs (docs/interfaces.md).
+pub struct RunParams {
+    pub config: SyncConfig,
+    pub input: InputSource,
+    pub transport: Arc<dyn Transport>,
+    /// The API token. Never logged.
+    pub token: String,
+    pub state: StateSpec,
+    pub report_dir: Option<PathBuf>,
+    /// Transform and plan batches without sending anything or writing state.
+    pub dry_run: bool,
+    /// Show a progress bar (only if stderr is a terminal).
+    pub progress: bool,
+    pub observer: Option<Arc<dyn SyncObserver>>,
+    /// Write one NDJSON line per request attempt here (see [`crate::api::request_log`]).
+    pub request_log: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for RunParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunParams")
+            .field("input", &self.input)
+            .field("state", &self.state)
+            .field("dry_run", &self.dry_run)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Run a sync.
+pub async fn run(params: RunParams) -> Result<RunSummary, SyncError> {
+    let span = tracing::info_span!(
+        "run",
+        board = %params.config.board.id,
+        mode = ?params.config.sync.mode,
+        dry_run = params.dry_run
+    );
+    run_inner(params).instrument(span).await
+}
+
+/// The report bucket of a record that failed to transform: its `group_by` (else `customer`) field.
+fn group_field_of(cfg: &SyncConfig, fields: &Map<String, Value>) -> String {
+    let f = cfg.board.group_by.as_deref().unwrap_or("customer");
+    match fields.get(f) {
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The progress display (and its pace model) for a run of `size` at `batch_size`.
+fn progress_for(wanted: bool, size: InputSize, cfg: &SyncConfig, batch_size: usize) -> Progress {
+    let model = PaceModel {
+        cost_per_record: cfg.sync.mutation_complexity,
+        batch_size,
+        // Writes go at most `write_concurrency` at a time, whatever the senders.
+        concurrency: cfg.sync.concurrency.min(cfg.sync.write_concurrency),
+        window: BUDGET_WINDOW,
+    };
+    Progress::new(wanted, size, model)
+}
+
+/// The caller's observer and the progress display's, as one.
+fn both(
+    a: Option<Arc<dyn SyncObserver>>,
+    b: Option<Arc<dyn SyncObserver>>,
+) -> Option<Arc<dyn SyncObserver>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Arc::new(Observers(vec![a, b]))),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The API client of a run.
+fn client_for(
+    cfg: &SyncConfig,
+    transport: Arc<dyn Transport>,
+    token: String,
+    run_id: &str,
+    observer: Option<Arc<dyn SyncObserver>>,
+    request_log: Option<Arc<RequestLog>>,
+) -> ApiClient {
+    let s = &cfg.sync;
+    ApiClient::new(
+        transport,
+        token,
+        cfg.api.version.clone(),
+        Duration::from_millis(s.request_timeout_ms),
+        s.max_retries,
+        s.seed,
+        observer,
+    )
+    .with_run_id(run_id)
+    .with_board(cfg.board.id.clone())
+    .with_write_concurrency(s.write_concurrency)
+    .with_request_log(request_log)
+}
+
+/// The board as the run starts (nothing read in a dry run); a mapping the board cannot take
+/// stops the run here.
+async fn checked_board(
+    cfg: &SyncConfig,
+    client: &ApiClient,
+    phases: &mut PhaseTimer,
+    dry_run: bool,
+) -> Result<BoardInfo, SyncError> {
+    if dry_run {
+        return Ok(BoardInfo::default());
+    }
+    let board = blocked(phases, &client.pacer, read_board(client, &cfg.board.id)).await?;
+    if let Some(e) = problems_to_error(&cfg.origin, &check_mapping(cfg, &board)) {
+        return Err(e.into());
+    }
+    Ok(board)
+}
+
+/// A dry run never creates a state file: it reads one that exists, else keeps state in memory.
+fn state_for(spec: &StateSpec, dry_run: bool) -> StateSpec {
+    match spec {
+        StateSpec::Path(p) if dry_run && !p.exists() => StateSpec::InMemory,
+        _ => spec.clone(),
+    }
+}
+
+/// The summary a run starts with.
+fn new_summary(cfg: &SyncConfig, dry_run: bool, run_id: &str, batch_size: usize) -> RunSummary {
+    let mut summary = RunSummary {
+        dry_run,
+        seed: cfg.sync.seed,
+        run_id: run_id.to_string(),
+        config: serde_json::to_value(cfg).unwrap_or(Value::Null),
+        ..Default::default()
+    };
+    summary.config["sync"]["effective_batch_size"] = json!(batch_size);
+    summary
+}
+
+async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
+    let RunParams {
+        config: cfg,
+        input,
+        transport,
+        token,
+        state,
+        report_dir,
+        dry_run,
+        progress,
+        observer,
+        request_log,
+    } = params;
+    let mut phases = PhaseTimer::new(Phase::Send);
+    let started = Instant::now();
+    // A missing, unreadable or wrongly formatted input is reported before any request.
+    phases.switch(Phase::Read);
+    input.precheck()?;
+    // One pre-scan: the record count sizes the batches and the progress display.
+    let size = input.size();
+    phases.switch(Phase::Send);
+    let batch_size = batch_size(&cfg.sync, size.records());
+    let mut progress = progress_for(progress, size, &cfg, batch_size);
+    let observer = both(observer, progress.observer());
+    let request_log = match &request_log {
+        Some(path) if !dry_run => Some(Arc::new(RequestLog::create(path, started)?)),
+        _ => None,
+    };
+    let run_id = cfg
+        .sync
+        .run_id
+        .clone()
+        .unwrap_or_else(|| crate::api::keys::fresh_run_id(cfg.sync.seed));
+    let client = client_for(
+        &cfg,
+        transport,
+        token,
+        &run_id,
+        observer.clone(),
+        request_log.clone(),
+    );
+    let client = Arc::new(client);
+    progress.start(client.pacer.clone());
+    tracing::info!(board = %cfg.board.id, %run_id, mode = ?cfg.sync.mode, batch_size, concurrency = cfg.sync.concurrency, write_concurrency = cfg.sync.write_concurrency, "sync starting");
+
+    let board = checked_board(&cfg, &client, &mut phases, dry_run).await?;
+    phases.switch(Phase::State);
+    let state = StateStore::open(&state_for(&state, dry_run))?;
+    let path: Arc<dyn WritePath> = Arc::new(BatchPath::new(client.clone(), &cfg));
+    let capacity = Capacity::new(
+        cfg.board.max_items.unwrap_or(BOARD_ITEM_CAP),
+        board.items_count,
+    );
+    let summary = new_summary(&cfg, dry_run, &run_id, batch_size);
+    let mut co = Coordinator::new(Start {
+        known_groups: board.groups_by_title.clone(),
+        cfg,
+        client,
+        path,
+        phases,
+        state,
+        tally: Tally::new(summary, observer),
+        batch_size,
+        capacity,
+        dry_run,
+        started,
+    });
+    if !dry_run {
+        co.reconcile_pending().await?;
+    }
+    read_all(&mut co, &input, &progress, &board).await?;
+    finish_sending(&mut co).await?;
+    progress.finish();
+    if let Some(log) = &request_log {
+        log.flush()?;
+    }
+    finish_summary(co, report_dir.as_deref())
+}
+
+/// Read, transform and accept every record (until the run stops on a fatal condition).
+async fn read_all(
+    co: &mut Coordinator,
+    input: &InputSource,
+    progress: &Progress,
+    board: &BoardInfo,
+) -> Result<(), SyncError> {
+    co.phases.switch(Phase::Read);
+    let mut stream = input.open_counting(progress.bytes_read())?;
+    // Per-column `create_labels_if_missing`: with the board's labels known, a label missing from a
+    // column that may not create labels fails that record here, before anything is sent.
+    let mut transformer = Transformer::new(&co.cfg).with_board_labels(&board.labels_by_column());
+    loop {
+        co.phases.switch(Phase::Read);
+        let Some(item) = stream.next() else { break };
+        co.tally.read();
+        let ready_at = Instant::now();
+        co.phases.switch(Phase::Transform);
+        match item {
+            Err(f) => {
+                let failure = RecordFailure::new(f.line, None, "", FailureCause::Invalid, f.reason);
+                co.fail(failure, "", ready_at);
+            }
+            Ok(rec) => match transformer.transform(&rec) {
+                Ok(p) => {
+                    co.tally.of_customer(&p.customer);
+                    co.accept(p, ready_at).await?;
+                }
+                Err(f) => {
+                    let customer = group_field_of(&co.cfg, &rec.fields);
+                    co.tally.of_customer(&customer);
+                    co.fail(f, &customer, ready_at);
+                }
+            },
+        }
+        if co.fatal.is_some() {
+            break;
+        }
+        // Apply finished jobs without blocking.
+        co.apply_finished()?;
+    }
+    Ok(())
+}
+
+/// End of input: send what is queued, wait for every job, then look up the records whose
+/// outcome stayed unknown.
+async fn finish_sending(co: &mut Coordinator) -> Result<(), SyncError> {
+    if co.fatal.is_none() {
+        co.flush_window().await?;
+        co.flush_updates().await?;
+    }
+    co.drain().await?;
+    if co.fatal.is_none() {
+        co.reconcile_unknown().await?;
+    }
+    Ok(())
+}
+
+/// The finished summary: request counters, timings and the reports.
+fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSummary, SyncError> {
+    let planned_groups = co.planned_groups().to_vec();
+    let mut phases = co.phases;
+    phases.switch(Phase::Report);
+    let mut s = co.tally.summary;
+    s.complexity_budget = co.client.pacer.limit();
+    let c = &co.client.counters;
+    s.requests = c.requests.load(Ordering::Relaxed);
+    s.retries = c.retries.load(Ordering::Relaxed);
+    s.throttled = c.throttled.load(Ordering::Relaxed);
+    s.locked = c.locked.load(Ordering::Relaxed);
+    if co.dry_run {
+        s.config["plan"] = json!({
+            "batches": s.batches,
+            "groups_to_create": planned_groups,
+        });
+    }
+    s.failures.sort_by_key(|f| f.line);
+    if let Some(dir) = report_dir {
+        write_detail_reports(dir, &s)?;
+    }
+    let (phase_ms, wall) = phases.finish();
+    s.phases = phase_ms;
+    s.wall_ms = wall.as_secs_f64() * 1000.0;
+    s.wait_share = s.wait_share_of_wall();
+    s.per_record_ms = if s.records > 0 {
+        s.wall_ms / s.records as f64
+    } else {
+        0.0
+    };
+    if let Some(dir) = report_dir {
+        write_summary(dir, &s)?;
+    }
+    tracing::info!(
+        records = s.records,
+        created = s.created,
+        updated = s.updated,
+        unchanged = s.unchanged,
+        failed = s.failed,
+        requests = s.requests,
+        throttled = s.throttled,
+        wall_ms = s.wall_ms as u64,
+        "sync finished"
+    );
+    if let Some(f) = co.fatal {
+        return Err(f);
+    }
+    Ok(s)
+}
