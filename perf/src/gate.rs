@@ -543,6 +543,78 @@ mod tests {
     }
 
     #[test]
+    fn limits_come_from_the_baseline_with_floors() {
+        let r = results_with(10.0, 100, 0.98);
+        let mut b = baseline(Figures::of(&r), Targets::default());
+        let gs = &mut b.scenarios[0];
+        gs.scenario.records = 5_000;
+        gs.harness_wall_ms = Some(1_500.0);
+        let secs = Duration::from_secs;
+        // 10 ms x 5,000 records x 10; 100 requests x 10; 1.5 s x 20.
+        assert_eq!(
+            limits_for(gs),
+            Limits {
+                wall: secs(30),
+                api_time: secs(500),
+                requests: 1_000,
+            }
+        );
+        // A small scenario gets the floors.
+        gs.scenario.records = 50;
+        gs.harness_wall_ms = Some(7.0);
+        gs.expected.as_mut().unwrap().requests = 3;
+        assert_eq!(
+            limits_for(gs),
+            Limits {
+                wall: WALL_FLOOR,
+                api_time: API_TIME_FLOOR,
+                requests: REQUEST_FLOOR,
+            }
+        );
+        // Nothing recorded yet: generous, still bounded.
+        gs.harness_wall_ms = None;
+        gs.expected = None;
+        let l = limits_for(gs);
+        assert_eq!(l.wall, WALL_UNRECORDED);
+        assert_eq!(
+            (l.api_time, l.requests),
+            (UNEXPECTED_API_TIME, UNEXPECTED_REQUESTS)
+        );
+    }
+
+    #[test]
+    fn a_stopped_scenario_fails_with_its_limit_named() {
+        let r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let stopped = Stopped {
+            scenario: "pro-50".into(),
+            seed: 3,
+            limit: crate::limits::LimitKind::Requests,
+            allowed: 100.0,
+            requests: 100,
+            records_done: 7,
+            records: 50,
+            api_time_s: 12.0,
+            wall_s: 0.5,
+            wall_s_since_last_event: 0.0,
+            last_requests: vec![],
+            last_waits: vec![],
+            abandoned: false,
+        };
+        let v = stopped_verdict(&b.scenarios[0], stopped);
+        assert!(!v.passed);
+        let report = GateReport {
+            baseline: String::new(),
+            passed: false,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 0.0,
+        };
+        let failed: Vec<_> = report.failures().map(|(_, c)| c.explain()).collect();
+        assert_eq!(failed, ["limit_requests: actual 101 (target <= 100)"]);
+    }
+
+    #[test]
     fn explanations_name_the_numbers() {
         let c = Check::new("requests", CheckKind::Baseline, 100.0, 150.0, 102.0, false);
         assert!(!c.passed);

@@ -787,6 +787,28 @@ mod tests {
     }
 
     #[test]
+    fn a_run_without_a_baseline_is_bounded_by_its_ceiling() {
+        let secs = Duration::from_secs;
+        // 100 s ceiling: 2,000 s of API time; 5,000 records: 100 s of wall clock, under the floor.
+        assert_eq!(
+            limits_from_ceiling(Clock::Virtual, 100_000.0, 5_000),
+            Limits {
+                wall: CEILING_WALL_FLOOR,
+                api_time: secs(2_000),
+                requests: 51_000,
+            }
+        );
+        // Over real HTTP the API time runs on the wall clock too.
+        let real = limits_from_ceiling(Clock::Real, 1.0, 10);
+        assert_eq!(real.api_time, CEILING_API_TIME_FLOOR);
+        assert_eq!(real.wall, CEILING_API_TIME_FLOOR + CEILING_WALL_FLOOR);
+        assert_eq!(
+            limits_from_ceiling(Clock::Cpu, 1.0, 100_000).wall,
+            secs(2_000)
+        );
+    }
+
+    #[test]
     fn bad_names_are_usage_errors() {
         let s = Scenario {
             plan: "platinum".into(),
