@@ -227,9 +227,9 @@ impl Pacer {
             if let Some(r) = info.reset_in_secs {
                 s.reset_at = Some(now + Duration::from_secs(r));
             }
-        } else if !charged {
-            s.sent.remove(&ticket.seq);
         }
+        // An older response than the newest figure brings no news, and its reservation is
+        // already gone: the figure that made it old dropped it (see `PacerState::estimate`).
         drop(s);
         self.news.notify_waiters();
     }
