@@ -242,6 +242,11 @@ pub struct GateScenario {
     /// What today's code achieved; `None` until `monday-perf baseline` fills it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Figures>,
+    /// Wall-clock milliseconds the harness took for one run of this scenario (one seed) when
+    /// the baseline was recorded: not compared, only the base of the gate's wall-clock limit
+    /// (`gate::limits_for`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_wall_ms: Option<f64>,
 }
 
 /// The whole baseline file.

@@ -40,6 +40,10 @@ pub enum PerfError {
         timed_out: bool,
         last_lines: String,
     },
+    /// A run crossed one of its limits (wall clock, API time, requests) and was stopped; the
+    /// message is the diagnosis.
+    #[error("{0}")]
+    Stopped(Box<crate::limits::Stopped>),
     /// The sync engine could not run (config error, fatal API condition, ...).
     #[error("sync failed")]
     Sync(#[from] monday_sync::SyncError),

@@ -7,13 +7,24 @@
 //! at least 0.97, 0 duplicates, 0 lost records, the simulator's request count equal to the
 //! engine's) fail on their own, whatever the baseline says. Metrics a run did not measure (client
 //! CPU outside the CPU clock, log counts without a counting subscriber) are not compared.
+//!
+//! Bounds: every scenario runs under [`limits_for`] its baseline entry: [`WALL_FACTOR`] times the
+//! recorded harness wall time (at least [`WALL_FLOOR`]), [`API_TIME_FACTOR`] times the expected
+//! API time (at least [`API_TIME_FLOOR`]) and [`REQUEST_FACTOR`] times the expected requests (at
+//! least [`REQUEST_FLOOR`]). A run past one is stopped (the `limits` module says how): its
+//! scenario FAILs with a `limit_*` check and the diagnosis ([`ScenarioVerdict::stopped`]), and the
+//! gate goes on with the next scenario. Foreign-client scenarios keep their own time limit
+//! (`client_cmd`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, Figures, GateScenario, Metric};
-use crate::error::Result;
+use std::time::Duration;
+
+use crate::error::{PerfError, Result};
+use crate::limits::{Limits, Stopped};
 use crate::results::RunResults;
-use crate::run::{RunArtifacts, RunOptions};
+use crate::run::{Bounds, RunArtifacts, RunOptions};
 use crate::textfmt::fmt_num;
 
 /// What was checked.
@@ -108,6 +119,9 @@ pub struct ScenarioVerdict {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seeds: Option<usize>,
     pub wall_ms: f64,
+    /// The run was stopped at a limit: which, and what the sync was doing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
 }
 
 /// The whole gate run (`gate.json`).
@@ -236,11 +250,96 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         lost_records: worst.lost_records,
         seeds: results.repeats.as_ref().map(|r| r.seeds.len()),
         wall_ms: results.wall_clock.wall_ms,
+        stopped: None,
     }
 }
 
-/// Runs every scenario of `baseline` and evaluates it. Reports of each run are written under
-/// `options.out_dir/<scenario>/` when an output folder is set.
+/// Wall-clock time allowed per millisecond of the recorded harness wall time.
+pub const WALL_FACTOR: f64 = 20.0;
+/// Least wall-clock time a gate run gets.
+pub const WALL_FLOOR: Duration = Duration::from_secs(20);
+/// Wall-clock time of a scenario whose baseline has no harness wall time recorded.
+pub const WALL_UNRECORDED: Duration = Duration::from_secs(120);
+/// Simulated API time allowed per millisecond of the expected API time.
+pub const API_TIME_FACTOR: f64 = 10.0;
+/// Least simulated API time a gate run gets (also the limit without expected figures).
+pub const API_TIME_FLOOR: Duration = Duration::from_secs(60);
+/// Requests allowed per expected request.
+pub const REQUEST_FACTOR: u64 = 10;
+/// Least requests a gate run gets.
+pub const REQUEST_FLOOR: u64 = 100;
+/// API time and requests of a scenario without expected figures (a new scenario).
+const UNEXPECTED_API_TIME: Duration = Duration::from_secs(24 * 3600);
+const UNEXPECTED_REQUESTS: u64 = 100_000;
+
+fn ms(v: f64) -> Duration {
+    Duration::try_from_secs_f64(v.max(0.0) / 1000.0).unwrap_or(Duration::MAX)
+}
+
+/// The limits of one run (one seed) of a gate scenario, from its baseline entry. The expected
+/// API time is `per_record_ms × records` of the scenario.
+pub fn limits_for(gs: &GateScenario) -> Limits {
+    let wall = gs
+        .harness_wall_ms
+        .map_or(WALL_UNRECORDED, |w| ms(w * WALL_FACTOR).max(WALL_FLOOR));
+    let (api_time, requests) = match &gs.expected {
+        Some(e) => (
+            ms(e.per_record_ms * gs.scenario.records as f64 * API_TIME_FACTOR).max(API_TIME_FLOOR),
+            e.requests.saturating_mul(REQUEST_FACTOR).max(REQUEST_FLOOR),
+        ),
+        None => (UNEXPECTED_API_TIME, UNEXPECTED_REQUESTS),
+    };
+    Limits {
+        wall,
+        api_time,
+        requests,
+    }
+}
+
+/// The verdict of a scenario stopped at a limit: one failed `limit_*` check.
+pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
+    let reached = match stopped.limit {
+        crate::limits::LimitKind::WallClock => stopped.wall_s,
+        crate::limits::LimitKind::ApiTime => stopped.api_time_s.max(stopped.allowed),
+        crate::limits::LimitKind::Requests => stopped.requests as f64 + 1.0,
+    };
+    let check = Check {
+        name: stopped.limit.check_name().to_string(),
+        kind: CheckKind::Target,
+        expected: stopped.allowed,
+        actual: crate::latency::round3(reached),
+        limit: stopped.allowed,
+        higher_is_better: false,
+        passed: false,
+    };
+    ScenarioVerdict {
+        name: gs.scenario.name.clone(),
+        purpose: gs.purpose.clone(),
+        passed: false,
+        has_baseline: gs.expected.is_some(),
+        checks: vec![check],
+        figures: Figures::default(),
+        expected: gs.expected.clone(),
+        records: stopped.records,
+        failed_records: 0,
+        duplicates: 0,
+        lost_records: 0,
+        seeds: None,
+        wall_ms: crate::latency::round3(stopped.wall_s * 1000.0),
+        stopped: Some(stopped),
+    }
+}
+
+/// `options` with the scenario's limits.
+fn bounded(gs: &GateScenario, options: &RunOptions) -> RunOptions {
+    RunOptions {
+        limits: Bounds::Fixed(limits_for(gs)),
+        ..*options
+    }
+}
+
+/// Runs every scenario of `baseline` under its limits and evaluates it. The runs come back for
+/// the scenarios that finished, in order (a stopped scenario has a verdict and no run).
 pub fn run_gate(
     baseline: &Baseline,
     baseline_origin: &str,
@@ -256,7 +355,15 @@ pub fn run_gate(
             continue;
         }
         tracing::info!(scenario = %gs.scenario.name, "gate scenario");
-        let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
+        let artifacts = match crate::client_cmd::run_any(&gs.scenario, &bounded(gs, options)) {
+            Ok(artifacts) => artifacts,
+            Err(PerfError::Stopped(stopped)) => {
+                tracing::error!(scenario = %gs.scenario.name, "FAIL: {stopped}");
+                verdicts.push(stopped_verdict(gs, *stopped));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let verdict = evaluate(baseline, gs, &artifacts.results);
         tracing::info!(scenario = %verdict.name, passed = verdict.passed, "gate verdict");
         verdicts.push(verdict);
@@ -281,8 +388,9 @@ pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Base
             continue;
         }
         tracing::info!(scenario = %gs.scenario.name, "baseline scenario");
-        let artifacts = crate::client_cmd::run_any(&gs.scenario, options)?;
+        let artifacts = crate::client_cmd::run_any(&gs.scenario, &bounded(gs, options))?;
         gs.expected = Some(Figures::of(&artifacts.results));
+        gs.harness_wall_ms = Some(artifacts.results.wall_clock.wall_ms);
     }
     Ok(updated)
 }
@@ -313,6 +421,7 @@ mod tests {
                 tolerances: Default::default(),
                 skip_metrics: vec![],
                 expected: Some(expected),
+                harness_wall_ms: None,
             }],
         }
     }
@@ -431,6 +540,78 @@ mod tests {
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(failed, ["warn_events_per_record"]);
+    }
+
+    #[test]
+    fn limits_come_from_the_baseline_with_floors() {
+        let r = results_with(10.0, 100, 0.98);
+        let mut b = baseline(Figures::of(&r), Targets::default());
+        let gs = &mut b.scenarios[0];
+        gs.scenario.records = 5_000;
+        gs.harness_wall_ms = Some(1_500.0);
+        let secs = Duration::from_secs;
+        // 10 ms x 5,000 records x 10; 100 requests x 10; 1.5 s x 20.
+        assert_eq!(
+            limits_for(gs),
+            Limits {
+                wall: secs(30),
+                api_time: secs(500),
+                requests: 1_000,
+            }
+        );
+        // A small scenario gets the floors.
+        gs.scenario.records = 50;
+        gs.harness_wall_ms = Some(7.0);
+        gs.expected.as_mut().unwrap().requests = 3;
+        assert_eq!(
+            limits_for(gs),
+            Limits {
+                wall: WALL_FLOOR,
+                api_time: API_TIME_FLOOR,
+                requests: REQUEST_FLOOR,
+            }
+        );
+        // Nothing recorded yet: generous, still bounded.
+        gs.harness_wall_ms = None;
+        gs.expected = None;
+        let l = limits_for(gs);
+        assert_eq!(l.wall, WALL_UNRECORDED);
+        assert_eq!(
+            (l.api_time, l.requests),
+            (UNEXPECTED_API_TIME, UNEXPECTED_REQUESTS)
+        );
+    }
+
+    #[test]
+    fn a_stopped_scenario_fails_with_its_limit_named() {
+        let r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let stopped = Stopped {
+            scenario: "pro-50".into(),
+            seed: 3,
+            limit: crate::limits::LimitKind::Requests,
+            allowed: 100.0,
+            requests: 100,
+            records_done: 7,
+            records: 50,
+            api_time_s: 12.0,
+            wall_s: 0.5,
+            wall_s_since_last_event: 0.0,
+            last_requests: vec![],
+            last_waits: vec![],
+            abandoned: false,
+        };
+        let v = stopped_verdict(&b.scenarios[0], stopped);
+        assert!(!v.passed);
+        let report = GateReport {
+            baseline: String::new(),
+            passed: false,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 0.0,
+        };
+        let failed: Vec<_> = report.failures().map(|(_, c)| c.explain()).collect();
+        assert_eq!(failed, ["limit_requests: actual 101 (target <= 100)"]);
     }
 
     #[test]

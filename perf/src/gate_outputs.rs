@@ -95,6 +95,9 @@ pub fn summary_markdown(report: &GateReport) -> String {
             );
         }
     }
+    for stopped in report.scenarios.iter().filter_map(|s| s.stopped.as_ref()) {
+        let _ = writeln!(out, "\n```text\n{}```", stopped);
+    }
     out
 }
 
@@ -174,6 +177,7 @@ mod tests {
                 tolerances: Default::default(),
                 skip_metrics: vec![],
                 expected: Some(expected),
+                harness_wall_ms: None,
             }],
         };
         let v = evaluate(&b, &b.scenarios[0], &r);

@@ -26,6 +26,8 @@
 //! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
 //!   **pass or fail**: [`gate`].
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
+//! - **Bounds of a run** (wall clock, API time and requests; how a run past them is stopped, why
+//!   on a thread of its own): [`limits`]; the gate's limits from its baseline: [`gate`].
 //! - **Scenarios over several seeds** (the median run stands, the worst correctness counters
 //!   count): [`repeats`].
 //! - **Sweep recommendation** and the grid it prints: [`sweep`].
@@ -41,7 +43,7 @@
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`observer`], [`limits`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
@@ -56,6 +58,7 @@ pub mod gate;
 pub mod gate_outputs;
 pub mod generate;
 pub mod latency;
+pub mod limits;
 pub mod log_counts;
 pub mod observer;
 pub mod outputs;

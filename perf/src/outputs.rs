@@ -58,15 +58,17 @@ pub fn report_input<'a>(a: &'a RunArtifacts, baseline: Option<&'a Figures>) -> R
 /// every scenario's run files under `dir/<scenario>/`.
 pub fn write_gate_outputs(report: &GateReport, runs: &[RunArtifacts], dir: &Path) -> Result<()> {
     write_gate_files(report, dir)?;
+    // A scenario stopped at a limit has a verdict and no run.
+    let finished = || report.scenarios.iter().filter(|v| v.stopped.is_none());
     let inputs: Vec<_> = runs
         .iter()
-        .zip(&report.scenarios)
+        .zip(finished())
         .map(|(run, verdict)| report_input(run, verdict.expected.as_ref()))
         .collect();
     let html = gate_report(report, &inputs)?;
     let html_path = dir.join("report.html");
     std::fs::write(&html_path, html).map_err(|e| PerfError::io("write", &html_path, e))?;
-    for (run, verdict) in runs.iter().zip(&report.scenarios) {
+    for (run, verdict) in runs.iter().zip(finished()) {
         write_run_outputs(run, &dir.join(&verdict.name), verdict.expected.as_ref())?;
     }
     Ok(())

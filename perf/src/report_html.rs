@@ -483,6 +483,7 @@ mod tests {
                 tolerances: Default::default(),
                 skip_metrics: vec![],
                 expected: Some(expected),
+                harness_wall_ms: None,
             }],
         };
         let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);

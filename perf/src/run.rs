@@ -7,6 +7,10 @@
 //! the production `HttpTransport`. CPU clock: a virtual run that records every response, then
 //! replays of the same workload against those prepared responses to measure the client's CPU
 //! time per record (`client_cpu`).
+//!
+//! Bounds: with [`RunOptions::limits`] set, the engine runs on a thread of its own under
+//! [`Limits`] (the `limits` module says how each one is enforced and why a thread); a run past
+//! one ends in [`PerfError::Stopped`] with what the sync was doing.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +31,7 @@ use crate::client_cpu::{
 use crate::error::{PerfError, Result};
 use crate::generate::{ndjson_bytes, GenerateSpec};
 use crate::latency::{round3, LatencyHistogram};
+use crate::limits::{Guarded, LimitKind, Limits, Tee, Watch, STOP_GRACE};
 use crate::log_counts;
 use crate::observer::{Measurements, RunRecorder};
 use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
@@ -44,6 +49,57 @@ pub struct RunOptions {
     pub progress: bool,
     /// A regression injected by the harness between the engine and the simulator (tests only).
     pub seam: Option<Seam>,
+    /// The bounds of each engine run (each seed of a repeated scenario).
+    pub limits: Bounds,
+}
+
+/// Which limits bound a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Bounds {
+    /// None: the run goes on as long as it takes.
+    #[default]
+    Off,
+    /// These (the gate's, derived from its baseline).
+    Fixed(Limits),
+    /// Derived from the scenario itself ([`limits_from_ceiling`]): `monday-perf run`.
+    FromCeiling,
+}
+
+/// Simulated API time allowed per millisecond of the scenario's ceiling.
+pub const CEILING_API_TIME_FACTOR: f64 = 20.0;
+/// Least simulated API time allowed without a baseline.
+pub const CEILING_API_TIME_FLOOR: Duration = Duration::from_secs(600);
+/// Requests allowed without a baseline: this many per record, plus [`CEILING_REQUEST_FLOOR`].
+pub const CEILING_REQUESTS_PER_RECORD: u64 = 10;
+pub const CEILING_REQUEST_FLOOR: u64 = 1000;
+/// Least wall-clock time allowed without a baseline (plus the API time on the real clock).
+pub const CEILING_WALL_FLOOR: Duration = Duration::from_secs(120);
+/// Wall-clock time allowed per record on the virtual and CPU clocks without a baseline.
+pub const CEILING_WALL_PER_RECORD: Duration = Duration::from_millis(20);
+
+/// Limits of a run without a baseline, from what the run should take: the scenario's ceiling
+/// ([`crate::ceiling`]) times [`CEILING_API_TIME_FACTOR`] of API time (at least
+/// [`CEILING_API_TIME_FLOOR`]), [`CEILING_REQUESTS_PER_RECORD`] requests per record plus
+/// [`CEILING_REQUEST_FLOOR`], and [`CEILING_WALL_PER_RECORD`] of wall clock per record (at least
+/// [`CEILING_WALL_FLOOR`]; on the real clock the API time limit comes on top).
+pub fn limits_from_ceiling(clock: Clock, ceiling_ms: f64, records: u64) -> Limits {
+    let api_time =
+        Duration::try_from_secs_f64(ceiling_ms.max(0.0) * CEILING_API_TIME_FACTOR / 1000.0)
+            .unwrap_or(Duration::MAX)
+            .max(CEILING_API_TIME_FLOOR);
+    let per_record =
+        CEILING_WALL_PER_RECORD.saturating_mul(u32::try_from(records).unwrap_or(u32::MAX));
+    let wall = match clock {
+        Clock::Virtual | Clock::Cpu => per_record.max(CEILING_WALL_FLOOR),
+        Clock::Real => api_time.saturating_add(CEILING_WALL_FLOOR),
+    };
+    Limits {
+        wall,
+        api_time,
+        requests: records
+            .saturating_mul(CEILING_REQUESTS_PER_RECORD)
+            .saturating_add(CEILING_REQUEST_FLOOR),
+    }
 }
 
 /// The results plus the full histograms (for `.hgrm`/`.hlog` files and charts).
@@ -330,19 +386,98 @@ fn params(
     }
 }
 
-/// One engine run against a fresh simulator on the scenario's clock.
-fn run_engine(
+/// What identifies a bounded run in its diagnosis, and the watch that stops it.
+#[derive(Clone)]
+struct Bound {
+    watch: Arc<Watch>,
+    scenario: String,
+    seed: u64,
+    records: u64,
+}
+
+impl Bound {
+    fn stopped(&self, kind: LimitKind, abandoned: bool) -> PerfError {
+        let mut s = self
+            .watch
+            .stopped(&self.scenario, self.seed, self.records, kind);
+        s.abandoned = abandoned;
+        PerfError::Stopped(Box::new(s))
+    }
+}
+
+/// The parts of one engine run that move to the run's thread.
+struct EngineJob {
     clock: Clock,
     sim: SimConfig,
     config: SyncConfig,
     input: InputSource,
     records: u64,
-    options: &RunOptions,
-    board: &BoardFacts,
-) -> Result<EngineRun> {
+    progress: bool,
+    seam: Option<Seam>,
+    board_id: String,
+    key_column: String,
+}
+
+/// One engine run against a fresh simulator on the scenario's clock; under `limits` on a thread
+/// of its own, watched from this one.
+fn run_engine(job: EngineJob, limits: Option<Limits>, s: &Scenario) -> Result<EngineRun> {
+    let Some(limits) = limits else {
+        return engine_on_clock(job, None);
+    };
+    let bound = Bound {
+        watch: Arc::new(Watch::new(limits)),
+        scenario: s.name.clone(),
+        seed: s.seed,
+        records: job.records,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let inner = bound.clone();
+    let handle = std::thread::Builder::new()
+        .name(format!("run {}", s.name))
+        .spawn(move || {
+            let _ = tx.send(engine_on_clock(job, Some(inner)));
+        })
+        .map_err(|e| PerfError::io("start", "the run's thread", e))?;
+    use std::sync::mpsc::RecvTimeoutError;
+    let outcome = match rx.recv_timeout(limits.wall) {
+        Ok(outcome) => outcome,
+        Err(RecvTimeoutError::Timeout) => {
+            // A run that still yields stops at its next await; one that does not is left behind.
+            bound.watch.trip(LimitKind::WallClock);
+            match rx.recv_timeout(STOP_GRACE) {
+                Ok(outcome) => outcome,
+                Err(RecvTimeoutError::Timeout) => {
+                    let e = bound.stopped(LimitKind::WallClock, true);
+                    tracing::error!(scenario = %s.name, seed = s.seed, "{e}");
+                    return Err(e);
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    Err(bound.stopped(LimitKind::WallClock, false))
+                }
+            }
+        }
+        Err(RecvTimeoutError::Disconnected) => Err(bound.stopped(LimitKind::WallClock, false)),
+    };
+    // The thread has sent its outcome or died: a panic there is a panic here.
+    if let Err(panic) = handle.join() {
+        std::panic::resume_unwind(panic);
+    }
+    outcome
+}
+
+fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
+    let EngineJob {
+        clock,
+        sim,
+        config,
+        input,
+        records,
+        progress,
+        seam,
+        board_id,
+        key_column,
+    } = job;
     let rt = runtime(clock)?;
-    let progress = options.progress;
-    let seam = options.seam;
     let run = rt.block_on(async move {
         let (transport, simulator, _server): (Arc<dyn Transport>, Arc<Simulator>, _) = match clock {
             Clock::Virtual | Clock::Cpu => {
@@ -364,6 +499,14 @@ fn run_engine(
                 (Arc::new(http), server.simulator(), Some(server))
             }
         };
+        // The guard counts what reaches the API, seam-injected requests included.
+        let transport: Arc<dyn Transport> = match &bound {
+            Some(b) => {
+                b.watch.start_clock();
+                Arc::new(Guarded::new(transport, b.watch.clone()))
+            }
+            None => transport,
+        };
         let transport = match seam {
             Some(seam) => seam.wrap(transport),
             None => transport,
@@ -380,10 +523,27 @@ fn run_engine(
             records,
             progress && clock == Clock::Virtual,
         ));
-        let observer = Some(recorder.clone() as Arc<dyn SyncObserver>);
-        let mut run_params = params(config, input, transport, observer);
+        let observer: Arc<dyn SyncObserver> = match &bound {
+            Some(b) => Arc::new(Tee(recorder.clone(), b.watch.clone())),
+            None => recorder.clone(),
+        };
+        let mut run_params = params(config, input, transport, Some(observer));
         run_params.progress = progress && clock == Clock::Real;
-        let outcome = engine::run(run_params).await;
+        let outcome = match &bound {
+            None => engine::run(run_params).await,
+            Some(b) => {
+                let api_limit = tokio::time::sleep(b.watch.limits().api_time);
+                tokio::select! {
+                    biased;
+                    kind = b.watch.tripped() => return Err(b.stopped(kind, false)),
+                    () = api_limit => {
+                        b.watch.trip(LimitKind::ApiTime);
+                        return Err(b.stopped(LimitKind::ApiTime, false));
+                    }
+                    outcome = engine::run(run_params) => outcome,
+                }
+            }
+        };
         let api_time = recorder.origin().elapsed();
         let measurements = recorder.finish();
         let summary = outcome.map_err(PerfError::Sync)?;
@@ -391,14 +551,19 @@ fn run_engine(
             summary,
             measurements,
             api_time,
-            board: simulator.board_column_texts(&board.board_id, &board.key_column),
+            board: simulator.board_column_texts(&board_id, &key_column),
             stats: simulator.stats(),
             recording: recorder_transport.map(|r| r.recording()),
         })
-    })?;
-    // Dropping the runtime stops the real-clock server's tasks.
-    drop(rt);
-    Ok(run)
+    });
+    // Dropping the runtime stops the real-clock server's tasks; after a stop, without waiting
+    // for a task that may never yield.
+    if run.is_err() {
+        rt.shutdown_background();
+    } else {
+        drop(rt);
+    }
+    run
 }
 
 /// Client CPU per record: `repetitions` replays of the workload against the prepared responses,
@@ -448,16 +613,33 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     let work = workload(s, &facts)?;
     let records = work.records;
 
+    let limits = match options.limits {
+        Bounds::Off => None,
+        Bounds::Fixed(l) => Some(l),
+        Bounds::FromCeiling => {
+            let ceiling = ceiling_inputs(
+                &sim,
+                records,
+                work.group_values.len() as u64,
+                write_concurrency,
+            )
+            .ceiling();
+            Some(limits_from_ceiling(s.clock, ceiling.ceiling_ms, records))
+        }
+    };
     let logs_before = log_counts::snapshot();
-    let run = run_engine(
-        s.clock,
-        sim.clone(),
-        config.clone(),
-        work.input.clone(),
+    let job = EngineJob {
+        clock: s.clock,
+        sim: sim.clone(),
+        config: config.clone(),
+        input: work.input.clone(),
         records,
-        options,
-        &facts,
-    )?;
+        progress: options.progress,
+        seam: options.seam,
+        board_id: facts.board_id.clone(),
+        key_column: facts.key_column.clone(),
+    };
+    let run = run_engine(job, limits, s)?;
     let logs = log_counts::snapshot().since(&logs_before);
     let client_cpu = match (s.clock, run.recording) {
         (Clock::Cpu, Some(recording)) => Some(measure_client_cpu(
@@ -604,6 +786,28 @@ mod tests {
         let trial = ceiling_inputs(&sim_config(&s).unwrap(), 100, 3, 4);
         assert_eq!(personal.budget_per_window, 10 * trial.budget_per_window);
         assert_eq!(personal.max_concurrency, 100);
+    }
+
+    #[test]
+    fn a_run_without_a_baseline_is_bounded_by_its_ceiling() {
+        let secs = Duration::from_secs;
+        // 100 s ceiling: 2,000 s of API time; 5,000 records: 100 s of wall clock, under the floor.
+        assert_eq!(
+            limits_from_ceiling(Clock::Virtual, 100_000.0, 5_000),
+            Limits {
+                wall: CEILING_WALL_FLOOR,
+                api_time: secs(2_000),
+                requests: 51_000,
+            }
+        );
+        // Over real HTTP the API time runs on the wall clock too.
+        let real = limits_from_ceiling(Clock::Real, 1.0, 10);
+        assert_eq!(real.api_time, CEILING_API_TIME_FLOOR);
+        assert_eq!(real.wall, CEILING_API_TIME_FLOOR + CEILING_WALL_FLOOR);
+        assert_eq!(
+            limits_from_ceiling(Clock::Cpu, 1.0, 100_000).wall,
+            secs(2_000)
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Harness-side seams that simulate a client regression without a product setting.
 //!
 //! The tests that prove the gate bites need a client that wastes a round trip per batch, or one
-//! that waits a fixed second instead of the API's `retry_in_seconds`. Those are not settings a user
-//! should be able to write, so they live here, as [`Transport`] wrappers the harness puts between
-//! the real sync engine and the simulator (`RunOptions::seam` of the run module).
+//! that waits a fixed second instead of the API's `retry_in_seconds`; the tests that prove the
+//! gate is bounded need a client that spins, blocks its thread or waits forever. Those are not
+//! settings a user should be able to write, so they live here, as [`Transport`] wrappers the
+//! harness puts between the real sync engine and the simulator (`RunOptions::seam` of the run
+//! module).
 
 use std::sync::Arc;
 
@@ -19,6 +21,17 @@ pub enum Seam {
     /// Every rate-limit hint (`retry_in_seconds`, `Retry-After`) rewritten to this many seconds, so
     /// the client behaves as one that waits a fixed time instead of what the API asks.
     FixedRetryWait { secs: u64 },
+    /// After `requests` requests, every send spins: it yields to the runtime and never answers,
+    /// so the runtime is never idle and the paused clock never advances (only the wall clock
+    /// can see it).
+    SpinAfter { requests: u64 },
+    /// After `requests` requests, the next send blocks its thread for `secs` wall-clock seconds
+    /// without yielding (a task that never yields blocks a current-thread runtime outright),
+    /// then answers normally. Bounded so that a test process does not keep a busy thread.
+    BlockAfter { requests: u64, secs: u64 },
+    /// After `requests` requests, no send ever answers and nothing times out: the sync waits
+    /// forever, on a paused clock with nothing to wake for.
+    StallAfter { requests: u64 },
 }
 
 impl Seam {
@@ -27,6 +40,13 @@ impl Seam {
         match self {
             Seam::ExtraRoundTripPerBatch => Arc::new(ExtraRoundTrip { inner }),
             Seam::FixedRetryWait { secs } => Arc::new(FixedRetryHint { inner, secs }),
+            Seam::SpinAfter { requests } => Arc::new(Runaway::new(inner, requests, Stuck::Spin)),
+            Seam::BlockAfter { requests, secs } => Arc::new(Runaway::new(
+                inner,
+                requests,
+                Stuck::Block(std::time::Duration::from_secs(secs)),
+            )),
+            Seam::StallAfter { requests } => Arc::new(Runaway::new(inner, requests, Stuck::Stall)),
         }
     }
 }
@@ -110,9 +130,54 @@ impl Transport for FixedRetryHint {
     }
 }
 
+/// How a [`Runaway`] gets stuck.
+#[derive(Debug, Clone, Copy)]
+enum Stuck {
+    Spin,
+    Block(std::time::Duration),
+    Stall,
+}
+
+/// Passes the first requests through, then gets stuck.
+pub struct Runaway {
+    inner: Arc<dyn Transport>,
+    healthy: u64,
+    sent: std::sync::atomic::AtomicU64,
+    stuck: Stuck,
+}
+
+impl Runaway {
+    fn new(inner: Arc<dyn Transport>, healthy: u64, stuck: Stuck) -> Self {
+        Runaway {
+            inner,
+            healthy,
+            sent: std::sync::atomic::AtomicU64::new(0),
+            stuck,
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for Runaway {
+    async fn send(&self, request: ApiRequest) -> Result<ApiResponse, TransportError> {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n >= self.healthy {
+            match self.stuck {
+                Stuck::Spin => loop {
+                    tokio::task::yield_now().await;
+                },
+                Stuck::Block(d) => std::thread::sleep(d),
+                Stuck::Stall => std::future::pending::<()>().await,
+            }
+        }
+        self.inner.send(request).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -172,6 +237,30 @@ mod tests {
         let seen = inner.seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 3, "{seen:?}");
         assert!(seen[0].contains("complexity") && seen[1].contains("create_item"));
+    }
+
+    #[tokio::test]
+    async fn a_runaway_passes_the_first_requests_then_never_answers() {
+        for seam in [
+            Seam::SpinAfter { requests: 2 },
+            Seam::StallAfter { requests: 2 },
+        ] {
+            let inner = canned(200, &[], "{}");
+            let t = seam.wrap(inner.clone());
+            for _ in 0..2 {
+                t.send(request("{}")).await.expect("healthy");
+            }
+            // Polled by hand: a spin never lets a paused clock reach a timeout.
+            let mut third = std::pin::pin!(t.send(request("{}")));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            for _ in 0..100 {
+                assert!(
+                    third.as_mut().poll(&mut cx).is_pending(),
+                    "{seam:?}: the third request was answered"
+                );
+            }
+            assert_eq!(inner.seen.lock().unwrap().len(), 2, "{seam:?}");
+        }
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! The gate bites: against the checked-in `perf/baselines/ci.json` (its scenarios and expected
 //! figures, not a fixture), each regression injected through a scenario override or a harness
-//! seam fails it, and an unchanged tree passes.
+//! seam fails it, and an unchanged tree passes. A regression that spins, blocks its thread or
+//! waits forever fails its scenario at a limit, and the gate goes on.
 //!
 //! This binary installs the log-counting layer as its global subscriber (as the `monday-perf`
 //! binary does), so the log metrics are compared too; the tests take turns through one lock so
@@ -11,6 +12,7 @@ use std::sync::Mutex;
 
 use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
 use monday_perf::gate::{run_gate, GateReport};
+use monday_perf::limits::{LimitKind, Stopped, STOP_GRACE};
 use monday_perf::log_counts::install_counting_only;
 use monday_perf::run::RunOptions;
 use monday_perf::scenario::SyncOverrides;
@@ -137,4 +139,83 @@ fn a_fixed_retry_wait_fails_the_gate() {
         "a client that ignores retry_in_seconds passed"
     );
     eprintln!("fixed 1 s wait: {:?}", failed_checks(&report));
+}
+
+fn stopped<'a>(r: &'a GateReport, scenario: &str) -> &'a Stopped {
+    let v = r
+        .scenarios
+        .iter()
+        .find(|s| s.name == scenario)
+        .unwrap_or_else(|| panic!("{scenario} has a verdict"));
+    assert!(!v.passed, "{scenario} passed");
+    v.stopped
+        .as_ref()
+        .unwrap_or_else(|| panic!("{scenario} was not stopped: {:?}", failed_checks(r)))
+}
+
+#[test]
+fn a_sync_waiting_forever_fails_at_its_api_time_limit_and_the_gate_goes_on() {
+    let report = gate(
+        &ci_baseline(&["pro-50", "seed-single-10"]),
+        Some(Seam::StallAfter { requests: 1 }),
+    );
+    assert!(!report.passed);
+    assert_eq!(
+        failed_checks(&report),
+        ["pro-50/limit_api_time_s", "seed-single-10/limit_api_time_s"]
+    );
+    let s = stopped(&report, "pro-50");
+    assert_eq!(s.limit, LimitKind::ApiTime);
+    // 52.1 ms/record x 50 records x 10 is under the 60 s floor.
+    assert_eq!(s.allowed, 60.0);
+    assert_eq!(s.seed, 20260101, "the first seed of nine is stopped");
+    assert_eq!((s.requests, s.records_done, s.records), (1, 0, 50));
+    assert_eq!(s.last_requests.len(), 1, "{s}");
+    assert!(s.last_requests[0].contains("BoardRead"), "{s}");
+    assert!(!s.abandoned);
+    let text = s.to_string();
+    assert!(
+        text.contains("pro-50") && text.contains("limit_api_time_s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_spinning_sync_fails_at_its_wall_clock_limit() {
+    let report = gate(
+        &ci_baseline(&["pro-50"]),
+        Some(Seam::SpinAfter { requests: 1 }),
+    );
+    assert_eq!(failed_checks(&report), ["pro-50/limit_wall_clock_s"]);
+    let s = stopped(&report, "pro-50");
+    // The recorded harness wall time x 20 is under the 20 s floor.
+    assert_eq!(s.allowed, 20.0);
+    assert!(s.wall_s >= s.allowed, "{s}");
+    assert!(
+        s.wall_s <= s.allowed + STOP_GRACE.as_secs_f64() + 10.0,
+        "stopped late: {s}"
+    );
+    // The spin yields: it stopped at its next await, and its virtual clock never moved on.
+    assert!(!s.abandoned, "{s}");
+    assert_eq!(s.requests, 1, "{s}");
+    assert!(s.wall_s_since_last_event >= s.allowed - 1.0, "{s}");
+}
+
+#[test]
+fn a_sync_blocking_its_thread_is_abandoned_at_its_wall_clock_limit() {
+    let report = gate(
+        &ci_baseline(&["pro-50"]),
+        Some(Seam::BlockAfter {
+            requests: 1,
+            secs: 30,
+        }),
+    );
+    assert_eq!(failed_checks(&report), ["pro-50/limit_wall_clock_s"]);
+    let s = stopped(&report, "pro-50");
+    assert!(s.abandoned, "a thread that never yields cannot stop: {s}");
+    assert!(
+        s.wall_s < 30.0,
+        "the gate waited for the blocked thread: {s}"
+    );
+    assert!(s.to_string().contains("abandoned"), "{s}");
 }

@@ -17,7 +17,7 @@ use monday_perf::generate::{GenerateSpec, RecordGenerator};
 use monday_perf::log_counts::counting_layer;
 use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
 use monday_perf::repeats::run_repeated;
-use monday_perf::run::RunOptions;
+use monday_perf::run::{Bounds, RunOptions};
 use monday_perf::scenario::{ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED};
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::verdict::Verdict;
@@ -63,6 +63,12 @@ enum Command {
         /// Output folder (default reports/<name>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run without limits. By default a run is stopped (exit 1, with what the sync was
+        /// doing) past 20x its ceiling's API time (at least 10 min), 10 requests per record
+        /// plus 1000, or 20 ms of wall clock per record (at least 2 min; plus the API time on
+        /// the real clock).
+        #[arg(long)]
+        no_limits: bool,
     },
     /// Run a grid of batch sizes × concurrency (virtual clock) and recommend a setting.
     Sweep {
@@ -319,7 +325,8 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
             scenario,
             overrides,
             out,
-        } => run(&scenario, &overrides, out),
+            no_limits,
+        } => run(&scenario, &overrides, out, no_limits),
         Command::Sweep {
             scenario,
             batch_sizes,
@@ -356,13 +363,23 @@ fn generate(records: u64, seed: u64, out: Option<&Path>) -> Result<u8, Failure> 
     Ok(0)
 }
 
-fn run(args: &ScenarioArgs, overrides: &RunOverrides, out: Option<PathBuf>) -> Result<u8, Failure> {
+fn run(
+    args: &ScenarioArgs,
+    overrides: &RunOverrides,
+    out: Option<PathBuf>,
+    no_limits: bool,
+) -> Result<u8, Failure> {
     let scenario = args.scenario(overrides).map_err(anyhow::Error::from)?;
     if scenario.client_cmd.is_some() {
         return run_client(&scenario, out);
     }
     let options = RunOptions {
         progress: std::io::stderr().is_terminal(),
+        limits: if no_limits {
+            Bounds::Off
+        } else {
+            Bounds::FromCeiling
+        },
         ..RunOptions::default()
     };
     let artifacts = run_repeated(&scenario, &options).map_err(anyhow::Error::from)?;

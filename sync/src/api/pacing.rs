@@ -50,8 +50,11 @@ struct PacerState {
 }
 
 impl PacerState {
+    /// `sent` only ever holds requests after `base_seq`: a response that sets `base_seq` drops
+    /// every reservation up to its own, a reset or a throttle clears them all, and a new
+    /// reservation's `seq` is above every `base_seq` so far.
     fn estimate(&self) -> Option<u64> {
-        let used: u64 = self.sent.range(self.base_seq + 1..).map(|(_, c)| *c).sum();
+        let used: u64 = self.sent.values().sum();
         self.base_remaining.map(|r| r.saturating_sub(used))
     }
 
@@ -229,9 +232,9 @@ impl Pacer {
             if let Some(r) = info.reset_in_secs {
                 s.reset_at = Some(now + Duration::from_secs(r));
             }
-        } else if !charged {
-            s.sent.remove(&ticket.seq);
         }
+        // An older response than the newest figure brings no news, and its reservation is
+        // already gone: the figure that made it old dropped it (see `PacerState::estimate`).
         drop(s);
         self.news.notify_waiters();
     }
@@ -390,6 +393,374 @@ mod tests {
         // The throttle also empties the budget until then: the reset margin applies.
         let (_, w) = acquire(&p, 100).await;
         assert_eq!(w, Duration::from_secs(2) + RESET_MARGIN);
+    }
+
+    const LIMIT: u64 = 1_000_000;
+
+    fn budget(remaining: Option<u64>, reset: Option<u64>) -> BudgetInfo {
+        BudgetInfo {
+            remaining,
+            reset_in_secs: reset,
+            limit: Some(LIMIT),
+            cost: None,
+        }
+    }
+
+    fn go(p: &Pacer, cost: u64) -> Ticket {
+        p.try_acquire(cost)
+            .unwrap_or_else(|h| panic!("held: {h:?}"))
+    }
+
+    fn until(at: Instant, reason: WaitReason) -> Result<(), Hold> {
+        Err(Hold::Until { until: at, reason })
+    }
+
+    fn verdict(p: &Pacer, cost: u64) -> Result<(), Hold> {
+        p.try_acquire(cost).map(|_| ())
+    }
+
+    /// `try_acquire` over the budget states, as `retry::decide` is pinned: each row builds a
+    /// state from responses and time, then asks for `cost`.
+    #[tokio::test(start_paused = true)]
+    async fn acquire_decides_by_the_budget_state() {
+        let secs = Duration::from_secs;
+        type Setup = fn(&Pacer);
+        let rows: [(&str, Setup, u64, Result<(), Hold>); 12] = [
+            (
+                "fresh: nothing known, nothing in flight",
+                |_| {},
+                10,
+                Ok(()),
+            ),
+            (
+                "unknown, one in flight: wait for its news",
+                |p| {
+                    go(p, 10);
+                },
+                10,
+                Err(Hold::News),
+            ),
+            (
+                "known, one in flight, enough left",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(1_000), None), true);
+                    go(p, 10);
+                },
+                980,
+                Ok(()),
+            ),
+            (
+                "exactly enough left",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(100), Some(30)), true);
+                },
+                100,
+                Ok(()),
+            ),
+            (
+                "short with a known reset: hold until the reset and its margin",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(99), Some(30)), true);
+                },
+                100,
+                until(Instant::now() + secs(30) + RESET_MARGIN, WaitReason::Budget),
+            ),
+            (
+                "short, known reset, enough budget for a cheaper request",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(99), Some(30)), true);
+                },
+                99,
+                Ok(()),
+            ),
+            (
+                "short without a reset, nothing in flight: send and learn",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(5), None), true);
+                },
+                10,
+                Ok(()),
+            ),
+            (
+                "short without a reset, one in flight: wait for its news",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(15), None), true);
+                    go(p, 10);
+                },
+                10,
+                Err(Hold::News),
+            ),
+            (
+                "blocked by a 429",
+                |p| p.block_for(Duration::from_secs(2)),
+                1,
+                until(Instant::now() + secs(2), WaitReason::RateLimited),
+            ),
+            (
+                "a reset due now: still the margin to wait",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(5), Some(0)), true);
+                },
+                LIMIT,
+                until(Instant::now() + RESET_MARGIN, WaitReason::Budget),
+            ),
+            (
+                "budget known but no reset, plenty: in flight does not matter",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(Some(1_000), None), true);
+                    go(p, 10);
+                    go(p, 10);
+                },
+                10,
+                Ok(()),
+            ),
+            (
+                "reset known, budget unknown: nothing to hold on",
+                |p| {
+                    let a = go(p, 10);
+                    p.on_response(a, &budget(None, Some(30)), true);
+                },
+                10,
+                Ok(()),
+            ),
+        ];
+        for (what, setup, cost, want) in rows {
+            let p = Pacer::new();
+            setup(&p);
+            assert_eq!(verdict(&p, cost), want, "{what}");
+        }
+        // A reset already passed (the row above, once the margin is over): a fresh window.
+        let p = Pacer::new();
+        let a = go(&p, 10);
+        p.on_response(a, &budget(Some(5), Some(0)), true);
+        tokio::time::advance(RESET_MARGIN).await;
+        let t = go(&p, LIMIT);
+        assert_eq!(p.estimate(), Some(0), "a full window, all of it reserved");
+        assert_eq!(p.snapshot().reset_at, None, "the reset was used up");
+        p.on_response(t, &budget(Some(400_000), Some(60)), true);
+        assert_eq!(p.estimate(), Some(400_000), "its own response is news");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_edges_of_a_reset_and_a_block() {
+        let t0 = Instant::now();
+        let p = Pacer::new();
+        let a = go(&p, 10);
+        p.on_response(a, &budget(Some(50), Some(30)), true);
+        let reset = t0 + Duration::from_secs(30);
+        assert_eq!(
+            p.snapshot().reset_at,
+            Some(reset),
+            "anchored at the request"
+        );
+        // At the reset itself and up to its margin, still held.
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert_eq!(
+            verdict(&p, 100),
+            until(reset + RESET_MARGIN, WaitReason::Budget)
+        );
+        assert_eq!(p.affordable_units(10), Some(5), "the old window's estimate");
+        // At reset + margin: the new window.
+        tokio::time::advance(RESET_MARGIN).await;
+        assert_eq!(p.affordable_units(10), Some(LIMIT / 10));
+        let b = go(&p, 100);
+        assert_eq!(p.estimate(), Some(LIMIT - 100));
+
+        // A block: everyone waits until its end, then for the reset margin.
+        p.block_for(Duration::from_secs(2));
+        let end = Instant::now() + Duration::from_secs(2);
+        assert_eq!(verdict(&p, 1), until(end, WaitReason::RateLimited));
+        assert_eq!(p.affordable_units(1), None);
+        assert_eq!(p.estimate(), Some(0), "a throttle empties the budget");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(
+            verdict(&p, 1),
+            until(end + RESET_MARGIN, WaitReason::Budget)
+        );
+        assert_eq!(p.affordable_units(1), Some(0));
+        // The request in flight before the block is the last of the old window: its news counts.
+        p.on_response(b, &budget(Some(7), Some(20)), true);
+        assert_eq!(p.estimate(), Some(7));
+        tokio::time::advance(RESET_MARGIN).await;
+        let c = go(&p, 1);
+        assert_eq!(c.seq, 3);
+        p.on_response(c, &budget(Some(900), Some(60)), true);
+        assert_eq!(
+            p.estimate(),
+            Some(900),
+            "the first news after the block counts"
+        );
+
+        // The longer of two blocks stands.
+        let p = Pacer::new();
+        p.block_for(Duration::from_secs(3));
+        p.block_for(Duration::from_secs(1));
+        let end = Instant::now() + Duration::from_secs(3);
+        assert_eq!(verdict(&p, 1), until(end, WaitReason::RateLimited));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_request_before_a_reset_still_brings_news() {
+        let p = Pacer::new();
+        let a = go(&p, 10);
+        p.on_response(a, &budget(Some(50), Some(5)), true);
+        let b = go(&p, 20);
+        tokio::time::advance(Duration::from_secs(6)).await;
+        let c = go(&p, 100);
+        assert_eq!((a.seq, b.seq, c.seq), (1, 2, 3));
+        assert_eq!(p.estimate(), Some(LIMIT - 100));
+        p.on_response(b, &budget(Some(500), Some(50)), true);
+        assert_eq!(p.estimate(), Some(400), "b's news minus c's reservation");
+        p.on_response(c, &budget(Some(300), Some(50)), true);
+        assert_eq!(p.estimate(), Some(300));
+        // An older response than the newest one is stale.
+        p.on_response(a, &budget(Some(1), Some(1)), true);
+        assert_eq!(p.estimate(), Some(300));
+    }
+
+    #[test]
+    fn what_is_charged_for_each_response_class() {
+        let s = Some(Duration::from_secs(1));
+        let rows = [
+            (Signal::Answered, true, true),
+            (Signal::TransientAliases { retry_in: s }, true, true),
+            (Signal::ServerError, true, false),
+            (Signal::TransportMaybeSent, true, false),
+            (Signal::Throttled { retry_in: s }, false, false),
+            (Signal::Locked { retry_in: s }, false, false),
+            (Signal::Conflict { retry_in: s }, false, false),
+            (Signal::TooComplex, false, false),
+            (Signal::Rejected, false, false),
+            (Signal::Fatal, false, false),
+            (Signal::TransportNotSent, false, false),
+            (Signal::TransportBroken, false, false),
+        ];
+        for (signal, write, read) in rows {
+            assert_eq!(charged(signal, true), write, "{signal:?} of a write");
+            assert_eq!(charged(signal, false), read, "{signal:?} of a read");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_without_the_budget_keeps_or_frees_the_reservation() {
+        let p = Pacer::new();
+        let a = go(&p, 10);
+        p.on_response(a, &budget(Some(1_000), Some(60)), true);
+        let (b, c) = (go(&p, 100), go(&p, 200));
+        assert_eq!(p.estimate(), Some(700));
+        // Charged without a figure: the reservation stays.
+        p.on_response(b, &budget(None, None), true);
+        assert_eq!(p.estimate(), Some(700));
+        // Not charged: it is freed.
+        p.on_response(c, &budget(None, None), false);
+        assert_eq!(p.estimate(), Some(900));
+        // A stale one (older than the newest figure) is freed only when not charged.
+        let d = go(&p, 50);
+        let e = go(&p, 30);
+        p.on_response(e, &budget(Some(600), None), true);
+        assert_eq!(p.estimate(), Some(600));
+        let (f, g) = (go(&p, 40), go(&p, 5));
+        assert_eq!(p.estimate(), Some(555));
+        p.on_response(d, &budget(None, None), true);
+        assert_eq!(
+            p.estimate(),
+            Some(555),
+            "stale and charged: nothing changes"
+        );
+        p.on_response(b, &budget(None, None), false);
+        assert_eq!(p.estimate(), Some(555), "stale, not charged, already gone");
+        p.on_response(f, &budget(None, None), false);
+        assert_eq!(p.estimate(), Some(595));
+        p.on_response(g, &budget(Some(590), None), true);
+        assert_eq!(p.estimate(), Some(590));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_is_told_or_inferred_from_before_and_cost() {
+        let p = Pacer::new();
+        assert_eq!(p.limit(), None);
+        assert_eq!(p.snapshot(), BudgetSnapshot::default());
+        let a = go(&p, 10);
+        let inferred = BudgetInfo {
+            remaining: Some(700),
+            reset_in_secs: Some(40),
+            limit: None,
+            cost: Some(300),
+        };
+        p.on_response(a, &inferred, true);
+        assert_eq!(p.limit(), Some(1_000));
+        let b = go(&p, 10);
+        // A smaller inference never lowers it; a told limit replaces it.
+        p.on_response(
+            b,
+            &BudgetInfo {
+                remaining: Some(100),
+                cost: Some(10),
+                ..inferred
+            },
+            true,
+        );
+        assert_eq!(p.limit(), Some(1_000));
+        let issued = b.issued;
+        assert_eq!(
+            p.snapshot(),
+            BudgetSnapshot {
+                limit: Some(1_000),
+                remaining: Some(100),
+                reset_at: Some(issued + Duration::from_secs(40)),
+                blocked_until: None,
+            }
+        );
+        let c = go(&p, 10);
+        p.on_response(c, &budget(Some(5), None), true);
+        assert_eq!(p.limit(), Some(LIMIT));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn affordable_units_divide_what_is_left() {
+        let p = Pacer::new();
+        assert_eq!(p.affordable_units(10), None, "nothing known yet");
+        let a = go(&p, 10);
+        p.on_response(a, &budget(Some(1_000), Some(60)), true);
+        assert_eq!(p.affordable_units(300), Some(3));
+        assert_eq!(
+            p.affordable_units(0),
+            Some(1_000),
+            "a free unit counts as 1"
+        );
+        go(&p, 400);
+        assert_eq!(p.affordable_units(300), Some(2));
+    }
+
+    #[test]
+    fn activity_counts_only_waits_with_nothing_in_flight() {
+        let t = Instant::now();
+        let at = |s: u64| t + Duration::from_secs(s);
+        // Nobody waits: nothing counts.
+        let mut a = Activity::new(t);
+        a.request_start(at(1));
+        a.request_end(at(2));
+        assert_eq!(a.limit_only(at(4)), Duration::ZERO);
+        // Two waits at once count once; a request in flight stops the count.
+        let mut a = Activity::new(t);
+        a.wait_start(at(1));
+        a.wait_start(at(2));
+        a.request_start(at(3));
+        a.request_end(at(5));
+        a.wait_end(at(6));
+        assert_eq!(a.limit_only(at(7)), Duration::from_secs(2 + 2));
+        a.wait_end(at(8));
+        assert_eq!(a.limit_only(at(9)), Duration::from_secs(5));
+        // A time before the last one does not go back.
+        assert_eq!(a.limit_only(at(3)), Duration::from_secs(5));
     }
 
     #[test]
