@@ -66,12 +66,19 @@ impl LatencyProfile {
         }
     }
 
-    /// Loads a custom profile from a TOML file's text (keys of [`LatencySettings`]).
+    /// Loads a custom profile from a TOML file's text (keys of [`LatencySettings`]; the job
+    /// keys `job_*` belong to [`crate::jobs::JobTiming::from_profile_toml`] and are skipped here).
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, SetupError> {
-        let s: LatencySettings = toml::from_str(text).map_err(|e| SetupError::Profile {
+        let bad = |message: String| SetupError::Profile {
             origin: origin.to_string(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let table: toml::Table = table
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("job_"))
+            .collect();
+        let s: LatencySettings = table.try_into().map_err(|e| bad(e.to_string()))?;
         s.validate().map_err(|message| SetupError::Profile {
             origin: origin.to_string(),
             message,
@@ -306,6 +313,9 @@ pub struct SimConfig {
     /// Entries the request log keeps (`GET /__admin/requests`); 0 = off (the library default;
     /// `mock-monday serve` keeps 100,000). See [`crate::request_log`].
     pub request_log_capacity: usize,
+    /// The bulk import (`ingest_items`, `backfill_items`, the upload, `fetch_job_status`):
+    /// limits, choices and job speed (see [`crate::jobs`]).
+    pub bulk: crate::jobs::BulkSettings,
 }
 
 impl Default for SimConfig {
@@ -325,6 +335,7 @@ impl Default for SimConfig {
             start_time: None,
             board_lock: BoardLock::default(),
             request_log_capacity: 0,
+            bulk: crate::jobs::BulkSettings::default(),
         }
     }
 }
@@ -378,6 +389,9 @@ impl SimConfig {
         self.start_offset()?;
         if self.limits.complexity_window_secs == 0 || self.limits.ip_window_secs == 0 {
             return Err(SetupError::Invalid("window lengths must be > 0".into()));
+        }
+        if let Some(t) = &self.bulk.timing {
+            t.validate().map_err(SetupError::Invalid)?;
         }
         self.profile
             .settings()

@@ -230,12 +230,24 @@ mod tests {
 
     #[test]
     fn realistic_profile_file_matches_the_code() {
+        use crate::config::LatencyProfile;
+        use crate::jobs::JobTiming;
+        let settings = |text: &str| match LatencyProfile::from_toml_str(text, "file") {
+            Ok(LatencyProfile::Custom(s)) => s,
+            other => panic!("profile parses: {other:?}"),
+        };
         let text = include_str!("../profiles/realistic.toml");
-        let s: LatencySettings = toml::from_str(text).expect("profile parses");
-        assert_eq!(s, LatencySettings::realistic());
+        assert_eq!(settings(text), LatencySettings::realistic());
+        assert_eq!(
+            JobTiming::from_profile_toml(text).unwrap(),
+            Some(JobTiming::realistic())
+        );
         let text = include_str!("../profiles/instant.toml");
-        let s: LatencySettings = toml::from_str(text).expect("profile parses");
-        assert_eq!(s, LatencySettings::instant());
+        assert_eq!(settings(text), LatencySettings::instant());
+        assert_eq!(
+            JobTiming::from_profile_toml(text).unwrap(),
+            Some(JobTiming::instant())
+        );
     }
 
     #[test]

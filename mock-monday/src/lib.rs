@@ -46,6 +46,7 @@ pub mod faults;
 pub mod graphql;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod latency;
 pub mod limits;
 pub mod request_log;

@@ -40,6 +40,8 @@ pub(crate) struct ExecState<'s> {
     pub items_created: Cell<u64>,
     pub items_read: Cell<u64>,
     pub mutation_fields: Cell<u32>,
+    /// The bulk-import job table (None when the caller has none: the bulk fields are not served).
+    pub jobs: RefCell<Option<&'s mut crate::jobs::Jobs>>,
     /// The last `column_values` JSON string decoded in this execution and its result: aliases
     /// of one request usually share one `$cv` variable, so it is decoded once, not per alias.
     pub column_values_memo: RefCell<Option<ColumnValuesMemo>>,
@@ -161,6 +163,7 @@ impl ObjectValue for Root<'_> {
                 items_page_by_column_values(st, &args).map_err(|e| st.fail(e))
             }
             "next_items_page" => next_items_page(st, &args).map_err(|e| st.fail(e)),
+            "fetch_job_status" => super::bulk::fetch_job_status(st, &args).map_err(|e| st.fail(e)),
             "version" => Ok(ResolvedValue::object(VersionObj::of(st.ctx.api_version))),
             "versions" => Ok(ResolvedValue::list(
                 VersionObj::all().into_iter().map(ResolvedValue::object),
@@ -196,6 +199,15 @@ impl<'s> Root<'s> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<Res<'a>, ApiError> {
         let st = self.st;
+        match name {
+            "ingest_items" => {
+                return super::bulk::start(st, crate::jobs::JobKind::Ingest, args).map(Ok);
+            }
+            "backfill_items" => {
+                return super::bulk::start(st, crate::jobs::JobKind::Backfill, args).map(Ok);
+            }
+            _ => {}
+        }
         let opts = st.write_options(args);
         let board_id = args.id("board_id").unwrap_or_default();
         let item_id = args.id("item_id");
