@@ -809,3 +809,76 @@ async fn the_start_costs_like_any_mutation_and_the_poll_like_a_small_read() {
     );
     assert_eq!(v["data"]["complexity"]["query"], 10 + 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn labels_added_by_the_column_mutations_are_valid_in_a_job_and_in_create_item() {
+    let s = sim(bulk_config(BulkSettings::default()));
+    let rev = |col: &str| {
+        ask(
+            &s,
+            &format!("{{ boards(ids: {BOARD}) {{ columns(ids: [\"{col}\"]) {{ revision }} }} }}"),
+        )["data"]["boards"][0]["columns"][0]["revision"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(rev("status"), "1");
+    let (_, st) = run(&s, "", "name,status\na,Backordered\n");
+    assert_eq!(counts(&st)[1], 1, "not a label yet");
+    let upd = ask(
+        &s,
+        &format!("mutation {{ update_status_column(board_id: {BOARD}, id: \"status\", revision: \"1\", settings: {{labels: [{{label: \"Backordered\", color: stuck_red, index: 7}}]}}) {{ id revision settings }} }}"),
+    );
+    assert_eq!(
+        upd["data"]["update_status_column"]["revision"], "2",
+        "{upd}"
+    );
+    assert_eq!(
+        upd["data"]["update_status_column"]["settings"]["labels"]["7"],
+        "Backordered"
+    );
+    assert_eq!(
+        upd["data"]["update_status_column"]["settings"]["labels_colors"]["7"]["color"],
+        "stuck_red"
+    );
+    // A stale revision is refused and changes nothing.
+    let stale = ask(
+        &s,
+        &format!("mutation {{ update_status_column(board_id: {BOARD}, id: \"status\", revision: \"1\", settings: {{labels: [{{label: \"Lost\", color: done_green, index: 8}}]}}) {{ id }} }}"),
+    );
+    assert_eq!(code(&stale), Some("InvalidArgumentException"));
+    assert!(stale["data"]["update_status_column"].is_null());
+    assert_eq!(rev("status"), "2");
+    let (_, st) = run(&s, "", "name,status\nb,Backordered\nc,Lost\n");
+    assert_eq!(counts(&st)[..4], [2, 1, 0, 1]);
+    let created = ask(
+        &s,
+        &format!("mutation {{ create_item(board_id: {BOARD}, item_name: \"d\", column_values: \"{{\\\"status\\\": {{\\\"label\\\": \\\"Backordered\\\"}}}}\") {{ id }} }}"),
+    );
+    assert!(
+        created["data"]["create_item"]["id"].is_string(),
+        "{created}"
+    );
+    // Dropdowns: a label without an id gets the next one.
+    let dd = ask(
+        &s,
+        &format!("mutation {{ update_dropdown_column(board_id: {BOARD}, id: \"dropdown_sizes\", revision: \"1\", settings: {{labels: [{{label: \"XXL\"}}]}}) {{ revision settings }} }}"),
+    );
+    assert_eq!(
+        dd["data"]["update_dropdown_column"]["revision"], "2",
+        "{dd}"
+    );
+    assert!(dd["data"]["update_dropdown_column"]["settings"]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["name"] == "XXL" && l["id"] == 6));
+    let (_, st) = run(&s, "", "name,dropdown_sizes\ne,\"XXL, S\"\n");
+    assert_eq!(counts(&st)[3], 1);
+    // The wrong mutation for the column type is refused.
+    let wrong = ask(
+        &s,
+        &format!("mutation {{ update_dropdown_column(board_id: {BOARD}, id: \"status\", revision: \"2\", settings: {{labels: [{{label: \"X\"}}]}}) {{ id }} }}"),
+    );
+    assert_eq!(code(&wrong), Some("InvalidArgumentException"));
+}
