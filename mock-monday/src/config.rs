@@ -469,6 +469,27 @@ mod tests {
     }
 
     #[test]
+    fn realistic_profile_file_matches_the_code() {
+        use crate::jobs::JobTiming;
+        let settings = |text: &str| match LatencyProfile::from_toml_str(text, "file") {
+            Ok(LatencyProfile::Custom(s)) => s,
+            other => panic!("profile parses: {other:?}"),
+        };
+        let text = include_str!("../profiles/realistic.toml");
+        assert_eq!(settings(text), crate::latency::LatencySettings::realistic());
+        assert_eq!(
+            JobTiming::from_profile_toml(text).unwrap(),
+            Some(JobTiming::realistic())
+        );
+        let text = include_str!("../profiles/instant.toml");
+        assert_eq!(settings(text), crate::latency::LatencySettings::instant());
+        assert_eq!(
+            JobTiming::from_profile_toml(text).unwrap(),
+            Some(JobTiming::instant())
+        );
+    }
+
+    #[test]
     fn limits_load_from_toml() {
         let l: LimitSettings = toml::from_str("personal_budget = 5\nconcurrency_pro = 7").unwrap();
         assert_eq!(l.personal_budget, 5);

@@ -229,28 +229,6 @@ mod tests {
     }
 
     #[test]
-    fn realistic_profile_file_matches_the_code() {
-        use crate::config::LatencyProfile;
-        use crate::jobs::JobTiming;
-        let settings = |text: &str| match LatencyProfile::from_toml_str(text, "file") {
-            Ok(LatencyProfile::Custom(s)) => s,
-            other => panic!("profile parses: {other:?}"),
-        };
-        let text = include_str!("../profiles/realistic.toml");
-        assert_eq!(settings(text), LatencySettings::realistic());
-        assert_eq!(
-            JobTiming::from_profile_toml(text).unwrap(),
-            Some(JobTiming::realistic())
-        );
-        let text = include_str!("../profiles/instant.toml");
-        assert_eq!(settings(text), LatencySettings::instant());
-        assert_eq!(
-            JobTiming::from_profile_toml(text).unwrap(),
-            Some(JobTiming::instant())
-        );
-    }
-
-    #[test]
     fn bad_settings_are_named() {
         let s = LatencySettings {
             base_p99_ms: 1.0,

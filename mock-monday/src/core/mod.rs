@@ -214,6 +214,12 @@ impl Simulator {
                         job_internal_error: self.config.faults.job_internal_error,
                     },
                     items_limit: self.config.limits.items_limit_per_board,
+                    admin_users: self.config.bulk.admin_tokens.as_ref().map(|tokens| {
+                        tokens
+                            .iter()
+                            .map(|t| crate::graphql::user_id_for_token(t))
+                            .collect()
+                    }),
                 },
                 base_url: self.base_url(),
             })

@@ -91,15 +91,6 @@ impl BulkSettings {
     pub fn url_lifetime(&self) -> Duration {
         Duration::from_secs(self.url_lifetime_secs)
     }
-
-    /// Whether the user (of a token, see [`crate::graphql::user_id_for_token`]) is an admin.
-    pub fn is_admin(&self, user_id: u64) -> bool {
-        self.admin_tokens.as_ref().is_none_or(|admins| {
-            admins
-                .iter()
-                .any(|t| crate::graphql::user_id_for_token(t) == user_id)
-        })
-    }
 }
 
 /// How long a job takes (keys `job_start_delay_ms` and `job_rows_per_second` of a latency
@@ -229,15 +220,5 @@ mod tests {
             None
         );
         assert!(JobTiming::from_profile_toml("job_rows_per_second = -1.0").is_err());
-    }
-
-    #[test]
-    fn admins_are_listed_tokens_or_everyone() {
-        use crate::graphql::user_id_for_token as user;
-        let mut s = BulkSettings::default();
-        assert!(s.is_admin(user("anyone")));
-        s.admin_tokens = Some(vec!["boss".into()]);
-        assert!(s.is_admin(user("Bearer boss")));
-        assert!(!s.is_admin(user("clerk")));
     }
 }
