@@ -1,6 +1,7 @@
 //! Admin endpoints shared by both faces (JSON, never rate limited, no delay):
 //! `GET /__admin/health`, `GET /__admin/stats`, `GET /__admin/boards/{board_id}/items`,
 //! `GET /__admin/requests[?since=N]` (the request log as NDJSON, see [`crate::request_log`]),
+//! `GET /__admin/jobs` (the bulk-import jobs, see [`crate::jobs`]),
 //! `POST /__admin/reset` (also clears the request log).
 
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub fn handle(
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let resp = match (method.as_str(), parts.as_slice()) {
         ("GET", ["health"]) => respond(200, &json!({ "status": "ok" })),
+        ("GET", ["jobs"]) => respond(200, &sim.jobs_json()),
         ("GET", ["stats"]) => respond(200, &serde_json::to_value(sim.stats()).unwrap_or_default()),
         ("GET", ["boards", id, "items"]) => match sim.board_items(id) {
             Some(items) => respond(200, &items),
@@ -79,7 +81,8 @@ pub fn handle(
             &json!({ "error": format!("no admin endpoint {method} {path}"),
                      "endpoints": ["GET /__admin/health", "GET /__admin/stats",
                                    "GET /__admin/boards/{board_id}/items",
-                                   "GET /__admin/requests?since=N", "POST /__admin/reset"] }),
+                                   "GET /__admin/requests?since=N", "GET /__admin/jobs",
+                                   "POST /__admin/reset"] }),
         ),
     };
     Some(resp)

@@ -66,12 +66,19 @@ impl LatencyProfile {
         }
     }
 
-    /// Loads a custom profile from a TOML file's text (keys of [`LatencySettings`]).
+    /// Loads a custom profile from a TOML file's text (keys of [`LatencySettings`]; the job
+    /// keys `job_*` belong to [`crate::jobs::JobTiming::from_profile_toml`] and are skipped here).
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, SetupError> {
-        let s: LatencySettings = toml::from_str(text).map_err(|e| SetupError::Profile {
+        let bad = |message: String| SetupError::Profile {
             origin: origin.to_string(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let table: toml::Table = table
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("job_"))
+            .collect();
+        let s: LatencySettings = table.try_into().map_err(|e| bad(e.to_string()))?;
         s.validate().map_err(|message| SetupError::Profile {
             origin: origin.to_string(),
             message,
@@ -371,6 +378,9 @@ pub struct SimConfig {
     /// Whether reported durations are simulated (default) or wall seconds (see
     /// [`ReportDurations`]; `mock-monday serve --report-durations`).
     pub report_durations: ReportDurations,
+    /// The bulk import (`ingest_items`, `backfill_items`, the upload, `fetch_job_status`):
+    /// limits, choices and job speed (see [`crate::jobs`]).
+    pub bulk: crate::jobs::BulkSettings,
 }
 
 impl Default for SimConfig {
@@ -391,6 +401,7 @@ impl Default for SimConfig {
             board_lock: BoardLock::default(),
             request_log_capacity: 0,
             report_durations: ReportDurations::Simulated,
+            bulk: crate::jobs::BulkSettings::default(),
         }
     }
 }
@@ -444,6 +455,9 @@ impl SimConfig {
         self.start_offset()?;
         if self.limits.complexity_window_secs == 0 || self.limits.ip_window_secs == 0 {
             return Err(SetupError::Invalid("window lengths must be > 0".into()));
+        }
+        if let Some(t) = &self.bulk.timing {
+            t.validate().map_err(SetupError::Invalid)?;
         }
         self.profile
             .settings()
@@ -546,6 +560,27 @@ mod tests {
         assert!(c.validate().is_err());
         c.start_time = Some("tomorrow".into());
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn realistic_profile_file_matches_the_code() {
+        use crate::jobs::JobTiming;
+        let settings = |text: &str| match LatencyProfile::from_toml_str(text, "file") {
+            Ok(LatencyProfile::Custom(s)) => s,
+            other => panic!("profile parses: {other:?}"),
+        };
+        let text = include_str!("../profiles/realistic.toml");
+        assert_eq!(settings(text), crate::latency::LatencySettings::realistic());
+        assert_eq!(
+            JobTiming::from_profile_toml(text).unwrap(),
+            Some(JobTiming::realistic())
+        );
+        let text = include_str!("../profiles/instant.toml");
+        assert_eq!(settings(text), crate::latency::LatencySettings::instant());
+        assert_eq!(
+            JobTiming::from_profile_toml(text).unwrap(),
+            Some(JobTiming::instant())
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum FaultKind {
     Lock,
     /// HTTP 429 during a rate-limit storm, not applied.
     Storm,
+    /// A CSV upload whose connection drops before the file is stored.
+    UploadCut,
+    /// A bulk-import job that ends `FAILED` / `INTERNAL_ERROR` after part of its rows.
+    JobInternalError,
 }
 
 impl FaultKind {
@@ -49,6 +53,8 @@ impl FaultKind {
             Self::CommitThenFail => "commit_then_fail",
             Self::Lock => "lock",
             Self::Storm => "storm",
+            Self::UploadCut => "upload_cut",
+            Self::JobInternalError => "job_internal_error",
         }
     }
 }
@@ -80,6 +86,13 @@ pub struct FaultConfig {
     pub storm: f64,
     /// Length of a 429 storm in simulated seconds.
     pub storm_secs: f64,
+    /// Probability that a CSV upload (`PUT` to an `upload_url`) is cut: the connection drops,
+    /// nothing is stored, the job stays `UPLOAD_PENDING`. Drawn from the bulk import's own
+    /// stream, so it never shifts the other faults' draws.
+    pub upload_cut: f64,
+    /// Probability that a validated bulk-import job ends `FAILED` / `INTERNAL_ERROR` after
+    /// committing a random part of its rows (the rest count as failed).
+    pub job_internal_error: f64,
 }
 
 impl Default for FaultConfig {
@@ -93,6 +106,8 @@ impl Default for FaultConfig {
             slow_secs: 120.0,
             storm: 0.0,
             storm_secs: 10.0,
+            upload_cut: 0.0,
+            job_internal_error: 0.0,
         }
     }
 }
@@ -161,6 +176,8 @@ impl FaultConfig {
                     "commit_then_fail" => &mut cfg.commit_then_fail,
                     "lock" => &mut cfg.lock,
                     "storm" => &mut cfg.storm,
+                    "upload_cut" => &mut cfg.upload_cut,
+                    "job_internal_error" => &mut cfg.job_internal_error,
                     _ => return Err(FaultSpecError::UnknownKind(name.to_string())),
                 };
                 *slot = v;
@@ -181,6 +198,8 @@ impl FaultConfig {
             ("commit_then_fail", self.commit_then_fail),
             ("lock", self.lock),
             ("storm", self.storm),
+            ("upload_cut", self.upload_cut),
+            ("job_internal_error", self.job_internal_error),
         ] {
             if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
                 return Err(FaultSpecError::BadProbability {

@@ -116,6 +116,7 @@ impl MockMonday {
             builder = builder.disable_request_recording();
         }
         let server = builder.start().await;
+        sim.set_base_url(server.uri());
         Mock::given(wiremock::matchers::any())
             .respond_with(CoreResponder { sim: sim.clone() })
             .mount(&server)

@@ -38,6 +38,14 @@
 //! - **Error shapes by API version**: [`envelope`] and [`version`].
 //! - **Faults** (whether a 5xx, reset, slow answer, lock or storm fires, and how it fails):
 //!   [`faults`].
+//! - **The bulk import** (`ingest_items`, `backfill_items`, the CSV upload URL, `fetch_job_status`,
+//!   the report URL): [`jobs`] — settings and job speed `jobs/settings.rs`, starts and the job
+//!   table `jobs/mod.rs`, CSV validation `jobs/csv_check.rs`, the lifecycle on the clock (budget
+//!   reservation, board cap, matching, commits) `jobs/lifecycle.rs`, the hourly item budget
+//!   `jobs/capacity.rs`, the S3-style upload and report answers `jobs/transfer.rs`; the core
+//!   routes the upload and report paths in `core/transfer.rs`, gates the fields by version in
+//!   `core/parse.rs`, locks boards during a job in `core/locks.rs`; the GraphQL resolvers are
+//!   `graphql/bulk.rs`.
 
 pub mod admin;
 pub mod clock;
@@ -49,6 +57,7 @@ pub mod faults;
 pub mod graphql;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod latency;
 pub mod limits;
 pub mod request_log;

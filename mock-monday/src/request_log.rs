@@ -32,6 +32,14 @@ pub enum RequestKind {
     Update,
     /// `items_page_by_column_values` / `next_items_page` look-ups.
     Reconcile,
+    /// `ingest_items` / `backfill_items`: a bulk-import job start.
+    IngestStart,
+    /// `fetch_job_status`: a bulk-import poll.
+    JobPoll,
+    /// A CSV `PUT` to a job's `upload_url`.
+    Upload,
+    /// A `GET` of a job's `report_url`.
+    ReportDownload,
     /// Anything else: `complexity`-only queries, other fields, requests refused before their
     /// body was read (rate limits, auth), the schema endpoint.
     Other,
@@ -50,6 +58,8 @@ impl RequestKind {
                 "create_group" => Self::CreateGroups,
                 "items_page_by_column_values" | "next_items_page" => Self::Reconcile,
                 "boards" | "items" => Self::BoardRead,
+                "ingest_items" | "backfill_items" => Self::IngestStart,
+                "fetch_job_status" => Self::JobPoll,
                 _ => Self::Other,
             };
             if k.rank() > kind.rank() {
@@ -61,12 +71,14 @@ impl RequestKind {
 
     fn rank(self) -> u8 {
         match self {
-            Self::Other => 0,
-            Self::BoardRead => 1,
-            Self::Reconcile => 2,
-            Self::CreateGroups => 3,
-            Self::Update => 4,
-            Self::Create => 5,
+            Self::Other | Self::Upload | Self::ReportDownload => 0,
+            Self::JobPoll => 1,
+            Self::BoardRead => 2,
+            Self::Reconcile => 3,
+            Self::CreateGroups => 4,
+            Self::Update => 5,
+            Self::Create => 6,
+            Self::IngestStart => 7,
         }
     }
 
@@ -78,6 +90,10 @@ impl RequestKind {
             Self::Create => "create",
             Self::Update => "update",
             Self::Reconcile => "reconcile",
+            Self::IngestStart => "ingest_start",
+            Self::JobPoll => "job_poll",
+            Self::Upload => "upload",
+            Self::ReportDownload => "report_download",
             Self::Other => "other",
         }
     }
@@ -103,6 +119,35 @@ pub struct RequestFacts {
     pub locked: bool,
     /// Answered from the idempotency cache.
     pub replay: bool,
+    /// The kind when the path decides it (uploads, report downloads); None: from the root
+    /// fields.
+    pub kind: Option<RequestKind>,
+    /// Which endpoint answered (`graphql`, `upload`, `report_download`, `schema`, `other`);
+    /// None: `graphql`.
+    pub endpoint: Option<&'static str>,
+    /// Uploads only: whether an `Authorization` header came with the request (a client must
+    /// never send its API token to the upload host).
+    pub authorization_present: Option<bool>,
+}
+
+/// What the NDJSON log adds to a [`RequestLogEntry`] (kept apart so the entry's fields stay
+/// as they were).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryExtra {
+    /// `graphql`, `upload`, `report_download`, `schema` or `other` (404s and bad methods).
+    pub endpoint: &'static str,
+    /// Uploads only: whether an `Authorization` header came with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_present: Option<bool>,
+}
+
+/// One NDJSON line: the entry and its extra fields.
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    entry: &'a RequestLogEntry,
+    #[serde(flatten)]
+    extra: &'a EntryExtra,
 }
 
 /// One answered request.
@@ -164,7 +209,7 @@ pub struct Answered<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog {
     capacity: usize,
-    entries: VecDeque<RequestLogEntry>,
+    entries: VecDeque<(RequestLogEntry, EntryExtra)>,
     next_seq: u64,
     dropped: u64,
 }
@@ -200,10 +245,17 @@ impl RequestLog {
             .iter()
             .filter(|n| !META_FIELDS.contains(&n.as_str()))
             .count() as u32;
+        let extra = EntryExtra {
+            endpoint: facts.endpoint.unwrap_or("graphql"),
+            authorization_present: facts.authorization_present,
+        };
+        let kind = facts.kind.unwrap_or_else(|| {
+            RequestKind::of_root_fields(facts.root_fields.iter().map(String::as_str))
+        });
         let entry = RequestLogEntry {
             seq: self.next_seq,
             t_ms: millis(a.arrival),
-            kind: RequestKind::of_root_fields(facts.root_fields.iter().map(String::as_str)),
+            kind,
             aliases,
             request_bytes: a.body.len() as u64,
             status: a.status,
@@ -219,12 +271,20 @@ impl RequestLog {
             body_hash: body_hash(a.body),
         };
         self.next_seq += 1;
-        self.entries.push_back(entry);
+        self.entries.push_back((entry, extra));
     }
 
     /// Entries with `seq >= since` still held, oldest first.
     pub fn since(&self, since: u64) -> impl Iterator<Item = &RequestLogEntry> {
-        let first = self.entries.front().map_or(0, |e| e.seq);
+        self.since_with_extra(since).map(|(e, _)| e)
+    }
+
+    /// Entries with `seq >= since` and what the NDJSON log adds to each.
+    pub fn since_with_extra(
+        &self,
+        since: u64,
+    ) -> impl Iterator<Item = &(RequestLogEntry, EntryExtra)> {
+        let first = self.entries.front().map_or(0, |(e, _)| e.seq);
         let skip = since.saturating_sub(first) as usize;
         self.entries.iter().skip(skip)
     }
@@ -237,8 +297,8 @@ impl RequestLog {
     /// The entries as NDJSON (one JSON object per line) from `since` on.
     pub fn ndjson(&self, since: u64) -> Vec<u8> {
         let mut out = Vec::new();
-        for e in self.since(since) {
-            if serde_json::to_writer(&mut out, e).is_ok() {
+        for (entry, extra) in self.since_with_extra(since) {
+            if serde_json::to_writer(&mut out, &Line { entry, extra }).is_ok() {
                 out.push(b'\n');
             }
         }

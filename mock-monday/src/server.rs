@@ -64,6 +64,10 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
+        if let Ok(bound) = listener.local_addr() {
+            // The base of the bulk import's upload and report URLs.
+            sim.set_base_url(format!("http://{bound}"));
+        }
         Ok(Self { listener, sim })
     }
 
@@ -160,7 +164,14 @@ async fn serve_one(
     if let Some(resp) = crate::admin::handle(&sim, &method, &path, authorization) {
         return Ok(to_hyper(resp));
     }
-    let limit = sim.config().limits.max_body_bytes;
+    // A CSV upload may be as large as a bulk-import file (plus slack, so the core sees a file
+    // just over the limit and rejects the job with FILE_TOO_LARGE); everything else is capped
+    // at the API's body limit.
+    let limit = if path.starts_with(crate::jobs::transfer::UPLOAD_PREFIX) {
+        sim.config().bulk.max_file_bytes.saturating_add(1 << 20)
+    } else {
+        sim.config().limits.max_body_bytes
+    };
     let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(too_large(limit)),

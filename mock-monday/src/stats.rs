@@ -48,6 +48,12 @@ pub struct Stats {
     pub concurrent_peak: u64,
     /// Simulated seconds since the simulator started.
     pub simulated_seconds: f64,
+    /// Bulk-import jobs by state (`UPLOAD_PENDING`, `PROCESSING`, `COMPLETED`, `FAILED`,
+    /// `REJECTED`).
+    pub jobs_by_state: BTreeMap<String, u64>,
+    /// Bulk-import rows by outcome over all jobs (`submitted`, `invalid`, `skipped`, `created`,
+    /// `updated`, `failed`).
+    pub rows_by_outcome: BTreeMap<String, u64>,
 }
 
 impl Stats {

@@ -101,6 +101,7 @@ proptest! {
                 complexity: Default::default(),
                 items_limit_per_board: 10,
                 user_id: 1,
+            bulk: None,
             };
             let _ = engine.execute(&op, &mut h.store, &ctx);
         }

@@ -10,6 +10,7 @@ use mock_monday::config::{
     LatencyProfile, LimitSettings, Plan, ReportDurations, SimConfig, TokenKind,
 };
 use mock_monday::faults::FaultConfig;
+use mock_monday::jobs::{BulkSettings, JobTiming};
 use mock_monday::server::Server;
 use mock_monday::store::Fixture;
 use mock_monday::{BoardLock, Simulator};
@@ -27,7 +28,9 @@ struct Cli {
 enum Command {
     /// Serve the simulated API on HTTP; prints `mock-monday listening on http://HOST:PORT/v2`
     /// once it accepts connections. Admin endpoints: GET /__admin/health, GET /__admin/stats,
-    /// GET /__admin/boards/{board_id}/items, GET /__admin/requests?since=N, POST /__admin/reset.
+    /// GET /__admin/boards/{board_id}/items, GET /__admin/requests?since=N, GET /__admin/jobs,
+    /// POST /__admin/reset. The bulk import's upload URLs (`PUT /__upload/...`) and report URLs
+    /// (`GET /__reports/...`) are served on the same address.
     Serve(ServeArgs),
 }
 
@@ -87,6 +90,11 @@ struct ServeArgs {
     /// TOML file overriding limit settings (keys of LimitSettings, e.g. `personal_budget = 1000000`).
     #[arg(long)]
     limits: Option<PathBuf>,
+    /// TOML file overriding the bulk import's settings (keys of BulkSettings, e.g.
+    /// `budget_scope = "shared"`, `board_jobs = "parallel"`, `lock_board_during_job = false`,
+    /// `admin_tokens = ["t1"]`, `items_per_hour = 19000`).
+    #[arg(long)]
+    bulk: Option<PathBuf>,
     /// Simulated date and time the clock starts at (RFC 3339, e.g. 2026-03-14T09:00:00Z):
     /// timestamps and the daily limit's midnight UTC follow it.
     #[arg(long)]
@@ -98,11 +106,21 @@ fn read(path: &PathBuf, what: &str) -> Result<String> {
 }
 
 fn config(args: &ServeArgs) -> Result<SimConfig> {
+    let mut bulk = match &args.bulk {
+        Some(path) => toml::from_str::<BulkSettings>(&read(path, "bulk settings")?)
+            .with_context(|| format!("bulk settings file {}", path.display()))?,
+        None => BulkSettings::default(),
+    };
     let profile = match args.profile.parse::<LatencyProfile>() {
         Ok(p) => p,
         Err(_) => {
             let path = PathBuf::from(&args.profile);
-            LatencyProfile::from_toml_str(&read(&path, "latency profile")?, &args.profile)?
+            let text = read(&path, "latency profile")?;
+            if bulk.timing.is_none() {
+                bulk.timing = JobTiming::from_profile_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("latency profile {}: {e}", args.profile))?;
+            }
+            LatencyProfile::from_toml_str(&text, &args.profile)?
         }
     };
     let fixture = match &args.fixture {
@@ -134,6 +152,7 @@ fn config(args: &ServeArgs) -> Result<SimConfig> {
         board_lock: args.board_lock,
         request_log_capacity: args.request_log_capacity,
         report_durations: args.report_durations,
+        bulk,
         ..SimConfig::default()
     })
 }

@@ -126,6 +126,11 @@ pub struct ColumnDef {
     pub labels: BTreeMap<u32, String>,
     /// Subtasks column: the board holding the subitems.
     pub subitems_board: Option<String>,
+    /// `Column.revision` (starts at 1; `update_status_column` / `update_dropdown_column` bump
+    /// it and refuse a stale one).
+    pub revision: u64,
+    /// Status label colours set by `update_status_column` (by index; others by index order).
+    pub label_colors: BTreeMap<u32, String>,
 }
 
 /// Colours monday.com uses for status labels, picked by index (deterministic).
@@ -143,6 +148,8 @@ impl ColumnDef {
             kind,
             labels: BTreeMap::new(),
             subitems_board: None,
+            revision: 1,
+            label_colors: BTreeMap::new(),
         }
     }
 
@@ -197,7 +204,10 @@ impl ColumnDef {
                     .labels
                     .keys()
                     .map(|i| {
-                        let c = Self::label_color(*i);
+                        let c = self
+                            .label_colors
+                            .get(i)
+                            .map_or(Self::label_color(*i), String::as_str);
                         (i.to_string(), json!({"color": c, "border": c}))
                     })
                     .collect();

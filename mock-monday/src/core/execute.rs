@@ -10,6 +10,7 @@ use super::Simulator;
 use crate::envelope;
 use crate::faults::FaultKind;
 use crate::graphql::{ExecContext, ExecOutcome, PreparedOperation};
+use crate::jobs::BudgetScope;
 
 impl Simulator {
     /// Stage 15: runs `op` against the store and charges it.
@@ -26,9 +27,15 @@ impl Simulator {
             complexity: charge.snapshot,
             items_limit_per_board: self.config.limits.items_limit_per_board,
             user_id: ctx.user_id,
+            bulk: Some(self.bulk().clone()),
         };
-        let outcome = self.engine.execute(op, &mut st.store, &exec);
+        let outcome = self
+            .engine
+            .execute_with_jobs(op, &mut st.store, Some(&mut st.jobs), &exec);
         self.charge(st, ctx, op, charge, &outcome);
+        if outcome.items_created > 0 && self.config.bulk.budget_scope == BudgetScope::Shared {
+            st.jobs.budget.spend(ctx.now, outcome.items_created);
+        }
         outcome
     }
 
@@ -37,7 +44,7 @@ impl Simulator {
     pub(super) fn answer_executed(
         &self,
         st: &mut State,
-        ctx: &Ctx,
+        ctx: &mut Ctx,
         outcome: ExecOutcome,
         fault: Option<FaultKind>,
     ) -> Answer {
@@ -49,7 +56,25 @@ impl Simulator {
         if fault == Some(FaultKind::Slow) {
             delay = delay.max(self.config.faults.slow_delay());
         }
+        let status = outcome.http_status.unwrap_or(200);
+        let retry_ms = (status == 429).then(|| {
+            outcome
+                .errors
+                .iter()
+                .filter_map(|e| e["extensions"]["retryAfterMs"].as_u64())
+                .max()
+                .unwrap_or(1_000)
+        });
         let body = envelope::executed(ctx.style, outcome.data, outcome.errors);
-        Answer::json(200, body, delay)
+        let answer = Answer::json(status, body, delay);
+        match retry_ms {
+            Some(ms) => {
+                // The job-start limit (100 per hour): counted like the other 429s.
+                ctx.facts.throttled = Some("RATE_LIMIT_EXCEEDED");
+                st.stats.count_throttle("job_starts");
+                answer.header("retry-after", ms.div_ceil(1_000).to_string())
+            }
+            None => answer,
+        }
     }
 }

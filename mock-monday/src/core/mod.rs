@@ -24,7 +24,7 @@
 //! decisions themselves (does a limit refuse, does a fault fire) and into [`crate::envelope`] for
 //! the shapes of the answers.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -33,6 +33,7 @@ use serde_json::Value;
 use crate::clock::SimClock;
 use crate::config::{SetupError, SimConfig};
 use crate::graphql::GraphqlEngine;
+use crate::jobs::{BulkCtx, JobEnv, JobFaults, JobTiming};
 use crate::latency::LatencyModel;
 use crate::request_log::{Answered, RequestLogEntry};
 use crate::stats::Stats;
@@ -49,6 +50,7 @@ mod pipeline;
 mod replay;
 mod route;
 mod state;
+mod transfer;
 
 use state::{Ctx, State};
 
@@ -125,6 +127,10 @@ pub struct Simulator {
     latency: LatencyModel,
     clock: SimClock,
     state: Mutex<State>,
+    /// The address a face serves on (`http://HOST:PORT`), set once by the face.
+    base_url: OnceLock<String>,
+    /// The bulk import's settings and URL base, built on first use.
+    bulk: OnceLock<Arc<BulkCtx>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -165,7 +171,77 @@ impl Simulator {
             latency,
             clock,
             state,
+            base_url: OnceLock::new(),
+            bulk: OnceLock::new(),
         })
+    }
+
+    /// Tells the core the address its face serves on (`http://HOST:PORT`), the base of the
+    /// bulk import's upload and report URLs. The first call wins; `SimConfig::bulk`'s
+    /// `public_base_url` overrides it. Faces call it before serving.
+    pub fn set_base_url(&self, url: impl Into<String>) {
+        let _ = self
+            .base_url
+            .set(url.into().trim_end_matches('/').to_string());
+    }
+
+    /// The base of the upload and report URLs.
+    pub fn base_url(&self) -> String {
+        match (&self.config.bulk.public_base_url, self.base_url.get()) {
+            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (None, Some(url)) => url.clone(),
+            (None, None) => "http://mock-monday.invalid".to_string(),
+        }
+    }
+
+    /// The bulk import's settings, job speed and URL base.
+    fn bulk(&self) -> &Arc<BulkCtx> {
+        self.bulk.get_or_init(|| {
+            let timing = self
+                .config
+                .bulk
+                .timing
+                .unwrap_or(match self.config.profile {
+                    crate::config::LatencyProfile::Instant => JobTiming::instant(),
+                    _ => JobTiming::realistic(),
+                });
+            Arc::new(BulkCtx {
+                env: JobEnv {
+                    settings: self.config.bulk.clone(),
+                    timing,
+                    faults: JobFaults {
+                        upload_cut: self.config.faults.upload_cut,
+                        job_internal_error: self.config.faults.job_internal_error,
+                    },
+                    items_limit: self.config.limits.items_limit_per_board,
+                    admin_users: self.config.bulk.admin_tokens.as_ref().map(|tokens| {
+                        tokens
+                            .iter()
+                            .map(|t| crate::graphql::user_id_for_token(t))
+                            .collect()
+                    }),
+                },
+                base_url: self.base_url(),
+            })
+        })
+    }
+
+    /// Lets the bulk-import jobs catch up with `now` (validations and row commits due).
+    fn advance_jobs(&self, st: &mut State, now: Duration) {
+        if !st.jobs.has_work() {
+            return;
+        }
+        let done = st.jobs.advance(&mut st.store, &self.bulk().env, now);
+        st.stats.items_created_total += done.items_created;
+    }
+
+    /// `GET /__admin/jobs`: every bulk-import job with its state and counts.
+    pub fn jobs_json(&self) -> Value {
+        let now = self.clock.now();
+        let mut st = self.lock();
+        self.advance_jobs(&mut st, now);
+        let bulk = self.bulk();
+        st.jobs.admin_json(&bulk.base_url, &bulk.env.settings)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -185,8 +261,11 @@ impl Simulator {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         let now = self.clock.now();
-        let st = self.lock();
+        let mut st = self.lock();
+        self.advance_jobs(&mut st, now);
         let mut s = st.stats.clone();
+        s.jobs_by_state = st.jobs.by_state();
+        s.rows_by_outcome = st.jobs.rows_by_outcome();
         s.items_current = st.store.items_total();
         s.concurrent_peak = st.in_flight.peak() as u64;
         s.simulated_seconds = now.saturating_sub(self.clock.offset()).as_secs_f64();
@@ -207,7 +286,10 @@ impl Simulator {
 
     /// A board's items as the admin endpoint shows them, or None for an unknown board.
     pub fn board_items(&self, board_id: &str) -> Option<Value> {
-        self.lock().store.board_items_json(board_id)
+        let now = self.clock.now();
+        let mut st = self.lock();
+        self.advance_jobs(&mut st, now);
+        st.store.board_items_json(board_id)
     }
 
     /// One column's text for every item on a board (board order; archived included, deleted
@@ -216,7 +298,10 @@ impl Simulator {
     /// of the memory. `name` gives item names; a column the board lacks gives `""` per item.
     /// None for an unknown board.
     pub fn board_column_texts(&self, board_id: &str, column_id: &str) -> Option<Vec<String>> {
-        self.lock().store.board_column_texts(board_id, column_id)
+        let now = self.clock.now();
+        let mut st = self.lock();
+        self.advance_jobs(&mut st, now);
+        st.store.board_column_texts(board_id, column_id)
     }
 
     /// Back to the initial state (fixture, limits, caches, counters, RNG streams).
@@ -232,6 +317,7 @@ impl Simulator {
         let st = &mut *st;
         let mut ctx = Ctx::arrive(now, &mut st.rng_ids, header(&req, "api-version"));
         st.stats.requests_total += 1;
+        self.advance_jobs(st, now);
         let answer = self.pipeline(st, &mut ctx, &req);
         let resp = self.finish(st, &ctx, answer);
         self.record(st, &req, ctx, &resp);

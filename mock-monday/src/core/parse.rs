@@ -77,6 +77,26 @@ impl Simulator {
             })]);
             return Break(self.refused(st, 200, body));
         }
+        if (ctx.version.year, ctx.version.month) < (2026, 7) {
+            if let Some(field) = op
+                .root_field_names
+                .iter()
+                .find(|n| crate::jobs::BULK_FIELDS.contains(&n.as_str()))
+            {
+                // The bulk import's fields exist from API 2026-07 on: older versions get the
+                // schema error for a field that does not exist.
+                let type_name = match op.kind {
+                    OperationKind::Mutation => "Mutation",
+                    OperationKind::Query => "Query",
+                };
+                let body = envelope::graphql_errors(vec![json!({
+                    "message": format!("Field '{field}' doesn't exist on type '{type_name}'"),
+                    "locations": [],
+                    "extensions": {"code": "undefinedField", "typeName": type_name, "fieldName": field},
+                })]);
+                return Break(self.refused(st, 200, body));
+            }
+        }
         ctx.write = op.kind == OperationKind::Mutation;
         ctx.facts.root_fields = op.root_field_names.clone();
         ctx.facts.boards = op.written_boards.clone();

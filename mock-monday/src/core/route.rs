@@ -1,5 +1,6 @@
-//! Stage 1, route: `POST /v2` goes on; `GET /v2/get_schema` answers the served schema; any other
-//! path is a 404 and any other method on `/v2` a 400.
+//! Stage 1, route: `POST /v2` goes on; `GET /v2/get_schema` answers the served schema; the bulk
+//! import's upload and report paths are answered by `transfer.rs`; any other path is a 404 and
+//! any other method on `/v2` a 400.
 
 use std::ops::ControlFlow::{Break, Continue};
 
@@ -9,18 +10,27 @@ use super::answer::{Answer, Stage};
 use super::state::{Ctx, State};
 use super::{CoreRequest, Simulator};
 use crate::envelope::{self, RequestError};
+use crate::jobs::transfer::{REPORT_PREFIX, UPLOAD_PREFIX};
 use crate::version::ErrorStyle;
 
 impl Simulator {
     /// Lets `POST /v2` through; answers everything else.
-    pub(super) fn route(&self, st: &mut State, ctx: &Ctx, req: &CoreRequest) -> Stage {
+    pub(super) fn route(&self, st: &mut State, ctx: &mut Ctx, req: &CoreRequest) -> Stage {
         let (path, query) = req.path.split_once('?').unwrap_or((req.path.as_str(), ""));
         let path = path.trim_end_matches('/');
         let method = req.method.to_ascii_uppercase();
+        if path.starts_with(UPLOAD_PREFIX) {
+            return Break(self.upload(st, ctx, req));
+        }
+        if path.starts_with(REPORT_PREFIX) {
+            return Break(self.report_download(st, ctx, req));
+        }
         if path == "/v2/get_schema" && method == "GET" {
+            ctx.facts.endpoint = Some("schema");
             return Break(self.schema_answer(st, query));
         }
         if path != "/v2" {
+            ctx.facts.endpoint = Some("other");
             let e = RequestError::new(
                 404,
                 "NOT_FOUND",
@@ -29,6 +39,7 @@ impl Simulator {
             return Break(self.refused(st, 404, envelope::request_error(ctx.style, &e)));
         }
         if method != "POST" {
+            ctx.facts.endpoint = Some("other");
             let msg = if query.contains("query=") {
                 "GraphQL queries must be sent in the request body (POST /v2)"
             } else {

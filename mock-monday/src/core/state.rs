@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::SimConfig;
 use crate::faults::Storms;
 use crate::idempotency::IdempotencyCache;
+use crate::jobs::Jobs;
 use crate::limits::{Budgets, DailyLimit, InFlight, IpLimits, WindowCounter};
 use crate::request_log::{RequestFacts, RequestLog};
 use crate::stats::Stats;
@@ -21,6 +22,8 @@ const STREAM_FAULTS: u64 = 2;
 const STREAM_IDS: u64 = 3;
 const STREAM_STORMS: u64 = 4;
 const STREAM_LOCKS: u64 = 5;
+/// Job ids, upload signatures and the bulk import's faults (`upload_cut`, `job_internal_error`).
+const STREAM_JOBS: u64 = 6;
 
 /// Mutable simulator state (behind the mutex).
 pub(super) struct State {
@@ -40,6 +43,8 @@ pub(super) struct State {
     pub(super) idempotency: IdempotencyCache,
     pub(super) stats: Stats,
     pub(super) request_log: RequestLog,
+    /// The bulk-import jobs, the hourly item budget and the job-start limiter.
+    pub(super) jobs: Jobs,
 }
 
 impl State {
@@ -65,6 +70,7 @@ impl State {
             idempotency: IdempotencyCache::new(Duration::from_secs(l.idempotency_ttl_secs)),
             stats: Stats::default(),
             request_log: RequestLog::new(config.request_log_capacity),
+            jobs: Jobs::new(&config.bulk, stream_rng(config.seed, STREAM_JOBS)),
         }
     }
 }

@@ -29,6 +29,8 @@ pub(crate) struct ExecState<'s> {
     pub items_created: Cell<u64>,
     pub items_read: Cell<u64>,
     pub mutation_fields: Cell<u32>,
+    /// The bulk-import job table (None when the caller has none: the bulk fields are not served).
+    pub jobs: RefCell<Option<&'s mut crate::jobs::Jobs>>,
     /// The last `column_values` JSON string decoded in this execution and its result: aliases
     /// of one request usually share one `$cv` variable, so it is decoded once, not per alias.
     pub column_values_memo: RefCell<Option<ColumnValuesMemo>>,

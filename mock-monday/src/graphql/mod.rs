@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 use crate::store::Store;
 use crate::version::ApiVersion;
 
+mod bulk;
 pub mod cost;
 mod cursor;
 pub mod errors;
@@ -104,6 +105,8 @@ pub struct ExecContext {
     pub items_limit_per_board: usize,
     /// The user the request's token belongs to (`me`, board creators and owners).
     pub user_id: u64,
+    /// The bulk import's settings and URL base (None: the bulk fields answer "not served").
+    pub bulk: Option<std::sync::Arc<crate::jobs::BulkCtx>>,
 }
 
 /// Result of executing one operation: GraphQL `data` plus `errors` (each a JSON error object with
@@ -119,6 +122,8 @@ pub struct ExecOutcome {
     pub mutation_fields_executed: u32,
     /// Root mutation fields that answered null with an error (a failed write).
     pub failed_mutation_fields: u32,
+    /// The HTTP status an error asks the whole response to take (the job-start limit's 429).
+    pub http_status: Option<u16>,
 }
 
 /// Engine-private part of a [`PreparedOperation`].
@@ -312,6 +317,18 @@ impl GraphqlEngine {
         store: &mut Store,
         ctx: &ExecContext,
     ) -> ExecOutcome {
+        self.execute_with_jobs(op, store, None, ctx)
+    }
+
+    /// [`GraphqlEngine::execute`] with the bulk-import job table (`ingest_items`,
+    /// `backfill_items`, `fetch_job_status`).
+    pub fn execute_with_jobs(
+        &self,
+        op: &PreparedOperation,
+        store: &mut Store,
+        jobs: Option<&mut crate::jobs::Jobs>,
+        ctx: &ExecContext,
+    ) -> ExecOutcome {
         let Some(prepared) = op.inner.downcast_ref::<Prepared>() else {
             return ExecOutcome {
                 data: Value::Null,
@@ -346,6 +363,7 @@ impl GraphqlEngine {
             items_read: Cell::new(0),
             mutation_fields: Cell::new(0),
             column_values_memo: RefCell::new(None),
+            jobs: RefCell::new(jobs),
         };
         let served = &*self.served;
         let root = resolvers::Root {
@@ -364,6 +382,10 @@ impl GraphqlEngine {
             .enable_schema_introspection(true)
             .execute_sync(&root);
         let recorded = state.errors.borrow();
+        let http_status = recorded
+            .iter()
+            .map(crate::store::ApiError::http_status)
+            .find(|s| *s != 200);
         let (data, errors) = match result {
             Ok(resp) => (
                 resp.data.map_or(Value::Null, |d| {
@@ -394,6 +416,7 @@ impl GraphqlEngine {
             items_read: state.items_read.get(),
             mutation_fields_executed: state.mutation_fields.get(),
             failed_mutation_fields,
+            http_status,
         }
     }
 }

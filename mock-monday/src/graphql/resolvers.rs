@@ -81,6 +81,7 @@ impl ObjectValue for Root<'_> {
                 items_page_by_column_values(st, &args).map_err(|e| st.fail(e))
             }
             "next_items_page" => next_items_page(st, &args).map_err(|e| st.fail(e)),
+            "fetch_job_status" => super::bulk::fetch_job_status(st, &args).map_err(|e| st.fail(e)),
             "version" => Ok(ResolvedValue::object(VersionObj::of(st.ctx.api_version))),
             "versions" => Ok(ResolvedValue::list(
                 VersionObj::all().into_iter().map(ResolvedValue::object),
@@ -116,6 +117,18 @@ impl<'s> Root<'s> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<Res<'a>, ApiError> {
         let st = self.st;
+        match name {
+            "update_status_column" | "update_dropdown_column" => {
+                return column_labels(st, name, args).map(Ok);
+            }
+            "ingest_items" => {
+                return super::bulk::start(st, crate::jobs::JobKind::Ingest, args).map(Ok);
+            }
+            "backfill_items" => {
+                return super::bulk::start(st, crate::jobs::JobKind::Backfill, args).map(Ok);
+            }
+            _ => {}
+        }
         let opts = st.write_options(args);
         let board_id = args.id("board_id").unwrap_or_default();
         let item_id = args.id("item_id");
@@ -216,6 +229,56 @@ impl<'s> Root<'s> {
         };
         Ok(Ok(ResolvedValue::object(ItemObj { st, id: item })))
     }
+}
+
+/// `update_status_column` / `update_dropdown_column`: the labels a client adds before a bulk
+/// import (a job never creates labels); answers the updated `Column`.
+fn column_labels<'r, 's: 'r>(
+    st: &'s ExecState<'s>,
+    name: &str,
+    args: &Args<'_>,
+) -> Result<ResolvedValue<'r>, ApiError> {
+    let kind = if name == "update_status_column" {
+        ColumnKind::Status
+    } else {
+        ColumnKind::Dropdown
+    };
+    let key_name = if kind == ColumnKind::Status {
+        "index"
+    } else {
+        "id"
+    };
+    let settings = args.json("settings");
+    let labels: Vec<crate::store::LabelUpdate> = settings
+        .get("labels")
+        .and_then(Value::as_array)
+        .map(|ls| {
+            ls.iter()
+                .map(|l| crate::store::LabelUpdate {
+                    label: l
+                        .get("label")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    key: l
+                        .get(key_name)
+                        .and_then(Value::as_u64)
+                        .and_then(|k| u32::try_from(k).ok()),
+                    color: l.get("color").and_then(Value::as_str).map(str::to_string),
+                    deactivate: l.get("is_deactivated").and_then(Value::as_bool) == Some(true),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (board, col) = st.store.borrow_mut().update_labels(
+        &args.id("board_id").unwrap_or_default(),
+        args.str("id").unwrap_or(""),
+        kind,
+        args.str("revision").unwrap_or(""),
+        args.str("title"),
+        &labels,
+    )?;
+    Ok(ResolvedValue::object(ColumnObj { st, board, col }))
 }
 
 fn boards<'r, 's: 'r>(st: &'s ExecState<'s>, args: &Args<'_>) -> ResolvedValue<'r> {
@@ -659,7 +722,7 @@ impl ObjectValue for ColumnObj<'_> {
             "settings" => leaf(col.settings()),
             "settings_str" => string(col.settings().to_string()),
             "archived" => leaf(json!(false)),
-            "revision" => string("1"),
+            "revision" => string(col.revision.to_string()),
             "description" | "width" => ResolvedValue::null(),
             _ => fallback::resolve(self.st, "Column", info),
         })

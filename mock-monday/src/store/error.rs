@@ -29,6 +29,17 @@ pub enum ApiError {
     /// A page cursor older than 60 minutes (code and message: the simulator's choice).
     #[error("CursorExpiredError: The cursor provided for pagination has expired. Please refresh your query and obtain a new cursor to continue fetching items")]
     CursorExpired,
+    /// `backfill_items` by a user who is not an account admin (message from the bulk-import
+    /// guide's troubleshooting; the code is the simulator's choice).
+    #[error("Only admin users can perform this operation.")]
+    AdminOnly,
+    /// More than 100 successful job starts in the hour (IngestRef: `RATE_LIMIT_EXCEEDED`,
+    /// HTTP 429, `extensions.retryAfterMs`).
+    #[error("Rate limit exceeded: at most 100 ingest_items and backfill_items jobs may start per account per hour")]
+    JobStartsExceeded { retry_after_ms: u64 },
+    /// `fetch_job_status` of an unknown job id (undocumented; the simulator's choice).
+    #[error("Job not found")]
+    JobNotFound { job_id: String },
     /// A field of the schema the simulator has no resolver for (full `--schema` SDL).
     #[error("Field '{field}' on type '{type_name}' is not served by the simulator")]
     NotServed { type_name: String, field: String },
@@ -49,6 +60,9 @@ impl ApiError {
             Self::Cursor(_) => "CursorException",
             Self::CursorExpired => "CursorExpiredError",
             Self::NotServed { .. } => "FIELD_NOT_SERVED",
+            Self::AdminOnly => "USER_UNAUTHORIZED",
+            Self::JobStartsExceeded { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::JobNotFound { .. } => "ResourceNotFoundException",
         }
     }
 
@@ -76,16 +90,35 @@ impl ApiError {
             Self::NotServed { type_name, field } => {
                 json!({"type_name": type_name, "field_name": field})
             }
+            Self::AdminOnly => json!({}),
+            Self::JobStartsExceeded { retry_after_ms } => json!({"retryAfterMs": retry_after_ms}),
+            Self::JobNotFound { job_id } => json!({"job_id": job_id}),
         }
     }
 
     /// `extensions` of the GraphQL error.
     pub fn extensions(&self) -> Value {
+        if let Self::JobStartsExceeded { retry_after_ms } = self {
+            return json!({
+                "code": self.code(),
+                "status_code": 429,
+                "retryAfterMs": retry_after_ms,
+            });
+        }
         json!({
             "code": self.code(),
             "status_code": 200,
             "error_data": self.error_data(),
         })
+    }
+
+    /// The HTTP status the whole response takes when this error occurs (429 for the job-start
+    /// limit; 200 for every other application error).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::JobStartsExceeded { .. } => 429,
+            _ => 200,
+        }
     }
 
     /// Shorthand for an [`ApiError::InvalidArgument`].

@@ -321,6 +321,8 @@ impl ColumnSpec {
                 .filter_map(|(k, v)| k.trim().parse::<u32>().ok().map(|k| (k, v.clone())))
                 .collect(),
             subitems_board: self.subitems_board.as_ref().map(IdSpec::as_string),
+            revision: 1,
+            label_colors: Default::default(),
         }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) mod query;
 
 pub use error::ApiError;
 pub use fixture::{BoardSpec, ColumnSpec, Fixture, FixtureError, GroupSpec, IdSpec};
-pub use ops::{column_values_map, column_values_map_str, Position, WriteOptions};
+pub use ops::{column_values_map, column_values_map_str, LabelUpdate, Position, WriteOptions};
 
 pub use crate::clock::{iso_time, EPOCH_UNIX_SECS};
 

@@ -29,6 +29,18 @@ pub struct Position {
     pub relative_to: Option<String>,
 }
 
+/// One label of `update_status_column` / `update_dropdown_column`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelUpdate {
+    pub label: String,
+    /// Status: the label's index (required); dropdown: the label's id (None: a new label).
+    pub key: Option<u32>,
+    /// Status: the `StatusColumnColors` name.
+    pub color: Option<String>,
+    /// `is_deactivated: true`: the label is no longer valid in writes and imports.
+    pub deactivate: bool,
+}
+
 /// A validated set of writes to one item.
 struct Plan {
     name: Option<String>,
@@ -361,6 +373,90 @@ impl Store {
             });
         }
         Ok(id)
+    }
+
+    /// `update_status_column` / `update_dropdown_column`: checks the column's type and
+    /// `revision` (a stale one is refused), then adds, renames or deactivates the labels given
+    /// (labels not listed are kept) and bumps the revision. Returns (board, column) indexes.
+    pub fn update_labels(
+        &mut self,
+        board_id: &str,
+        column_id: &str,
+        kind: ColumnKind,
+        revision: &str,
+        title: Option<&str>,
+        labels: &[LabelUpdate],
+    ) -> Result<(usize, usize), ApiError> {
+        let board_idx = self.board_or_err(board_id)?;
+        let board = &self.boards[board_idx];
+        let col_idx = board
+            .column_index(column_id)
+            .ok_or_else(|| ApiError::InvalidColumnId {
+                column_id: column_id.to_string(),
+                board_id: board.id.clone(),
+            })?;
+        let col = &board.columns[col_idx];
+        if col.kind != kind {
+            return Err(ApiError::invalid_argument(
+                format!(
+                    "Column `{column_id}` is a {} column, not a {} column",
+                    col.kind.type_name(),
+                    kind.type_name()
+                ),
+                json!({"column_id": column_id, "column_type": col.kind.type_name()}),
+            ));
+        }
+        if revision.trim() != col.revision.to_string() {
+            return Err(ApiError::invalid_argument(
+                "The column was changed since this revision was read: read the column again and retry with its current revision",
+                json!({"column_id": column_id, "revision": revision, "current_revision": col.revision.to_string()}),
+            ));
+        }
+        let mut next = col.clone();
+        for l in labels {
+            let text = l.label.trim().to_string();
+            if text.is_empty() && !l.deactivate {
+                return Err(ApiError::invalid_argument(
+                    "A label must not be empty",
+                    json!({"column_id": column_id}),
+                ));
+            }
+            let key = match (kind, l.key) {
+                (_, Some(k)) => k,
+                (ColumnKind::Dropdown, None) => match next.labels.iter().find(|(_, v)| **v == text)
+                {
+                    Some((k, _)) => *k,
+                    None => next.next_label_id(&[]),
+                },
+                _ => {
+                    return Err(ApiError::invalid_argument(
+                        "A status label needs its index",
+                        json!({"column_id": column_id, "label": text}),
+                    ))
+                }
+            };
+            if l.deactivate {
+                next.labels.remove(&key);
+                next.label_colors.remove(&key);
+                continue;
+            }
+            if next.labels.iter().any(|(k, v)| *k != key && *v == text) {
+                return Err(ApiError::invalid_argument(
+                    format!("Label `{text}` exists twice on column `{column_id}`"),
+                    json!({"column_id": column_id, "label": text}),
+                ));
+            }
+            next.labels.insert(key, text);
+            if let Some(c) = &l.color {
+                next.label_colors.insert(key, c.clone());
+            }
+        }
+        if let Some(t) = title.map(str::trim).filter(|t| !t.is_empty()) {
+            next.title = t.to_string();
+        }
+        next.revision += 1;
+        self.boards[board_idx].columns[col_idx] = next;
+        Ok((board_idx, col_idx))
     }
 
     /// `change_multiple_column_values` / `change_column_value` (JSON write forms).

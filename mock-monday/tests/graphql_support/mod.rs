@@ -64,6 +64,7 @@ impl Harness {
             },
             items_limit_per_board: self.items_limit,
             user_id: 12_345_678,
+            bulk: None,
         };
         self.now += Duration::from_secs(1);
         let out = self.engine.execute(&op, &mut self.store, &ctx);
