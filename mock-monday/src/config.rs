@@ -1,6 +1,6 @@
 //! Simulator configuration: plan, token kind, latency profile, limits, faults and fixture.
 //!
-//! Every number here is a setting with the documented default of `api-facts.md`; [`SimConfig`]
+//! Every number here is a setting with the documented default of `docs/monday-api.md`; [`SimConfig`]
 //! and its parts are serde types so a TOML file can override any of them.
 
 use std::str::FromStr;
@@ -15,7 +15,7 @@ pub use crate::limits::WindowMode;
 use crate::limits::{BoardLock, Budgets, ComplexityBudget};
 use crate::store::Fixture;
 
-/// Account plan: selects the minute, concurrency and daily limits (api-facts 2.3-2.5).
+/// Account plan: selects the minute, concurrency and daily limits (docs/monday-api.md §2.3-2.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
@@ -30,7 +30,7 @@ pub enum Plan {
     Enterprise,
 }
 
-/// Kind of token: selects the complexity budget (api-facts 2.1).
+/// Kind of token: selects the complexity budget (docs/monday-api.md §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
@@ -49,7 +49,7 @@ pub enum TokenKind {
 pub enum LatencyProfile {
     /// Zero delay everywhere.
     Instant,
-    /// Estimates from api-facts section 8 (see `profiles/realistic.toml`).
+    /// Estimates from docs/monday-api.md §8 (see `profiles/realistic.toml`).
     #[default]
     Realistic,
     /// Custom numbers.
@@ -147,7 +147,7 @@ impl FromStr for LatencyProfile {
     }
 }
 
-/// Every limit number (api-facts section 2). All are settings; defaults are the documented values.
+/// Every limit number (docs/monday-api.md §2). All are settings; defaults are the documented values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitSettings {
@@ -231,7 +231,7 @@ impl Default for LimitSettings {
 }
 
 impl LimitSettings {
-    /// The complexity buckets of a `kind` token (api-facts 2.1): one shared bucket for personal
+    /// The complexity buckets of a `kind` token (docs/monday-api.md §2.1): one shared bucket for personal
     /// and trial tokens, one for reads and one for writes for app tokens; window length and
     /// mode from these settings.
     pub fn budgets(&self, kind: TokenKind) -> Budgets {

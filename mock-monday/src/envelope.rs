@@ -1,4 +1,4 @@
-//! Response bodies and error shapes by API version (api-facts 1.3-1.7).
+//! Response bodies and error shapes by API version (docs/monday-api.md §1.3-1.7).
 //!
 //! - Legacy (<= 2024-07): top-level `error_code`, `error_message`, `error_data`, `status_code`,
 //!   `account_id`; the complexity error is `ComplexityException` with its text in `errors`.

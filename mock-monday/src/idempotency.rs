@@ -1,4 +1,4 @@
-//! `Idempotency-Key` support (api-facts 1.2): the first request's response is kept for 30
+//! `Idempotency-Key` support (docs/monday-api.md §1.2): the first request's response is kept for 30
 //! simulated minutes and replayed with `Idempotency-Replayed: true`; a duplicate that arrives
 //! while the first is still in flight gets 409 `IDEMPOTENCY_CONFLICT`.
 

@@ -5,7 +5,7 @@
 //! cost per item read, plus a rare slow spike. Refused requests (throttled, 401, 400) get only a
 //! small uniform delay. A request whose total exceeds the gateway timeout ends as a 504.
 //!
-//! No first-party latency figures exist (api-facts section 8): the realistic numbers are
+//! No first-party latency figures exist (docs/monday-api.md §8): the realistic numbers are
 //! estimates from third-party guidance (~10-100 ms network + ~50-500 ms processing) and are
 //! settings (`profiles/realistic.toml`).
 
@@ -43,7 +43,7 @@ pub struct LatencySettings {
     pub refused_min_ms: f64,
     /// Largest delay of a refused request.
     pub refused_max_ms: f64,
-    /// Requests taking longer end as HTTP 504 after this long (api-facts 2.8: 60 s).
+    /// Requests taking longer end as HTTP 504 after this long (docs/monday-api.md §2.8: 60 s).
     pub gateway_timeout_ms: f64,
 }
 

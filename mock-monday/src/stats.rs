@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// A snapshot of the simulator's counters (serde; field names are an interface, see design.md).
+/// A snapshot of the simulator's counters (serde; field names are an interface, see docs/architecture.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
     /// Requests that reached the core (admin calls excluded).

@@ -3,7 +3,7 @@
 /// The version served when a request names none (the *Current* version).
 pub const CURRENT_VERSION: &str = "2026-10";
 
-/// Error shapes change by API version (api-facts.md 1.5, 1.6).
+/// Error shapes change by API version (docs/monday-api.md §1.5, 1.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorStyle {
     /// <= 2024-07: top-level `error_code`, `error_message`, `error_data`, `status_code`.

@@ -1,4 +1,4 @@
-//! "What real clients put on the wire" (design.md), plus parse and validation errors.
+//! "What real clients put on the wire" (docs/architecture.md), plus parse and validation errors.
 
 mod graphql_support;
 

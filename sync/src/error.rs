@@ -158,7 +158,7 @@ fn code_suffix(code: &Option<String>) -> String {
 }
 
 impl SyncError {
-    /// The process exit code for this error (design.md: 2 bad config or input, 3 fatal API condition).
+    /// The process exit code for this error (docs/architecture.md: 2 bad config or input, 3 fatal API condition).
     pub fn exit_code(&self) -> i32 {
         match self {
             SyncError::Config(_) | SyncError::Input { .. } | SyncError::MissingToken { .. } => 2,

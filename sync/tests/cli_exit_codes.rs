@@ -1,4 +1,4 @@
-//! The `monday-sync` binary's exit codes (design.md): 0 all records synced, 1 some records failed,
+//! The `monday-sync` binary's exit codes (docs/architecture.md): 0 all records synced, 1 some records failed,
 //! 2 bad config or input (or a missing token variable), 3 fatal API condition — against a
 //! `mock_monday::MockMonday` server over real HTTP (instant latency profile).
 

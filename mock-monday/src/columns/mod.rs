@@ -1,4 +1,4 @@
-//! Column types of a board, their write formats (api-facts.md section 5.2) and what a board shows
+//! Column types of a board, their write formats (docs/monday-api.md §5.2) and what a board shows
 //! on read (`text`, `value` and the typed fields of `... on StatusValue { label }` etc.).
 //!
 //! - [`write`]: JSON and simple-string write formats, validated into a [`CellValue`].
@@ -291,7 +291,7 @@ pub struct ColumnValueError {
 /// The generic message of `ColumnValueException`.
 pub const INVALID_VALUE_MESSAGE: &str = "invalid value, please check our API documentation for the correct data structure for this column. https://developer.monday.com/api-reference/docs/change-column-values";
 
-/// The documented message for an unknown status label (api-facts.md 5.3).
+/// The documented message for an unknown status label (docs/monday-api.md §5.3).
 pub const MISSING_LABEL_MESSAGE: &str = "invalid value - label does not exist in column. Please check our API documentation for the correct data structure for this column. https://developer.monday.com/api-reference/docs/change-column-values";
 
 /// `change_simple_column_value` on a column type without a simple-string form (checkbox per the

@@ -1,4 +1,4 @@
-//! Write formats (api-facts.md 5.2): the JSON value of one column inside `column_values` /
+//! Write formats (docs/monday-api.md §5.2): the JSON value of one column inside `column_values` /
 //! `change_column_value.value`, and the plain-string form of `change_simple_column_value`.
 //!
 //! | type | JSON | simple string |
@@ -377,7 +377,7 @@ fn dropdown_labels(
     })
 }
 
-/// The dropdown message is not documented (api-facts.md open question 5); this mirrors the
+/// The dropdown message is not documented (docs/monday-api.md open question 5); this mirrors the
 /// status message and names the label.
 fn missing_dropdown_message(col: &ColumnDef, label: &str) -> String {
     let existing: Vec<String> = col

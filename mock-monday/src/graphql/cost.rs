@@ -1,4 +1,4 @@
-//! Complexity costs (api-facts.md section 3). All are settings; defaults are the published weights.
+//! Complexity costs (docs/monday-api.md §3). All are settings; defaults are the published weights.
 //!
 //! The estimate ([`estimate`]) walks the chosen operation:
 //! - each root mutation field costs [`CostSettings::mutation`] plus its selection;

@@ -1,5 +1,5 @@
 //! GraphQL error objects: parse errors (`Parse error on ...`), validation errors (undefined
-//! fields as `undefinedField` with `typeName`/`fieldName`, api-facts.md 1.4), request errors and
+//! fields as `undefinedField` with `typeName`/`fieldName`, docs/monday-api.md §1.4), request errors and
 //! field errors carrying an [`ApiError`]'s extensions.
 //!
 //! apollo-compiler's resolver errors only carry a message, so resolvers record the rich

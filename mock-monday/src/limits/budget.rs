@@ -1,4 +1,4 @@
-//! The per-minute complexity budget (api-facts 2.1): a fixed window starting at the first call
+//! The per-minute complexity budget (docs/monday-api.md §2.1): a fixed window starting at the first call
 //! (default) or a sliding window (setting).
 
 use std::collections::VecDeque;
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How the complexity budget window moves (api-facts 2.1, open question 11).
+/// How the complexity budget window moves (docs/monday-api.md §2.1, open question 11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum WindowMode {
@@ -19,7 +19,7 @@ pub enum WindowMode {
 
 /// The complexity buckets of a token: one shared (personal and trial tokens) or one for reads and
 /// one for writes (app tokens); the settings (`config::LimitSettings::budgets`) size them with
-/// the budget api-facts 2.1 gives each kind. This is the one place the simulator decides which
+/// the budget docs/monday-api.md §2.1 gives each kind. This is the one place the simulator decides which
 /// budget a request is charged to.
 #[derive(Debug, Clone)]
 pub enum Budgets {

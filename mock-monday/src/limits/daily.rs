@@ -1,4 +1,4 @@
-//! The daily call limit (api-facts 2.5): off by default; counts tenths of calls so that
+//! The daily call limit (docs/monday-api.md §2.5): off by default; counts tenths of calls so that
 //! rate-limited and `complexity`-only requests count 0.1.
 
 use std::time::Duration;
@@ -47,7 +47,7 @@ impl DailyLimit {
     }
 
     /// Counts an executed request at `now`: one call, or 0.1 when it only asked for
-    /// `complexity` (or other meta fields; api-facts 2.5).
+    /// `complexity` (or other meta fields; docs/monday-api.md §2.5).
     pub fn charge_executed(&mut self, now: Duration, only_meta_fields: bool) {
         self.charge(now, if only_meta_fields { 1 } else { 10 });
     }

@@ -1,4 +1,4 @@
-//! Rate limiters of the live API (api-facts section 2), each unit-testable on its own.
+//! Rate limiters of the live API (docs/monday-api.md §2), each unit-testable on its own.
 //!
 //! All of them work on simulated time (`Duration` since the simulator started) and keep memory
 //! bounded by their limit. A limiter that refuses a request says how long to wait.

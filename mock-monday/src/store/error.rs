@@ -1,4 +1,4 @@
-//! Application errors of the store (HTTP 200 with a GraphQL error, api-facts.md 1.4 and 1.7).
+//! Application errors of the store (HTTP 200 with a GraphQL error, docs/monday-api.md §1.4 and 1.7).
 
 use serde_json::{json, Value};
 

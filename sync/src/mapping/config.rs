@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 
-/// Per-mutation complexity charged by monday.com for `create_item` and kin (api-facts §3).
+/// Per-mutation complexity charged by monday.com for `create_item` and kin (docs/monday-api.md §3).
 pub const MUTATION_COMPLEXITY: u64 = 30_000;
-/// Per-request complexity cap (api-facts §2.1).
+/// Per-request complexity cap (docs/monday-api.md §2.1).
 pub const MAX_REQUEST_COMPLEXITY: u64 = 5_000_000;
 
 /// The whole configuration file.
@@ -111,7 +111,7 @@ pub struct BoardSettings {
     pub max_items: Option<u64>,
 }
 
-/// How a column's value is written (api-facts §5.2).
+/// How a column's value is written (docs/monday-api.md §5.2).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnKind {
@@ -228,7 +228,7 @@ pub struct SyncSettings {
     /// Expected server time per mutation, used to keep a batch under the request timeout.
     #[serde(default = "default_ms_per_mutation")]
     pub expected_ms_per_mutation: u64,
-    /// Complexity charged per mutation (30,000 on monday.com; api-facts §3).
+    /// Complexity charged per mutation (30,000 on monday.com; docs/monday-api.md §3).
     #[serde(default = "default_mutation_complexity")]
     pub mutation_complexity: u64,
     /// Identity of this run, mixed (with `seed`) into every `Idempotency-Key`. Unset (the default

@@ -1,4 +1,4 @@
-//! Source record -> item name + `column_values` in each column type's write format (api-facts §5.2).
+//! Source record -> item name + `column_values` in each column type's write format (docs/monday-api.md §5.2).
 //!
 //! Empty fields (`null`, missing, blank strings) are simply omitted (logged at TRACE at most).
 //! A record that cannot be transformed becomes a [`RecordFailure`] naming its line, key, field and
@@ -18,7 +18,7 @@ use crate::fasthash::Hasher128;
 use crate::input::SourceRecord;
 use crate::mapping::config::{ColumnKind, ColumnMapping, SyncConfig};
 
-/// monday.com item names are 1–255 characters (api-facts §4.1).
+/// monday.com item names are 1–255 characters (docs/monday-api.md §4.1).
 pub(crate) const MAX_NAME_CHARS: usize = 255;
 
 /// A record ready to send.

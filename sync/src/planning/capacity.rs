@@ -3,7 +3,7 @@
 //! admits creates only while they fit; the first `ItemsLimitationException` marks the board full.
 //! Records that cannot be placed fail with [`crate::mapping::transform::FailureCause::BoardFull`].
 
-/// Items one monday.com board holds (api-facts: error table, `ItemsLimitationException`).
+/// Items one monday.com board holds (docs/monday-api.md §1.7 (error table), `ItemsLimitationException`).
 pub(crate) const BOARD_ITEM_CAP: u64 = 10_000;
 
 /// The board's room for new items, as far as this run knows.
