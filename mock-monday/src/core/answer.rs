@@ -16,6 +16,9 @@ use crate::envelope;
 /// that ends the request.
 pub(super) type Stage<T = ()> = ControlFlow<Answer, T>;
 
+/// The content type of every JSON answer, a replayed one included.
+pub(super) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 /// The outcome of one pipeline stage that answers the request.
 pub(super) struct Answer {
     pub(super) status: u16,
@@ -119,10 +122,7 @@ impl Simulator {
             None => {
                 let mut body = answer.body;
                 envelope::with_request_id(&mut body, &ctx.request_id);
-                headers.push((
-                    "content-type".to_string(),
-                    "application/json; charset=utf-8".to_string(),
-                ));
+                headers.push(("content-type".to_string(), JSON_CONTENT_TYPE.to_string()));
                 Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
             }
         };

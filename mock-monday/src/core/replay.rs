@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow::{Break, Continue};
 
-use super::answer::{Answer, Stage};
+use super::answer::{Answer, Stage, JSON_CONTENT_TYPE};
 use super::state::{Ctx, State};
 use super::{header, CoreRequest, Simulator};
 use crate::envelope::{self, RequestError};
@@ -44,7 +44,7 @@ impl Simulator {
                 st.stats.idempotent_replays_total += 1;
                 ctx.facts.replay = true;
                 let delay = self.latency.refused_delay(&mut st.rng_latency);
-                let mut a = Answer::raw(stored.status, "application/json", stored.body, delay);
+                let mut a = Answer::raw(stored.status, JSON_CONTENT_TYPE, stored.body, delay);
                 a.extra_headers = idempotency::replay_headers(stored.headers);
                 Break(a)
             }
