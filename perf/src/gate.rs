@@ -279,9 +279,14 @@ fn ms(v: f64) -> Duration {
 /// The limits of one run (one seed) of a gate scenario, from its baseline entry. The expected
 /// API time is `per_record_ms × records` of the scenario.
 pub fn limits_for(gs: &GateScenario) -> Limits {
+    limits_with_floor(gs, WALL_FLOOR)
+}
+
+/// [`limits_for`] with another least wall-clock time ([`RunOptions::wall_floor`]).
+fn limits_with_floor(gs: &GateScenario, wall_floor: Duration) -> Limits {
     let wall = gs
         .harness_wall_ms
-        .map_or(WALL_UNRECORDED, |w| ms(w * WALL_FACTOR).max(WALL_FLOOR));
+        .map_or(WALL_UNRECORDED, |w| ms(w * WALL_FACTOR).max(wall_floor));
     let (api_time, requests) = match &gs.expected {
         Some(e) => (
             ms(e.per_record_ms * gs.scenario.records as f64 * API_TIME_FACTOR).max(API_TIME_FLOOR),
@@ -333,7 +338,10 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
 /// `options` with the scenario's limits.
 fn bounded(gs: &GateScenario, options: &RunOptions) -> RunOptions {
     RunOptions {
-        limits: Bounds::Fixed(limits_for(gs)),
+        limits: Bounds::Fixed(limits_with_floor(
+            gs,
+            options.wall_floor.unwrap_or(WALL_FLOOR),
+        )),
         ..*options
     }
 }

@@ -51,6 +51,9 @@ pub struct RunOptions {
     pub seam: Option<Seam>,
     /// The bounds of each engine run (each seed of a repeated scenario).
     pub limits: Bounds,
+    /// The gate's least wall-clock time per run (None: [`crate::gate::WALL_FLOOR`]). Only the
+    /// harness's own tests lower it, so that a spin they inject is stopped in seconds.
+    pub wall_floor: Option<std::time::Duration>,
 }
 
 /// Which limits bound a run.
