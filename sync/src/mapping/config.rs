@@ -170,13 +170,18 @@ pub struct ColumnMapping {
     pub line: Option<usize>,
 }
 
-/// Batch (default) or one record per request (for comparison only).
+/// Which write path: batches (default), one record per request (for comparison only), and
+/// (being built, see `planning::paths`) `auto` and `ingest` (bulk import jobs).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
+    /// Plan each group's path from the run's estimates (`planning::paths`).
+    Auto,
     #[default]
     Batch,
     Single,
+    /// Every group as a bulk import job.
+    Ingest,
 }
 
 impl std::str::FromStr for Mode {
@@ -185,7 +190,11 @@ impl std::str::FromStr for Mode {
         match s {
             "batch" => Ok(Mode::Batch),
             "single" => Ok(Mode::Single),
-            other => Err(format!("unknown mode `{other}` (expected batch or single)")),
+            "auto" => Ok(Mode::Auto),
+            "ingest" => Ok(Mode::Ingest),
+            other => Err(format!(
+                "unknown mode `{other}` (expected auto, batch, single or ingest)"
+            )),
         }
     }
 }
