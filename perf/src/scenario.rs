@@ -197,6 +197,11 @@ pub struct Scenario {
     /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
+    /// Rows a second a bulk-import job processes (`--processing-rate`): replaces the latency
+    /// profile's `job_rows_per_second` for the simulator AND the ceiling model, so a user can
+    /// put in the rate their own account shows. None = the profile's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_rate: Option<f64>,
 }
 
 /// Most seeds one scenario may repeat over.
@@ -271,6 +276,7 @@ impl Default for Scenario {
             cpu_repetitions: DEFAULT_CPU_REPETITIONS,
             repeats: DEFAULT_REPEATS,
             client_cmd: None,
+            processing_rate: None,
         }
     }
 }
@@ -288,6 +294,13 @@ impl Scenario {
                 "scenario name {:?} must be non-empty ASCII letters, digits, '-', '_' or '.'",
                 self.name
             )));
+        }
+        if let Some(rate) = self.processing_rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(PerfError::Usage(format!(
+                    "processing rate must be a number of rows per second above 0, got {rate}"
+                )));
+            }
         }
         if self.input.is_none() {
             crate::generate::GenerateSpec {
