@@ -145,3 +145,74 @@ async fn batch_mode_sends_no_job() {
     assert!(s.ingest.is_none());
     assert_one_item_per_record(&sim, 300);
 }
+
+async fn timed(
+    profile_cfg: SimConfig,
+    mode: Mode,
+    n: usize,
+) -> (RunSummary, Arc<mock_monday::Simulator>) {
+    let (sim, t) = sim(profile_cfg);
+    let s = sync_with(
+        t,
+        bulk_config(mode),
+        one_customer(n),
+        StateSpec::InMemory,
+        Arc::new(Counter::default()),
+    )
+    .await;
+    (s, sim)
+}
+
+/// 5,000 records, default settings, realistic profile: the bulk path is chosen and the run
+/// takes at least 3x less (virtual) time than `mode = "batch"`.
+#[tokio::test(start_paused = true)]
+async fn five_thousand_records_go_as_a_job_three_times_faster_than_batches() {
+    let (auto, sim_a) = timed(sim_config(LatencyProfile::Realistic), Mode::Auto, 5_000).await;
+    let (batch, sim_b) = timed(sim_config(LatencyProfile::Realistic), Mode::Batch, 5_000).await;
+    eprintln!(
+        "5,000 records, realistic: auto {:.1} s, batch {:.1} s (virtual)",
+        auto.wall_ms / 1e3,
+        batch.wall_ms / 1e3
+    );
+    assert_eq!(
+        (auto.created, auto.failed),
+        (5_000, 0),
+        "{:?}",
+        auto.failures
+    );
+    assert_eq!((batch.created, batch.failed), (5_000, 0));
+    assert_eq!(auto.plan[0].path, "ingest");
+    assert_one_item_per_record(&sim_a, 5_000);
+    assert_one_item_per_record(&sim_b, 5_000);
+    assert!(
+        auto.wall_ms * 3.0 <= batch.wall_ms,
+        "auto {} ms vs batch {} ms",
+        auto.wall_ms,
+        batch.wall_ms
+    );
+}
+
+/// The account processes 10x slower than the estimate: auto is no slower than batches by
+/// more than 5%.
+#[tokio::test(start_paused = true)]
+async fn a_slow_account_is_no_slower_than_batches() {
+    let mut slow = sim_config(LatencyProfile::Realistic);
+    slow.bulk.timing = Some(mock_monday::jobs::JobTiming {
+        job_start_delay_ms: 2_000.0,
+        job_rows_per_second: 25.0,
+    });
+    let (auto, _) = timed(slow.clone(), Mode::Auto, 5_000).await;
+    let (batch, _) = timed(slow, Mode::Batch, 5_000).await;
+    eprintln!(
+        "5,000 records, 25 rows/s: auto {:.1} s, batch {:.1} s (virtual)",
+        auto.wall_ms / 1e3,
+        batch.wall_ms / 1e3
+    );
+    assert_eq!((auto.created, auto.failed), (5_000, 0));
+    assert!(
+        auto.wall_ms <= batch.wall_ms * 1.05,
+        "auto {} vs batch {}",
+        auto.wall_ms,
+        batch.wall_ms
+    );
+}
