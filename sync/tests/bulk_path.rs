@@ -216,3 +216,118 @@ async fn a_slow_account_is_no_slower_than_batches() {
         batch.wall_ms
     );
 }
+
+/// Records needing labels the board lacks: with `create_labels_if_missing = true` they go as
+/// `create_item` batches (which create the labels) while the rest go as a job; with `false`
+/// they fail, each named, and the rest go as a job.
+#[tokio::test(start_paused = true)]
+async fn missing_labels_go_as_batches_when_allowed_and_fail_named_when_not() {
+    for allowed in [true, false] {
+        let (sim, t) = sim(sim_config(LatencyProfile::Instant));
+        let mut cfg = bulk_config(Mode::Auto);
+        for c in &mut cfg.columns {
+            if c.column_id == "dropdown_sizes" {
+                c.create_labels_if_missing = allowed;
+            }
+        }
+        let mut recs = one_customer(400);
+        for i in [5usize, 17, 230] {
+            recs[i].insert("sizes".into(), Value::from("S,XXL"));
+        }
+        let counter = Arc::new(Counter::default());
+        let s = sync_with(t, cfg, recs, StateSpec::InMemory, counter.clone()).await;
+        assert_eq!(
+            counter.count(RequestKind::IngestStart),
+            1,
+            "allowed={allowed}"
+        );
+        let ingest = s.ingest.clone().expect("a job ran");
+        assert_eq!(
+            ingest.rows_by_outcome.get("created"),
+            Some(&397),
+            "allowed={allowed}"
+        );
+        if allowed {
+            assert_eq!((s.created, s.failed), (400, 0), "{:?}", s.failures);
+            assert!(
+                counter.count(RequestKind::Create) >= 1,
+                "the 3 went as create_item"
+            );
+            let items = board_items_by_key(&sim);
+            let sizes = items["ORD-000005"][0]["column_values"]["dropdown_sizes"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            assert!(sizes.contains("XXL"), "{sizes}");
+        } else {
+            assert_eq!((s.created, s.failed), (397, 3));
+            let lines: Vec<u64> = s.failures.iter().map(|f| f.line).collect();
+            assert_eq!(lines, [6, 18, 231], "{:?}", s.failures);
+            assert!(s
+                .failures
+                .iter()
+                .all(|f| f.field == "sizes" && f.reason.contains("'XXL'")));
+            assert_eq!(counter.count(RequestKind::Create), 0);
+        }
+    }
+}
+
+/// A transport that corrupts one date of the uploaded CSV (as if the import rejected a value
+/// the sync thought valid), to show how the job's report is mapped back to the record.
+struct BadDateOnUpload {
+    inner: Arc<SimTransport>,
+    /// The data row (0-based) whose first `,2026-` date becomes `,2026-13-`.
+    row: usize,
+}
+
+#[async_trait::async_trait]
+impl monday_sync::transport::Transport for BadDateOnUpload {
+    async fn send(
+        &self,
+        r: monday_sync::transport::ApiRequest,
+    ) -> Result<monday_sync::transport::ApiResponse, monday_sync::transport::TransportError> {
+        self.inner.send(r).await
+    }
+
+    async fn send_url(
+        &self,
+        mut r: monday_sync::transport::UrlRequest,
+    ) -> Result<monday_sync::transport::ApiResponse, monday_sync::transport::TransportError> {
+        if r.method == monday_sync::transport::UrlMethod::Put {
+            // Rows start with their item name `PO-…` (records' notes span two lines).
+            let text = String::from_utf8_lossy(&r.body).into_owned();
+            let mut rows: Vec<String> = text.split("\nPO-").map(str::to_string).collect();
+            rows[self.row + 1] = rows[self.row + 1].replacen(",2026-", ",2026-13-", 1);
+            r.body = bytes::Bytes::from(rows.join("\nPO-"));
+        }
+        self.inner.send_url(r).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_row_the_job_reports_is_named_by_source_line_key_and_field() {
+    let (sim, inner) = sim(sim_config(LatencyProfile::Instant));
+    // Data row 9 = source record 9 (line 10 of the input); each row spans two physical lines
+    // (the notes hold a line break), so it starts on line 2 + 2 * 9 = 20.
+    let t = Arc::new(BadDateOnUpload { inner, row: 9 });
+    let counter = Arc::new(Counter::default());
+    let s = run(RunParams {
+        observer: Some(counter.clone()),
+        ..params(
+            bulk_config(Mode::Auto),
+            InputSource::Records(one_customer(300)),
+            t,
+        )
+    })
+    .await
+    .expect("run");
+    assert_eq!((s.created, s.failed), (299, 1), "{:?}", s.failures);
+    let f = &s.failures[0];
+    assert_eq!(f.line, 10);
+    assert_eq!(f.key.as_deref(), Some("ORD-000009"));
+    assert_eq!(f.field, "order_date");
+    assert!(f.reason.contains("bulk import line 20"), "{}", f.reason);
+    assert!(f.reason.contains("YYYY-MM-DD"), "{}", f.reason);
+    assert_eq!(counter.count(RequestKind::ReportDownload), 1);
+    assert_eq!(board_items_by_key(&sim).len(), 299);
+}

@@ -9,7 +9,9 @@
 //! text with surrounding blanks, the literal `<NULL>`, anything the table does not list for the
 //! type — makes the whole record [`NotCarried`]: it goes as `create_item` /
 //! `change_multiple_column_values` instead, never silently altered. Cells are quoted per
-//! RFC 4180 (§2.1).
+//! RFC 4180 (§2.1); lines end with LF (the import takes LF and CRLF alike), and a cell may hold
+//! line breaks, so a record can span several physical lines: the job's report names a record
+//! by the physical line it starts on (header = 1), see [`CsvLayout::row`].
 
 use serde_json::{Map, Value};
 
@@ -53,7 +55,7 @@ impl CsvLayout {
             out.push(',');
             push_cell(&mut out, id);
         }
-        out.push_str("\r\n");
+        out.push('\n');
         out
     }
 
@@ -82,7 +84,8 @@ impl CsvLayout {
         Ok(cells)
     }
 
-    /// One row (with its line end), or why the record cannot be one.
+    /// One row (with its line end), or why the record cannot be one. The row spans
+    /// `1 + row.matches('\n').count() - 1` physical lines (quoted cells may hold line breaks).
     pub(crate) fn row(&self, rec: &PreparedRecord) -> Result<String, NotCarried> {
         let cells = self.cells(rec)?;
         let mut out = String::new();
@@ -92,7 +95,7 @@ impl CsvLayout {
             }
             push_cell(&mut out, c);
         }
-        out.push_str("\r\n");
+        out.push('\n');
         Ok(out)
     }
 }

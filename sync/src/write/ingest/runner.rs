@@ -60,12 +60,7 @@ pub(super) async fn run_chunk(
     stats: &mut IngestStats,
 ) -> ChunkEnd {
     let mut end = ChunkEnd::default();
-    let mut csv = path.layout.header();
-    for r in &records {
-        // The coordinator sends only records a row carries; a refusal here is a bug, not data.
-        csv.push_str(&path.layout.row(&r.record).unwrap_or_default());
-    }
-    let csv = Bytes::from(csv);
+    let (csv, starts) = build_csv(path, &records);
     let mut maybe_committed = false;
     for round in 0..MAX_JOB_ATTEMPTS as u64 {
         let attempt = one_job(path, group_id, &records, &csv, seq, round, stats).await;
@@ -85,7 +80,7 @@ pub(super) async fn run_chunk(
                 match (&w.status.state, w.status.failure_reason.as_deref()) {
                     (JobState::Completed, _) => {
                         end.measured = measure(&w, records.len());
-                        end.reports = settle_rows(path, records, &w.report).await;
+                        end.reports = settle_rows(path, records, &starts, &w.report).await;
                         return end;
                     }
                     (JobState::Rejected, Some("BOARD_CAPACITY_EXCEEDED")) => {
@@ -110,6 +105,28 @@ pub(super) async fn run_chunk(
         }
     }
     hand_to_batches(path, records, maybe_committed, end).await
+}
+
+/// The job's file, and the physical line (header = 1) each record starts on: a quoted cell may
+/// hold line breaks, and the report names a row by the line it starts on.
+fn build_csv(path: &IngestPath, records: &[PlannedRecord]) -> (Bytes, Vec<u64>) {
+    let mut csv = path.layout.header();
+    let mut line = 1 + csv.matches('\n').count() as u64;
+    let mut starts = Vec::with_capacity(records.len());
+    for r in records {
+        // The coordinator sends only records a row carries; a refusal here is a bug, not data.
+        let row = path.layout.row(&r.record).unwrap_or_default();
+        starts.push(line);
+        line += row.matches('\n').count() as u64;
+        csv.push_str(&row);
+    }
+    (Bytes::from(csv), starts)
+}
+
+/// The record a report line points into (the last record starting at or before it).
+fn record_at(starts: &[u64], line: u64) -> Option<usize> {
+    let i = starts.partition_point(|&s| s <= line);
+    i.checked_sub(1)
 }
 
 /// Start, record, upload and watch one job.
@@ -242,11 +259,12 @@ fn measure(w: &Watched, rows: usize) -> Option<(f64, f64)> {
 async fn settle_rows(
     path: &IngestPath,
     records: Vec<PlannedRecord>,
+    starts: &[u64],
     report: &[job::ReportLine],
 ) -> Vec<WriteReport> {
     let failed: HashMap<usize, &job::ReportLine> = report
         .iter()
-        .filter_map(|l| (l.line as usize).checked_sub(2).map(|i| (i, l)))
+        .filter_map(|l| record_at(starts, l.line).map(|i| (i, l)))
         .collect();
     let keys: Vec<String> = records
         .iter()
@@ -267,7 +285,7 @@ async fn settle_rows(
                 };
                 RecordResult::Failed {
                     field,
-                    reason: format!("bulk import row {}: {}", l.line, l.reason),
+                    reason: format!("bulk import line {}: {}", l.line, l.reason),
                     cause,
                 }
             }
@@ -414,5 +432,21 @@ async fn wait_out(path: &IngestPath, job_id: &str, stats: &mut IngestStats) -> S
     match watch(path, job_id, 1 << 22, stats).await {
         Ok(_) => Stage::Settled,
         Err(_) => Stage::Abandoned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record_at;
+
+    #[test]
+    fn report_lines_map_to_the_record_they_fall_in() {
+        // Header on line 1; records of 1, 2 and 1 physical lines.
+        let starts = [2, 3, 5];
+        assert_eq!(record_at(&starts, 1), None);
+        assert_eq!(record_at(&starts, 2), Some(0));
+        assert_eq!(record_at(&starts, 3), Some(1));
+        assert_eq!(record_at(&starts, 4), Some(1));
+        assert_eq!(record_at(&starts, 5), Some(2));
     }
 }
