@@ -331,3 +331,39 @@ async fn a_row_the_job_reports_is_named_by_source_line_key_and_field() {
     assert_eq!(counter.count(RequestKind::ReportDownload), 1);
     assert_eq!(board_items_by_key(&sim).len(), 299);
 }
+
+/// A large customer as a job and a small one as batches, at once: the batch writes meet the
+/// board lock (423 with `Retry-After` = until the job ends) and wait it out; nothing fails.
+#[tokio::test(start_paused = true)]
+async fn batches_beside_a_job_wait_out_the_board_lock() {
+    let (sim, t) = sim(sim_config(LatencyProfile::Realistic));
+    let mut recs = one_customer(3_000);
+    for (i, r) in recs.iter_mut().enumerate().take(60) {
+        r.insert("customer".into(), Value::from("Small Shop"));
+        r.insert("order_id".into(), Value::from(format!("SMALL-{i}")));
+    }
+    let counter = Arc::new(Counter::default());
+    let s = sync_with(
+        t,
+        bulk_config(Mode::Auto),
+        recs,
+        StateSpec::InMemory,
+        counter.clone(),
+    )
+    .await;
+    assert_eq!((s.created, s.failed), (3_000, 0), "{:?}", s.failures);
+    let paths: Vec<(&str, &str)> = s
+        .plan
+        .iter()
+        .map(|g| (g.group.as_str(), g.path.as_str()))
+        .collect();
+    assert!(paths.contains(&("Acme Apparel", "ingest")), "{paths:?}");
+    assert!(paths.contains(&("Small Shop", "batch")), "{paths:?}");
+    assert!(s.locked >= 1, "a batch met the job's board lock");
+    assert!(
+        s.locked < 20,
+        "waited out with Retry-After, not spun: {} 423s",
+        s.locked
+    );
+    assert_eq!(board_items_by_key(&sim).len(), 3_000);
+}

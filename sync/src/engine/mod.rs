@@ -206,22 +206,42 @@ fn bulk_for(
     board: &BoardInfo,
     state: &StateSpec,
     batch_size: usize,
+    progress: &Progress,
+    records: Option<usize>,
 ) -> Result<Bulk, SyncError> {
     let ledger = Arc::new(JobLedger::open(state)?);
-    let ingest = Arc::new(IngestPath::new(client.clone(), cfg, ledger));
+    let watch = progress.job_watch();
+    let ingest = Arc::new(IngestPath::new(client.clone(), cfg, ledger, watch));
     let unavailable = bulk_import_unavailable(cfg, board);
     let wanted = matches!(cfg.sync.mode, Mode::Auto | Mode::Ingest);
     if let (true, Some(why)) = (wanted, &unavailable) {
         tracing::warn!(mode = ?cfg.sync.mode, %why, "bulk import not available; every group goes as batches");
     }
+    let inputs = plan_inputs(cfg, unavailable.clone(), batch_size, client.pacer.limit());
     Ok(Bulk {
         ingest,
-        collecting: wanted && unavailable.is_none(),
-        inputs: plan_inputs(cfg, unavailable, batch_size, client.pacer.limit()),
+        collecting: wanted && unavailable.is_none() && a_job_may_pay(&inputs, records),
+        inputs,
         default_group: board.group_ids.first().cloned(),
         collected: vec![],
         stats: Default::default(),
     })
+}
+
+/// Whether any group of a run of `records` could be planned as a job: the whole run as one
+/// group is the best case for a job. When even that plan batches (a small run), nothing is
+/// collected and the records stream as in `batch` mode. Unknown size: collect.
+fn a_job_may_pay(inputs: &PlanInputs, records: Option<usize>) -> bool {
+    let Some(n) = records else { return true };
+    let whole = crate::planning::paths::GroupLoad {
+        group: String::new(),
+        records: n,
+        ingestable: n,
+    };
+    let p = crate::planning::paths::plan(&[whole], inputs);
+    p.groups
+        .iter()
+        .any(|g| g.path == crate::planning::paths::PathChoice::Ingest)
 }
 
 /// A dry run never creates a state file: it reads one that exists, else keeps state in memory.
@@ -296,7 +316,15 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let state = StateStore::open(&state_spec)?;
     let bulk = match dry_run {
         true => None,
-        false => Some(bulk_for(&cfg, &client, &board, &state_spec, batch_size)?),
+        false => Some(bulk_for(
+            &cfg,
+            &client,
+            &board,
+            &state_spec,
+            batch_size,
+            &progress,
+            size.records(),
+        )?),
     };
     let path: Arc<dyn WritePath> = Arc::new(BatchPath::new(client.clone(), &cfg));
     let capacity = Capacity::new(

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::{blocked, Coordinator};
 use crate::api::payload::Op;
+use crate::engine::queues::Ready;
 use crate::error::SyncError;
 use crate::observer::RequestKind;
 use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
@@ -105,7 +106,9 @@ impl Coordinator {
         let (works, batch) = split_by_plan(&ingest, buckets, &planned);
         let works = self.prepare_jobs(works).await?;
         let jobs = tokio::spawn(ingest.run_groups(works, inputs));
-        self.send_as_batches(batch, false).await?;
+        self.queue_for_batches(batch).await?;
+        self.flush_window().await?;
+        self.flush_updates().await?;
         self.drain().await?;
         let pacer = self.client.pacer.clone();
         let out = blocked(&mut self.phases, &pacer, jobs)
@@ -117,7 +120,7 @@ impl Coordinator {
         for p in &out.replans {
             self.note_plan(p);
         }
-        self.send_as_batches(out.to_batch, true).await?;
+        self.send_as_batches(out.to_batch).await?;
         if let Some(b) = &mut self.bulk {
             let mut stats = out.stats;
             stats.replans = out.replans.len() as u64;
@@ -206,12 +209,24 @@ impl Coordinator {
         Ok(out)
     }
 
-    /// Send `items` as batches; `admitted`: their creates already hold room on the board.
-    async fn send_as_batches(
-        &mut self,
-        items: Vec<PlannedRecord>,
-        admitted: bool,
-    ) -> Result<(), SyncError> {
+    /// Batch-planned records join the queues of the records that streamed (one window, the same
+    /// cuts as in `batch` mode).
+    async fn queue_for_batches(&mut self, items: Vec<PlannedRecord>) -> Result<(), SyncError> {
+        for item in items {
+            match self.queues.push(item) {
+                Ready::Updates => {
+                    let updates = self.queues.take_updates();
+                    self.dispatch(RequestKind::Update, updates).await?;
+                }
+                Ready::Window => self.flush_window().await?,
+                Ready::None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Send what the jobs handed back as batches (their creates already hold room on the board).
+    async fn send_as_batches(&mut self, items: Vec<PlannedRecord>) -> Result<(), SyncError> {
         let (creates, updates): (Vec<_>, Vec<_>) = items
             .into_iter()
             .partition(|i| matches!(i.op, Op::Create { .. }));
@@ -219,11 +234,7 @@ impl Coordinator {
         let mut creates = creates.into_iter().peekable();
         while creates.peek().is_some() {
             let chunk: Vec<PlannedRecord> = creates.by_ref().take(size).collect();
-            if admitted {
-                self.dispatch(RequestKind::Create, chunk).await?;
-            } else {
-                self.send_creates(chunk).await?;
-            }
+            self.dispatch(RequestKind::Create, chunk).await?;
         }
         let mut updates = updates.into_iter().peekable();
         while updates.peek().is_some() {

@@ -22,6 +22,7 @@ use crate::api::client::ApiClient;
 use crate::mapping::config::{ColumnKind, SyncConfig};
 use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
 use crate::planning::PlannedRecord;
+use crate::report::progress::{JobView, JobWatch};
 use crate::state::jobs::JobLedger;
 use crate::write::WriteReport;
 use csv::CsvLayout;
@@ -65,10 +66,19 @@ pub(crate) struct IngestPath {
     ledger: Arc<JobLedger>,
     /// Board column id -> (source field, is a label column), to name report failures.
     fields: HashMap<String, (String, bool)>,
+    /// The progress display's view of the job in progress.
+    watch: Arc<JobWatch>,
+    /// Rows per second for the display's ETA: the estimate, then what jobs measured.
+    rate: std::sync::Mutex<f64>,
 }
 
 impl IngestPath {
-    pub(crate) fn new(client: Arc<ApiClient>, cfg: &SyncConfig, ledger: Arc<JobLedger>) -> Self {
+    pub(crate) fn new(
+        client: Arc<ApiClient>,
+        cfg: &SyncConfig,
+        ledger: Arc<JobLedger>,
+        watch: Arc<JobWatch>,
+    ) -> Self {
         let mut fields: HashMap<String, (String, bool)> = cfg
             .columns
             .iter()
@@ -89,7 +99,20 @@ impl IngestPath {
             poll_interval: Duration::from_millis(cfg.sync.job_poll_interval_ms),
             ledger,
             fields,
+            watch,
+            rate: std::sync::Mutex::new(cfg.sync.processing_rate_rows_per_s),
         }
+    }
+
+    /// Post a poll's view of a job for the progress display.
+    pub(crate) fn show(&self, state: &str, percent: u64, rows: usize) {
+        let rows_per_s = *self.rate.lock().unwrap_or_else(|p| p.into_inner());
+        self.watch.set(Some(JobView {
+            state: state.to_string(),
+            percent,
+            rows: rows as u64,
+            rows_per_s,
+        }));
     }
 
     /// Resolve the jobs an earlier run left open on this board (see [`runner::finish_open`]).
@@ -137,7 +160,9 @@ impl IngestPath {
                 out.stats.sent_as_batches += end.to_batch.len() as u64;
                 out.to_batch.extend(end.to_batch);
                 out.reports.extend(end.reports);
+                self.watch.set(None);
                 if let Some((rate, delay)) = end.measured {
+                    *self.rate.lock().unwrap_or_else(|p| p.into_inner()) = rate;
                     inputs.rows_per_second = rate;
                     inputs.job_start_delay_s = delay;
                     out.stats.measured_rows_per_s = Some(rate);

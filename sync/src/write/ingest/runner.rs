@@ -167,7 +167,16 @@ async fn one_job(
     if let Err(e) = path.ledger.set_stage(&started.job_id, Stage::Uploaded) {
         return Attempt::Unavailable(e);
     }
-    match watch(path, &started.job_id, seq << 4 | round, stats).await {
+    path.show("UPLOAD_PENDING", 0, records.len());
+    match watch(
+        path,
+        &started.job_id,
+        records.len(),
+        seq << 4 | round,
+        stats,
+    )
+    .await
+    {
         Ok(w) => {
             *stats
                 .jobs_by_state
@@ -199,6 +208,7 @@ fn add_counts(stats: &mut IngestStats, s: &Status) {
 async fn watch(
     path: &IngestPath,
     job_id: &str,
+    rows: usize,
     stream: u64,
     stats: &mut IngestStats,
 ) -> Result<Watched, SyncError> {
@@ -212,6 +222,7 @@ async fn watch(
         polls += 1;
         stats.polls += 1;
         tracing::info!(job = %job_id, state = status.state.as_str(), progress = status.progress, "bulk import job");
+        path.show(status.state.as_str(), status.progress, rows);
         if status.state == JobState::Processing && (1..100).contains(&status.progress) {
             samples.push((Instant::now(), status.progress));
         }
@@ -429,7 +440,7 @@ pub(super) async fn finish_open(path: &IngestPath, job: &LedgerJob, stats: &mut 
 }
 
 async fn wait_out(path: &IngestPath, job_id: &str, stats: &mut IngestStats) -> Stage {
-    match watch(path, job_id, 1 << 22, stats).await {
+    match watch(path, job_id, 0, 1 << 22, stats).await {
         Ok(_) => Stage::Settled,
         Err(_) => Stage::Abandoned,
     }
