@@ -85,6 +85,14 @@ impl Transport for RecordingTransport {
         }
         Ok(resp)
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 /// Answers every request instantly from a [`Recording`]; a body it has never seen is answered

@@ -352,6 +352,14 @@ impl Transport for Guarded {
         }
         self.inner.send(request).await
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,14 @@ impl Transport for ExtraRoundTrip {
         }
         self.inner.send(request).await
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 /// Rewrites every rate-limit hint of a response to a fixed number of seconds.
@@ -128,6 +136,14 @@ impl Transport for FixedRetryHint {
         }
         Ok(resp)
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 /// How a [`Runaway`] gets stuck.
@@ -171,6 +187,14 @@ impl Transport for Runaway {
             }
         }
         self.inner.send(request).await
+    }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
     }
 }
 

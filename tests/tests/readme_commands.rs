@@ -217,6 +217,7 @@ profile written: my-profile.toml (use it with --profile my-profile.toml)
             code: 0,
             stdout: "\
 board 1234567890 \"Order List\": [..] columns, [..] groups
+bulk import: available (the key column `text_order_key` can be a match column)
 ok: all 17 mapped columns exist with the right type
 ",
             writes: &[],

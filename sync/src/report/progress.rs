@@ -72,6 +72,51 @@ pub(crate) struct Frame {
     /// Time left by the pacing model (budget, reset, latency), not by the average so far.
     pub eta: Option<Duration>,
     pub doing: Doing,
+    /// The bulk import job in progress, if any (shown beside the batches).
+    pub job: Option<JobView>,
+}
+
+/// The bulk import job in progress as its last poll saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JobView {
+    /// `fetch_job_status`'s `status` (`UPLOAD_PENDING`, `PROCESSING`, ...).
+    pub state: String,
+    /// `progress_percentage`.
+    pub percent: u64,
+    /// Rows the job carries.
+    pub rows: u64,
+    /// Rows per second: measured by this run's jobs so far, else the configured estimate.
+    pub rows_per_s: f64,
+}
+
+impl JobView {
+    /// Time left for the job's rows at the rate measured so far.
+    pub(crate) fn eta(&self) -> Option<Duration> {
+        let left = self.rows as f64 * (100 - self.percent.min(100)) as f64 / 100.0;
+        (self.rows_per_s > 0.0).then(|| Duration::from_secs_f64(left / self.rows_per_s))
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let eta = self.eta().map(fmt_duration).unwrap_or_else(|| "--".into());
+        format!(
+            "job {} {}% of {} rows, ETA {eta}",
+            self.state, self.percent, self.rows
+        )
+    }
+}
+
+/// Where the bulk path posts its job's state for the display (shared with the job task).
+#[derive(Debug, Default)]
+pub(crate) struct JobWatch(Mutex<Option<JobView>>);
+
+impl JobWatch {
+    pub(crate) fn set(&self, view: Option<JobView>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = view;
+    }
+
+    pub(crate) fn get(&self) -> Option<JobView> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// Pure progress state: fed events, rendered at any instant.
@@ -181,6 +226,7 @@ impl ProgressState {
             per_minute,
             eta: self.eta(now, total),
             doing: self.doing(now, total),
+            job: None,
         }
     }
 
@@ -338,6 +384,10 @@ impl Frame {
         t.push_str(&format!("  elapsed {}", fmt_duration(self.elapsed)));
         t.push_str("  ");
         t.push_str(&self.doing_text());
+        if let Some(job) = &self.job {
+            t.push_str("  | ");
+            t.push_str(&job.text());
+        }
         t
     }
 }
@@ -400,6 +450,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrThroughBar {
 struct Sources {
     pacer: OnceLock<Arc<Pacer>>,
     bytes_read: Arc<AtomicU64>,
+    job: Arc<JobWatch>,
 }
 
 struct Live {
@@ -416,13 +467,16 @@ impl Live {
     fn frame(&self) -> Frame {
         let budget = self.sources.pacer.get().map(|p| p.snapshot());
         let bytes = self.sources.bytes_read.load(Ordering::Relaxed);
-        self.with(|s| {
+        let job = self.sources.job.get();
+        let mut frame = self.with(|s| {
             if let Some(b) = budget {
                 s.on_budget(b);
             }
             s.on_bytes_read(bytes);
             s.frame(Instant::now())
-        })
+        });
+        frame.job = job;
+        frame
     }
 
     fn draw(&self) {
@@ -505,6 +559,7 @@ impl Progress {
             sources: Sources {
                 pacer: OnceLock::new(),
                 bytes_read: Arc::new(AtomicU64::new(0)),
+                job: Arc::default(),
             },
             bar,
         };
@@ -519,6 +574,14 @@ impl Progress {
         self.live
             .as_ref()
             .map(|l| l.clone() as Arc<dyn SyncObserver>)
+    }
+
+    /// Where the bulk path posts its job's state (a sink nobody reads when disabled).
+    pub(crate) fn job_watch(&self) -> Arc<JobWatch> {
+        self.live
+            .as_ref()
+            .map(|l| l.sources.job.clone())
+            .unwrap_or_default()
     }
 
     /// Counter the input reader adds its bytes to.
@@ -857,5 +920,26 @@ mod tests {
         assert_eq!(fmt_duration(secs(3723)), "1h 02m 03s");
         assert_eq!(countdown(Duration::from_millis(44_001)), 45);
         assert_eq!(countdown(secs(44)), 44);
+    }
+}
+
+#[cfg(test)]
+mod job_view_tests {
+    use super::*;
+
+    #[test]
+    fn a_job_shows_its_state_percent_and_eta_from_the_rate() {
+        let v = JobView {
+            state: "PROCESSING".into(),
+            percent: 40,
+            rows: 5_000,
+            rows_per_s: 250.0,
+        };
+        assert_eq!(v.eta(), Some(Duration::from_secs(12)));
+        assert!(
+            v.text().starts_with("job PROCESSING 40% of 5000 rows, ETA"),
+            "{}",
+            v.text()
+        );
     }
 }
