@@ -46,6 +46,11 @@ impl Progress {
     pub(crate) fn ends_at(&self) -> Option<Duration> {
         self.ends
     }
+
+    /// When row processing started (None before validation).
+    pub(crate) fn started_at(&self) -> Option<Duration> {
+        self.start
+    }
 }
 
 /// What one row did.
