@@ -905,3 +905,23 @@ async fn admin_jobs_show_when_processing_started() {
     );
     assert_eq!(j["ended_at_ms"].as_u64(), Some(uploaded + 2_500));
 }
+
+#[tokio::test(start_paused = true)]
+async fn stats_count_requests_by_kind_without_the_request_log() {
+    let s = sim(SimConfig {
+        request_log_capacity: 0,
+        ..bulk_config(BulkSettings::default())
+    });
+    let (job, url) = start(&s, "");
+    assert_eq!(put(&s, &url, "name\nA\n", &[]).status, 200);
+    poll(&s, &job);
+    poll(&s, &job);
+    let by_kind = s.stats().requests_by_kind;
+    let n = |k: &str| by_kind.get(k).copied().unwrap_or(0);
+    assert_eq!(
+        (n("ingest_start"), n("upload"), n("job_poll")),
+        (1, 1, 2),
+        "{by_kind:?}"
+    );
+    assert_eq!(by_kind.values().sum::<u64>(), s.stats().requests_total);
+}
