@@ -25,6 +25,10 @@
 //! - **Log events per record** (the counting layer of the global subscriber): [`log_counts`].
 //! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
 //!   **pass or fail**: [`gate`].
+//! - **The bulk-import path in the simulator's word** (job starts, uploads, polls, jobs by final
+//!   state, rows by outcome, each job's timeline, the time split by path): [`bulk`]; the gate
+//!   compares those counts like requests (`ingest_starts`, `job_polls`, `rows_created`, ... in
+//!   [`baseline`]; `max_jobs_rejected_for_capacity` in its targets).
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
 //! - **Bounds of a run** (wall clock, API time and requests; how a run past them is stopped, why
 //!   on a thread of its own): [`limits`]; the gate's limits from its baseline: [`gate`].
@@ -41,13 +45,14 @@
 //!
 //! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
-//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
+//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
 //! [`observer`], [`limits`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
+pub mod bulk;
 pub mod calibrate;
 pub mod ceiling;
 pub mod charts;

@@ -110,6 +110,10 @@ pub struct RunResults {
     /// The simulator's `stats()` after the run.
     pub simulator_stats: serde_json::Value,
     pub wall_clock: WallClock,
+    /// The bulk-import path, in the simulator's own word (job starts, uploads, polls, jobs by
+    /// state, rows by outcome, each job's timeline); absent when the run never used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<crate::bulk::BulkActivity>,
     /// Set when the scenario ran over several seeds ([`crate::repeats`]): these results are the
     /// median run's, and this holds every run's figures and the worst correctness counters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -400,5 +404,6 @@ pub(crate) fn sample_results() -> RunResults {
             client_overhead_per_record_ms: None,
         },
         repeats: None,
+        bulk: None,
     }
 }
