@@ -37,7 +37,10 @@
 //! - **Sweep recommendation** and the grid it prints: [`sweep`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
-//!   request log** (`calibrate`): [`calibrate`]; the durations the server reports to a foreign
+//!   request log** (`calibrate`): [`calibrate`], the bulk import's processing rate and start
+//!   delay from its job polls: [`job_rate`]; **the bulk path driven without the sync** (a
+//!   reference job client on the paused clock, for the sweep's per-path points and calibration
+//!   logs): [`bulk_client`]; the durations the server reports to a foreign
 //!   client (wall seconds by default): [`client_cmd::DEFAULT_REPORT_DURATIONS`].
 //! - **What a run means** (what set the pace, efficiency against the ceiling, the one change that
 //!   would help most; the gate's regressions in one line each), the first lines of every report
@@ -47,12 +50,13 @@
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`], [`limits`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`observer`], [`limits`], [`job_rate`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
 pub mod bulk;
+pub mod bulk_client;
 pub mod calibrate;
 pub mod ceiling;
 pub mod charts;
@@ -62,6 +66,7 @@ pub mod error;
 pub mod gate;
 pub mod gate_outputs;
 pub mod generate;
+pub mod job_rate;
 pub mod latency;
 pub mod limits;
 pub mod log_counts;

@@ -130,11 +130,16 @@ pub(crate) struct BoardFacts {
 
 /// Builds the simulator configuration of a scenario.
 pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
+    // A profile file may carry the bulk import's timing too (`job_start_delay_ms`,
+    // `job_rows_per_second`, as `calibrate` writes them), as `mock-monday serve --profile` reads it.
+    let mut job_timing = None;
     let profile = match s.profile.as_str() {
         "instant" => LatencyProfile::Instant,
         "realistic" => LatencyProfile::Realistic,
         path => {
             let text = std::fs::read_to_string(path).map_err(|e| PerfError::io("read", path, e))?;
+            job_timing = mock_monday::jobs::JobTiming::from_profile_toml(&text)
+                .map_err(|e| PerfError::Usage(format!("profile {path}: {e}")))?;
             LatencyProfile::from_toml_str(&text, path)
                 .map_err(|e| PerfError::Usage(e.to_string()))?
         }
@@ -167,6 +172,10 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         time_scale: s.time_scale,
         faults,
         board_lock,
+        bulk: mock_monday::jobs::BulkSettings {
+            timing: job_timing,
+            ..mock_monday::jobs::BulkSettings::default()
+        },
         ..SimConfig::default()
     };
     config

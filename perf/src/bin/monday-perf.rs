@@ -98,7 +98,8 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Fit a latency profile to a request log (monday-sync --request-log, or mock-monday's
-    /// GET /__admin/requests) and print how well it fits.
+    /// GET /__admin/requests) and print how well it fits; with job polls in the log, also the
+    /// bulk import's processing rate and start delay.
     Calibrate {
         /// The NDJSON request log (`monday-sync run --request-log`, or the simulator's
         /// `/__admin/requests`). Repeat it to fit one profile to several runs' logs: runs of
@@ -532,6 +533,15 @@ fn calibrate(from: &[PathBuf], out: Option<&Path>) -> Result<u8, Failure> {
         fit.requests, fit.executed, fit.refused, fit.spikes, fit.origin
     );
     print!("{}", fit.quality_table());
+    match &fit.jobs {
+        Some(j) => println!(
+            "jobs: {} rows/s processing, {} ms from upload to the first row ({} of {} jobs had two polls while processing; {} polls)",
+            j.rows_per_second, j.start_delay_ms, j.jobs_fitted, j.jobs_seen, j.polls_used
+        ),
+        None => println!(
+            "jobs: no processing rate (no job with two job_poll lines while PROCESSING in the log)"
+        ),
+    }
     match out {
         Some(path) => {
             std::fs::write(path, &toml).with_context(|| format!("write {}", path.display()))?;
