@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mock_monday::{CoreRequest, DispatchOutcome, Simulator};
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{
+    path_and_query, ApiRequest, ApiResponse, Transport, TransportError, UrlMethod, UrlRequest,
+};
 
 /// Calls the simulator in-process; cheap to clone and share across the engine's tasks.
 #[derive(Clone)]
@@ -62,6 +64,41 @@ impl Transport for InProcessTransport {
             )),
             DispatchOutcome::TimedOut => Err(TransportError::Timeout),
         }
+    }
+
+    /// The bulk import's upload and report download, as a real client makes them: no token.
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        let core = url_core_request(&request);
+        match self.simulator.dispatch(core, request.timeout).await {
+            DispatchOutcome::Response(resp) => Ok(ApiResponse {
+                status: resp.status,
+                headers: resp.headers,
+                body: resp.body,
+            }),
+            DispatchOutcome::Reset => Err(TransportError::Reset(
+                "connection reset by the simulator".to_string(),
+            )),
+            DispatchOutcome::TimedOut => Err(TransportError::Timeout),
+        }
+    }
+}
+
+/// The `CoreRequest` of a pre-signed URL request (`PUT` with `Content-Type: text/csv`, or
+/// `GET`), with no `Authorization` header.
+pub fn url_core_request(request: &UrlRequest) -> CoreRequest {
+    let (method, headers) = match request.method {
+        UrlMethod::Put => (
+            "PUT",
+            vec![("content-type".to_string(), "text/csv".to_string())],
+        ),
+        UrlMethod::Get => ("GET", vec![]),
+    };
+    CoreRequest {
+        method: method.to_string(),
+        path: path_and_query(&request.url).to_string(),
+        headers,
+        body: request.body.clone(),
+        client_ip: None,
     }
 }
 

@@ -107,6 +107,7 @@ pub mod batching {
 /// The board a config names, and whether the mapping fits it (`monday-sync check`).
 pub mod board {
     pub use crate::planning::board::{
-        check_mapping, fetch_board, BoardColumn, BoardInfo, MappingProblem,
+        bulk_import_unavailable, check_mapping, fetch_board, BoardColumn, BoardInfo,
+        MappingProblem, MATCH_COLUMN_TYPES,
     };
 }

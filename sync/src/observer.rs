@@ -19,6 +19,14 @@ pub enum RequestKind {
     Update,
     /// `items_page_by_column_values` / `next_items_page` lookups by key.
     Reconcile,
+    /// `ingest_items`: starting a bulk import job.
+    IngestStart,
+    /// The CSV `PUT` to a job's pre-signed upload URL.
+    Upload,
+    /// `fetch_job_status`.
+    JobPoll,
+    /// The `GET` of a job's report.
+    ReportDownload,
 }
 
 impl RequestKind {
@@ -31,7 +39,7 @@ impl RequestKind {
     }
 
     /// The name used in request logs (`board_read`, `create_groups`, `create`, `update`,
-    /// `reconcile`).
+    /// `reconcile`, `ingest_start`, `upload`, `job_poll`, `report_download`).
     pub fn as_str(self) -> &'static str {
         match self {
             RequestKind::BoardRead => "board_read",
@@ -39,6 +47,10 @@ impl RequestKind {
             RequestKind::Create => "create",
             RequestKind::Update => "update",
             RequestKind::Reconcile => "reconcile",
+            RequestKind::IngestStart => "ingest_start",
+            RequestKind::Upload => "upload",
+            RequestKind::JobPoll => "job_poll",
+            RequestKind::ReportDownload => "report_download",
         }
     }
 }

@@ -59,8 +59,48 @@ pub enum TransportError {
     Other(String),
 }
 
+/// One request to a pre-signed URL of the bulk import: the CSV upload (`PUT`, raw bytes,
+/// `Content-Type: text/csv`) or the job report's download (`GET`). It carries **no token**: the
+/// URL is its own authorization, and the `Authorization` header must never reach the upload host
+/// (docs/monday-bulk-import.md §1.2; https://developer.monday.com/api-reference/docs/importing-items-in-bulk).
+#[derive(Debug, Clone)]
+pub struct UrlRequest {
+    /// `PUT` for the upload, `GET` for the report.
+    pub method: UrlMethod,
+    /// The absolute pre-signed URL, as the API gave it.
+    pub url: String,
+    /// The body (the CSV for an upload; empty for a download), sent as `text/csv`.
+    pub body: bytes::Bytes,
+    /// Client-side timeout for this attempt.
+    pub timeout: Duration,
+}
+
+/// The method of a [`UrlRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlMethod {
+    Put,
+    Get,
+}
+
 /// Sends one request and returns the response. Implementations must be cheap to share across tasks.
 #[async_trait]
 pub trait Transport: Send + Sync {
     async fn send(&self, request: ApiRequest) -> Result<ApiResponse, TransportError>;
+
+    /// Send a request to a pre-signed URL (the bulk import's upload and report). Transports
+    /// that cannot reach such URLs keep this default, and the sync's bulk path then fails its
+    /// upload (the job is redone, then its rows go as batches).
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        let _ = request;
+        Err(TransportError::Other(
+            "this transport does not send to pre-signed URLs".into(),
+        ))
+    }
+}
+
+/// The path and query of an absolute URL (`http://host:1/a?b` -> `/a?b`), for transports that
+/// hand a pre-signed URL to an in-process server.
+pub fn path_and_query(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use mock_monday::Simulator;
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 use serde_json::Value;
 
 use monday_perf::transport::InProcessTransport;
@@ -146,6 +146,10 @@ impl Transport for SimTransport {
             body,
         });
         result
+    }
+
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
     }
 }
 

@@ -21,7 +21,7 @@ use crate::api::retry::{
 };
 use crate::error::{AttemptProblem, SyncError};
 use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
-use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 
 /// Estimated complexity of a read query (board read, reconcile page).
 pub(crate) const READ_COMPLEXITY: u64 = 10_000;
@@ -576,6 +576,57 @@ impl ApiClient {
                 st.attempt,
             )),
         }
+    }
+}
+
+impl ApiClient {
+    /// One request to a pre-signed URL (the bulk import's upload or report download): no token,
+    /// no pacing (it is not the GraphQL API), no retry here (a failed upload means a new job:
+    /// docs/monday-bulk-import.md §1.2). Counted, logged and reported like any attempt.
+    pub(crate) async fn send_url(
+        &self,
+        kind: RequestKind,
+        request: UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let request_bytes = request.body.len();
+        self.activity(ActivityEvent::Sending);
+        let started = Instant::now();
+        let res = self.transport.send_url(request).await;
+        let finished = Instant::now();
+        let status = res.as_ref().ok().map(|r| r.status);
+        tracing::debug!(?kind, ?status, "pre-signed URL answered");
+        if let Some(log) = &self.request_log {
+            log.write(&Attempt {
+                kind,
+                aliases: 1,
+                request_bytes,
+                started,
+                finished,
+                status,
+                complexity: None,
+                throttled: None,
+                attempt: 0,
+            });
+        }
+        if let Some(o) = &self.observer {
+            o.request_finished(&RequestEvent {
+                started,
+                finished,
+                status,
+                throttled: false,
+                records: 0,
+                kind,
+                complexity_remaining: None,
+                attempt: 0,
+            });
+        }
+        res
+    }
+
+    /// The request timeout of this client.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 }
 

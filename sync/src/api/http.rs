@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::error::SyncError;
-use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlMethod, UrlRequest};
 
 /// reqwest-backed transport; cheap to share (one connection pool).
 #[derive(Debug, Clone)]
@@ -69,22 +69,41 @@ impl Transport for HttpTransport {
         if let Some(k) = request.idempotency_key {
             rb = rb.header("idempotency-key", k);
         }
-        let resp = rb.send().await.map_err(map_err)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
-            })
-            .collect();
-        let body = resp.bytes().await.map_err(map_err)?;
-        Ok(ApiResponse {
-            status,
-            headers,
-            body,
-        })
+        read_response(rb.send().await.map_err(map_err)?).await
     }
+
+    /// The upload (`PUT`, raw CSV bytes, `Content-Type: text/csv`) and the report download
+    /// (`GET`) of the bulk import. No `Authorization` header: the URL is pre-signed
+    /// (docs/monday-bulk-import.md §1.2).
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        let rb = match request.method {
+            UrlMethod::Put => self
+                .client
+                .put(&request.url)
+                .header("content-type", "text/csv")
+                .body(request.body),
+            UrlMethod::Get => self.client.get(&request.url),
+        };
+        read_response(rb.timeout(request.timeout).send().await.map_err(map_err)?).await
+    }
+}
+
+/// Status, lower-cased headers and body of a reqwest response.
+async fn read_response(resp: reqwest::Response) -> Result<ApiResponse, TransportError> {
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+        })
+        .collect();
+    let body = resp.bytes().await.map_err(map_err)?;
+    Ok(ApiResponse {
+        status,
+        headers,
+        body,
+    })
 }

@@ -303,6 +303,19 @@ fn retry_secs(e: &Value) -> Option<u64> {
         .or_else(|| n.as_f64().map(|f| f.ceil().max(0.0) as u64))
 }
 
+/// `extensions.retryAfterMs`: the bulk import's start limit gives its wait in milliseconds
+/// (docs/monday-bulk-import.md §5.2), unlike the seconds of every other limit.
+fn retry_after_ms(e: &Value) -> Option<Duration> {
+    let n = e.pointer("/extensions/retryAfterMs")?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.ceil().max(0.0) as u64)
+        })
+        .map(Duration::from_millis)
+}
+
 /// The number in `reset in 16 seconds` inside a legacy complexity message: the legacy API gives
 /// the wait only there. It reads a value out of the text; it classifies nothing (the code does).
 fn retry_from_message(m: &str) -> Option<u64> {
@@ -385,9 +398,13 @@ pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, Budge
     let first_msg = first.map(err_message).unwrap_or_default();
     let header_retry = retry_after_header(resp);
     let any_retry = first
-        .and_then(retry_secs)
-        .or_else(|| retry_from_message(&first_msg))
-        .map(Duration::from_secs)
+        .and_then(retry_after_ms)
+        .or_else(|| {
+            first
+                .and_then(retry_secs)
+                .or_else(|| retry_from_message(&first_msg))
+                .map(Duration::from_secs)
+        })
         .or(header_retry);
 
     let status = resp.status;
@@ -531,6 +548,19 @@ mod tests {
             create_labels: true,
             content_hash: String::new(),
         }
+    }
+
+    #[test]
+    fn a_start_limit_429_waits_its_retry_after_ms() {
+        let body = r#"{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATE_LIMIT_EXCEEDED","status_code":429,"retryAfterMs":1500}}]}"#;
+        let (class, _) = classify(&resp(429, body, &[("retry-after", "2")]), &[]);
+        assert_eq!(
+            class,
+            ResponseClass::Throttled {
+                code: "RATE_LIMIT_EXCEEDED".into(),
+                retry_in: Some(Duration::from_millis(1500)),
+            }
+        );
     }
 
     fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> ApiResponse {

@@ -2,7 +2,8 @@
 //! against monday.com, so users can collect latency data from production runs.
 //!
 //! Keys: `t_ms` (attempt start, milliseconds since the run started, tokio clock), `kind`
-//! (`board_read`, `create_groups`, `create`, `update`, `reconcile`), `aliases` (root fields the
+//! (`board_read`, `create_groups`, `create`, `update`, `reconcile`, and for the bulk import
+//! `ingest_start`, `upload`, `job_poll`, `report_download`), `aliases` (root fields the
 //! request carries: records or groups for writes, 1 for reads), `request_bytes`, `status` (`null`
 //! on a transport error), `latency_ms`, `complexity` (the cost the response reported, or `null`),
 //! `throttled` (the throttling code, or `null`), `attempt` (0 for the first attempt of a body).

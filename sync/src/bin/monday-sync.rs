@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use monday_sync::board::{check_mapping, fetch_board};
+use monday_sync::board::{bulk_import_unavailable, check_mapping, fetch_board};
 use monday_sync::config::{Mode, SyncConfig};
 use monday_sync::engine::{run, RunParams};
 use monday_sync::http::HttpTransport;
@@ -210,6 +210,13 @@ async fn real_main(cli: Cli) -> anyhow::Result<u8> {
                 board.columns.len(),
                 board.group_ids.len()
             );
+            match bulk_import_unavailable(&cfg, &board) {
+                None => println!(
+                    "bulk import: available (the key column `{}` can be a match column)",
+                    cfg.board.key_column
+                ),
+                Some(why) => println!("bulk import: not available: {why}; auto mode batches"),
+            }
             if problems.is_empty() {
                 println!(
                     "ok: all {} mapped columns exist with the right type",

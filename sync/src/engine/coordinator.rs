@@ -4,6 +4,8 @@
 //! batches ([`balanced_batch_sizes`]) -> a [`WritePath`] job -> [`settle`]. Every state write
 //! happens here, on one task, so phases never overlap (see [`crate::report`]).
 
+mod bulk;
+
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ use crate::report::{Phase, PhaseTimer};
 use crate::state::reconcile::{find_items_by_key, resolve_pending};
 use crate::state::StateStore;
 use crate::write::{RecordResult, WriteJob, WritePath, WriteReport};
+pub(crate) use bulk::Bulk;
 
 /// Wait on `fut` from the coordinator: counted as `send`, except the limit-only time, counted as `wait`.
 pub(crate) async fn blocked<T>(
@@ -75,6 +78,8 @@ pub(crate) struct Coordinator {
     pub(crate) fatal: Option<SyncError>,
     pub(crate) dry_run: bool,
     started: Instant,
+    /// The bulk import side (`auto`/`ingest` modes; also resolves an earlier run's open jobs).
+    bulk: Option<Bulk>,
 }
 
 /// What the coordinator starts from.
@@ -91,6 +96,7 @@ pub(crate) struct Start {
     pub(crate) capacity: Capacity,
     pub(crate) dry_run: bool,
     pub(crate) started: Instant,
+    pub(crate) bulk: Option<Bulk>,
 }
 
 impl Coordinator {
@@ -112,6 +118,7 @@ impl Coordinator {
             fatal: None,
             dry_run: s.dry_run,
             started: s.started,
+            bulk: s.bulk,
         }
     }
 
@@ -141,6 +148,9 @@ impl Coordinator {
             record: rec,
             op,
             ready_at,
+        };
+        let Some(item) = self.collect(item) else {
+            return Ok(());
         };
         match self.queues.push(item) {
             Ready::Updates => {

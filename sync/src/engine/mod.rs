@@ -28,6 +28,7 @@ use crate::api::request_log::RequestLog;
 use crate::error::SyncError;
 use crate::input::InputSize;
 use crate::input::InputSource;
+use crate::mapping::config::Mode;
 use crate::mapping::config::SyncConfig;
 use crate::mapping::transform::{FailureCause, RecordFailure, Transformer};
 use crate::observer::Observers;
@@ -35,17 +36,21 @@ pub use crate::observer::{
     ActivityEvent, RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver, WaitReason,
 };
 use crate::planning::batching::batch_size;
+use crate::planning::board::bulk_import_unavailable;
 use crate::planning::board::{check_mapping, problems_to_error, read_board, BoardInfo};
 use crate::planning::capacity::{Capacity, BOARD_ITEM_CAP};
+use crate::planning::paths::PlanInputs;
 use crate::report::progress::{PaceModel, Progress};
 use crate::report::RunSummary;
 use crate::report::{write_detail_reports, write_summary, Phase, PhaseTimer};
+use crate::state::jobs::JobLedger;
 use crate::state::StateSpec;
 use crate::state::StateStore;
 use crate::transport::Transport;
 use crate::write::batch::BatchPath;
+use crate::write::ingest::{IngestPath, HOURLY_ITEMS, HOURLY_JOB_STARTS};
 use crate::write::WritePath;
-use coordinator::{blocked, Coordinator, Start};
+use coordinator::{blocked, Bulk, Coordinator, Start};
 use tally::Tally;
 
 /// Everything a run needs (docs/interfaces.md).
@@ -163,6 +168,62 @@ async fn checked_board(
     Ok(board)
 }
 
+/// A personal token's complexity budget per minute (docs/monday-api.md §2), when the API has not
+/// reported one yet.
+const DEFAULT_COMPLEXITY_PER_MINUTE: u64 = 10_000_000;
+
+/// What the planner starts from: the config's estimates and what the board read reported.
+fn plan_inputs(
+    cfg: &SyncConfig,
+    ingest_unavailable: Option<String>,
+    batch_size: usize,
+    budget: Option<u64>,
+) -> PlanInputs {
+    let s = &cfg.sync;
+    let per_minute = budget.unwrap_or(DEFAULT_COMPLEXITY_PER_MINUTE);
+    PlanInputs {
+        mode: s.mode,
+        ingest_unavailable,
+        mutation_complexity: s.mutation_complexity,
+        complexity_per_minute: per_minute,
+        complexity_left: per_minute,
+        batch_request_s: (s.expected_ms_per_mutation * batch_size as u64) as f64 / 1000.0,
+        batch_size,
+        hourly_items_left: HOURLY_ITEMS,
+        job_starts_left: HOURLY_JOB_STARTS,
+        rows_per_second: s.processing_rate_rows_per_s,
+        job_start_delay_s: s.job_start_delay_ms as f64 / 1000.0,
+        poll_interval_s: s.job_poll_interval_ms as f64 / 1000.0,
+        rows_per_job: s.rows_per_job,
+    }
+}
+
+/// The bulk side of a run (none in a dry run): it always resolves an earlier run's open jobs;
+/// in `auto`/`ingest` mode with the bulk import available it also collects and plans.
+fn bulk_for(
+    cfg: &SyncConfig,
+    client: &Arc<ApiClient>,
+    board: &BoardInfo,
+    state: &StateSpec,
+    batch_size: usize,
+) -> Result<Bulk, SyncError> {
+    let ledger = Arc::new(JobLedger::open(state)?);
+    let ingest = Arc::new(IngestPath::new(client.clone(), cfg, ledger));
+    let unavailable = bulk_import_unavailable(cfg, board);
+    let wanted = matches!(cfg.sync.mode, Mode::Auto | Mode::Ingest);
+    if let (true, Some(why)) = (wanted, &unavailable) {
+        tracing::warn!(mode = ?cfg.sync.mode, %why, "bulk import not available; every group goes as batches");
+    }
+    Ok(Bulk {
+        ingest,
+        collecting: wanted && unavailable.is_none(),
+        inputs: plan_inputs(cfg, unavailable, batch_size, client.pacer.limit()),
+        default_group: board.group_ids.first().cloned(),
+        collected: vec![],
+        stats: Default::default(),
+    })
+}
+
 /// A dry run never creates a state file: it reads one that exists, else keeps state in memory.
 fn state_for(spec: &StateSpec, dry_run: bool) -> StateSpec {
     match spec {
@@ -231,7 +292,12 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
 
     let board = checked_board(&cfg, &client, &mut phases, dry_run).await?;
     phases.switch(Phase::State);
-    let state = StateStore::open(&state_for(&state, dry_run))?;
+    let state_spec = state_for(&state, dry_run);
+    let state = StateStore::open(&state_spec)?;
+    let bulk = match dry_run {
+        true => None,
+        false => Some(bulk_for(&cfg, &client, &board, &state_spec, batch_size)?),
+    };
     let path: Arc<dyn WritePath> = Arc::new(BatchPath::new(client.clone(), &cfg));
     let capacity = Capacity::new(
         cfg.board.max_items.unwrap_or(BOARD_ITEM_CAP),
@@ -250,8 +316,10 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         capacity,
         dry_run,
         started,
+        bulk,
     });
     if !dry_run {
+        co.finish_open_jobs().await?;
         co.reconcile_pending().await?;
     }
     read_all(&mut co, &input, &progress, &board).await?;
@@ -311,6 +379,7 @@ async fn read_all(
 /// outcome stayed unknown.
 async fn finish_sending(co: &mut Coordinator) -> Result<(), SyncError> {
     if co.fatal.is_none() {
+        co.send_collected().await?;
         co.flush_window().await?;
         co.flush_updates().await?;
     }
@@ -324,6 +393,7 @@ async fn finish_sending(co: &mut Coordinator) -> Result<(), SyncError> {
 /// The finished summary: request counters, timings and the reports.
 fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSummary, SyncError> {
     let planned_groups = co.planned_groups().to_vec();
+    let ingest = co.ingest_summary();
     let mut phases = co.phases;
     phases.switch(Phase::Report);
     let mut s = co.tally.summary;
@@ -333,6 +403,7 @@ fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSumma
     s.retries = c.retries.load(Ordering::Relaxed);
     s.throttled = c.throttled.load(Ordering::Relaxed);
     s.locked = c.locked.load(Ordering::Relaxed);
+    s.ingest = ingest;
     if co.dry_run {
         s.config["plan"] = json!({
             "batches": s.batches,
@@ -366,6 +437,9 @@ fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSumma
         wall_ms = s.wall_ms as u64,
         "sync finished"
     );
+    for line in s.path_lines() {
+        tracing::info!("{line}");
+    }
     if let Some(f) = co.fatal {
         return Err(f);
     }

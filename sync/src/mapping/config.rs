@@ -170,14 +170,16 @@ pub struct ColumnMapping {
     pub line: Option<usize>,
 }
 
-/// Which write path: batches (default), one record per request (for comparison only), and
-/// (being built, see `planning::paths`) `auto` and `ingest` (bulk import jobs).
+/// Which write path: `auto` (the default: each group's path planned from the run's estimates,
+/// `planning::paths`), batches, one record per request (for comparison only), or bulk import jobs
+/// (`ingest`, API 2026-07 and later).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Plan each group's path from the run's estimates (`planning::paths`).
-    Auto,
     #[default]
+    Auto,
+    /// Aliased `create_item` / `change_multiple_column_values` batches only.
     Batch,
     Single,
     /// Every group as a bulk import job.
@@ -247,6 +249,53 @@ pub struct SyncSettings {
     /// bit); never reuse one against a live board within the API's 30-minute replay window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// Most rows one bulk import job carries (at most 10,000, the `ingest_items` file cap:
+    /// docs/monday-bulk-import.md §2.1, §5).
+    #[serde(default = "default_rows_per_job")]
+    pub rows_per_job: usize,
+    /// Milliseconds between `fetch_job_status` polls. The docs say to poll about every 10 s and
+    /// not faster (docs/monday-bulk-import.md §1.3), so less than 10,000 is a config error.
+    #[serde(default = "default_job_poll_interval_ms")]
+    pub job_poll_interval_ms: u64,
+    /// Rows per second a job is expected to process, the estimate the plan starts from (the run
+    /// revises it from what its own jobs measure). monday.com publishes no figure
+    /// (docs/monday-bulk-import.md §5.4); 250 is the simulator's realistic profile, not a
+    /// measurement of the live API.
+    #[serde(default = "default_processing_rate")]
+    pub processing_rate_rows_per_s: f64,
+    /// Expected milliseconds from a job's upload until its rows start to be written (estimate,
+    /// revised from measurement; unpublished, like the rate).
+    #[serde(default = "default_job_start_delay_ms")]
+    pub job_start_delay_ms: u64,
+}
+
+/// `ingest_items` takes at most this many data rows per file (docs/monday-bulk-import.md §5).
+pub(crate) const MAX_ROWS_PER_JOB: usize = 10_000;
+/// The documented polling pace (docs/monday-bulk-import.md §1.3): not faster than every 10 s.
+pub(crate) const MIN_JOB_POLL_INTERVAL_MS: u64 = 10_000;
+/// The first API version that serves the bulk import (docs/monday-bulk-import.md §1.0).
+pub(crate) const BULK_IMPORT_MIN_VERSION: &str = "2026-07";
+
+/// Whether `version` (`YYYY-MM`) is older than the bulk import; `None` when it is not a dated
+/// version (such as `dev`), which is left to the API to judge.
+pub(crate) fn version_before_bulk_import(version: &str) -> Option<bool> {
+    let (y, m) = version.trim().split_once('-')?;
+    let dated =
+        y.len() == 4 && m.len() == 2 && y.chars().chain(m.chars()).all(|c| c.is_ascii_digit());
+    dated.then(|| version.trim() < BULK_IMPORT_MIN_VERSION)
+}
+
+fn default_rows_per_job() -> usize {
+    MAX_ROWS_PER_JOB
+}
+fn default_job_poll_interval_ms() -> u64 {
+    MIN_JOB_POLL_INTERVAL_MS
+}
+fn default_processing_rate() -> f64 {
+    250.0
+}
+fn default_job_start_delay_ms() -> u64 {
+    2_000
 }
 
 fn default_write_concurrency() -> usize {
@@ -271,7 +320,7 @@ fn default_mutation_complexity() -> u64 {
 impl Default for SyncSettings {
     fn default() -> Self {
         SyncSettings {
-            mode: Mode::Batch,
+            mode: Mode::Auto,
             batch_size: None,
             write_concurrency: default_write_concurrency(),
             concurrency: default_concurrency(),
@@ -281,8 +330,29 @@ impl Default for SyncSettings {
             expected_ms_per_mutation: default_ms_per_mutation(),
             mutation_complexity: default_mutation_complexity(),
             run_id: None,
+            rows_per_job: default_rows_per_job(),
+            job_poll_interval_ms: default_job_poll_interval_ms(),
+            processing_rate_rows_per_s: default_processing_rate(),
+            job_start_delay_ms: default_job_start_delay_ms(),
         }
     }
+}
+
+/// The 1-based line where `key` is assigned inside `[table]` of `text`, if it is.
+fn line_of_key(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut in_table = false;
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            in_table = l.trim_matches(|c| c == '[' || c == ']').trim() == table;
+            continue;
+        }
+        let assigned = l.split_once('=').map(|(k, _)| k.trim().trim_matches('"'));
+        if in_table && assigned == Some(key) {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// The dotted key assigned on 1-based `line` (`sync.batch_size`), from the nearest table header
@@ -360,7 +430,13 @@ impl SyncConfig {
                 col.line = Some(line_col(text, span.span().start).0);
             }
         }
-        cfg.validate(origin)?;
+        cfg.validate(origin).map_err(|mut e| {
+            if e.line.is_none() {
+                let dotted = e.key.as_deref().and_then(|k| k.split_once('.'));
+                e.line = dotted.and_then(|(t, k)| line_of_key(text, t, k));
+            }
+            e
+        })?;
         cfg.origin = origin.to_string();
         Ok(cfg)
     }
@@ -417,6 +493,7 @@ impl SyncConfig {
                 None,
             ));
         }
+        self.validate_bulk(origin)?;
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.columns.iter().enumerate() {
             let key = |k: &str| format!("columns[{i}].{k}");
@@ -472,6 +549,49 @@ impl SyncConfig {
     }
 }
 
+impl SyncConfig {
+    /// The bulk import's settings (`rows_per_job`, `job_poll_interval_ms`, the estimates, and
+    /// `mode = "ingest"` against an API version that has no bulk import).
+    fn validate_bulk(&self, origin: &str) -> Result<(), ConfigError> {
+        let err = |key: &str, message: String| ConfigError {
+            origin: origin.to_string(),
+            line: None,
+            column: None,
+            key: Some(key.to_string()),
+            message,
+        };
+        let s = &self.sync;
+        if s.rows_per_job == 0 || s.rows_per_job > MAX_ROWS_PER_JOB {
+            return Err(err(
+                "sync.rows_per_job",
+                format!("must be 1 to {MAX_ROWS_PER_JOB} (the ingest_items file cap)"),
+            ));
+        }
+        if s.job_poll_interval_ms < MIN_JOB_POLL_INTERVAL_MS {
+            return Err(err(
+                "sync.job_poll_interval_ms",
+                format!("must be at least {MIN_JOB_POLL_INTERVAL_MS}: monday.com asks for job polls about every 10 s, not faster"),
+            ));
+        }
+        if !(s.processing_rate_rows_per_s.is_finite() && s.processing_rate_rows_per_s > 0.0) {
+            return Err(err(
+                "sync.processing_rate_rows_per_s",
+                "must be a positive number of rows per second".into(),
+            ));
+        }
+        if s.mode == Mode::Ingest && version_before_bulk_import(&self.api.version) == Some(true) {
+            return Err(err(
+                "sync.mode",
+                format!(
+                    "mode = \"ingest\" needs API version {BULK_IMPORT_MIN_VERSION} or later (api.version is {})",
+                    self.api.version
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,7 +615,11 @@ type = "text"
         assert_eq!(c.api.url, "https://api.monday.com/v2");
         assert_eq!(c.api.version, "2026-10");
         assert_eq!(c.api.token_env, "MONDAY_API_TOKEN");
-        assert_eq!(c.sync.mode, Mode::Batch);
+        assert_eq!(c.sync.mode, Mode::Auto);
+        assert_eq!(c.sync.rows_per_job, 10_000);
+        assert_eq!(c.sync.job_poll_interval_ms, 10_000);
+        assert_eq!(c.sync.processing_rate_rows_per_s, 250.0);
+        assert_eq!(c.sync.job_start_delay_ms, 2_000);
         assert_eq!(c.sync.batch_size, None);
         assert_eq!(c.sync.write_concurrency, 1);
         assert_eq!(c.sync.concurrency, 4);
@@ -553,5 +677,35 @@ type = "text"
         assert_eq!(err.line, Some(107));
         assert_eq!(err.key.as_deref(), Some("sync.write_concurrency"));
         assert!(err.to_string().starts_with("c.toml:107:"), "{err}");
+    }
+
+    #[test]
+    fn a_fast_poll_interval_names_key_and_line() {
+        let text = format!("{MINIMAL}\n[sync]\nmode = \"auto\"\njob_poll_interval_ms = 2000\n");
+        let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sync.job_poll_interval_ms"));
+        assert_eq!(e.line, Some(14));
+        assert!(e.to_string().starts_with("t.toml:14"), "{e}");
+    }
+
+    #[test]
+    fn rows_per_job_is_capped() {
+        let text = format!("{MINIMAL}\n[sync]\nrows_per_job = 10001\n");
+        let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sync.rows_per_job"));
+        assert_eq!(e.line, Some(13));
+    }
+
+    #[test]
+    fn ingest_needs_a_version_with_the_bulk_import() {
+        let text = format!("[api]\nversion = \"2026-04\"\n{MINIMAL}\n[sync]\nmode = \"ingest\"\n");
+        let e = SyncConfig::from_toml_str(&text, "t.toml").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sync.mode"));
+        assert!(e.message.contains("2026-07"), "{e}");
+        let auto = text.replace("mode = \"ingest\"", "mode = \"auto\"");
+        assert!(SyncConfig::from_toml_str(&auto, "t.toml").is_ok());
+        assert_eq!(version_before_bulk_import("2026-04"), Some(true));
+        assert_eq!(version_before_bulk_import("2026-07"), Some(false));
+        assert_eq!(version_before_bulk_import("dev"), None);
     }
 }

@@ -191,6 +191,43 @@ impl BoardInfo {
     }
 }
 
+/// Column types `ingest_items` can match on (`on_match.match_column_id`; docs/monday-bulk-import.md
+/// §3, https://developer.monday.com/api-reference/reference/ingest-items-api-reference).
+pub const MATCH_COLUMN_TYPES: &[&str] = &[
+    "email",
+    "phone",
+    "text",
+    "name",
+    "numbers",
+    "link",
+    "date",
+    "long_text",
+    "status",
+];
+
+/// Why this config cannot use the bulk import path on this board, or `None` when it can: the
+/// API version predates it (docs/monday-bulk-import.md §1.0), or the key column's type cannot be
+/// a match column (§3). `monday-sync check` prints it; `mode = "auto"` then batches.
+pub fn bulk_import_unavailable(cfg: &SyncConfig, board: &BoardInfo) -> Option<String> {
+    use crate::mapping::config::{version_before_bulk_import, BULK_IMPORT_MIN_VERSION};
+    if version_before_bulk_import(&cfg.api.version) == Some(true) {
+        return Some(format!(
+            "API version {} has no bulk import (it needs {BULK_IMPORT_MIN_VERSION} or later)",
+            cfg.api.version
+        ));
+    }
+    let key = &cfg.board.key_column;
+    match board.columns.iter().find(|c| &c.id == key) {
+        Some(c) if MATCH_COLUMN_TYPES.contains(&c.column_type.as_str()) => None,
+        Some(c) => Some(format!(
+            "the key column `{key}` is of type {}, which a bulk import cannot match on (it can match {})",
+            c.column_type,
+            MATCH_COLUMN_TYPES.join(", ")
+        )),
+        None => Some(format!("the key column `{key}` is not on the board")),
+    }
+}
+
 /// Every mapped column (and the key column) must exist with the right type; a fixed group must exist.
 pub fn check_mapping(cfg: &SyncConfig, board: &BoardInfo) -> Vec<MappingProblem> {
     let by_id: HashMap<&str, &BoardColumn> =

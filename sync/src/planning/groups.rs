@@ -55,6 +55,15 @@ impl GroupIds {
         missing
     }
 
+    /// The group id a record of group `title` goes to, when known: the fixed group, or the
+    /// board's group of that title.
+    pub(crate) fn id_for(&self, title: Option<&str>) -> Option<String> {
+        if let Some(g) = &self.fixed {
+            return Some(g.clone());
+        }
+        title.and_then(|t| self.ids.get(t)).cloned()
+    }
+
     /// Groups the API created (title -> id).
     pub(crate) fn add(&mut self, created: HashMap<String, String>) {
         self.ids.extend(created);

@@ -11,8 +11,6 @@ pub(crate) mod batching;
 pub(crate) mod board;
 pub(crate) mod capacity;
 pub(crate) mod groups;
-// Wired into the engine by the bulk path (issue #19).
-#[allow(dead_code)]
 pub(crate) mod paths;
 pub(crate) mod verify;
 

@@ -119,6 +119,42 @@ pub struct CustomerStats {
     pub failed: u64,
     /// Failures caused by status/dropdown labels missing on the board.
     pub label_errors: u64,
+    /// The write path of this customer's group (`batch`, `ingest`, `batch+ingest`; empty when
+    /// nothing was written).
+    pub path: String,
+}
+
+/// The path one group took and why (`summary.json` → `plan`; the terminal's last lines).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct GroupPath {
+    pub group: String,
+    /// `batch` or `ingest`.
+    pub path: String,
+    pub records: u64,
+    /// Estimated seconds for the group alone as batches and as jobs.
+    pub est_batch_s: f64,
+    pub est_ingest_s: f64,
+    pub why: String,
+}
+
+/// What the bulk import path did (`summary.json` → `ingest`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IngestSummary {
+    /// Final state -> jobs (`ABANDONED`: the upload failed, the job never got its file).
+    pub jobs_by_state: BTreeMap<String, u64>,
+    /// `submitted`, `invalid`, `skipped`, `created`, `updated`, `failed` over every job.
+    pub rows_by_outcome: BTreeMap<String, u64>,
+    pub bytes_uploaded: u64,
+    /// Time from the uploads until their jobs were seen final.
+    pub processing_wait_ms: f64,
+    pub polls: u64,
+    /// What the run's jobs measured: rows per second of processing, seconds before it started.
+    pub measured_rows_per_s: Option<f64>,
+    pub measured_start_delay_s: Option<f64>,
+    /// Records that went to the batch path after a job could not take them.
+    pub sent_as_batches: u64,
+    /// Plan revisions made from measured rates.
+    pub replans: u64,
 }
 
 /// The run summary (docs/interfaces.md).
@@ -156,6 +192,10 @@ pub struct RunSummary {
     pub complexity_budget: Option<u64>,
     /// Share of the wall time spent waiting on API limits (`phases.wait_ms / wall_ms`).
     pub wait_share: f64,
+    /// The path each group took and why (empty when no plan was made: dry run or no writes).
+    pub plan: Vec<GroupPath>,
+    /// The bulk import path's figures (None when no job ran).
+    pub ingest: Option<IngestSummary>,
 }
 
 /// Below this share of the wall time spent waiting on limits, the summary says nothing about pace.
@@ -271,7 +311,45 @@ impl RunSummary {
         ] {
             let _ = writeln!(s, "{k:<16} {v:>12.1}");
         }
+        if let Some(i) = &self.ingest {
+            let jobs: Vec<String> = i
+                .jobs_by_state
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let rows: Vec<String> = i
+                .rows_by_outcome
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let _ = writeln!(s, "{:<16} {}", "jobs", jobs.join(", "));
+            let _ = writeln!(s, "{:<16} {}", "job rows", rows.join(", "));
+            let _ = writeln!(s, "{:<16} {:>12}", "bytes_uploaded", i.bytes_uploaded);
+            let _ = writeln!(s, "{:<16} {:>12.1}", "processing_ms", i.processing_wait_ms);
+            let _ = writeln!(s, "{:<16} {:>12}", "polls", i.polls);
+        }
+        for line in self.path_lines() {
+            let _ = writeln!(s, "{line}");
+        }
         s
+    }
+
+    /// One line per group: the path it took and why, with both estimates.
+    pub fn path_lines(&self) -> Vec<String> {
+        self.plan
+            .iter()
+            .map(|g| {
+                let name = if g.group.is_empty() {
+                    "(board)"
+                } else {
+                    &g.group
+                };
+                format!(
+                    "group {name}: {} ({} records; est. batches {:.0} s, jobs {:.0} s): {}",
+                    g.path, g.records, g.est_batch_s, g.est_ingest_s, g.why
+                )
+            })
+            .collect()
     }
 }
 
@@ -299,9 +377,10 @@ pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), Sync
         "unchanged",
         "failed",
         "label_errors",
+        "path",
     ])
     .map_err(|e| csv_err(&path, e))?;
-    let mut md = String::from("| customer | records | created | updated | unchanged | failed | label errors |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    let mut md = String::from("| customer | records | created | updated | unchanged | failed | label errors | path |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
     for (c, st) in &summary.per_customer {
         let nums = [
             st.records,
@@ -314,8 +393,15 @@ pub fn write_detail_reports(dir: &Path, summary: &RunSummary) -> Result<(), Sync
         .map(|n| n.to_string());
         let mut row = vec![c.clone()];
         row.extend(nums.iter().cloned());
+        row.push(st.path.clone());
         w.write_record(&row).map_err(|e| csv_err(&path, e))?;
-        let _ = writeln!(md, "| {} | {} |", md_cell(c), nums.join(" | "));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            md_cell(c),
+            nums.join(" | "),
+            md_cell(&st.path)
+        );
     }
     w.flush().map_err(|e| csv_err(&path, e))?;
     let path = dir.join("customers.md");

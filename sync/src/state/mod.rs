@@ -8,6 +8,7 @@
 //! integrity check is moved aside and the run switches to verify-before-create mode
 //! ([`StateStore::needs_full_verify`]).
 
+pub(crate) mod jobs;
 pub(crate) mod reconcile;
 
 use std::collections::HashMap;
@@ -94,6 +95,8 @@ fn open_sqlite(path: &Path) -> rusqlite::Result<Connection> {
         ));
     }
     conn.execute(SCHEMA, [])?;
+    // State files from before the bulk path gain the jobs table here.
+    conn.execute(jobs::JOBS_SCHEMA, [])?;
     Ok(conn)
 }
 

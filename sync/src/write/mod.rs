@@ -10,6 +10,7 @@
 //! beside [`batch`].
 
 pub(crate) mod batch;
+pub(crate) mod ingest;
 
 use async_trait::async_trait;
 use tokio::time::Instant;

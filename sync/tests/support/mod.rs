@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use mock_monday::{CoreRequest, DispatchOutcome, SimConfig, Simulator};
 use monday_sync::config::SyncConfig;
 use monday_sync::engine::{ActivityEvent, RecordEvent, RequestEvent, RequestKind, SyncObserver};
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{
+    path_and_query, ApiRequest, ApiResponse, Transport, TransportError, UrlMethod, UrlRequest,
+};
 use serde_json::{json, Map, Value};
 
 pub const BOARD: &str = "1234567890";
@@ -49,6 +51,39 @@ impl Transport for SimTransport {
             )),
             DispatchOutcome::TimedOut => Err(TransportError::Timeout),
         }
+    }
+
+    async fn send_url(&self, r: UrlRequest) -> Result<ApiResponse, TransportError> {
+        let req = url_request(&r);
+        match self.sim.dispatch(req, r.timeout).await {
+            DispatchOutcome::Response(resp) => Ok(ApiResponse {
+                status: resp.status,
+                headers: resp.headers,
+                body: resp.body,
+            }),
+            DispatchOutcome::Reset => Err(TransportError::Reset(
+                "connection reset by simulator".into(),
+            )),
+            DispatchOutcome::TimedOut => Err(TransportError::Timeout),
+        }
+    }
+}
+
+/// The `CoreRequest` a real client makes of a pre-signed URL request: no `Authorization`.
+pub fn url_request(r: &UrlRequest) -> CoreRequest {
+    let (method, headers) = match r.method {
+        UrlMethod::Put => (
+            "PUT",
+            vec![("content-type".to_string(), "text/csv".to_string())],
+        ),
+        UrlMethod::Get => ("GET", vec![]),
+    };
+    CoreRequest {
+        method: method.into(),
+        path: path_and_query(&r.url).to_string(),
+        headers,
+        body: r.body.clone(),
+        client_ip: None,
     }
 }
 

@@ -1,0 +1,294 @@
+//! The coordinator in `auto` and `ingest` mode: it collects the run's creates and updates per
+//! group, asks the planner ([`plan`]) which path each group takes, and sends the batch groups
+//! through the batch path while the job groups run as bulk import jobs
+//! ([`crate::write::ingest`]), both at once. Whatever the jobs hand back goes as batches. It only
+//! sequences: the decisions are the planner's, the jobs' and the batch path's.
+
+use std::sync::Arc;
+
+use super::{blocked, Coordinator};
+use crate::api::payload::Op;
+use crate::error::SyncError;
+use crate::observer::RequestKind;
+use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
+use crate::planning::PlannedRecord;
+use crate::report::{GroupPath, IngestSummary, Phase};
+use crate::write::ingest::{GroupWork, IngestPath};
+
+/// The bulk side of a run.
+#[derive(Debug)]
+pub(crate) struct Bulk {
+    pub(crate) ingest: Arc<IngestPath>,
+    pub(crate) inputs: PlanInputs,
+    /// Where new items go when no group is configured (the board's first group).
+    pub(crate) default_group: Option<String>,
+    /// `auto`/`ingest` with the bulk path available: records are collected, then planned.
+    pub(crate) collecting: bool,
+    pub(crate) collected: Vec<PlannedRecord>,
+    pub(crate) stats: IngestSummary,
+}
+
+/// One group's records, as collected.
+struct Bucket {
+    title: String,
+    group_id: Option<String>,
+    records: Vec<PlannedRecord>,
+}
+
+impl Coordinator {
+    /// Keep `item` for the plan when a CSV row can carry it exactly (returns `None`); any other
+    /// record goes back to be queued for batches at once, as in `batch` mode (it would go as a
+    /// batch whatever the plan says).
+    pub(crate) fn collect(&mut self, item: PlannedRecord) -> Option<PlannedRecord> {
+        match &mut self.bulk {
+            Some(b) if b.collecting => match b.ingest.layout().row(&item.record) {
+                Ok(_) => {
+                    b.collected.push(item);
+                    None
+                }
+                Err(e) => {
+                    tracing::trace!(line = item.record.line, column = %e.column_id, why = e.why, "a batch record: the CSV cannot carry it");
+                    Some(item)
+                }
+            },
+            _ => Some(item),
+        }
+    }
+
+    /// Before anything is sent: poll the jobs an earlier run left open until they end.
+    pub(crate) async fn finish_open_jobs(&mut self) -> Result<(), SyncError> {
+        let Some(b) = &mut self.bulk else {
+            return Ok(());
+        };
+        let ingest = b.ingest.clone();
+        let mut stats = std::mem::take(&mut b.stats);
+        let pacer = self.client.pacer.clone();
+        let n = blocked(
+            &mut self.phases,
+            &pacer,
+            ingest.finish_open_jobs(&mut stats),
+        )
+        .await?;
+        if n > 0 {
+            tracing::info!(
+                jobs = n,
+                "jobs of an earlier run resolved before this run sends"
+            );
+        }
+        if let Some(b) = &mut self.bulk {
+            b.stats = stats;
+        }
+        Ok(())
+    }
+
+    /// End of input: plan the collected records and send them, jobs and batches at once.
+    pub(crate) async fn send_collected(&mut self) -> Result<(), SyncError> {
+        let Some(b) = self.bulk.as_mut().filter(|b| b.collecting) else {
+            return Ok(());
+        };
+        let items = std::mem::take(&mut b.collected);
+        if items.is_empty() {
+            return Ok(());
+        }
+        let (mut creates, updates): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|i| matches!(i.op, Op::Create { .. }));
+        self.resolve_groups(&mut creates).await?;
+        let buckets = self.buckets(creates, updates);
+        let (ingest, inputs) = match &self.bulk {
+            Some(b) => (b.ingest.clone(), b.inputs.clone()),
+            None => return Ok(()),
+        };
+        let loads: Vec<GroupLoad> = buckets.iter().map(|b| load(&ingest, b)).collect();
+        let planned = plan(&loads, &inputs);
+        self.note_plan(&planned);
+        let (works, batch) = split_by_plan(&ingest, buckets, &planned);
+        let works = self.prepare_jobs(works).await?;
+        let jobs = tokio::spawn(ingest.run_groups(works, inputs));
+        self.send_as_batches(batch, false).await?;
+        self.drain().await?;
+        let pacer = self.client.pacer.clone();
+        let out = blocked(&mut self.phases, &pacer, jobs)
+            .await
+            .map_err(|source| SyncError::Task { source })?;
+        for r in out.reports {
+            self.apply(r)?;
+        }
+        for p in &out.replans {
+            self.note_plan(p);
+        }
+        self.send_as_batches(out.to_batch, true).await?;
+        if let Some(b) = &mut self.bulk {
+            let mut stats = out.stats;
+            stats.replans = out.replans.len() as u64;
+            stats.polls += b.stats.polls;
+            b.stats = stats;
+        }
+        Ok(())
+    }
+
+    /// The collected records by group (first-seen order), each with the group id a job uses.
+    fn buckets(&self, creates: Vec<PlannedRecord>, updates: Vec<PlannedRecord>) -> Vec<Bucket> {
+        let default = self.bulk.as_ref().and_then(|b| b.default_group.clone());
+        let mut out: Vec<Bucket> = vec![];
+        for it in creates.into_iter().chain(updates) {
+            let title = it.record.group.clone().unwrap_or_default();
+            let id = match &it.op {
+                Op::Create { group_id } => group_id.clone(),
+                Op::Update { .. } => self.groups.id_for(it.record.group.as_deref()),
+            }
+            .or_else(|| default.clone());
+            match out.iter_mut().find(|b| b.title == title) {
+                Some(b) => {
+                    b.group_id = b.group_id.take().or(id);
+                    b.records.push(it);
+                }
+                None => out.push(Bucket {
+                    title,
+                    group_id: id,
+                    records: vec![it],
+                }),
+            }
+        }
+        out
+    }
+
+    /// The plan goes into the summary (latest decision per group) and the per-customer report.
+    fn note_plan(&mut self, p: &PathPlan) {
+        let s = &mut self.tally.summary;
+        for g in &p.groups {
+            let path = match g.path {
+                PathChoice::Batch => "batch",
+                PathChoice::Ingest => "ingest",
+            };
+            let entry = GroupPath {
+                group: g.group.clone(),
+                path: path.into(),
+                records: g.records as u64,
+                est_batch_s: g.est_batch_s,
+                est_ingest_s: g.est_ingest_s,
+                why: g.why.clone(),
+            };
+            match s.plan.iter_mut().find(|x| x.group == g.group) {
+                Some(x) => *x = entry,
+                None => s.plan.push(entry),
+            }
+            if let Some(c) = s.per_customer.get_mut(&g.group) {
+                c.path = path.into();
+            }
+        }
+    }
+
+    /// Job records: creates admitted to the board's room (the rest fail as "board full"), then
+    /// every record marked pending before its job starts.
+    async fn prepare_jobs(&mut self, works: Vec<GroupWork>) -> Result<Vec<GroupWork>, SyncError> {
+        let mut out = Vec::with_capacity(works.len());
+        for mut w in works {
+            let (mut creates, updates): (Vec<_>, Vec<_>) = w
+                .records
+                .into_iter()
+                .partition(|i| matches!(i.op, Op::Create { .. }));
+            self.admit_creates(&mut creates).await?;
+            w.records = creates.into_iter().chain(updates).collect();
+            if w.records.is_empty() {
+                continue;
+            }
+            self.phases.switch(Phase::State);
+            let rows: Vec<(&str, &str)> = w
+                .records
+                .iter()
+                .map(|i| (i.record.key.as_str(), i.record.content_hash.as_str()))
+                .collect();
+            self.state
+                .mark_pending(&rows, &format!("job-{}", w.group_id))?;
+            out.push(w);
+        }
+        Ok(out)
+    }
+
+    /// Send `items` as batches; `admitted`: their creates already hold room on the board.
+    async fn send_as_batches(
+        &mut self,
+        items: Vec<PlannedRecord>,
+        admitted: bool,
+    ) -> Result<(), SyncError> {
+        let (creates, updates): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|i| matches!(i.op, Op::Create { .. }));
+        let size = self.queues.batch_size().max(1);
+        let mut creates = creates.into_iter().peekable();
+        while creates.peek().is_some() {
+            let chunk: Vec<PlannedRecord> = creates.by_ref().take(size).collect();
+            if admitted {
+                self.dispatch(RequestKind::Create, chunk).await?;
+            } else {
+                self.send_creates(chunk).await?;
+            }
+        }
+        let mut updates = updates.into_iter().peekable();
+        while updates.peek().is_some() {
+            let chunk: Vec<PlannedRecord> = updates.by_ref().take(size).collect();
+            self.dispatch(RequestKind::Update, chunk).await?;
+        }
+        self.drain().await
+    }
+
+    /// The bulk path's figures for the summary.
+    pub(crate) fn ingest_summary(&self) -> Option<IngestSummary> {
+        self.bulk
+            .as_ref()
+            .map(|b| b.stats.clone())
+            .filter(|s| !s.jobs_by_state.is_empty() || s.polls > 0)
+    }
+}
+
+/// What the planner sees of a bucket: a record a CSV row cannot carry (or a group without an
+/// id for the job) counts as not ingestable.
+fn load(ingest: &IngestPath, b: &Bucket) -> GroupLoad {
+    let ingestable = match b.group_id {
+        Some(_) => b
+            .records
+            .iter()
+            .filter(|r| ingest.layout().row(&r.record).is_ok())
+            .count(),
+        None => 0,
+    };
+    GroupLoad {
+        group: b.title.clone(),
+        records: b.records.len(),
+        ingestable,
+    }
+}
+
+/// Job groups (their CSV-carriable records) and everything else for batches.
+fn split_by_plan(
+    ingest: &IngestPath,
+    buckets: Vec<Bucket>,
+    planned: &PathPlan,
+) -> (Vec<GroupWork>, Vec<PlannedRecord>) {
+    let mut works = vec![];
+    let mut batch = vec![];
+    for (b, p) in buckets.into_iter().zip(planned.groups.iter()) {
+        match (p.path, b.group_id) {
+            (PathChoice::Ingest, Some(group_id)) => {
+                let (rows, rest): (Vec<_>, Vec<_>) = b.records.into_iter().partition(|r| {
+                    ingest
+                        .layout()
+                        .row(&r.record)
+                        .map_err(|e| tracing::debug!(line = r.record.line, column = %e.column_id, why = e.why, "record goes as a batch: the CSV cannot carry it"))
+                        .is_ok()
+                });
+                batch.extend(rest);
+                if !rows.is_empty() {
+                    works.push(GroupWork {
+                        title: b.title,
+                        group_id,
+                        records: rows,
+                    });
+                }
+            }
+            (_, _) => batch.extend(b.records),
+        }
+    }
+    (works, batch)
+}

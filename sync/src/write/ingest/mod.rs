@@ -1,0 +1,188 @@
+//! The bulk import write path: one `ingest_items` job per group (or per `rows_per_job` rows of
+//! it), `on_match: UPSERT` on the key column, so a row sent twice updates its item instead of
+//! duplicating it (docs/monday-bulk-import.md §1, §3; https://developer.monday.com/api-reference/reference/ingest-items-api-reference).
+//!
+//! [`IngestPath::run_groups`] runs the groups the plan gave it, one job at a time (jobs on a
+//! board run one after another anyway, §5.4), and after each job re-plans the groups not yet
+//! started with the processing rate and start delay the job measured
+//! ([`crate::planning::paths::plan`]). Each job ([`runner`]) writes its CSV ([`csv`]), starts,
+//! records itself in the jobs ledger BEFORE the upload ([`crate::state::jobs`]), uploads, polls
+//! ([`job`]) and maps the report back to records. What it cannot finish (capacity rejections,
+//! repeated failures, hourly budget spent) comes back as records for the batch path.
+
+pub(crate) mod csv;
+pub(crate) mod job;
+mod runner;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::client::ApiClient;
+use crate::mapping::config::{ColumnKind, SyncConfig};
+use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
+use crate::planning::PlannedRecord;
+use crate::state::jobs::JobLedger;
+use crate::write::WriteReport;
+use csv::CsvLayout;
+
+/// monday.com's ingest item budget per account per hour (docs/monday-bulk-import.md §5.1).
+pub(crate) const HOURLY_ITEMS: u64 = 19_000;
+/// Successful job starts per account per hour (§5.2).
+pub(crate) const HOURLY_JOB_STARTS: u32 = 100;
+/// Jobs tried for one set of rows before they go as batches.
+pub(crate) const MAX_JOB_ATTEMPTS: u32 = 3;
+
+/// One group's records for the bulk path.
+#[derive(Debug)]
+pub(crate) struct GroupWork {
+    pub title: String,
+    /// Where the job puts new items (`group_id` of `ingest_items`).
+    pub group_id: String,
+    pub records: Vec<PlannedRecord>,
+}
+
+pub(crate) use crate::report::IngestSummary as IngestStats;
+
+/// What [`IngestPath::run_groups`] hands back.
+#[derive(Debug, Default)]
+pub(crate) struct IngestOutcome {
+    pub reports: Vec<WriteReport>,
+    /// Records for the batch path (re-planned to batches, or a job could not take them).
+    pub to_batch: Vec<PlannedRecord>,
+    pub stats: IngestStats,
+    /// Each plan revision made from measurements.
+    pub replans: Vec<PathPlan>,
+}
+
+/// The bulk path of one board.
+#[derive(Debug)]
+pub(crate) struct IngestPath {
+    client: Arc<ApiClient>,
+    layout: CsvLayout,
+    match_column: String,
+    poll_interval: Duration,
+    ledger: Arc<JobLedger>,
+    /// Board column id -> (source field, is a label column), to name report failures.
+    fields: HashMap<String, (String, bool)>,
+}
+
+impl IngestPath {
+    pub(crate) fn new(client: Arc<ApiClient>, cfg: &SyncConfig, ledger: Arc<JobLedger>) -> Self {
+        let mut fields: HashMap<String, (String, bool)> = cfg
+            .columns
+            .iter()
+            .map(|c| {
+                let label = matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown);
+                (c.column_id.clone(), (c.source.clone(), label))
+            })
+            .collect();
+        fields.insert(
+            cfg.board.key_column.clone(),
+            (cfg.board.key_source.clone(), false),
+        );
+        fields.insert("name".into(), ("item_name".into(), false));
+        IngestPath {
+            client,
+            layout: CsvLayout::new(cfg),
+            match_column: cfg.board.key_column.clone(),
+            poll_interval: Duration::from_millis(cfg.sync.job_poll_interval_ms),
+            ledger,
+            fields,
+        }
+    }
+
+    /// Resolve the jobs an earlier run left open on this board (see [`runner::finish_open`]).
+    pub(crate) async fn finish_open_jobs(
+        &self,
+        stats: &mut IngestStats,
+    ) -> Result<usize, crate::error::SyncError> {
+        let open = self.ledger.open_jobs(&self.client.board_id)?;
+        for j in &open {
+            runner::finish_open(self, j, stats).await;
+        }
+        Ok(open.len())
+    }
+
+    /// The CSV layout (the coordinator asks it which records a row can carry).
+    pub(crate) fn layout(&self) -> &CsvLayout {
+        &self.layout
+    }
+
+    /// Run `groups` as jobs, one after another, re-planning the rest after each measured job.
+    pub(crate) async fn run_groups(
+        self: Arc<Self>,
+        groups: Vec<GroupWork>,
+        mut inputs: PlanInputs,
+    ) -> IngestOutcome {
+        let mut out = IngestOutcome::default();
+        let mut queue: std::collections::VecDeque<GroupWork> = groups.into();
+        let mut seq = 0u64;
+        while let Some(g) = queue.pop_front() {
+            let mut rest = g.records;
+            while !rest.is_empty() {
+                let room = (inputs.hourly_items_left as usize).min(inputs.rows_per_job);
+                if room == 0 || inputs.job_starts_left == 0 {
+                    tracing::warn!(group = %g.title, records = rest.len(), "the hour's bulk-import budget is spent; these records go as batches");
+                    out.stats.sent_as_batches += rest.len() as u64;
+                    out.to_batch.append(&mut rest);
+                    break;
+                }
+                let take = room.min(rest.len());
+                let chunk: Vec<PlannedRecord> = rest.drain(..take).collect();
+                seq += 1;
+                let end = runner::run_chunk(&self, &g.group_id, chunk, seq, &mut out.stats).await;
+                inputs.hourly_items_left = inputs.hourly_items_left.saturating_sub(end.rows_spent);
+                inputs.job_starts_left = inputs.job_starts_left.saturating_sub(end.starts);
+                out.stats.sent_as_batches += end.to_batch.len() as u64;
+                out.to_batch.extend(end.to_batch);
+                out.reports.extend(end.reports);
+                if let Some((rate, delay)) = end.measured {
+                    inputs.rows_per_second = rate;
+                    inputs.job_start_delay_s = delay;
+                    out.stats.measured_rows_per_s = Some(rate);
+                    out.stats.measured_start_delay_s = Some(delay);
+                }
+            }
+            if !queue.is_empty() {
+                replan(&mut queue, &inputs, &mut out, &self.layout);
+            }
+        }
+        out
+    }
+}
+
+/// Re-plan the groups not yet started with what the run measured; groups now planned as
+/// batches leave the queue for the batch path.
+fn replan(
+    queue: &mut std::collections::VecDeque<GroupWork>,
+    inputs: &PlanInputs,
+    out: &mut IngestOutcome,
+    layout: &CsvLayout,
+) {
+    let loads: Vec<GroupLoad> = queue
+        .iter()
+        .map(|g| GroupLoad {
+            group: g.title.clone(),
+            records: g.records.len(),
+            ingestable: g
+                .records
+                .iter()
+                .filter(|r| layout.row(&r.record).is_ok())
+                .count(),
+        })
+        .collect();
+    let revised = plan(&loads, inputs);
+    let mut kept = std::collections::VecDeque::new();
+    for (g, p) in queue.drain(..).zip(revised.groups.iter()) {
+        match p.path {
+            PathChoice::Ingest => kept.push_back(g),
+            PathChoice::Batch => {
+                tracing::info!(group = %g.title, why = %p.why, "re-planned from measured job rates: batches");
+                out.to_batch.extend(g.records);
+            }
+        }
+    }
+    *queue = kept;
+    out.replans.push(revised);
+}

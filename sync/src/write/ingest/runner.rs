@@ -1,0 +1,418 @@
+//! One set of rows through jobs until every row has a result: start -> ledger -> upload -> poll
+//! -> report -> item ids by key. A failed upload or a `FAILED` job is redone as a new job with
+//! UPSERT (the key column makes that idempotent, docs/monday-bulk-import.md §3); a capacity
+//! rejection or repeated failures hand the rows to the batch path.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use super::job::{self, JobState, Status};
+use super::{IngestPath, IngestStats, MAX_JOB_ATTEMPTS};
+use crate::api::payload::Op;
+use crate::error::SyncError;
+use crate::mapping::transform::FailureCause;
+use crate::observer::RequestKind;
+use crate::planning::PlannedRecord;
+use crate::state::jobs::{LedgerJob, Stage};
+use crate::state::reconcile::find_items_by_key;
+use crate::write::{RecordResult, WriteReport};
+
+/// How a set of rows ended.
+#[derive(Debug, Default)]
+pub(super) struct ChunkEnd {
+    pub reports: Vec<WriteReport>,
+    pub to_batch: Vec<PlannedRecord>,
+    /// Rows the hourly budget spent (valid rows of jobs that ran).
+    pub rows_spent: u64,
+    /// Jobs started.
+    pub starts: u32,
+    /// (rows per second, start delay in seconds) measured by a completed job.
+    pub measured: Option<(f64, f64)>,
+}
+
+/// A job watched to its end.
+struct Watched {
+    status: Status,
+    report: Vec<job::ReportLine>,
+    uploaded_at: Instant,
+    ended_at: Instant,
+    /// (time, progress %) of polls that saw the job part-way.
+    samples: Vec<(Instant, u64)>,
+}
+
+/// What one attempt ended with.
+enum Attempt {
+    Ended(Watched),
+    /// The job never got its file: start a new one.
+    UploadFailed,
+    /// No job could be started or watched: the rows go elsewhere.
+    Unavailable(SyncError),
+}
+
+/// Run `records` (all CSV-carriable, the coordinator checked) as jobs into `group_id`.
+pub(super) async fn run_chunk(
+    path: &IngestPath,
+    group_id: &str,
+    records: Vec<PlannedRecord>,
+    seq: u64,
+    stats: &mut IngestStats,
+) -> ChunkEnd {
+    let mut end = ChunkEnd::default();
+    let mut csv = path.layout.header();
+    for r in &records {
+        // The coordinator sends only records a row carries; a refusal here is a bug, not data.
+        csv.push_str(&path.layout.row(&r.record).unwrap_or_default());
+    }
+    let csv = Bytes::from(csv);
+    let mut maybe_committed = false;
+    for round in 0..MAX_JOB_ATTEMPTS as u64 {
+        let attempt = one_job(path, group_id, &records, &csv, seq, round, stats).await;
+        match attempt {
+            Attempt::UploadFailed => {
+                end.starts += 1;
+                continue;
+            }
+            Attempt::Unavailable(e) => {
+                tracing::warn!(error = %e, records = records.len(), "no bulk import job; these records go as batches");
+                return hand_to_batches(path, records, maybe_committed, end).await;
+            }
+            Attempt::Ended(w) => {
+                end.starts += 1;
+                let counts = w.status.counts.unwrap_or_default();
+                end.rows_spent += counts.created + counts.updated;
+                match (&w.status.state, w.status.failure_reason.as_deref()) {
+                    (JobState::Completed, _) => {
+                        end.measured = measure(&w, records.len());
+                        end.reports = settle_rows(path, records, &w.report).await;
+                        return end;
+                    }
+                    (JobState::Rejected, Some("BOARD_CAPACITY_EXCEEDED")) => {
+                        end.reports = board_full(records);
+                        return end;
+                    }
+                    (JobState::Rejected, reason) => {
+                        tracing::warn!(?reason, "job rejected; its rows go as batches");
+                        return hand_to_batches(path, records, maybe_committed, end).await;
+                    }
+                    (state, reason) => {
+                        tracing::warn!(
+                            state = state.as_str(),
+                            ?reason,
+                            round,
+                            "job failed; redoing it with UPSERT"
+                        );
+                        maybe_committed = true;
+                    }
+                }
+            }
+        }
+    }
+    hand_to_batches(path, records, maybe_committed, end).await
+}
+
+/// Start, record, upload and watch one job.
+#[allow(clippy::too_many_arguments)]
+async fn one_job(
+    path: &IngestPath,
+    group_id: &str,
+    records: &[PlannedRecord],
+    csv: &Bytes,
+    seq: u64,
+    round: u64,
+    stats: &mut IngestStats,
+) -> Attempt {
+    let client = &path.client;
+    let started = match job::start(client, group_id, &path.match_column, seq, round).await {
+        Ok(s) => s,
+        Err(e) => return Attempt::Unavailable(e),
+    };
+    let entry = LedgerJob {
+        job_id: started.job_id.clone(),
+        board_id: client.board_id.clone(),
+        group_id: group_id.to_string(),
+        keys: records.iter().map(|r| r.record.key.clone()).collect(),
+        stage: Stage::Started,
+    };
+    // The job and its keys are durable before a byte of the file leaves.
+    if let Err(e) = path.ledger.started(&entry) {
+        return Attempt::Unavailable(e);
+    }
+    tracing::info!(job = %started.job_id, rows = records.len(), bytes = csv.len(), "bulk import job started");
+    if let Err(e) = job::upload(client, &started.upload_url, csv.clone()).await {
+        tracing::warn!(job = %started.job_id, error = %e, "upload failed; a new job takes the rows");
+        *stats.jobs_by_state.entry("ABANDONED".into()).or_default() += 1;
+        let _ = path.ledger.set_stage(&started.job_id, Stage::Abandoned);
+        return Attempt::UploadFailed;
+    }
+    stats.bytes_uploaded += csv.len() as u64;
+    if let Err(e) = path.ledger.set_stage(&started.job_id, Stage::Uploaded) {
+        return Attempt::Unavailable(e);
+    }
+    match watch(path, &started.job_id, seq << 4 | round, stats).await {
+        Ok(w) => {
+            *stats
+                .jobs_by_state
+                .entry(w.status.state.as_str().to_string())
+                .or_default() += 1;
+            add_counts(stats, &w.status);
+            Attempt::Ended(w)
+        }
+        Err(e) => Attempt::Unavailable(e),
+    }
+}
+
+fn add_counts(stats: &mut IngestStats, s: &Status) {
+    let Some(c) = s.counts else { return };
+    for (k, v) in [
+        ("submitted", c.submitted),
+        ("invalid", c.invalid),
+        ("skipped", c.skipped),
+        ("created", c.created),
+        ("updated", c.updated),
+        ("failed", c.failed),
+    ] {
+        *stats.rows_by_outcome.entry(k.into()).or_default() += v;
+    }
+}
+
+/// Poll every `job_poll_interval_ms` (tokio time) until a final state; fetch the report as soon
+/// as it exists (§1.3). The ledger marks the job settled only after its rows are known.
+async fn watch(
+    path: &IngestPath,
+    job_id: &str,
+    stream: u64,
+    stats: &mut IngestStats,
+) -> Result<Watched, SyncError> {
+    let uploaded_at = Instant::now();
+    let mut samples = vec![];
+    let mut report = vec![];
+    let mut polls = 0u64;
+    loop {
+        tokio::time::sleep(path.poll_interval).await;
+        let status = job::poll(&path.client, job_id, stream << 16 | polls).await?;
+        polls += 1;
+        stats.polls += 1;
+        tracing::info!(job = %job_id, state = status.state.as_str(), progress = status.progress, "bulk import job");
+        if status.state == JobState::Processing && (1..100).contains(&status.progress) {
+            samples.push((Instant::now(), status.progress));
+        }
+        if status.report_created && report.is_empty() {
+            if let Some(url) = &status.report_url {
+                report = job::report(&path.client, url).await.unwrap_or_default();
+            }
+        }
+        if status.state.is_final() {
+            let ended_at = Instant::now();
+            stats.processing_wait_ms += (ended_at - uploaded_at).as_secs_f64() * 1000.0;
+            let _ = path.ledger.set_stage(job_id, Stage::Settled);
+            return Ok(Watched {
+                status,
+                report,
+                uploaded_at,
+                ended_at,
+                samples,
+            });
+        }
+    }
+}
+
+/// (rows per second, start delay) from a completed job: the slope between two part-way polls
+/// when there were two, else all rows over the time to the poll that saw the end.
+fn measure(w: &Watched, rows: usize) -> Option<(f64, f64)> {
+    let rows = rows as f64;
+    let (rate, delay) = match w.samples.as_slice() {
+        [(t1, p1), .., (t2, p2)] if p2 > p1 && t2 > t1 => {
+            let rate = rows * (p2 - p1) as f64 / 100.0 / (*t2 - *t1).as_secs_f64();
+            let before = rows * *p1 as f64 / 100.0 / rate;
+            let delay = ((*t1 - w.uploaded_at).as_secs_f64() - before).max(0.0);
+            (rate, delay)
+        }
+        _ => {
+            let secs = (w.ended_at - w.uploaded_at).as_secs_f64().max(1e-3);
+            (rows / secs, 0.0)
+        }
+    };
+    (rate.is_finite() && rate > 0.0).then_some((rate, delay))
+}
+
+/// Rows of a completed job: the report's lines fail (named by line, field and reason); the rest
+/// learn their item ids by key (items the job created are ordinary items, §4).
+async fn settle_rows(
+    path: &IngestPath,
+    records: Vec<PlannedRecord>,
+    report: &[job::ReportLine],
+) -> Vec<WriteReport> {
+    let failed: HashMap<usize, &job::ReportLine> = report
+        .iter()
+        .filter_map(|l| (l.line as usize).checked_sub(2).map(|i| (i, l)))
+        .collect();
+    let keys: Vec<String> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !failed.contains_key(i))
+        .map(|(_, r)| r.record.key.clone())
+        .collect();
+    let found = find_on_board(path, &keys).await;
+    let mut outcomes = Vec::with_capacity(records.len());
+    for (i, r) in records.into_iter().enumerate() {
+        let res = match (failed.get(&i), &found) {
+            (Some(l), _) => {
+                let (field, label) = path.fields.get(&l.column).cloned().unwrap_or_default();
+                let cause = if label && l.reason.to_lowercase().contains("label") {
+                    FailureCause::MissingLabel
+                } else {
+                    FailureCause::Rejected
+                };
+                RecordResult::Failed {
+                    field,
+                    reason: format!("bulk import row {}: {}", l.line, l.reason),
+                    cause,
+                }
+            }
+            (None, Ok(found)) => match found.get(&r.record.key).and_then(|ids| ids.last()) {
+                Some(id) => RecordResult::Done {
+                    item_id: id.clone(),
+                },
+                None => RecordResult::Ambiguous {
+                    reason: "the job reported no failure but the item was not found".into(),
+                },
+            },
+            (None, Err(e)) => RecordResult::Ambiguous {
+                reason: format!("item ids could not be read after the job: {e}"),
+            },
+        };
+        outcomes.push((r, res));
+    }
+    by_kind(outcomes, false)
+}
+
+/// Creates and updates reported separately (the coordinator counts capacity on creates).
+fn by_kind(outcomes: Vec<(PlannedRecord, RecordResult)>, board_full: bool) -> Vec<WriteReport> {
+    let (creates, updates): (Vec<_>, Vec<_>) = outcomes
+        .into_iter()
+        .partition(|(r, _)| matches!(r.op, Op::Create { .. }));
+    let now = Instant::now();
+    [
+        (RequestKind::Create, creates),
+        (RequestKind::Update, updates),
+    ]
+    .into_iter()
+    .filter(|(_, o)| !o.is_empty())
+    .map(|(kind, outcomes)| WriteReport {
+        kind,
+        outcomes,
+        finished_at: now,
+        fatal: None,
+        board_full: board_full && kind == RequestKind::Create,
+    })
+    .collect()
+}
+
+/// `REJECTED` / `BOARD_CAPACITY_EXCEEDED`: the board is full, like `ItemsLimitationException`.
+fn board_full(records: Vec<PlannedRecord>) -> Vec<WriteReport> {
+    let outcomes = records
+        .into_iter()
+        .map(|r| {
+            let res = match r.op {
+                Op::Create { .. } => RecordResult::Failed {
+                    field: String::new(),
+                    reason: "the board is full (bulk import job rejected: BOARD_CAPACITY_EXCEEDED)"
+                        .into(),
+                    cause: FailureCause::BoardFull,
+                },
+                Op::Update { .. } => RecordResult::Ambiguous {
+                    reason: "bulk import job rejected (BOARD_CAPACITY_EXCEEDED)".into(),
+                },
+            };
+            (r, res)
+        })
+        .collect();
+    by_kind(outcomes, true)
+}
+
+/// Rows a job could not take go to the batch path; after a job that may have committed some of
+/// them, the creates found on the board go as updates of those items (never a second item).
+async fn hand_to_batches(
+    path: &IngestPath,
+    mut records: Vec<PlannedRecord>,
+    maybe_committed: bool,
+    mut end: ChunkEnd,
+) -> ChunkEnd {
+    if maybe_committed {
+        let keys: Vec<String> = records.iter().map(|r| r.record.key.clone()).collect();
+        match find_on_board(path, &keys).await {
+            Ok(found) => {
+                for r in records.iter_mut() {
+                    if let (Op::Create { .. }, Some(id)) =
+                        (&r.op, found.get(&r.record.key).and_then(|ids| ids.last()))
+                    {
+                        r.op = Op::Update {
+                            item_id: id.clone(),
+                        };
+                    }
+                }
+            }
+            Err(e) => {
+                // Unknown what the job wrote: leave the records to the end-of-run look-up.
+                let outcomes = records
+                    .into_iter()
+                    .map(|r| {
+                        let reason =
+                            format!("bulk import job failed and the board could not be read: {e}");
+                        (r, RecordResult::Ambiguous { reason })
+                    })
+                    .collect();
+                end.reports = by_kind(outcomes, false);
+                return end;
+            }
+        }
+    }
+    end.to_batch = records;
+    end
+}
+
+async fn find_on_board(
+    path: &IngestPath,
+    keys: &[String],
+) -> Result<HashMap<String, Vec<String>>, SyncError> {
+    find_items_by_key(
+        &path.client,
+        &path.client.board_id,
+        &path.match_column,
+        keys,
+    )
+    .await
+}
+
+/// A job an earlier run left open (from the ledger): poll it to its end before anything else is
+/// sent, so its rows are on the board (or known not to be) when the pending records are looked
+/// up. A job still `UPLOAD_PENDING` one poll interval later never got its file: abandoned.
+pub(super) async fn finish_open(path: &IngestPath, job: &LedgerJob, stats: &mut IngestStats) {
+    let first = job::poll(&path.client, &job.job_id, 1 << 20).await;
+    let stage = match first {
+        Err(e) => {
+            tracing::warn!(job = %job.job_id, error = %e, "a job of an earlier run cannot be read; its records are looked up on the board");
+            Stage::Abandoned
+        }
+        Ok(s) if s.state.is_final() => Stage::Settled,
+        Ok(s) if s.state == JobState::UploadPending => {
+            tokio::time::sleep(path.poll_interval).await;
+            match job::poll(&path.client, &job.job_id, 1 << 21).await {
+                Ok(s) if s.state == JobState::UploadPending => Stage::Abandoned,
+                _ => wait_out(path, &job.job_id, stats).await,
+            }
+        }
+        Ok(_) => wait_out(path, &job.job_id, stats).await,
+    };
+    tracing::info!(job = %job.job_id, keys = job.keys.len(), ?stage, "job of an earlier run resolved");
+    let _ = path.ledger.set_stage(&job.job_id, stage);
+}
+
+async fn wait_out(path: &IngestPath, job_id: &str, stats: &mut IngestStats) -> Stage {
+    match watch(path, job_id, 1 << 22, stats).await {
+        Ok(_) => Stage::Settled,
+        Err(_) => Stage::Abandoned,
+    }
+}

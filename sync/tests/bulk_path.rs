@@ -1,0 +1,218 @@
+//! The bulk import path (`mode = "auto"`, the default, and `"ingest"`) against the in-process
+//! simulator, in virtual time: jobs chosen, exactly once, reruns, failures named by line.
+
+mod support;
+
+use std::sync::Arc;
+
+use mock_monday::{LatencyProfile, SimConfig};
+use monday_sync::config::{Mode, SyncConfig};
+use monday_sync::engine::{run, RequestKind, RunParams};
+use monday_sync::input::InputSource;
+use monday_sync::report::RunSummary;
+use monday_sync::state::StateSpec;
+use serde_json::{Map, Value};
+use support::*;
+
+fn sim_config(profile: LatencyProfile) -> SimConfig {
+    SimConfig {
+        profile,
+        seed: 7,
+        ..SimConfig::default()
+    }
+}
+
+/// The example config, without the phone's country (a CSV row cannot carry a phone country:
+/// docs/monday-bulk-import.md §2.4 gives no syntax for it).
+fn bulk_config(mode: Mode) -> SyncConfig {
+    let mut cfg = example_config();
+    for c in &mut cfg.columns {
+        c.country_source = None;
+    }
+    cfg.sync.mode = mode;
+    cfg
+}
+
+async fn sync_with(
+    t: Arc<SimTransport>,
+    cfg: SyncConfig,
+    recs: Vec<Map<String, Value>>,
+    state: StateSpec,
+    counter: Arc<Counter>,
+) -> RunSummary {
+    run(RunParams {
+        state,
+        observer: Some(counter),
+        ..params(cfg, InputSource::Records(recs), t)
+    })
+    .await
+    .expect("run")
+}
+
+fn one_customer(n: usize) -> Vec<Map<String, Value>> {
+    (0..n)
+        .map(|i| {
+            let mut r = record(i);
+            r.insert("customer".into(), Value::from("Acme Apparel"));
+            r
+        })
+        .collect()
+}
+
+fn assert_one_item_per_record(sim: &mock_monday::Simulator, n: usize) {
+    let items = board_items_by_key(sim);
+    assert_eq!(items.len(), n, "distinct keys on the board");
+    let dupes: Vec<_> = items.iter().filter(|(_, v)| v.len() != 1).collect();
+    assert!(dupes.is_empty(), "duplicates: {}", dupes.len());
+}
+
+#[tokio::test(start_paused = true)]
+async fn auto_sends_a_large_group_as_one_job_exactly_once() {
+    let (sim, t) = sim(sim_config(LatencyProfile::Instant));
+    let counter = Arc::new(Counter::default());
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateSpec::Path(dir.path().join("state.db"));
+    let cfg = bulk_config(Mode::Auto);
+    let s = sync_with(
+        t.clone(),
+        cfg.clone(),
+        one_customer(600),
+        state.clone(),
+        counter.clone(),
+    )
+    .await;
+    assert_eq!((s.created, s.failed), (600, 0), "{:?}", s.failures);
+    assert_eq!(counter.count(RequestKind::IngestStart), 1);
+    assert_eq!(counter.count(RequestKind::Upload), 1);
+    assert_eq!(counter.count(RequestKind::Create), 0);
+    assert!(counter.count(RequestKind::JobPoll) >= 1);
+    assert_eq!(s.plan.len(), 1);
+    assert_eq!(s.plan[0].path, "ingest", "{:?}", s.plan);
+    let ingest = s.ingest.clone().expect("ingest figures");
+    assert_eq!(ingest.jobs_by_state.get("COMPLETED"), Some(&1));
+    assert_eq!(ingest.rows_by_outcome.get("created"), Some(&600));
+    assert!(ingest.bytes_uploaded > 0);
+    assert_eq!(s.per_customer["Acme Apparel"].path, "ingest");
+    assert_one_item_per_record(&sim, 600);
+
+    // Rerun: nothing new, nothing sent.
+    let again = Arc::new(Counter::default());
+    let s2 = sync_with(
+        t.clone(),
+        cfg.clone(),
+        one_customer(600),
+        state.clone(),
+        again.clone(),
+    )
+    .await;
+    assert_eq!((s2.created, s2.updated, s2.unchanged), (0, 0, 600));
+    assert_eq!(again.count(RequestKind::IngestStart), 0);
+
+    // Changed records are updated (through a job), never duplicated.
+    let mut changed = one_customer(600);
+    for r in changed.iter_mut().take(150) {
+        r.insert("quantity".into(), Value::from(999));
+    }
+    let third = Arc::new(Counter::default());
+    let s3 = sync_with(t, cfg, changed, state, third.clone()).await;
+    assert_eq!(
+        (s3.created, s3.updated, s3.unchanged),
+        (0, 150, 450),
+        "{:?}",
+        s3.failures
+    );
+    assert_one_item_per_record(&sim, 600);
+    let items = board_items_by_key(&sim);
+    let q = &items["ORD-000003"][0]["column_values"]["numbers_qty"]["text"];
+    assert_eq!(q, "999", "{q}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn batch_mode_sends_no_job() {
+    let (sim, t) = sim(sim_config(LatencyProfile::Instant));
+    let counter = Arc::new(Counter::default());
+    let s = sync_with(
+        t,
+        bulk_config(Mode::Batch),
+        one_customer(300),
+        StateSpec::InMemory,
+        counter.clone(),
+    )
+    .await;
+    assert_eq!(s.created, 300);
+    assert_eq!(counter.count(RequestKind::IngestStart), 0);
+    assert!(counter.count(RequestKind::Create) > 0);
+    assert!(s.ingest.is_none());
+    assert_one_item_per_record(&sim, 300);
+}
+
+async fn timed(
+    profile_cfg: SimConfig,
+    mode: Mode,
+    n: usize,
+) -> (RunSummary, Arc<mock_monday::Simulator>) {
+    let (sim, t) = sim(profile_cfg);
+    let s = sync_with(
+        t,
+        bulk_config(mode),
+        one_customer(n),
+        StateSpec::InMemory,
+        Arc::new(Counter::default()),
+    )
+    .await;
+    (s, sim)
+}
+
+/// 5,000 records, default settings, realistic profile: the bulk path is chosen and the run
+/// takes at least 3x less (virtual) time than `mode = "batch"`.
+#[tokio::test(start_paused = true)]
+async fn five_thousand_records_go_as_a_job_three_times_faster_than_batches() {
+    let (auto, sim_a) = timed(sim_config(LatencyProfile::Realistic), Mode::Auto, 5_000).await;
+    let (batch, sim_b) = timed(sim_config(LatencyProfile::Realistic), Mode::Batch, 5_000).await;
+    eprintln!(
+        "5,000 records, realistic: auto {:.1} s, batch {:.1} s (virtual)",
+        auto.wall_ms / 1e3,
+        batch.wall_ms / 1e3
+    );
+    assert_eq!(
+        (auto.created, auto.failed),
+        (5_000, 0),
+        "{:?}",
+        auto.failures
+    );
+    assert_eq!((batch.created, batch.failed), (5_000, 0));
+    assert_eq!(auto.plan[0].path, "ingest");
+    assert_one_item_per_record(&sim_a, 5_000);
+    assert_one_item_per_record(&sim_b, 5_000);
+    assert!(
+        auto.wall_ms * 3.0 <= batch.wall_ms,
+        "auto {} ms vs batch {} ms",
+        auto.wall_ms,
+        batch.wall_ms
+    );
+}
+
+/// The account processes 10x slower than the estimate: auto is no slower than batches by
+/// more than 5%.
+#[tokio::test(start_paused = true)]
+async fn a_slow_account_is_no_slower_than_batches() {
+    let mut slow = sim_config(LatencyProfile::Realistic);
+    slow.bulk.timing = Some(mock_monday::jobs::JobTiming {
+        job_start_delay_ms: 2_000.0,
+        job_rows_per_second: 25.0,
+    });
+    let (auto, _) = timed(slow.clone(), Mode::Auto, 5_000).await;
+    let (batch, _) = timed(slow, Mode::Batch, 5_000).await;
+    eprintln!(
+        "5,000 records, 25 rows/s: auto {:.1} s, batch {:.1} s (virtual)",
+        auto.wall_ms / 1e3,
+        batch.wall_ms / 1e3
+    );
+    assert_eq!((auto.created, auto.failed), (5_000, 0));
+    assert!(
+        auto.wall_ms <= batch.wall_ms * 1.05,
+        "auto {} vs batch {}",
+        auto.wall_ms,
+        batch.wall_ms
+    );
+}
