@@ -324,9 +324,9 @@ impl Scenario {
             }
         }
         if let Some(mode) = &self.sync.mode {
-            if mode != "batch" && mode != "single" {
+            if !matches!(mode.as_str(), "auto" | "batch" | "single" | "ingest") {
                 return Err(PerfError::Usage(format!(
-                    "mode must be batch or single, got {mode:?}"
+                    "mode must be auto, batch, single or ingest, got {mode:?}"
                 )));
             }
         }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 use serde_json::Value;
 
 /// A regression injected by the harness.
@@ -79,6 +79,10 @@ impl Transport for ExtraRoundTrip {
         }
         self.inner.send(request).await
     }
+
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 /// Rewrites every rate-limit hint of a response to a fixed number of seconds.
@@ -128,6 +132,10 @@ impl Transport for FixedRetryHint {
         }
         Ok(resp)
     }
+
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 /// How a [`Runaway`] gets stuck.
@@ -171,6 +179,10 @@ impl Transport for Runaway {
             }
         }
         self.inner.send(request).await
+    }
+
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
     }
 }
 

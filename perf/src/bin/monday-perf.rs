@@ -143,7 +143,7 @@ struct ScenarioArgs {
     /// Token kind: personal, app, trial (trial/free = 1M budget) [default: personal].
     #[arg(long)]
     token_kind: Option<String>,
-    /// Sync mode override: batch or single.
+    /// Sync mode override: auto, batch, single or ingest.
     #[arg(long)]
     mode: Option<String>,
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
