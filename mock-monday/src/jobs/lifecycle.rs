@@ -277,7 +277,7 @@ impl Jobs {
             // between calls, none can during one): matching each row by a scan of the board
             // made a 10,000-row job quadratic in wall time.
             let mut index = (job.lifecycle.done < target)
-                .then(|| job.on_match.as_ref())
+                .then_some(job.on_match.as_ref())
                 .flatten()
                 .map(|m| MatchIndex::of(store, &job.board_id, &m.column_id));
             while job.lifecycle.done < target {
