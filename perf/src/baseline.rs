@@ -376,6 +376,23 @@ pub struct GateScenario {
     /// (`gate::limits_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_wall_ms: Option<f64>,
+    /// Targets against other scenarios of the same gate run (auto against the forced paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compare: Vec<Comparison>,
+}
+
+/// A target on this scenario's per-record time relative to other scenarios': at most
+/// `max_ratio` times the best (lowest) of theirs. `auto` at least 3x faster than batches alone is
+/// `max_ratio = 0.3333` against the batch scenario; never more than 5% slower than the better
+/// forced path is `max_ratio = 1.05` against both forced scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// The check's name in reports (e.g. `vs_batch_speedup_3x`).
+    pub name: String,
+    /// Scenario names of the same baseline.
+    pub against: Vec<String>,
+    pub max_ratio: f64,
 }
 
 /// The whole baseline file.
@@ -414,6 +431,22 @@ impl Baseline {
                     "{origin}: scenario name {} is used twice",
                     s.scenario.name
                 )));
+            }
+        }
+        for s in &b.scenarios {
+            for c in &s.compare {
+                if let Some(missing) = c.against.iter().find(|n| !names.contains(n)) {
+                    return Err(PerfError::Usage(format!(
+                        "{origin}: scenario {} compares with {missing}, which the baseline does not have",
+                        s.scenario.name
+                    )));
+                }
+                if c.against.is_empty() || !(c.max_ratio.is_finite() && c.max_ratio > 0.0) {
+                    return Err(PerfError::Usage(format!(
+                        "{origin}: scenario {}: comparison {} needs scenarios and a positive max_ratio",
+                        s.scenario.name, c.name
+                    )));
+                }
             }
         }
         Ok(b)

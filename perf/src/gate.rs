@@ -429,6 +429,7 @@ pub fn run_gate(
         verdicts.push(verdict);
         runs.push(artifacts);
     }
+    apply_comparisons(baseline, &mut verdicts);
     let report = GateReport {
         baseline: baseline_origin.to_string(),
         passed: verdicts.iter().all(|v| v.passed),
@@ -437,6 +438,54 @@ pub fn run_gate(
         wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     };
     Ok((report, runs))
+}
+
+/// Adds each scenario's [`crate::baseline::Comparison`] checks (per-record time against the best
+/// of other scenarios of this run) and updates the verdicts. A comparison with a scenario that
+/// did not finish (stopped, skipped) fails: the gate cannot say the target holds.
+pub fn apply_comparisons(baseline: &Baseline, verdicts: &mut [ScenarioVerdict]) {
+    let per_record: std::collections::HashMap<String, Option<f64>> = verdicts
+        .iter()
+        .map(|v| {
+            let finished = v.stopped.is_none();
+            (v.name.clone(), finished.then_some(v.figures.per_record_ms))
+        })
+        .collect();
+    for v in verdicts.iter_mut() {
+        let Some(gs) = baseline
+            .scenarios
+            .iter()
+            .find(|g| g.scenario.name == v.name)
+        else {
+            continue;
+        };
+        if v.stopped.is_some() {
+            continue;
+        }
+        for c in &gs.compare {
+            let best = c
+                .against
+                .iter()
+                .map(|n| per_record.get(n).copied().flatten())
+                .try_fold(f64::INFINITY, |best, x| x.map(|x| best.min(x)));
+            let ratio = match best {
+                Some(best) if best > 0.0 => crate::latency::round3(v.figures.per_record_ms / best),
+                // A missing run, or one without time: the target cannot be shown to hold.
+                _ => -1.0,
+            };
+            let mut check = Check::new(
+                &c.name,
+                CheckKind::Target,
+                c.max_ratio,
+                ratio,
+                c.max_ratio,
+                false,
+            );
+            check.passed &= ratio >= 0.0;
+            v.checks.push(check);
+        }
+        v.passed = v.checks.iter().all(|c| c.passed);
+    }
 }
 
 /// Runs every scenario and stores today's figures as `expected` (`monday-perf baseline`).
@@ -482,6 +531,7 @@ mod tests {
                 skip_metrics: vec![],
                 expected: Some(expected),
                 harness_wall_ms: None,
+                compare: vec![],
             }],
         }
     }
@@ -777,5 +827,63 @@ mod tests {
             "{:?}",
             v.checks
         );
+    }
+
+    #[test]
+    fn comparisons_fail_a_slow_auto_and_a_missing_partner() {
+        let text = r#"{"format":1,"scenarios":[
+            {"scenario":{"name":"batch"}},
+            {"scenario":{"name":"ingest"}},
+            {"scenario":{"name":"auto"},"compare":[
+                {"name":"vs_batch_speedup_3x","against":["batch"],"max_ratio":0.3334},
+                {"name":"vs_best_forced","against":["batch","ingest"],"max_ratio":1.05}]}]}"#;
+        let b = Baseline::from_json(text, "t").unwrap();
+        let verdict = |name: &str, ms: f64| {
+            let mut r = results_with(ms, 10, 1.0);
+            r.name = name.into();
+            let gs = b
+                .scenarios
+                .iter()
+                .find(|g| g.scenario.name == name)
+                .unwrap();
+            evaluate(&b, gs, &r)
+        };
+        // auto 3x faster than batch and within 5% of the faster forced path (ingest).
+        let mut vs = vec![
+            verdict("batch", 180.0),
+            verdict("ingest", 50.0),
+            verdict("auto", 52.0),
+        ];
+        apply_comparisons(&b, &mut vs);
+        assert!(vs[2].passed, "{:?}", vs[2].checks);
+        // auto 8% slower than ingest alone.
+        let mut vs = vec![
+            verdict("batch", 180.0),
+            verdict("ingest", 50.0),
+            verdict("auto", 54.0),
+        ];
+        apply_comparisons(&b, &mut vs);
+        assert_eq!(failed_names(&vs[2]), ["vs_best_forced"]);
+        let c = vs[2].checks.iter().find(|c| !c.passed).unwrap();
+        assert_eq!(c.explain(), "vs_best_forced: actual 1.08 (target <= 1.05)");
+        // Only 2x faster than batch (ingest is slow too).
+        let mut vs = vec![
+            verdict("batch", 180.0),
+            verdict("ingest", 200.0),
+            verdict("auto", 90.0),
+        ];
+        apply_comparisons(&b, &mut vs);
+        assert_eq!(failed_names(&vs[2]), ["vs_batch_speedup_3x"]);
+        // The partner did not run: the target fails rather than passes unseen.
+        let mut vs = vec![verdict("ingest", 50.0), verdict("auto", 52.0)];
+        apply_comparisons(&b, &mut vs);
+        assert_eq!(
+            failed_names(&vs[1]),
+            ["vs_batch_speedup_3x", "vs_best_forced"]
+        );
+        // A comparison naming an unknown scenario is a usage error.
+        let bad = r#"{"format":1,"scenarios":[{"scenario":{"name":"a"},
+            "compare":[{"name":"x","against":["nope"],"max_ratio":1.0}]}]}"#;
+        assert!(Baseline::from_json(bad, "t").is_err());
     }
 }

@@ -164,7 +164,7 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
             .map_err(|e| PerfError::Usage(format!("board lock: {e}")))?,
         None => mock_monday::BoardLock::default(),
     };
-    let config = SimConfig {
+    let mut config = SimConfig {
         profile,
         plan,
         token_kind,
@@ -172,12 +172,16 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         time_scale: s.time_scale,
         faults,
         board_lock,
-        bulk: mock_monday::jobs::BulkSettings {
-            timing: job_timing,
-            ..mock_monday::jobs::BulkSettings::default()
+        bulk: {
+            let mut bulk = s.bulk.clone().unwrap_or_default();
+            bulk.timing = bulk.timing.or(job_timing);
+            bulk
         },
         ..SimConfig::default()
     };
+    if let Some(limit) = s.items_limit_per_board {
+        config.limits.items_limit_per_board = limit;
+    }
     config
         .validate()
         .map_err(|e| PerfError::Usage(e.to_string()))?;

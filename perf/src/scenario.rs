@@ -197,6 +197,14 @@ pub struct Scenario {
     /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
+    /// The simulator's bulk import (`mock-monday serve --bulk` keys: `timing` =
+    /// `{ job_start_delay_ms, job_rows_per_second }`, `items_per_hour`, ...); None: its defaults,
+    /// the timing from the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<mock_monday::jobs::BulkSettings>,
+    /// The simulator's item cap per board; None: its default (10,000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items_limit_per_board: Option<usize>,
 }
 
 /// Most seeds one scenario may repeat over.
@@ -271,6 +279,8 @@ impl Default for Scenario {
             cpu_repetitions: DEFAULT_CPU_REPETITIONS,
             repeats: DEFAULT_REPEATS,
             client_cmd: None,
+            bulk: None,
+            items_limit_per_board: None,
         }
     }
 }
