@@ -28,7 +28,15 @@
 //! - **Board capacity** (how many more items the board takes): [`planning::capacity`].
 //! - **Groups** (which group each create goes to; creating missing ones): [`planning::groups`].
 //! - **How records are written** (one interface, [`write::WritePath`]; the batch path:
-//!   [`write::batch`]; a bulk-import path goes beside it as `write/ingest/`).
+//!   [`write::batch`]; the bulk import path: [`write::ingest`] — the CSV per column type
+//!   [`write::ingest::csv`], the job client [`write::ingest::job`], redo/hand-back rules in
+//!   `write::ingest::runner`).
+//! - **Which path each group takes** (`mode = "auto"`, the default): [`planning::paths::plan`];
+//!   whether the bulk import is usable at all (API version, key column type):
+//!   [`planning::board::bulk_import_unavailable`]; the coordinator's bulk sequencing (collect,
+//!   plan, jobs and batches at once): `engine::coordinator::bulk`.
+//! - **Jobs across crashes** (a job's id and keys durable before its upload; a rerun polls open
+//!   jobs first): [`state::jobs`].
 //! - **The sequence of a run** (the coordinator, which only sequences): [`engine`].
 //! - The request log (`--request-log`): [`api::request_log`]; errors: [`error`].
 
@@ -41,8 +49,8 @@
 //   api/                               the client: one send loop, pacing, retry (-> mapping)
 //   planning/                          groups, capacity, batches, what the board holds (-> api)
 //   state/                             the state store, reconciliation (-> api)
-//   write/                             the WritePath trait; batch/ (-> planning, api)
 //   report/                            summaries, progress (-> api, mapping)
+//   write/                             the WritePath trait; batch/, ingest/ (-> planning, state, api, report)
 //   engine/                            the coordinator: sequences all of the above
 //
 // Each layer imports only from the layers above it in this list (the module-graph test in

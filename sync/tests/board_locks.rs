@@ -34,6 +34,14 @@ impl Transport for Recording {
         self.sent.lock().unwrap().push((key, body, status));
         res
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 fn realistic(seed: u64, faults: &str) -> SimConfig {

@@ -30,6 +30,14 @@ impl Transport for Recording {
             .push((r.idempotency_key.clone(), r.body.clone()));
         self.inner.send(r).await
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 async fn sync(t: Arc<dyn Transport>, cfg: SyncConfig, recs: Vec<Map<String, Value>>) -> RunSummary {

@@ -176,6 +176,14 @@ impl Transport for DuplicatingTransport {
         }
         self.inner.send(request).await
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 /// 423 board locks (the simulator's `lock` fault on concurrent writes) and 409 idempotency

@@ -200,6 +200,14 @@ impl Transport for SlowTransport {
         tokio::time::sleep(self.delay).await;
         self.inner.send(request).await
     }
+
+    /// Pre-signed URL requests (the bulk import) pass through untouched.
+    async fn send_url(
+        &self,
+        request: monday_sync::transport::UrlRequest,
+    ) -> Result<ApiResponse, TransportError> {
+        self.inner.send_url(request).await
+    }
 }
 
 async fn phases_of(delay_ms: u64) -> Value {

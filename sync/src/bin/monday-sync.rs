@@ -48,7 +48,8 @@ enum Command {
         /// Where to write summary.json, summary.txt, customers.csv/.md and failures.csv.
         #[arg(long, default_value = "reports/monday-sync")]
         report_dir: PathBuf,
-        /// Override sync.mode (batch is the default; single is for comparison only).
+        /// Override sync.mode: auto (the default: each group as batches or as bulk import jobs,
+        /// whichever the plan finds faster), batch, single (for comparison only) or ingest.
         #[arg(long)]
         mode: Option<Mode>,
         /// Override sync.batch_size (default: chosen from the run).
