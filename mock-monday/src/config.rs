@@ -444,6 +444,15 @@ impl SimConfig {
             })
     }
 
+    /// How fast bulk-import jobs run: `bulk.timing` when set, else the latency profile's
+    /// (`instant`: at once; any other: the `realistic` estimate).
+    pub fn job_timing(&self) -> crate::jobs::JobTiming {
+        self.bulk.timing.unwrap_or(match self.profile {
+            LatencyProfile::Instant => crate::jobs::JobTiming::instant(),
+            _ => crate::jobs::JobTiming::realistic(),
+        })
+    }
+
     /// Checks ranges that would otherwise make the simulator misbehave.
     pub fn validate(&self) -> Result<(), SetupError> {
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {

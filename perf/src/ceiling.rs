@@ -26,6 +26,43 @@
 //! purpose: it is what a perfect client achieves on a healthy API, so efficiency stays comparable
 //! between scenarios with and without faults.
 //!
+//! # The bulk-import path and the mixed plan ([`CeilingInputs::best_plan`], `ceiling/paths.rs`)
+//!
+//! monday.com's bulk import (`ingest_items`, a CSV upload, `fetch_job_status`;
+//! https://developer.monday.com/api-reference/docs/importing-items-in-bulk) writes rows without
+//! spending the complexity budget. [`CeilingInputs::ceiling_with`] models it beside the batches
+//! from the simulator's settings ([`BulkInputs`]: the latency profile's `job_start_delay_ms` and
+//! `job_rows_per_second`, or `--processing-rate`; the hourly limits) and answers a [`BestPlan`]:
+//!
+//! - **Jobs only.** The reads and the groups first (a job's group must exist). One job per group
+//!   at least (rows spread evenly over the groups) and at most 10,000 rows a job. Each job's
+//!   start (one mutation: base + per mutation, one after another on the write lane) and upload
+//!   (one round trip) go ahead; jobs on a board run one after another, so only the first start
+//!   delay shows: the jobs end at `max(setup + rows / rate, starts of every job + the last
+//!   job's rows / rate)`. The end is seen by the `fetch_job_status` poll (every 10 s, the
+//!   documented pace, from the first upload). Rows beyond the hour's 19,000 items, or jobs beyond
+//!   its 100 starts, wait for the rolling window (an hour after the first validation).
+//! - **The mix.** `y` records as `create_item` batches, the rest as jobs. Batches never run while
+//!   a job processes rows (the board answers 423), but they run during the first job's setup and
+//!   their budget refills meanwhile; the batches, the group creations and the job starts all
+//!   spend the complexity budget. The best `y` is searched at every budget window's edge, at
+//!   what hides in the first job's setup, at the rows over the hour's budget, and inside each
+//!   window (the time there is the larger of a falling and a rising term).
+//! - **The best plan** is the lowest of batches only (this model's `ceiling_ms`, unchanged),
+//!   jobs only and the best mix; `crossover_records` is the fewest records (same groups) for
+//!   which a plan with jobs wins.
+//!
+//! `ceiling_ms`, `binding` and the three bounds stay the batch path's, so every figure measured
+//! against them (the gate's efficiency targets for batch runs) is unchanged; which plan a run's
+//! `efficiency` is measured against is [`crate::yardstick`]'s decision.
+//!
+//! **Independent of the sync's planner, on purpose.** monday-perf depends on monday-sync, and
+//! the sync has its own cost model of the two paths (`planning::paths`). The ceiling never calls
+//! it: the ceiling is the yardstick the sync's choices are measured with, and a regression in
+//! the planner (a wrong rate, a lost term) would otherwise move the yardstick with it and go
+//! unseen. The two models are written separately and may disagree in detail (the planner
+//! estimates what the engine will do; the ceiling what the best client could do).
+//!
 //! # Why efficiency can exceed 1, and the floor that cannot
 //!
 //! Round trips are drawn from a lognormal distribution, so a lucky run can beat the median-based
@@ -33,10 +70,18 @@
 //! the budget windows and the per-mutation time, which every run pays in full): a true lower bound,
 //! so `floor_ms / achieved` never exceeds 1. Results report both; `efficiency` above 1 means the
 //! round trips were faster than the profile's median, never that the client beat the limits.
+//! With the bulk path modelled, `floor_ms` is the lowest floor over every path: free round
+//! trips, the end of a job seen the moment it happens, and for every share of batches the
+//! least each term (the first start delay and the rows' processing, the board lock, the budget's
+//! windows, the hour's limits) allows; so no run beats it, whichever path it takes.
+
+mod paths;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub use paths::{BestPlan, BulkInputs, PlanKind, CROSSOVER_SEARCH_MAX};
 
 /// The latency model of the simulator profile, reduced to medians.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,6 +134,25 @@ pub struct Ceiling {
     /// `"budget"`, `"latency"` or `"request_rate"`.
     pub binding: String,
     pub ceiling_per_record_ms: f64,
+    /// Every write path's ceiling and the best plan ([`CeilingInputs::ceiling_with`] with the
+    /// bulk import's inputs); None when only the batch path was modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_plan: Option<BestPlan>,
+}
+
+impl Ceiling {
+    /// The best plan's ceiling over every modelled path (the batch ceiling when only batches
+    /// were modelled).
+    pub fn best_ms(&self) -> f64 {
+        self.best_plan
+            .as_ref()
+            .map_or(self.ceiling_ms, |b| b.best_ms)
+    }
+
+    /// Which plan [`Ceiling::best_ms`] is.
+    pub fn best_kind(&self) -> PlanKind {
+        self.best_plan.as_ref().map_or(PlanKind::Batch, |b| b.plan)
+    }
 }
 
 impl CeilingInputs {
@@ -114,6 +178,19 @@ impl CeilingInputs {
         let per_lane = n.div_ceil(lanes);
         let requests_per_lane = per_lane.div_ceil(self.max_aliases_per_request());
         self.latency.base * requests_per_lane as u32 + self.latency.per_mutation * per_lane as u32
+    }
+
+    /// The ceiling with the bulk import modelled beside the batches (`Some`): `best_plan` filled
+    /// in and `floor_ms` lowered to the floor over every path, so no run beats it whichever path
+    /// it takes. `ceiling_ms`, `binding` and the bounds stay the batch path's.
+    pub fn ceiling_with(&self, bulk: Option<&BulkInputs>) -> Ceiling {
+        let mut c = self.ceiling();
+        if let Some(b) = bulk {
+            let best = self.best_plan(b);
+            c.floor_ms = c.floor_ms.min(best.floor_ms);
+            c.best_plan = Some(best);
+        }
+        c
     }
 
     /// Computes the ceiling (and its floor: the same model with zero-cost round trips).
@@ -184,6 +261,7 @@ impl CeilingInputs {
             floor_ms: 0.0,
             binding: binding.to_string(),
             ceiling_per_record_ms: crate::latency::round3(ms(ceiling) / self.records.max(1) as f64),
+            best_plan: None,
         }
     }
 }

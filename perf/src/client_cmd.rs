@@ -51,6 +51,7 @@ use crate::run::{
     board_facts, ceiling_inputs, check_board, sim_config, workload, RunArtifacts, RunOptions,
 };
 use crate::scenario::{ClientCmdSettings, Scenario};
+use crate::yardstick;
 
 /// Durations the server reports to a foreign client unless the scenario says otherwise: wall
 /// seconds, so that a client that honours `Retry-After` and knows nothing of the time scale
@@ -266,7 +267,9 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     let work = workload(s, &facts)?;
     let input = input_file(s, work_dir)?;
     // The best any client could do writing serially, as monday.com advises.
-    let ceiling = ceiling_inputs(&sim, work.records, 0, 1).ceiling();
+    // The floor covers the bulk path too: a foreign client may use it.
+    let ceiling =
+        ceiling_inputs(&sim, work.records, 0, 1).ceiling_with(Some(&yardstick::bulk_inputs(&sim)));
     let time_scale = s.time_scale;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -339,6 +342,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     let stats_json = serde_json::to_value(&stats)
         .map_err(|e| PerfError::json("serialise simulator stats", e))?;
     let bulk_counts = crate::bulk::BulkCounts::of(&stats_json, &[]);
+    let measured = yardstick::measure(&ceiling, "batch", api_time_ms);
     let results = RunResults {
         format: RESULTS_FORMAT,
         name: s.name.clone(),
@@ -361,7 +365,12 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         duplicates,
         lost_records: missing,
         items_on_board,
-        efficiency: efficiency(ceiling.ceiling_ms, api_time_ms),
+        // A foreign client's mode is unknown: measured against batches only, and against the
+        // best plan beside it.
+        efficiency: measured.efficiency,
+        efficiency_plan: measured.plan,
+        efficiency_vs_batch: measured.vs_batch,
+        efficiency_vs_best: measured.vs_best,
         efficiency_vs_floor: efficiency(ceiling.floor_ms, api_time_ms),
         ceiling,
         client_cpu_us_per_record: None,

@@ -18,8 +18,13 @@
 //! - **Latency** (how request and record latency are recorded, percentiles): [`latency`], fed by
 //!   [`observer`] on the run's clock.
 //! - **Ceiling and efficiency** (the lower bound on a run's time, serial writes included; the
-//!   floor that efficiency can never beat): [`ceiling`]; efficiency over synced records only:
-//!   [`run`].
+//!   bulk-import path and the mixed plan beside the batches, the best plan over all paths and the
+//!   crossover record count: `CeilingInputs::best_plan`; the floor that efficiency can never
+//!   beat, whichever path a run takes): [`ceiling`], computed independently of the sync's own
+//!   planner; **which ceiling a run is measured against** (the best plan over the paths its
+//!   `[sync] mode` may take, beside the batch-only and the best-over-all figures; the
+//!   simulator's job timing, `--processing-rate`): [`yardstick`]; efficiency over synced
+//!   records only: [`run`].
 //! - **Client CPU per record** (prepared responses, process CPU time, minimum of repetitions):
 //!   [`client_cpu`].
 //! - **Log events per record** (the counting layer of the global subscriber): [`log_counts`].
@@ -50,7 +55,7 @@
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`], [`limits`], [`job_rate`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`observer`], [`limits`], [`job_rate`] → [`yardstick`], [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
@@ -83,5 +88,6 @@ pub mod textfmt;
 pub mod timeline;
 pub mod transport;
 pub mod verdict;
+pub mod yardstick;
 
 pub use error::{PerfError, Result};

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ceiling::Ceiling;
+use crate::ceiling::{Ceiling, PlanKind};
 use crate::client_cpu::ClientCpu;
 use crate::error::{PerfError, Result};
 use crate::latency::Percentiles;
@@ -79,9 +79,20 @@ pub struct RunResults {
     pub lost_records: u64,
     /// Items on the board after the run.
     pub items_on_board: u64,
-    /// `ceiling_ms / api_time_ms`, the ceiling taken over the synced records only (0 when none
-    /// synced). Can exceed 1 only when round trips beat the profile's median (see `ceiling`).
+    /// `ceiling / api_time_ms`, the ceiling taken over the synced records only (0 when none
+    /// synced), of the best plan over the paths the sync's mode may take
+    /// ([`crate::yardstick`]; which plan: `efficiency_plan`). Can exceed 1 only when round trips
+    /// beat the profile's median (see `ceiling`).
     pub efficiency: f64,
+    /// The plan `efficiency` is measured against: `batch`, `bulk` or `mixed`.
+    #[serde(default)]
+    pub efficiency_plan: PlanKind,
+    /// Against the `create_item`-batches-only ceiling (`ceiling.ceiling_ms`), whatever the mode.
+    #[serde(default)]
+    pub efficiency_vs_batch: f64,
+    /// Against the best plan over every path the simulator serves (`ceiling.best_plan`).
+    #[serde(default)]
+    pub efficiency_vs_best: f64,
     /// `floor_ms / api_time_ms`: against a true lower bound, never above 1.
     #[serde(default)]
     pub efficiency_vs_floor: f64,
@@ -232,10 +243,29 @@ impl RunResults {
                 ),
             ),
             (
+                "best plan",
+                match &self.ceiling.best_plan {
+                    Some(b) => format!(
+                        "{} {} ms (batches {} ms, jobs {} ms, mixed {} ms; jobs win from {} records)",
+                        b.plan.as_str(),
+                        fmt_num(b.best_ms),
+                        fmt_num(b.batch_ms),
+                        fmt_num(b.bulk_ms),
+                        fmt_num(b.mixed_ms),
+                        b.crossover_records
+                            .map_or_else(|| "no count searched".to_string(), |n| n.to_string())
+                    ),
+                    None => "batch (the bulk path is not served to this API version)".into(),
+                },
+            ),
+            (
                 "efficiency (synced records)",
                 format!(
-                    "{} (vs the hard floor {} ms: {})",
+                    "{} vs the {} plan (vs batches alone {}, vs the best plan {}, vs the hard floor {} ms: {})",
                     fmt_num(self.efficiency),
+                    self.efficiency_plan.as_str(),
+                    fmt_num(self.efficiency_vs_batch),
+                    fmt_num(self.efficiency_vs_best),
                     fmt_num(self.ceiling.floor_ms),
                     fmt_num(self.efficiency_vs_floor)
                 ),
@@ -378,6 +408,9 @@ pub(crate) fn sample_results() -> RunResults {
         lost_records: 0,
         items_on_board: 200,
         efficiency: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_plan: PlanKind::Batch,
+        efficiency_vs_batch: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_vs_best: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
         efficiency_vs_floor: crate::ceiling::efficiency(ceiling.floor_ms, 8_300.0),
         ceiling,
         client_cpu_us_per_record: Some(4.2),

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use mock_monday::jobs::JobTiming;
 use mock_monday::{FaultConfig, LatencyProfile, MockMonday, Plan, SimConfig, Simulator, TokenKind};
 use monday_sync::config::SyncConfig;
 use monday_sync::engine::{self, RunParams, SyncObserver};
@@ -38,6 +39,7 @@ use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
 use crate::scenario::{Clock, Scenario};
 use crate::seams::Seam;
 use crate::transport::InProcessTransport;
+use crate::yardstick;
 
 /// The token the harness sends (the simulator accepts any token unless configured otherwise).
 pub(crate) const PERF_TOKEN: &str = "monday-perf-token";
@@ -130,16 +132,16 @@ pub(crate) struct BoardFacts {
 
 /// Builds the simulator configuration of a scenario.
 pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
-    // A profile file may carry the bulk import's timing too (`job_start_delay_ms`,
-    // `job_rows_per_second`, as `calibrate` writes them), as `mock-monday serve --profile` reads it.
+    // A profile file's job keys (`job_start_delay_ms`, `job_rows_per_second`) set the bulk
+    // import's timing, as `mock-monday serve --profile FILE` does.
     let mut job_timing = None;
     let profile = match s.profile.as_str() {
         "instant" => LatencyProfile::Instant,
         "realistic" => LatencyProfile::Realistic,
         path => {
             let text = std::fs::read_to_string(path).map_err(|e| PerfError::io("read", path, e))?;
-            job_timing = mock_monday::jobs::JobTiming::from_profile_toml(&text)
-                .map_err(|e| PerfError::Usage(format!("profile {path}: {e}")))?;
+            job_timing = JobTiming::from_profile_toml(&text)
+                .map_err(|e| PerfError::Usage(format!("latency profile {path}: {e}")))?;
             LatencyProfile::from_toml_str(&text, path)
                 .map_err(|e| PerfError::Usage(e.to_string()))?
         }
@@ -181,6 +183,13 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
     };
     if let Some(limit) = s.items_limit_per_board {
         config.limits.items_limit_per_board = limit;
+    }
+    if let Some(rate) = s.processing_rate {
+        // `--processing-rate`: the profile's start delay, this rate.
+        config.bulk.timing = Some(JobTiming {
+            job_rows_per_second: rate,
+            ..config.job_timing()
+        });
     }
     config
         .validate()
@@ -694,14 +703,18 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     // Efficiency counts synced records only: the ceiling of the records that made it, against the
     // time the whole run took (a run whose records failed one by one is not efficient).
     let synced = records.saturating_sub(summary.failed);
+    // Every path the simulator serves to the sync's API version is modelled: the best plan
+    // and a floor no path can beat ([`crate::yardstick`]).
+    let bulk = yardstick::bulk_available(&config).then(|| yardstick::bulk_inputs(&sim));
     let ceiling = ceiling_inputs(
         &sim,
         synced,
         work.group_values.len() as u64,
         write_concurrency,
     )
-    .ceiling();
+    .ceiling_with(bulk.as_ref());
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
+    let measured = yardstick::measure(&ceiling, &yardstick::sync_mode(&config), api_time_ms);
     let per_record_ms = round3(api_time_ms / records.max(1) as f64);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
     let client_overhead_per_record_ms =
@@ -744,8 +757,11 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         efficiency: if synced == 0 {
             0.0
         } else {
-            efficiency(ceiling.ceiling_ms, api_time_ms)
+            measured.efficiency
         },
+        efficiency_plan: measured.plan,
+        efficiency_vs_batch: if synced == 0 { 0.0 } else { measured.vs_batch },
+        efficiency_vs_best: if synced == 0 { 0.0 } else { measured.vs_best },
         efficiency_vs_floor: if synced == 0 {
             0.0
         } else {
@@ -830,6 +846,57 @@ mod tests {
         let failed: HashSet<String> = ["D".to_string()].into();
         assert_eq!(check_board(Some(board), &keys, &failed), (4, 1, 1));
         assert_eq!(check_board(None, &keys, &failed), (0, 0, 3));
+    }
+
+    #[test]
+    fn the_processing_rate_reaches_the_simulator_and_the_ceiling() {
+        let s = Scenario {
+            processing_rate: Some(25.0),
+            ..Scenario::default()
+        };
+        let sim = sim_config(&s).unwrap();
+        // The simulator runs its jobs at that rate, after the profile's start delay ...
+        assert_eq!(
+            sim.job_timing(),
+            JobTiming {
+                job_rows_per_second: 25.0,
+                ..JobTiming::realistic()
+            }
+        );
+        // ... and the ceiling models the same rate.
+        assert_eq!(yardstick::bulk_inputs(&sim).rows_per_second, 25.0);
+        let d = sim_config(&Scenario::default()).unwrap();
+        assert_eq!(yardstick::bulk_inputs(&d).rows_per_second, 250.0);
+    }
+
+    #[test]
+    fn a_profile_files_job_keys_set_the_job_timing() {
+        let dir = std::env::temp_dir().join(format!("pm-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("slow.toml");
+        let realistic = include_str!("../../mock-monday/profiles/realistic.toml")
+            .replace("job_rows_per_second = 250.0", "job_rows_per_second = 40.0");
+        assert!(
+            realistic.contains("job_rows_per_second = 40.0"),
+            "the key is in the file"
+        );
+        std::fs::write(&path, realistic).unwrap();
+        let s = Scenario {
+            profile: path.display().to_string(),
+            ..Scenario::default()
+        };
+        let sim = sim_config(&s).unwrap();
+        assert_eq!(sim.job_timing().job_rows_per_second, 40.0);
+        // --processing-rate wins over the file.
+        let s = Scenario {
+            processing_rate: Some(7.0),
+            ..s
+        };
+        assert_eq!(
+            sim_config(&s).unwrap().job_timing().job_rows_per_second,
+            7.0
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -205,6 +205,11 @@ pub struct Scenario {
     /// The simulator's item cap per board; None: its default (10,000).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items_limit_per_board: Option<usize>,
+    /// Rows a second a bulk-import job processes (`--processing-rate`): replaces the latency
+    /// profile's `job_rows_per_second` for the simulator AND the ceiling model, so a user can
+    /// put in the rate their own account shows. None = the profile's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_rate: Option<f64>,
 }
 
 /// Most seeds one scenario may repeat over.
@@ -281,6 +286,7 @@ impl Default for Scenario {
             client_cmd: None,
             bulk: None,
             items_limit_per_board: None,
+            processing_rate: None,
         }
     }
 }
@@ -298,6 +304,13 @@ impl Scenario {
                 "scenario name {:?} must be non-empty ASCII letters, digits, '-', '_' or '.'",
                 self.name
             )));
+        }
+        if let Some(rate) = self.processing_rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(PerfError::Usage(format!(
+                    "processing rate must be a number of rows per second above 0, got {rate}"
+                )));
+            }
         }
         if self.input.is_none() {
             crate::generate::GenerateSpec {

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ceiling::Ceiling;
+use crate::ceiling::{Ceiling, PlanKind};
 use crate::gate::GateReport;
 use crate::results::RunResults;
 use crate::textfmt::{fmt_num, html_escape};
@@ -92,6 +92,8 @@ pub struct PaceFacts {
     pub per_record_ms: f64,
     pub api_time_ms: f64,
     pub efficiency: f64,
+    /// The plan `efficiency` is measured against ([`crate::yardstick`]).
+    pub efficiency_plan: PlanKind,
     /// The scenario's ceiling (None: not known).
     pub ceiling: Option<Ceiling>,
     pub requests: u64,
@@ -152,6 +154,7 @@ impl PaceFacts {
             per_record_ms: r.per_record_ms,
             api_time_ms: r.api_time_ms,
             efficiency: r.efficiency,
+            efficiency_plan: r.efficiency_plan,
             ceiling: Some(r.ceiling.clone()),
             requests: r.requests,
             throttled_by_kind,
@@ -498,14 +501,44 @@ fn efficiency_line(f: &PaceFacts) -> String {
     } else {
         format!("{} of the best any client could do", pct(f.efficiency))
     };
-    format!(
-        "Efficiency {}: {} ms per record against a ceiling of {} ms per record ({}-bound), {}.",
-        fmt_num(f.efficiency),
-        fmt_num(f.per_record_ms),
-        fmt_num(c.ceiling_per_record_ms),
-        c.binding.replace('_', " "),
-        closeness
-    )
+    let best = c.best_plan.as_ref();
+    let mut line = match best.filter(|_| f.efficiency_plan != PlanKind::Batch) {
+        // Measured against a plan with jobs (the sync's mode may take them).
+        Some(b) => format!(
+            "Efficiency {}: {} ms per record against the best plan ({}: {} ms per record; batches alone {} ms per record), {}.",
+            fmt_num(f.efficiency),
+            fmt_num(f.per_record_ms),
+            b.plan.as_str(),
+            fmt_num(per_record(b.best_ms, f.records)),
+            fmt_num(c.ceiling_per_record_ms),
+            closeness
+        ),
+        None => format!(
+            "Efficiency {}: {} ms per record against a ceiling of {} ms per record ({}-bound), {}.",
+            fmt_num(f.efficiency),
+            fmt_num(f.per_record_ms),
+            fmt_num(c.ceiling_per_record_ms),
+            c.binding.replace('_', " "),
+            closeness
+        ),
+    };
+    // A run measured against batches alone while jobs would be faster: say by how much.
+    if let Some(b) =
+        best.filter(|b| f.efficiency_plan == PlanKind::Batch && b.plan != PlanKind::Batch)
+    {
+        let _ = write!(
+            line,
+            " The {} plan (bulk-import jobs) would take {} ms per record, {}x less than batches alone.",
+            b.plan.as_str(),
+            fmt_num(per_record(b.best_ms, f.records)),
+            fmt_num((b.batch_ms / b.best_ms.max(1e-9) * 10.0).round() / 10.0)
+        );
+    }
+    line
+}
+
+fn per_record(ms: f64, records: u64) -> f64 {
+    crate::latency::round3(ms / records.max(1) as f64)
 }
 
 fn change_line(f: &PaceFacts, change: &Change) -> String {
@@ -558,6 +591,14 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
         Change::Nothing => match f.ceiling.as_ref().map(|c| c.binding.as_str()) {
             _ if f.client_cpu_us_per_record.is_some() => {
                 "No change needed here: a real run's pace is set by the API, not by this CPU time.".into()
+            }
+            Some("budget")
+                if f.efficiency_plan == PlanKind::Batch
+                    && f.ceiling.as_ref().is_some_and(|c| {
+                        c.best_plan.as_ref().is_some_and(|b| b.plan != PlanKind::Batch)
+                    }) =>
+            {
+                "No plan or token kind raises this for create_item batches (plans raise request limits, not the complexity budget); bulk-import jobs do not spend that budget: a sync that may take them ([sync] mode = \"auto\") would go faster.".into()
             }
             Some("budget") => {
                 "No client setting, plan or token kind raises this: plans raise request limits, not the complexity budget, and a personal token already has the largest; only fewer points per item would go faster.".into()
@@ -649,6 +690,42 @@ mod tests {
             token_kind: "personal".into(),
             ..PaceFacts::default()
         }
+    }
+
+    /// A budget-bound 5,000-record batch run, with the bulk path modelled beside it.
+    fn with_jobs_modelled(plan: PlanKind) -> PaceFacts {
+        let mut f = facts(5_000, 10_000_000, 2_500, 5_000_000);
+        let c = f.ceiling.as_mut().expect("ceiling");
+        let inputs = c.inputs.clone();
+        *c = inputs.ceiling_with(Some(&crate::ceiling::BulkInputs::realistic()));
+        f.efficiency_plan = plan;
+        f
+    }
+
+    #[test]
+    fn says_which_plan_efficiency_is_measured_against() {
+        // Forced to batches: measured against batches, and told what jobs would do.
+        let v = Verdict::decide(&with_jobs_modelled(PlanKind::Batch));
+        let text = v.lines.join("\n");
+        assert!(text.contains("budget-bound), 95% of the best"), "{text}");
+        assert!(
+            text.contains("The bulk plan (bulk-import jobs) would take"),
+            "{text}"
+        );
+        assert!(text.contains("[sync] mode = \"auto\""), "{text}");
+        // A sync that may take jobs: measured against the best plan.
+        let v = Verdict::decide(&with_jobs_modelled(PlanKind::Bulk));
+        let text = v.lines.join("\n");
+        assert!(text.contains("against the best plan (bulk: "), "{text}");
+        assert!(!text.contains("would take"), "{text}");
+        // Without the bulk path modelled, nothing changes.
+        let v = Verdict::decide(&facts(5_000, 10_000_000, 2_500, 5_000_000));
+        let text = v.lines.join("\n");
+        assert!(!text.contains("bulk"), "{text}");
+        assert!(
+            text.contains("only fewer points per item would go faster"),
+            "{text}"
+        );
     }
 
     #[test]

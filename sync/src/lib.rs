@@ -27,6 +27,8 @@
 //!   default; reads overlap): the write permits of [`api::client::ApiClient::call`].
 //! - **Board capacity** (how many more items the board takes): [`planning::capacity`].
 //! - **Groups** (which group each create goes to; creating missing ones): [`planning::groups`].
+//! - **Which write path each group takes** (batches or a bulk-import job, the mixed plan across
+//!   groups under the board lock, its estimates and the `why`): [`planning::paths`].
 //! - **How records are written** (one interface, [`write::WritePath`]; the batch path:
 //!   [`write::batch`]; the bulk import path: [`write::ingest`] — the CSV per column type
 //!   [`write::ingest::csv`], the job client [`write::ingest::job`], redo/hand-back rules in

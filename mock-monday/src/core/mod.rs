@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::clock::SimClock;
 use crate::config::{SetupError, SimConfig};
 use crate::graphql::GraphqlEngine;
-use crate::jobs::{BulkCtx, JobEnv, JobFaults, JobTiming};
+use crate::jobs::{BulkCtx, JobEnv, JobFaults};
 use crate::latency::LatencyModel;
 use crate::request_log::{Answered, RequestKind, RequestLogEntry};
 use crate::stats::Stats;
@@ -197,14 +197,7 @@ impl Simulator {
     /// The bulk import's settings, job speed and URL base.
     fn bulk(&self) -> &Arc<BulkCtx> {
         self.bulk.get_or_init(|| {
-            let timing = self
-                .config
-                .bulk
-                .timing
-                .unwrap_or(match self.config.profile {
-                    crate::config::LatencyProfile::Instant => JobTiming::instant(),
-                    _ => JobTiming::realistic(),
-                });
+            let timing = self.config.job_timing();
             Arc::new(BulkCtx {
                 env: JobEnv {
                     settings: self.config.bulk.clone(),

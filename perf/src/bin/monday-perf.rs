@@ -168,6 +168,11 @@ struct ScenarioArgs {
     /// Run name (report folder) [default: run; sweep: sweep].
     #[arg(long)]
     name: Option<String>,
+    /// Rows a second a bulk-import job processes: replaces the latency profile's
+    /// job_rows_per_second for the simulator AND the ceiling model (put in the rate your own
+    /// account shows) [default: the profile's; realistic: 250].
+    #[arg(long, value_name = "ROWS_PER_S")]
+    processing_rate: Option<f64>,
 }
 
 /// `run` only: one batch size and concurrency (a sweep takes lists, `--batch-sizes` and
@@ -231,6 +236,7 @@ impl ScenarioArgs {
         s.sync.batch_size = overrides.batch_size;
         s.sync.concurrency = overrides.concurrency;
         given(&mut s.cpu_repetitions, &self.cpu_repetitions);
+        s.processing_rate = self.processing_rate;
         given(&mut s.repeats, &overrides.repeats);
         s.client_cmd = overrides.client_cmd.as_ref().map(|command| {
             let mut c = ClientCmdSettings {
@@ -651,6 +657,47 @@ mod tests {
             })
         );
         assert_eq!(s.clock, Clock::Real);
+    }
+
+    #[test]
+    fn processing_rate_reaches_run_and_sweep() {
+        let Command::Run {
+            scenario,
+            overrides,
+            ..
+        } = parse(&["run", "--processing-rate", "25"])
+        else {
+            panic!("not a run");
+        };
+        assert_eq!(
+            scenario.scenario(&overrides).unwrap().processing_rate,
+            Some(25.0)
+        );
+        let Command::Sweep { scenario, .. } = parse(&["sweep", "--processing-rate", "2500"]) else {
+            panic!("not a sweep");
+        };
+        assert_eq!(
+            scenario.sweep_scenario().unwrap().processing_rate,
+            Some(2_500.0)
+        );
+        let Command::Run {
+            scenario,
+            overrides,
+            ..
+        } = parse(&["run", "--processing-rate", "0"])
+        else {
+            panic!("not a run");
+        };
+        assert!(
+            scenario.scenario(&overrides).is_err(),
+            "a rate of 0 is refused"
+        );
+        let help = Cli::command()
+            .find_subcommand_mut("sweep")
+            .expect("sweep")
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--processing-rate <ROWS_PER_S>"), "{help}");
     }
 
     #[test]

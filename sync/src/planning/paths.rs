@@ -9,6 +9,87 @@
 //!
 //! INTERFACE CONTRACT (lead, session 5): the types and the signature of [`plan`] are shared by
 //! the engine wiring and the planner's implementation; change them only together.
+//!
+//! # The model (one board, all estimates)
+//!
+//! **Batches.** A `create_item` costs `mutation_complexity` of a budget of
+//! `complexity_per_minute` that refills continuously (`r` = 10M / 30,000 / 60 = 5.6 items a
+//! second, capped at one minute's budget, 333 items). Requests send items at the latency's pace
+//! (`batch_request_s / batch_size` a record) while the budget lasts, then at the refill's. So
+//! `n` items on a budget of `L` items take `max(n x latency, (n - L) / r)` (exactly: a burst at
+//! the latency's pace until the budget, refilling meanwhile, runs out, then `r`): 5,000 records
+//! on a full budget take (5,000 - 333) / 5.6 = 840 s. The budget figures are monday.com's
+//! (https://developer.monday.com/api-reference/docs/rate-limits).
+//!
+//! **A job** (https://developer.monday.com/api-reference/docs/importing-items-in-bulk): the
+//! `ingest_items` start and the CSV upload (one request each, estimated as the batch request's
+//! time, at most 1 s: [`PlanInputs`] carries no single request's time), then `job_start_delay_s`
+//! until processing, `rows / rows_per_second` of processing, and the end is seen by the first
+//! `fetch_job_status` poll after it (every `poll_interval_s`, never under 10 s, from the first
+//! upload: one poller for the run). A group over `rows_per_job` rows (at most 10,000) is several
+//! jobs. 5,000 rows at 250 rows/s: uploaded at 2 s, processing ends at 2 + 2 + 20 = 24 s, seen
+//! at 32 s.
+//!
+//! **Jobs and batches on one board** (the simulator's rules, which are the stricter reading of
+//! the docs, mock-monday/README.md "Bulk import"): jobs run one after another; while one
+//! processes rows, every other item write to the board gets HTTP 423, so batches run only
+//! between jobs, before the first and after the last; the complexity budget keeps refilling
+//! while a job processes. The plan the model assumes the engine follows: start and upload each
+//! job ahead (one request after another) so that it is validated the moment the board is free;
+//! before each job, spend what the budget holds on batches (the refill during the job would
+//! otherwise be lost at the cap); after the last job, the remaining batches at the usual pace.
+//! `Model::timeline` computes that plan's end: the later of the last batch and the poll that
+//! sees the last job end.
+//!
+//! **The hour's bulk-import budgets**: `hourly_items_left` items and `job_starts_left` starts.
+//! Jobs are sized to what is left, so none is rejected for capacity. Rows beyond go either as
+//! batches or wait for a later hour (assumed to offer the documented 19,000 items and 100
+//! starts from one hour from now, since the window is rolling and the planner cannot see when
+//! earlier spending leaves it); the planner estimates both and takes the sooner, and `why` says
+//! which. With the personal budget (about 20,000 `create_item`s an hour) batches are sooner for
+//! any realistic run; with a trial budget (1M a minute) waiting is.
+//!
+//! **Choosing the jobs.** Auto estimates, for every `k`, the plan with the `k` largest groups as
+//! jobs (largest first) and the rest as batches, under both rules for the hour's overflow, and
+//! keeps the soonest (on a tie, the fewer jobs). `k = 0` is batches only and `k = all` is jobs
+//! only, so the plan is never estimated slower than either (a proptest checks it). A group's
+//! rows the CSV cannot carry (`records - ingestable`) always go as batches; a group planned as a
+//! job has `GroupPlan::records` = the rows its jobs carry, and the engine sends the rest of its
+//! records as batches. Forced modes obey: `batch`/`single` batch everything, `ingest` sends every
+//! row the CSV can carry as jobs (waiting for the hour when it must); `ingest_unavailable`
+//! batches everything and says why. `est_batch_s` / `est_ingest_s` of a group are that group
+//! alone on each path; `why` gives them with the processing rate used.
+//!
+//! # When the processing rate is not the estimate
+//!
+//! No one has published a processing rate; 250 rows/s is the simulator's estimate. The table
+//! gives the model's plan (jobs, estimated seconds) with the realistic inputs (full personal
+//! budget, batches of 166 at 4.4 s, 2 s start delay, polls every 10 s), `~30 groups` = 30 groups
+//! of equal size; the column "planned at 250, run at 25" is the 250 rows/s plan run at 25 rows/s
+//! (what happens before any job has measured the rate). The test `doc_table_holds` pins it.
+//!
+//! | records | groups | batches only | 25 rows/s (10x slower) | planned at 250, run at 25 | 250 rows/s | 2,500 rows/s (10x faster) |
+//! |---|---|---|---|---|---|---|
+//! | 500 | 1 | 30 s | batches, 30 s | 1 job, 32 s | 1 job, 12 s | 1 job, 12 s |
+//! | 500 | 30 | 30 s | 4 jobs + batches, 18 s | 4 jobs + batches, 18 s | 4 jobs + batches, 18 s | 4 jobs + batches, 18 s |
+//! | 5,000 | 1 | 840 s | 1 job, 212 s | 1 job, 212 s | 1 job, 32 s | 1 job, 12 s |
+//! | 5,000 | 30 | 840 s | 22 jobs + batches, 188 s | 29 jobs + batches, 202 s | 29 jobs + batches, 62 s | 29 jobs + batches, 62 s |
+//! | 10,000 | 1 | 1,740 s | 1 job, 412 s | 1 job, 412 s | 1 job, 52 s | 1 job, 12 s |
+//! | 10,000 | 30 | 1,740 s | 23 jobs + batches, 369 s | 29 jobs + batches, 397 s | 29 jobs + batches, 67 s | 29 jobs + batches, 67 s |
+//!
+//! Jobs win by far from a few hundred records on, because batches are held to 333 items a
+//! minute by the budget while even a 10x slower job processes 25 rows a second. With 30 groups
+//! the start and upload of each job (2 s, one after another) bound the jobs, and the smaller
+//! groups go as batches in the windows the jobs leave. 10x faster changes little: the poll grid
+//! and the requests dominate. 10x slower costs most where the plan is wrong: 500 records in one
+//! group (a 32 s job instead of 30 s of batches, +7%) and 30 groups (+7% and +8%).
+//!
+//! **Re-planning limits the damage.** After the first job the engine calls [`plan`] again for
+//! the groups not yet started with the measured `rows_per_second`, so only the first job runs on
+//! the estimate: the loss is at most that job's rows at the true rate instead of the estimate
+//! (plus one poll), and every later group is planned as in the "25 rows/s" column. In one group
+//! nothing is left to re-plan, but there the loss is bounded by that one job, and from about
+//! 550 records on a job at 25 rows/s still beats the 333-a-minute batches.
 
 use crate::mapping::config::Mode;
 
@@ -88,40 +169,54 @@ pub(crate) struct PathPlan {
 
 /// Plan `loads` under `inputs`.
 pub(crate) fn plan(loads: &[GroupLoad], inputs: &PlanInputs) -> PathPlan {
-    let per_item_s = batch_seconds_per_item(inputs);
-    let groups: Vec<GroupPlan> = loads
-        .iter()
-        .map(|l| {
-            let est_batch_s = l.records as f64 * per_item_s;
-            let est_ingest_s = ingest_seconds(l.ingestable, inputs);
-            let (path, why) = match (inputs.mode, &inputs.ingest_unavailable) {
-                (Mode::Batch | Mode::Single, _) => (PathChoice::Batch, "forced by mode".into()),
-                (Mode::Ingest, _) => (PathChoice::Ingest, "forced by mode".into()),
-                (Mode::Auto, Some(why)) => (PathChoice::Batch, why.clone()),
-                (Mode::Auto, None) if est_ingest_s < est_batch_s => {
-                    (PathChoice::Ingest, "a job is faster".into())
+    let m = Model::new(inputs);
+    let eligible = eligible_order(loads);
+    let all_batch = Candidate::batches_only(loads);
+    let est_batch_only_s = m.timeline(&all_batch.jobs, all_batch.batch_items());
+    // Jobs only: every row a CSV can carry goes as a job (the rest must go as batches); rows
+    // over the hour's budgets go the better way (waiting for the window, or batches).
+    let ingest_only = best_of(
+        &m,
+        [Overflow::Batch, Overflow::Wait].map(|o| m.candidate(loads, &eligible, o)),
+    );
+    let est_ingest_only_s = ingest_only.1;
+
+    let forced_reason = match (inputs.mode, &inputs.ingest_unavailable) {
+        (Mode::Batch, _) => Some("mode = \"batch\"".to_string()),
+        (Mode::Single, _) => Some("mode = \"single\"".to_string()),
+        (_, Some(why)) => Some(format!("the bulk path is unavailable: {why}")),
+        _ => None,
+    };
+    let (chosen, est_total_s, how) = match (inputs.mode, forced_reason) {
+        (_, Some(reason)) => (all_batch, est_batch_only_s, How::Forced(reason)),
+        (Mode::Ingest, None) => {
+            let c = m.candidate(loads, &eligible, Overflow::Wait);
+            let t = m.timeline(&c.jobs, c.batch_items());
+            (c, t, How::ForcedIngest)
+        }
+        _ => {
+            // Auto: the `k` largest groups as jobs, for every k, both overflow rules; the fewest
+            // jobs win a tie. All-batch (k = 0) and jobs-only (k = all) are among the candidates,
+            // so the plan is never estimated slower than either.
+            let mut best = (all_batch, est_batch_only_s);
+            for k in 1..=eligible.len() {
+                for o in [Overflow::Batch, Overflow::Wait] {
+                    let c = m.candidate(loads, &eligible[..k], o);
+                    let t = m.timeline(&c.jobs, c.batch_items());
+                    if t < best.1 {
+                        best = (c, t);
+                    }
                 }
-                (Mode::Auto, None) => (PathChoice::Batch, "batches are faster".into()),
-            };
-            GroupPlan {
-                group: l.group.clone(),
-                path,
-                records: l.records,
-                est_batch_s,
-                est_ingest_s,
-                why,
             }
-        })
-        .collect();
-    let est_batch_only_s = groups.iter().map(|g| g.est_batch_s).sum();
-    let est_ingest_only_s = groups.iter().map(|g| g.est_ingest_s).sum();
-    let est_total_s = groups
+            (best.0, best.1, How::Planned)
+        }
+    };
+
+    let groups = loads
         .iter()
-        .map(|g| match g.path {
-            PathChoice::Batch => g.est_batch_s,
-            PathChoice::Ingest => g.est_ingest_s,
-        })
-        .sum();
+        .enumerate()
+        .map(|(i, l)| m.group_plan(l, &chosen.groups[i], &how, est_total_s))
+        .collect();
     PathPlan {
         groups,
         est_total_s,
@@ -130,20 +225,857 @@ pub(crate) fn plan(loads: &[GroupLoad], inputs: &PlanInputs) -> PathPlan {
     }
 }
 
-/// Seconds per record on the batch path: the budget's pace or the latency's, whichever is slower.
-fn batch_seconds_per_item(i: &PlanInputs) -> f64 {
-    let budget = 60.0 * i.mutation_complexity as f64 / i.complexity_per_minute.max(1) as f64;
-    let latency = i.batch_request_s / i.batch_size.max(1) as f64;
-    budget.max(latency)
+/// Seconds in the rolling hour of the bulk-import budgets.
+const HOUR_S: f64 = 3_600.0;
+/// The documented hourly budgets (19,000 items, 100 job starts per account): what a later hour
+/// is assumed to offer once everything spent before now has left the rolling window.
+/// https://developer.monday.com/api-reference/reference/ingest-items-api-reference
+const ITEMS_PER_HOUR: u64 = 19_000;
+const STARTS_PER_HOUR: u32 = 100;
+/// The documented row cap of one `ingest_items` file.
+const MAX_ROWS_PER_JOB: usize = 10_000;
+/// The most one job start or one upload is estimated to take. [`PlanInputs`] carries the time of
+/// a batch request only, which for a batch of 166 mutations (4.4 s in the realistic profile) is
+/// far above one request's round trip (its p99 is 1.2 s there).
+const ONE_REQUEST_MAX_S: f64 = 1.0;
+/// The documented poll pace: not faster than every 10 s.
+const MIN_POLL_S: f64 = 10.0;
+
+/// What happens to rows the hour's item budget or job starts cannot take now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overflow {
+    /// They go as `create_item` batches.
+    Batch,
+    /// They wait for the next hour's window and go as jobs then.
+    Wait,
 }
 
-/// Seconds for one group's rows as jobs: start delay, processing, and the poll that sees the end.
-fn ingest_seconds(rows: usize, i: &PlanInputs) -> f64 {
-    if rows == 0 {
-        return 0.0;
+/// How the plan was made (for the `why` lines).
+enum How {
+    Planned,
+    /// Batches only, for this reason.
+    Forced(String),
+    /// `mode = "ingest"`.
+    ForcedIngest,
+}
+
+/// One job on the board's timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Job {
+    rows: f64,
+    /// Processing cannot start before this (a later hour's window), seconds from now.
+    not_before: f64,
+}
+
+/// Where one group's records go in a candidate plan.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Split {
+    /// Rows carried by jobs (now or in a later hour).
+    job_rows: usize,
+    /// Of those, rows that wait for a later hour.
+    waiting: usize,
+    /// Records sent as batches because the CSV cannot carry them.
+    not_csv: usize,
+    /// Records sent as batches because the hour's budgets cannot take them.
+    over_hour: usize,
+    /// Records sent as batches because the plan chose batches for the group.
+    batched: usize,
+}
+
+impl Split {
+    fn batch_rows(&self) -> usize {
+        self.not_csv + self.over_hour + self.batched
     }
-    let jobs = rows.div_ceil(i.rows_per_job.max(1));
-    let processing = rows as f64 / i.rows_per_second.max(f64::MIN_POSITIVE);
-    let per_job = i.job_start_delay_s + i.poll_interval_s;
-    jobs as f64 * per_job + processing
+}
+
+/// A candidate plan: the jobs in the order they run and each group's split.
+#[derive(Debug, Clone)]
+struct Candidate {
+    jobs: Vec<Job>,
+    groups: Vec<Split>,
+}
+
+impl Candidate {
+    fn batches_only(loads: &[GroupLoad]) -> Self {
+        Self {
+            jobs: Vec::new(),
+            groups: loads
+                .iter()
+                .map(|l| Split {
+                    batched: l.records,
+                    ..Split::default()
+                })
+                .collect(),
+        }
+    }
+
+    fn batch_items(&self) -> f64 {
+        self.groups.iter().map(|s| s.batch_rows() as f64).sum()
+    }
+}
+
+/// The groups that can go as jobs, largest first (ties in input order): a job's fixed cost
+/// (start, upload, start delay, the poll that sees the end) weighs least on the largest groups.
+fn eligible_order(loads: &[GroupLoad]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..loads.len())
+        .filter(|&i| loads[i].ingestable.min(loads[i].records) > 0)
+        .collect();
+    idx.sort_by_key(|&i| std::cmp::Reverse(loads[i].ingestable.min(loads[i].records)));
+    idx
+}
+
+fn best_of(m: &Model, cands: [Candidate; 2]) -> (Candidate, f64) {
+    let [a, b] = cands;
+    let ta = m.timeline(&a.jobs, a.batch_items());
+    let tb = m.timeline(&b.jobs, b.batch_items());
+    if tb < ta {
+        (b, tb)
+    } else {
+        (a, ta)
+    }
+}
+
+/// The inputs, sanitised into the units of the model (items, seconds).
+#[derive(Debug, Clone, Copy)]
+struct Model {
+    /// Seconds per `create_item` at the latency's pace (one batch request over its mutations).
+    item_latency_s: f64,
+    /// Complexity budget refill, in `create_item`s per second, and its cap (one minute's budget).
+    refill_per_s: f64,
+    budget_cap: f64,
+    /// Budget left now, in `create_item`s.
+    budget_left: f64,
+    /// One job start request or one upload: the batch request's time, at most
+    /// [`ONE_REQUEST_MAX_S`].
+    request_s: f64,
+    start_delay_s: f64,
+    rows_per_second: f64,
+    poll_s: f64,
+    rows_per_job: usize,
+    items_left: u64,
+    starts_left: u32,
+}
+
+/// `x` when it is a finite number >= `floor`, else `floor`.
+fn at_least(x: f64, floor: f64) -> f64 {
+    if x.is_finite() && x >= floor {
+        x
+    } else {
+        floor
+    }
+}
+
+impl Model {
+    fn new(i: &PlanInputs) -> Self {
+        let cost = i.mutation_complexity.max(1) as f64;
+        let per_minute = i.complexity_per_minute.max(1) as f64;
+        let batch_request_s = at_least(i.batch_request_s, 0.0);
+        Self {
+            item_latency_s: batch_request_s / i.batch_size.max(1) as f64,
+            refill_per_s: per_minute / cost / 60.0,
+            budget_cap: per_minute / cost,
+            budget_left: i.complexity_left.min(i.complexity_per_minute) as f64 / cost,
+            request_s: batch_request_s.min(ONE_REQUEST_MAX_S),
+            start_delay_s: at_least(i.job_start_delay_s, 0.0),
+            // A rate of 0 or less (unknown, nonsense) is treated as very slow, never as instant.
+            rows_per_second: at_least(i.rows_per_second, 1e-3),
+            poll_s: at_least(i.poll_interval_s, MIN_POLL_S),
+            rows_per_job: i.rows_per_job.clamp(1, MAX_ROWS_PER_JOB),
+            items_left: i.hourly_items_left,
+            starts_left: i.job_starts_left,
+        }
+    }
+
+    /// Whether the latency alone sets the batch pace (the budget refills faster than requests
+    /// can spend it).
+    fn latency_bound(&self) -> bool {
+        self.item_latency_s * self.refill_per_s >= 1.0
+    }
+
+    /// Items a burst can send on `budget` before the budget (refilling meanwhile) runs out.
+    fn burst_items(&self, budget: f64) -> f64 {
+        budget / (1.0 - self.item_latency_s * self.refill_per_s)
+    }
+
+    /// Seconds to send `n` items starting with `budget` (no lock in the way): the latency's pace
+    /// while the budget lasts, then the budget's.
+    fn batch_seconds(&self, n: f64, budget: f64) -> f64 {
+        if n <= 0.0 {
+            return 0.0;
+        }
+        if self.latency_bound() {
+            return n * self.item_latency_s;
+        }
+        let burst = self.burst_items(budget);
+        if n <= burst {
+            n * self.item_latency_s
+        } else {
+            burst * self.item_latency_s + (n - burst) / self.refill_per_s
+        }
+    }
+
+    /// Sends batches for `w` seconds (a window the board is free): returns the items sent and
+    /// updates the budget.
+    fn batches_in_window(&self, w: f64, budget: &mut f64, remaining: f64) -> f64 {
+        let room = if self.latency_bound() {
+            if self.item_latency_s > 0.0 {
+                w / self.item_latency_s
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            let burst = self.burst_items(*budget);
+            let burst_s = burst * self.item_latency_s;
+            if w <= burst_s {
+                w / self.item_latency_s
+            } else {
+                burst + (w - burst_s) * self.refill_per_s
+            }
+        };
+        let sent = remaining.min(room).max(0.0);
+        *budget = (*budget + self.refill_per_s * w - sent).clamp(0.0, self.budget_cap);
+        sent
+    }
+
+    /// Estimated seconds until every job has been seen done by a poll and every batch item sent,
+    /// on one board: jobs run one after another (each started and uploaded ahead, so it is
+    /// validated when the board is free); batches run only while no job processes rows (423
+    /// otherwise); before each job, batches spend what the budget holds, since it refills
+    /// while the job processes.
+    fn timeline(&self, jobs: &[Job], batch_items: f64) -> f64 {
+        let mut t = 0.0; // the board is free of jobs from here
+        let mut budget = self.budget_left;
+        let mut remaining = batch_items;
+        let mut requests_done = 0.0; // the engine's start + upload requests, one after another
+        let mut seen = 0.0;
+        let mut first_upload = None;
+        for job in jobs {
+            requests_done += 2.0 * self.request_s;
+            let earliest = (requests_done + self.start_delay_s).max(job.not_before);
+            if earliest > t {
+                remaining -= self.batches_in_window(earliest - t, &mut budget, remaining);
+                t = earliest;
+            }
+            // Spend what the budget holds before the board locks (it refills meanwhile).
+            if remaining > 0.0 && !self.latency_bound() {
+                let n = remaining.min(self.burst_items(budget));
+                let g = n * self.item_latency_s;
+                remaining -= self.batches_in_window(g, &mut budget, remaining);
+                t += g;
+            }
+            let start = t;
+            let end = start + job.rows / self.rows_per_second;
+            budget = (budget + self.refill_per_s * (end - start)).min(self.budget_cap);
+            t = end;
+            let upload = start - self.start_delay_s;
+            requests_done = requests_done.max(upload);
+            // One poller for the run, every `poll_s` from the first upload: the last job's end
+            // is seen by the first poll at or after it.
+            let grid = *first_upload.get_or_insert(upload);
+            seen = grid + ((end - grid) / self.poll_s - 1e-9).ceil().max(1.0) * self.poll_s;
+        }
+        let done = t + self.batch_seconds(remaining.max(0.0), budget);
+        round_ms(done.max(seen))
+    }
+
+    /// Jobs for the groups `as_jobs` (in that order), rows over the hour's budgets per
+    /// `overflow`; every other record as batches.
+    fn candidate(&self, loads: &[GroupLoad], as_jobs: &[usize], overflow: Overflow) -> Candidate {
+        let mut c = Candidate::batches_only(loads);
+        let (mut items, mut starts) = (self.items_left, self.starts_left);
+        let mut hour = 0u32;
+        for &g in as_jobs {
+            let l = &loads[g];
+            let csv = l.ingestable.min(l.records);
+            let mut split = Split {
+                not_csv: l.records - csv,
+                ..Split::default()
+            };
+            let mut rows = csv;
+            while rows > 0 {
+                if items == 0 || starts == 0 {
+                    match overflow {
+                        Overflow::Batch => {
+                            split.over_hour += rows;
+                            break;
+                        }
+                        Overflow::Wait => {
+                            hour += 1;
+                            items = ITEMS_PER_HOUR;
+                            starts = STARTS_PER_HOUR;
+                            continue;
+                        }
+                    }
+                }
+                // A job is sized to what the hour has left: never rejected for capacity.
+                let chunk = rows.min(self.rows_per_job).min(items as usize);
+                c.jobs.push(Job {
+                    rows: chunk as f64,
+                    not_before: f64::from(hour) * HOUR_S,
+                });
+                split.job_rows += chunk;
+                if hour > 0 {
+                    split.waiting += chunk;
+                }
+                items -= chunk as u64;
+                starts -= 1;
+                rows -= chunk;
+            }
+            c.groups[g] = split;
+        }
+        c
+    }
+
+    /// The decision for one group, with its estimates alone on each path.
+    fn group_plan(&self, l: &GroupLoad, split: &Split, how: &How, total_s: f64) -> GroupPlan {
+        let est_batch_s = self.timeline(&[], l.records as f64);
+        let alone = [Overflow::Batch, Overflow::Wait]
+            .map(|o| self.candidate(std::slice::from_ref(l), &[0], o));
+        let est_ingest_s = match how {
+            How::Forced(_) | How::ForcedIngest => {
+                let c = &alone[1];
+                self.timeline(&c.jobs, c.batch_items())
+            }
+            How::Planned => best_of(self, alone).1,
+        };
+        let path = if split.job_rows > 0 {
+            PathChoice::Ingest
+        } else {
+            PathChoice::Batch
+        };
+        let records = match path {
+            PathChoice::Ingest => split.job_rows,
+            PathChoice::Batch => l.records,
+        };
+        let why = self.why(l, split, how, path, est_batch_s, est_ingest_s, total_s);
+        GroupPlan {
+            group: l.group.clone(),
+            path,
+            records,
+            est_batch_s,
+            est_ingest_s,
+            why,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn why(
+        &self,
+        l: &GroupLoad,
+        split: &Split,
+        how: &How,
+        path: PathChoice,
+        batch_s: f64,
+        ingest_s: f64,
+        total_s: f64,
+    ) -> String {
+        let est = format!(
+            "batches ~{} s, a job ~{} s at {} rows/s",
+            secs(batch_s),
+            secs(ingest_s),
+            secs(self.rows_per_second)
+        );
+        let mut notes = Vec::new();
+        if split.not_csv > 0 && path == PathChoice::Ingest {
+            notes.push(format!(
+                "{} the CSV cannot carry go as batches",
+                split.not_csv
+            ));
+        }
+        if split.over_hour > 0 {
+            notes.push(format!(
+                "{} over the hour's item budget or job starts go as batches (sooner than waiting for the window)",
+                split.over_hour
+            ));
+        }
+        if path == PathChoice::Batch && matches!(how, How::Planned) && split.over_hour == 0 {
+            if self.starts_left == 0 {
+                notes.push("no job starts left this hour".to_string());
+            } else if self.items_left == 0 {
+                notes.push("no bulk-import items left this hour".to_string());
+            }
+        }
+        if split.waiting > 0 {
+            notes.push(format!(
+                "{} wait for the hour's item budget or job starts to free up (sooner than batches)",
+                split.waiting
+            ));
+        }
+        let head = match (how, path) {
+            (How::Forced(reason), _) => format!("batches: {reason} ({est})"),
+            (How::ForcedIngest, PathChoice::Batch) => {
+                format!("batches: the CSV cannot carry these records, mode = \"ingest\" ({est})")
+            }
+            (How::ForcedIngest, PathChoice::Ingest) => {
+                format!(
+                    "{} rows as a job: mode = \"ingest\" ({est})",
+                    split.job_rows
+                )
+            }
+            (How::Planned, PathChoice::Ingest) => format!(
+                "{} rows as a job: fastest plan ~{} s ({est})",
+                split.job_rows,
+                secs(total_s)
+            ),
+            (How::Planned, PathChoice::Batch) if l.ingestable.min(l.records) == 0 => {
+                format!("batches: the CSV cannot carry these records ({est})")
+            }
+            (How::Planned, PathChoice::Batch) if ingest_s < batch_s => format!(
+                "batches beside the other groups' jobs: fastest plan ~{} s ({est})",
+                secs(total_s)
+            ),
+            (How::Planned, PathChoice::Batch) => format!("batches are faster ({est})"),
+        };
+        if notes.is_empty() {
+            head
+        } else {
+            format!("{head}; {}", notes.join("; "))
+        }
+    }
+}
+
+/// Seconds rounded to the millisecond (estimates carry no more precision; keeps plans stable).
+fn round_ms(s: f64) -> f64 {
+    (s * 1_000.0).round() / 1_000.0
+}
+
+/// Seconds for a user: whole seconds from 10 up, one decimal below.
+fn secs(s: f64) -> String {
+    if s >= 10.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The realistic profile as the engine sees it: a full personal budget (10M a minute, 333
+    /// `create_item`s), batches of 166 at 250 ms + 25 ms a mutation, 250 rows/s, 2 s start delay.
+    fn realistic() -> PlanInputs {
+        PlanInputs {
+            mode: Mode::Auto,
+            ingest_unavailable: None,
+            mutation_complexity: 30_000,
+            complexity_per_minute: 10_000_000,
+            complexity_left: 10_000_000,
+            batch_request_s: 4.4,
+            batch_size: 166,
+            hourly_items_left: 19_000,
+            job_starts_left: 100,
+            rows_per_second: 250.0,
+            job_start_delay_s: 2.0,
+            poll_interval_s: 10.0,
+            rows_per_job: 10_000,
+        }
+    }
+
+    fn load(group: &str, records: usize, ingestable: usize) -> GroupLoad {
+        GroupLoad {
+            group: group.into(),
+            records,
+            ingestable,
+        }
+    }
+
+    fn many(n: usize, records: usize) -> Vec<GroupLoad> {
+        (0..n)
+            .map(|i| load(&format!("g{i}"), records, records))
+            .collect()
+    }
+
+    use PathChoice::{Batch as B, Ingest as I};
+
+    /// One row of the decision table: the loads, what differs from [`realistic`], and per group
+    /// the path, the records on that path and a phrase its `why` must contain.
+    struct Case {
+        name: &'static str,
+        loads: Vec<GroupLoad>,
+        inputs: fn(&mut PlanInputs),
+        want: Vec<(PathChoice, usize, &'static str)>,
+    }
+
+    #[test]
+    fn decision_table() {
+        let cases = vec![
+            Case {
+                name: "5,000 in one group: a job",
+                loads: vec![load("a", 5_000, 5_000)],
+                inputs: |_| {},
+                want: vec![(I, 5_000, "5000 rows as a job: fastest plan ~32 s")],
+            },
+            Case {
+                name: "40 records: batches (a job waits for its poll)",
+                loads: vec![load("a", 40, 40)],
+                inputs: |_| {},
+                want: vec![(B, 40, "batches are faster (batches ~1.1 s, a job ~12 s")],
+            },
+            Case {
+                name: "a big group as a job, the small ones as batches beside it",
+                loads: vec![
+                    load("big", 5_000, 5_000),
+                    load("s1", 5, 5),
+                    load("s2", 5, 5),
+                ],
+                inputs: |_| {},
+                want: vec![
+                    (I, 5_000, "as a job"),
+                    (B, 5, "batches are faster"),
+                    (B, 5, "batches are faster"),
+                ],
+            },
+            Case {
+                name: "rows the CSV cannot carry go as batches",
+                loads: vec![load("a", 5_000, 4_000)],
+                inputs: |_| {},
+                want: vec![(I, 4_000, "1000 the CSV cannot carry go as batches")],
+            },
+            Case {
+                name: "nothing the CSV can carry: batches",
+                loads: vec![load("a", 5_000, 0)],
+                inputs: |_| {},
+                want: vec![(B, 5_000, "the CSV cannot carry these records")],
+            },
+            Case {
+                name: "the hour's items: a job sized to what is left, the rest as batches",
+                loads: vec![load("a", 10_000, 10_000)],
+                inputs: |i| i.hourly_items_left = 5_000,
+                want: vec![(I, 5_000, "5000 over the hour's item budget or job starts go as batches")],
+            },
+            Case {
+                name: "no job starts left: batches beat waiting an hour",
+                loads: vec![load("a", 5_000, 5_000)],
+                inputs: |i| i.job_starts_left = 0,
+                want: vec![(B, 5_000, "batches are faster (batches ~840 s, a job ~840 s at 250 rows/s); no job starts left this hour")],
+            },
+            Case {
+                name: "trial budget, no items left: waiting for the window beats batches",
+                loads: vec![load("a", 5_000, 5_000)],
+                inputs: |i| {
+                    i.complexity_per_minute = 1_000_000;
+                    i.complexity_left = 1_000_000;
+                    i.hourly_items_left = 0;
+                },
+                want: vec![(I, 5_000, "5000 wait for the hour's item budget")],
+            },
+            Case {
+                name: "bulk path unavailable: batches with the reason",
+                loads: vec![load("a", 5_000, 5_000)],
+                inputs: |i| i.ingest_unavailable = Some("API version 2026-04".into()),
+                want: vec![(B, 5_000, "the bulk path is unavailable: API version 2026-04")],
+            },
+            Case {
+                name: "mode = batch",
+                loads: vec![load("a", 5_000, 5_000)],
+                inputs: |i| i.mode = Mode::Batch,
+                want: vec![(B, 5_000, "batches: mode = \"batch\"")],
+            },
+            Case {
+                name: "mode = single",
+                loads: vec![load("a", 5_000, 5_000)],
+                inputs: |i| i.mode = Mode::Single,
+                want: vec![(B, 5_000, "batches: mode = \"single\"")],
+            },
+            Case {
+                name: "mode = ingest, even for 40 records",
+                loads: vec![load("a", 40, 40), load("b", 30, 0)],
+                inputs: |i| i.mode = Mode::Ingest,
+                want: vec![
+                    (I, 40, "40 rows as a job: mode = \"ingest\""),
+                    (B, 30, "the CSV cannot carry these records, mode = \"ingest\""),
+                ],
+            },
+            Case {
+                name: "mode = ingest without the bulk path: batches with the reason",
+                loads: vec![load("a", 40, 40)],
+                inputs: |i| {
+                    i.mode = Mode::Ingest;
+                    i.ingest_unavailable = Some("the key column cannot match".into());
+                },
+                want: vec![(B, 40, "unavailable: the key column cannot match")],
+            },
+        ];
+        for c in cases {
+            let mut inputs = realistic();
+            (c.inputs)(&mut inputs);
+            let p = plan(&c.loads, &inputs);
+            assert_eq!(p.groups.len(), c.want.len(), "{}", c.name);
+            for (g, (path, records, why)) in p.groups.iter().zip(&c.want) {
+                assert_eq!((g.path, g.records), (*path, *records), "{}: {g:?}", c.name);
+                assert!(g.why.contains(why), "{}: {:?} lacks {why:?}", c.name, g.why);
+            }
+        }
+    }
+
+    /// The estimates, computed by hand for the realistic inputs.
+    #[test]
+    fn estimates_by_hand() {
+        // Batches: 333.3 items on the budget left, then 5.556 a second: (5,000 - 333.3) / 5.556.
+        // A job: start + upload (2 × 1 s: the 4.4 s batch request capped at one request's 1 s);
+        // polled every 10 s from the upload at 2 s; it ends 2 s + 20 s later, seen by the third
+        // poll: 2 + 30.
+        let p = plan(&[load("a", 5_000, 5_000)], &realistic());
+        assert_eq!(p.est_batch_only_s, 840.0);
+        assert_eq!(p.est_ingest_only_s, 32.0);
+        assert_eq!(p.est_total_s, 32.0);
+        assert_eq!(
+            (p.groups[0].est_batch_s, p.groups[0].est_ingest_s),
+            (840.0, 32.0)
+        );
+        // Two jobs (10,000 + 8,000 rows): the second is validated when the first ends (4 + 40
+        // = 44 s) and ends at 76 s; the polls run every 10 s from the first upload (2 s): 2 + 80.
+        let p = plan(&[load("a", 18_000, 18_000)], &realistic());
+        assert_eq!(p.est_ingest_only_s, 82.0);
+        // 10 x slower: 5,000 rows take 200 s; seen at 2 + 210.
+        let mut slow = realistic();
+        slow.rows_per_second = 25.0;
+        assert_eq!(plan(&[load("a", 5_000, 5_000)], &slow).est_total_s, 212.0);
+        // With the budget spent, batches wait for the refill: 5,000 / 5.556 = 900 s.
+        let mut spent = realistic();
+        spent.complexity_left = 0;
+        assert_eq!(
+            plan(&[load("a", 5_000, 5_000)], &spent).est_batch_only_s,
+            900.0
+        );
+    }
+
+    /// The board lock: batches beside a job cannot run while it processes rows. When the budget
+    /// binds, it refills meanwhile and the lock costs nothing; when the latency binds, the
+    /// processing time adds up.
+    #[test]
+    fn batches_wait_for_the_processing_job_and_use_the_refill() {
+        let job = Job {
+            rows: 5_000.0,
+            not_before: 0.0,
+        };
+        // Budget-bound: 1,000 items take (1,000 - 333.3) / 5.556 = 120 s with or without the
+        // job's 20 s of processing in between.
+        let m = Model::new(&realistic());
+        assert_eq!(m.timeline(&[], 1_000.0), 120.0);
+        assert_eq!(m.timeline(&[job], 1_000.0), 120.0);
+        // Latency-bound (a budget of 100M a minute): 1,000 items alone take 1,000 x 4.4 / 166 =
+        // 26.5 s; beside the job, 150.9 go in the 4 s before it, the rest after its 20 s.
+        let mut big = realistic();
+        big.complexity_per_minute = 100_000_000;
+        big.complexity_left = 100_000_000;
+        let m = Model::new(&big);
+        assert_eq!(m.timeline(&[], 1_000.0), 26.506);
+        assert_eq!(m.timeline(&[job], 1_000.0), 46.506);
+    }
+
+    /// The module doc's table, cell by cell: (records, groups, rate) -> (jobs, seconds), and the
+    /// 250 rows/s plan run at 25 rows/s.
+    #[test]
+    fn doc_table_holds() {
+        fn loads(n: usize, groups: usize) -> Vec<GroupLoad> {
+            (0..groups)
+                .map(|g| {
+                    let r = n / groups + usize::from(g < n % groups);
+                    load(&format!("g{g}"), r, r)
+                })
+                .collect()
+        }
+        fn at(rate: f64) -> PlanInputs {
+            PlanInputs {
+                rows_per_second: rate,
+                ..realistic()
+            }
+        }
+        let jobs = |p: &PathPlan| p.groups.iter().filter(|g| g.path == I).count();
+        /// Records, groups, batches only, (jobs, seconds) at 25 / 250 / 2,500 rows/s, and the
+        /// 250 rows/s plan run at 25 rows/s.
+        type Row = (usize, usize, f64, [(usize, f64); 3], f64);
+        #[rustfmt::skip]
+        let table: [Row; 6] = [
+            (500, 1, 30.0, [(0, 30.0), (1, 12.0), (1, 12.0)], 32.0),
+            (500, 30, 30.0, [(4, 18.361), (4, 18.361), (4, 18.361)], 18.361),
+            (5_000, 1, 840.0, [(1, 212.0), (1, 32.0), (1, 12.0)], 212.0),
+            (5_000, 30, 840.0, [(22, 188.361), (29, 62.4), (29, 62.4)], 202.4),
+            (10_000, 1, 1_740.0, [(1, 412.0), (1, 52.0), (1, 12.0)], 412.0),
+            (10_000, 30, 1_740.0, [(23, 368.546), (29, 66.827), (29, 66.827)], 396.827),
+        ];
+        for (n, groups, batch_only, by_rate, planned_250_run_25) in table {
+            let l = loads(n, groups);
+            for (rate, (want_jobs, want_s)) in [25.0, 250.0, 2_500.0].into_iter().zip(by_rate) {
+                let p = plan(&l, &at(rate));
+                assert_eq!(p.est_batch_only_s, batch_only, "{n}/{groups}");
+                assert_eq!(
+                    (jobs(&p), p.est_total_s),
+                    (want_jobs, want_s),
+                    "{n}/{groups} at {rate}"
+                );
+            }
+            // The groups the 250 rows/s plan sends as jobs, timed at 25 rows/s.
+            let p250 = plan(&l, &at(250.0));
+            let as_jobs: Vec<usize> = eligible_order(&l)
+                .into_iter()
+                .filter(|&g| p250.groups[g].path == I)
+                .collect();
+            let m = Model::new(&at(25.0));
+            let c = m.candidate(&l, &as_jobs, Overflow::Batch);
+            let run = m.timeline(&c.jobs, c.batch_items());
+            assert_eq!(
+                run, planned_250_run_25,
+                "{n}/{groups} planned at 250, run at 25"
+            );
+        }
+    }
+
+    fn inputs_strategy() -> impl Strategy<Value = PlanInputs> {
+        (
+            (1u64..=60_000, 1_000_000u64..=10_000_000, 0.0f64..=1.0),
+            (0.0f64..=10.0, 1usize..=200),
+            (0u64..=40_000, 0u32..=120),
+            (
+                1.0f64..=5_000.0,
+                0.0f64..=10.0,
+                10.0f64..=30.0,
+                1usize..=10_000,
+            ),
+        )
+            .prop_map(
+                |((mc, cpm, left), (req, bs), (items, starts), (rate, delay, poll, rpj))| {
+                    PlanInputs {
+                        mode: Mode::Auto,
+                        ingest_unavailable: None,
+                        mutation_complexity: mc,
+                        complexity_per_minute: cpm,
+                        complexity_left: (cpm as f64 * left) as u64,
+                        batch_request_s: req,
+                        batch_size: bs,
+                        hourly_items_left: items,
+                        job_starts_left: starts,
+                        rows_per_second: rate,
+                        job_start_delay_s: delay,
+                        poll_interval_s: poll,
+                        rows_per_job: rpj,
+                    }
+                },
+            )
+    }
+
+    fn loads_strategy() -> impl Strategy<Value = Vec<GroupLoad>> {
+        prop::collection::vec((0usize..=6_000, 0.0f64..=1.0), 1..12).prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (r, f))| load(&format!("g{i}"), r, (r as f64 * f) as usize))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Auto is never estimated slower than either single path, and every estimate is a
+        /// finite number of seconds.
+        #[test]
+        fn auto_never_loses_to_a_single_path(loads in loads_strategy(), i in inputs_strategy()) {
+            let p = plan(&loads, &i);
+            prop_assert!(p.est_total_s.is_finite() && p.est_total_s >= 0.0);
+            prop_assert!(p.est_total_s <= p.est_batch_only_s.min(p.est_ingest_only_s) + 1e-9,
+                "{} vs {} / {}", p.est_total_s, p.est_batch_only_s, p.est_ingest_only_s);
+        }
+
+        /// Each group's records are accounted for: a batch group sends them all; a job carries
+        /// no more than the CSV can, the rest go as batches.
+        #[test]
+        fn records_are_accounted_for(loads in loads_strategy(), i in inputs_strategy()) {
+            let p = plan(&loads, &i);
+            prop_assert_eq!(p.groups.len(), loads.len());
+            for (g, l) in p.groups.iter().zip(&loads) {
+                prop_assert_eq!(&g.group, &l.group);
+                match g.path {
+                    PathChoice::Batch => prop_assert_eq!(g.records, l.records),
+                    PathChoice::Ingest => {
+                        prop_assert!(g.records > 0 && g.records <= l.ingestable.min(l.records))
+                    }
+                }
+                prop_assert!(!g.why.is_empty() && !g.why.contains('\n'));
+            }
+        }
+
+        /// Forced modes obey the mode; a missing bulk path batches everything with its reason.
+        #[test]
+        fn forced_modes_obey(loads in loads_strategy(), i in inputs_strategy()) {
+            for mode in [Mode::Batch, Mode::Single] {
+                let p = plan(&loads, &PlanInputs { mode, ..i.clone() });
+                prop_assert!(p.groups.iter().all(|g| g.path == PathChoice::Batch));
+                prop_assert_eq!(p.est_total_s, p.est_batch_only_s);
+            }
+            let p = plan(&loads, &PlanInputs { mode: Mode::Ingest, ..i.clone() });
+            for (g, l) in p.groups.iter().zip(&loads) {
+                let want = if l.ingestable.min(l.records) > 0 { PathChoice::Ingest } else { PathChoice::Batch };
+                prop_assert_eq!(g.path, want);
+                if want == PathChoice::Ingest {
+                    prop_assert_eq!(g.records, l.ingestable.min(l.records));
+                }
+            }
+            for mode in [Mode::Auto, Mode::Ingest] {
+                let off = PlanInputs { mode, ingest_unavailable: Some("old API".into()), ..i.clone() };
+                let p = plan(&loads, &off);
+                prop_assert!(p.groups.iter().all(|g| g.path == PathChoice::Batch && g.why.contains("old API")));
+            }
+        }
+
+        /// More rows never make a job cheaper.
+        #[test]
+        fn more_rows_never_make_ingest_cheaper(
+            rows in 1usize..=30_000, more in 1usize..=5_000, i in inputs_strategy()
+        ) {
+            let a = plan(&[load("a", rows, rows)], &i);
+            let b = plan(&[load("a", rows + more, rows + more)], &i);
+            prop_assert!(b.est_ingest_only_s >= a.est_ingest_only_s,
+                "{} rows: {} s; {} rows: {} s", rows, a.est_ingest_only_s, rows + more, b.est_ingest_only_s);
+            prop_assert!(b.est_batch_only_s >= a.est_batch_only_s);
+        }
+
+        /// A faster rate never moves a group from a job to batches, and never makes the plan
+        /// slower.
+        #[test]
+        fn a_faster_rate_never_moves_a_group_to_batches(
+            loads in loads_strategy(), i in inputs_strategy(), factor in 1.0f64..=20.0
+        ) {
+            let faster = PlanInputs { rows_per_second: i.rows_per_second * factor, ..i.clone() };
+            let (a, b) = (plan(&loads, &i), plan(&loads, &faster));
+            prop_assert!(b.est_total_s <= a.est_total_s + 1e-6, "{} -> {}", a.est_total_s, b.est_total_s);
+            prop_assert!(b.est_ingest_only_s <= a.est_ingest_only_s + 1e-6);
+            let one = &loads[..1];
+            let (a1, b1) = (plan(one, &i), plan(one, &faster));
+            if a1.groups[0].path == PathChoice::Ingest {
+                prop_assert_eq!(b1.groups[0].path, PathChoice::Ingest);
+            }
+        }
+
+        /// More complexity budget left never makes batches slower.
+        #[test]
+        fn more_budget_never_slows_batches(loads in loads_strategy(), i in inputs_strategy(), extra in 0u64..=10_000_000) {
+            let more = PlanInputs {
+                complexity_left: (i.complexity_left + extra).min(i.complexity_per_minute),
+                ..i.clone()
+            };
+            prop_assert!(plan(&loads, &more).est_batch_only_s <= plan(&loads, &i).est_batch_only_s);
+        }
+
+        /// Nonsense inputs (zeros, NaN, negative) give finite estimates and no panic.
+        #[test]
+        fn nonsense_inputs_give_finite_estimates(
+            loads in loads_strategy(),
+            rate in prop_oneof![Just(0.0), Just(-1.0), Just(f64::NAN), Just(f64::INFINITY), 0.0f64..10.0],
+            req in prop_oneof![Just(0.0), Just(f64::NAN), 0.0f64..1.0],
+            bs in 0usize..3, rpj in 0usize..3, mc in 0u64..2, cpm in 0u64..2,
+        ) {
+            let i = PlanInputs {
+                rows_per_second: rate, batch_request_s: req, batch_size: bs, rows_per_job: rpj,
+                mutation_complexity: mc, complexity_per_minute: cpm, poll_interval_s: f64::NAN,
+                ..realistic()
+            };
+            let p = plan(&loads, &i);
+            for x in [p.est_total_s, p.est_batch_only_s, p.est_ingest_only_s] {
+                prop_assert!(x.is_finite() && x >= 0.0, "{x}");
+            }
+        }
+    }
 }
