@@ -598,6 +598,10 @@ pub fn job_timeline(jobs: &[JobBar], batches: &[(f64, f64)], x_max: f64) -> Resu
     let rows = jobs.len() + 1;
     let height = (80 + 22 * rows as u32).min(1200);
     svg("job_timeline", (900, height), |root| {
+        // Row labels are drawn left of zero, inside the plot (one per row, whatever the count):
+        // the axis' own labels would pick their own spacing.
+        let x_max = x_max.max(1.0);
+        let left = -x_max * 0.22;
         let mut chart = ChartBuilder::on(root)
             .caption(
                 "jobs (uploading, queued, processing, done) and batches",
@@ -605,24 +609,35 @@ pub fn job_timeline(jobs: &[JobBar], batches: &[(f64, f64)], x_max: f64) -> Resu
             )
             .margin(8)
             .x_label_area_size(30)
-            .y_label_area_size(130)
-            .build_cartesian_2d(0f64..x_max.max(1.0), 0f64..rows as f64)
+            .y_label_area_size(8)
+            .build_cartesian_2d(left..x_max, 0f64..rows as f64)
             .map_err(|e| e.to_string())?;
-        let labels: Vec<String> = std::iter::once("batches".to_string())
-            .chain(jobs.iter().map(|j| j.label.clone()))
-            .collect();
         chart
             .configure_mesh()
             .x_desc("second")
-            .y_labels(rows.min(40))
-            .y_label_formatter(&|y| {
-                let i = y.floor() as usize;
-                labels.get(i).cloned().unwrap_or_default()
+            .x_label_formatter(&|x| {
+                if *x < 0.0 {
+                    String::new()
+                } else {
+                    format!("{x:.0}")
+                }
             })
+            .y_labels(0)
             .disable_y_mesh()
             .label_style(font(11))
             .draw()
             .map_err(|e| e.to_string())?;
+        let labels = std::iter::once("batches".to_string())
+            .chain(jobs.iter().map(|j| j.label.clone()))
+            .enumerate()
+            .map(|(i, l)| {
+                Text::new(
+                    l,
+                    (left * 0.98, i as f64 + 0.5),
+                    font(10).pos(Pos::new(HPos::Left, VPos::Center)),
+                )
+            });
+        chart.draw_series(labels).map_err(|e| e.to_string())?;
         let batch_colour = SERIES_COLOURS[0];
         chart
             .draw_series(batches.iter().map(|(a, b)| {
@@ -751,7 +766,7 @@ pub fn path_curves(
             chart
                 .draw_series(std::iter::once(Cross::new(p, 7, BLACK.stroke_width(2))))
                 .map_err(|e| e.to_string())?
-                .label("this run")
+                .label("this run (measured)")
                 .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
         }
         chart
