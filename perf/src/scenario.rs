@@ -94,6 +94,9 @@ pub struct SyncOverrides {
     /// when set, so the harness works with engines that do not know the setting yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_concurrency: Option<u32>,
+    /// `[sync] rows_per_job` (most rows one bulk-import job carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_job: Option<u32>,
 }
 
 impl SyncOverrides {
@@ -143,6 +146,9 @@ impl SyncOverrides {
         }
         if let Some(v) = self.write_concurrency {
             set("write_concurrency", toml::Value::Integer(i64::from(v)));
+        }
+        if let Some(v) = self.rows_per_job {
+            set("rows_per_job", toml::Value::Integer(i64::from(v)));
         }
         toml::to_string(&doc).map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))
     }
