@@ -39,7 +39,10 @@
 //!   on a thread of its own): [`limits`]; the gate's limits from its baseline: [`gate`].
 //! - **Scenarios over several seeds** (the median run stands, the worst correctness counters
 //!   count): [`repeats`].
-//! - **Sweep recommendation** and the grid it prints: [`sweep`].
+//! - **Sweep recommendation** and the grid it prints, the write paths it explores (`--modes`,
+//!   `--rows-per-job`) and the crossover it prints: [`sweep`].
+//! - **Targets between scenarios** (auto against the forced paths: `compare` in a baseline
+//!   scenario): [`baseline::Comparison`], checked by [`gate::apply_comparisons`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
 //!   request log** (`calibrate`): [`calibrate`], the bulk import's processing rate and start
@@ -56,7 +59,7 @@
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
 //! [`observer`], [`limits`], [`job_rate`] → [`yardstick`], [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
-//! [`sweep`] → [`report_html`],
+//! [`bulk_client`], [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
