@@ -54,6 +54,9 @@ pub struct Stats {
     /// Bulk-import rows by outcome over all jobs (`submitted`, `invalid`, `skipped`, `created`,
     /// `updated`, `failed`).
     pub rows_by_outcome: BTreeMap<String, u64>,
+    /// Requests by the request log's kind (`create`, `ingest_start`, `upload`, `job_poll`,
+    /// `report_download`, ...), counted whether or not the request log is kept.
+    pub requests_by_kind: BTreeMap<String, u64>,
 }
 
 impl Stats {

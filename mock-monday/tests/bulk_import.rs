@@ -882,3 +882,46 @@ async fn labels_added_by_the_column_mutations_are_valid_in_a_job_and_in_create_i
     );
     assert_eq!(code(&wrong), Some("InvalidArgumentException"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn admin_jobs_show_when_processing_started() {
+    let s = sim(bulk_config(BulkSettings {
+        timing: Some(JobTiming {
+            job_start_delay_ms: 1_500.0,
+            job_rows_per_second: 2.0,
+        }),
+        ..BulkSettings::default()
+    }));
+    let (job, url) = start(&s, "");
+    assert_eq!(put(&s, &url, "name\nA\nB\n", &[]).status, 200);
+    let uploaded = s.jobs_json()[0]["uploaded_at_ms"].as_u64().unwrap();
+    assert!(s.jobs_json()[0]["processing_started_at_ms"].is_null());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(poll(&s, &job)["status"], "COMPLETED");
+    let j = &s.jobs_json()[0];
+    assert_eq!(
+        j["processing_started_at_ms"].as_u64(),
+        Some(uploaded + 1_500)
+    );
+    assert_eq!(j["ended_at_ms"].as_u64(), Some(uploaded + 2_500));
+}
+
+#[tokio::test(start_paused = true)]
+async fn stats_count_requests_by_kind_without_the_request_log() {
+    let s = sim(SimConfig {
+        request_log_capacity: 0,
+        ..bulk_config(BulkSettings::default())
+    });
+    let (job, url) = start(&s, "");
+    assert_eq!(put(&s, &url, "name\nA\n", &[]).status, 200);
+    poll(&s, &job);
+    poll(&s, &job);
+    let by_kind = s.stats().requests_by_kind;
+    let n = |k: &str| by_kind.get(k).copied().unwrap_or(0);
+    assert_eq!(
+        (n("ingest_start"), n("upload"), n("job_poll")),
+        (1, 1, 2),
+        "{by_kind:?}"
+    );
+    assert_eq!(by_kind.values().sum::<u64>(), s.stats().requests_total);
+}

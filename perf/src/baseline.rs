@@ -43,13 +43,37 @@ pub enum Metric {
     WarnEventsPerRecord,
     /// The sync's INFO events per record.
     InfoEventsPerRecord,
+    // The bulk-import path (`crate::bulk`), counted by the simulator; compared only for
+    // scenarios whose expected figures have them.
+    /// `ingest_items` / `backfill_items` requests.
+    IngestStarts,
+    /// CSV uploads.
+    Uploads,
+    /// `fetch_job_status` requests.
+    JobPolls,
+    /// Job report downloads.
+    ReportDownloads,
+    /// Rows created by jobs (two-sided: rows moving off or onto the bulk path both show).
+    RowsCreated,
+    /// Rows updated by jobs (two-sided).
+    RowsUpdated,
+    /// Rows a job found invalid.
+    RowsInvalid,
+    /// Rows a job failed.
+    RowsFailed,
+    /// Jobs that ended `COMPLETED` (two-sided).
+    JobsCompleted,
+    /// Jobs that ended `FAILED`.
+    JobsFailed,
+    /// Jobs that ended `REJECTED`.
+    JobsRejected,
 }
 
 impl Metric {
     /// All metrics compared against the baseline, in report order. A metric that a scenario's
     /// expected or actual figures do not have (CPU outside the CPU clock, log counts in a process
     /// that does not count) is not compared.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 20] = [
         Metric::PerRecordMs,
         Metric::RecordP99Ms,
         Metric::Requests,
@@ -59,6 +83,17 @@ impl Metric {
         Metric::ErrorEventsPerRecord,
         Metric::WarnEventsPerRecord,
         Metric::InfoEventsPerRecord,
+        Metric::IngestStarts,
+        Metric::Uploads,
+        Metric::JobPolls,
+        Metric::ReportDownloads,
+        Metric::RowsCreated,
+        Metric::RowsUpdated,
+        Metric::RowsInvalid,
+        Metric::RowsFailed,
+        Metric::JobsCompleted,
+        Metric::JobsFailed,
+        Metric::JobsRejected,
     ];
 
     /// Name as written in JSON and reports.
@@ -73,12 +108,32 @@ impl Metric {
             Metric::ErrorEventsPerRecord => "error_events_per_record",
             Metric::WarnEventsPerRecord => "warn_events_per_record",
             Metric::InfoEventsPerRecord => "info_events_per_record",
+            Metric::IngestStarts => "ingest_starts",
+            Metric::Uploads => "uploads",
+            Metric::JobPolls => "job_polls",
+            Metric::ReportDownloads => "report_downloads",
+            Metric::RowsCreated => "rows_created",
+            Metric::RowsUpdated => "rows_updated",
+            Metric::RowsInvalid => "rows_invalid",
+            Metric::RowsFailed => "rows_failed",
+            Metric::JobsCompleted => "jobs_completed",
+            Metric::JobsFailed => "jobs_failed",
+            Metric::JobsRejected => "jobs_rejected",
         }
     }
 
     /// Whether a higher value is better (only efficiency).
     pub fn higher_is_better(self) -> bool {
         matches!(self, Metric::Efficiency)
+    }
+
+    /// Whether a move in either direction is a regression (rows and jobs that must stay on the
+    /// path the baseline recorded).
+    pub fn two_sided(self) -> bool {
+        matches!(
+            self,
+            Metric::RowsCreated | Metric::RowsUpdated | Metric::JobsCompleted
+        )
     }
 
     /// The metric's value in a set of figures (`None` when not measured).
@@ -94,6 +149,17 @@ impl Metric {
             Metric::ErrorEventsPerRecord => logs.map(|l| l.error),
             Metric::WarnEventsPerRecord => logs.map(|l| l.warn),
             Metric::InfoEventsPerRecord => logs.map(|l| l.info),
+            Metric::IngestStarts => f.bulk.as_ref().map(|b| b.ingest_starts as f64),
+            Metric::Uploads => f.bulk.as_ref().map(|b| b.uploads as f64),
+            Metric::JobPolls => f.bulk.as_ref().map(|b| b.job_polls as f64),
+            Metric::ReportDownloads => f.bulk.as_ref().map(|b| b.report_downloads as f64),
+            Metric::RowsCreated => f.bulk.as_ref().map(|b| b.rows_created as f64),
+            Metric::RowsUpdated => f.bulk.as_ref().map(|b| b.rows_updated as f64),
+            Metric::RowsInvalid => f.bulk.as_ref().map(|b| b.rows_invalid as f64),
+            Metric::RowsFailed => f.bulk.as_ref().map(|b| b.rows_failed as f64),
+            Metric::JobsCompleted => f.bulk.as_ref().map(|b| b.jobs_completed as f64),
+            Metric::JobsFailed => f.bulk.as_ref().map(|b| b.jobs_failed as f64),
+            Metric::JobsRejected => f.bulk.as_ref().map(|b| b.jobs_rejected as f64),
         }
     }
 
@@ -123,6 +189,27 @@ impl Metric {
                 relative: 0.10,
                 absolute: 0.01,
             },
+            // Job starts and uploads: one more job per ten is a regression (exact for a few).
+            Metric::IngestStarts | Metric::Uploads => Tolerance::relative(0.10),
+            // Polls: a tenth plus one. Most jobs end within their first interval, so halving the
+            // interval adds far fewer than twice the polls (36 -> 45 in ingest-5000-rate-slow):
+            // a quarter let that through.
+            Metric::JobPolls => Tolerance {
+                relative: 0.10,
+                absolute: 1.0,
+            },
+            Metric::ReportDownloads => Tolerance {
+                relative: 0.0,
+                absolute: 1.0,
+            },
+            // Rows and jobs are deterministic for a seed: exact.
+            Metric::RowsCreated
+            | Metric::RowsUpdated
+            | Metric::RowsInvalid
+            | Metric::RowsFailed
+            | Metric::JobsCompleted
+            | Metric::JobsFailed
+            | Metric::JobsRejected => Tolerance::relative(0.0),
         }
     }
 }
@@ -179,6 +266,44 @@ pub struct Figures {
     /// Request-latency percentiles, overlaid on the report's latency chart.
     #[serde(default)]
     pub request_latency: Percentiles,
+    /// The bulk-import path's counts (runs that used jobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<BulkFigures>,
+}
+
+/// The bulk-import counts the gate compares, from the simulator ([`crate::bulk::BulkCounts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkFigures {
+    pub ingest_starts: u64,
+    pub uploads: u64,
+    pub job_polls: u64,
+    pub report_downloads: u64,
+    pub rows_created: u64,
+    pub rows_updated: u64,
+    pub rows_invalid: u64,
+    pub rows_failed: u64,
+    pub jobs_completed: u64,
+    pub jobs_failed: u64,
+    pub jobs_rejected: u64,
+}
+
+impl BulkFigures {
+    /// The figures of a run's bulk counters.
+    pub fn of(c: &crate::bulk::BulkCounts) -> Self {
+        Self {
+            ingest_starts: c.ingest_starts,
+            uploads: c.uploads,
+            job_polls: c.job_polls,
+            report_downloads: c.report_downloads,
+            rows_created: c.rows("created"),
+            rows_updated: c.rows("updated"),
+            rows_invalid: c.rows("invalid"),
+            rows_failed: c.rows("failed"),
+            jobs_completed: c.jobs("COMPLETED"),
+            jobs_failed: c.jobs("FAILED"),
+            jobs_rejected: c.jobs("REJECTED"),
+        }
+    }
 }
 
 impl Figures {
@@ -194,6 +319,7 @@ impl Figures {
             log_events_per_record: results.log_events_per_record,
             record_latency: results.latency.records,
             request_latency: results.latency.requests,
+            bulk: results.bulk.as_ref().map(|b| BulkFigures::of(&b.counts)),
         }
     }
 }
@@ -221,6 +347,10 @@ pub struct Targets {
     /// Largest allowed difference between the simulator's own request count and the engine's.
     #[serde(default)]
     pub max_request_count_mismatch: u64,
+    /// Jobs `REJECTED` for capacity (hourly items, board cap): a sync that plans its jobs sees
+    /// none. Checked for runs that used the bulk path.
+    #[serde(default)]
+    pub max_jobs_rejected_for_capacity: u64,
 }
 
 /// One gate scenario.
@@ -247,6 +377,23 @@ pub struct GateScenario {
     /// (`gate::limits_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_wall_ms: Option<f64>,
+    /// Targets against other scenarios of the same gate run (auto against the forced paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compare: Vec<Comparison>,
+}
+
+/// A target on this scenario's per-record time relative to other scenarios': at most
+/// `max_ratio` times the best (lowest) of theirs. `auto` at least 3x faster than batches alone is
+/// `max_ratio = 0.3333` against the batch scenario; never more than 5% slower than the better
+/// forced path is `max_ratio = 1.05` against both forced scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// The check's name in reports (e.g. `vs_batch_speedup_3x`).
+    pub name: String,
+    /// Scenario names of the same baseline.
+    pub against: Vec<String>,
+    pub max_ratio: f64,
 }
 
 /// The whole baseline file.
@@ -285,6 +432,22 @@ impl Baseline {
                     "{origin}: scenario name {} is used twice",
                     s.scenario.name
                 )));
+            }
+        }
+        for s in &b.scenarios {
+            for c in &s.compare {
+                if let Some(missing) = c.against.iter().find(|n| !names.contains(n)) {
+                    return Err(PerfError::Usage(format!(
+                        "{origin}: scenario {} compares with {missing}, which the baseline does not have",
+                        s.scenario.name
+                    )));
+                }
+                if c.against.is_empty() || !(c.max_ratio.is_finite() && c.max_ratio > 0.0) {
+                    return Err(PerfError::Usage(format!(
+                        "{origin}: scenario {}: comparison {} needs scenarios and a positive max_ratio",
+                        s.scenario.name, c.name
+                    )));
+                }
             }
         }
         Ok(b)

@@ -23,6 +23,11 @@
 //!    95th percentiles extended to the ends of a uniform distribution.
 //! 3. Refused requests give the refusal range (min and max latency).
 //!
+//! 4. Job polls (`job_poll` lines with `job_id`, `job_status`, `progress_percentage`,
+//!    `job_counts`, and the jobs' `upload` lines) give the bulk import's processing rate and start
+//!    delay ([`crate::job_rate`]); the profile then carries `job_rows_per_second` and
+//!    `job_start_delay_ms`.
+//!
 //! Fit quality: for every kind, the observed p50/p90/p99 next to those of the fitted profile,
 //! sampled (seeded) with the simulator's own latency model at the same alias counts.
 //! `per_item_read_ms` and `gateway_timeout_ms` cannot be seen in a log (no item counts, no 504s
@@ -133,6 +138,9 @@ pub struct Calibration {
     pub spikes: usize,
     pub settings: LatencySettings,
     pub kinds: Vec<KindFit>,
+    /// The bulk import's processing rate and start delay, when the log has job polls
+    /// ([`crate::job_rate`]).
+    pub jobs: Option<crate::job_rate::JobRateFit>,
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -213,9 +221,17 @@ pub fn fit(text: &str, origin: &str) -> Result<Calibration> {
 /// week of runs of different sizes does.
 pub fn fit_logs(logs: &[(&str, &str)]) -> Result<Calibration> {
     let mut lines = Vec::new();
+    let mut values = Vec::new();
     for (origin, text) in logs {
         lines.extend(parse(text, origin)?);
+        // Parsed once more as plain JSON for the job fit (only bulk lines are kept).
+        values.extend(
+            text.lines()
+                .filter(|l| l.contains("\"job_id\""))
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()),
+        );
     }
+    let jobs = crate::job_rate::fit(&values);
     let origin = match logs {
         [(one, _)] => one.to_string(),
         many => format!(
@@ -343,6 +359,7 @@ pub fn fit_logs(logs: &[(&str, &str)]) -> Result<Calibration> {
         spikes: spikes.len(),
         settings,
         kinds,
+        jobs,
     })
 }
 
@@ -400,11 +417,26 @@ impl Calibration {
         for line in self.quality_table().lines() {
             let _ = writeln!(out, "#   {line}");
         }
+        if let Some(j) = &self.jobs {
+            let _ = writeln!(
+                out,
+                "# Jobs: {} of {} seen had two polls during processing ({} polls): the bulk import's",
+                j.jobs_fitted, j.jobs_seen, j.polls_used
+            );
+            let _ = writeln!(
+                out,
+                "# processing rate and start delay below (job_* keys; monday-perf and mock-monday read them)."
+            );
+        }
         out.push('\n');
         out.push_str(
             &toml::to_string(&self.settings)
                 .map_err(|e| PerfError::Usage(format!("profile TOML: {e}")))?,
         );
+        if let Some(j) = &self.jobs {
+            let _ = writeln!(out, "job_rows_per_second = {:?}", j.rows_per_second);
+            let _ = writeln!(out, "job_start_delay_ms = {:?}", j.start_delay_ms);
+        }
         Ok(out)
     }
 }

@@ -576,3 +576,206 @@ mod tests {
         assert!(near.0 < 120 && near.1 > 185, "{near:?}");
     }
 }
+
+/// One job's bar of the job timeline: its label and `(phase, from s, to s)` segments.
+#[derive(Debug, Clone)]
+pub struct JobBar {
+    pub label: String,
+    pub segments: Vec<(&'static str, f64, f64)>,
+}
+
+const PHASE_COLOURS: [(&str, RGBColor); 3] = [
+    ("uploading", RGBColor(255, 127, 14)),
+    ("queued", RGBColor(200, 200, 200)),
+    ("processing", RGBColor(44, 160, 44)),
+];
+
+/// The bulk-import jobs as horizontal bars on the run's time axis (seconds from the run's
+/// start, the request timeline's axis): each job's uploading, queued and processing phases, and
+/// its end (done) as a black tick; `batches` (seconds with a batch request in flight) shade the
+/// bottom row, so the two paths show side by side.
+pub fn job_timeline(jobs: &[JobBar], batches: &[(f64, f64)], x_max: f64) -> Result<String> {
+    let rows = jobs.len() + 1;
+    let height = (80 + 22 * rows as u32).min(1200);
+    svg("job_timeline", (900, height), |root| {
+        // Row labels are drawn left of zero, inside the plot (one per row, whatever the count):
+        // the axis' own labels would pick their own spacing.
+        let x_max = x_max.max(1.0);
+        let left = -x_max * 0.22;
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "jobs (uploading, queued, processing, done) and batches",
+                font(15),
+            )
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(8)
+            .build_cartesian_2d(left..x_max, 0f64..rows as f64)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("second")
+            .x_label_formatter(&|x| {
+                if *x < 0.0 {
+                    String::new()
+                } else {
+                    format!("{x:.0}")
+                }
+            })
+            .y_labels(0)
+            .disable_y_mesh()
+            .label_style(font(11))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let labels = std::iter::once("batches".to_string())
+            .chain(jobs.iter().map(|j| j.label.clone()))
+            .enumerate()
+            .map(|(i, l)| {
+                Text::new(
+                    l,
+                    (left * 0.98, i as f64 + 0.5),
+                    font(10).pos(Pos::new(HPos::Left, VPos::Center)),
+                )
+            });
+        chart.draw_series(labels).map_err(|e| e.to_string())?;
+        let batch_colour = SERIES_COLOURS[0];
+        chart
+            .draw_series(batches.iter().map(|(a, b)| {
+                Rectangle::new([(*a, 0.2), (*b, 0.8)], batch_colour.mix(0.7).filled())
+            }))
+            .map_err(|e| e.to_string())?
+            .label("batch request in flight")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 4), (x + 14, y + 4)], batch_colour.filled())
+            });
+        for (phase, colour) in PHASE_COLOURS {
+            let bars = jobs.iter().enumerate().flat_map(|(i, j)| {
+                let y = (i + 1) as f64;
+                j.segments
+                    .iter()
+                    .filter(move |s| s.0 == phase)
+                    .map(move |s| Rectangle::new([(s.1, y + 0.2), (s.2, y + 0.8)], colour.filled()))
+            });
+            chart
+                .draw_series(bars)
+                .map_err(|e| e.to_string())?
+                .label(phase)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 4), (x + 14, y + 4)], colour.filled())
+                });
+        }
+        let ends = jobs.iter().enumerate().filter_map(|(i, j)| {
+            let end = j.segments.iter().map(|s| s.2).fold(f64::NAN, f64::max);
+            end.is_finite().then(|| {
+                let y = (i + 1) as f64;
+                PathElement::new(
+                    vec![(end, y + 0.05), (end, y + 0.95)],
+                    BLACK.stroke_width(2),
+                )
+            })
+        });
+        chart
+            .draw_series(ends)
+            .map_err(|e| e.to_string())?
+            .label("done")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], BLACK.stroke_width(2))
+            });
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(font(11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Per-record time (ms, log) against record count (log) for each write path, with the
+/// crossover record count marked (a dashed vertical line) and this run's own point.
+pub fn path_curves(
+    series: &[Series],
+    crossover: Option<f64>,
+    measured: Option<(f64, f64)>,
+) -> Result<String> {
+    let pts = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .chain(measured.iter());
+    let (mut x_min, mut x_max, mut y_min, mut y_max) = (f64::MAX, 1f64, f64::MAX, 0f64);
+    for (x, y) in pts.filter(|(x, y)| *x > 0.0 && *y > 0.0) {
+        x_min = x_min.min(*x);
+        x_max = x_max.max(*x);
+        y_min = y_min.min(*y);
+        y_max = y_max.max(*y);
+    }
+    if y_max <= 0.0 {
+        (x_min, x_max, y_min, y_max) = (1.0, 10.0, 1.0, 10.0);
+    }
+    svg("path_curves", (900, 420), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "per-record time by record count, each path (ceiling model)",
+                font(15),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                ((x_min * 0.8)..(x_max * 1.25)).log_scale(),
+                ((y_min * 0.7)..(y_max * 1.5)).log_scale(),
+            )
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("records (log)")
+            .y_desc("ms per record (log)")
+            .label_style(font(11))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+            chart
+                .draw_series(LineSeries::new(s.points.clone(), colour.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        if let Some(n) = crossover {
+            let red = SERIES_COLOURS[3];
+            let (lo, hi) = (y_min * 0.7, y_max * 1.5);
+            let dashes = (0..24).map(move |k| {
+                let f = |k: f64| lo * (hi / lo).powf(k / 24.0);
+                PathElement::new(
+                    vec![(n, f(k as f64)), (n, f(k as f64 + 0.5))],
+                    red.stroke_width(2),
+                )
+            });
+            chart
+                .draw_series(dashes)
+                .map_err(|e| e.to_string())?
+                .label(format!("crossover: jobs win from {n:.0} records"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(2))
+                });
+        }
+        if let Some(p) = measured {
+            chart
+                .draw_series(std::iter::once(Cross::new(p, 7, BLACK.stroke_width(2))))
+                .map_err(|e| e.to_string())?
+                .label("this run (measured)")
+                .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font(11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())
+    })
+}

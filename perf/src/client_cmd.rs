@@ -341,6 +341,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     }
     let stats_json = serde_json::to_value(&stats)
         .map_err(|e| PerfError::json("serialise simulator stats", e))?;
+    let bulk_counts = crate::bulk::BulkCounts::of(&stats_json, &[]);
     let measured = yardstick::measure(&ceiling, "batch", api_time_ms);
     let results = RunResults {
         format: RESULTS_FORMAT,
@@ -394,6 +395,10 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
             client_overhead_per_record_ms: None,
         },
         repeats: None,
+        bulk: bulk_counts.used_jobs().then(|| crate::bulk::BulkActivity {
+            counts: bulk_counts,
+            ..crate::bulk::BulkActivity::default()
+        }),
     };
     tracing::info!(
         scenario = %s.name,

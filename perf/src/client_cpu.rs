@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 
 /// CPU time used by this process so far (all threads).
 pub fn process_cpu_time() -> Duration {
@@ -38,6 +38,9 @@ pub fn process_cpu_time() -> Duration {
 #[derive(Debug, Default, Clone)]
 pub struct Recording {
     responses: HashMap<bytes::Bytes, ApiResponse>,
+    /// Uploads and report downloads by URL and body (job ids come from the seeded simulator, so
+    /// a replay asks for the same URLs).
+    url_responses: HashMap<(String, bytes::Bytes), ApiResponse>,
 }
 
 impl Recording {
@@ -86,12 +89,13 @@ impl Transport for RecordingTransport {
         Ok(resp)
     }
 
-    /// Pre-signed URL requests (the bulk import) pass through untouched.
-    async fn send_url(
-        &self,
-        request: monday_sync::transport::UrlRequest,
-    ) -> Result<ApiResponse, TransportError> {
-        self.inner.send_url(request).await
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        let key = (request.url.clone(), request.body.clone());
+        let resp = self.inner.send_url(request).await?;
+        if let Ok(mut r) = self.recording.lock() {
+            r.url_responses.entry(key).or_insert_with(|| resp.clone());
+        }
+        Ok(resp)
     }
 }
 
@@ -128,6 +132,22 @@ impl Transport for PreparedTransport {
                     status: 500,
                     headers: Vec::new(),
                     body: bytes::Bytes::from_static(br#"{"error_message":"no prepared response"}"#),
+                })
+            }
+        }
+    }
+
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        let key = (request.url, request.body);
+        match self.recording.url_responses.get(&key) {
+            Some(resp) => Ok(resp.clone()),
+            None => {
+                self.misses
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(ApiResponse {
+                    status: 500,
+                    headers: Vec::new(),
+                    body: bytes::Bytes::new(),
                 })
             }
         }

@@ -50,6 +50,9 @@ pub struct Check {
     pub limit: f64,
     pub higher_is_better: bool,
     pub passed: bool,
+    /// A move either way fails: `actual` must lie within `expected ± (limit - expected)`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub two_sided: bool,
 }
 
 impl Check {
@@ -76,12 +79,37 @@ impl Check {
             limit,
             higher_is_better: higher,
             passed,
+            two_sided: false,
+        }
+    }
+
+    /// A baseline check that fails when `actual` moves more than `limit - expected` either way.
+    fn within(name: &str, expected: f64, actual: f64, limit: f64) -> Self {
+        let slack = (limit - expected).abs();
+        Self {
+            name: name.to_string(),
+            kind: CheckKind::Baseline,
+            expected,
+            actual,
+            limit,
+            higher_is_better: false,
+            passed: (actual - expected).abs() <= slack + 1e-9,
+            two_sided: true,
         }
     }
 
     /// One-line explanation for summaries and JUnit failures.
     pub fn explain(&self) -> String {
         let op = if self.higher_is_better { ">=" } else { "<=" };
+        if self.two_sided {
+            return format!(
+                "{}: actual {} (baseline {}, must be within ±{})",
+                self.name,
+                fmt_num(self.actual),
+                fmt_num(self.expected),
+                fmt_num((self.limit - self.expected).abs())
+            );
+        }
         match self.kind {
             CheckKind::Baseline => format!(
                 "{}: actual {} (baseline {}, must be {op} {})",
@@ -162,22 +190,31 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
     let figures = Figures::of(results);
     let mut checks = Vec::new();
     if let Some(expected) = &gs.expected {
+        // A run that stopped using jobs where the baseline used them counts zero of each.
+        let mut compared = figures.clone();
+        if expected.bulk.is_some() && compared.bulk.is_none() {
+            compared.bulk = Some(crate::baseline::BulkFigures::default());
+        }
         for metric in Metric::ALL {
             if gs.skip_metrics.contains(&metric) {
                 continue;
             }
-            let (Some(e), Some(actual)) = (metric.of(expected), metric.of(&figures)) else {
+            let (Some(e), Some(actual)) = (metric.of(expected), metric.of(&compared)) else {
                 continue;
             };
             let tol = baseline.tolerance(gs, metric);
-            checks.push(Check::new(
-                metric.name(),
-                CheckKind::Baseline,
-                e,
-                actual,
-                tol.limit(metric, e),
-                metric.higher_is_better(),
-            ));
+            checks.push(if metric.two_sided() {
+                Check::within(metric.name(), e, actual, tol.limit(metric, e))
+            } else {
+                Check::new(
+                    metric.name(),
+                    CheckKind::Baseline,
+                    e,
+                    actual,
+                    tol.limit(metric, e),
+                    metric.higher_is_better(),
+                )
+            });
         }
     }
     let t = &gs.targets;
@@ -236,6 +273,20 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         t.max_request_count_mismatch as f64,
         false,
     ));
+    // Jobs the simulator rejected for capacity: only for runs on (or expected on) the bulk path.
+    let expected_jobs = gs.expected.as_ref().is_some_and(|e| e.bulk.is_some());
+    if results.bulk.is_some() || expected_jobs {
+        let rejected = results
+            .bulk
+            .as_ref()
+            .map_or(0, |b| b.counts.jobs_rejected_for_capacity);
+        checks.push(target(
+            "max_jobs_rejected_for_capacity",
+            rejected as f64,
+            t.max_jobs_rejected_for_capacity as f64,
+            false,
+        ));
+    }
     ScenarioVerdict {
         name: gs.scenario.name.clone(),
         purpose: gs.purpose.clone(),
@@ -316,6 +367,7 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
         limit: stopped.allowed,
         higher_is_better: false,
         passed: false,
+        two_sided: false,
     };
     ScenarioVerdict {
         name: gs.scenario.name.clone(),
@@ -377,6 +429,7 @@ pub fn run_gate(
         verdicts.push(verdict);
         runs.push(artifacts);
     }
+    apply_comparisons(baseline, &mut verdicts);
     let report = GateReport {
         baseline: baseline_origin.to_string(),
         passed: verdicts.iter().all(|v| v.passed),
@@ -385,6 +438,54 @@ pub fn run_gate(
         wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     };
     Ok((report, runs))
+}
+
+/// Adds each scenario's [`crate::baseline::Comparison`] checks (per-record time against the best
+/// of other scenarios of this run) and updates the verdicts. A comparison with a scenario that
+/// did not finish (stopped, skipped) fails: the gate cannot say the target holds.
+pub fn apply_comparisons(baseline: &Baseline, verdicts: &mut [ScenarioVerdict]) {
+    let per_record: std::collections::HashMap<String, Option<f64>> = verdicts
+        .iter()
+        .map(|v| {
+            let finished = v.stopped.is_none();
+            (v.name.clone(), finished.then_some(v.figures.per_record_ms))
+        })
+        .collect();
+    for v in verdicts.iter_mut() {
+        let Some(gs) = baseline
+            .scenarios
+            .iter()
+            .find(|g| g.scenario.name == v.name)
+        else {
+            continue;
+        };
+        if v.stopped.is_some() {
+            continue;
+        }
+        for c in &gs.compare {
+            let best = c
+                .against
+                .iter()
+                .map(|n| per_record.get(n).copied().flatten())
+                .try_fold(f64::INFINITY, |best, x| x.map(|x| best.min(x)));
+            let ratio = match best {
+                Some(best) if best > 0.0 => crate::latency::round3(v.figures.per_record_ms / best),
+                // A missing run, or one without time: the target cannot be shown to hold.
+                _ => -1.0,
+            };
+            let mut check = Check::new(
+                &c.name,
+                CheckKind::Target,
+                c.max_ratio,
+                ratio,
+                c.max_ratio,
+                false,
+            );
+            check.passed &= ratio >= 0.0;
+            v.checks.push(check);
+        }
+        v.passed = v.checks.iter().all(|c| c.passed);
+    }
 }
 
 /// Runs every scenario and stores today's figures as `expected` (`monday-perf baseline`).
@@ -430,6 +531,7 @@ mod tests {
                 skip_metrics: vec![],
                 expected: Some(expected),
                 harness_wall_ms: None,
+                compare: vec![],
             }],
         }
     }
@@ -630,5 +732,158 @@ mod tests {
             c.explain(),
             "requests: actual 150 (baseline 100, must be <= 102)"
         );
+    }
+
+    /// A run on the bulk path: `jobs` jobs of 100 rows created, `polls` polls.
+    fn bulk_results(jobs: u64, polls: u64) -> RunResults {
+        let mut r = results_with(10.0, 100, 0.98);
+        let counts = crate::bulk::BulkCounts {
+            ingest_starts: jobs,
+            uploads: jobs,
+            job_polls: polls,
+            report_downloads: 0,
+            jobs_by_state: [("COMPLETED".to_string(), jobs)].into(),
+            rows_by_outcome: [
+                ("submitted".to_string(), 100 * jobs),
+                ("created".to_string(), 100 * jobs),
+            ]
+            .into(),
+            jobs_rejected_for_capacity: 0,
+        };
+        r.bulk = Some(crate::bulk::BulkActivity {
+            counts,
+            ..Default::default()
+        });
+        r
+    }
+
+    fn failed_names(v: &ScenarioVerdict) -> Vec<&str> {
+        v.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_doubled_poll_rate_fails_the_gate_naming_job_polls() {
+        let b = baseline(Figures::of(&bulk_results(1, 3)), Targets::default());
+        let same = evaluate(&b, &b.scenarios[0], &bulk_results(1, 3));
+        assert!(same.passed, "{:?}", same.checks);
+        // 4 polls is within a tenth plus one of 3; 6 is not.
+        assert!(evaluate(&b, &b.scenarios[0], &bulk_results(1, 4)).passed);
+        let doubled = evaluate(&b, &b.scenarios[0], &bulk_results(1, 6));
+        assert_eq!(failed_names(&doubled), ["job_polls"]);
+        let c = doubled.checks.iter().find(|c| !c.passed).unwrap();
+        assert_eq!(
+            c.explain(),
+            "job_polls: actual 6 (baseline 3, must be <= 4.3)"
+        );
+    }
+
+    #[test]
+    fn more_jobs_for_the_same_rows_fail_on_starts_and_uploads() {
+        let expected = Figures::of(&bulk_results(2, 8));
+        let b = baseline(expected, Targets::default());
+        // One job per ten records instead of per group: 20 jobs of the same 200 rows.
+        let mut r = bulk_results(20, 8);
+        r.bulk.as_mut().unwrap().counts.rows_by_outcome = [("created".to_string(), 200)].into();
+        r.bulk.as_mut().unwrap().counts.jobs_by_state = [("COMPLETED".to_string(), 2)].into();
+        let v = evaluate(&b, &b.scenarios[0], &r);
+        assert_eq!(failed_names(&v), ["ingest_starts", "uploads"]);
+    }
+
+    #[test]
+    fn rows_leaving_the_bulk_path_fail_even_when_the_run_used_no_job() {
+        let b = baseline(Figures::of(&bulk_results(2, 8)), Targets::default());
+        // The sync stopped choosing jobs: no bulk activity at all.
+        let v = evaluate(&b, &b.scenarios[0], &results_with(10.0, 100, 0.98));
+        assert_eq!(failed_names(&v), ["rows_created", "jobs_completed"]);
+        let c = v.checks.iter().find(|c| c.name == "rows_created").unwrap();
+        assert_eq!(
+            c.explain(),
+            "rows_created: actual 0 (baseline 200, must be within ±0)"
+        );
+        // More rows on jobs than the baseline is a change of plan too.
+        let more = evaluate(&b, &b.scenarios[0], &bulk_results(3, 8));
+        assert!(failed_names(&more).contains(&"rows_created"), "{more:?}");
+    }
+
+    #[test]
+    fn a_job_rejected_for_capacity_fails_and_runs_without_jobs_do_not_check_it() {
+        let b = baseline(Figures::of(&bulk_results(2, 8)), Targets::default());
+        let mut r = bulk_results(2, 8);
+        r.bulk.as_mut().unwrap().counts.jobs_rejected_for_capacity = 1;
+        let v = evaluate(&b, &b.scenarios[0], &r);
+        assert_eq!(failed_names(&v), ["max_jobs_rejected_for_capacity"]);
+        // A batch-only scenario gains no bulk checks.
+        let plain = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&plain), Targets::default());
+        let v = evaluate(&b, &b.scenarios[0], &plain);
+        assert!(
+            v.checks
+                .iter()
+                .all(|c| !c.name.contains("job") && !c.name.starts_with("rows_")),
+            "{:?}",
+            v.checks
+        );
+    }
+
+    #[test]
+    fn comparisons_fail_a_slow_auto_and_a_missing_partner() {
+        let text = r#"{"format":1,"scenarios":[
+            {"scenario":{"name":"batch"}},
+            {"scenario":{"name":"ingest"}},
+            {"scenario":{"name":"auto"},"compare":[
+                {"name":"vs_batch_speedup_3x","against":["batch"],"max_ratio":0.3334},
+                {"name":"vs_best_forced","against":["batch","ingest"],"max_ratio":1.05}]}]}"#;
+        let b = Baseline::from_json(text, "t").unwrap();
+        let verdict = |name: &str, ms: f64| {
+            let mut r = results_with(ms, 10, 1.0);
+            r.name = name.into();
+            let gs = b
+                .scenarios
+                .iter()
+                .find(|g| g.scenario.name == name)
+                .unwrap();
+            evaluate(&b, gs, &r)
+        };
+        // auto 3x faster than batch and within 5% of the faster forced path (ingest).
+        let mut vs = vec![
+            verdict("batch", 180.0),
+            verdict("ingest", 50.0),
+            verdict("auto", 52.0),
+        ];
+        apply_comparisons(&b, &mut vs);
+        assert!(vs[2].passed, "{:?}", vs[2].checks);
+        // auto 8% slower than ingest alone.
+        let mut vs = vec![
+            verdict("batch", 180.0),
+            verdict("ingest", 50.0),
+            verdict("auto", 54.0),
+        ];
+        apply_comparisons(&b, &mut vs);
+        assert_eq!(failed_names(&vs[2]), ["vs_best_forced"]);
+        let c = vs[2].checks.iter().find(|c| !c.passed).unwrap();
+        assert_eq!(c.explain(), "vs_best_forced: actual 1.08 (target <= 1.05)");
+        // Only 2x faster than batch (ingest is slow too).
+        let mut vs = vec![
+            verdict("batch", 180.0),
+            verdict("ingest", 200.0),
+            verdict("auto", 90.0),
+        ];
+        apply_comparisons(&b, &mut vs);
+        assert_eq!(failed_names(&vs[2]), ["vs_batch_speedup_3x"]);
+        // The partner did not run: the target fails rather than passes unseen.
+        let mut vs = vec![verdict("ingest", 50.0), verdict("auto", 52.0)];
+        apply_comparisons(&b, &mut vs);
+        assert_eq!(
+            failed_names(&vs[1]),
+            ["vs_batch_speedup_3x", "vs_best_forced"]
+        );
+        // A comparison naming an unknown scenario is a usage error.
+        let bad = r#"{"format":1,"scenarios":[{"scenario":{"name":"a"},
+            "compare":[{"name":"x","against":["nope"],"max_ratio":1.0}]}]}"#;
+        assert!(Baseline::from_json(bad, "t").is_err());
     }
 }

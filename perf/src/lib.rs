@@ -30,15 +30,25 @@
 //! - **Log events per record** (the counting layer of the global subscriber): [`log_counts`].
 //! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
 //!   **pass or fail**: [`gate`].
+//! - **The bulk-import path in the simulator's word** (job starts, uploads, polls, jobs by final
+//!   state, rows by outcome, each job's timeline, the time split by path): [`bulk`]; the gate
+//!   compares those counts like requests (`ingest_starts`, `job_polls`, `rows_created`, ... in
+//!   [`baseline`]; `max_jobs_rejected_for_capacity` in its targets).
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
 //! - **Bounds of a run** (wall clock, API time and requests; how a run past them is stopped, why
 //!   on a thread of its own): [`limits`]; the gate's limits from its baseline: [`gate`].
 //! - **Scenarios over several seeds** (the median run stands, the worst correctness counters
 //!   count): [`repeats`].
-//! - **Sweep recommendation** and the grid it prints: [`sweep`].
+//! - **Sweep recommendation** and the grid it prints, the write paths it explores (`--modes`,
+//!   `--rows-per-job`) and the crossover it prints: [`sweep`].
+//! - **Targets between scenarios** (auto against the forced paths: `compare` in a baseline
+//!   scenario): [`baseline::Comparison`], checked by [`gate::apply_comparisons`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
-//!   request log** (`calibrate`): [`calibrate`]; the durations the server reports to a foreign
+//!   request log** (`calibrate`): [`calibrate`], the bulk import's processing rate and start
+//!   delay from its job polls: [`job_rate`]; **the bulk path driven without the sync** (a
+//!   reference job client on the paused clock, for the sweep's per-path points and calibration
+//!   logs): [`bulk_client`]; the durations the server reports to a foreign
 //!   client (wall seconds by default): [`client_cmd::DEFAULT_REPORT_DURATIONS`].
 //! - **What a run means** (what set the pace, efficiency against the ceiling, the one change that
 //!   would help most; the gate's regressions in one line each), the first lines of every report
@@ -46,13 +56,15 @@
 //!
 //! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
-//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
+//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`], [`limits`] → [`yardstick`], [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
-//! [`sweep`] → [`report_html`],
+//! [`observer`], [`limits`], [`job_rate`] → [`yardstick`], [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`bulk_client`], [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
 pub mod baseline;
+pub mod bulk;
+pub mod bulk_client;
 pub mod calibrate;
 pub mod ceiling;
 pub mod charts;
@@ -62,6 +74,7 @@ pub mod error;
 pub mod gate;
 pub mod gate_outputs;
 pub mod generate;
+pub mod job_rate;
 pub mod latency;
 pub mod limits;
 pub mod log_counts;

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use monday_sync::engine::{ActivityEvent, RecordEvent, RequestEvent, SyncObserver};
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -353,11 +353,11 @@ impl Transport for Guarded {
         self.inner.send(request).await
     }
 
-    /// Pre-signed URL requests (the bulk import) pass through untouched.
-    async fn send_url(
-        &self,
-        request: monday_sync::transport::UrlRequest,
-    ) -> Result<ApiResponse, TransportError> {
+    /// Uploads and report downloads reach the API's hosts too: counted and refused alike.
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
+        if self.watch.tripped_kind().is_some() || !self.watch.admit() {
+            std::future::pending::<()>().await;
+        }
         self.inner.send_url(request).await
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use monday_sync::engine::{RecordEvent, RecordOutcome, RequestEvent, SyncObserver};
+use monday_sync::engine::{RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver};
 use tokio::time::Instant;
 
 use crate::latency::{IntervalRecorder, LatencyHistogram};
@@ -27,6 +27,9 @@ pub struct Measurements {
     pub records_failed: u64,
     /// End of the last request or record event, from the recorder's origin.
     pub last_event: Duration,
+    /// `(start, end)` in ms of every `create_item` / `change_multiple_column_values` batch
+    /// request: the batch path's share of the run (`bulk::PathTime`).
+    pub batch_spans: Vec<(f64, f64)>,
 }
 
 impl Measurements {
@@ -42,6 +45,7 @@ impl Measurements {
             retries: 0,
             records_failed: 0,
             last_event: Duration::ZERO,
+            batch_spans: Vec::new(),
         }
     }
 }
@@ -97,6 +101,7 @@ impl RunRecorder {
             retries: 0,
             records_failed: 0,
             last_event: Duration::ZERO,
+            batch_spans: Vec::new(),
         };
         match self.inner.lock() {
             Ok(mut m) => std::mem::replace(&mut *m, empty()),
@@ -125,6 +130,10 @@ impl SyncObserver for RunRecorder {
             m.throttled += u64::from(ev.throttled);
             m.retries += u64::from(ev.attempt > 0);
             m.last_event = m.last_event.max(end);
+            if matches!(ev.kind, RequestKind::Create | RequestKind::Update) {
+                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                m.batch_spans.push((ms(start), ms(end)));
+            }
         });
         tracing::trace!(kind = ?ev.kind, status = ?ev.status, ?latency, "request finished");
     }

@@ -51,6 +51,7 @@ pub fn report_input<'a>(a: &'a RunArtifacts, baseline: Option<&'a Figures>) -> R
         requests: &a.measurements.requests,
         records: &a.measurements.records,
         baseline,
+        batch_spans: &a.measurements.batch_spans,
     }
 }
 

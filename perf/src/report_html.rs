@@ -27,6 +27,8 @@ pub struct RunReportInput<'a> {
     pub records: &'a LatencyHistogram,
     /// Baseline figures to overlay, when known.
     pub baseline: Option<&'a Figures>,
+    /// `(start, end)` ms of each batch write request (the job timeline's batch row).
+    pub batch_spans: &'a [(f64, f64)],
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -90,6 +92,10 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
     out.push_str("<h2>Timeline</h2>\n");
     figure(&mut out, &charts::timeline(&r.timeline)?);
 
+    if let Some(bulk) = &r.bulk {
+        out.push_str(&bulk_section(r, bulk, input.batch_spans)?);
+    }
+
     out.push_str("<h2>Record latency distribution</h2>\n");
     let buckets: Vec<(String, f64)> = input
         .records
@@ -143,6 +149,143 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
     let stats = serde_json::to_string_pretty(&r.simulator_stats).unwrap_or_default();
     let _ = writeln!(out, "<h3>Simulator stats</h3><pre>{}</pre>", escape(&stats));
     Ok(out)
+}
+
+/// The bulk-import section: each job's timeline beside the batches, the time split by path, the
+/// counts in the simulator's word, and per-record time by record count for each path.
+fn bulk_section(
+    r: &RunResults,
+    bulk: &crate::bulk::BulkActivity,
+    batch_spans: &[(f64, f64)],
+) -> Result<String> {
+    let mut out = String::from("<h2>Bulk import jobs</h2>\n");
+    let _ = writeln!(out, "<p>Path taken: {}.</p>", escape(&r.path_taken()));
+    let bars: Vec<charts::JobBar> = bulk
+        .jobs
+        .iter()
+        .map(|j| charts::JobBar {
+            label: format!("{} ({} rows)", short(&j.group_id), j.rows),
+            segments: j
+                .phases()
+                .into_iter()
+                .map(|(p, a, b)| (p, a / 1000.0, b / 1000.0))
+                .collect(),
+        })
+        .collect();
+    let batches: Vec<(f64, f64)> = crate::bulk::union(batch_spans.to_vec())
+        .into_iter()
+        .map(|(a, b)| (a / 1000.0, b / 1000.0))
+        .collect();
+    let x_max = r.timeline.len().max(1) as f64;
+    figure(&mut out, &charts::job_timeline(&bars, &batches, x_max)?);
+    let t = &bulk.path_time;
+    out.push_str(
+        "<h3>Time by path</h3><table><tr><th>path</th><th>ms</th><th>share of API time</th></tr>\n",
+    );
+    let share = |ms: f64| {
+        if t.api_time_ms > 0.0 {
+            format!("{:.1}%", ms / t.api_time_ms * 100.0)
+        } else {
+            "-".into()
+        }
+    };
+    for (name, ms) in [
+        ("jobs in flight (start to end)", t.jobs_ms),
+        ("batch writes in flight", t.batches_ms),
+        ("both at once", t.both_ms),
+        ("API time", t.api_time_ms),
+    ] {
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
+            fmt_num(ms),
+            share(ms)
+        );
+    }
+    out.push_str("</table>\n");
+    let c = &bulk.counts;
+    out.push_str("<h3>Counted by the simulator</h3><table><tr><th>what</th><th>count</th></tr>\n");
+    let mut rows: Vec<(String, u64)> = vec![
+        ("job starts".into(), c.ingest_starts),
+        ("uploads".into(), c.uploads),
+        ("polls".into(), c.job_polls),
+        ("report downloads".into(), c.report_downloads),
+        (
+            "jobs rejected for capacity".into(),
+            c.jobs_rejected_for_capacity,
+        ),
+    ];
+    rows.extend(
+        c.jobs_by_state
+            .iter()
+            .map(|(k, v)| (format!("jobs {k}"), *v)),
+    );
+    rows.extend(
+        c.rows_by_outcome
+            .iter()
+            .map(|(k, v)| (format!("rows {k}"), *v)),
+    );
+    for (k, v) in rows {
+        let _ = writeln!(out, "<tr><td>{}</td><td>{v}</td></tr>", escape(&k));
+    }
+    out.push_str("</table>\n");
+    if let Some(curves) = path_curves(r) {
+        out.push_str("<h3>Per-record time by record count</h3>\n");
+        figure(&mut out, &curves?);
+    }
+    Ok(out)
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(16).collect()
+}
+
+/// Record counts the path chart samples (the run's own count is added).
+const CURVE_RECORDS: [u64; 10] = [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+
+/// The ceiling model's per-record time of each path at [`CURVE_RECORDS`] (the run's groups and
+/// settings), the crossover it finds and this run's point; None without the bulk path modelled.
+fn path_curves(r: &RunResults) -> Option<Result<String>> {
+    let best = r.ceiling.best_plan.as_ref()?;
+    let sim = crate::run::sim_config(&r.scenario).ok()?;
+    let bulk = crate::yardstick::bulk_inputs(&sim);
+    let mut batch = Vec::new();
+    let mut jobs = Vec::new();
+    let mut mixed = Vec::new();
+    let mut counts: Vec<u64> = CURVE_RECORDS.to_vec();
+    counts.push(r.records);
+    counts.sort_unstable();
+    counts.dedup();
+    for n in counts.into_iter().filter(|n| *n > 0) {
+        let mut inputs = r.ceiling.inputs.clone();
+        inputs.records = n;
+        inputs.groups = inputs.groups.min(n);
+        let p = inputs.best_plan(&bulk);
+        let per = |ms: f64| ms / n as f64;
+        batch.push((n as f64, per(p.batch_ms)));
+        jobs.push((n as f64, per(p.bulk_ms)));
+        mixed.push((n as f64, per(p.mixed_ms)));
+    }
+    let series = [
+        Series {
+            label: "batches only".into(),
+            points: batch,
+        },
+        Series {
+            label: "jobs only".into(),
+            points: jobs,
+        },
+        Series {
+            label: "jobs and batches mixed".into(),
+            points: mixed,
+        },
+    ];
+    let measured = (r.records > 0).then_some((r.records as f64, r.per_record_ms));
+    Some(charts::path_curves(
+        &series,
+        best.crossover_records.map(|n| n as f64),
+        measured,
+    ))
 }
 
 fn figure(out: &mut String, svg: &str) {
@@ -417,6 +560,70 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn a_run_with_jobs_shows_their_timeline_the_split_by_path_and_the_path_curves() {
+        let mut r = crate::results::sample_results();
+        let mut h = LatencyHistogram::new();
+        h.record(Duration::from_millis(5));
+        let plain = run_report(&RunReportInput {
+            results: &r,
+            requests: &h,
+            records: &h,
+            baseline: None,
+            batch_spans: &[],
+        })
+        .unwrap();
+        assert!(
+            !plain.contains("Bulk import jobs"),
+            "no section without jobs"
+        );
+        let jobs = serde_json::json!([
+            {"job_id": "a", "group_id": "<g1>", "created_at_ms": 1_000, "uploaded_at_ms": 1_200,
+             "processing_started_at_ms": 3_200, "ended_at_ms": 9_000,
+             "status": {"status": "COMPLETED", "counts": {"submitted": 300}}}]);
+        let spans = crate::bulk::job_spans(&jobs, Duration::ZERO);
+        let stats = serde_json::json!({"requests_by_kind": {"ingest_start": 1, "upload": 1, "job_poll": 2},
+            "jobs_by_state": {"COMPLETED": 1}, "rows_by_outcome": {"created": 300}});
+        r.bulk = Some(crate::bulk::BulkActivity {
+            counts: crate::bulk::BulkCounts::of(&stats, &spans),
+            path_time: crate::bulk::PathTime::of(&spans, &[(0.0, 500.0)], 10_000.0),
+            jobs: spans,
+        });
+        let inputs = crate::run::ceiling_inputs(
+            &crate::run::sim_config(&r.scenario).unwrap(),
+            r.records,
+            3,
+            1,
+        );
+        r.ceiling = inputs.ceiling_with(Some(&crate::ceiling::BulkInputs::realistic()));
+        let html = run_report(&RunReportInput {
+            results: &r,
+            requests: &h,
+            records: &h,
+            baseline: None,
+            batch_spans: &[(0.0, 500.0)],
+        })
+        .unwrap();
+        assert!(html.contains("Bulk import jobs"));
+        assert!(html.contains("jobs for 300 of"), "the path taken");
+        assert!(
+            html.contains("&lt;g1&gt; (300 rows)"),
+            "job labels escaped by plotters"
+        );
+        assert!(html.contains("<td>jobs in flight (start to end)</td><td>8000</td>"));
+        assert!(html.contains("<td>polls</td><td>2</td>"));
+        assert!(
+            html.contains("crossover: jobs win from"),
+            "the crossover is marked"
+        );
+        assert_eq!(
+            html.matches("<svg").count(),
+            plain.matches("<svg").count() + 2,
+            "job timeline and path curves"
+        );
+        assert!(!html.to_lowercase().contains("<script"));
+    }
+
+    #[test]
     fn run_report_is_self_contained_with_charts_and_escaped_text() {
         let mut r = crate::results::sample_results();
         r.name = "<script>alert(1)</script>".into();
@@ -430,6 +637,7 @@ mod tests {
             requests: &h,
             records: &h,
             baseline: Some(&figures),
+            batch_spans: &[],
         })
         .unwrap();
         assert!(
@@ -484,6 +692,7 @@ mod tests {
                 skip_metrics: vec![],
                 expected: Some(expected),
                 harness_wall_ms: None,
+                compare: vec![],
             }],
         };
         let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);
@@ -502,6 +711,7 @@ mod tests {
                 requests: &h,
                 records: &h,
                 baseline: None,
+                batch_spans: &[],
             }],
         )
         .unwrap();

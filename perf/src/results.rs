@@ -121,6 +121,10 @@ pub struct RunResults {
     /// The simulator's `stats()` after the run.
     pub simulator_stats: serde_json::Value,
     pub wall_clock: WallClock,
+    /// The bulk-import path, in the simulator's own word (job starts, uploads, polls, jobs by
+    /// state, rows by outcome, each job's timeline); absent when the run never used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<crate::bulk::BulkActivity>,
     /// Set when the scenario ran over several seeds ([`crate::repeats`]): these results are the
     /// median run's, and this holds every run's figures and the worst correctness counters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +194,30 @@ impl RunResults {
         }
     }
 
+    /// Which write path the run took, in the simulator's word: `batches only`, or the rows the
+    /// jobs wrote (and how many jobs, polls) beside the batches.
+    pub fn path_taken(&self) -> String {
+        let Some(b) = self.bulk.as_ref().filter(|b| b.counts.used_jobs()) else {
+            return "batches only (create_item)".into();
+        };
+        let c = &b.counts;
+        let rows = c.rows("created") + c.rows("updated");
+        let rest = self.synced_records.saturating_sub(rows);
+        format!(
+            "jobs for {rows} of {} records ({} jobs, {} starts, {} uploads, {} polls){}",
+            self.records,
+            c.jobs_total(),
+            c.ingest_starts,
+            c.uploads,
+            c.job_polls,
+            if rest > 0 {
+                format!(", batches for {rest}")
+            } else {
+                String::new()
+            }
+        )
+    }
+
     /// A copy with every wall-clock field cleared (for determinism comparisons).
     pub fn without_wall_clock(&self) -> Self {
         let mut copy = self.clone();
@@ -252,6 +280,21 @@ impl RunResults {
                             .map_or_else(|| "no count searched".to_string(), |n| n.to_string())
                     ),
                     None => "batch (the bulk path is not served to this API version)".into(),
+                },
+            ),
+            ("path taken", self.path_taken()),
+            (
+                "vs the batch-only ceiling",
+                if self.ceiling.ceiling_ms > 0.0 {
+                    format!(
+                        "{}x its time ({} ms for batches alone at best)",
+                        fmt_num(crate::latency::round3(
+                            self.api_time_ms / self.ceiling.ceiling_ms
+                        )),
+                        fmt_num(self.ceiling.ceiling_ms)
+                    )
+                } else {
+                    "no ceiling".into()
                 },
             ),
             (
@@ -433,5 +476,6 @@ pub(crate) fn sample_results() -> RunResults {
             client_overhead_per_record_ms: None,
         },
         repeats: None,
+        bulk: None,
     }
 }

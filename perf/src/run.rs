@@ -174,9 +174,16 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
         time_scale: s.time_scale,
         faults,
         board_lock,
+        bulk: {
+            let mut bulk = s.bulk.clone().unwrap_or_default();
+            bulk.timing = bulk.timing.or(job_timing);
+            bulk
+        },
         ..SimConfig::default()
     };
-    config.bulk.timing = job_timing;
+    if let Some(limit) = s.items_limit_per_board {
+        config.limits.items_limit_per_board = limit;
+    }
     if let Some(rate) = s.processing_rate {
         // `--processing-rate`: the profile's start delay, this rate.
         config.bulk.timing = Some(JobTiming {
@@ -335,6 +342,9 @@ struct EngineRun {
     board: Option<Vec<String>>,
     stats: mock_monday::Stats,
     recording: Option<Recording>,
+    /// `GET /__admin/jobs` after the run, and the simulator's clock at the run's time zero.
+    jobs_json: Value,
+    sim_origin: Duration,
 }
 
 /// The sync config of a scenario, with a run id from the seed: every run gets a fresh simulator,
@@ -541,6 +551,8 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             records,
             progress && clock == Clock::Virtual,
         ));
+        // The simulator's clock at the recorder's time zero: job times become run offsets.
+        let sim_origin = simulator.clock().now();
         let observer: Arc<dyn SyncObserver> = match &bound {
             Some(b) => Arc::new(Tee(recorder.clone(), b.watch.clone())),
             None => recorder.clone(),
@@ -572,6 +584,8 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             board: simulator.board_column_texts(&board_id, &key_column),
             stats: simulator.stats(),
             recording: recorder_transport.map(|r| r.recording()),
+            jobs_json: simulator.jobs_json(),
+            sim_origin,
         })
     });
     // Dropping the runtime stops the real-clock server's tasks; after a stop, without waiting
@@ -675,6 +689,8 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         api_time,
         board,
         stats,
+        jobs_json,
+        sim_origin,
         ..
     } = run;
 
@@ -708,6 +724,13 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     let simulator_requests = stats.requests_total;
     let simulator_stats = serde_json::to_value(&stats)
         .map_err(|e| PerfError::json("serialise simulator stats", e))?;
+    let bulk = bulk_activity(
+        &simulator_stats,
+        &jobs_json,
+        sim_origin,
+        &measurements.batch_spans,
+        api_time_ms,
+    );
     let results = RunResults {
         format: RESULTS_FORMAT,
         name: s.name.clone(),
@@ -764,6 +787,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             client_overhead_per_record_ms,
         },
         repeats: None,
+        bulk,
     };
     tracing::info!(
         scenario = %s.name,
@@ -777,6 +801,27 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     Ok(RunArtifacts {
         results,
         measurements,
+    })
+}
+
+/// The bulk path of a run from the simulator's stats and job list (None when it was not used).
+fn bulk_activity(
+    stats: &Value,
+    jobs_json: &Value,
+    sim_origin: Duration,
+    batch_spans: &[(f64, f64)],
+    api_time_ms: f64,
+) -> Option<crate::bulk::BulkActivity> {
+    let jobs = crate::bulk::job_spans(jobs_json, sim_origin);
+    let counts = crate::bulk::BulkCounts::of(stats, &jobs);
+    if !counts.used_jobs() {
+        return None;
+    }
+    let path_time = crate::bulk::PathTime::of(&jobs, batch_spans, api_time_ms);
+    Some(crate::bulk::BulkActivity {
+        counts,
+        jobs,
+        path_time,
     })
 }
 

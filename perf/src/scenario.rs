@@ -94,6 +94,9 @@ pub struct SyncOverrides {
     /// when set, so the harness works with engines that do not know the setting yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_concurrency: Option<u32>,
+    /// `[sync] rows_per_job` (most rows one bulk-import job carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_job: Option<u32>,
 }
 
 impl SyncOverrides {
@@ -143,6 +146,9 @@ impl SyncOverrides {
         }
         if let Some(v) = self.write_concurrency {
             set("write_concurrency", toml::Value::Integer(i64::from(v)));
+        }
+        if let Some(v) = self.rows_per_job {
+            set("rows_per_job", toml::Value::Integer(i64::from(v)));
         }
         toml::to_string(&doc).map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))
     }
@@ -197,6 +203,14 @@ pub struct Scenario {
     /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
+    /// The simulator's bulk import (`mock-monday serve --bulk` keys: `timing` =
+    /// `{ job_start_delay_ms, job_rows_per_second }`, `items_per_hour`, ...); None: its defaults,
+    /// the timing from the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<mock_monday::jobs::BulkSettings>,
+    /// The simulator's item cap per board; None: its default (10,000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items_limit_per_board: Option<usize>,
     /// Rows a second a bulk-import job processes (`--processing-rate`): replaces the latency
     /// profile's `job_rows_per_second` for the simulator AND the ceiling model, so a user can
     /// put in the rate their own account shows. None = the profile's.
@@ -276,6 +290,8 @@ impl Default for Scenario {
             cpu_repetitions: DEFAULT_CPU_REPETITIONS,
             repeats: DEFAULT_REPEATS,
             client_cmd: None,
+            bulk: None,
+            items_limit_per_board: None,
             processing_rate: None,
         }
     }
@@ -337,9 +353,9 @@ impl Scenario {
             }
         }
         if let Some(mode) = &self.sync.mode {
-            if mode != "batch" && mode != "single" {
+            if !matches!(mode.as_str(), "auto" | "batch" | "single" | "ingest") {
                 return Err(PerfError::Usage(format!(
-                    "mode must be batch or single, got {mode:?}"
+                    "mode must be auto, batch, single or ingest, got {mode:?}"
                 )));
             }
         }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
+use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 use serde_json::Value;
 
 /// A regression injected by the harness.
@@ -80,11 +80,7 @@ impl Transport for ExtraRoundTrip {
         self.inner.send(request).await
     }
 
-    /// Pre-signed URL requests (the bulk import) pass through untouched.
-    async fn send_url(
-        &self,
-        request: monday_sync::transport::UrlRequest,
-    ) -> Result<ApiResponse, TransportError> {
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
         self.inner.send_url(request).await
     }
 }
@@ -137,11 +133,7 @@ impl Transport for FixedRetryHint {
         Ok(resp)
     }
 
-    /// Pre-signed URL requests (the bulk import) pass through untouched.
-    async fn send_url(
-        &self,
-        request: monday_sync::transport::UrlRequest,
-    ) -> Result<ApiResponse, TransportError> {
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
         self.inner.send_url(request).await
     }
 }
@@ -189,11 +181,7 @@ impl Transport for Runaway {
         self.inner.send(request).await
     }
 
-    /// Pre-signed URL requests (the bulk import) pass through untouched.
-    async fn send_url(
-        &self,
-        request: monday_sync::transport::UrlRequest,
-    ) -> Result<ApiResponse, TransportError> {
+    async fn send_url(&self, request: UrlRequest) -> Result<ApiResponse, TransportError> {
         self.inner.send_url(request).await
     }
 }

@@ -3,6 +3,13 @@
 //! efficiency at the recommended write concurrency, and the full table) and recommend the cheapest
 //! setting within 2% of the best per-record time.
 //!
+//! The write path is explored when asked: `--modes auto,batch,ingest` (`[sync] mode`) and
+//! `--rows-per-job` (`[sync] rows_per_job`, for the modes that start jobs); each cell records how
+//! many records its jobs wrote (the simulator's count). The sweep also prints the record count
+//! where auto should switch from batches to jobs for the profile in use: the ceiling model's
+//! crossover (`ceiling::BestPlan::crossover_records`, the same groups and settings as the sweep's
+//! scenario), next to the measured per-record time of each mode.
+//!
 //! `write_concurrency` (`[sync] write_concurrency`, write requests in flight per board) is explored
 //! only when given: the harness sets it through the config's TOML table, so it builds against a
 //! sync with or without that setting; the binary offers it only when the linked sync has it.
@@ -24,6 +31,15 @@ pub const RECOMMENDATION_SLACK: f64 = 0.02;
 /// One grid cell's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepCell {
+    /// `[sync] mode` of the cell (None: the config's, not explored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// `[sync] rows_per_job` of the cell (None: the config's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_job: Option<u32>,
+    /// Records the cell's jobs created or updated (0: batches only).
+    #[serde(default)]
+    pub job_rows: u64,
     pub batch_size: u32,
     pub concurrency: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +56,10 @@ pub struct SweepCell {
 /// The recommended setting and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_job: Option<u32>,
     pub batch_size: u32,
     pub concurrency: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,9 +80,61 @@ pub struct SweepReport {
     /// Write concurrency levels explored (empty: not explored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub write_concurrency: Vec<u32>,
+    /// Modes explored (empty: not explored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<String>,
+    /// Rows per job explored for `auto` and `ingest` (empty: not explored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows_per_job: Vec<u32>,
+    /// Where auto should switch to jobs: the ceiling model's crossover for the base scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossover: Option<Crossover>,
     pub cells: Vec<SweepCell>,
     pub recommendation: Option<Recommendation>,
     pub wall_ms: f64,
+}
+
+/// The record count where a plan with jobs starts to beat batches alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crossover {
+    /// None: batches win up to the model's search limit.
+    pub records: Option<u64>,
+    /// The ceiling's per-record time of each path at the sweep's record count.
+    pub batch_ms_per_record: f64,
+    pub jobs_ms_per_record: f64,
+    /// How it was computed.
+    pub how: String,
+}
+
+impl Crossover {
+    /// From a run's ceiling (None without the bulk path modelled).
+    pub fn of(ceiling: &crate::ceiling::Ceiling, records: u64) -> Option<Self> {
+        let b = ceiling.best_plan.as_ref()?;
+        let n = records.max(1) as f64;
+        Some(Self {
+            records: b.crossover_records,
+            batch_ms_per_record: crate::latency::round3(b.batch_ms / n),
+            jobs_ms_per_record: crate::latency::round3(b.bulk_ms.min(b.mixed_ms) / n),
+            how: format!(
+                "ceiling model (monday-perf's ceiling::best_plan) for this profile, plan and groups, searched up to {} records",
+                crate::ceiling::CROSSOVER_SEARCH_MAX
+            ),
+        })
+    }
+
+    /// The line `monday-perf sweep` prints.
+    pub fn line(&self, records: u64) -> String {
+        let at = match self.records {
+            Some(n) => format!("auto should switch to jobs from {n} records"),
+            None => "batches win at every record count searched".into(),
+        };
+        format!(
+            "crossover: {at} (at {records} records: batches {} ms/record, jobs {} ms/record; {})",
+            fmt_num(self.batch_ms_per_record),
+            fmt_num(self.jobs_ms_per_record),
+            self.how
+        )
+    }
 }
 
 /// Parses `1,5,10` into numbers ≥ 1.
@@ -107,6 +179,8 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
         .filter(|c| c.per_record_ms <= limit + 1e-9)
         .min_by_key(|c| (c.requests, c.concurrency, c.write_concurrency, c.batch_size))?;
     Some(Recommendation {
+        mode: pick.mode.clone(),
+        rows_per_job: pick.rows_per_job,
         batch_size: pick.batch_size,
         concurrency: pick.concurrency,
         write_concurrency: pick.write_concurrency,
@@ -124,11 +198,41 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
 
 /// Runs the grid. `on_cell` is told about each finished cell (for progress output).
 /// `write_concurrency` empty = that dimension is not explored (the config's value is used).
+/// The write paths a sweep explores: `modes` (empty: the config's) and, for `auto` and `ingest`,
+/// `rows_per_job` (empty: the config's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PathGrid {
+    pub modes: Vec<String>,
+    pub rows_per_job: Vec<u32>,
+}
+
+impl PathGrid {
+    /// `(mode, rows per job)` of every path cell, in order.
+    fn paths(&self) -> Vec<(Option<String>, Option<u32>)> {
+        let modes: Vec<Option<String>> = if self.modes.is_empty() {
+            vec![None]
+        } else {
+            self.modes.iter().cloned().map(Some).collect()
+        };
+        let mut out = Vec::new();
+        for m in modes {
+            let jobs = matches!(m.as_deref(), None | Some("auto" | "ingest"));
+            if jobs && !self.rows_per_job.is_empty() {
+                out.extend(self.rows_per_job.iter().map(|r| (m.clone(), Some(*r))));
+            } else {
+                out.push((m, None));
+            }
+        }
+        out
+    }
+}
+
 pub fn run_sweep(
     base: &Scenario,
     batch_sizes: &[u32],
     concurrency: &[u32],
     write_concurrency: &[u32],
+    paths: &PathGrid,
     mut on_cell: impl FnMut(&SweepCell),
 ) -> Result<SweepReport> {
     let started = std::time::Instant::now();
@@ -138,12 +242,18 @@ pub fn run_sweep(
     } else {
         write_concurrency.iter().copied().map(Some).collect()
     };
-    for &w in &writes {
-        for &b in batch_sizes {
-            for &c in concurrency {
-                let cell = run_cell(base, b, c, w)?;
-                on_cell(&cell);
-                cells.push(cell);
+    let mut crossover = None;
+    for (mode, rows_per_job) in paths.paths() {
+        for &w in &writes {
+            for &b in batch_sizes {
+                for &c in concurrency {
+                    let (cell, ceiling) = run_cell(base, (&mode, rows_per_job), b, c, w)?;
+                    if crossover.is_none() {
+                        crossover = Crossover::of(&ceiling, base.records);
+                    }
+                    on_cell(&cell);
+                    cells.push(cell);
+                }
             }
         }
     }
@@ -153,23 +263,50 @@ pub fn run_sweep(
         batch_sizes: batch_sizes.to_vec(),
         concurrency: concurrency.to_vec(),
         write_concurrency: write_concurrency.to_vec(),
+        modes: paths.modes.clone(),
+        rows_per_job: paths.rows_per_job.clone(),
+        crossover,
         cells,
         recommendation,
         wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     })
 }
 
-fn run_cell(base: &Scenario, b: u32, c: u32, w: Option<u32>) -> Result<SweepCell> {
+fn run_cell(
+    base: &Scenario,
+    (mode, rows_per_job): (&Option<String>, Option<u32>),
+    b: u32,
+    c: u32,
+    w: Option<u32>,
+) -> Result<(SweepCell, crate::ceiling::Ceiling)> {
     let mut s = base.clone();
+    let mut name = base.name.clone();
+    if let Some(m) = mode {
+        name.push_str(&format!("-{m}"));
+    }
+    if let Some(r) = rows_per_job {
+        name.push_str(&format!("-r{r}"));
+    }
     s.name = match w {
-        Some(w) => format!("{}-b{b}-c{c}-w{w}", base.name),
-        None => format!("{}-b{b}-c{c}", base.name),
+        Some(w) => format!("{name}-b{b}-c{c}-w{w}"),
+        None => format!("{name}-b{b}-c{c}"),
     };
+    if mode.is_some() {
+        s.sync.mode.clone_from(mode);
+    }
+    s.sync.rows_per_job = rows_per_job.or(s.sync.rows_per_job);
     s.sync.batch_size = Some(b);
     s.sync.concurrency = Some(c);
     s.sync.write_concurrency = w;
     let r = run_scenario(&s, &RunOptions::default())?.results;
-    Ok(SweepCell {
+    let job_rows = r
+        .bulk
+        .as_ref()
+        .map_or(0, |x| x.counts.rows("created") + x.counts.rows("updated"));
+    let cell = SweepCell {
+        mode: mode.clone(),
+        rows_per_job,
+        job_rows,
         batch_size: b,
         concurrency: c,
         write_concurrency: w,
@@ -180,7 +317,8 @@ fn run_cell(base: &Scenario, b: u32, c: u32, w: Option<u32>) -> Result<SweepCell
         failed_records: r.failed_records,
         duplicates: r.duplicates,
         record_p99_ms: r.latency.records.p99,
-    })
+    };
+    Ok((cell, r.ceiling))
 }
 
 impl SweepReport {
@@ -193,37 +331,60 @@ impl SweepReport {
         } else {
             self.write_concurrency.iter().copied().map(Some).collect()
         };
-        let mut out = String::new();
-        for w in writes {
-            let title = w
-                .map(|w| format!(", write_concurrency = {w}"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "ms/record{title} (rows: batch size, columns: concurrency)"
-            );
-            let _ = write!(out, "{:>7}", "batch");
-            for c in &self.concurrency {
-                let _ = write!(out, " {:>10}", format!("c={c}"));
+        let mut paths: Vec<(Option<String>, Option<u32>)> = Vec::new();
+        for c in &self.cells {
+            let p = (c.mode.clone(), c.rows_per_job);
+            if !paths.contains(&p) {
+                paths.push(p);
             }
-            out.push('\n');
-            for b in &self.batch_sizes {
-                let _ = write!(out, "{b:>7}");
+        }
+        if paths.is_empty() {
+            paths.push((None, None));
+        }
+        let mut out = String::new();
+        for (mode, rpj) in &paths {
+            for &w in &writes {
+                let mut title = String::new();
+                if let Some(m) = mode {
+                    title.push_str(&format!(", mode = {m}"));
+                }
+                if let Some(r) = rpj {
+                    title.push_str(&format!(", rows_per_job = {r}"));
+                }
+                if let Some(w) = w {
+                    title.push_str(&format!(", write_concurrency = {w}"));
+                }
+                let _ = writeln!(
+                    out,
+                    "ms/record{title} (rows: batch size, columns: concurrency)"
+                );
+                let _ = write!(out, "{:>7}", "batch");
                 for c in &self.concurrency {
-                    let text = self
-                        .cells
-                        .iter()
-                        .find(|x| {
-                            x.batch_size == *b && x.concurrency == *c && x.write_concurrency == w
-                        })
-                        .map(|x| {
-                            let bad = x.failed_records > 0 || x.duplicates > 0;
-                            format!("{:.1}{}", x.per_record_ms, if bad { "*" } else { "" })
-                        })
-                        .unwrap_or_else(|| "-".into());
-                    let _ = write!(out, " {text:>10}");
+                    let _ = write!(out, " {:>10}", format!("c={c}"));
                 }
                 out.push('\n');
+                for b in &self.batch_sizes {
+                    let _ = write!(out, "{b:>7}");
+                    for c in &self.concurrency {
+                        let text = self
+                            .cells
+                            .iter()
+                            .find(|x| {
+                                x.batch_size == *b
+                                    && x.concurrency == *c
+                                    && x.write_concurrency == w
+                                    && x.mode == *mode
+                                    && x.rows_per_job == *rpj
+                            })
+                            .map(|x| {
+                                let bad = x.failed_records > 0 || x.duplicates > 0;
+                                format!("{:.1}{}", x.per_record_ms, if bad { "*" } else { "" })
+                            })
+                            .unwrap_or_else(|| "-".into());
+                        let _ = write!(out, " {text:>10}");
+                    }
+                    out.push('\n');
+                }
             }
         }
         out
@@ -239,6 +400,11 @@ impl SweepReport {
 
     fn grid(&self, pick: fn(&SweepCell) -> f64) -> Vec<Vec<Option<f64>>> {
         let w = self.heatmap_writes();
+        let (mode, rpj) = self
+            .recommendation
+            .as_ref()
+            .map(|r| (r.mode.clone(), r.rows_per_job))
+            .unwrap_or_default();
         self.batch_sizes
             .iter()
             .map(|b| {
@@ -251,6 +417,8 @@ impl SweepReport {
                                 x.batch_size == *b
                                     && x.concurrency == *c
                                     && x.write_concurrency == w
+                                    && x.mode == mode
+                                    && x.rows_per_job == rpj
                             })
                             .map(pick)
                     })
@@ -266,6 +434,8 @@ impl SweepReport {
             c.batch_size == r.batch_size
                 && c.concurrency == r.concurrency
                 && c.write_concurrency == r.write_concurrency
+                && c.mode == r.mode
+                && c.rows_per_job == r.rows_per_job
         })
     }
 
@@ -384,6 +554,9 @@ mod tests {
 
     fn cell(b: u32, c: u32, ms: f64, requests: u64) -> SweepCell {
         SweepCell {
+            mode: None,
+            rows_per_job: None,
+            job_rows: 0,
             batch_size: b,
             concurrency: c,
             write_concurrency: None,
@@ -443,6 +616,9 @@ mod tests {
             batch_sizes: vec![1, 25],
             concurrency: vec![1, 4],
             write_concurrency: vec![1, 2],
+            modes: vec![],
+            rows_per_job: vec![],
+            crossover: None,
             recommendation: recommend(&cells),
             cells,
             wall_ms: 1.0,
@@ -467,6 +643,9 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
             batch_sizes: vec![1, 25],
             concurrency: vec![1, 4],
             write_concurrency: vec![],
+            modes: vec![],
+            rows_per_job: vec![],
+            crossover: None,
             cells: vec![cell(1, 1, 300.0, 500), cell(25, 4, 30.0, 20)],
             recommendation: recommend(&[cell(25, 4, 30.0, 20)]),
             wall_ms: 1.0,
@@ -475,5 +654,66 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
         assert_eq!(html.matches("<svg").count(), 2);
         assert!(!html.contains("<script"));
         assert!(html.contains("batch_size = 25, concurrency = 4"));
+    }
+
+    #[test]
+    fn paths_give_one_grid_each_and_rows_per_job_only_where_jobs_run() {
+        let grid = PathGrid {
+            modes: vec!["batch".into(), "ingest".into()],
+            rows_per_job: vec![1_000, 10_000],
+        };
+        assert_eq!(
+            grid.paths(),
+            [
+                (Some("batch".to_string()), None),
+                (Some("ingest".to_string()), Some(1_000)),
+                (Some("ingest".to_string()), Some(10_000)),
+            ]
+        );
+        assert_eq!(PathGrid::default().paths(), [(None, None)]);
+        let mut ingest = cell(25, 1, 40.0, 30);
+        ingest.mode = Some("ingest".into());
+        ingest.rows_per_job = Some(1_000);
+        let mut batch = cell(25, 1, 130.0, 20);
+        batch.mode = Some("batch".into());
+        let report = SweepReport {
+            base: Scenario::default(),
+            batch_sizes: vec![25],
+            concurrency: vec![1],
+            write_concurrency: vec![],
+            modes: grid.modes.clone(),
+            rows_per_job: vec![1_000],
+            crossover: None,
+            recommendation: recommend(&[batch.clone(), ingest.clone()]),
+            cells: vec![batch, ingest],
+            wall_ms: 1.0,
+        };
+        let table = report.table();
+        assert!(table.contains("ms/record, mode = batch (rows"), "{table}");
+        assert!(
+            table.contains("ms/record, mode = ingest, rows_per_job = 1000 (rows"),
+            "{table}"
+        );
+        let r = report.recommendation.unwrap();
+        assert_eq!(
+            (r.mode.as_deref(), r.rows_per_job),
+            (Some("ingest"), Some(1_000))
+        );
+    }
+
+    #[test]
+    fn the_crossover_comes_from_the_ceilings_best_plan() {
+        let sim = crate::run::sim_config(&Scenario::default()).unwrap();
+        let inputs = crate::run::ceiling_inputs(&sim, 500, 25, 1);
+        let ceiling = inputs.ceiling_with(Some(&crate::yardstick::bulk_inputs(&sim)));
+        let x = Crossover::of(&ceiling, 500).unwrap();
+        let best = ceiling.best_plan.as_ref().unwrap();
+        assert_eq!(x.records, best.crossover_records);
+        assert!(x.records.is_some_and(|n| n > 50 && n < 5_000), "{x:?}");
+        assert!(x
+            .line(500)
+            .starts_with("crossover: auto should switch to jobs from "));
+        // Without the bulk path modelled there is nothing to say.
+        assert_eq!(Crossover::of(&inputs.ceiling(), 500), None);
     }
 }

@@ -231,3 +231,55 @@ async fn calibrate_recovers_a_known_profile_from_sync_request_logs() {
         c.origin
     );
 }
+
+/// The bulk import at a known processing rate (100 rows/s, 3 s start delay, the realistic
+/// latency profile): the reference client imports 9,000 rows (the board holds 10,000) in three jobs
+/// polled every 10 s;
+/// `calibrate` on its log recovers the rate within 2% and the delay within 0.5 s (a poll every 10 s
+/// sees the progress in 1% steps of a 3,000-row job: 30 rows, 0.3 s at this rate).
+#[tokio::test(start_paused = true)]
+async fn calibrate_recovers_the_job_processing_rate_and_start_delay() {
+    use mock_monday::jobs::{BulkSettings, JobTiming};
+    use monday_perf::bulk_client::{drive, DriveSpec};
+    let sim = Simulator::new(SimConfig {
+        profile: LatencyProfile::Realistic,
+        seed: 5,
+        bulk: BulkSettings {
+            timing: Some(JobTiming {
+                job_start_delay_ms: 3_000.0,
+                job_rows_per_second: 100.0,
+            }),
+            ..BulkSettings::default()
+        },
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let spec = DriveSpec {
+        rows_per_job: 3_000,
+        // Creates only: matching every row against the board costs wall time, not virtual time.
+        upsert: false,
+        ..DriveSpec::example(9_000)
+    };
+    let out = drive(&sim, &spec).await.unwrap();
+    assert!(
+        out.statuses.iter().all(|s| s["status"] == "COMPLETED"),
+        "{:?}",
+        out.statuses
+    );
+    let fit = fit(&out.ndjson(), "bulk.ndjson").unwrap();
+    let jobs = fit.jobs.clone().expect("a job fit");
+    eprintln!("fitted: {jobs:?}");
+    assert_eq!(jobs.jobs_fitted, 3, "{jobs:?}");
+    assert!((jobs.rows_per_second - 100.0).abs() <= 2.0, "rate {jobs:?}");
+    assert!(
+        (jobs.start_delay_ms - 3_000.0).abs() <= 500.0,
+        "delay {jobs:?}"
+    );
+    // The profile carries the job keys, and the simulator reads them back.
+    let toml = fit.to_toml().unwrap();
+    let timing = JobTiming::from_profile_toml(&toml)
+        .unwrap()
+        .expect("job keys");
+    assert_eq!(timing.job_rows_per_second, jobs.rows_per_second);
+    assert_eq!(timing.job_start_delay_ms, jobs.start_delay_ms);
+}

@@ -523,7 +523,11 @@ fn readme_sweep_grid_is_what_the_sweep_prints() {
         .lines()
         .map(str::trim)
         .skip_while(|l| *l != title)
-        .take_while(|l| !l.starts_with("recommendation:") && !l.starts_with("```"))
+        .take_while(|l| {
+            !l.starts_with("recommendation:")
+                && !l.starts_with("crossover:")
+                && !l.starts_with("```")
+        })
         .collect();
     assert!(
         quoted.len() == 8,

@@ -35,7 +35,7 @@ use crate::config::{SetupError, SimConfig};
 use crate::graphql::GraphqlEngine;
 use crate::jobs::{BulkCtx, JobEnv, JobFaults};
 use crate::latency::LatencyModel;
-use crate::request_log::{Answered, RequestLogEntry};
+use crate::request_log::{Answered, RequestKind, RequestLogEntry};
 use crate::stats::Stats;
 
 mod access;
@@ -328,6 +328,13 @@ impl Simulator {
             Delivery::Respond => st.stats.count_status(resp.status),
             Delivery::Reset => st.stats.resets_total += 1,
         }
+        let kind = ctx.facts.kind.unwrap_or_else(|| {
+            RequestKind::of_root_fields(ctx.facts.root_fields.iter().map(String::as_str))
+        });
+        *st.stats
+            .requests_by_kind
+            .entry(kind.name().to_string())
+            .or_default() += 1;
         if st.request_log.is_on() {
             st.request_log.push(Answered {
                 // Time since the simulation started (the clock itself counts from its start date).

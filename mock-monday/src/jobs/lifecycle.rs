@@ -46,6 +46,11 @@ impl Progress {
     pub(crate) fn ends_at(&self) -> Option<Duration> {
         self.ends
     }
+
+    /// When row processing started (None before validation).
+    pub(crate) fn started_at(&self) -> Option<Duration> {
+        self.start
+    }
 }
 
 /// What one row did.
@@ -206,13 +211,12 @@ impl Jobs {
         };
         job.counts = Some(counts);
         let creates = match &job.on_match {
-            Some(m) => rows
-                .iter()
-                .filter(|r| {
-                    r.match_value.is_empty()
-                        || find_match(store, &job.board_id, &m.column_id, &r.match_value).is_none()
-                })
-                .count(),
+            Some(m) => {
+                let index = MatchIndex::of(store, &job.board_id, &m.column_id);
+                rows.iter()
+                    .filter(|r| r.match_value.is_empty() || index.find(&r.match_value).is_none())
+                    .count()
+            }
             None => rows.len(),
         };
         let board_items = board.items.len();
@@ -269,11 +273,18 @@ impl Jobs {
             let total = job.lifecycle.rows.len();
             let limit = job.lifecycle.stop_after.unwrap_or(total);
             let target = env.timing.rows_done_by(start, t, total).min(limit);
+            // The board's match keys, read once per call (other writes may change the board
+            // between calls, none can during one): matching each row by a scan of the board
+            // made a 10,000-row job quadratic in wall time.
+            let mut index = (job.lifecycle.done < target)
+                .then_some(job.on_match.as_ref())
+                .flatten()
+                .map(|m| MatchIndex::of(store, &job.board_id, &m.column_id));
             while job.lifecycle.done < target {
                 let k = job.lifecycle.done;
                 let at = env.timing.row_done_at(start, k + 1);
                 let row = job.lifecycle.rows[k].clone();
-                let outcome = commit_row(job, &row, store, env, at);
+                let outcome = commit_row(job, &row, store, env, at, index.as_mut());
                 let counts = job.counts.get_or_insert_with(Counts::default);
                 match outcome {
                     Ok(Outcome::Created) => {
@@ -326,33 +337,70 @@ impl Jobs {
     }
 }
 
-/// The item a row matches: among the board's active items whose match column equals the value,
-/// the most recently created (IngestRef "Behavior notes").
-fn find_match(store: &Store, board_id: &str, column_id: &str, value: &str) -> Option<u64> {
-    let board = store.board(store.board_idx(board_id)?)?;
-    let col = board.column(column_id);
-    board
-        .items
-        .iter()
-        .filter_map(|id| store.item(*id))
-        .filter(|it| it.state == ItemState::Active)
-        .filter(|it| {
-            let key = match col {
-                None => it.name.clone(),
-                Some(c) if c.kind == ColumnKind::Name => it.name.clone(),
-                Some(c) => match it.cells.get(column_id).map(|cell| &cell.value) {
-                    Some(CellValue::Email { email, .. }) => email.clone(),
-                    Some(CellValue::Link { url, .. }) => url.clone(),
-                    Some(CellValue::Date { date, .. }) => date.clone(),
-                    cell => cell
-                        .map(|_| read::text(c, it.cells.get(column_id)))
-                        .unwrap_or_default(),
-                },
-            };
-            key.trim() == value
-        })
-        .max_by_key(|it| (it.created_at, it.id))
-        .map(|it| it.id)
+/// The item each match value names: among the board's active items whose match column equals
+/// the value, the most recently created (IngestRef "Behavior notes").
+struct MatchIndex {
+    column_id: String,
+    /// Trimmed key -> ((created at, id) of the newest item with it).
+    items: HashMap<String, (Duration, u64)>,
+}
+
+impl MatchIndex {
+    fn of(store: &Store, board_id: &str, column_id: &str) -> Self {
+        let mut items: HashMap<String, (Duration, u64)> = HashMap::new();
+        if let Some(board) = store.board_idx(board_id).and_then(|i| store.board(i)) {
+            for it in board
+                .items
+                .iter()
+                .filter_map(|id| store.item(*id))
+                .filter(|it| it.state == ItemState::Active)
+            {
+                let key = match_key(board.column(column_id), column_id, it);
+                let entry = items
+                    .entry(key.trim().to_string())
+                    .or_insert((it.created_at, it.id));
+                *entry = (*entry).max((it.created_at, it.id));
+            }
+        }
+        Self {
+            column_id: column_id.to_string(),
+            items,
+        }
+    }
+
+    fn find(&self, value: &str) -> Option<u64> {
+        self.items.get(value).map(|(_, id)| *id)
+    }
+
+    /// An item the job itself created (the newest with its key).
+    fn created(&mut self, store: &Store, board_id: &str, id: u64) {
+        let board = store.board_idx(board_id).and_then(|i| store.board(i));
+        if let (Some(board), Some(it)) = (board, store.item(id)) {
+            let key = match_key(board.column(&self.column_id), &self.column_id, it);
+            self.items
+                .insert(key.trim().to_string(), (it.created_at, it.id));
+        }
+    }
+}
+
+/// An item's value in the match column, as matching compares it.
+fn match_key(
+    col: Option<&crate::columns::ColumnDef>,
+    column_id: &str,
+    it: &crate::store::Item,
+) -> String {
+    match col {
+        None => it.name.clone(),
+        Some(c) if c.kind == ColumnKind::Name => it.name.clone(),
+        Some(c) => match it.cells.get(column_id).map(|cell| &cell.value) {
+            Some(CellValue::Email { email, .. }) => email.clone(),
+            Some(CellValue::Link { url, .. }) => url.clone(),
+            Some(CellValue::Date { date, .. }) => date.clone(),
+            cell => cell
+                .map(|_| read::text(c, it.cells.get(column_id)))
+                .unwrap_or_default(),
+        },
+    }
 }
 
 /// Writes one row; the error is the report's reason.
@@ -362,18 +410,16 @@ fn commit_row(
     store: &mut Store,
     env: &JobEnv,
     at: Duration,
+    index: Option<&mut MatchIndex>,
 ) -> Result<Outcome, String> {
     let opts = WriteOptions {
         now: at,
         create_labels: false,
         items_limit: env.items_limit,
     };
-    if let Some(m) = job
-        .on_match
-        .as_ref()
-        .filter(|_| !row.match_value.is_empty())
-    {
-        if let Some(id) = find_match(store, &job.board_id, &m.column_id, &row.match_value) {
+    let index = index.filter(|_| !row.match_value.is_empty());
+    if let (Some(m), Some(found)) = (job.on_match.as_ref(), index.as_ref()) {
+        if let Some(id) = found.find(&row.match_value) {
             if !m.upsert {
                 return Ok(Outcome::Skipped);
             }
@@ -394,7 +440,7 @@ fn commit_row(
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    store
+    let id = store
         .create_item(
             &job.board_id,
             &row.name,
@@ -404,5 +450,8 @@ fn commit_row(
             opts,
         )
         .map_err(|e| e.to_string())?;
+    if let Some(index) = index {
+        index.created(store, &job.board_id, id);
+    }
     Ok(Outcome::Created)
 }

@@ -431,6 +431,7 @@ impl Jobs {
                         "user_id": j.user_id,
                         "created_at_ms": j.created_at.as_millis() as u64,
                         "uploaded_at_ms": ms(j.uploaded_at),
+                        "processing_started_at_ms": ms(j.lifecycle.started_at()),
                         "ended_at_ms": ms(j.ended_at),
                         "upload_authorization_present": j.upload_authorization,
                         "status": self.status_json(j, base_url, settings),

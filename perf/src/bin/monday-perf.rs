@@ -84,6 +84,14 @@ enum Command {
         /// Default: 1,2,4 when the sync has that setting; not explored when it does not.
         #[arg(long)]
         write_concurrency: Option<String>,
+        /// Write paths (`[sync] mode`: auto, batch, ingest), comma-separated; default: not
+        /// explored (the config's mode).
+        #[arg(long)]
+        modes: Option<String>,
+        /// Rows per job (`[sync] rows_per_job`) for the modes that start jobs, comma-separated;
+        /// default: not explored.
+        #[arg(long)]
+        rows_per_job: Option<String>,
         /// Output folder (default reports/sweep/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -98,7 +106,8 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Fit a latency profile to a request log (monday-sync --request-log, or mock-monday's
-    /// GET /__admin/requests) and print how well it fits.
+    /// GET /__admin/requests) and print how well it fits; with job polls in the log, also the
+    /// bulk import's processing rate and start delay.
     Calibrate {
         /// The NDJSON request log (`monday-sync run --request-log`, or the simulator's
         /// `/__admin/requests`). Repeat it to fit one profile to several runs' logs: runs of
@@ -142,7 +151,7 @@ struct ScenarioArgs {
     /// Token kind: personal, app, trial (trial/free = 1M budget) [default: personal].
     #[arg(long)]
     token_kind: Option<String>,
-    /// Sync mode override: batch or single.
+    /// Sync mode override: auto, batch, single or ingest.
     #[arg(long)]
     mode: Option<String>,
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
@@ -338,12 +347,13 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
             batch_sizes,
             concurrency,
             write_concurrency,
+            modes,
+            rows_per_job,
             out,
         } => sweep(
             &scenario,
-            &batch_sizes,
-            &concurrency,
-            write_concurrency.as_deref(),
+            (&batch_sizes, &concurrency, write_concurrency.as_deref()),
+            (modes.as_deref(), rows_per_job.as_deref()),
             out,
         ),
         Command::Gate { baseline, out } => gate(baseline, out),
@@ -439,12 +449,28 @@ fn run_client(scenario: &Scenario, out: Option<PathBuf>) -> Result<u8, Failure> 
 
 fn sweep(
     args: &ScenarioArgs,
-    batch_sizes: &str,
-    concurrency: &str,
-    write_concurrency: Option<&str>,
+    (batch_sizes, concurrency, write_concurrency): (&str, &str, Option<&str>),
+    (modes, rows_per_job): (Option<&str>, Option<&str>),
     out: Option<PathBuf>,
 ) -> Result<u8, Failure> {
     let scenario = args.sweep_scenario().map_err(anyhow::Error::from)?;
+    let mut paths = monday_perf::sweep::PathGrid::default();
+    if let Some(list) = modes {
+        for m in list.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+            if !matches!(m, "auto" | "batch" | "single" | "ingest") {
+                return Err(anyhow::Error::from(PerfError::Usage(format!(
+                    "--modes: {m:?} is not auto, batch, single or ingest"
+                )))
+                .into());
+            }
+            if !paths.modes.iter().any(|x| x == m) {
+                paths.modes.push(m.to_string());
+            }
+        }
+    }
+    if let Some(list) = rows_per_job {
+        paths.rows_per_job = parse_list(list, "--rows-per-job").map_err(anyhow::Error::from)?;
+    }
     let b = parse_list(batch_sizes, "--batch-sizes").map_err(anyhow::Error::from)?;
     let c = parse_list(concurrency, "--concurrency").map_err(anyhow::Error::from)?;
     let w = match (write_concurrency, engine_has_write_concurrency()) {
@@ -461,23 +487,36 @@ fn sweep(
         (None, true) => vec![1, 2, 4],
         (None, false) => Vec::new(),
     };
-    let report = run_sweep(&scenario, &b, &c, &w, |cell| {
+    let report = run_sweep(&scenario, &b, &c, &w, &paths, |cell| {
         let write = cell
             .write_concurrency
             .map(|w| format!(" writes {w:>2}"))
             .unwrap_or_default();
+        let path = match (&cell.mode, cell.rows_per_job) {
+            (Some(m), Some(r)) => format!("{m} rows/job {r} "),
+            (Some(m), None) => format!("{m} "),
+            _ => String::new(),
+        };
         eprintln!(
-            "batch {:>4} concurrency {:>3}{write}: {:>9.3} ms/record, efficiency {:.3}, {} requests",
-            cell.batch_size, cell.concurrency, cell.per_record_ms, cell.efficiency, cell.requests
+            "{path}batch {:>4} concurrency {:>3}{write}: {:>9.3} ms/record, efficiency {:.3}, {} requests, {} records by jobs",
+            cell.batch_size, cell.concurrency, cell.per_record_ms, cell.efficiency, cell.requests, cell.job_rows
         );
     })
     .map_err(anyhow::Error::from)?;
     let dir = out.unwrap_or_else(|| default_out_dir("sweep"));
     report.write(&dir).map_err(anyhow::Error::from)?;
     print!("{}", report.table());
+    if let Some(x) = &report.crossover {
+        println!("{}", x.line(scenario.records));
+    }
     match &report.recommendation {
         Some(r) => println!(
-            "recommendation: batch_size = {}, concurrency = {}{} ({:.3} ms/record; {})",
+            "recommendation: {}batch_size = {}, concurrency = {}{} ({:.3} ms/record; {})",
+            match (&r.mode, r.rows_per_job) {
+                (Some(m), Some(j)) => format!("mode = {m}, rows_per_job = {j}, "),
+                (Some(m), None) => format!("mode = {m}, "),
+                _ => String::new(),
+            },
             r.batch_size,
             r.concurrency,
             r.write_concurrency
@@ -538,6 +577,15 @@ fn calibrate(from: &[PathBuf], out: Option<&Path>) -> Result<u8, Failure> {
         fit.requests, fit.executed, fit.refused, fit.spikes, fit.origin
     );
     print!("{}", fit.quality_table());
+    match &fit.jobs {
+        Some(j) => println!(
+            "jobs: {} rows/s processing, {} ms from upload to the first row ({} of {} jobs had two polls while processing; {} polls)",
+            j.rows_per_second, j.start_delay_ms, j.jobs_fitted, j.jobs_seen, j.polls_used
+        ),
+        None => println!(
+            "jobs: no processing rate (no job with two job_poll lines while PROCESSING in the log)"
+        ),
+    }
     match out {
         Some(path) => {
             std::fs::write(path, &toml).with_context(|| format!("write {}", path.display()))?;

@@ -1,0 +1,169 @@
+//! `calibrate`'s job-rate fit: the bulk import's processing rate (rows per second) and start
+//! delay (upload -> first row) from the job polls of a request log. monday.com publishes neither
+//! (docs/monday-bulk-import.md §7), so the figures a user's own account shows are what the ceiling
+//! and the sync's planner should use.
+//!
+//! # What the log must have
+//!
+//! Lines with `kind = "upload"` and `kind = "job_poll"` carrying `job_id`; polls also carry
+//! `job_status`, `progress_percentage` and `job_counts` (`submitted`, `invalid`), as the
+//! reference client ([`crate::bulk_client`]) writes them. `t_ms` is when the request arrived.
+//!
+//! # Model and fit
+//!
+//! A job validated at `start` commits `rate` rows a second: after `t`, `done = rate × (t −
+//! start)` of its `valid = submitted − invalid` rows, and `progress_percentage =
+//! floor(100 × done / valid)`. Each poll of a job still `PROCESSING` with `0 < progress < 100` is
+//! one observation `(t, done)`, `done` taken at the middle of its percent step
+//! (`(progress + 0.5) / 100 × valid`). The rate is the least-squares slope shared by every job,
+//! each with its own intercept (jobs on one board run one after another, so their starts differ
+//! by more than the delay); a job's start is where its line meets zero rows. The start delay is
+//! the smallest `start − upload` over the jobs: a job that waited for another on its board
+//! starts later, never sooner. A job needs two such polls to count; at the documented pace of one
+//! poll per 10 s, that is a job of more than 20 s of rows.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::latency::round3;
+
+/// The fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRateFit {
+    /// Jobs with at least two polls during processing (the ones fitted).
+    pub jobs_fitted: usize,
+    /// Jobs seen in the log.
+    pub jobs_seen: usize,
+    /// Polls used.
+    pub polls_used: usize,
+    pub rows_per_second: f64,
+    pub start_delay_ms: f64,
+}
+
+#[derive(Default)]
+struct JobObs {
+    upload_ms: Option<f64>,
+    points: Vec<(f64, f64)>,
+}
+
+/// Fits the processing rate and start delay to the NDJSON lines of one or more logs (already
+/// parsed as JSON); None when no job has two polls during its processing.
+pub fn fit(lines: &[Value]) -> Option<JobRateFit> {
+    let mut jobs: BTreeMap<String, JobObs> = BTreeMap::new();
+    for l in lines {
+        let Some(id) = l.get("job_id").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(t) = l.get("t_ms").and_then(Value::as_f64) else {
+            continue;
+        };
+        let job = jobs.entry(id.to_string()).or_default();
+        match l.get("kind").and_then(Value::as_str) {
+            Some("upload") if l.get("status").and_then(Value::as_u64) == Some(200) => {
+                // The first stored upload starts the job's clock.
+                job.upload_ms.get_or_insert(t);
+            }
+            Some("job_poll") => {
+                if l.get("job_status").and_then(Value::as_str) != Some("PROCESSING") {
+                    continue;
+                }
+                let progress = l.get("progress_percentage").and_then(Value::as_f64);
+                let counts = l.get("job_counts");
+                let count = |k: &str| counts.and_then(|c| c.get(k)).and_then(Value::as_f64);
+                let valid = count("submitted").map(|s| s - count("invalid").unwrap_or(0.0));
+                if let (Some(p), Some(valid)) = (progress, valid) {
+                    if p > 0.0 && p < 100.0 && valid > 0.0 {
+                        job.points.push((t, (p + 0.5) / 100.0 * valid));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let jobs_seen = jobs.len();
+    let fitted: Vec<&JobObs> = jobs.values().filter(|j| j.points.len() >= 2).collect();
+    // Shared slope: sum over jobs of their centred cross products.
+    let (mut sxy, mut sxx, mut polls) = (0.0, 0.0, 0);
+    let mut means = Vec::with_capacity(fitted.len());
+    for j in &fitted {
+        let n = j.points.len() as f64;
+        let mx = j.points.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = j.points.iter().map(|p| p.1).sum::<f64>() / n;
+        for (x, y) in &j.points {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx) * (x - mx);
+        }
+        polls += j.points.len();
+        means.push((mx, my, j.upload_ms));
+    }
+    if fitted.is_empty() || sxx <= 0.0 || sxy <= 0.0 {
+        return None;
+    }
+    let per_ms = sxy / sxx;
+    let delay = means
+        .iter()
+        .filter_map(|(mx, my, upload)| upload.map(|u| mx - my / per_ms - u))
+        .fold(f64::INFINITY, f64::min);
+    Some(JobRateFit {
+        jobs_fitted: fitted.len(),
+        jobs_seen,
+        polls_used: polls,
+        rows_per_second: round3(per_ms * 1000.0),
+        start_delay_ms: if delay.is_finite() {
+            round3(delay.max(0.0))
+        } else {
+            0.0
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A job of `rows` rows uploaded at `upload`, processing from `start` at `rate` rows/s,
+    /// polled every 10 s from the upload.
+    fn job(id: &str, rows: f64, upload: f64, start: f64, rate: f64) -> Vec<Value> {
+        let mut out = vec![json!({"kind": "upload", "status": 200, "t_ms": upload, "job_id": id})];
+        let mut t = upload + 10_000.0;
+        loop {
+            let done = ((t - start).max(0.0) / 1000.0 * rate).floor().min(rows);
+            let (status, p) = if done >= rows {
+                ("COMPLETED", 100.0)
+            } else {
+                ("PROCESSING", (done * 100.0 / rows).floor())
+            };
+            out.push(
+                json!({"kind": "job_poll", "status": 200, "t_ms": t, "job_id": id,
+                "job_status": status, "progress_percentage": p,
+                "job_counts": {"submitted": rows, "invalid": 0}}),
+            );
+            if status == "COMPLETED" {
+                return out;
+            }
+            t += 10_000.0;
+        }
+    }
+
+    #[test]
+    fn recovers_rate_and_delay_of_queued_jobs() {
+        // Two jobs on one board: the second waits for the first (its delay is not the delay).
+        let mut lines = job("a", 6_000.0, 1_000.0, 4_000.0, 100.0);
+        lines.extend(job("b", 6_000.0, 1_200.0, 64_000.0, 100.0));
+        let f = fit(&lines).unwrap();
+        assert_eq!((f.jobs_fitted, f.jobs_seen), (2, 2));
+        assert!((f.rows_per_second - 100.0).abs() < 2.0, "{f:?}");
+        assert!((f.start_delay_ms - 3_000.0).abs() < 500.0, "{f:?}");
+    }
+
+    #[test]
+    fn a_log_without_processing_polls_has_no_fit() {
+        // One poll during processing is not enough.
+        let lines = job("a", 1_500.0, 0.0, 2_000.0, 100.0);
+        assert_eq!(fit(&lines), None);
+        assert_eq!(fit(&[json!({"kind": "create", "t_ms": 1.0})]), None);
+    }
+}
