@@ -116,6 +116,11 @@ impl Coordinator {
     }
 
     /// Titles a dry run would create.
+    /// What the state store's durability cost so far (None in memory).
+    pub(crate) fn state_durability(&self) -> Option<crate::state::Durability> {
+        self.state.durability()
+    }
+
     pub(crate) fn planned_groups(&self) -> &[String] {
         self.groups.planned()
     }

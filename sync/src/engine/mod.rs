@@ -324,6 +324,7 @@ async fn finish_sending(co: &mut Coordinator) -> Result<(), SyncError> {
 /// The finished summary: request counters, timings and the reports.
 fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSummary, SyncError> {
     let planned_groups = co.planned_groups().to_vec();
+    let state = co.state_durability();
     let mut phases = co.phases;
     phases.switch(Phase::Report);
     let mut s = co.tally.summary;
@@ -333,6 +334,7 @@ fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSumma
     s.retries = c.retries.load(Ordering::Relaxed);
     s.throttled = c.throttled.load(Ordering::Relaxed);
     s.locked = c.locked.load(Ordering::Relaxed);
+    s.state = state;
     if co.dry_run {
         s.config["plan"] = json!({
             "batches": s.batches,

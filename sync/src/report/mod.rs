@@ -156,6 +156,10 @@ pub struct RunSummary {
     pub complexity_budget: Option<u64>,
     /// Share of the wall time spent waiting on API limits (`phases.wait_ms / wall_ms`).
     pub wait_share: f64,
+    /// What the state file cost: SQLite commits and the syncs they imply (absent for a state
+    /// kept in memory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::state::Durability>,
 }
 
 /// Below this share of the wall time spent waiting on limits, the summary says nothing about pace.
