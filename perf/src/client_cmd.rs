@@ -572,6 +572,7 @@ mod tests {
             idempotency_key: key.map(str::to_string),
             replay: false,
             body_hash: hash.into(),
+            write_identity: None,
         }
     }
 
