@@ -248,7 +248,7 @@ impl FaultConfig {
     /// Whether the `executed`-th executed write (counting from 1) commits and then fails under
     /// `commit_then_fail_every` (no draw: the same writes fail on every run).
     pub fn commit_then_fail_due(&self, executed: u64) -> bool {
-        self.commit_then_fail_every > 0 && executed % self.commit_then_fail_every == 0
+        self.commit_then_fail_every > 0 && executed.is_multiple_of(self.commit_then_fail_every)
     }
 
     /// Draws the request's exclusive fault (5xx, reset, slow, commit_then_fail), if any.

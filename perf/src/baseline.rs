@@ -43,13 +43,24 @@ pub enum Metric {
     WarnEventsPerRecord,
     /// The sync's INFO events per record.
     InfoEventsPerRecord,
+    /// Client CPU per record at the larger size of a growth scenario over the same at the
+    /// smaller (`cpu_growth_records`): above 1 when a record costs more the more were seen.
+    ClientCpuGrowth,
+    /// Client CPU per request over the real HTTP transport, microseconds (`cpu_over_http`).
+    HttpCpuUsPerRequest,
+    /// Client CPU per record over the real HTTP transport, microseconds (`cpu_over_http`).
+    HttpCpuUsPerRecord,
+    /// SQLite commits of the state store per 1,000 records (`state_file`).
+    StateCommitsPer1000Records,
+    /// File syncs those commits imply per 1,000 records (`state_file`).
+    StateSyncsPer1000Records,
 }
 
 impl Metric {
     /// All metrics compared against the baseline, in report order. A metric that a scenario's
     /// expected or actual figures do not have (CPU outside the CPU clock, log counts in a process
     /// that does not count) is not compared.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 14] = [
         Metric::PerRecordMs,
         Metric::RecordP99Ms,
         Metric::Requests,
@@ -59,6 +70,11 @@ impl Metric {
         Metric::ErrorEventsPerRecord,
         Metric::WarnEventsPerRecord,
         Metric::InfoEventsPerRecord,
+        Metric::ClientCpuGrowth,
+        Metric::HttpCpuUsPerRequest,
+        Metric::HttpCpuUsPerRecord,
+        Metric::StateCommitsPer1000Records,
+        Metric::StateSyncsPer1000Records,
     ];
 
     /// Name as written in JSON and reports.
@@ -73,6 +89,11 @@ impl Metric {
             Metric::ErrorEventsPerRecord => "error_events_per_record",
             Metric::WarnEventsPerRecord => "warn_events_per_record",
             Metric::InfoEventsPerRecord => "info_events_per_record",
+            Metric::ClientCpuGrowth => "client_cpu_growth",
+            Metric::HttpCpuUsPerRequest => "http_cpu_us_per_request",
+            Metric::HttpCpuUsPerRecord => "http_cpu_us_per_record",
+            Metric::StateCommitsPer1000Records => "state_commits_per_1000_records",
+            Metric::StateSyncsPer1000Records => "state_syncs_per_1000_records",
         }
     }
 
@@ -94,6 +115,11 @@ impl Metric {
             Metric::ErrorEventsPerRecord => logs.map(|l| l.error),
             Metric::WarnEventsPerRecord => logs.map(|l| l.warn),
             Metric::InfoEventsPerRecord => logs.map(|l| l.info),
+            Metric::ClientCpuGrowth => f.client_cpu_growth,
+            Metric::HttpCpuUsPerRequest => f.http_cpu_us_per_request,
+            Metric::HttpCpuUsPerRecord => f.http_cpu_us_per_record,
+            Metric::StateCommitsPer1000Records => f.state_commits_per_1000_records,
+            Metric::StateSyncsPer1000Records => f.state_syncs_per_1000_records,
         }
     }
 
@@ -122,6 +148,23 @@ impl Metric {
             Metric::InfoEventsPerRecord => Tolerance {
                 relative: 0.10,
                 absolute: 0.01,
+            },
+            // Chosen from A/A runs (README, "What the gate checks": the growth ratio's spread
+            // over 20 gate runs beside a release build).
+            Metric::ClientCpuGrowth => Tolerance {
+                relative: 0.25,
+                absolute: 0.0,
+            },
+            // Chosen from A/A runs (README, "What the gate checks"), like client CPU.
+            Metric::HttpCpuUsPerRequest | Metric::HttpCpuUsPerRecord => Tolerance {
+                relative: 0.35,
+                absolute: 0.0,
+            },
+            // Counted, not timed: the same run makes the same commits. One more per 1,000
+            // records fails.
+            Metric::StateCommitsPer1000Records | Metric::StateSyncsPer1000Records => Tolerance {
+                relative: 0.0,
+                absolute: 0.5,
             },
         }
     }
@@ -179,6 +222,21 @@ pub struct Figures {
     /// Request-latency percentiles, overlaid on the report's latency chart.
     #[serde(default)]
     pub request_latency: Percentiles,
+    /// Growth scenarios: client CPU per record at the larger size over the smaller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_growth: Option<f64>,
+    /// HTTP CPU scenarios: client CPU per request, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_cpu_us_per_request: Option<f64>,
+    /// HTTP CPU scenarios: client CPU per record, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_cpu_us_per_record: Option<f64>,
+    /// State-file scenarios: SQLite commits per 1,000 records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_commits_per_1000_records: Option<f64>,
+    /// State-file scenarios: file syncs per 1,000 records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_syncs_per_1000_records: Option<f64>,
 }
 
 impl Figures {
@@ -194,6 +252,17 @@ impl Figures {
             log_events_per_record: results.log_events_per_record,
             record_latency: results.latency.records,
             request_latency: results.latency.requests,
+            client_cpu_growth: results.client_cpu_growth.as_ref().map(|g| g.ratio),
+            http_cpu_us_per_request: results.http_cpu.as_ref().map(|h| h.us_per_request),
+            http_cpu_us_per_record: results.http_cpu.as_ref().map(|h| h.us_per_record),
+            state_commits_per_1000_records: results
+                .state_store
+                .as_ref()
+                .map(|s| s.commits_per_1000_records),
+            state_syncs_per_1000_records: results
+                .state_store
+                .as_ref()
+                .map(|s| s.syncs_per_1000_records),
         }
     }
 }
@@ -221,6 +290,14 @@ pub struct Targets {
     /// Largest allowed difference between the simulator's own request count and the engine's.
     #[serde(default)]
     pub max_request_count_mismatch: u64,
+    /// Retried writes (the simulator's request log: a mutation with the same write identity
+    /// as an earlier one) whose `Idempotency-Key` or body differs from the first attempt's.
+    #[serde(default)]
+    pub max_retry_key_changes: u64,
+    /// Fewest retried writes the run must make (a scenario about retries that no longer
+    /// retries has lost its point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retried_writes: Option<u64>,
 }
 
 /// One gate scenario.
@@ -247,6 +324,11 @@ pub struct GateScenario {
     /// (`gate::limits_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_wall_ms: Option<f64>,
+    /// Why each `[sync]` key the scenario sets is set (key -> reason): every key a scenario
+    /// pins must have one, so the gate runs each setting at its code default unless a scenario
+    /// is about that setting (`code_defaults`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pinned: BTreeMap<String, String>,
 }
 
 /// The whole baseline file.
@@ -280,6 +362,19 @@ impl Baseline {
             s.scenario.validate().map_err(|e| {
                 PerfError::Usage(format!("{origin}: scenario {}: {e}", s.scenario.name))
             })?;
+            if let Some(keys) = crate::code_defaults::pinned_keys(&s.scenario)? {
+                let unexplained: Vec<&String> =
+                    keys.iter().filter(|k| !s.pinned.contains_key(*k)).collect();
+                let stale: Vec<&String> = s.pinned.keys().filter(|k| !keys.contains(*k)).collect();
+                if !unexplained.is_empty() || !stale.is_empty() {
+                    return Err(PerfError::Usage(format!(
+                        "{origin}: scenario {}: every [sync] key it sets needs a reason in \
+                         \"pinned\" (and only those): without a reason {unexplained:?}, \
+                         reasons for keys it does not set {stale:?}",
+                        s.scenario.name
+                    )));
+                }
+            }
             if !names.insert(&s.scenario.name) {
                 return Err(PerfError::Usage(format!(
                     "{origin}: scenario name {} is used twice",
@@ -369,6 +464,32 @@ mod tests {
         assert!(Baseline::from_json(dup, "t").is_err());
         assert!(Baseline::from_json(r#"{"format":2,"scenarios":[]}"#, "t").is_err());
         assert!(Baseline::from_json("not json", "t").is_err());
+    }
+
+    #[test]
+    fn every_pinned_key_needs_its_reason() {
+        let bare =
+            r#"{"format":1,"scenarios":[{"scenario":{"name":"a","sync":{"max_retries":2}}}]}"#;
+        let e = Baseline::from_json(bare, "t").unwrap_err().to_string();
+        assert!(e.contains("max_retries"), "{e}");
+        let explained = r#"{"format":1,"scenarios":[{"scenario":{"name":"a","sync":{"max_retries":2}},
+            "pinned":{"max_retries":"the scenario is about giving up"}}]}"#;
+        assert!(Baseline::from_json(explained, "t").is_ok());
+        let stale = r#"{"format":1,"scenarios":[{"scenario":{"name":"a"},"pinned":{"mode":"x"}}]}"#;
+        assert!(Baseline::from_json(stale, "t").is_err());
+    }
+
+    #[test]
+    fn the_checked_in_baseline_runs_every_sync_key_at_its_default_somewhere() {
+        let path = resolve_workspace_path(Path::new(DEFAULT_BASELINE));
+        let b = Baseline::load(&path).unwrap();
+        let uncovered =
+            crate::code_defaults::pinned_everywhere(b.scenarios.iter().map(|g| &g.scenario))
+                .unwrap();
+        assert!(
+            uncovered.is_empty(),
+            "pinned in every scenario: {uncovered:?}"
+        );
     }
 
     #[test]

@@ -385,6 +385,10 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
             client_overhead_per_record_ms: None,
         },
         repeats: None,
+        retry_keys: None,
+        client_cpu_growth: None,
+        http_cpu: None,
+        state_store: None,
     };
     tracing::info!(
         scenario = %s.name,

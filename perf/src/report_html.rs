@@ -484,6 +484,7 @@ mod tests {
                 skip_metrics: vec![],
                 expected: Some(expected),
                 harness_wall_ms: None,
+                pinned: Default::default(),
             }],
         };
         let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);

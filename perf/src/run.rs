@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::ceiling::{efficiency, CeilingInputs, LatencyModel};
 use crate::client_cpu::{
-    process_cpu_time, ClientCpu, PreparedTransport, Recording, RecordingTransport,
+    process_cpu_time, ClientCpu, CpuGrowth, PreparedTransport, Recording, RecordingTransport,
 };
 use crate::error::{PerfError, Result};
 use crate::generate::{ndjson_bytes, GenerateSpec};
@@ -320,6 +320,8 @@ struct EngineRun {
     board: Option<Vec<String>>,
     stats: mock_monday::Stats,
     recording: Option<Recording>,
+    /// The simulator's request log read for retried writes (when the log was on).
+    retry_keys: Option<crate::retry_keys::RetryKeys>,
 }
 
 /// The sync config of a scenario, with a run id from the seed: every run gets a fresh simulator,
@@ -375,12 +377,22 @@ fn params(
     transport: Arc<dyn Transport>,
     observer: Option<Arc<dyn SyncObserver>>,
 ) -> RunParams {
+    params_with_state(config, input, transport, observer, StateSpec::InMemory)
+}
+
+fn params_with_state(
+    config: SyncConfig,
+    input: InputSource,
+    transport: Arc<dyn Transport>,
+    observer: Option<Arc<dyn SyncObserver>>,
+    state: StateSpec,
+) -> RunParams {
     RunParams {
         config,
         input,
         transport,
         token: PERF_TOKEN.to_string(),
-        state: StateSpec::InMemory,
+        state,
         report_dir: None,
         dry_run: false,
         progress: false,
@@ -419,6 +431,8 @@ struct EngineJob {
     seam: Option<Seam>,
     board_id: String,
     key_column: String,
+    /// Where the sync keeps its state (a file in a temp folder for `state_file` scenarios).
+    state: StateSpec,
 }
 
 /// One engine run against a fresh simulator on the scenario's clock; under `limits` on a thread
@@ -479,6 +493,7 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
         seam,
         board_id,
         key_column,
+        state,
     } = job;
     let rt = runtime(clock)?;
     let run = rt.block_on(async move {
@@ -530,7 +545,7 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             Some(b) => Arc::new(Tee(recorder.clone(), b.watch.clone())),
             None => recorder.clone(),
         };
-        let mut run_params = params(config, input, transport, Some(observer));
+        let mut run_params = params_with_state(config, input, transport, Some(observer), state);
         run_params.progress = progress && clock == Clock::Real;
         let outcome = match &bound {
             None => engine::run(run_params).await,
@@ -557,6 +572,8 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             board: simulator.board_column_texts(&board_id, &key_column),
             stats: simulator.stats(),
             recording: recorder_transport.map(|r| r.recording()),
+            retry_keys: (clock != Clock::Cpu)
+                .then(|| crate::retry_keys::RetryKeys::of(&simulator.request_log(0))),
         })
     });
     // Dropping the runtime stops the real-clock server's tasks; after a stop, without waiting
@@ -600,6 +617,48 @@ fn measure_client_cpu(
     })
 }
 
+/// Entries the in-process simulator's request log keeps (more than any gate run sends).
+const REQUEST_LOG_CAPACITY: usize = 1_000_000;
+
+/// Client CPU per record of `s` at `records` records (the larger size of a growth scenario).
+fn larger_run(s: &Scenario, records: u64, options: &RunOptions) -> Result<ClientCpu> {
+    let large = Scenario {
+        name: format!("{}-x{}", s.name, records / s.records.max(1)),
+        records,
+        cpu_growth_records: None,
+        ..s.clone()
+    };
+    let run = run_scenario(
+        &large,
+        &RunOptions {
+            limits: Bounds::Off,
+            ..*options
+        },
+    )?;
+    run.results.client_cpu.ok_or_else(|| {
+        PerfError::Usage(format!("{}: the larger run measured no client CPU", s.name))
+    })
+}
+
+/// Client CPU of `s`'s workload over the real HTTP transport ([`crate::http_cpu`]).
+fn measure_http_cpu(
+    s: &Scenario,
+    sim: &SimConfig,
+    config: &SyncConfig,
+    input: &InputSource,
+    records: u64,
+) -> Result<crate::http_cpu::HttpCpu> {
+    let spec = crate::http_cpu::ServerSpec {
+        plan: s.plan.clone(),
+        token_kind: s.token_kind.clone(),
+        seed: s.seed,
+        limits: sim.limits.clone(),
+    };
+    crate::http_cpu::measure(&spec, records, s.cpu_repetitions, |transport| {
+        params(config.clone(), input.clone(), transport, None)
+    })
+}
+
 /// Runs one scenario and returns its results (no files written).
 pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
     s.validate()?;
@@ -607,7 +666,11 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     let started_at = chrono::Local::now().to_rfc3339();
     let sim = match s.clock {
         Clock::Cpu => unthrottled(sim_config(s)?),
-        Clock::Virtual | Clock::Real => sim_config(s)?,
+        Clock::Virtual | Clock::Real => SimConfig {
+            // The request log: retried writes are judged from it (`retry_keys`).
+            request_log_capacity: REQUEST_LOG_CAPACITY,
+            ..sim_config(s)?
+        },
     };
     let (config_toml, origin) = s.config_toml()?;
     let config = engine_config(&config_toml, &origin, s.seed)?;
@@ -630,6 +693,15 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             Some(limits_from_ceiling(s.clock, ceiling.ceiling_ms, records))
         }
     };
+    // A state file lives in a temp folder for the run (removed when the run ends).
+    let state_dir = if s.state_file {
+        Some(tempfile::tempdir().map_err(|e| PerfError::io("create", "a temp folder", e))?)
+    } else {
+        None
+    };
+    let state = state_dir.as_ref().map_or(StateSpec::InMemory, |d| {
+        StateSpec::Path(d.path().join("state.db"))
+    });
     let logs_before = log_counts::snapshot();
     let job = EngineJob {
         clock: s.clock,
@@ -641,11 +713,18 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         seam: options.seam,
         board_id: facts.board_id.clone(),
         key_column: facts.key_column.clone(),
+        state,
     };
     let run = run_engine(job, limits, s)?;
+    drop(state_dir);
     let logs = log_counts::snapshot().since(&logs_before);
+    let http_cpu = if s.clock == Clock::Cpu && s.cpu_over_http {
+        Some(measure_http_cpu(s, &sim, &config, &work.input, records)?)
+    } else {
+        None
+    };
     let client_cpu = match (s.clock, run.recording) {
-        (Clock::Cpu, Some(recording)) => Some(measure_client_cpu(
+        (Clock::Cpu, Some(recording)) if !s.cpu_over_http => Some(measure_client_cpu(
             &config,
             &work.input,
             recording,
@@ -654,12 +733,23 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         )?),
         _ => None,
     };
+    let client_cpu_growth = match (&client_cpu, s.cpu_growth_records) {
+        (Some(small), Some(large_records)) => {
+            let large = larger_run(s, large_records, options)?;
+            Some(CpuGrowth::between(
+                (records, small),
+                (large_records, &large),
+            ))
+        }
+        _ => None,
+    };
     let EngineRun {
         summary,
         measurements,
         api_time,
         board,
         stats,
+        retry_keys,
         ..
     } = run;
 
@@ -680,7 +770,9 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     )
     .ceiling();
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
-    let per_record_ms = round3(api_time_ms / records.max(1) as f64);
+    // Per synced record, like efficiency: a run whose records failed did not sync them, so its
+    // time is not spread over them (the report says first that records failed).
+    let per_record_ms = round3(api_time_ms / synced.max(1) as f64);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
     let client_overhead_per_record_ms =
         (s.clock == Clock::Real && s.profile == "instant").then_some(per_record_ms);
@@ -742,6 +834,13 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             client_overhead_per_record_ms,
         },
         repeats: None,
+        retry_keys,
+        client_cpu_growth,
+        http_cpu,
+        state_store: summary
+            .state
+            .clone()
+            .map(|d| crate::results::StateCost::of(d, records)),
     };
     tracing::info!(
         scenario = %s.name,

@@ -241,11 +241,22 @@ impl Verdict {
     pub fn decide(f: &PaceFacts) -> Self {
         let pace = pace_of(f);
         let change = change_of(f, pace);
-        let lines = vec![
+        let mut lines = Vec::new();
+        // A run whose records failed says so before anything else: its per-record time and
+        // efficiency count the synced records only.
+        if f.failed > 0 {
+            lines.push(format!(
+                "{} of {} records FAILED: per-record time and efficiency count the {} synced.",
+                f.failed,
+                f.records,
+                f.records.saturating_sub(f.failed)
+            ));
+        }
+        lines.extend([
             pace_line(f, pace),
             efficiency_line(f),
             change_line(f, &change),
-        ];
+        ]);
         Self {
             pace,
             efficiency: f.efficiency,
@@ -695,6 +706,20 @@ mod tests {
                 requests_per_minute: 60
             }
         );
+    }
+
+    #[test]
+    fn a_run_with_failed_records_says_so_first() {
+        let ok = Verdict::decide(&facts(20_000, 10_000_000, 2_500, 5_000_000));
+        assert!(!ok.lines[0].contains("FAILED"), "{}", ok.lines[0]);
+        let mut f = facts(20_000, 10_000_000, 2_500, 5_000_000);
+        f.failed = 10_000;
+        let v = Verdict::decide(&f);
+        assert_eq!(
+            v.lines[0],
+            "10000 of 20000 records FAILED: per-record time and efficiency count the 10000 synced."
+        );
+        assert_eq!(v.lines[1], ok.lines[0], "the pace follows");
     }
 
     #[test]
