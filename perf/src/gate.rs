@@ -122,6 +122,9 @@ pub struct ScenarioVerdict {
     /// The run was stopped at a limit: which, and what the sync was doing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<Stopped>,
+    /// The sync ended the run with an error (the scenario fails with `sync_error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The whole gate run (`gate.json`).
@@ -270,6 +273,7 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         seeds: results.repeats.as_ref().map(|r| r.seeds.len()),
         wall_ms: results.wall_clock.wall_ms,
         stopped: None,
+        error: None,
     }
 }
 
@@ -351,6 +355,42 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
         seeds: None,
         wall_ms: crate::latency::round3(stopped.wall_s * 1000.0),
         stopped: Some(stopped),
+        error: None,
+    }
+}
+
+/// The verdict of a scenario whose sync ended with an error: one failed `sync_error` check.
+pub fn error_verdict(gs: &GateScenario, error: String) -> ScenarioVerdict {
+    let mut v = stopped_verdict_base(gs);
+    v.checks = vec![Check::new(
+        "sync_error",
+        CheckKind::Target,
+        0.0,
+        1.0,
+        0.0,
+        false,
+    )];
+    v.error = Some(error);
+    v
+}
+
+fn stopped_verdict_base(gs: &GateScenario) -> ScenarioVerdict {
+    ScenarioVerdict {
+        name: gs.scenario.name.clone(),
+        purpose: gs.purpose.clone(),
+        passed: false,
+        has_baseline: gs.expected.is_some(),
+        checks: Vec::new(),
+        figures: Figures::default(),
+        expected: gs.expected.clone(),
+        records: gs.scenario.records,
+        failed_records: 0,
+        duplicates: 0,
+        lost_records: 0,
+        seeds: None,
+        wall_ms: 0.0,
+        stopped: None,
+        error: None,
     }
 }
 
@@ -391,6 +431,13 @@ pub fn run_gate(
             Err(PerfError::Stopped(stopped)) => {
                 tracing::error!(scenario = %gs.scenario.name, "FAIL: {stopped}");
                 verdicts.push(stopped_verdict(gs, *stopped));
+                continue;
+            }
+            // The sync gave up (a request failed after its retries, ...): the scenario fails
+            // and the gate goes on, so one broken scenario does not hide the others' verdicts.
+            Err(PerfError::Sync(e)) => {
+                tracing::error!(scenario = %gs.scenario.name, error = %e, "FAIL: the sync ended with an error");
+                verdicts.push(error_verdict(gs, e.to_string()));
                 continue;
             }
             Err(e) => return Err(e),
@@ -448,6 +495,7 @@ pub fn code_defaults_verdict(baseline: &Baseline) -> Result<Option<ScenarioVerdi
         seeds: None,
         wall_ms: 0.0,
         stopped: None,
+        error: None,
     }))
 }
 
@@ -740,6 +788,27 @@ mod tests {
         assert!(!v.passed);
         assert_eq!(v.checks[0].name, CODE_DEFAULTS_CHECK);
         assert!(v.purpose.contains("max_retries"), "{}", v.purpose);
+    }
+
+    #[test]
+    fn a_sync_error_fails_its_scenario_with_the_error() {
+        let r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let v = error_verdict(&b.scenarios[0], "request failed after 9 attempts".into());
+        assert!(!v.passed);
+        let report = GateReport {
+            baseline: String::new(),
+            passed: false,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 0.0,
+        };
+        let lines = crate::verdict::gate_lines(&report);
+        assert!(
+            lines[1]
+                .contains("sync_error: actual 1 (target <= 0) (request failed after 9 attempts)"),
+            "{lines:?}"
+        );
     }
 
     #[test]

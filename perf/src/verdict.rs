@@ -617,7 +617,12 @@ pub fn gate_lines(report: &GateReport) -> Vec<String> {
                 format!("{}{change}", c.explain())
             })
             .collect();
-        lines.push(format!("{}: {}", s.name, checks.join("; ")));
+        let error = s
+            .error
+            .as_ref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        lines.push(format!("{}: {}{error}", s.name, checks.join("; ")));
     }
     lines
 }
