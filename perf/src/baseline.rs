@@ -136,9 +136,11 @@ impl Metric {
             Metric::Efficiency => Tolerance::relative(0.03),
             // Chosen from A/A runs on a shared 2-core machine with a build running beside it
             // (README, "What the gate checks": 20 A/A runs 11.7-14.4 against 12.8; +10 us caught).
+            // Widened from 3 to 7.5 us when 20 A/A runs at load average ~12 (five other builds
+            // and a release build) gave 14.8-18.8 against 11.25 (3 over the old limit of 17.06).
             Metric::ClientCpuUsPerRecord => Tolerance {
                 relative: 0.25,
-                absolute: 3.0,
+                absolute: 7.5,
             },
             // Exact counts: one WARN or ERROR per hundred records is already a regression.
             Metric::ErrorEventsPerRecord | Metric::WarnEventsPerRecord => Tolerance {
@@ -149,15 +151,18 @@ impl Metric {
                 relative: 0.10,
                 absolute: 0.01,
             },
-            // Chosen from A/A runs (README, "What the gate checks": the growth ratio's spread
-            // over 20 gate runs beside a release build).
+            // Chosen from 20 A/A gate runs at load average ~12 (a release build and five other
+            // engineers' builds on 2 cores): 1.078-1.314 against 1.107 (at most +18.7%).
             Metric::ClientCpuGrowth => Tolerance {
-                relative: 0.25,
+                relative: 0.30,
                 absolute: 0.0,
             },
-            // Chosen from A/A runs (README, "What the gate checks"), like client CPU.
+            // Chosen from A/A runs at load average ~12: the same 20 gate runs gave at most +36%
+            // (10 records per request: 281.7-420.0 us per request against 308.9), and 8 runs of
+            // the one-record-per-request scenario 171.8-221.2 against 168.6 (+31%). A client built
+            // per request measured +72%, no connection reuse +53%.
             Metric::HttpCpuUsPerRequest | Metric::HttpCpuUsPerRecord => Tolerance {
-                relative: 0.35,
+                relative: 0.45,
                 absolute: 0.0,
             },
             // Counted, not timed: the same run makes the same commits. One more per 1,000

@@ -385,7 +385,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
             client_overhead_per_record_ms: None,
         },
         repeats: None,
-        retry_keys: None,
+        retry_keys: Some(crate::retry_keys::RetryKeys::of(&entries)),
         client_cpu_growth: None,
         http_cpu: None,
         state_store: None,

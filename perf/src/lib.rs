@@ -21,7 +21,14 @@
 //!   floor that efficiency can never beat): [`ceiling`]; efficiency over synced records only:
 //!   [`run`].
 //! - **Client CPU per record** (prepared responses, process CPU time, minimum of repetitions):
-//!   [`client_cpu`].
+//!   [`client_cpu`]; its **growth** between two sizes (`CpuGrowth`) there too; **client CPU over
+//!   the real HTTP transport** (a spawned `mock-monday serve`, this process's CPU only):
+//!   [`http_cpu`].
+//! - **Every `[sync]` key at its code default in some gate scenario** (keys read from the
+//!   engine's `SyncSettings`, not listed here): [`code_defaults`].
+//! - **Retried writes keyed like their first attempt** (from the simulator's request log and its
+//!   write identities): [`retry_keys`]. **State-store commits and syncs** per 1,000 records: the
+//!   sync's run summary (`state`), turned into gate figures in [`results`] (`StateCost`).
 //! - **Log events per record** (the counting layer of the global subscriber): [`log_counts`].
 //! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
 //!   **pass or fail**: [`gate`].
@@ -43,7 +50,7 @@
 //!
 //! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`], [`limits`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`observer`], [`limits`], [`retry_keys`] → [`http_cpu`], [`code_defaults`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 

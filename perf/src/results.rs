@@ -51,7 +51,7 @@ pub struct RunResults {
     pub seed: u64,
     /// Records in the workload.
     pub records: u64,
-    /// API time per record (`api_time_ms / records`).
+    /// API time per synced record (`api_time_ms / synced_records`; all records when none failed).
     pub per_record_ms: f64,
     /// Time from the first request to the end of the run, on the run's clock (virtual or real).
     pub api_time_ms: f64,
