@@ -3,7 +3,7 @@
 //! timeouts, poll intervals) shows up in the gate.
 //!
 //! The keys come from the engine's own settings type, not from a list kept here:
-//! [`sync_setting_keys`] asks serde which fields `monday_sync::config::SyncSettings` has (the
+//! [`sync_setting_keys`] (module `sync_keys`) asks serde which fields `monday_sync::config::SyncSettings` has (the
 //! names its derived `Deserialize` knows, optional ones included), so a key the engine adds later
 //! is covered without editing the gate. [`pinned_everywhere`] lists the keys that no
 //! monday-sync scenario of a baseline leaves to the code; the gate fails on any
@@ -13,67 +13,10 @@
 
 use std::collections::BTreeSet;
 
-use serde::de::{self, Deserializer, Visitor};
-
 use crate::error::{PerfError, Result};
 use crate::scenario::Scenario;
 
-/// The keys of the engine's `[sync]` table, in declaration order (every field of
-/// `SyncSettings`, whether or not its default is written out when serialised).
-pub fn sync_setting_keys() -> &'static [&'static str] {
-    struct_fields::<monday_sync::config::SyncSettings>()
-}
-
-/// The field names a derived `Deserialize` of a struct accepts: serde hands them to
-/// `deserialize_struct`, which this deserializer records and then refuses.
-fn struct_fields<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
-    let mut fields: &'static [&'static str] = &[];
-    let _ = T::deserialize(FieldNames(&mut fields));
-    fields
-}
-
-struct FieldNames<'a>(&'a mut &'static [&'static str]);
-
-#[derive(Debug)]
-struct Stop;
-
-impl std::fmt::Display for Stop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("field names read")
-    }
-}
-
-impl std::error::Error for Stop {}
-
-impl de::Error for Stop {
-    fn custom<M: std::fmt::Display>(_: M) -> Self {
-        Stop
-    }
-}
-
-impl<'de> Deserializer<'de> for FieldNames<'_> {
-    type Error = Stop;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> std::result::Result<V::Value, Stop> {
-        Err(Stop)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        fields: &'static [&'static str],
-        _visitor: V,
-    ) -> std::result::Result<V::Value, Stop> {
-        *self.0 = fields;
-        Err(Stop)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
-    }
-}
+pub use crate::sync_keys::sync_setting_keys;
 
 /// The `[sync]` keys a scenario's effective config sets (None for a foreign client, which
 /// does not run monday-sync).
@@ -141,7 +84,7 @@ mod tests {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }
         // Every key the harness can override is one of the engine's.
-        let overrides = struct_fields::<SyncOverrides>();
+        let overrides = crate::sync_keys::struct_fields::<SyncOverrides>();
         assert!(!overrides.is_empty());
         for key in overrides {
             assert!(

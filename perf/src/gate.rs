@@ -796,19 +796,8 @@ mod tests {
         let b = baseline(Figures::of(&r), Targets::default());
         let v = error_verdict(&b.scenarios[0], "request failed after 9 attempts".into());
         assert!(!v.passed);
-        let report = GateReport {
-            baseline: String::new(),
-            passed: false,
-            scenarios: vec![v],
-            started_at: String::new(),
-            wall_ms: 0.0,
-        };
-        let lines = crate::verdict::gate_lines(&report);
-        assert!(
-            lines[1]
-                .contains("sync_error: actual 1 (target <= 0) (request failed after 9 attempts)"),
-            "{lines:?}"
-        );
+        assert_eq!(v.error.as_deref(), Some("request failed after 9 attempts"));
+        assert_eq!(v.checks[0].explain(), "sync_error: actual 1 (target <= 0)");
     }
 
     #[test]

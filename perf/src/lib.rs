@@ -11,8 +11,8 @@
 //!
 //! # Where each decision lives
 //!
-//! - **What a run is** (workload, simulator, clock, overrides; the example config's `mode`,
-//!   `batch_size` and `concurrency` left to the engine's defaults): [`scenario`]; **every value a
+//! - **What a run is** (workload, simulator, clock, overrides; every `[sync]` key of the example
+//!   config left to the engine's defaults): [`scenario`]; **every value a
 //!   user leaves out** (records, seed, repeats, ...): `Scenario::default()` there, the one source
 //!   for `run`, `sweep` and the gate's baseline loader.
 //! - **Latency** (how request and record latency are recorded, percentiles): [`latency`], fed by
@@ -48,7 +48,7 @@
 //!
 //! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
-//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
+//! [`error`], [`textfmt`], [`sync_keys`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
 //! [`observer`], [`limits`], [`retry_keys`] → [`http_cpu`], [`code_defaults`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`sweep`] → [`report_html`],
@@ -79,6 +79,7 @@ pub mod run;
 pub mod scenario;
 pub mod seams;
 pub mod sweep;
+pub mod sync_keys;
 pub mod textfmt;
 pub mod timeline;
 pub mod transport;

@@ -617,6 +617,12 @@ fn measure_client_cpu(
     })
 }
 
+/// API time per synced record, like efficiency: a run whose records failed did not sync them,
+/// so its time is not spread over them (the report says first that records failed).
+fn per_synced_record_ms(api_time_ms: f64, records: u64, failed: u64) -> f64 {
+    round3(api_time_ms / records.saturating_sub(failed).max(1) as f64)
+}
+
 /// Entries the in-process simulator's request log keeps (more than any gate run sends).
 const REQUEST_LOG_CAPACITY: usize = 1_000_000;
 
@@ -770,9 +776,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     )
     .ceiling();
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
-    // Per synced record, like efficiency: a run whose records failed did not sync them, so its
-    // time is not spread over them (the report says first that records failed).
-    let per_record_ms = round3(api_time_ms / synced.max(1) as f64);
+    let per_record_ms = per_synced_record_ms(api_time_ms, records, summary.failed);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
     let client_overhead_per_record_ms =
         (s.clock == Clock::Real && s.profile == "instant").then_some(per_record_ms);
@@ -869,6 +873,18 @@ pub fn merged_requests(runs: &[RunArtifacts]) -> LatencyHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_record_time_counts_the_synced_records() {
+        // 20,000 records into a 10,000-item board: half fail; the time is the synced half's.
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 10_000), 181.8);
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 0), 90.9);
+        assert_eq!(
+            per_synced_record_ms(500.0, 10, 10),
+            500.0,
+            "none synced: no division by 0"
+        );
+    }
 
     #[test]
     fn board_check_counts_duplicates_and_lost() {

@@ -12,7 +12,7 @@
 //! broke `sweep` this way) where another gets the default. Every `[sync]` key a scenario does
 //! not override is left out of the embedded example config, so the engine's code defaults decide
 //! it ([`example_config_with_code_defaults`]; the keys come from the engine's own settings type,
-//! [`crate::code_defaults::sync_setting_keys`], so a key added later is covered without an edit
+//! [`crate::sync_keys::sync_setting_keys`], so a key added later is covered without an edit
 //! here). A foreign client's settings come from [`ClientCmdSettings::default`] the same way.
 
 use std::path::PathBuf;
@@ -70,15 +70,11 @@ impl std::str::FromStr for Clock {
     }
 }
 
-/// Keys of the example config's `[sync]` table that the engine's code defaulted before every
-/// key was (kept for callers; [`example_config_with_code_defaults`] now leaves out every key of
-/// `[sync]`, see [`crate::code_defaults`]).
-pub const DEFAULTED_SYNC_KEYS: [&str; 3] = ["mode", "batch_size", "concurrency"];
-
 /// Overrides of the config's `[sync]` table (the monday-sync settings of `docs/interfaces.md`).
 ///
 /// Only the keys that are set are changed; everything else comes from the config file (or, for
-/// the embedded example config, from the engine's defaults: see [`DEFAULTED_SYNC_KEYS`]).
+/// the embedded example config, from the engine's defaults: see
+/// [`example_config_with_code_defaults`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncOverrides {
@@ -384,7 +380,7 @@ impl Scenario {
     }
 
     /// The sync config text of this scenario with overrides applied: the given file as it is, or
-    /// the embedded example config without the keys of [`DEFAULTED_SYNC_KEYS`] (so the engine's
+    /// the embedded example config without any `[sync]` key (so the engine's
     /// code defaults decide them, as they would for a user who leaves them out).
     pub fn config_toml(&self) -> Result<(String, String)> {
         let (text, origin) = match &self.config {
@@ -408,7 +404,7 @@ pub fn example_config_with_code_defaults() -> Result<String> {
     let mut doc: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML)
         .map_err(|e| PerfError::Usage(format!("config {DEFAULT_CONFIG_ORIGIN}: {e}")))?;
     if let Some(sync) = doc.get_mut("sync").and_then(toml::Value::as_table_mut) {
-        for key in crate::code_defaults::sync_setting_keys() {
+        for key in crate::sync_keys::sync_setting_keys() {
             sync.remove(*key);
         }
     }
@@ -513,7 +509,7 @@ mod tests {
     fn embedded_config_leaves_every_sync_key_to_the_engine() {
         let (text, _) = Scenario::default().config_toml().unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
-        for key in crate::code_defaults::sync_setting_keys() {
+        for key in crate::sync_keys::sync_setting_keys() {
             let set = doc.get("sync").and_then(|s| s.get(key));
             assert!(set.is_none(), "{key} is set: {text}");
         }

@@ -714,6 +714,33 @@ mod tests {
     }
 
     #[test]
+    fn a_sync_error_is_named_in_the_gate_headline() {
+        let gs = crate::baseline::GateScenario {
+            scenario: crate::scenario::Scenario::default(),
+            purpose: String::new(),
+            targets: Default::default(),
+            tolerances: Default::default(),
+            skip_metrics: vec![],
+            expected: None,
+            harness_wall_ms: None,
+            pinned: Default::default(),
+        };
+        let v = crate::gate::error_verdict(&gs, "request failed after 9 attempts".into());
+        let report = GateReport {
+            baseline: String::new(),
+            passed: false,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 0.0,
+        };
+        let lines = gate_lines(&report);
+        assert_eq!(
+            lines[1],
+            "run: sync_error: actual 1 (target <= 0) (request failed after 9 attempts)"
+        );
+    }
+
+    #[test]
     fn a_run_with_failed_records_says_so_first() {
         let ok = Verdict::decide(&facts(20_000, 10_000_000, 2_500, 5_000_000));
         assert!(!ok.lines[0].contains("FAILED"), "{}", ok.lines[0]);
