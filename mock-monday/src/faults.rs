@@ -7,6 +7,10 @@
 //!   mutation IS applied: the outcome is ambiguous for the client;
 //! - `commit_then_fail`: applied, but the client gets a 500 or a reset; the real success is
 //!   stored under the request's `Idempotency-Key`, so a retry with that key replays it;
+//! - `commit_then_fail_every=N` (deterministic, no draw): every Nth write request that is
+//!   executed (not refused, not a replay, no other fault drawn) fails the same way after it
+//!   commits; `1` = every write, so every write a client makes is retried at least once and a
+//!   retry that is not a replay executes (and commits) again;
 //! - `lock`: HTTP 423 when another in-flight request writes the same board (with this
 //!   probability in that situation), NOT applied;
 //! - `storm`: a 429 storm starts (probability per request outside a storm) and, for
@@ -93,6 +97,8 @@ pub struct FaultConfig {
     /// Probability that a validated bulk-import job ends `FAILED` / `INTERNAL_ERROR` after
     /// committing a random part of its rows (the rest count as failed).
     pub job_internal_error: f64,
+    /// Deterministic commit-then-fail: every Nth executed write request (0 = off).
+    pub commit_then_fail_every: u64,
 }
 
 impl Default for FaultConfig {
@@ -108,6 +114,7 @@ impl Default for FaultConfig {
             storm_secs: 10.0,
             upload_cut: 0.0,
             job_internal_error: 0.0,
+            commit_then_fail_every: 0,
         }
     }
 }
@@ -119,7 +126,7 @@ pub enum FaultSpecError {
     #[error("fault spec part {0:?} is not NAME=PROBABILITY (e.g. 5xx=0.05)")]
     MissingEquals(String),
     /// An unknown fault name.
-    #[error("unknown fault {0:?}; known: 5xx, reset, slow, commit_then_fail, lock, storm, slow_secs, storm_secs")]
+    #[error("unknown fault {0:?}; known: 5xx, reset, slow, commit_then_fail, commit_then_fail_every, lock, storm, slow_secs, storm_secs")]
     UnknownKind(String),
     /// A value that is not a number in range.
     #[error("fault {kind}: {value:?} is not a probability between 0 and 1")]
@@ -155,6 +162,11 @@ impl FaultConfig {
                 kind: name.to_string(),
                 value: value.to_string(),
             };
+            if name == "commit_then_fail_every" {
+                cfg.commit_then_fail_every = value.parse().map_err(|_| bad())?;
+                seen.push(name.to_string());
+                continue;
+            }
             let v: f64 = value.parse().map_err(|_| bad())?;
             if name == "slow_secs" || name == "storm_secs" {
                 if !(v.is_finite() && v >= 0.0) {
@@ -230,6 +242,13 @@ impl FaultConfig {
     pub fn any(&self) -> bool {
         self.server_error + self.reset + self.slow + self.commit_then_fail + self.lock + self.storm
             > 0.0
+            || self.commit_then_fail_every > 0
+    }
+
+    /// Whether the `executed`-th executed write (counting from 1) commits and then fails under
+    /// `commit_then_fail_every` (no draw: the same writes fail on every run).
+    pub fn commit_then_fail_due(&self, executed: u64) -> bool {
+        self.commit_then_fail_every > 0 && executed.is_multiple_of(self.commit_then_fail_every)
     }
 
     /// Draws the request's exclusive fault (5xx, reset, slow, commit_then_fail), if any.
@@ -367,6 +386,17 @@ impl Storms {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn commit_then_fail_every_is_deterministic_and_parsed() {
+        let c = FaultConfig::parse("commit_then_fail_every=3").unwrap();
+        assert_eq!(c.commit_then_fail_every, 3);
+        assert!(c.any());
+        let due: Vec<u64> = (1..=9).filter(|&n| c.commit_then_fail_due(n)).collect();
+        assert_eq!(due, [3, 6, 9]);
+        assert!(!FaultConfig::default().commit_then_fail_due(1));
+        assert!(FaultConfig::parse("commit_then_fail_every=x").is_err());
+    }
 
     #[test]
     fn parses_the_documented_spec() {

@@ -4,8 +4,11 @@
 //! (`t_ms`, `kind`, `aliases`, `request_bytes`, `status`, `latency_ms`, `complexity`,
 //! `throttled`), so the same tools (`monday-perf calibrate`, `monday-perf run --client-cmd`) read
 //! both. Server-only fields: `seq`, `root_fields`, `boards`, `locked`, `idempotency_key`,
-//! `replay`, `items_created`, `body_hash`. There is no `attempt`: the server cannot know it (retries show up as
-//! the same `idempotency_key` or the same `body_hash` again).
+//! `replay`, `items_created`, `body_hash`, `write_identity`. There is no `attempt`: the server cannot know it (retries show up as
+//! the same `idempotency_key` or the same `body_hash` again). `write_identity` says which
+//! mutations carry the same values without trusting the key or the exact bytes (see
+//! [`write_identity`]): two attempts of one write have the same identity even when a client
+//! rebuilt the body with another key, other alias names or another order.
 //!
 //! Memory is bounded: a ring of at most `capacity` entries (oldest dropped first, counted in
 //! [`RequestLog::dropped`]); capacity 0 turns the log off. `seq` numbers entries from 0 since the
@@ -180,6 +183,46 @@ pub struct RequestLogEntry {
     pub replay: bool,
     /// A hash of the request body (hex): the same body sent again has the same hash.
     pub body_hash: String,
+    /// Mutations only: a hash of the values the mutation carries ([`write_identity`]); the
+    /// same write sent again has the same identity whatever its key, alias names or order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_identity: Option<String>,
+}
+
+/// The identity of a mutation request (None for anything else): a hash of the sorted scalar
+/// values of its `variables` (item names, groups, column values, board ids), or, for a
+/// mutation without variables, of its query text with whitespace removed. Alias names, key and
+/// order do not enter it, so a retry rebuilt with a fresh `Idempotency-Key`, renamed aliases or
+/// records in another order is still recognised as the same write; a batch split in halves or
+/// a record added is another write.
+pub fn write_identity(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let query = v.get("query")?.as_str()?;
+    if !query.trim_start().starts_with("mutation") {
+        return None;
+    }
+    let mut leaves = Vec::new();
+    if let Some(vars) = v.get("variables") {
+        scalar_leaves(vars, &mut leaves);
+    }
+    if leaves.is_empty() {
+        leaves.push(query.split_whitespace().collect::<String>());
+    }
+    leaves.sort_unstable();
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    leaves.hash(&mut h);
+    Some(format!("{:016x}", h.finish()))
+}
+
+fn scalar_leaves(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => m.values().for_each(|x| scalar_leaves(x, out)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| scalar_leaves(x, out)),
+        serde_json::Value::Null => {}
+        serde_json::Value::String(s) => out.push(s.clone()),
+        other => out.push(other.to_string()),
+    }
 }
 
 /// A hash of a request body, stable across runs (SipHash with fixed keys).
@@ -269,6 +312,7 @@ impl RequestLog {
             idempotency_key: a.idempotency_key.map(str::to_string),
             replay: facts.replay,
             body_hash: body_hash(a.body),
+            write_identity: write_identity(a.body),
         };
         self.next_seq += 1;
         self.entries.push_back((entry, extra));
@@ -373,6 +417,19 @@ mod tests {
         log.push(answered(&["boards"], b"{}"));
         assert_eq!(log.since(0).count(), 0);
         assert_eq!(body_hash(b"abc"), body_hash(b"abc"));
+        // A write rebuilt with other aliases, in another order, is the same write; a query is
+        // no write; another value is another write.
+        let a = br#"{"query":"mutation ($n0: String!, $n1: String!) { c0: create_item(item_name: $n0) { id } c1: create_item(item_name: $n1) { id } }","variables":{"n0":"A","n1":"B","b":"1"}}"#;
+        let b = br#"{"query":"mutation ($x: String!, $y: String!) { y: create_item(item_name: $y) { id } x: create_item(item_name: $x) { id } }","variables":{"b":"1","x":"B","y":"A"}}"#;
+        let c = br#"{"query":"mutation ($n0: String!) { c0: create_item(item_name: $n0) { id } }","variables":{"n0":"A","b":"1"}}"#;
+        assert!(write_identity(a).is_some());
+        assert_eq!(write_identity(a), write_identity(b));
+        assert_ne!(write_identity(a), write_identity(c));
+        assert_eq!(
+            write_identity(br#"{"query":"query { boards { id } }"}"#),
+            None
+        );
+        assert_eq!(write_identity(b"not json"), None);
         assert_ne!(body_hash(b"abc"), body_hash(b"abd"));
     }
 }

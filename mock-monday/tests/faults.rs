@@ -87,6 +87,44 @@ async fn commit_then_fail_applies_and_the_retry_replays_the_success() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn commit_then_fail_every_fails_each_nth_write_after_committing_and_logs_its_identity() {
+    let sim = sim(SimConfig {
+        faults: FaultConfig::parse("commit_then_fail_every=2").expect("spec parses"),
+        profile: fixed_latency(1_000.0),
+        board_lock: BoardLock::Off,
+        request_log_capacity: 100,
+        ..instant()
+    });
+    // Reads are not writes: never failed, never counted.
+    let read = sim.handle(post(gql("{ boards(ids: 1234567890) { id } }"), &[]));
+    assert_eq!(read.status, 200);
+    let mut client_saw_ok = Vec::new();
+    for (i, name) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        let key = format!("k-{i}");
+        let r = sim.handle(post(
+            create_items(1, name),
+            &[("idempotency-key", key.as_str())],
+        ));
+        client_saw_ok.push(r.status == 200 && r.delivery != Delivery::Reset);
+        tokio::time::advance(Duration::from_secs(2)).await;
+    }
+    assert_eq!(client_saw_ok, [true, false, true, false], "every 2nd write");
+    assert_eq!(items_on_board(&sim), 4, "each one committed");
+    assert_eq!(fault_count(&sim, "commit_then_fail"), 2);
+    // The same write sent again under a fresh key executes again: the log tells it by its
+    // identity, not its key.
+    let again = sim.handle(post(create_items(1, "b"), &[("idempotency-key", "fresh")]));
+    assert_eq!(again.status, 200);
+    let log = sim.request_log(0);
+    let writes: Vec<_> = log.iter().filter(|e| e.write_identity.is_some()).collect();
+    assert_eq!(writes.len(), 5);
+    assert_eq!(log[0].write_identity, None, "the read");
+    assert_eq!(writes[1].write_identity, writes[4].write_identity);
+    assert_ne!(writes[1].idempotency_key, writes[4].idempotency_key);
+    assert_ne!(writes[0].write_identity, writes[1].write_identity);
+}
+
+#[tokio::test(start_paused = true)]
 async fn lock_423_on_concurrent_writes_to_one_board() {
     let sim = with_faults("lock=1");
     let first = sim.handle(post(create_items(1, "a"), &[]));

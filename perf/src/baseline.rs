@@ -67,13 +67,24 @@ pub enum Metric {
     JobsFailed,
     /// Jobs that ended `REJECTED`.
     JobsRejected,
+    /// Client CPU per record at the larger size of a growth scenario over the same at the
+    /// smaller (`cpu_growth_records`): above 1 when a record costs more the more were seen.
+    ClientCpuGrowth,
+    /// Client CPU per request over the real HTTP transport, microseconds (`cpu_over_http`).
+    HttpCpuUsPerRequest,
+    /// Client CPU per record over the real HTTP transport, microseconds (`cpu_over_http`).
+    HttpCpuUsPerRecord,
+    /// SQLite commits of the state store per 1,000 records (`state_file`).
+    StateCommitsPer1000Records,
+    /// File syncs those commits imply per 1,000 records (`state_file`).
+    StateSyncsPer1000Records,
 }
 
 impl Metric {
     /// All metrics compared against the baseline, in report order. A metric that a scenario's
     /// expected or actual figures do not have (CPU outside the CPU clock, log counts in a process
     /// that does not count) is not compared.
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 25] = [
         Metric::PerRecordMs,
         Metric::RecordP99Ms,
         Metric::Requests,
@@ -94,6 +105,11 @@ impl Metric {
         Metric::JobsCompleted,
         Metric::JobsFailed,
         Metric::JobsRejected,
+        Metric::ClientCpuGrowth,
+        Metric::HttpCpuUsPerRequest,
+        Metric::HttpCpuUsPerRecord,
+        Metric::StateCommitsPer1000Records,
+        Metric::StateSyncsPer1000Records,
     ];
 
     /// Name as written in JSON and reports.
@@ -119,6 +135,11 @@ impl Metric {
             Metric::JobsCompleted => "jobs_completed",
             Metric::JobsFailed => "jobs_failed",
             Metric::JobsRejected => "jobs_rejected",
+            Metric::ClientCpuGrowth => "client_cpu_growth",
+            Metric::HttpCpuUsPerRequest => "http_cpu_us_per_request",
+            Metric::HttpCpuUsPerRecord => "http_cpu_us_per_record",
+            Metric::StateCommitsPer1000Records => "state_commits_per_1000_records",
+            Metric::StateSyncsPer1000Records => "state_syncs_per_1000_records",
         }
     }
 
@@ -160,6 +181,11 @@ impl Metric {
             Metric::JobsCompleted => f.bulk.as_ref().map(|b| b.jobs_completed as f64),
             Metric::JobsFailed => f.bulk.as_ref().map(|b| b.jobs_failed as f64),
             Metric::JobsRejected => f.bulk.as_ref().map(|b| b.jobs_rejected as f64),
+            Metric::ClientCpuGrowth => f.client_cpu_growth,
+            Metric::HttpCpuUsPerRequest => f.http_cpu_us_per_request,
+            Metric::HttpCpuUsPerRecord => f.http_cpu_us_per_record,
+            Metric::StateCommitsPer1000Records => f.state_commits_per_1000_records,
+            Metric::StateSyncsPer1000Records => f.state_syncs_per_1000_records,
         }
     }
 
@@ -176,9 +202,11 @@ impl Metric {
             Metric::Efficiency => Tolerance::relative(0.03),
             // Chosen from A/A runs on a shared 2-core machine with a build running beside it
             // (README, "What the gate checks": 20 A/A runs 11.7-14.4 against 12.8; +10 us caught).
+            // Widened from 3 to 7.5 us when 20 A/A runs at load average ~12 (five other builds
+            // and a release build) gave 14.8-18.8 against 11.25 (3 over the old limit of 17.06).
             Metric::ClientCpuUsPerRecord => Tolerance {
                 relative: 0.25,
-                absolute: 3.0,
+                absolute: 7.5,
             },
             // Exact counts: one WARN or ERROR per hundred records is already a regression.
             Metric::ErrorEventsPerRecord | Metric::WarnEventsPerRecord => Tolerance {
@@ -210,6 +238,26 @@ impl Metric {
             | Metric::JobsCompleted
             | Metric::JobsFailed
             | Metric::JobsRejected => Tolerance::relative(0.0),
+            // Chosen from 20 A/A gate runs at load average ~12 (a release build and five other
+            // engineers' builds on 2 cores): 1.078-1.314 against 1.107 (at most +18.7%).
+            Metric::ClientCpuGrowth => Tolerance {
+                relative: 0.30,
+                absolute: 0.0,
+            },
+            // Chosen from A/A runs at load average ~12: the same 20 gate runs gave at most +36%
+            // (10 records per request: 281.7-420.0 us per request against 308.9), and 8 runs of
+            // the one-record-per-request scenario 171.8-221.2 against 168.6 (+31%). A client built
+            // per request measured +72%, no connection reuse +53%.
+            Metric::HttpCpuUsPerRequest | Metric::HttpCpuUsPerRecord => Tolerance {
+                relative: 0.45,
+                absolute: 0.0,
+            },
+            // Counted, not timed: the same run makes the same commits. One more per 1,000
+            // records fails.
+            Metric::StateCommitsPer1000Records | Metric::StateSyncsPer1000Records => Tolerance {
+                relative: 0.0,
+                absolute: 0.5,
+            },
         }
     }
 }
@@ -266,6 +314,21 @@ pub struct Figures {
     /// Request-latency percentiles, overlaid on the report's latency chart.
     #[serde(default)]
     pub request_latency: Percentiles,
+    /// Growth scenarios: client CPU per record at the larger size over the smaller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_growth: Option<f64>,
+    /// HTTP CPU scenarios: client CPU per request, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_cpu_us_per_request: Option<f64>,
+    /// HTTP CPU scenarios: client CPU per record, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_cpu_us_per_record: Option<f64>,
+    /// State-file scenarios: SQLite commits per 1,000 records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_commits_per_1000_records: Option<f64>,
+    /// State-file scenarios: file syncs per 1,000 records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_syncs_per_1000_records: Option<f64>,
     /// The bulk-import path's counts (runs that used jobs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk: Option<BulkFigures>,
@@ -320,6 +383,17 @@ impl Figures {
             record_latency: results.latency.records,
             request_latency: results.latency.requests,
             bulk: results.bulk.as_ref().map(|b| BulkFigures::of(&b.counts)),
+            client_cpu_growth: results.client_cpu_growth.as_ref().map(|g| g.ratio),
+            http_cpu_us_per_request: results.http_cpu.as_ref().map(|h| h.us_per_request),
+            http_cpu_us_per_record: results.http_cpu.as_ref().map(|h| h.us_per_record),
+            state_commits_per_1000_records: results
+                .state_store
+                .as_ref()
+                .map(|s| s.commits_per_1000_records),
+            state_syncs_per_1000_records: results
+                .state_store
+                .as_ref()
+                .map(|s| s.syncs_per_1000_records),
         }
     }
 }
@@ -351,6 +425,14 @@ pub struct Targets {
     /// none. Checked for runs that used the bulk path.
     #[serde(default)]
     pub max_jobs_rejected_for_capacity: u64,
+    /// Retried writes (the simulator's request log: a mutation with the same write identity
+    /// as an earlier one) whose `Idempotency-Key` or body differs from the first attempt's.
+    #[serde(default)]
+    pub max_retry_key_changes: u64,
+    /// Fewest retried writes the run must make (a scenario about retries that no longer
+    /// retries has lost its point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retried_writes: Option<u64>,
 }
 
 /// One gate scenario.
@@ -377,6 +459,11 @@ pub struct GateScenario {
     /// (`gate::limits_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_wall_ms: Option<f64>,
+    /// Why each `[sync]` key the scenario sets is set (key -> reason): every key a scenario
+    /// pins must have one, so the gate runs each setting at its code default unless a scenario
+    /// is about that setting (`code_defaults`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pinned: BTreeMap<String, String>,
     /// Targets against other scenarios of the same gate run (auto against the forced paths).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compare: Vec<Comparison>,
@@ -427,6 +514,19 @@ impl Baseline {
             s.scenario.validate().map_err(|e| {
                 PerfError::Usage(format!("{origin}: scenario {}: {e}", s.scenario.name))
             })?;
+            if let Some(keys) = crate::code_defaults::pinned_keys(&s.scenario)? {
+                let unexplained: Vec<&String> =
+                    keys.iter().filter(|k| !s.pinned.contains_key(*k)).collect();
+                let stale: Vec<&String> = s.pinned.keys().filter(|k| !keys.contains(*k)).collect();
+                if !unexplained.is_empty() || !stale.is_empty() {
+                    return Err(PerfError::Usage(format!(
+                        "{origin}: scenario {}: every [sync] key it sets needs a reason in \
+                         \"pinned\" (and only those): without a reason {unexplained:?}, \
+                         reasons for keys it does not set {stale:?}",
+                        s.scenario.name
+                    )));
+                }
+            }
             if !names.insert(&s.scenario.name) {
                 return Err(PerfError::Usage(format!(
                     "{origin}: scenario name {} is used twice",
@@ -532,6 +632,32 @@ mod tests {
         assert!(Baseline::from_json(dup, "t").is_err());
         assert!(Baseline::from_json(r#"{"format":2,"scenarios":[]}"#, "t").is_err());
         assert!(Baseline::from_json("not json", "t").is_err());
+    }
+
+    #[test]
+    fn every_pinned_key_needs_its_reason() {
+        let bare =
+            r#"{"format":1,"scenarios":[{"scenario":{"name":"a","sync":{"max_retries":2}}}]}"#;
+        let e = Baseline::from_json(bare, "t").unwrap_err().to_string();
+        assert!(e.contains("max_retries"), "{e}");
+        let explained = r#"{"format":1,"scenarios":[{"scenario":{"name":"a","sync":{"max_retries":2}},
+            "pinned":{"max_retries":"the scenario is about giving up"}}]}"#;
+        assert!(Baseline::from_json(explained, "t").is_ok());
+        let stale = r#"{"format":1,"scenarios":[{"scenario":{"name":"a"},"pinned":{"mode":"x"}}]}"#;
+        assert!(Baseline::from_json(stale, "t").is_err());
+    }
+
+    #[test]
+    fn the_checked_in_baseline_runs_every_sync_key_at_its_default_somewhere() {
+        let path = resolve_workspace_path(Path::new(DEFAULT_BASELINE));
+        let b = Baseline::load(&path).unwrap();
+        let uncovered =
+            crate::code_defaults::pinned_everywhere(b.scenarios.iter().map(|g| &g.scenario))
+                .unwrap();
+        assert!(
+            uncovered.is_empty(),
+            "pinned in every scenario: {uncovered:?}"
+        );
     }
 
     #[test]

@@ -399,6 +399,10 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
             counts: bulk_counts,
             ..crate::bulk::BulkActivity::default()
         }),
+        retry_keys: Some(crate::retry_keys::RetryKeys::of(&entries)),
+        client_cpu_growth: None,
+        http_cpu: None,
+        state_store: None,
     };
     tracing::info!(
         scenario = %s.name,
@@ -586,6 +590,7 @@ mod tests {
             idempotency_key: key.map(str::to_string),
             replay: false,
             body_hash: hash.into(),
+            write_identity: None,
         }
     }
 

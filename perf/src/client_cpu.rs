@@ -165,6 +165,37 @@ pub struct ClientCpu {
     pub misses: u64,
 }
 
+/// Client CPU per record at two sizes at least ten times apart (`cpu_growth_records`): a
+/// record should cost the same whatever the number of records before it, so `ratio` stays near
+/// 1 (below, where fixed costs spread over more records); work that grows with the records seen
+/// (a scan of everything so far, per record) makes the larger size cost more per record.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CpuGrowth {
+    pub small_records: u64,
+    pub large_records: u64,
+    /// Minimum over the repetitions at each size, microseconds per record.
+    pub small_us_per_record: f64,
+    pub large_us_per_record: f64,
+    /// `large_us_per_record / small_us_per_record` (3 decimals).
+    pub ratio: f64,
+    /// The larger size's repetitions, microseconds per record.
+    pub large_repetitions_us_per_record: Vec<f64>,
+}
+
+impl CpuGrowth {
+    /// The growth between two measurements.
+    pub fn between(small: (u64, &ClientCpu), large: (u64, &ClientCpu)) -> Self {
+        Self {
+            small_records: small.0,
+            large_records: large.0,
+            small_us_per_record: small.1.us_per_record,
+            large_us_per_record: large.1.us_per_record,
+            ratio: round3(large.1.us_per_record / small.1.us_per_record.max(1e-9)),
+            large_repetitions_us_per_record: large.1.repetitions_us_per_record.clone(),
+        }
+    }
+}
+
 /// Rounds to 3 decimals.
 pub fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0

@@ -150,6 +150,9 @@ pub struct ScenarioVerdict {
     /// The run was stopped at a limit: which, and what the sync was doing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<Stopped>,
+    /// The sync ended the run with an error (the scenario fails with `sync_error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The whole gate run (`gate.json`).
@@ -287,6 +290,25 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
             false,
         ));
     }
+    // From the simulator's request log: a retried write under another key (or body) than its
+    // first attempt's executes again (`retry_keys`).
+    if results.retry_keys.is_some() {
+        checks.push(target(
+            "max_retry_key_changes",
+            worst.retry_key_changes as f64,
+            t.max_retry_key_changes as f64,
+            false,
+        ));
+    }
+    if let Some(min) = t.min_retried_writes {
+        let retried = results.retry_keys.map_or(0, |k| k.retried_writes);
+        checks.push(target(
+            "min_retried_writes",
+            retried as f64,
+            min as f64,
+            true,
+        ));
+    }
     ScenarioVerdict {
         name: gs.scenario.name.clone(),
         purpose: gs.purpose.clone(),
@@ -302,6 +324,7 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         seeds: results.repeats.as_ref().map(|r| r.seeds.len()),
         wall_ms: results.wall_clock.wall_ms,
         stopped: None,
+        error: None,
     }
 }
 
@@ -384,6 +407,42 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
         seeds: None,
         wall_ms: crate::latency::round3(stopped.wall_s * 1000.0),
         stopped: Some(stopped),
+        error: None,
+    }
+}
+
+/// The verdict of a scenario whose sync ended with an error: one failed `sync_error` check.
+pub fn error_verdict(gs: &GateScenario, error: String) -> ScenarioVerdict {
+    let mut v = stopped_verdict_base(gs);
+    v.checks = vec![Check::new(
+        "sync_error",
+        CheckKind::Target,
+        0.0,
+        1.0,
+        0.0,
+        false,
+    )];
+    v.error = Some(error);
+    v
+}
+
+fn stopped_verdict_base(gs: &GateScenario) -> ScenarioVerdict {
+    ScenarioVerdict {
+        name: gs.scenario.name.clone(),
+        purpose: gs.purpose.clone(),
+        passed: false,
+        has_baseline: gs.expected.is_some(),
+        checks: Vec::new(),
+        figures: Figures::default(),
+        expected: gs.expected.clone(),
+        records: gs.scenario.records,
+        failed_records: 0,
+        duplicates: 0,
+        lost_records: 0,
+        seeds: None,
+        wall_ms: 0.0,
+        stopped: None,
+        error: None,
     }
 }
 
@@ -409,6 +468,10 @@ pub fn run_gate(
     let started_at = chrono::Local::now().to_rfc3339();
     let mut verdicts = Vec::new();
     let mut runs = Vec::new();
+    if let Some(v) = code_defaults_verdict(baseline)? {
+        tracing::error!("FAIL: {}", v.checks[0].explain());
+        verdicts.push(v);
+    }
     for gs in &baseline.scenarios {
         if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
             tracing::warn!(scenario = %gs.scenario.name, %program, "skipped: the client needs a program that is not installed");
@@ -420,6 +483,13 @@ pub fn run_gate(
             Err(PerfError::Stopped(stopped)) => {
                 tracing::error!(scenario = %gs.scenario.name, "FAIL: {stopped}");
                 verdicts.push(stopped_verdict(gs, *stopped));
+                continue;
+            }
+            // The sync gave up (a request failed after its retries, ...): the scenario fails
+            // and the gate goes on, so one broken scenario does not hide the others' verdicts.
+            Err(PerfError::Sync(e)) => {
+                tracing::error!(scenario = %gs.scenario.name, error = %e, "FAIL: the sync ended with an error");
+                verdicts.push(error_verdict(gs, e.to_string()));
                 continue;
             }
             Err(e) => return Err(e),
@@ -488,6 +558,48 @@ pub fn apply_comparisons(baseline: &Baseline, verdicts: &mut [ScenarioVerdict]) 
     }
 }
 
+/// Name of the gate's own check that every `[sync]` key runs at its code default somewhere.
+pub const CODE_DEFAULTS_CHECK: &str = "code_defaults_uncovered";
+
+/// A failed verdict when some engine `[sync]` key is pinned in every monday-sync scenario of
+/// `baseline` (a change of its code default would pass unseen; `code_defaults`), else None.
+pub fn code_defaults_verdict(baseline: &Baseline) -> Result<Option<ScenarioVerdict>> {
+    let uncovered =
+        crate::code_defaults::pinned_everywhere(baseline.scenarios.iter().map(|g| &g.scenario))?;
+    if uncovered.is_empty() {
+        return Ok(None);
+    }
+    let check = Check::new(
+        CODE_DEFAULTS_CHECK,
+        CheckKind::Target,
+        0.0,
+        uncovered.len() as f64,
+        0.0,
+        false,
+    );
+    Ok(Some(ScenarioVerdict {
+        name: "code-defaults".into(),
+        purpose: format!(
+            "Every [sync] setting a user leaves out runs at its code default in at least one \
+             scenario; pinned in every scenario: {}",
+            uncovered.join(", ")
+        ),
+        passed: false,
+        has_baseline: false,
+        checks: vec![check],
+        figures: Figures::default(),
+        expected: None,
+        records: 0,
+        failed_records: 0,
+        duplicates: 0,
+        lost_records: 0,
+        seeds: None,
+        wall_ms: 0.0,
+        stopped: None,
+        error: None,
+    }))
+}
+
 /// Runs every scenario and stores today's figures as `expected` (`monday-perf baseline`).
 pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Baseline> {
     let mut updated = baseline.clone();
@@ -532,6 +644,7 @@ mod tests {
                 expected: Some(expected),
                 harness_wall_ms: None,
                 compare: vec![],
+                pinned: Default::default(),
             }],
         }
     }
@@ -722,6 +835,71 @@ mod tests {
         };
         let failed: Vec<_> = report.failures().map(|(_, c)| c.explain()).collect();
         assert_eq!(failed, ["limit_requests: actual 101 (target <= 100)"]);
+    }
+
+    #[test]
+    fn a_rekeyed_retry_fails_and_a_retry_scenario_must_retry() {
+        let mut r = results_with(10.0, 100, 0.98);
+        r.retry_keys = Some(crate::retry_keys::RetryKeys {
+            writes: 10,
+            retried_writes: 10,
+            key_changes: 0,
+            body_changes: 0,
+        });
+        let b = baseline(
+            Figures::of(&r),
+            Targets {
+                min_retried_writes: Some(10),
+                ..Targets::default()
+            },
+        );
+        assert!(evaluate(&b, &b.scenarios[0], &r).passed);
+        let mut rekeyed = r.clone();
+        rekeyed.retry_keys = Some(crate::retry_keys::RetryKeys {
+            key_changes: 3,
+            ..r.retry_keys.unwrap()
+        });
+        let failed: Vec<String> = evaluate(&b, &b.scenarios[0], &rekeyed)
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.explain())
+            .collect();
+        assert_eq!(failed, ["max_retry_key_changes: actual 3 (target <= 0)"]);
+        let mut fewer = r.clone();
+        fewer.retry_keys = Some(crate::retry_keys::RetryKeys {
+            retried_writes: 2,
+            ..r.retry_keys.unwrap()
+        });
+        let v = evaluate(&b, &b.scenarios[0], &fewer);
+        assert!(v
+            .checks
+            .iter()
+            .any(|c| c.name == "min_retried_writes" && !c.passed));
+    }
+
+    #[test]
+    fn a_sync_key_pinned_in_every_scenario_fails_the_gate() {
+        let r = results_with(10.0, 100, 0.98);
+        let mut b = baseline(Figures::of(&r), Targets::default());
+        assert!(code_defaults_verdict(&b).unwrap().is_none());
+        b.scenarios[0].scenario.sync.max_retries = Some(3);
+        let v = code_defaults_verdict(&b)
+            .unwrap()
+            .expect("max_retries is never defaulted");
+        assert!(!v.passed);
+        assert_eq!(v.checks[0].name, CODE_DEFAULTS_CHECK);
+        assert!(v.purpose.contains("max_retries"), "{}", v.purpose);
+    }
+
+    #[test]
+    fn a_sync_error_fails_its_scenario_with_the_error() {
+        let r = results_with(10.0, 100, 0.98);
+        let b = baseline(Figures::of(&r), Targets::default());
+        let v = error_verdict(&b.scenarios[0], "request failed after 9 attempts".into());
+        assert!(!v.passed);
+        assert_eq!(v.error.as_deref(), Some("request failed after 9 attempts"));
+        assert_eq!(v.checks[0].explain(), "sync_error: actual 1 (target <= 0)");
     }
 
     #[test]

@@ -179,6 +179,7 @@ mod tests {
                 expected: Some(expected),
                 harness_wall_ms: None,
                 compare: vec![],
+                pinned: Default::default(),
             }],
         };
         let v = evaluate(&b, &b.scenarios[0], &r);

@@ -11,8 +11,8 @@
 //!
 //! # Where each decision lives
 //!
-//! - **What a run is** (workload, simulator, clock, overrides; the example config's `mode`,
-//!   `batch_size` and `concurrency` left to the engine's defaults): [`scenario`]; **every value a
+//! - **What a run is** (workload, simulator, clock, overrides; every `[sync]` key of the example
+//!   config left to the engine's defaults): [`scenario`]; **every value a
 //!   user leaves out** (records, seed, repeats, ...): `Scenario::default()` there, the one source
 //!   for `run`, `sweep` and the gate's baseline loader.
 //! - **Latency** (how request and record latency are recorded, percentiles): [`latency`], fed by
@@ -26,7 +26,14 @@
 //!   simulator's job timing, `--processing-rate`): [`yardstick`]; efficiency over synced
 //!   records only: [`run`].
 //! - **Client CPU per record** (prepared responses, process CPU time, minimum of repetitions):
-//!   [`client_cpu`].
+//!   [`client_cpu`]; its **growth** between two sizes (`CpuGrowth`) there too; **client CPU over
+//!   the real HTTP transport** (a spawned `mock-monday serve`, this process's CPU only):
+//!   [`http_cpu`].
+//! - **Every `[sync]` key at its code default in some gate scenario** (keys read from the
+//!   engine's `SyncSettings`, not listed here): [`code_defaults`].
+//! - **Retried writes keyed like their first attempt** (from the simulator's request log and its
+//!   write identities): [`retry_keys`]. **State-store commits and syncs** per 1,000 records: the
+//!   sync's run summary (`state`), turned into gate figures in [`results`] (`StateCost`).
 //! - **Log events per record** (the counting layer of the global subscriber): [`log_counts`].
 //! - **Gate metrics and tolerances** (which metrics, built-in tolerances, targets): [`baseline`];
 //!   **pass or fail**: [`gate`].
@@ -56,9 +63,9 @@
 //!
 //! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
-//! [`error`], [`textfmt`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
+//! [`error`], [`textfmt`], [`sync_keys`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`], [`limits`], [`job_rate`] → [`yardstick`], [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`observer`], [`limits`], [`job_rate`], [`retry_keys`] → [`yardstick`], [`http_cpu`], [`code_defaults`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`bulk_client`], [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
@@ -70,10 +77,12 @@ pub mod ceiling;
 pub mod charts;
 pub mod client_cmd;
 pub mod client_cpu;
+pub mod code_defaults;
 pub mod error;
 pub mod gate;
 pub mod gate_outputs;
 pub mod generate;
+pub mod http_cpu;
 pub mod job_rate;
 pub mod latency;
 pub mod limits;
@@ -83,10 +92,12 @@ pub mod outputs;
 pub mod repeats;
 pub mod report_html;
 pub mod results;
+pub mod retry_keys;
 pub mod run;
 pub mod scenario;
 pub mod seams;
 pub mod sweep;
+pub mod sync_keys;
 pub mod textfmt;
 pub mod timeline;
 pub mod transport;

@@ -693,6 +693,7 @@ mod tests {
                 expected: Some(expected),
                 harness_wall_ms: None,
                 compare: vec![],
+                pinned: Default::default(),
             }],
         };
         let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);

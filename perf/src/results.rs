@@ -10,10 +10,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::ceiling::{Ceiling, PlanKind};
-use crate::client_cpu::ClientCpu;
+use crate::client_cpu::{ClientCpu, CpuGrowth};
 use crate::error::{PerfError, Result};
+use crate::http_cpu::HttpCpu;
 use crate::latency::Percentiles;
 use crate::log_counts::LogCounts;
+use crate::retry_keys::RetryKeys;
 use crate::scenario::Scenario;
 use crate::timeline::TimelinePoint;
 
@@ -49,7 +51,7 @@ pub struct RunResults {
     pub seed: u64,
     /// Records in the workload.
     pub records: u64,
-    /// API time per record (`api_time_ms / records`).
+    /// API time per synced record (`api_time_ms / synced_records`; all records when none failed).
     pub per_record_ms: f64,
     /// Time from the first request to the end of the run, on the run's clock (virtual or real).
     pub api_time_ms: f64,
@@ -129,6 +131,40 @@ pub struct RunResults {
     /// median run's, and this holds every run's figures and the worst correctness counters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<Repeats>,
+    /// Virtual-clock runs: the retried writes in the simulator's request log and how many were
+    /// not keyed like their first attempt ([`crate::retry_keys`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_keys: Option<RetryKeys>,
+    /// CPU runs with `cpu_growth_records`: client CPU per record at both sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_growth: Option<CpuGrowth>,
+    /// CPU runs with `cpu_over_http`: client CPU over the real HTTP transport.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_cpu: Option<HttpCpu>,
+    /// Runs with `state_file`: what the state store's durability cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_store: Option<StateCost>,
+}
+
+/// What the state store's durability cost in one run (`state_file` scenarios).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateCost {
+    /// SQLite commits (its commit hook) and the syncs they imply (the sync's run summary).
+    pub durability: monday_sync::state::Durability,
+    pub commits_per_1000_records: f64,
+    pub syncs_per_1000_records: f64,
+}
+
+impl StateCost {
+    /// The cost of `d` over `records` records.
+    pub fn of(d: monday_sync::state::Durability, records: u64) -> Self {
+        let per = |n: u64| crate::latency::round3(n as f64 * 1000.0 / records.max(1) as f64);
+        Self {
+            commits_per_1000_records: per(d.commits),
+            syncs_per_1000_records: per(d.syncs),
+            durability: d,
+        }
+    }
 }
 
 /// A scenario replayed over consecutive seeds (`repeats = K` in a scenario, `--repeats K`).
@@ -155,6 +191,9 @@ pub struct Correctness {
     pub lost_records: u64,
     /// |requests the engine counted - requests the simulator saw|.
     pub request_count_mismatch: u64,
+    /// Retried writes not keyed (or shaped) like their first attempt ([`crate::retry_keys`]).
+    #[serde(default)]
+    pub retry_key_changes: u64,
 }
 
 impl Correctness {
@@ -166,6 +205,7 @@ impl Correctness {
             duplicates: r.duplicates,
             lost_records: r.lost_records,
             request_count_mismatch: r.simulator_requests.abs_diff(r.requests),
+            retry_key_changes: r.retry_keys.map_or(0, |k| k.changes()),
         }
     }
 
@@ -179,6 +219,7 @@ impl Correctness {
             request_count_mismatch: self
                 .request_count_mismatch
                 .max(other.request_count_mismatch),
+            retry_key_changes: self.retry_key_changes.max(other.retry_key_changes),
         }
     }
 }
@@ -477,5 +518,9 @@ pub(crate) fn sample_results() -> RunResults {
         },
         repeats: None,
         bulk: None,
+        retry_keys: None,
+        client_cpu_growth: None,
+        http_cpu: None,
+        state_store: None,
     }
 }

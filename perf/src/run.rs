@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use crate::ceiling::{efficiency, CeilingInputs, LatencyModel};
 use crate::client_cpu::{
-    process_cpu_time, ClientCpu, PreparedTransport, Recording, RecordingTransport,
+    process_cpu_time, ClientCpu, CpuGrowth, PreparedTransport, Recording, RecordingTransport,
 };
 use crate::error::{PerfError, Result};
 use crate::generate::{ndjson_bytes, GenerateSpec};
@@ -345,6 +345,8 @@ struct EngineRun {
     /// `GET /__admin/jobs` after the run, and the simulator's clock at the run's time zero.
     jobs_json: Value,
     sim_origin: Duration,
+    /// The simulator's request log read for retried writes (when the log was on).
+    retry_keys: Option<crate::retry_keys::RetryKeys>,
 }
 
 /// The sync config of a scenario, with a run id from the seed: every run gets a fresh simulator,
@@ -400,12 +402,22 @@ fn params(
     transport: Arc<dyn Transport>,
     observer: Option<Arc<dyn SyncObserver>>,
 ) -> RunParams {
+    params_with_state(config, input, transport, observer, StateSpec::InMemory)
+}
+
+fn params_with_state(
+    config: SyncConfig,
+    input: InputSource,
+    transport: Arc<dyn Transport>,
+    observer: Option<Arc<dyn SyncObserver>>,
+    state: StateSpec,
+) -> RunParams {
     RunParams {
         config,
         input,
         transport,
         token: PERF_TOKEN.to_string(),
-        state: StateSpec::InMemory,
+        state,
         report_dir: None,
         dry_run: false,
         progress: false,
@@ -444,6 +456,8 @@ struct EngineJob {
     seam: Option<Seam>,
     board_id: String,
     key_column: String,
+    /// Where the sync keeps its state (a file in a temp folder for `state_file` scenarios).
+    state: StateSpec,
 }
 
 /// One engine run against a fresh simulator on the scenario's clock; under `limits` on a thread
@@ -504,6 +518,7 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
         seam,
         board_id,
         key_column,
+        state,
     } = job;
     let rt = runtime(clock)?;
     let run = rt.block_on(async move {
@@ -557,7 +572,7 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             Some(b) => Arc::new(Tee(recorder.clone(), b.watch.clone())),
             None => recorder.clone(),
         };
-        let mut run_params = params(config, input, transport, Some(observer));
+        let mut run_params = params_with_state(config, input, transport, Some(observer), state);
         run_params.progress = progress && clock == Clock::Real;
         let outcome = match &bound {
             None => engine::run(run_params).await,
@@ -586,6 +601,8 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             recording: recorder_transport.map(|r| r.recording()),
             jobs_json: simulator.jobs_json(),
             sim_origin,
+            retry_keys: (clock != Clock::Cpu)
+                .then(|| crate::retry_keys::RetryKeys::of(&simulator.request_log(0))),
         })
     });
     // Dropping the runtime stops the real-clock server's tasks; after a stop, without waiting
@@ -629,6 +646,54 @@ fn measure_client_cpu(
     })
 }
 
+/// API time per synced record, like efficiency: a run whose records failed did not sync them,
+/// so its time is not spread over them (the report says first that records failed).
+fn per_synced_record_ms(api_time_ms: f64, records: u64, failed: u64) -> f64 {
+    round3(api_time_ms / records.saturating_sub(failed).max(1) as f64)
+}
+
+/// Entries the in-process simulator's request log keeps (more than any gate run sends).
+const REQUEST_LOG_CAPACITY: usize = 1_000_000;
+
+/// Client CPU per record of `s` at `records` records (the larger size of a growth scenario).
+fn larger_run(s: &Scenario, records: u64, options: &RunOptions) -> Result<ClientCpu> {
+    let large = Scenario {
+        name: format!("{}-x{}", s.name, records / s.records.max(1)),
+        records,
+        cpu_growth_records: None,
+        ..s.clone()
+    };
+    let run = run_scenario(
+        &large,
+        &RunOptions {
+            limits: Bounds::Off,
+            ..*options
+        },
+    )?;
+    run.results.client_cpu.ok_or_else(|| {
+        PerfError::Usage(format!("{}: the larger run measured no client CPU", s.name))
+    })
+}
+
+/// Client CPU of `s`'s workload over the real HTTP transport ([`crate::http_cpu`]).
+fn measure_http_cpu(
+    s: &Scenario,
+    sim: &SimConfig,
+    config: &SyncConfig,
+    input: &InputSource,
+    records: u64,
+) -> Result<crate::http_cpu::HttpCpu> {
+    let spec = crate::http_cpu::ServerSpec {
+        plan: s.plan.clone(),
+        token_kind: s.token_kind.clone(),
+        seed: s.seed,
+        limits: sim.limits.clone(),
+    };
+    crate::http_cpu::measure(&spec, records, s.cpu_repetitions, |transport| {
+        params(config.clone(), input.clone(), transport, None)
+    })
+}
+
 /// Runs one scenario and returns its results (no files written).
 pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
     s.validate()?;
@@ -636,7 +701,11 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     let started_at = chrono::Local::now().to_rfc3339();
     let sim = match s.clock {
         Clock::Cpu => unthrottled(sim_config(s)?),
-        Clock::Virtual | Clock::Real => sim_config(s)?,
+        Clock::Virtual | Clock::Real => SimConfig {
+            // The request log: retried writes are judged from it (`retry_keys`).
+            request_log_capacity: REQUEST_LOG_CAPACITY,
+            ..sim_config(s)?
+        },
     };
     let (config_toml, origin) = s.config_toml()?;
     let config = engine_config(&config_toml, &origin, s.seed)?;
@@ -659,6 +728,15 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             Some(limits_from_ceiling(s.clock, ceiling.ceiling_ms, records))
         }
     };
+    // A state file lives in a temp folder for the run (removed when the run ends).
+    let state_dir = if s.state_file {
+        Some(tempfile::tempdir().map_err(|e| PerfError::io("create", "a temp folder", e))?)
+    } else {
+        None
+    };
+    let state = state_dir.as_ref().map_or(StateSpec::InMemory, |d| {
+        StateSpec::Path(d.path().join("state.db"))
+    });
     let logs_before = log_counts::snapshot();
     let job = EngineJob {
         clock: s.clock,
@@ -670,17 +748,34 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         seam: options.seam,
         board_id: facts.board_id.clone(),
         key_column: facts.key_column.clone(),
+        state,
     };
     let run = run_engine(job, limits, s)?;
+    drop(state_dir);
     let logs = log_counts::snapshot().since(&logs_before);
+    let http_cpu = if s.clock == Clock::Cpu && s.cpu_over_http {
+        Some(measure_http_cpu(s, &sim, &config, &work.input, records)?)
+    } else {
+        None
+    };
     let client_cpu = match (s.clock, run.recording) {
-        (Clock::Cpu, Some(recording)) => Some(measure_client_cpu(
+        (Clock::Cpu, Some(recording)) if !s.cpu_over_http => Some(measure_client_cpu(
             &config,
             &work.input,
             recording,
             records,
             s.cpu_repetitions,
         )?),
+        _ => None,
+    };
+    let client_cpu_growth = match (&client_cpu, s.cpu_growth_records) {
+        (Some(small), Some(large_records)) => {
+            let large = larger_run(s, large_records, options)?;
+            Some(CpuGrowth::between(
+                (records, small),
+                (large_records, &large),
+            ))
+        }
         _ => None,
     };
     let EngineRun {
@@ -691,6 +786,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         stats,
         jobs_json,
         sim_origin,
+        retry_keys,
         ..
     } = run;
 
@@ -715,7 +811,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     .ceiling_with(bulk.as_ref());
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
     let measured = yardstick::measure(&ceiling, &yardstick::sync_mode(&config), api_time_ms);
-    let per_record_ms = round3(api_time_ms / records.max(1) as f64);
+    let per_record_ms = per_synced_record_ms(api_time_ms, records, summary.failed);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
     let client_overhead_per_record_ms =
         (s.clock == Clock::Real && s.profile == "instant").then_some(per_record_ms);
@@ -788,6 +884,13 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         },
         repeats: None,
         bulk,
+        retry_keys,
+        client_cpu_growth,
+        http_cpu,
+        state_store: summary
+            .state
+            .clone()
+            .map(|d| crate::results::StateCost::of(d, records)),
     };
     tracing::info!(
         scenario = %s.name,
@@ -837,6 +940,18 @@ pub fn merged_requests(runs: &[RunArtifacts]) -> LatencyHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_record_time_counts_the_synced_records() {
+        // 20,000 records into a 10,000-item board: half fail; the time is the synced half's.
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 10_000), 181.8);
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 0), 90.9);
+        assert_eq!(
+            per_synced_record_ms(500.0, 10, 10),
+            500.0,
+            "none synced: no division by 0"
+        );
+    }
 
     #[test]
     fn board_check_counts_duplicates_and_lost() {

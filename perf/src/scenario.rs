@@ -9,10 +9,11 @@
 //! `run` and `sweep` command lines start from it and apply only the flags that were given (their
 //! flags have no defaults of their own), and every scenario the gate loads from a baseline file
 //! gets it through serde's container default. So no entry point can get a zero (`repeats = 0` once
-//! broke `sweep` this way) where another gets the default. `batch_size`, `concurrency` and
-//! `write_concurrency` left out stay `None`: the engine's code defaults decide them
-//! ([`DEFAULTED_SYNC_KEYS`]). A foreign client's settings come from [`ClientCmdSettings::default`]
-//! the same way.
+//! broke `sweep` this way) where another gets the default. Every `[sync]` key a scenario does
+//! not override is left out of the embedded example config, so the engine's code defaults decide
+//! it ([`example_config_with_code_defaults`]; the keys come from the engine's own settings type,
+//! [`crate::sync_keys::sync_setting_keys`], so a key added later is covered without an edit
+//! here). A foreign client's settings come from [`ClientCmdSettings::default`] the same way.
 
 use std::path::PathBuf;
 
@@ -69,14 +70,11 @@ impl std::str::FromStr for Clock {
     }
 }
 
-/// Keys of the example config's `[sync]` table that a run leaves to the engine's code defaults
-/// (unless the scenario overrides them), so that a change of a default shows up in the gate.
-pub const DEFAULTED_SYNC_KEYS: [&str; 3] = ["mode", "batch_size", "concurrency"];
-
 /// Overrides of the config's `[sync]` table (the monday-sync settings of `docs/interfaces.md`).
 ///
 /// Only the keys that are set are changed; everything else comes from the config file (or, for
-/// the embedded example config, from the engine's defaults: see [`DEFAULTED_SYNC_KEYS`]).
+/// the embedded example config, from the engine's defaults: see
+/// [`example_config_with_code_defaults`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncOverrides {
@@ -216,6 +214,27 @@ pub struct Scenario {
     /// put in the rate their own account shows. None = the profile's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processing_rate: Option<f64>,
+    /// CPU clock only: also measure client CPU per record at this many records (at least
+    /// [`GROWTH_FACTOR`] times `records`) and report how much more a record costs there
+    /// (`client_cpu_growth`): work that grows with the records seen shows up as a ratio above 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_growth_records: Option<u64>,
+    /// CPU clock only: measure the replays over the real HTTP transport (reqwest) against a
+    /// `mock-monday serve` process on loopback instead of prepared in-process responses, so only
+    /// the client's CPU is in the process's CPU time (`http_cpu_us_per_request`, `_per_record`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub cpu_over_http: bool,
+    /// Keep the sync's state in a SQLite file in a temporary folder (the default is in memory)
+    /// and count what durability costs (`state_commits_per_1000_records`, `_syncs_`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub state_file: bool,
+}
+
+/// Least ratio between `cpu_growth_records` and `records`.
+pub const GROWTH_FACTOR: u64 = 10;
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// Most seeds one scenario may repeat over.
@@ -293,6 +312,9 @@ impl Default for Scenario {
             bulk: None,
             items_limit_per_board: None,
             processing_rate: None,
+            cpu_growth_records: None,
+            cpu_over_http: false,
+            state_file: false,
         }
     }
 }
@@ -352,6 +374,20 @@ impl Scenario {
                 ));
             }
         }
+        if (self.cpu_growth_records.is_some() || self.cpu_over_http) && self.clock != Clock::Cpu {
+            return Err(PerfError::Usage(
+                "cpu_growth_records and cpu_over_http need the CPU clock".into(),
+            ));
+        }
+        if let Some(large) = self.cpu_growth_records {
+            if large < self.records.saturating_mul(GROWTH_FACTOR) || self.input.is_some() {
+                return Err(PerfError::Usage(format!(
+                    "cpu_growth_records must be at least {GROWTH_FACTOR} x records ({}) of \
+                     generated records, got {large}",
+                    self.records.saturating_mul(GROWTH_FACTOR)
+                )));
+            }
+        }
         if let Some(mode) = &self.sync.mode {
             if !matches!(mode.as_str(), "auto" | "batch" | "single" | "ingest") {
                 return Err(PerfError::Usage(format!(
@@ -373,7 +409,7 @@ impl Scenario {
     }
 
     /// The sync config text of this scenario with overrides applied: the given file as it is, or
-    /// the embedded example config without the keys of [`DEFAULTED_SYNC_KEYS`] (so the engine's
+    /// the embedded example config without any `[sync]` key (so the engine's
     /// code defaults decide them, as they would for a user who leaves them out).
     pub fn config_toml(&self) -> Result<(String, String)> {
         let (text, origin) = match &self.config {
@@ -391,13 +427,14 @@ impl Scenario {
     }
 }
 
-/// The embedded example config with `mode`, `batch_size` and `concurrency` removed from `[sync]`.
+/// The embedded example config with every key of the engine's `[sync]` settings removed, so
+/// that each runs at its code default unless a scenario overrides it.
 pub fn example_config_with_code_defaults() -> Result<String> {
     let mut doc: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML)
         .map_err(|e| PerfError::Usage(format!("config {DEFAULT_CONFIG_ORIGIN}: {e}")))?;
     if let Some(sync) = doc.get_mut("sync").and_then(toml::Value::as_table_mut) {
-        for key in DEFAULTED_SYNC_KEYS {
-            sync.remove(key);
+        for key in crate::sync_keys::sync_setting_keys() {
+            sync.remove(*key);
         }
     }
     toml::to_string(&doc)
@@ -441,6 +478,21 @@ mod tests {
         };
         assert!(zero.validate().is_err());
         assert!(serde_json::from_str::<Scenario>(r#"{"name":"a","typo":1}"#).is_err());
+        // Growth needs the CPU clock and two sizes at least ten times apart.
+        let growth = |clock: Clock, large: u64| Scenario {
+            clock,
+            records: 800,
+            cpu_growth_records: Some(large),
+            ..Scenario::default()
+        };
+        assert!(growth(Clock::Cpu, 8_000).validate().is_ok());
+        assert!(growth(Clock::Cpu, 7_999).validate().is_err());
+        assert!(growth(Clock::Virtual, 8_000).validate().is_err());
+        let http = Scenario {
+            cpu_over_http: true,
+            ..Scenario::default()
+        };
+        assert!(http.validate().is_err(), "HTTP CPU needs the CPU clock");
     }
 
     #[test]
@@ -483,13 +535,16 @@ mod tests {
     }
 
     #[test]
-    fn embedded_config_leaves_mode_batch_size_and_concurrency_to_the_engine() {
+    fn embedded_config_leaves_every_sync_key_to_the_engine() {
         let (text, _) = Scenario::default().config_toml().unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
-        for key in DEFAULTED_SYNC_KEYS {
-            assert!(doc["sync"].get(key).is_none(), "{key} is set: {text}");
+        for key in crate::sync_keys::sync_setting_keys() {
+            let set = doc.get("sync").and_then(|s| s.get(key));
+            assert!(set.is_none(), "{key} is set: {text}");
         }
-        assert!(doc["sync"].get("max_retries").is_some(), "other keys stay");
+        // The example file itself sets several of them (a user's view); the run does not.
+        let example: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML).unwrap();
+        assert!(example["sync"].get("max_retries").is_some());
         // A scenario that tests an override keeps it.
         let single = Scenario {
             sync: SyncOverrides {

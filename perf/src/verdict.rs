@@ -244,11 +244,22 @@ impl Verdict {
     pub fn decide(f: &PaceFacts) -> Self {
         let pace = pace_of(f);
         let change = change_of(f, pace);
-        let lines = vec![
+        let mut lines = Vec::new();
+        // A run whose records failed says so before anything else: its per-record time and
+        // efficiency count the synced records only.
+        if f.failed > 0 {
+            lines.push(format!(
+                "{} of {} records FAILED: per-record time and efficiency count the {} synced.",
+                f.failed,
+                f.records,
+                f.records.saturating_sub(f.failed)
+            ));
+        }
+        lines.extend([
             pace_line(f, pace),
             efficiency_line(f),
             change_line(f, &change),
-        ];
+        ]);
         Self {
             pace,
             efficiency: f.efficiency,
@@ -647,7 +658,12 @@ pub fn gate_lines(report: &GateReport) -> Vec<String> {
                 format!("{}{change}", c.explain())
             })
             .collect();
-        lines.push(format!("{}: {}", s.name, checks.join("; ")));
+        let error = s
+            .error
+            .as_ref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        lines.push(format!("{}: {}{error}", s.name, checks.join("; ")));
     }
     lines
 }
@@ -772,6 +788,48 @@ mod tests {
                 requests_per_minute: 60
             }
         );
+    }
+
+    #[test]
+    fn a_sync_error_is_named_in_the_gate_headline() {
+        let gs = crate::baseline::GateScenario {
+            scenario: crate::scenario::Scenario::default(),
+            purpose: String::new(),
+            targets: Default::default(),
+            tolerances: Default::default(),
+            skip_metrics: vec![],
+            expected: None,
+            harness_wall_ms: None,
+            pinned: Default::default(),
+            compare: vec![],
+        };
+        let v = crate::gate::error_verdict(&gs, "request failed after 9 attempts".into());
+        let report = GateReport {
+            baseline: String::new(),
+            passed: false,
+            scenarios: vec![v],
+            started_at: String::new(),
+            wall_ms: 0.0,
+        };
+        let lines = gate_lines(&report);
+        assert_eq!(
+            lines[1],
+            "run: sync_error: actual 1 (target <= 0) (request failed after 9 attempts)"
+        );
+    }
+
+    #[test]
+    fn a_run_with_failed_records_says_so_first() {
+        let ok = Verdict::decide(&facts(20_000, 10_000_000, 2_500, 5_000_000));
+        assert!(!ok.lines[0].contains("FAILED"), "{}", ok.lines[0]);
+        let mut f = facts(20_000, 10_000_000, 2_500, 5_000_000);
+        f.failed = 10_000;
+        let v = Verdict::decide(&f);
+        assert_eq!(
+            v.lines[0],
+            "10000 of 20000 records FAILED: per-record time and efficiency count the 10000 synced."
+        );
+        assert_eq!(v.lines[1], ok.lines[0], "the pace follows");
     }
 
     #[test]

@@ -50,9 +50,16 @@ fn gate(b: &Baseline, seam: Option<Seam>) -> GateReport {
         wall_floor: Some(TEST_WALL_FLOOR),
         ..RunOptions::default()
     };
-    run_gate(b, DEFAULT_BASELINE, &options)
+    let mut report = run_gate(b, DEFAULT_BASELINE, &options)
         .expect("gate runs")
-        .0
+        .0;
+    // `ci_baseline` keeps a few scenarios, all of which may pin `mode` (batch figures), so the
+    // gate's own check that every `[sync]` key runs at its code default somewhere would fail on
+    // the reduced baseline. That check is about the whole ci.json (its unit test in `baseline`
+    // runs it on the checked-in file); here it would hide whether the injected regression bit.
+    report.scenarios.retain(|s| s.name != "code-defaults");
+    report.passed = report.scenarios.iter().all(|s| s.passed);
+    report
 }
 
 fn with_override(b: &Baseline, f: impl Fn(&mut SyncOverrides)) -> Baseline {

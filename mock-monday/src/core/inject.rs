@@ -43,7 +43,13 @@ impl Simulator {
                     ),
             );
         }
-        let fault = faults.draw(&mut st.rng_faults);
+        let mut fault = faults.draw(&mut st.rng_faults);
+        if fault.is_none() && !boards.is_empty() && faults.commit_then_fail_every > 0 {
+            st.writes_undrawn += 1;
+            if faults.commit_then_fail_due(st.writes_undrawn) {
+                fault = Some(FaultKind::CommitThenFail);
+            }
+        }
         if let Some(kind) = fault {
             st.stats.count_fault(kind);
         }

@@ -45,6 +45,9 @@ pub(super) struct State {
     pub(super) request_log: RequestLog,
     /// The bulk-import jobs, the hourly item budget and the job-start limiter.
     pub(super) jobs: Jobs,
+    /// Write requests that reached execution without a drawn fault (the count behind the
+    /// deterministic `commit_then_fail_every`).
+    pub(super) writes_undrawn: u64,
 }
 
 impl State {
@@ -71,6 +74,7 @@ impl State {
             stats: Stats::default(),
             request_log: RequestLog::new(config.request_log_capacity),
             jobs: Jobs::new(&config.bulk, stream_rng(config.seed, STREAM_JOBS)),
+            writes_undrawn: 0,
         }
     }
 }

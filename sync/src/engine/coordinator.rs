@@ -122,6 +122,11 @@ impl Coordinator {
         }
     }
 
+    /// What the state store's durability cost so far (None in memory).
+    pub(crate) fn state_durability(&self) -> Option<crate::state::Durability> {
+        self.state.durability()
+    }
+
     /// Titles a dry run would create.
     pub(crate) fn planned_groups(&self) -> &[String] {
         self.groups.planned()

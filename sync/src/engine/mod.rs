@@ -422,6 +422,7 @@ async fn finish_sending(co: &mut Coordinator) -> Result<(), SyncError> {
 fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSummary, SyncError> {
     let planned_groups = co.planned_groups().to_vec();
     let ingest = co.ingest_summary();
+    let state = co.state_durability();
     let mut phases = co.phases;
     phases.switch(Phase::Report);
     let mut s = co.tally.summary;
@@ -432,6 +433,7 @@ fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSumma
     s.throttled = c.throttled.load(Ordering::Relaxed);
     s.locked = c.locked.load(Ordering::Relaxed);
     s.ingest = ingest;
+    s.state = state;
     if co.dry_run {
         s.config["plan"] = json!({
             "batches": s.batches,

@@ -681,12 +681,6 @@ mod tests {
         }
     }
 
-    fn many(n: usize, records: usize) -> Vec<GroupLoad> {
-        (0..n)
-            .map(|i| load(&format!("g{i}"), records, records))
-            .collect()
-    }
-
     use PathChoice::{Batch as B, Ingest as I};
 
     /// One row of the decision table: the loads, what differs from [`realistic`], and per group

@@ -196,6 +196,10 @@ pub struct RunSummary {
     pub plan: Vec<GroupPath>,
     /// The bulk import path's figures (None when no job ran).
     pub ingest: Option<IngestSummary>,
+    /// What the state file cost: SQLite commits and the syncs they imply (absent for a state
+    /// kept in memory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::state::Durability>,
 }
 
 /// Below this share of the wall time spent waiting on limits, the summary says nothing about pace.

@@ -7,12 +7,18 @@
 //! semantics in a `HashMap` (perf runs). A state file that SQLite cannot open or that fails its
 //! integrity check is moved aside and the run switches to verify-before-create mode
 //! ([`StateStore::needs_full_verify`]).
+//!
+//! What durability costs is counted ([`StateStore::durability`]): every transaction SQLite
+//! commits (its commit hook, so autocommitted statements count too) and the file syncs those
+//! commits imply under the store's journal mode and `synchronous` setting ([`syncs_per_commit`]).
 
 pub(crate) mod jobs;
 pub(crate) mod reconcile;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -45,7 +51,12 @@ pub struct PendingRow {
 }
 
 enum Backend {
-    Sqlite { conn: Connection, path: String },
+    Sqlite {
+        conn: Connection,
+        path: String,
+        /// Transactions committed (SQLite's commit hook).
+        commits: Arc<AtomicU64>,
+    },
     Memory(HashMap<String, StateRow>),
 }
 
@@ -100,6 +111,49 @@ fn open_sqlite(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// The commits and syncs a SQLite store has cost so far (`monday-sync`'s run summary, `state`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Durability {
+    /// Transactions SQLite committed since the store was opened (its commit hook: explicit
+    /// transactions and autocommitted statements alike).
+    pub commits: u64,
+    /// File syncs those commits imply: `commits` x [`syncs_per_commit`] (WAL checkpoints not
+    /// counted).
+    pub syncs: u64,
+    /// `PRAGMA journal_mode` (lower case, e.g. `wal`).
+    pub journal_mode: String,
+    /// `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra).
+    pub synchronous: i64,
+}
+
+/// fsync calls one commit makes, from SQLite's documentation of `PRAGMA synchronous`
+/// (https://www.sqlite.org/pragma.html#pragma_synchronous) and of atomic commit
+/// (https://www.sqlite.org/atomiccommit.html): in WAL mode a commit syncs the WAL only at FULL
+/// or EXTRA (NORMAL syncs at checkpoints); a rollback journal syncs the journal and the database
+/// at NORMAL, the journal header too at FULL, and the directory too at EXTRA; OFF never syncs.
+pub fn syncs_per_commit(journal_mode: &str, synchronous: i64) -> u64 {
+    match (journal_mode, synchronous) {
+        (_, s) if s <= 0 => 0,
+        ("memory" | "off", _) => 0,
+        ("wal", 1) => 0,
+        ("wal", _) => 1,
+        (_, 1) => 2,
+        (_, 2) => 3,
+        _ => 4,
+    }
+}
+
+/// Counts every commit of `conn` into the returned counter.
+fn count_commits(conn: &Connection) -> Arc<AtomicU64> {
+    let commits = Arc::new(AtomicU64::new(0));
+    let counter = commits.clone();
+    conn.commit_hook(Some(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        false // false: let the commit go ahead
+    }));
+    commits
+}
+
 impl StateStore {
     /// Open (or create) the store. A corrupt file is moved aside (`<file>.corrupt`) with a WARN.
     pub fn open(spec: &StateSpec) -> Result<StateStore, SyncError> {
@@ -115,7 +169,11 @@ impl StateStore {
                 }
                 match open_sqlite(path) {
                     Ok(conn) => Ok(StateStore {
-                        backend: Backend::Sqlite { conn, path: shown },
+                        backend: Backend::Sqlite {
+                            commits: count_commits(&conn),
+                            conn,
+                            path: shown,
+                        },
                         full_verify: false,
                     }),
                     Err(e) => {
@@ -131,7 +189,11 @@ impl StateStore {
                         let conn =
                             open_sqlite(path).map_err(|e| SyncError::state(shown.clone(), e))?;
                         Ok(StateStore {
-                            backend: Backend::Sqlite { conn, path: shown },
+                            backend: Backend::Sqlite {
+                                commits: count_commits(&conn),
+                                conn,
+                                path: shown,
+                            },
                             full_verify: true,
                         })
                     }
@@ -143,6 +205,29 @@ impl StateStore {
     /// The previous state was lost: check the board for every key before creating it.
     pub fn needs_full_verify(&self) -> bool {
         self.full_verify
+    }
+
+    /// What durability has cost since the store was opened (None in memory).
+    pub fn durability(&self) -> Option<Durability> {
+        let Backend::Sqlite { conn, commits, .. } = &self.backend else {
+            return None;
+        };
+        // Read once per run, after the last commit; a pragma that cannot be read counts as the
+        // most expensive setting rather than as free.
+        let journal_mode = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .map(|m| m.to_ascii_lowercase())
+            .unwrap_or_else(|_| "delete".into());
+        let synchronous = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(3);
+        let commits = commits.load(Ordering::Relaxed);
+        Some(Durability {
+            commits,
+            syncs: commits.saturating_mul(syncs_per_commit(&journal_mode, synchronous)),
+            journal_mode,
+            synchronous,
+        })
     }
 
     fn err(&self, e: rusqlite::Error) -> SyncError {
@@ -190,7 +275,7 @@ impl StateStore {
                 }
                 Ok(())
             }
-            Backend::Sqlite { conn, path } => {
+            Backend::Sqlite { conn, path, .. } => {
                 let res = (|| {
                     let tx = conn.transaction()?;
                     {
@@ -229,7 +314,7 @@ impl StateStore {
                 }
                 Ok(())
             }
-            Backend::Sqlite { conn, path } => {
+            Backend::Sqlite { conn, path, .. } => {
                 let res = (|| {
                     let tx = conn.transaction()?;
                     {
@@ -272,7 +357,7 @@ impl StateStore {
                 }
                 Ok(())
             }
-            Backend::Sqlite { conn, path } => {
+            Backend::Sqlite { conn, path, .. } => {
                 let res = (|| {
                     let tx = conn.transaction()?;
                     {
@@ -373,6 +458,54 @@ mod tests {
         let s = StateStore::open(&StateSpec::Path(p)).unwrap();
         assert_eq!(s.get("a").unwrap().unwrap().item_id.as_deref(), Some("100"));
         assert!(!s.needs_full_verify());
+    }
+
+    #[test]
+    fn commits_are_counted_by_sqlite_itself() {
+        assert_eq!(
+            StateStore::open(&StateSpec::InMemory).unwrap().durability(),
+            None
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = StateStore::open(&StateSpec::Path(dir.path().join("state.db"))).unwrap();
+        let before = s.durability().unwrap();
+        assert_eq!(
+            (
+                before.commits,
+                before.journal_mode.as_str(),
+                before.synchronous
+            ),
+            (0, "wal", 1)
+        );
+        // One transaction per call, however many rows it holds.
+        s.mark_pending(&[("a", "h1"), ("b", "h2"), ("c", "h3")], "k")
+            .unwrap();
+        s.mark_done(&[("a", "1", "h1"), ("b", "2", "h2"), ("c", "3", "h3")])
+            .unwrap();
+        let d = s.durability().unwrap();
+        assert_eq!(
+            (d.commits, d.syncs),
+            (2, 0),
+            "WAL + NORMAL: no sync per commit"
+        );
+        // A statement outside a transaction commits on its own, and is counted too.
+        if let Backend::Sqlite { conn, .. } = &s.backend {
+            conn.execute("PRAGMA synchronous = FULL", []).unwrap();
+            conn.execute("DELETE FROM records WHERE source_key = 'a'", [])
+                .unwrap();
+        }
+        let d = s.durability().unwrap();
+        assert_eq!((d.commits, d.syncs, d.synchronous), (3, 3, 2));
+    }
+
+    #[test]
+    fn syncs_per_commit_follow_the_journal_and_synchronous_settings() {
+        assert_eq!(syncs_per_commit("wal", 1), 0);
+        assert_eq!(syncs_per_commit("wal", 2), 1);
+        assert_eq!(syncs_per_commit("delete", 1), 2);
+        assert_eq!(syncs_per_commit("delete", 2), 3);
+        assert_eq!(syncs_per_commit("truncate", 3), 4);
+        assert_eq!(syncs_per_commit("delete", 0), 0);
     }
 
     #[test]
