@@ -8,6 +8,13 @@
 //!
 //! [`Activity`] integrates the time during which at least one sender waits on limits while no
 //! request is in flight: the engine attributes exactly that time to the "wait" phase.
+//!
+//! The decisions are pinned by the table tests below (`cargo mutants -p monday-sync -f
+//! sync/src/api/pacing.rs -- --lib`: no mutant missed among those judged so far). The mutants
+//! that make a hold never end (the budget guard's reset check turned to `>=` or dropped, the
+//! hold's end at `reset - RESET_MARGIN`, the estimate stuck at 0) are the one-token edits that
+//! spin a run on a paused clock: the tests' waiting loop gives up after a few rounds and fails,
+//! and `monday-perf gate` stops such a run at its no-progress bound (`perf/src/limits.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -330,19 +337,30 @@ mod tests {
         }
     }
 
+    /// Rounds of [`acquire`] before it calls the pacer stuck: a healthy hold ends in one or two.
+    const ROUNDS: usize = 20;
+
     /// The waiting loop of `ApiClient::reserve`, without an observer: (ticket, time waited).
+    /// A pacer that holds without end (a wait that ends at once and is asked again, a reset that
+    /// never passes) fails here at once instead of spinning the test.
     async fn acquire(p: &Pacer, cost: u64) -> (Ticket, Duration) {
         let t0 = Instant::now();
-        loop {
+        let mut holds = Vec::new();
+        for _ in 0..ROUNDS {
             let news = p.news();
             match p.try_acquire(cost) {
                 Ok(t) => return (t, Instant::now() - t0),
-                Err(Hold::Until { until, .. }) => tokio::time::sleep_until(until).await,
+                Err(hold @ Hold::Until { until, .. }) => {
+                    holds.push((hold, Instant::now() - t0));
+                    tokio::time::sleep_until(until).await
+                }
                 Err(Hold::News) => {
+                    holds.push((Hold::News, Instant::now() - t0));
                     let _ = tokio::time::timeout(NEWS_TIMEOUT, news).await;
                 }
             }
         }
+        panic!("still held after {ROUNDS} rounds: {holds:?}");
     }
 
     #[tokio::test(start_paused = true)]
