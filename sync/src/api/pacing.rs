@@ -9,12 +9,14 @@
 //! [`Activity`] integrates the time during which at least one sender waits on limits while no
 //! request is in flight: the engine attributes exactly that time to the "wait" phase.
 //!
-//! The decisions are pinned by the table tests below (`cargo mutants -p monday-sync -f
-//! sync/src/api/pacing.rs -- --lib`: no mutant missed among those judged so far). The mutants
-//! that make a hold never end (the budget guard's reset check turned to `>=` or dropped, the
-//! hold's end at `reset - RESET_MARGIN`, the estimate stuck at 0) are the one-token edits that
-//! spin a run on a paused clock: the tests' waiting loop gives up after a few rounds and fails,
-//! and `monday-perf gate` stops such a run at its no-progress bound (`perf/src/limits.rs`).
+//! The decisions are pinned by the table tests below: `cargo mutants -p monday-sync -f
+//! sync/src/api/pacing.rs -- --lib` judged 93 mutants, 69 caught, 13 unviable, 11 timed out and
+//! none missed, so no equivalent mutant is left to name. The 11 that timed out make a hold
+//! never end (the budget guard's reset check turned to `>=` or dropped, the hold's end at
+//! `reset - RESET_MARGIN`, the estimate stuck at 0 or 1, a 429's end reached with `>=`, responses
+//! ignored): they are the one-token edits that spin a run on a paused clock. The tests' waiting
+//! loop now gives up after a few rounds and fails instead, and `monday-perf gate` stops such a
+//! run at its no-progress bound (`perf/src/limits.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
