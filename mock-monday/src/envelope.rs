@@ -107,7 +107,8 @@ pub fn minute_limit(style: ErrorStyle, retry_in: u64) -> Value {
     if style == ErrorStyle::Legacy {
         return json!({ "error_message": "Rate Limit Exceeded.", "status_code": 429 });
     }
-    let e = RequestError::new(429, "RATE_LIMIT_EXCEEDED", "Rate Limit Exceeded").retry_in(retry_in);
+    let code = crate::limits::Throttle::Minute.code();
+    let e = RequestError::new(429, code, "Rate Limit Exceeded").retry_in(retry_in);
     request_error(style, &e)
 }
 

@@ -13,7 +13,8 @@
 //! - **The request pipeline** (which stage answers first, in what order): [`core`], read
 //!   `core/pipeline.rs`, one screen. Each stage lives in its own module of `core/`:
 //!   - route (`POST /v2`, the schema endpoint, 404): `core/route.rs`;
-//!   - auth, `API-Version`, body size: `core/access.rs`;
+//!   - auth, `API-Version`, body size (the one 413, and how much a face reads:
+//!     `Simulator::body_limit`): `core/access.rs`;
 //!   - the rate limits in order (IP, storm, minute, daily, concurrency): `core/admission.rs`;
 //!   - `Idempotency-Key` replays and 409s, keeping the real answer: `core/replay.rs`;
 //!   - the JSON body, the depth guard, GraphQL validation: `core/parse.rs`;
@@ -28,7 +29,9 @@
 //!   [`limits::ComplexityBudget`], [`limits::BudgetCheck`]); **what a query costs** (estimate,
 //!   per-request cap, refunds for failed mutations): [`graphql::cost`].
 //! - **Other rate limits** (whether one refuses and its retry hint: minute, concurrency, IP,
-//!   daily, board write locks): [`limits`].
+//!   daily, board write locks): [`limits`]; which limiter a 429 names, its statistics key and
+//!   its error code: [`limits::Throttle`].
+//! - **Ids** (request ids and job ids, UUID-v4-shaped from seeded streams): `ids.rs`.
 //! - **Idempotency** (keys per token, conflicts while in flight, what a replay repeats):
 //!   [`idempotency`].
 //! - **Latency** (the simulated delay of every answer, from the profile): [`latency`].
@@ -57,6 +60,7 @@ pub mod faults;
 pub mod graphql;
 pub mod http;
 pub mod idempotency;
+mod ids;
 pub mod jobs;
 pub mod latency;
 pub mod limits;

@@ -3,15 +3,15 @@
 //! hyper rather than wiremock because the standalone server must (1) truly drop a connection
 //! for the `reset` fault (the service returns an error and hyper closes the socket without a
 //! response), (2) know the peer address for the IP limit, (3) cap body size while reading
-//! (413 without buffering more than the limit), and (4) hold thousands of idle connections
+//! (one byte past the core's limit, so the core's 413 never needs a huge body buffered), and (4) hold thousands of idle connections
 //! cheaply (one small task each). The adapter only converts and sleeps the scaled delay.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -133,17 +133,22 @@ fn to_hyper(resp: CoreResponse) -> Response<Full<Bytes>> {
     })
 }
 
-fn too_large(limit: usize) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({ "errors": [{
-        "message": format!("Request body exceeds the limit of {limit} bytes"),
-        "extensions": { "code": "PAYLOAD_TOO_LARGE", "status_code": 413 } }] });
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    r
+/// Reads at most `limit + 1` bytes of `body`: enough for the core to see that a body is over
+/// its limit ([`Simulator::body_limit`]), without buffering the rest. `None` when the
+/// connection failed while reading.
+async fn read_capped(mut body: Incoming, limit: usize) -> Option<Bytes> {
+    let cap = limit.saturating_add(1);
+    let mut read = BytesMut::new();
+    while read.len() < cap {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        if let Ok(data) = frame.ok()?.into_data() {
+            let room = cap - read.len();
+            read.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+    Some(read.freeze())
 }
 
 async fn serve_one(
@@ -164,17 +169,10 @@ async fn serve_one(
     if let Some(resp) = crate::admin::handle(&sim, &method, &path, authorization) {
         return Ok(to_hyper(resp));
     }
-    // A CSV upload may be as large as a bulk-import file (plus slack, so the core sees a file
-    // just over the limit and rejects the job with FILE_TOO_LARGE); everything else is capped
-    // at the API's body limit.
-    let limit = if path.starts_with(crate::jobs::transfer::UPLOAD_PREFIX) {
-        sim.config().bulk.max_file_bytes.saturating_add(1 << 20)
-    } else {
-        sim.config().limits.max_body_bytes
-    };
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(too_large(limit)),
+    // The core decides what is too large (413, or an upload's FILE_TOO_LARGE); the read stops
+    // one byte past its limit so that a huge body is never buffered.
+    let Some(body) = read_capped(body, sim.body_limit(&path)).await else {
+        return Err(ResetConnection);
     };
     let headers = parts
         .headers

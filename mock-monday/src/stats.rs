@@ -69,9 +69,12 @@ impl Stats {
     }
 
     /// Counts a throttled request.
-    pub fn count_throttle(&mut self, kind: &str) {
+    pub fn count_throttle(&mut self, kind: crate::limits::Throttle) {
         self.throttled_total += 1;
-        *self.throttled_by_kind.entry(kind.to_string()).or_default() += 1;
+        *self
+            .throttled_by_kind
+            .entry(kind.name().to_string())
+            .or_default() += 1;
     }
 
     /// Counts an injected fault.

@@ -2,46 +2,12 @@
 //! `mock-monday serve` process and against the wiremock face. Start a job, PUT the CSV to the
 //! absolute `upload_url` without the API token, poll `fetch_job_status`, read the items back.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod http_support;
 
+use http_support::serve;
 use mock_monday::config::LatencyProfile;
 use mock_monday::MockMonday;
 use serde_json::{json, Value};
-
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-monday"))
-        .arg("serve")
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("mock-monday starts");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("reads the URL line");
-    let url = line
-        .trim()
-        .strip_prefix("mock-monday listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Served { child, url }
-}
 
 const CSV: &str = "name,text_order_key,numbers_qty,status\n\
                    Bulk 1,B-1,3,Shipped\n\

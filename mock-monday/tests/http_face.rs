@@ -1,5 +1,8 @@
 //! The wiremock face: `MockMonday` over HTTP with reqwest.
 
+mod http_support;
+
+use http_support::get_json;
 use mock_monday::{FaultConfig, LatencyProfile, MockMonday};
 use serde_json::{json, Value};
 
@@ -56,36 +59,17 @@ async fn wiremock_face_serves_the_core_and_admin_endpoints() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 401, "admin endpoints need the token too");
-    let health: Value = client
-        .get(format!("{base}/__admin/health"))
-        .header("Authorization", "tok")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&client, &format!("{base}/__admin/health"), "tok").await;
     assert_eq!(health["status"], "ok");
-    let stats: Value = client
-        .get(format!("{base}/__admin/stats"))
-        .header("Authorization", "tok")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = get_json(&client, &format!("{base}/__admin/stats"), "tok").await;
     assert_eq!(stats["requests_total"], 2);
     assert_eq!(stats["responses_by_status"]["401"], 1);
-    let items: Value = client
-        .get(format!("{base}/__admin/boards/1234567890/items"))
-        .header("Authorization", "tok")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let items = get_json(
+        &client,
+        &format!("{base}/__admin/boards/1234567890/items"),
+        "tok",
+    )
+    .await;
     assert_eq!(items["items"].as_array().map(Vec::len), Some(1));
     let missing = client
         .get(format!("{base}/__admin/boards/42/items"))

@@ -1,47 +1,11 @@
 //! Starts the real `mock-monday serve` process, reads its URL line and drives it over HTTP.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod http_support;
 
+use std::process::Command;
+
+use http_support::{get_json, serve};
 use serde_json::{json, Value};
-
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-monday"))
-        .arg("serve")
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("mock-monday starts");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("reads the URL line");
-    let url = line
-        .trim()
-        .strip_prefix("mock-monday listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/v2"),
-        "{url}"
-    );
-    Served { child, url }
-}
 
 const CREATE: &str =
     "mutation { a: create_item(board_id: 1234567890, item_name: \"Served\") { id } }";
@@ -69,7 +33,7 @@ async fn serve_process_answers_over_http() {
         .unwrap();
     assert_eq!(r.status(), 401, "--token refuses requests without it");
 
-    let base = s.url.trim_end_matches("/v2");
+    let base = s.base();
     let refused = client
         .get(format!("{base}/__admin/stats"))
         .send()
@@ -80,26 +44,15 @@ async fn serve_process_answers_over_http() {
         401,
         "--token protects the admin endpoints too"
     );
-    let stats: Value = client
-        .get(format!("{base}/__admin/stats"))
-        .header("Authorization", "tok")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = get_json(&client, &format!("{base}/__admin/stats"), "tok").await;
     assert_eq!(stats["requests_total"], 2);
     assert_eq!(stats["items_created_total"], 1);
-    let items: Value = client
-        .get(format!("{base}/__admin/boards/1234567890/items"))
-        .header("Authorization", "tok")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let items = get_json(
+        &client,
+        &format!("{base}/__admin/boards/1234567890/items"),
+        "tok",
+    )
+    .await;
     assert_eq!(items["items"].as_array().map(Vec::len), Some(1));
 
     let big = vec![b'x'; 11 * 1024 * 1024];
@@ -111,6 +64,20 @@ async fn serve_process_answers_over_http() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // The core answers it, as in-process: the envelope's headers, the code, stats and the log.
+    for name in ["x-request-id", "api-version", "ratelimit"] {
+        assert_eq!(r.headers().get_all(name).iter().count(), 1, "{name}");
+    }
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE",
+        "{b}"
+    );
+    assert_eq!(b["extensions"]["request_id"], id.as_str(), "{b}");
+    let stats = get_json(&client, &format!("{base}/__admin/stats"), "tok").await;
+    assert_eq!(stats["requests_total"], 3);
+    assert_eq!(stats["responses_by_status"]["413"], 1, "{stats}");
 }
 
 #[tokio::test]

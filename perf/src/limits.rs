@@ -19,6 +19,15 @@
 //!   is abandoned: it cannot be killed from inside the process, and the verdict says so
 //!   ([`Stopped::abandoned`]); the process ends with it.
 //!
+//! - **Waiting in a loop that goes nowhere** (a pacer whose reset never passes, or a wait of
+//!   zero asked again at once: the run keeps waiting, but its clock, its requests and its records
+//!   stand still): the watch sees it in its own events. [`NO_PROGRESS_WAITS`] waits in a row at
+//!   the same instant of the run's clock, with no request or record finished, over at least
+//!   [`NO_PROGRESS_WALL`] of wall clock, trip the wall-clock limit at once instead of after the
+//!   whole [`Limits::wall`] (20x a big scenario's harness time, a minute and more each: a gate
+//!   whose every budget-bound scenario spun took four minutes to fail). A healthy run waits a
+//!   handful of times per instant, then its clock moves.
+//!
 //! Why a thread and not a child process: a child would be the only way to reclaim a thread
 //! that never yields, but the run's results (histograms, simulator statistics, the recorded
 //! responses of the CPU clock) would have to cross a process boundary, and the seams of the
@@ -43,6 +52,11 @@ use tokio::time::Instant;
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
 /// Requests and waits kept for the diagnosis.
 const KEPT: usize = 6;
+/// Waits in a row without progress (the run's clock standing, no request or record finished)
+/// that, over [`NO_PROGRESS_WALL`], stop a run.
+pub const NO_PROGRESS_WAITS: u64 = 1_000;
+/// Least wall-clock time without progress before a run that keeps waiting is stopped.
+pub const NO_PROGRESS_WALL: Duration = Duration::from_secs(5);
 
 /// The bounds of one run (one seed of a repeated scenario).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +171,20 @@ struct Seen {
     last_waits: VecDeque<String>,
     last_offset: Duration,
     last_event_wall: Option<std::time::Instant>,
+    /// The run's clock at its last progress (a request or record finished, the clock moved).
+    progress_offset: Duration,
+    /// Wall-clock time of the last progress (None: the start).
+    progress_wall: Option<std::time::Instant>,
+    /// Waits since the last progress.
+    idle_waits: u64,
+}
+
+impl Seen {
+    fn progress(&mut self, offset: Duration, wall: std::time::Instant) {
+        self.progress_offset = self.progress_offset.max(offset);
+        self.progress_wall = Some(wall);
+        self.idle_waits = 0;
+    }
 }
 
 fn keep(q: &mut VecDeque<String>, line: String) {
@@ -176,6 +204,10 @@ pub struct Watch {
     seen: Mutex<Seen>,
     tripped: Mutex<Option<LimitKind>>,
     stop: tokio::sync::Notify,
+    /// The bound on waiting without progress: (waits, wall clock).
+    no_progress: (u64, Duration),
+    /// The no-progress bound tripped the wall-clock limit (its diagnosis and `allowed`).
+    stalled: Mutex<Option<String>>,
 }
 
 impl Watch {
@@ -188,7 +220,15 @@ impl Watch {
             seen: Mutex::new(Seen::default()),
             tripped: Mutex::new(None),
             stop: tokio::sync::Notify::new(),
+            no_progress: (NO_PROGRESS_WAITS, NO_PROGRESS_WALL),
+            stalled: Mutex::new(None),
         }
+    }
+
+    /// The same watch with another bound on waiting without progress (tests).
+    pub fn with_no_progress(mut self, waits: u64, wall: Duration) -> Self {
+        self.no_progress = (waits, wall);
+        self
     }
 
     pub fn limits(&self) -> Limits {
@@ -210,6 +250,49 @@ impl Watch {
         s.last_offset = s.last_offset.max(offset);
         s.last_event_wall = Some(std::time::Instant::now());
         f(&mut s);
+    }
+
+    /// A request or a record finished at `t`: progress.
+    fn progress(&self, t: Instant, f: impl FnOnce(&mut Seen)) {
+        let offset = self.offset(t);
+        self.event(t, |s| {
+            s.progress(offset, std::time::Instant::now());
+            f(s);
+        });
+    }
+
+    /// A wait began at `now`: progress if the run's clock moved since the last progress, else one
+    /// more idle wait; past the no-progress bound the run is stopped at its wall-clock limit.
+    fn wait_began(&self, now: Instant, line: String) {
+        let offset = self.offset(now);
+        let wall = std::time::Instant::now();
+        let (waits, least) = self.no_progress;
+        let mut stall = None;
+        self.event(now, |s| {
+            if offset > s.progress_offset {
+                s.progress(offset, wall);
+            } else {
+                s.idle_waits += 1;
+                let since = wall.duration_since(s.progress_wall.unwrap_or(self.started));
+                if s.idle_waits >= waits && since >= least {
+                    stall = Some(format!(
+                        "no progress: {} waits in a row at {} over {:.1} s of wall clock, no request or record finished and the run's clock did not move",
+                        s.idle_waits,
+                        secs(offset),
+                        since.as_secs_f64()
+                    ));
+                }
+            }
+            keep(&mut s.last_waits, line);
+        });
+        if let Some(why) = stall {
+            let mut stalled = lock(&self.stalled);
+            if stalled.is_none() && self.tripped_kind().is_none() {
+                *stalled = Some(why);
+                drop(stalled);
+                self.trip(LimitKind::WallClock);
+            }
+        }
     }
 
     /// Stops the run for `kind` (the first limit crossed is the one reported).
@@ -239,13 +322,22 @@ impl Watch {
 
     /// The report of a run stopped at `kind`.
     pub fn stopped(&self, scenario: &str, seed: u64, records: u64, kind: LimitKind) -> Stopped {
+        let stalled = lock(&self.stalled).clone();
         let s = lock(&self.seen);
         let now = std::time::Instant::now();
+        let allowed = match (&stalled, kind) {
+            (Some(_), LimitKind::WallClock) => self.no_progress.1.as_secs_f64(),
+            _ => kind.of(&self.limits),
+        };
+        let mut last_waits: Vec<String> = s.last_waits.iter().cloned().collect();
+        if let (Some(why), LimitKind::WallClock) = (stalled, kind) {
+            last_waits.push(why);
+        }
         Stopped {
             scenario: scenario.to_string(),
             seed,
             limit: kind,
-            allowed: kind.of(&self.limits),
+            allowed,
             requests: self.requests.load(Ordering::Relaxed),
             records_done: s.records_done,
             records,
@@ -255,7 +347,7 @@ impl Watch {
                 .duration_since(s.last_event_wall.unwrap_or(self.started))
                 .as_secs_f64(),
             last_requests: s.last_requests.iter().cloned().collect(),
-            last_waits: s.last_waits.iter().cloned().collect(),
+            last_waits,
             abandoned: false,
         }
     }
@@ -293,11 +385,11 @@ impl SyncObserver for Watch {
                 .map_or_else(|| "transport error".to_string(), |s| s.to_string()),
             if ev.throttled { " (throttled)" } else { "" }
         );
-        self.event(ev.finished, |s| keep(&mut s.last_requests, line));
+        self.progress(ev.finished, |s| keep(&mut s.last_requests, line));
     }
 
     fn record_finished(&self, ev: &RecordEvent) {
-        self.event(ev.finished_at, |s| s.records_done += 1);
+        self.progress(ev.finished_at, |s| s.records_done += 1);
     }
 
     fn activity(&self, ev: &ActivityEvent) {
@@ -308,7 +400,7 @@ impl SyncObserver for Watch {
                 secs(self.offset(now)),
                 secs(self.offset(*until))
             );
-            self.event(now, |s| keep(&mut s.last_waits, line));
+            self.wait_began(now, line);
         }
     }
 }
@@ -456,6 +548,103 @@ mod tests {
         assert!(
             text.contains("pro-50") && text.contains("limit_wall_clock_s limit of 60 s"),
             "{text}"
+        );
+    }
+
+    fn wait(watch: &Watch, at: Instant) {
+        watch.activity(&ActivityEvent::Waiting {
+            reason: monday_sync::engine::WaitReason::Budget,
+            until: at - Duration::from_millis(950),
+        });
+    }
+
+    fn finished(at: Instant) -> RequestEvent {
+        RequestEvent {
+            started: at,
+            finished: at,
+            status: Some(200),
+            throttled: false,
+            records: 1,
+            kind: monday_sync::engine::RequestKind::Create,
+            complexity_remaining: None,
+            attempt: 0,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_in_a_loop_that_goes_nowhere_trips_the_wall_clock_limit() {
+        let watch = Watch::new(limits(100)).with_no_progress(50, Duration::ZERO);
+        watch.start_clock();
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let now = Instant::now();
+        // The first wait at t=61 s is progress (the clock moved); the next ones are not.
+        for _ in 0..50 {
+            wait(&watch, now);
+        }
+        assert_eq!(watch.tripped_kind(), None, "49 waits are not yet a loop");
+        wait(&watch, now);
+        assert_eq!(watch.tripped_kind(), Some(LimitKind::WallClock));
+        let s = watch.stopped("free-5000", 1, 5000, LimitKind::WallClock);
+        assert_eq!(
+            s.allowed, 0.0,
+            "the no-progress bound, not the wall limit of 60 s"
+        );
+        let why = s.last_waits.last().expect("a diagnosis");
+        assert!(
+            why.starts_with("no progress: 50 waits in a row at t=61.000s"),
+            "{why}"
+        );
+        assert!(
+            s.to_string().contains("t=61.000s Budget until t=60.050s"),
+            "{s}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_that_moves_on_is_not_stalled() {
+        let watch = Watch::new(limits(100)).with_no_progress(50, Duration::ZERO);
+        watch.start_clock();
+        // Its clock moves between waits.
+        for _ in 0..200 {
+            tokio::time::advance(Duration::from_millis(10)).await;
+            wait(&watch, Instant::now());
+        }
+        // At one instant, a finished request or record starts the count again.
+        let now = Instant::now();
+        for round in 0..10 {
+            for _ in 0..40 {
+                wait(&watch, now);
+            }
+            if round % 2 == 0 {
+                watch.request_finished(&finished(now));
+            } else {
+                watch.record_finished(&RecordEvent {
+                    ready_at: now,
+                    finished_at: now,
+                    outcome: monday_sync::engine::RecordOutcome::Created,
+                    line: 1,
+                });
+            }
+        }
+        assert_eq!(watch.tripped_kind(), None);
+        // A stop for another reason keeps its own limit and says nothing of progress.
+        let s = watch.stopped("pro-50", 1, 50, LimitKind::WallClock);
+        assert_eq!(s.allowed, 60.0);
+        assert!(s.last_waits.iter().all(|w| !w.contains("no progress")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wall_clock_part_of_the_bound_needs_time_to_pass() {
+        let watch = Watch::new(limits(100)).with_no_progress(5, Duration::from_secs(3600));
+        watch.start_clock();
+        let now = Instant::now();
+        for _ in 0..1_000 {
+            wait(&watch, now);
+        }
+        assert_eq!(
+            watch.tripped_kind(),
+            None,
+            "a thousand waits in under an hour of wall clock"
         );
     }
 }

@@ -10,6 +10,7 @@ use super::state::{Ctx, State};
 use super::{header, CoreRequest, Simulator};
 use crate::envelope::{self, RequestError};
 use crate::graphql::user_id_for_token;
+use crate::jobs::transfer::UPLOAD_PREFIX;
 use crate::version::ApiVersion;
 
 impl Simulator {
@@ -49,19 +50,30 @@ impl Simulator {
         Break(self.refused(st, 200, envelope::request_error(ctx.style, &e)))
     }
 
-    /// Stage 4: a 413 for a body over `limits.max_body_bytes`.
+    /// The largest body the core takes on `path`: a CSV upload may be as large as a bulk-import
+    /// file (a larger one is stored and its job rejected with `FILE_TOO_LARGE`), any other
+    /// request `limits.max_body_bytes` (a larger one is a 413, stage 4). A face that caps what it
+    /// reads (`mock-monday serve`) reads at most one byte more and hands the core what it read:
+    /// the core sees the body is over the limit and answers, as it does in-process.
+    pub fn body_limit(&self, path: &str) -> usize {
+        if path.starts_with(UPLOAD_PREFIX) {
+            self.config.bulk.max_file_bytes
+        } else {
+            self.config.limits.max_body_bytes
+        }
+    }
+
+    /// Stage 4: a 413 for a body over `limits.max_body_bytes` (the only place that decides it;
+    /// the message names no size: a face that caps its reads does not know the whole size).
     pub(super) fn check_body_size(&self, st: &mut State, ctx: &Ctx, req: &CoreRequest) -> Stage {
-        let max = self.config.limits.max_body_bytes;
+        let max = self.body_limit(&req.path);
         if req.body.len() <= max {
             return Continue(());
         }
         let e = RequestError::new(
             413,
             "PAYLOAD_TOO_LARGE",
-            format!(
-                "Request body of {} bytes exceeds the limit of {max} bytes",
-                req.body.len(),
-            ),
+            format!("Request body exceeds the limit of {max} bytes"),
         );
         Break(self.refused(st, 413, envelope::request_error(ctx.style, &e)))
     }

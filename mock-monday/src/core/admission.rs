@@ -10,6 +10,7 @@ use super::state::{Ctx, State};
 use super::{CoreRequest, Simulator};
 use crate::envelope::{self, RequestError};
 use crate::faults::FaultKind;
+use crate::limits::Throttle;
 
 /// Key of in-process callers in the IP limiter.
 const LOCAL_IP: &str = "local";
@@ -22,10 +23,10 @@ impl Simulator {
             return Continue(());
         };
         let retry = self.reported_secs_until(ctx.now, at);
-        let e = RequestError::new(429, "IP_RATE_LIMIT_EXCEEDED", "IP rate limit exceeded")
-            .retry_in(retry);
+        let e =
+            RequestError::new(429, Throttle::Ip.code(), "IP rate limit exceeded").retry_in(retry);
         let body = envelope::request_error(ctx.style, &e);
-        Break(self.throttled(st, ctx, "ip", retry, body))
+        Break(self.throttled(st, ctx, Throttle::Ip, retry, body))
     }
 
     /// Stage 6: while a 429 storm rages (or this request starts one), every request is refused
@@ -40,7 +41,7 @@ impl Simulator {
         let retry = self.reported_secs_until(ctx.now, storm.until);
         st.stats.count_fault(FaultKind::Storm);
         let body = envelope::minute_limit(ctx.style, retry);
-        Break(self.throttled(st, ctx, "storm", retry, body))
+        Break(self.throttled(st, ctx, Throttle::Storm, retry, body))
     }
 
     /// Stage 6: requests per minute (by plan).
@@ -50,7 +51,7 @@ impl Simulator {
         };
         let retry = self.reported_secs_until(ctx.now, at);
         let body = envelope::minute_limit(ctx.style, retry);
-        Break(self.throttled(st, ctx, "minute", retry, body))
+        Break(self.throttled(st, ctx, Throttle::Minute, retry, body))
     }
 
     /// Stage 7: calls per day (by plan, when on; resets at midnight UTC).
@@ -60,9 +61,9 @@ impl Simulator {
         };
         let retry = self.reported_secs_until(ctx.now, at);
         let e =
-            RequestError::new(429, "DAILY_LIMIT_EXCEEDED", "Daily limit exceeded").retry_in(retry);
+            RequestError::new(429, Throttle::Daily.code(), "Daily limit exceeded").retry_in(retry);
         let body = envelope::request_error(ctx.style, &e);
-        Break(self.throttled(st, ctx, "daily", retry, body))
+        Break(self.throttled(st, ctx, Throttle::Daily, retry, body))
     }
 
     /// Stage 8: requests in flight (arrival + delay after now), by plan.
@@ -72,9 +73,13 @@ impl Simulator {
             return Continue(());
         };
         let retry = self.reported_secs_until(ctx.now, at);
-        let e = RequestError::new(429, "maxConcurrencyExceeded", "Concurrency limit exceeded")
-            .retry_in(retry);
+        let e = RequestError::new(
+            429,
+            Throttle::Concurrency.code(),
+            "Concurrency limit exceeded",
+        )
+        .retry_in(retry);
         let body = envelope::request_error(ctx.style, &e);
-        Break(self.throttled(st, ctx, "concurrency", retry, body))
+        Break(self.throttled(st, ctx, Throttle::Concurrency, retry, body))
     }
 }

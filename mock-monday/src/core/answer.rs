@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::state::{Ctx, State};
 use super::{CoreResponse, Delivery, Simulator};
 use crate::envelope;
+use crate::limits::Throttle;
 
 /// What a stage returns: `Continue` with what the next stages need, or `Break` with the answer
 /// that ends the request.
@@ -97,12 +98,11 @@ impl Simulator {
         &self,
         st: &mut State,
         ctx: &mut Ctx,
-        kind: &str,
+        kind: Throttle,
         retry_in: u64,
         body: Value,
     ) -> Answer {
-        ctx.facts.throttled = Some(throttle_code(kind));
-        st.stats.count_throttle(kind);
+        count_throttle(st, ctx, kind);
         if let Some(d) = st.daily.as_mut() {
             d.charge_throttled(ctx.now);
         }
@@ -181,13 +181,8 @@ impl Simulator {
     }
 }
 
-/// The error code a throttled request's log entry names, by limiter.
-fn throttle_code(kind: &str) -> &'static str {
-    match kind {
-        "complexity" => "COMPLEXITY_BUDGET_EXHAUSTED",
-        "concurrency" => "maxConcurrencyExceeded",
-        "ip" => "IP_RATE_LIMIT_EXCEEDED",
-        "daily" => "DAILY_LIMIT_EXCEEDED",
-        _ => "RATE_LIMIT_EXCEEDED",
-    }
+/// A 429 from `kind`, in the statistics and the request log (its code).
+pub(super) fn count_throttle(st: &mut State, ctx: &mut Ctx, kind: Throttle) {
+    ctx.facts.throttled = Some(kind.code());
+    st.stats.count_throttle(kind);
 }

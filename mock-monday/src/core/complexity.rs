@@ -11,6 +11,7 @@ use super::Simulator;
 use crate::envelope::{self, BudgetExhausted};
 use crate::graphql::cost::failed_mutation_refund;
 use crate::graphql::{ComplexitySnapshot, ExecOutcome, PreparedOperation};
+use crate::limits::Throttle;
 
 /// What an admitted request will be charged, and what its `complexity` field reports.
 pub(super) struct Charge {
@@ -57,7 +58,7 @@ impl Simulator {
                     retry_in: retry,
                 },
             );
-            return Break(self.throttled(st, ctx, "complexity", retry, body));
+            return Break(self.throttled(st, ctx, Throttle::Complexity, retry, body));
         }
         let points = check.charge_for(cost);
         Continue(Charge {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::answer::Answer;
+use super::answer::{count_throttle, Answer};
 use super::complexity::Charge;
 use super::state::{Ctx, State};
 use super::Simulator;
@@ -11,6 +11,7 @@ use crate::envelope;
 use crate::faults::FaultKind;
 use crate::graphql::{ExecContext, ExecOutcome, PreparedOperation};
 use crate::jobs::BudgetScope;
+use crate::limits::Throttle;
 
 impl Simulator {
     /// Stage 15: runs `op` against the store and charges it.
@@ -70,8 +71,7 @@ impl Simulator {
         match retry_ms {
             Some(ms) => {
                 // The job-start limit (100 per hour): counted like the other 429s.
-                ctx.facts.throttled = Some("RATE_LIMIT_EXCEEDED");
-                st.stats.count_throttle("job_starts");
+                count_throttle(st, ctx, Throttle::JobStarts);
                 answer.header("retry-after", ms.div_ceil(1_000).to_string())
             }
             None => answer,

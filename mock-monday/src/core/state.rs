@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::SimConfig;
 use crate::faults::Storms;
 use crate::idempotency::IdempotencyCache;
+use crate::ids::uuid_v4;
 use crate::jobs::Jobs;
 use crate::limits::{Budgets, DailyLimit, InFlight, IpLimits, WindowCounter};
 use crate::request_log::{RequestFacts, RequestLog};
@@ -104,7 +105,7 @@ impl Ctx {
     /// version is validated, the error style of the version it asks for (the current one when
     /// it asks for none or a bad one).
     pub(super) fn arrive(now: Duration, ids: &mut ChaCha8Rng, api_version: Option<&str>) -> Self {
-        let request_id = request_id(ids);
+        let request_id = uuid_v4(ids);
         let version = ApiVersion::resolve(api_version).unwrap_or_else(|_| ApiVersion::current());
         Ctx {
             now,
@@ -115,41 +116,5 @@ impl Ctx {
             user_id: 0,
             facts: RequestFacts::default(),
         }
-    }
-}
-
-/// A UUID-v4-shaped id from the seeded id stream.
-fn request_id(rng: &mut ChaCha8Rng) -> String {
-    let mut b = [0u8; 16];
-    rng.fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_are_uuid_v4_shaped_and_follow_the_seed() {
-        let id = request_id(&mut stream_rng(7, STREAM_IDS));
-        let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(parts[2].starts_with('4'));
-        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
-        assert_eq!(id, request_id(&mut stream_rng(7, STREAM_IDS)));
-        assert_ne!(id, request_id(&mut stream_rng(8, STREAM_IDS)));
     }
 }

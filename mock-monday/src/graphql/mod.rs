@@ -82,7 +82,7 @@ pub struct PreparedOperation {
     /// [`schema::COMPAT_SDL`]); the pipeline refuses it for 2026-10 and later.
     pub removed_field: Option<(String, String)>,
     /// Engine-private state (document, coerced variables, chosen operation).
-    pub(crate) inner: Box<dyn std::any::Any + Send + Sync>,
+    inner: Prepared,
 }
 
 /// The `complexity { before after query reset_in_x_seconds }` truth for this request.
@@ -131,6 +131,15 @@ struct Prepared {
     doc: Arc<Valid<ExecutableDocument>>,
     operation_name: Option<String>,
     variables: Valid<JsonMap>,
+}
+
+impl std::fmt::Debug for Prepared {
+    /// The operation's name only: the document and the variables are large.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("operation_name", &self.operation_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Most distinct query texts kept in the document cache (it is cleared when full).
@@ -301,11 +310,11 @@ impl GraphqlEngine {
             only_meta_fields,
             written_boards,
             estimated_complexity,
-            inner: Box::new(Prepared {
+            inner: Prepared {
                 doc,
                 operation_name,
                 variables,
-            }),
+            },
         })
     }
 
@@ -329,16 +338,7 @@ impl GraphqlEngine {
         jobs: Option<&mut crate::jobs::Jobs>,
         ctx: &ExecContext,
     ) -> ExecOutcome {
-        let Some(prepared) = op.inner.downcast_ref::<Prepared>() else {
-            return ExecOutcome {
-                data: Value::Null,
-                errors: vec![errors::request_error(
-                    "operation was not prepared by this engine",
-                    "INTERNAL_SERVER_ERROR",
-                )],
-                ..ExecOutcome::default()
-            };
-        };
+        let prepared = &op.inner;
         let Ok(operation) = prepared
             .doc
             .operations

@@ -24,6 +24,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
+use crate::ids::uuid_v4;
 use crate::limits::WindowCounter;
 use crate::store::{ApiError, Store};
 
@@ -243,22 +244,6 @@ impl JobEnv {
             .as_ref()
             .is_none_or(|admins| admins.contains(&user_id))
     }
-}
-
-fn uuid_v4(rng: &mut ChaCha8Rng) -> String {
-    let mut b = [0u8; 16];
-    rng.fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 impl Jobs {

@@ -9,6 +9,7 @@ mod concurrency;
 mod daily;
 mod guards;
 mod ip;
+mod throttle;
 mod window;
 
 pub use board_lock::BoardLock;
@@ -17,4 +18,5 @@ pub use concurrency::InFlight;
 pub use daily::DailyLimit;
 pub use guards::{query_depth, GuardError};
 pub use ip::IpLimits;
+pub use throttle::Throttle;
 pub use window::WindowCounter;

@@ -8,6 +8,15 @@
 //!
 //! [`Activity`] integrates the time during which at least one sender waits on limits while no
 //! request is in flight: the engine attributes exactly that time to the "wait" phase.
+//!
+//! The decisions are pinned by the table tests below: `cargo mutants -p monday-sync -f
+//! sync/src/api/pacing.rs -- --lib` judged 93 mutants, 69 caught, 13 unviable, 11 timed out and
+//! none missed, so no equivalent mutant is left to name. The 11 that timed out make a hold
+//! never end (the budget guard's reset check turned to `>=` or dropped, the hold's end at
+//! `reset - RESET_MARGIN`, the estimate stuck at 0 or 1, a 429's end reached with `>=`, responses
+//! ignored): they are the one-token edits that spin a run on a paused clock. The tests' waiting
+//! loop now gives up after a few rounds and fails instead, and `monday-perf gate` stops such a
+//! run at its no-progress bound (`perf/src/limits.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -22,19 +31,19 @@ use crate::observer::WaitReason;
 /// The API's complexity budget window: the budget is a per-minute allowance
 /// (budgets "reset 60 seconds after the first API call was made":
 /// <https://developer.monday.com/api-reference/docs/rate-limits>).
-pub const BUDGET_WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const BUDGET_WINDOW: Duration = Duration::from_secs(60);
 
 /// Slack added after a reported reset before sending again (resets are reported in whole seconds).
-pub const RESET_MARGIN: Duration = Duration::from_millis(50);
+pub(crate) const RESET_MARGIN: Duration = Duration::from_millis(50);
 
 /// A reservation of budget for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ticket {
-    pub seq: u64,
-    pub cost: u64,
+pub(crate) struct Ticket {
+    pub(crate) seq: u64,
+    pub(crate) cost: u64,
     /// When the reservation was made (just before sending): the server measured its reset from
     /// about then, so the reset instant is anchored here rather than at the response.
-    pub issued: Instant,
+    pub(crate) issued: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -69,7 +78,7 @@ impl PacerState {
 
 /// Shared pacing state for one run.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     state: Mutex<PacerState>,
     activity: Mutex<Activity>,
     /// Woken on every response, for senders waiting to learn the budget.
@@ -78,23 +87,23 @@ pub struct Pacer {
 
 /// What the pacer knows about the budget right now (for progress estimates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BudgetSnapshot {
+pub(crate) struct BudgetSnapshot {
     /// Budget per window, once a response has told it.
-    pub limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
     /// Estimated budget left in the current window.
-    pub remaining: Option<u64>,
+    pub(crate) remaining: Option<u64>,
     /// When the current window resets, if known.
-    pub reset_at: Option<Instant>,
+    pub(crate) reset_at: Option<Instant>,
     /// Nobody sends before this (a 429's `retry_in_seconds`).
-    pub blocked_until: Option<Instant>,
+    pub(crate) blocked_until: Option<Instant>,
 }
 
 /// Longest wait for news about the budget before sending anyway.
-pub const NEWS_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const NEWS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a request may not go yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
+pub(crate) enum Hold {
     /// Not before `until`: a 429 blocks everyone ([`WaitReason::RateLimited`]) or the budget is
     /// short until the reported reset ([`WaitReason::Budget`]).
     Until { until: Instant, reason: WaitReason },
@@ -106,7 +115,7 @@ pub enum Hold {
 /// Whether a request that ended with `signal` was charged against the complexity budget (so its
 /// reservation stays counted until a newer response reports the budget). A write that may have
 /// been applied may have been charged; a read that failed was not.
-pub fn charged(signal: Signal, writes: bool) -> bool {
+pub(crate) fn charged(signal: Signal, writes: bool) -> bool {
     match signal {
         Signal::Answered | Signal::TransientAliases { .. } => true,
         Signal::ServerError | Signal::TransportMaybeSent => writes,
@@ -121,7 +130,7 @@ impl Default for Pacer {
 }
 
 impl Pacer {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Pacer {
             state: Mutex::new(PacerState {
                 next_seq: 1,
@@ -133,7 +142,7 @@ impl Pacer {
     }
 
     /// The budget as the pacer sees it now.
-    pub fn snapshot(&self) -> BudgetSnapshot {
+    pub(crate) fn snapshot(&self) -> BudgetSnapshot {
         let s = self.lock();
         BudgetSnapshot {
             limit: s.limit,
@@ -149,13 +158,13 @@ impl Pacer {
 
     /// A future that completes on the next response; create it before [`Pacer::try_acquire`]
     /// so that a response arriving in between is not missed.
-    pub fn news(&self) -> tokio::sync::futures::Notified<'_> {
+    pub(crate) fn news(&self) -> tokio::sync::futures::Notified<'_> {
         self.news.notified()
     }
 
     /// Reserve `cost` for a request sent now, or say why it must wait (the caller waits and
     /// asks again: [`crate::api::client::ApiClient::reserve`]).
-    pub fn try_acquire(&self, cost: u64) -> Result<Ticket, Hold> {
+    pub(crate) fn try_acquire(&self, cost: u64) -> Result<Ticket, Hold> {
         let now = Instant::now();
         let mut s = self.lock();
         let blocked = s.blocked_until.filter(|b| *b > now);
@@ -192,7 +201,7 @@ impl Pacer {
     /// (a reset that has already passed counts as a full budget). `None` when pacing is off, the
     /// budget is not known yet, or a 429 blocks every sender. Senders use it to fit the last
     /// batch of a window into what is left instead of waiting a whole window for the reset.
-    pub fn affordable_units(&self, unit_cost: u64) -> Option<u64> {
+    pub(crate) fn affordable_units(&self, unit_cost: u64) -> Option<u64> {
         let now = Instant::now();
         let s = self.lock();
         if s.blocked_until.is_some_and(|b| b > now) {
@@ -206,7 +215,7 @@ impl Pacer {
     }
 
     /// Record what a response said about the budget.
-    pub fn on_response(&self, ticket: Ticket, info: &BudgetInfo, charged: bool) {
+    pub(crate) fn on_response(&self, ticket: Ticket, info: &BudgetInfo, charged: bool) {
         let now = ticket.issued;
         let mut s = self.lock();
         if let (Some(rem), Some(cost)) = (info.remaining, info.cost) {
@@ -240,7 +249,7 @@ impl Pacer {
     }
 
     /// Nobody sends before `now + d` (a 429's `retry_in_seconds`).
-    pub fn block_for(&self, d: Duration) {
+    pub(crate) fn block_for(&self, d: Duration) {
         let until = Instant::now() + d;
         let mut s = self.lock();
         s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
@@ -254,24 +263,19 @@ impl Pacer {
     }
 
     /// The budget size, once a response has told it.
-    pub fn limit(&self) -> Option<u64> {
+    pub(crate) fn limit(&self) -> Option<u64> {
         self.lock().limit
     }
 
-    /// Current estimate of the remaining budget (None = unknown).
-    pub fn estimate(&self) -> Option<u64> {
-        self.lock().estimate()
-    }
-
     /// Update the activity bookkeeping.
-    pub fn activity<T>(&self, f: impl FnOnce(&mut Activity) -> T) -> T {
+    pub(crate) fn activity<T>(&self, f: impl FnOnce(&mut Activity) -> T) -> T {
         f(&mut self.activity.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
 /// Integrates "someone waits on limits and nothing is in flight" time.
 #[derive(Debug)]
-pub struct Activity {
+pub(crate) struct Activity {
     in_flight: u32,
     waiting: u32,
     last: Instant,
@@ -279,7 +283,7 @@ pub struct Activity {
 }
 
 impl Activity {
-    pub fn new(now: Instant) -> Self {
+    pub(crate) fn new(now: Instant) -> Self {
         Activity {
             in_flight: 0,
             waiting: 0,
@@ -295,28 +299,28 @@ impl Activity {
         self.last = self.last.max(now);
     }
 
-    pub fn request_start(&mut self, now: Instant) {
+    pub(crate) fn request_start(&mut self, now: Instant) {
         self.advance(now);
         self.in_flight += 1;
     }
 
-    pub fn request_end(&mut self, now: Instant) {
+    pub(crate) fn request_end(&mut self, now: Instant) {
         self.advance(now);
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 
-    pub fn wait_start(&mut self, now: Instant) {
+    pub(crate) fn wait_start(&mut self, now: Instant) {
         self.advance(now);
         self.waiting += 1;
     }
 
-    pub fn wait_end(&mut self, now: Instant) {
+    pub(crate) fn wait_end(&mut self, now: Instant) {
         self.advance(now);
         self.waiting = self.waiting.saturating_sub(1);
     }
 
     /// Total limit-only time up to `now`.
-    pub fn limit_only(&mut self, now: Instant) -> Duration {
+    pub(crate) fn limit_only(&mut self, now: Instant) -> Duration {
         self.advance(now);
         self.limit_only
     }
@@ -335,19 +339,30 @@ mod tests {
         }
     }
 
+    /// Rounds of [`acquire`] before it calls the pacer stuck: a healthy hold ends in one or two.
+    const ROUNDS: usize = 20;
+
     /// The waiting loop of `ApiClient::reserve`, without an observer: (ticket, time waited).
+    /// A pacer that holds without end (a wait that ends at once and is asked again, a reset that
+    /// never passes) fails here at once instead of spinning the test.
     async fn acquire(p: &Pacer, cost: u64) -> (Ticket, Duration) {
         let t0 = Instant::now();
-        loop {
+        let mut holds = Vec::new();
+        for _ in 0..ROUNDS {
             let news = p.news();
             match p.try_acquire(cost) {
                 Ok(t) => return (t, Instant::now() - t0),
-                Err(Hold::Until { until, .. }) => tokio::time::sleep_until(until).await,
+                Err(hold @ Hold::Until { until, .. }) => {
+                    holds.push((hold, Instant::now() - t0));
+                    tokio::time::sleep_until(until).await
+                }
                 Err(Hold::News) => {
+                    holds.push((Hold::News, Instant::now() - t0));
                     let _ = tokio::time::timeout(NEWS_TIMEOUT, news).await;
                 }
             }
         }
+        panic!("still held after {ROUNDS} rounds: {holds:?}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -361,7 +376,7 @@ mod tests {
         assert_eq!(Instant::now() - t0, Duration::from_secs(40) + RESET_MARGIN);
         assert_eq!(w, Duration::from_secs(40) + RESET_MARGIN);
         // Budget after reset is the full limit minus what was just reserved.
-        assert_eq!(p.estimate(), Some(250_000));
+        assert_eq!(p.snapshot().remaining, Some(250_000));
     }
 
     #[tokio::test(start_paused = true)]
@@ -371,7 +386,7 @@ mod tests {
         p.on_response(a, &info(1000, 30), true);
         let (_b, _) = acquire(&p, 400).await;
         let (_c, _) = acquire(&p, 400).await;
-        assert_eq!(p.estimate(), Some(200));
+        assert_eq!(p.snapshot().remaining, Some(200));
         let t0 = Instant::now();
         let _ = acquire(&p, 400).await;
         assert!(Instant::now() - t0 >= Duration::from_secs(30));
@@ -543,10 +558,18 @@ mod tests {
         p.on_response(a, &budget(Some(5), Some(0)), true);
         tokio::time::advance(RESET_MARGIN).await;
         let t = go(&p, LIMIT);
-        assert_eq!(p.estimate(), Some(0), "a full window, all of it reserved");
+        assert_eq!(
+            p.snapshot().remaining,
+            Some(0),
+            "a full window, all of it reserved"
+        );
         assert_eq!(p.snapshot().reset_at, None, "the reset was used up");
         p.on_response(t, &budget(Some(400_000), Some(60)), true);
-        assert_eq!(p.estimate(), Some(400_000), "its own response is news");
+        assert_eq!(
+            p.snapshot().remaining,
+            Some(400_000),
+            "its own response is news"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -572,14 +595,18 @@ mod tests {
         tokio::time::advance(RESET_MARGIN).await;
         assert_eq!(p.affordable_units(10), Some(LIMIT / 10));
         let b = go(&p, 100);
-        assert_eq!(p.estimate(), Some(LIMIT - 100));
+        assert_eq!(p.snapshot().remaining, Some(LIMIT - 100));
 
         // A block: everyone waits until its end, then for the reset margin.
         p.block_for(Duration::from_secs(2));
         let end = Instant::now() + Duration::from_secs(2);
         assert_eq!(verdict(&p, 1), until(end, WaitReason::RateLimited));
         assert_eq!(p.affordable_units(1), None);
-        assert_eq!(p.estimate(), Some(0), "a throttle empties the budget");
+        assert_eq!(
+            p.snapshot().remaining,
+            Some(0),
+            "a throttle empties the budget"
+        );
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(
             verdict(&p, 1),
@@ -588,13 +615,13 @@ mod tests {
         assert_eq!(p.affordable_units(1), Some(0));
         // The request in flight before the block is the last of the old window: its news counts.
         p.on_response(b, &budget(Some(7), Some(20)), true);
-        assert_eq!(p.estimate(), Some(7));
+        assert_eq!(p.snapshot().remaining, Some(7));
         tokio::time::advance(RESET_MARGIN).await;
         let c = go(&p, 1);
         assert_eq!(c.seq, 3);
         p.on_response(c, &budget(Some(900), Some(60)), true);
         assert_eq!(
-            p.estimate(),
+            p.snapshot().remaining,
             Some(900),
             "the first news after the block counts"
         );
@@ -616,14 +643,18 @@ mod tests {
         tokio::time::advance(Duration::from_secs(6)).await;
         let c = go(&p, 100);
         assert_eq!((a.seq, b.seq, c.seq), (1, 2, 3));
-        assert_eq!(p.estimate(), Some(LIMIT - 100));
+        assert_eq!(p.snapshot().remaining, Some(LIMIT - 100));
         p.on_response(b, &budget(Some(500), Some(50)), true);
-        assert_eq!(p.estimate(), Some(400), "b's news minus c's reservation");
+        assert_eq!(
+            p.snapshot().remaining,
+            Some(400),
+            "b's news minus c's reservation"
+        );
         p.on_response(c, &budget(Some(300), Some(50)), true);
-        assert_eq!(p.estimate(), Some(300));
+        assert_eq!(p.snapshot().remaining, Some(300));
         // An older response than the newest one is stale.
         p.on_response(a, &budget(Some(1), Some(1)), true);
-        assert_eq!(p.estimate(), Some(300));
+        assert_eq!(p.snapshot().remaining, Some(300));
     }
 
     #[test]
@@ -655,32 +686,36 @@ mod tests {
         let a = go(&p, 10);
         p.on_response(a, &budget(Some(1_000), Some(60)), true);
         let (b, c) = (go(&p, 100), go(&p, 200));
-        assert_eq!(p.estimate(), Some(700));
+        assert_eq!(p.snapshot().remaining, Some(700));
         // Charged without a figure: the reservation stays.
         p.on_response(b, &budget(None, None), true);
-        assert_eq!(p.estimate(), Some(700));
+        assert_eq!(p.snapshot().remaining, Some(700));
         // Not charged: it is freed.
         p.on_response(c, &budget(None, None), false);
-        assert_eq!(p.estimate(), Some(900));
+        assert_eq!(p.snapshot().remaining, Some(900));
         // A stale one (older than the newest figure) is freed only when not charged.
         let d = go(&p, 50);
         let e = go(&p, 30);
         p.on_response(e, &budget(Some(600), None), true);
-        assert_eq!(p.estimate(), Some(600));
+        assert_eq!(p.snapshot().remaining, Some(600));
         let (f, g) = (go(&p, 40), go(&p, 5));
-        assert_eq!(p.estimate(), Some(555));
+        assert_eq!(p.snapshot().remaining, Some(555));
         p.on_response(d, &budget(None, None), true);
         assert_eq!(
-            p.estimate(),
+            p.snapshot().remaining,
             Some(555),
             "stale and charged: nothing changes"
         );
         p.on_response(b, &budget(None, None), false);
-        assert_eq!(p.estimate(), Some(555), "stale, not charged, already gone");
+        assert_eq!(
+            p.snapshot().remaining,
+            Some(555),
+            "stale, not charged, already gone"
+        );
         p.on_response(f, &budget(None, None), false);
-        assert_eq!(p.estimate(), Some(595));
+        assert_eq!(p.snapshot().remaining, Some(595));
         p.on_response(g, &budget(Some(590), None), true);
-        assert_eq!(p.estimate(), Some(590));
+        assert_eq!(p.snapshot().remaining, Some(590));
     }
 
     #[tokio::test(start_paused = true)]

@@ -106,7 +106,8 @@ thread_local! {
 fn cached_query_json(shapes: Vec<u8>, with_complexity: bool) -> Rc<str> {
     QUERY_CACHE.with(|c| {
         let mut key = shapes;
-        key.push(u8::from(with_complexity) | 0x80);
+        // Every key ends in the flag, so (shapes, flag) pairs never collide.
+        key.push(u8::from(with_complexity));
         if let Some(q) = c.borrow().get(&key) {
             return q.clone();
         }
@@ -120,6 +121,17 @@ fn cached_query_json(shapes: Vec<u8>, with_complexity: bool) -> Rc<str> {
     })
 }
 
+/// The bytes a mutation body is expected to take, so that it is written in one allocation: the
+/// query text, each record's name and column values (escaping their quotes adds up to a quarter
+/// to typical values) and the variable names around them.
+fn body_capacity(query: &str, entries: &[Entry<'_>]) -> usize {
+    let values: usize = entries
+        .iter()
+        .map(|e| e.record.name.len() + e.record.column_values.len() * 5 / 4 + 48)
+        .sum();
+    query.len() + values + 64
+}
+
 /// Build the JSON body of one mutation request for `entries` (in order; alias index = position).
 ///
 /// The body is written directly (no intermediate `serde_json::Value`); the query text comes from a
@@ -127,11 +139,7 @@ fn cached_query_json(shapes: Vec<u8>, with_complexity: bool) -> Rc<str> {
 pub fn build_mutation(board_id: &str, entries: &[Entry<'_>], with_complexity: bool) -> Vec<u8> {
     let shapes: Vec<u8> = entries.iter().map(entry_shape).collect();
     let query = cached_query_json(shapes, with_complexity);
-    let values: usize = entries
-        .iter()
-        .map(|e| e.record.name.len() + e.record.column_values.len() * 5 / 4 + 48)
-        .sum();
-    let mut out = String::with_capacity(query.len() + values + 64);
+    let mut out = String::with_capacity(body_capacity(&query, entries));
     out.push_str("{\"query\":");
     out.push_str(&query);
     out.push_str(",\"variables\":{\"b\":");
@@ -694,6 +702,344 @@ mod tests {
                 retry_in: Some(Duration::from_secs(16))
             }
         );
+    }
+
+    /// Each branch of `classify`, in the order it decides, with the edges that move a response
+    /// from one class to the next.
+    #[test]
+    fn classify_decides_by_status_then_code() {
+        use ResponseClass as C;
+        let secs = |s| Some(Duration::from_secs(s));
+        let err = |code: &str| {
+            format!(r#"{{"errors":[{{"message":"m","extensions":{{"code":"{code}"}}}}]}}"#)
+        };
+        let auth = |status, code: Option<&str>, message: &str| C::Auth {
+            status,
+            code: code.map(str::to_string),
+            message: message.into(),
+        };
+        let rejected = |code: &str, message: &str| C::Rejected {
+            code: code.into(),
+            message: message.into(),
+        };
+        let rows: Vec<(&str, ApiResponse, ResponseClass)> = vec![
+            ("403", resp(403, "{}", &[]), auth(403, None, "")),
+            (
+                "401 with a code",
+                resp(401, &err("Unauthorized"), &[]),
+                auth(401, Some("Unauthorized"), "m"),
+            ),
+            (
+                "USER_UNAUTHORIZED at 200",
+                resp(200, &err("USER_UNAUTHORIZED"), &[]),
+                auth(200, Some("USER_UNAUTHORIZED"), "m"),
+            ),
+            (
+                "the legacy UserUnauthorizedException",
+                resp(
+                    200,
+                    r#"{"error_code":"UserUnauthorizedException","error_message":"no"}"#,
+                    &[],
+                ),
+                auth(200, Some("UserUnauthorizedException"), "no"),
+            ),
+            (
+                "423: Retry-After before the body's hint",
+                resp(
+                    423,
+                    r#"{"errors":[{"message":"m","extensions":{"retry_in_seconds":9}}]}"#,
+                    &[("retry-after", "2")],
+                ),
+                C::Locked { retry_in: secs(2) },
+            ),
+            (
+                "423 without Retry-After: the body's hint",
+                resp(
+                    423,
+                    r#"{"errors":[{"message":"m","extensions":{"retry_in_seconds":9}}]}"#,
+                    &[],
+                ),
+                C::Locked { retry_in: secs(9) },
+            ),
+            (
+                "409 without a code",
+                resp(409, "{}", &[("retry-after", "4")]),
+                C::Conflict { retry_in: secs(4) },
+            ),
+            (
+                "IDEMPOTENCY_CONFLICT at 200",
+                resp(200, &err("IDEMPOTENCY_CONFLICT"), &[]),
+                C::Conflict { retry_in: None },
+            ),
+            (
+                "the daily limit is fatal, not a throttle",
+                resp(429, &err("DAILY_LIMIT_EXCEEDED"), &[("retry-after", "60")]),
+                C::AccountLimit {
+                    code: "DAILY_LIMIT_EXCEEDED".into(),
+                    message: "m".into(),
+                },
+            ),
+            (
+                "a throttling code without data at 200",
+                resp(200, &err("RATE_LIMIT_EXCEEDED"), &[("retry-after", "5")]),
+                C::Throttled {
+                    code: "RATE_LIMIT_EXCEEDED".into(),
+                    retry_in: secs(5),
+                },
+            ),
+            (
+                "the per-request cap",
+                resp(200, &err("REQUEST_MAX_COMPLEXITY_EXCEEDED"), &[]),
+                C::TooComplex,
+            ),
+            (
+                "500 with a JSON body",
+                resp(500, "{}", &[]),
+                C::ServerError { status: 500 },
+            ),
+            (
+                "an unparseable 200",
+                resp(200, "<html>", &[]),
+                C::ServerError { status: 200 },
+            ),
+            (
+                "a missing board, no data",
+                resp(200, &err("InvalidBoardIdException"), &[]),
+                C::BoardNotFound {
+                    message: "m".into(),
+                },
+            ),
+            (
+                "a missing board, data without the aliases",
+                resp(
+                    200,
+                    r#"{"data":{"other":1},"errors":[{"message":"m","extensions":{"code":"InvalidBoardIdException"}}]}"#,
+                    &[],
+                ),
+                C::BoardNotFound {
+                    message: "m".into(),
+                },
+            ),
+            (
+                "499 with a JSON body",
+                resp(499, "{}", &[]),
+                rejected("HTTP 499", ""),
+            ),
+            (
+                "400 with a code",
+                resp(400, &err("BadRequest"), &[]),
+                rejected("BadRequest", "m"),
+            ),
+            (
+                "an error without data at 200",
+                resp(200, &err("SomethingElse"), &[]),
+                rejected("SomethingElse", "m"),
+            ),
+            (
+                "legacy error fields without data at 200",
+                resp(200, r#"{"error_message":"m"}"#, &[]),
+                rejected("HTTP 200", "m"),
+            ),
+        ];
+        let aliases = vec!["c0".to_string()];
+        for (what, r, want) in rows {
+            assert_eq!(classify(&r, &aliases).0, want, "{what}");
+        }
+    }
+
+    /// Per-alias outcomes: which alias errors fail a record for good and which are retried.
+    #[test]
+    fn alias_errors_are_permanent_or_transient() {
+        let secs = |s| Some(Duration::from_secs(s));
+        let body = r#"{"data":{"c0":{"id":12},"c1":null,"c2":null,"c3":null,"c4":null,"c5":null,"c6":null,"c7":null,"c8":{"id":true},"c9":null},
+          "errors":[
+            {"message":"bad","path":["c1"],"extensions":{"code":"ColumnValueException","retry_in_seconds":3,"error_data":{"column_id":"status","column_type":"color"}}},
+            {"message":"other","path":["c2"],"extensions":{"code":"SomeNewException","column_id":"text"}},
+            {"message":"later","path":["c3"],"extensions":{"code":"SomeNewException","retry_in_seconds":3}},
+            {"message":"no code","path":["c4"]},
+            {"message":"budget","path":["c5"],"extensions":{"code":"COMPLEXITY_BUDGET_EXHAUSTED"}},
+            {"message":"oops","path":["c6"],"extensions":{"code":"INTERNAL_SERVER_ERROR"}},
+            {"message":"not this one","path":["c1x"],"extensions":{"code":"ColumnValueException"}},
+            {"message":"frac","path":["c9"],"extensions":{"code":"FIELD_LIMIT_EXCEEDED","error_data":{"retry_in_seconds":1.2}}}
+          ]}"#;
+        let aliases: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+        let (class, _) = classify(&resp(200, body, &[]), &aliases);
+        let transient = |code: &str, retry_in| AliasOutcome::Transient {
+            code: code.into(),
+            retry_in,
+        };
+        let no_data = transient("no data for alias", None);
+        let want = vec![
+            AliasOutcome::Ok {
+                item_id: "12".into(),
+            },
+            AliasOutcome::Permanent {
+                code: "ColumnValueException".into(),
+                message: "bad".into(),
+                column: Some("status".into()),
+                column_type: Some("color".into()),
+            },
+            AliasOutcome::Permanent {
+                code: "SomeNewException".into(),
+                message: "other".into(),
+                column: Some("text".into()),
+                column_type: None,
+            },
+            transient("SomeNewException", secs(3)),
+            transient("", None),
+            transient("COMPLEXITY_BUDGET_EXHAUSTED", None),
+            transient("INTERNAL_SERVER_ERROR", None),
+            no_data.clone(),
+            no_data,
+            transient("FIELD_LIMIT_EXCEEDED", secs(2)),
+        ];
+        assert_eq!(class, ResponseClass::Aliases(want));
+    }
+
+    #[test]
+    fn retry_hints_in_every_place_they_come() {
+        let hint = |e: &str| retry_secs(&serde_json::from_str(e).unwrap());
+        assert_eq!(hint(r#"{"extensions":{"retry_in_seconds":7}}"#), Some(7));
+        assert_eq!(
+            hint(r#"{"extensions":{"error_data":{"retry_in_seconds":6}}}"#),
+            Some(6)
+        );
+        assert_eq!(hint(r#"{"error_data":{"retry_in_seconds":5}}"#), Some(5));
+        assert_eq!(hint(r#"{"retry_in_seconds":4}"#), Some(4));
+        assert_eq!(hint(r#"{"retry_in_seconds":0.2}"#), Some(1), "rounded up");
+        assert_eq!(hint(r#"{"retry_in_seconds":-3.5}"#), Some(0));
+        assert_eq!(hint(r#"{"retry_in_seconds":"soon"}"#), None);
+        assert_eq!(hint(r#"{}"#), None);
+        assert_eq!(retry_from_message("reset in 16 seconds"), Some(16));
+        assert_eq!(retry_from_message("budget reset in 3"), Some(3));
+        assert_eq!(retry_from_message("reset in soon"), None);
+        assert_eq!(retry_from_message("no number"), None);
+        let header = |v: &str| retry_after_header(&resp(429, "{}", &[("retry-after", v)]));
+        assert_eq!(header(" 1.5 "), Some(Duration::from_millis(1_500)));
+        assert_eq!(header("0"), Some(Duration::ZERO));
+        assert_eq!(header("-1"), None);
+        assert_eq!(header("inf"), None);
+        assert_eq!(header("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(retry_after_header(&resp(429, "{}", &[])), None);
+    }
+
+    #[test]
+    fn the_budget_from_headers_and_the_complexity_field() {
+        // The complexity field wins over the header; its `query` is the cost.
+        let data = serde_json::json!({"complexity": {"before": 1000, "after": 700, "query": 300, "reset_in_x_seconds": 30}});
+        let r = resp(200, "{}", &[("ratelimit", "\"complexityMinute\";r=5;t=9")]);
+        assert_eq!(
+            budget_info(&r, Some(&data)),
+            BudgetInfo {
+                remaining: Some(700),
+                reset_in_secs: Some(30),
+                limit: None,
+                cost: Some(300)
+            }
+        );
+        // Other policies' `r` and `t` are not the budget's; a missing `t` is unknown.
+        let r = resp(
+            200,
+            "{}",
+            &[(
+                "ratelimit",
+                "\"minuteRate\";r=0;t=40, \"complexityMinute\";r=12",
+            )],
+        );
+        assert_eq!(
+            budget_info(&r, None),
+            BudgetInfo {
+                remaining: Some(12),
+                ..BudgetInfo::default()
+            }
+        );
+        // A `complexity` that is not an object says nothing.
+        let data = serde_json::json!({"complexity": 5});
+        assert_eq!(
+            budget_info(&resp(200, "{}", &[]), Some(&data)),
+            BudgetInfo::default()
+        );
+    }
+
+    #[test]
+    fn aliases_and_query_texts() {
+        let create = Op::Create { group_id: None };
+        let update = Op::Update {
+            item_id: "9".into(),
+        };
+        assert_eq!(
+            (alias(&create, 3), alias(&update, 0)),
+            ("c3".to_string(), "u0".to_string())
+        );
+        let r = rec("n", "{}");
+        let mut plain = r.clone();
+        plain.create_labels = false;
+        let entries = [
+            Entry {
+                record: &plain,
+                op: &create,
+            },
+            Entry {
+                record: &r,
+                op: &update,
+            },
+        ];
+        let body: Value = serde_json::from_slice(&build_mutation("1", &entries, false)).unwrap();
+        assert_eq!(
+            body["query"],
+            "mutation ($b: ID!, $n0: String!, $v0: JSON, $i1: ID!, $v1: JSON!) { c0: create_item(board_id: $b, item_name: $n0, column_values: $v0) { id } u1: change_multiple_column_values(board_id: $b, item_id: $i1, column_values: $v1, create_labels_if_missing: true) { id } }"
+        );
+        // The same shape with the complexity field is another text, not the cached one.
+        let body: Value = serde_json::from_slice(&build_mutation("1", &entries, true)).unwrap();
+        assert!(body["query"]
+            .as_str()
+            .unwrap()
+            .ends_with(" complexity { before after query reset_in_x_seconds } }"));
+        let body: Value = serde_json::from_slice(&build_mutation("1", &entries, false)).unwrap();
+        assert!(!body["query"].as_str().unwrap().contains("complexity"));
+        let groups: Value =
+            serde_json::from_slice(&build_create_groups("5", &["A".into(), "B".into()])).unwrap();
+        assert_eq!(
+            groups,
+            serde_json::json!({
+                "query": "mutation ($b: ID!, $t0: String!, $t1: String!) { g0: create_group(board_id: $b, group_name: $t0) { id title } g1: create_group(board_id: $b, group_name: $t1) { id title } complexity { before after query reset_in_x_seconds } }",
+                "variables": {"b": "5", "t0": "A", "t1": "B"},
+            })
+        );
+    }
+
+    #[test]
+    fn a_shape_seen_again_reuses_its_query_text() {
+        let a = cached_query_json(vec![0, 0], false);
+        let _other = cached_query_json(vec![1], false);
+        assert!(Rc::ptr_eq(&a, &cached_query_json(vec![0, 0], false)));
+        // A full cache starts over.
+        for n in 0..QUERY_CACHE_MAX {
+            cached_query_json(vec![2; n + 3], false);
+        }
+        assert!(!Rc::ptr_eq(&a, &cached_query_json(vec![0, 0], false)));
+    }
+
+    proptest::proptest! {
+        /// Typical records (a name, a text and a number column) fit the estimated capacity, and
+        /// the estimate is not more than about twice what is written.
+        #[test]
+        fn a_body_is_written_in_one_allocation(
+            texts in proptest::collection::vec(("[a-zA-Z ]{0,40}", "[a-zA-Z0-9 .,]{20,400}", 0u32..100_000), 1..30),
+            group in proptest::option::of("[a-z_0-9]{4,12}"),
+        ) {
+            let records: Vec<PreparedRecord> = texts
+                .iter()
+                .map(|(name, text, n)| rec(name, &format!(r#"{{"text_1":"{text}","numbers":"{n}"}}"#)))
+                .collect();
+            let op = Op::Create { group_id: group };
+            let entries: Vec<Entry<'_>> = records.iter().map(|record| Entry { record, op: &op }).collect();
+            let body = build_mutation("1234567890", &entries, true);
+            let query = cached_query_json(entries.iter().map(entry_shape).collect(), true);
+            let estimate = body_capacity(&query, &entries);
+            proptest::prop_assert!(body.len() <= estimate, "{} > {estimate}", body.len());
+            proptest::prop_assert!(estimate <= 2 * body.len(), "{estimate} vs {}", body.len());
+        }
     }
 
     #[test]

