@@ -161,7 +161,8 @@ impl IngestPath {
                 out.to_batch.extend(end.to_batch);
                 out.reports.extend(end.reports);
                 self.watch.set(None);
-                if let Some((rate, delay)) = end.measured {
+                if let Some(m) = end.measured {
+                    let (rate, delay) = m.revise(inputs.rows_per_second, inputs.job_start_delay_s);
                     *self.rate.lock().unwrap_or_else(|p| p.into_inner()) = rate;
                     inputs.rows_per_second = rate;
                     inputs.job_start_delay_s = delay;

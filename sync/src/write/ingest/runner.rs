@@ -28,8 +28,33 @@ pub(super) struct ChunkEnd {
     pub rows_spent: u64,
     /// Jobs started.
     pub starts: u32,
-    /// (rows per second, start delay in seconds) measured by a completed job.
-    pub measured: Option<(f64, f64)>,
+    /// What a completed job says about the account's processing rate.
+    pub measured: Option<Measured>,
+}
+
+/// What one completed job tells about the processing rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Measured {
+    /// Two polls saw it part-way: the slope between them, and the start delay it implies.
+    Rate { rows_per_s: f64, start_delay_s: f64 },
+    /// The first poll that saw it part-way or done came after it ended: the time to that poll is
+    /// only an upper bound on the processing time, so rows over it only bound the rate from
+    /// below (a 42-row job seen done at the first 10 s poll says "at least 4.2 rows/s", not
+    /// "4.2 rows/s"). Taking it as the rate once moved a whole 5,000-record run to batches.
+    AtLeast { rows_per_s: f64 },
+}
+
+impl Measured {
+    /// The (rate, start delay) to plan with, from the current estimates.
+    pub(crate) fn revise(self, rate: f64, delay: f64) -> (f64, f64) {
+        match self {
+            Measured::Rate {
+                rows_per_s,
+                start_delay_s,
+            } => (rows_per_s, start_delay_s),
+            Measured::AtLeast { rows_per_s } => (rate.max(rows_per_s), delay),
+        }
+    }
 }
 
 /// A job watched to its end.
@@ -246,23 +271,31 @@ async fn watch(
     }
 }
 
-/// (rows per second, start delay) from a completed job: the slope between two part-way polls
-/// when there were two, else all rows over the time to the poll that saw the end.
-fn measure(w: &Watched, rows: usize) -> Option<(f64, f64)> {
+/// What a completed job measured: the slope between two part-way polls when there were two,
+/// else a lower bound (all rows over the time to the poll that saw the end).
+fn measure(w: &Watched, rows: usize) -> Option<Measured> {
     let rows = rows as f64;
-    let (rate, delay) = match w.samples.as_slice() {
+    let m = match w.samples.as_slice() {
         [(t1, p1), .., (t2, p2)] if p2 > p1 && t2 > t1 => {
             let rate = rows * (p2 - p1) as f64 / 100.0 / (*t2 - *t1).as_secs_f64();
             let before = rows * *p1 as f64 / 100.0 / rate;
             let delay = ((*t1 - w.uploaded_at).as_secs_f64() - before).max(0.0);
-            (rate, delay)
+            Measured::Rate {
+                rows_per_s: rate,
+                start_delay_s: delay,
+            }
         }
         _ => {
             let secs = (w.ended_at - w.uploaded_at).as_secs_f64().max(1e-3);
-            (rows / secs, 0.0)
+            Measured::AtLeast {
+                rows_per_s: rows / secs,
+            }
         }
     };
-    (rate.is_finite() && rate > 0.0).then_some((rate, delay))
+    let rate = match m {
+        Measured::Rate { rows_per_s, .. } | Measured::AtLeast { rows_per_s } => rows_per_s,
+    };
+    (rate.is_finite() && rate > 0.0).then_some(m)
 }
 
 /// Rows of a completed job: the report's lines fail (named by line, field and reason); the rest
@@ -448,7 +481,55 @@ async fn wait_out(path: &IngestPath, job_id: &str, stats: &mut IngestStats) -> S
 
 #[cfg(test)]
 mod tests {
-    use super::record_at;
+    use super::{measure, record_at, Measured, Watched};
+    use crate::write::ingest::job::{JobState, Status};
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn watched(samples: &[(u64, u64)], ended_s: u64) -> Watched {
+        let t0 = Instant::now();
+        Watched {
+            status: Status {
+                state: JobState::Completed,
+                counts: None,
+                progress: 100,
+                failure_reason: None,
+                report_created: false,
+                report_url: None,
+            },
+            report: vec![],
+            uploaded_at: t0,
+            ended_at: t0 + Duration::from_secs(ended_s),
+            samples: samples
+                .iter()
+                .map(|&(s, p)| (t0 + Duration::from_secs(s), p))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_job_seen_done_at_its_first_poll_only_bounds_the_rate_from_below() {
+        // 42 rows, seen done at the first poll, 10 s after the upload.
+        let m = measure(&watched(&[], 10), 42).unwrap();
+        assert_eq!(m, Measured::AtLeast { rows_per_s: 4.2 });
+        // The estimate (250 rows/s, 2 s) stands; a bound above it raises it.
+        assert_eq!(m.revise(250.0, 2.0), (250.0, 2.0));
+        assert_eq!(m.revise(1.0, 2.0), (4.2, 2.0));
+    }
+
+    #[test]
+    fn two_part_way_polls_give_the_rate_and_the_start_delay() {
+        // 1,000 rows: 20 % at 10 s, 70 % at 20 s -> 50 rows/s, 200 rows took 4 s, delay 6 s.
+        let m = measure(&watched(&[(10, 20), (20, 70)], 30), 1_000).unwrap();
+        assert_eq!(
+            m,
+            Measured::Rate {
+                rows_per_s: 50.0,
+                start_delay_s: 6.0
+            }
+        );
+        assert_eq!(m.revise(250.0, 2.0), (50.0, 6.0));
+    }
 
     #[test]
     fn report_lines_map_to_the_record_they_fall_in() {
