@@ -42,8 +42,9 @@
 //!   compares those counts like requests (`ingest_starts`, `job_polls`, `rows_created`, ... in
 //!   [`baseline`]; `max_jobs_rejected_for_capacity` in its targets).
 //! - **Regressions injected by tests** (extra round trip, fixed retry wait): [`seams`].
-//! - **Bounds of a run** (wall clock, API time and requests; how a run past them is stopped, why
-//!   on a thread of its own): [`limits`]; the gate's limits from its baseline: [`gate`].
+//! - **Bounds of a run** (wall clock, API time and requests; a run that keeps waiting at one
+//!   instant of its clock without progress; how a run past them is stopped, why on a thread of
+//!   its own): [`limits`]; the gate's limits from its baseline: [`gate`].
 //! - **Scenarios over several seeds** (the median run stands, the worst correctness counters
 //!   count): [`repeats`].
 //! - **Sweep recommendation** and the grid it prints, the write paths it explores (`--modes`,
