@@ -5,7 +5,8 @@
 //! [`IngestPath::run_groups`] runs the groups the plan gave it, one job at a time (jobs on a
 //! board run one after another anyway, §5.4), and after each job re-plans the groups not yet
 //! started with the processing rate and start delay the job measured
-//! ([`crate::planning::paths::plan`]). Each job ([`runner`]) writes its CSV ([`csv`]), starts,
+//! ([`crate::planning::paths::plan`]). A job seen done at its first poll only bounds the rate
+//! from below ([`runner::Measured::AtLeast`]): it may raise the estimate, never lower it. Each job ([`runner`]) writes its CSV ([`csv`]), starts,
 //! records itself in the jobs ledger BEFORE the upload ([`crate::state::jobs`]), uploads, polls
 //! ([`job`]) and maps the report back to records. What it cannot finish (capacity rejections,
 //! repeated failures, hourly budget spent) comes back as records for the batch path.
