@@ -13,7 +13,7 @@
 //! - [`logs`]: [`LogCapture`], a tracing writer that keeps every formatted line for assertions.
 //! - [`module_graph`]: each crate's module graph, and the test that it has no circle.
 //! - [`readme`]: every command line the workspace's READMEs show in their shell code blocks
-//!   (`tests/tests/readme_commands.rs` runs each one).
+//!   (`tests/tests/e2e/readme_commands.rs` runs each one).
 
 /// The default fixture board of the simulator.
 pub const BOARD_ID: &str = "1234567890";

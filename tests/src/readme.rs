@@ -1,4 +1,4 @@
-//! The command lines the READMEs show, for `tests/tests/readme_commands.rs`.
+//! The command lines the READMEs show, for `tests/tests/e2e/readme_commands.rs`.
 //!
 //! Every `README.md` in the workspace (outside `target/`, hidden folders and `node_modules/`) is
 //! read; in each fenced code block tagged `sh`, `bash`, `shell` or `console` every line is a

@@ -1,7 +1,7 @@
 //! The bulk import path (`mode = "auto"`, the default, and `"ingest"`) against the in-process
 //! simulator, in virtual time: jobs chosen, exactly once, reruns, failures named by line.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -9,8 +9,7 @@ use mock_monday::config::{LimitSettings, SimConfig};
 use serde_json::{json, Value};
 
 #[allow(dead_code)]
-#[path = "pipeline_support/mod.rs"]
-mod h;
+use crate::pipeline_support as h;
 use h::*;
 
 /// Versions with distinct error shapes: legacy, GraphQL-only 2025-01/04, current.

@@ -1,6 +1,6 @@
 //! Batch vs single mode, reruns and updates against the simulator, in virtual time.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

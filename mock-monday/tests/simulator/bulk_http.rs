@@ -2,7 +2,7 @@
 //! `mock-monday serve` process and against the wiremock face. Start a job, PUT the CSV to the
 //! absolute `upload_url` without the API token, poll `fetch_job_status`, read the items back.
 
-mod http_support;
+use crate::http_support;
 
 use http_support::serve;
 use mock_monday::config::LatencyProfile;

@@ -1,7 +1,7 @@
 //! Every column type: write formats, read-back `text`/`value`/typed fields, invalid values and
 //! missing labels.
 
-mod graphql_support;
+use crate::graphql_support;
 
 use graphql_support::{first_code, Harness, BOARD};
 use serde_json::{json, Value};
@@ -142,7 +142,7 @@ fn simple_string_forms() {
         );
         assert_eq!(h.column(&item, col)["text"], text, "{col}");
     }
-    // Checkbox columns take JSON only (tests/strictness.rs checks the refusal).
+    // Checkbox columns take JSON only (tests/simulator/strictness.rs checks the refusal).
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! record is reported as "board full", nothing already synced is lost, and at most one batch of
 //! creates goes out after the board filled.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! with its reason and its end (budget resets, 429s, board locks, retry backoff), in virtual time.
 //! And a bad input file is refused before any request.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -14,8 +14,7 @@ use mock_monday::{MockMonday, Simulator};
 use serde_json::Value;
 
 #[allow(dead_code)]
-#[path = "pipeline_support/mod.rs"]
-mod h;
+use crate::pipeline_support as h;
 use h::*;
 
 fn scaled(scale: f64, report: ReportDurations, base: SimConfig) -> SimConfig {

@@ -2,7 +2,7 @@
 //! commit, 429 on start, capacity rejection), in virtual time: every record ends on the board
 //! exactly once, none is lost.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

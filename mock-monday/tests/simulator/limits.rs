@@ -8,8 +8,7 @@ use serde_json::Value;
 
 // Shared helpers for the pipeline tests (one copy for every test file).
 #[allow(dead_code)]
-#[path = "pipeline_support/mod.rs"]
-mod h;
+use crate::pipeline_support as h;
 use h::*;
 
 async fn advance(secs: f64) {

@@ -1,6 +1,6 @@
 //! Starts the real `mock-monday serve` process, reads its URL line and drives it over HTTP.
 
-mod http_support;
+use crate::http_support;
 
 use std::process::Command;
 

@@ -379,7 +379,7 @@ fn embedded_sdl_is_the_published_file() {
     // The embedded copy is the published file, unedited: its size and line count.
     assert_eq!(EMBEDDED_SDL.len(), PUBLISHED_BYTES);
     assert_eq!(EMBEDDED_SDL.matches('\n').count(), PUBLISHED_LINES);
-    let licence = include_str!("../schema/LICENSE-schema");
+    let licence = include_str!("../../schema/LICENSE-schema");
     assert!(licence.contains("Copyright (c) 2025 monday.com"));
 }
 

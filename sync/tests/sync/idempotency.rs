@@ -1,7 +1,7 @@
 //! `Idempotency-Key`s are unique per logical request per run (a later run never gets an earlier
 //! run's cached response replayed), stable across retries, and reproducible with a fixed run id.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

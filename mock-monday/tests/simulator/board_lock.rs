@@ -7,8 +7,7 @@ use mock_monday::config::SimConfig;
 use mock_monday::{BoardLock, RequestKind};
 
 #[allow(dead_code)]
-#[path = "pipeline_support/mod.rs"]
-mod h;
+use crate::pipeline_support as h;
 use h::*;
 
 /// Every executed request takes 1 s; the request log keeps 100 entries.

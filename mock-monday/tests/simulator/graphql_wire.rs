@@ -1,6 +1,6 @@
 //! "What real clients put on the wire" (docs/architecture.md), plus parse and validation errors.
 
-mod graphql_support;
+use crate::graphql_support;
 
 use graphql_support::{first_code, Harness};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! request, the per-request cap holds, values never reach the query text, and every encoded body is
 //! JSON whose query the simulator's GraphQL engine parses and validates.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -8,8 +8,7 @@ use mock_monday::{BoardLock, Delivery, DispatchOutcome, FaultConfig};
 
 // Shared helpers for the pipeline tests (one copy for every test file).
 #[allow(dead_code)]
-#[path = "pipeline_support/mod.rs"]
-mod h;
+use crate::pipeline_support as h;
 use h::*;
 
 fn with_faults(spec: &str) -> mock_monday::Simulator {

@@ -2,7 +2,7 @@
 //! time. (Quiet logging has a test binary of its own, `logging_quiet.rs`: it needs the global
 //! subscriber.)
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,6 @@
 //! Every served operation, driven through GraphqlEngine + Store.
 
-mod graphql_support;
+use crate::graphql_support;
 
 use graphql_support::{first_code, Harness, BOARD, SUB_BOARD};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Property tests: arbitrary strings round-trip exactly as item names and text values, and
 //! `prepare` never panics on arbitrary queries or variables.
 
-mod graphql_support;
+use crate::graphql_support;
 
 use graphql_support::Harness;
 use mock_monday::graphql::{CostSettings, GraphqlEngine, GraphqlRequest};

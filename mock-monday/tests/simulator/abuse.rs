@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 
 // Shared helpers for the pipeline tests (one copy for every test file).
 #[allow(dead_code)]
-#[path = "pipeline_support/mod.rs"]
-mod h;
+use crate::pipeline_support as h;
 use h::*;
 
 /// Every answer is either a well-formed JSON body with `extensions.request_id` and at least one

@@ -1,6 +1,6 @@
 //! The wiremock face: `MockMonday` over HTTP with reqwest.
 
-mod http_support;
+use crate::http_support;
 
 use http_support::get_json;
 use mock_monday::{FaultConfig, LatencyProfile, MockMonday};

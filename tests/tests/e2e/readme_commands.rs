@@ -443,7 +443,7 @@ fn every_readme_command_has_a_case() {
     for command in &commands {
         if case_of(command).is_none() {
             problems.push(format!(
-                "{command} is run by no test: add a case to tests/tests/readme_commands.rs"
+                "{command} is run by no test: add a case to tests/tests/e2e/readme_commands.rs"
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! Exactly-once under crashes (pending rows) and faults, and exact round trips of awkward text —
 //! against the simulator in virtual time.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! 423s are waited out with the same body and key, and small runs stay a few round trips. Also
 //! the request log. Against the simulator, in virtual time.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -3,7 +3,7 @@
 //! README's behaviour table.
 
 #[allow(dead_code)]
-mod pipeline_support;
+use crate::pipeline_support;
 
 use std::time::Duration;
 
