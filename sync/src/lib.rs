@@ -39,6 +39,11 @@
 //!   plan, jobs and batches at once): `engine::coordinator::bulk`.
 //! - **Jobs across crashes** (a job's id and keys durable before its upload; a rerun polls open
 //!   jobs first): [`state::jobs`].
+//! - **The hour's bulk-import budgets across runs** (items and job starts the ledger's jobs spent
+//!   in the last hour): [`state::jobs`] counts them, `write::ingest::IngestPath::with_hour_left`
+//!   turns them into the planner's inputs, and `IngestPath::run_groups` sizes jobs to what is
+//!   left and waits for the window when the planner finds that sooner than batches. A 429 on a
+//!   job start holds job starts only: `api::retry::Signal::StartsThrottled`.
 //! - **The sequence of a run** (the coordinator, which only sequences): [`engine`].
 //! - The request log (`--request-log`): [`api::request_log`]; errors: [`error`].
 

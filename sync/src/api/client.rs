@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::api::keys::{fresh_run_id, request_key};
 use crate::api::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
-use crate::api::payload::{classify, AliasOutcome, BudgetInfo, ResponseClass};
+use crate::api::payload::{classify, job_start_limit, AliasOutcome, BudgetInfo, ResponseClass};
 use crate::api::request_log::{Attempt, RequestLog};
 use crate::api::retry::{
     decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait,
@@ -476,14 +476,16 @@ impl ApiClient {
             st.attempt += 1;
             let (signal, budget, outcome) = match res {
                 Ok((resp, class, budget)) => {
-                    (Signal::of_response(&class), budget, Ok((resp, class)))
+                    let start_limit = job_start_limit(&resp.body);
+                    let signal = Signal::of_answer(&class, call.kind, start_limit);
+                    (signal, budget, Ok((resp, class)))
                 }
                 Err(e) => (Signal::of_transport(&e), BudgetInfo::default(), Err(e)),
             };
             self.pacer
                 .on_response(ticket, &budget, charged(signal, call.kind.writes()));
             match signal {
-                Signal::Throttled { .. } => {
+                Signal::Throttled { .. } | Signal::StartsThrottled { .. } => {
                     self.counters.throttled.fetch_add(1, Ordering::Relaxed);
                 }
                 Signal::Locked { .. } => {
@@ -661,6 +663,103 @@ mod tests {
             7,
             None,
         )
+    }
+
+    /// Answers the first job start with the start limit's 429 (`retryAfterMs` 60 s), and every
+    /// other request with success.
+    #[derive(Debug, Default)]
+    struct StartLimited {
+        starts: std::sync::Mutex<u32>,
+    }
+
+    #[async_trait::async_trait]
+    impl Transport for StartLimited {
+        async fn send(&self, r: ApiRequest) -> Result<ApiResponse, TransportError> {
+            let start = String::from_utf8_lossy(&r.body).contains("ingest_items");
+            let first_start = start && {
+                let mut n = self.starts.lock().unwrap();
+                *n += 1;
+                *n == 1
+            };
+            let (status, body) = match (start, first_start) {
+                (true, true) => (
+                    429,
+                    r#"{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATE_LIMIT_EXCEEDED","status_code":429,"retryAfterMs":60000}}]}"#,
+                ),
+                (true, false) => (
+                    200,
+                    r#"{"data":{"ingest_items":{"job_id":"j1","upload_url":"https://up.example/j1"}}}"#,
+                ),
+                (false, _) => (200, r#"{"data":{"c0":{"id":"1"}}}"#),
+            };
+            Ok(ApiResponse {
+                status,
+                // A budget that never runs short: only the start limit holds anything.
+                headers: vec![(
+                    "ratelimit".into(),
+                    "\"complexityMinute\";r=9000000;t=30".into(),
+                )],
+                body: Bytes::from(body),
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_on_a_job_start_holds_job_starts_only() {
+        let c = Arc::new(
+            ApiClient::new(
+                Arc::new(StartLimited::default()),
+                "t".into(),
+                "2026-10".into(),
+                Duration::from_secs(5),
+                2,
+                7,
+                None,
+            )
+            .with_board("1"),
+        );
+        let t0 = Instant::now();
+        let starter = c.clone();
+        let start = tokio::spawn(async move {
+            let call = Call {
+                kind: RequestKind::IngestStart,
+                body: Bytes::from_static(
+                    b"mutation { ingest_items(board_id: 1, group_id: \"g\") { job_id } }",
+                ),
+                key: None,
+                aliases: &[],
+                cost: 1,
+                records: 0,
+            };
+            let end = starter.call(&call, &mut CallState::new(7, 1)).await;
+            (matches!(end, CallEnd::Settled { .. }), Instant::now() - t0)
+        });
+        // Let the start meet its 429.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let aliases = ["c0".to_string()];
+        let create = Call {
+            kind: RequestKind::Create,
+            body: Bytes::from_static(
+                b"mutation { c0: create_item(board_id: 1, item_name: \"x\") { id } }",
+            ),
+            key: None,
+            aliases: &aliases,
+            cost: 1,
+            records: 1,
+        };
+        let end = c.call(&create, &mut CallState::new(7, 2)).await;
+        assert!(matches!(end, CallEnd::Settled { .. }));
+        assert!(
+            Instant::now() - t0 < Duration::from_secs(5),
+            "the create went at once, not after the start's 60 s"
+        );
+        let (settled, took) = start.await.unwrap();
+        assert!(settled);
+        assert!(
+            took >= Duration::from_secs(60),
+            "the start waited its retryAfterMs: {took:?}"
+        );
+        assert_eq!(c.counters.throttled.load(Ordering::Relaxed), 1);
     }
 
     fn transient(secs: Option<u64>) -> AliasOutcome {

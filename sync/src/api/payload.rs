@@ -324,6 +324,16 @@ fn retry_after_ms(e: &Value) -> Option<Duration> {
         .map(Duration::from_millis)
 }
 
+/// Whether an answer's first error carries `extensions.retryAfterMs`: only the bulk import's
+/// start limit (100 successful job starts per account per hour) gives its wait that way
+/// (docs/monday-bulk-import.md §5.2; every other limit gives seconds).
+pub(crate) fn job_start_limit(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b.pointer("/errors/0/extensions/retryAfterMs").cloned())
+        .is_some_and(|v| v.is_number())
+}
+
 /// The number in `reset in 16 seconds` inside a legacy complexity message: the legacy API gives
 /// the wait only there. It reads a value out of the text; it classifies nothing (the code does).
 fn retry_from_message(m: &str) -> Option<u64> {

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::api::payload::ResponseClass;
-use crate::observer::WaitReason;
+use crate::observer::{RequestKind, WaitReason};
 use crate::transport::TransportError;
 
 /// First backoff step for 5xx, resets and timeouts.
@@ -37,6 +37,10 @@ pub(crate) enum Signal {
     TransientAliases { retry_in: Option<Duration> },
     /// 429 or a throttling code.
     Throttled { retry_in: Option<Duration> },
+    /// 429 on a job start from the bulk import's own limit (100 successful starts per account
+    /// per hour, `extensions.retryAfterMs`; docs/monday-bulk-import.md §5.2): it holds job starts
+    /// only, never the `create_item` batches beside them.
+    StartsThrottled { retry_in: Option<Duration> },
     /// 423: the board is locked by another write; nothing was executed.
     Locked { retry_in: Option<Duration> },
     /// 409: the same `Idempotency-Key` is still being processed.
@@ -77,6 +81,18 @@ impl Signal {
             ResponseClass::Auth { .. }
             | ResponseClass::BoardNotFound { .. }
             | ResponseClass::AccountLimit { .. } => Signal::Fatal,
+        }
+    }
+
+    /// The signal of `class` answering a request of `kind`: a 429 on a job start that carries
+    /// the start limit's `retryAfterMs` (`start_limit`) is [`Signal::StartsThrottled`]; every
+    /// other 429 (the complexity budget, the minute limit) holds every sender.
+    pub(crate) fn of_answer(class: &ResponseClass, kind: RequestKind, start_limit: bool) -> Signal {
+        match Signal::of_response(class) {
+            Signal::Throttled { retry_in } if kind == RequestKind::IngestStart && start_limit => {
+                Signal::StartsThrottled { retry_in }
+            }
+            s => s,
         }
     }
 
@@ -215,6 +231,20 @@ pub(crate) fn decide(
                     reason: WaitReason::RateLimited,
                     delay: Delay::Exact(retry_in.unwrap_or(FIXED_THROTTLE_WAIT)),
                     scope: Scope::Everyone,
+                })
+            }
+        }
+        Signal::StartsThrottled { retry_in } => {
+            s.waits += 1;
+            if s.waits > policy.max_waits {
+                given_up(&s)
+            } else {
+                // Job starts go one at a time ([`crate::write::ingest`]): this start waiting is
+                // every start waiting, and nothing else is held.
+                Decision::Resend(Wait {
+                    reason: WaitReason::RateLimited,
+                    delay: Delay::Exact(retry_in.unwrap_or(FIXED_THROTTLE_WAIT)),
+                    scope: Scope::This,
                 })
             }
         }
@@ -489,6 +519,38 @@ mod tests {
         for (signal, before, splittable, want, after) in table {
             let got = decide(signal, before, POLICY, splittable);
             assert_eq!(got, (want, after), "{signal:?} from {before:?}");
+        }
+    }
+
+    #[test]
+    fn the_job_start_limit_holds_job_starts_only() {
+        let hold = Duration::from_millis(1_500);
+        let ms = Some(hold);
+        let class = ResponseClass::Throttled {
+            code: "RATE_LIMIT_EXCEEDED".into(),
+            retry_in: ms,
+        };
+        let start = Signal::of_answer(&class, RequestKind::IngestStart, true);
+        assert_eq!(start, Signal::StartsThrottled { retry_in: ms });
+        let (d, after) = decide(start, RetryState::default(), POLICY, false);
+        assert_eq!(
+            d,
+            wait(WaitReason::RateLimited, Delay::Exact(hold), Scope::This)
+        );
+        assert_eq!(after, st(0, 1, false), "a wait, not a retry");
+        // Any other 429 holds every sender: the minute limit on a start (no retryAfterMs), a
+        // 429 with retryAfterMs on a write.
+        for (kind, start_limit) in [
+            (RequestKind::IngestStart, false),
+            (RequestKind::Create, true),
+        ] {
+            let s = Signal::of_answer(&class, kind, start_limit);
+            assert_eq!(s, Signal::Throttled { retry_in: ms });
+            let (d, _) = decide(s, RetryState::default(), POLICY, false);
+            assert_eq!(
+                d,
+                wait(WaitReason::RateLimited, Delay::Exact(hold), Scope::Everyone)
+            );
         }
     }
 

@@ -217,7 +217,13 @@ fn bulk_for(
     if let (true, Some(why)) = (wanted, &unavailable) {
         tracing::warn!(mode = ?cfg.sync.mode, %why, "bulk import not available; every group goes as batches");
     }
-    let inputs = plan_inputs(cfg, unavailable.clone(), batch_size, client.pacer.limit());
+    // Earlier runs' jobs in the last hour spent part of the account's bulk-import budgets.
+    let inputs = ingest.with_hour_left(plan_inputs(
+        cfg,
+        unavailable.clone(),
+        batch_size,
+        client.pacer.limit(),
+    ));
     Ok(Bulk {
         ingest,
         collecting: wanted && unavailable.is_none() && a_job_may_pay(&inputs, records),

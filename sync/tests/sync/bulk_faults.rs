@@ -165,3 +165,131 @@ async fn a_capacity_rejection_sends_the_rows_as_batches() {
     assert_eq!(ingest.jobs_by_state.get("REJECTED"), Some(&1), "{ingest:?}");
     assert!(c.count(RequestKind::Create) > 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_job_that_meets_a_full_board_fills_its_room_and_reports_the_rest_board_full() {
+    // The board takes 300 items; the sync assumes the documented 10,000. Two groups of 200 go
+    // as two jobs: the first fits, the second is REJECTED with BOARD_CAPACITY_EXCEEDED.
+    let mut cfg = cfg_with("", BulkSettings::default());
+    cfg.limits.items_limit_per_board = 300;
+    let (s, sim, _) = run_with(cfg, 2).await;
+    let jobs = &s.ingest.as_ref().expect("jobs ran").jobs_by_state;
+    assert_eq!(jobs.get("REJECTED"), Some(&1), "{jobs:?}");
+    let items = board_items_by_key(&sim);
+    assert_eq!(items.len(), 300, "the board's room is used");
+    assert_eq!(
+        items.values().filter(|v| v.len() > 1).count(),
+        0,
+        "duplicated records"
+    );
+    assert_eq!((s.created, s.failed, s.unresolved), (300, 100, 0));
+    // Every record is on the board once or named as "board full": none is lost.
+    assert!(s
+        .failures
+        .iter()
+        .all(|f| f.cause == monday_sync::transform::FailureCause::BoardFull));
+    let failed: std::collections::HashSet<_> =
+        s.failures.iter().filter_map(|f| f.key.clone()).collect();
+    assert_eq!(failed.len(), 100);
+    assert!(failed.iter().all(|k| !items.contains_key(k)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_within_the_hour_of_another_plans_with_the_budget_it_left() {
+    // Run 1 creates 10,000 items in one job: 10,000 of the account's 19,000 items this hour.
+    // Run 2 (same state file, minutes later) changes all 10,000: only 9,000 fit the hour.
+    const ROWS: usize = 10_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateSpec::Path(dir.path().join("state.db"));
+    let (sim, t) = sim(cfg_with("", BulkSettings::default()));
+    let sync = |input: Vec<Map<String, Value>>| {
+        run(RunParams {
+            state: state.clone(),
+            ..params(bulk_config(), InputSource::Records(input), t.clone())
+        })
+    };
+    let first = sync(recs(ROWS, 1)).await.expect("run 1");
+    assert_eq!(first.created, ROWS as u64);
+    let changed: Vec<_> = recs(ROWS, 1)
+        .into_iter()
+        .map(|mut r| {
+            r.insert("po_number".into(), Value::from("PO-CHANGED"));
+            r
+        })
+        .collect();
+    let second = sync(changed).await.expect("run 2");
+    assert_eq!((second.updated, second.failed), (ROWS as u64, 0));
+    let ingest = second.ingest.as_ref().expect("jobs ran");
+    assert_eq!(ingest.jobs_by_state.get("REJECTED"), None, "{ingest:?}");
+    assert_eq!(
+        ingest.jobs_by_state.get("COMPLETED"),
+        Some(&1),
+        "{ingest:?}"
+    );
+    assert_eq!(ingest.rows_by_outcome.get("updated"), Some(&9_000));
+    assert_eq!(ingest.sent_as_batches, 1_000);
+    let items = board_items_by_key(&sim);
+    assert_eq!(items.len(), ROWS);
+    assert_eq!(items.values().filter(|v| v.len() > 1).count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_that_finds_the_hour_spent_waits_for_it_when_batches_are_slower() {
+    // A trial-sized complexity budget (1M a minute: 33 `create_item`s a minute), so 10,000
+    // records as batches take five hours and waiting for the hour's item budget is sooner.
+    const ROWS: usize = 10_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateSpec::Path(dir.path().join("state.db"));
+    let mut sim_cfg = cfg_with("", BulkSettings::default());
+    sim_cfg.limits.personal_budget = 1_000_000;
+    let (sim, t) = sim(sim_cfg);
+    let sync = |input: Vec<Map<String, Value>>| {
+        run(RunParams {
+            state: state.clone(),
+            ..params(bulk_config(), InputSource::Records(input), t.clone())
+        })
+    };
+    let changed = |n: usize, po: &str| -> Vec<Map<String, Value>> {
+        recs(ROWS, 1)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                if i < n {
+                    r.insert("po_number".into(), Value::from(po));
+                }
+                r
+            })
+            .collect()
+    };
+    let t0 = tokio::time::Instant::now();
+    // 10,000 created, then 9,000 updated: the hour's 19,000 items are spent.
+    assert_eq!(
+        sync(recs(ROWS, 1)).await.expect("run 1").created,
+        ROWS as u64
+    );
+    assert_eq!(
+        sync(changed(9_000, "PO-2")).await.expect("run 2").updated,
+        9_000
+    );
+    let third = sync(changed(ROWS, "PO-3")).await.expect("run 3");
+    assert_eq!((third.updated, third.failed), (ROWS as u64, 0));
+    let ingest = third.ingest.as_ref().expect("jobs ran");
+    assert_eq!(ingest.sent_as_batches, 0, "{ingest:?}");
+    assert_eq!(ingest.jobs_by_state.get("REJECTED"), None, "{ingest:?}");
+    assert_eq!(
+        ingest.jobs_by_state.get("COMPLETED"),
+        Some(&1),
+        "{ingest:?}"
+    );
+    assert_eq!(ingest.rows_by_outcome.get("updated"), Some(&(ROWS as u64)));
+    // The job waited for run 1's 10,000 to leave the hour, and not five hours of batches.
+    let took = tokio::time::Instant::now() - t0;
+    assert!(
+        took >= std::time::Duration::from_secs(3_600)
+            && took < std::time::Duration::from_secs(2 * 3_600),
+        "{took:?}"
+    );
+    let items = board_items_by_key(&sim);
+    assert_eq!(items.len(), ROWS);
+    assert_eq!(items.values().filter(|v| v.len() > 1).count(), 0);
+}

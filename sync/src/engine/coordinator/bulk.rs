@@ -97,7 +97,8 @@ impl Coordinator {
         self.resolve_groups(&mut creates).await?;
         let buckets = self.buckets(creates, updates);
         let (ingest, inputs) = match &self.bulk {
-            Some(b) => (b.ingest.clone(), b.inputs.clone()),
+            // What is left of the hour now: jobs an earlier run left open ended since the start.
+            Some(b) => (b.ingest.clone(), b.ingest.with_hour_left(b.inputs.clone())),
             None => return Ok(()),
         };
         let loads: Vec<GroupLoad> = buckets.iter().map(|b| load(&ingest, b)).collect();

@@ -10,6 +10,12 @@
 //! records itself in the jobs ledger BEFORE the upload ([`crate::state::jobs`]), uploads, polls
 //! ([`job`]) and maps the report back to records. What it cannot finish (capacity rejections,
 //! repeated failures, hourly budget spent) comes back as records for the batch path.
+//!
+//! The hour's budgets (19,000 items, 100 starts per account) come from the ledger, which holds
+//! earlier runs' jobs too ([`IngestPath::with_hour_left`]): jobs are sized to what is left, and
+//! with nothing left the rest waits for the oldest spend to leave the rolling hour when the
+//! planner finds waiting sooner than batches (`IngestPath::wait_for_the_hour`), else goes as
+//! batches.
 
 pub(crate) mod csv;
 pub(crate) mod job;
@@ -128,6 +134,48 @@ impl IngestPath {
         Ok(open.len())
     }
 
+    /// `inputs` with what is left of the hour's bulk-import budgets now: the documented 19,000
+    /// items and 100 starts less what the ledger's jobs (this run's and earlier runs') spent in
+    /// the last hour ([`JobLedger::hour_use`]). An unreadable ledger leaves `inputs` as they are.
+    pub(crate) fn with_hour_left(&self, mut inputs: PlanInputs) -> PlanInputs {
+        match self.ledger.hour_use(self.ledger.now_ms()) {
+            Ok(used) => {
+                inputs.hourly_items_left = HOURLY_ITEMS.saturating_sub(used.items);
+                inputs.job_starts_left = HOURLY_JOB_STARTS.saturating_sub(used.starts);
+                if used.starts > 0 {
+                    tracing::debug!(
+                        items = used.items,
+                        starts = used.starts,
+                        "bulk-import budget already used in the last hour"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the jobs ledger could not be read; planning with the hour's budgets as counted so far")
+            }
+        }
+        inputs
+    }
+
+    /// With the hour's budgets spent: how long until the oldest spend the ledger knows of leaves
+    /// the window, when the planner finds waiting for the window sooner for `rows` rows than
+    /// sending them as batches (`mode = "ingest"` always waits). None: batches (or nothing of
+    /// ours to wait for: the ledger has no spend in the window).
+    fn wait_for_the_hour(&self, rows: usize, inputs: &PlanInputs) -> Option<Duration> {
+        let now = self.ledger.now_ms();
+        let free_at = self.ledger.hour_use(now).ok()?.next_free_at()?;
+        let load = GroupLoad {
+            group: String::new(),
+            records: rows,
+            ingestable: rows,
+        };
+        let waits = plan(&[load], inputs)
+            .groups
+            .iter()
+            .any(|g| g.path == PathChoice::Ingest);
+        waits.then(|| Duration::from_millis((free_at - now).max(0) as u64))
+    }
+
     /// The CSV layout (the coordinator asks it which records a row can carry).
     pub(crate) fn layout(&self) -> &CsvLayout {
         &self.layout
@@ -147,6 +195,13 @@ impl IngestPath {
             while !rest.is_empty() {
                 let room = (inputs.hourly_items_left as usize).min(inputs.rows_per_job);
                 if room == 0 || inputs.job_starts_left == 0 {
+                    if let Some(wait) = self.wait_for_the_hour(rest.len(), &inputs) {
+                        tracing::info!(group = %g.title, records = rest.len(), wait_s = wait.as_secs(), "the hour's bulk-import budget is spent; waiting for it to free up (sooner than batches)");
+                        self.watch.set(None);
+                        tokio::time::sleep(wait).await;
+                        inputs = self.with_hour_left(inputs);
+                        continue;
+                    }
                     tracing::warn!(group = %g.title, records = rest.len(), "the hour's bulk-import budget is spent; these records go as batches");
                     out.stats.sent_as_batches += rest.len() as u64;
                     out.to_batch.append(&mut rest);
@@ -158,6 +213,9 @@ impl IngestPath {
                 let end = runner::run_chunk(&self, &g.group_id, chunk, seq, &mut out.stats).await;
                 inputs.hourly_items_left = inputs.hourly_items_left.saturating_sub(end.rows_spent);
                 inputs.job_starts_left = inputs.job_starts_left.saturating_sub(end.starts);
+                // The ledger has every job's spend, this run's included, and lets spends an
+                // hour old leave the window.
+                inputs = self.with_hour_left(inputs);
                 out.stats.sent_as_batches += end.to_batch.len() as u64;
                 out.to_batch.extend(end.to_batch);
                 out.reports.extend(end.reports);

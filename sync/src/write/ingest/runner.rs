@@ -109,8 +109,15 @@ pub(super) async fn run_chunk(
                         return end;
                     }
                     (JobState::Rejected, Some("BOARD_CAPACITY_EXCEEDED")) => {
-                        end.reports = board_full(records);
-                        return end;
+                        // A rejected job wrote nothing (docs/monday-bulk-import.md §4.1): its
+                        // creates go as batches, which fill what room the board has and report
+                        // the rest as "board full" (ItemsLimitationException), as in batch mode;
+                        // its updates need no room.
+                        tracing::warn!(
+                            records = records.len(),
+                            "job rejected: the board is full; its rows go as batches"
+                        );
+                        return hand_to_batches(path, records, false, end).await;
                     }
                     (JobState::Rejected, reason) => {
                         tracing::warn!(?reason, "job rejected; its rows go as batches");
@@ -176,6 +183,9 @@ async fn one_job(
         group_id: group_id.to_string(),
         keys: records.iter().map(|r| r.record.key.clone()).collect(),
         stage: Stage::Started,
+        // Until the job ends, every row of its file may spend the hour's budget.
+        started_at_ms: path.ledger.now_ms(),
+        rows: records.len() as u64,
     };
     // The job and its keys are durable before a byte of the file leaves.
     if let Err(e) = path.ledger.started(&entry) {
@@ -186,6 +196,7 @@ async fn one_job(
         tracing::warn!(job = %started.job_id, error = %e, "upload failed; a new job takes the rows");
         *stats.jobs_by_state.entry("ABANDONED".into()).or_default() += 1;
         let _ = path.ledger.set_stage(&started.job_id, Stage::Abandoned);
+        let _ = path.ledger.set_rows(&started.job_id, 0);
         return Attempt::UploadFailed;
     }
     stats.bytes_uploaded += csv.len() as u64;
@@ -259,6 +270,10 @@ async fn watch(
         if status.state.is_final() {
             let ended_at = Instant::now();
             stats.processing_wait_ms += (ended_at - uploaded_at).as_secs_f64() * 1000.0;
+            // What the hour's budget kept: rows created or updated (invalid, skipped and failed
+            // rows are given back; a rejected job spent nothing).
+            let spent = status.counts.map_or(0, |c| c.created + c.updated);
+            let _ = path.ledger.set_rows(job_id, spent);
             let _ = path.ledger.set_stage(job_id, Stage::Settled);
             return Ok(Watched {
                 status,
@@ -347,11 +362,11 @@ async fn settle_rows(
         };
         outcomes.push((r, res));
     }
-    by_kind(outcomes, false)
+    by_kind(outcomes)
 }
 
 /// Creates and updates reported separately (the coordinator counts capacity on creates).
-fn by_kind(outcomes: Vec<(PlannedRecord, RecordResult)>, board_full: bool) -> Vec<WriteReport> {
+fn by_kind(outcomes: Vec<(PlannedRecord, RecordResult)>) -> Vec<WriteReport> {
     let (creates, updates): (Vec<_>, Vec<_>) = outcomes
         .into_iter()
         .partition(|(r, _)| matches!(r.op, Op::Create { .. }));
@@ -367,31 +382,9 @@ fn by_kind(outcomes: Vec<(PlannedRecord, RecordResult)>, board_full: bool) -> Ve
         outcomes,
         finished_at: now,
         fatal: None,
-        board_full: board_full && kind == RequestKind::Create,
+        board_full: false,
     })
     .collect()
-}
-
-/// `REJECTED` / `BOARD_CAPACITY_EXCEEDED`: the board is full, like `ItemsLimitationException`.
-fn board_full(records: Vec<PlannedRecord>) -> Vec<WriteReport> {
-    let outcomes = records
-        .into_iter()
-        .map(|r| {
-            let res = match r.op {
-                Op::Create { .. } => RecordResult::Failed {
-                    field: String::new(),
-                    reason: "the board is full (bulk import job rejected: BOARD_CAPACITY_EXCEEDED)"
-                        .into(),
-                    cause: FailureCause::BoardFull,
-                },
-                Op::Update { .. } => RecordResult::Ambiguous {
-                    reason: "bulk import job rejected (BOARD_CAPACITY_EXCEEDED)".into(),
-                },
-            };
-            (r, res)
-        })
-        .collect();
-    by_kind(outcomes, true)
 }
 
 /// Rows a job could not take go to the batch path; after a job that may have committed some of
@@ -426,7 +419,7 @@ async fn hand_to_batches(
                         (r, RecordResult::Ambiguous { reason })
                     })
                     .collect();
-                end.reports = by_kind(outcomes, false);
+                end.reports = by_kind(outcomes);
                 return end;
             }
         }
@@ -458,11 +451,19 @@ pub(super) async fn finish_open(path: &IngestPath, job: &LedgerJob, stats: &mut 
             tracing::warn!(job = %job.job_id, error = %e, "a job of an earlier run cannot be read; its records are looked up on the board");
             Stage::Abandoned
         }
-        Ok(s) if s.state.is_final() => Stage::Settled,
+        Ok(s) if s.state.is_final() => {
+            let spent = s.counts.map_or(0, |c| c.created + c.updated);
+            let _ = path.ledger.set_rows(&job.job_id, spent);
+            Stage::Settled
+        }
         Ok(s) if s.state == JobState::UploadPending => {
             tokio::time::sleep(path.poll_interval).await;
             match job::poll(&path.client, &job.job_id, 1 << 21).await {
-                Ok(s) if s.state == JobState::UploadPending => Stage::Abandoned,
+                Ok(s) if s.state == JobState::UploadPending => {
+                    // It never got its file: it spends nothing.
+                    let _ = path.ledger.set_rows(&job.job_id, 0);
+                    Stage::Abandoned
+                }
                 _ => wait_out(path, &job.job_id, stats).await,
             }
         }
