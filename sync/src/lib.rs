@@ -33,7 +33,8 @@
 //!   [`write::batch`]; the bulk import path: [`write::ingest`] — the CSV per column type
 //!   [`write::ingest::csv`], the job client [`write::ingest::job`], redo/hand-back rules in
 //!   `write::ingest::runner`).
-//! - **Which path each group takes** (`mode = "auto"`, the default): [`planning::paths::plan`];
+//! - **Which path each group takes** (`mode = "auto"`, the default): [`planning::paths::plan`]
+//!   (the complexity budget's windows it plans with: `planning::paths::window`);
 //!   whether the bulk import is usable at all (API version, key column type):
 //!   [`planning::board::bulk_import_unavailable`]; the coordinator's bulk sequencing (collect,
 //!   plan, jobs and batches at once): `engine::coordinator::bulk`.

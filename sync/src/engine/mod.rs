@@ -187,6 +187,8 @@ fn plan_inputs(
         mutation_complexity: s.mutation_complexity,
         complexity_per_minute: per_minute,
         complexity_left: per_minute,
+        complexity_reset_in_s: crate::planning::paths::WINDOW_S,
+        batch_items_queued: 0,
         batch_request_s: (s.expected_ms_per_mutation * batch_size as u64) as f64 / 1000.0,
         batch_size,
         hourly_items_left: HOURLY_ITEMS,

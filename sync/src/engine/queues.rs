@@ -84,6 +84,11 @@ impl Queues {
         self.batch_size
     }
 
+    /// Records queued and not yet sent.
+    pub(crate) fn pending(&self) -> usize {
+        self.creates.len() + self.updates.len()
+    }
+
     /// Queue a planned record; says which queue is now full.
     pub(crate) fn push(&mut self, item: PlannedRecord) -> Ready {
         match item.op {

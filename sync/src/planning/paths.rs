@@ -13,13 +13,18 @@
 //! # The model (one board, all estimates)
 //!
 //! **Batches.** A `create_item` costs `mutation_complexity` of a budget of
-//! `complexity_per_minute` that refills continuously (`r` = 10M / 30,000 / 60 = 5.6 items a
-//! second, capped at one minute's budget, 333 items). Requests send items at the latency's pace
-//! (`batch_request_s / batch_size` a record) while the budget lasts, then at the refill's. So
-//! `n` items on a budget of `L` items take `max(n x latency, (n - L) / r)` (exactly: a burst at
-//! the latency's pace until the budget, refilling meanwhile, runs out, then `r`): 5,000 records
-//! on a full budget take (5,000 - 333) / 5.6 = 840 s. The budget figures are monday.com's
-//! (https://developer.monday.com/api-reference/docs/rate-limits).
+//! `complexity_per_minute`, which the API hands out per window, not as a refill: what is left
+//! now (`complexity_left`) until the window resets (`complexity_reset_in_s`), then a whole
+//! window's worth (10M / 30,000 = 333 items) at each reset, 60 s apart
+//! (https://developer.monday.com/api-reference/docs/rate-limits). Requests send items at the
+//! latency's pace (`batch_request_s / batch_size` a record) while the window's budget lasts,
+//! then wait for the reset ([`window`]): 500 records on a full budget are 333 at once (8.8 s),
+//! the reset at 60 s, 167 more: 64.4 s; 5,000 are 15 windows, 14 x 60 + 8.8 = 848.8 s. A run
+//! that needs a second window waits for its reset however its items are spread over the first,
+//! so a job only saves budget time when it keeps the run inside fewer windows. Jobs spend the
+//! budget too: their `ingest_items` start (one mutation) and the key lookups that find their
+//! items (one `items_page_by_column_values` per 100 rows, about 110,000 each), and so do the
+//! batch writes queued outside the plan (`batch_items_queued`).
 //!
 //! **A job** (https://developer.monday.com/api-reference/docs/importing-items-in-bulk): the
 //! `ingest_items` start and the CSV upload (one request each, estimated as the batch request's
@@ -33,11 +38,11 @@
 //! **Jobs and batches on one board** (the simulator's rules, which are the stricter reading of
 //! the docs, mock-monday/README.md "Bulk import"): jobs run one after another; while one
 //! processes rows, every other item write to the board gets HTTP 423, so batches run only
-//! between jobs, before the first and after the last; the complexity budget keeps refilling
-//! while a job processes. The plan the model assumes the engine follows: start and upload each
-//! job ahead (one request after another) so that it is validated the moment the board is free;
-//! before each job, spend what the budget holds on batches (the refill during the job would
-//! otherwise be lost at the cap); after the last job, the remaining batches at the usual pace.
+//! between jobs, before the first and after the last; the budget's windows keep resetting while
+//! a job processes (what a window held unspent is lost at its reset). The plan the model
+//! assumes the engine follows (and the engine does): start and upload each job ahead (one
+//! request after another); it processes `job_start_delay_s` after its upload or when the job
+//! before it ends, whichever is later; batches go whenever no job processes rows.
 //! `Model::timeline` computes that plan's end: the later of the last batch and the poll that
 //! sees the last job end.
 //!
@@ -70,28 +75,30 @@
 //!
 //! | records | groups | batches only | 25 rows/s (10x slower) | planned at 250, run at 25 | 250 rows/s | 2,500 rows/s (10x faster) |
 //! |---|---|---|---|---|---|---|
-//! | 500 | 1 | 30 s | batches, 30 s | 1 job, 32 s | 1 job, 12 s | 1 job, 12 s |
-//! | 500 | 30 | 30 s | 4 jobs + batches, 18 s | 4 jobs + batches, 18 s | 4 jobs + batches, 18 s | 4 jobs + batches, 18 s |
-//! | 5,000 | 1 | 840 s | 1 job, 212 s | 1 job, 212 s | 1 job, 32 s | 1 job, 12 s |
-//! | 5,000 | 30 | 840 s | 22 jobs + batches, 188 s | 29 jobs + batches, 202 s | 29 jobs + batches, 62 s | 29 jobs + batches, 62 s |
-//! | 10,000 | 1 | 1,740 s | 1 job, 412 s | 1 job, 412 s | 1 job, 52 s | 1 job, 12 s |
-//! | 10,000 | 30 | 1,740 s | 23 jobs + batches, 369 s | 29 jobs + batches, 397 s | 29 jobs + batches, 67 s | 29 jobs + batches, 67 s |
+//! | 500 | 1 | 64 s | 1 job, 34 s | 1 job, 34 s | 1 job, 14 s | 1 job, 14 s |
+//! | 500 | 30 | 64 s | batches, 64 s | batches, 64 s | batches, 64 s | batches, 64 s |
+//! | 5,000 | 1 | 849 s | 1 job, 227 s | 1 job, 227 s | 1 job, 47 s | 1 job, 27 s |
+//! | 5,000 | 30 | 849 s | 30 jobs, 378 s | 30 jobs, 378 s | 30 jobs, 378 s | 30 jobs, 378 s |
+//! | 10,000 | 1 | 1,749 s | 1 job, 442 s | 1 job, 442 s | 1 job, 82 s | 1 job, 61 s |
+//! | 10,000 | 30 | 1,749 s | 30 jobs, 710 s | 30 jobs, 710 s | 30 jobs, 430 s | 30 jobs, 430 s |
 //!
 //! Jobs win by far from a few hundred records on, because batches are held to 333 items a
-//! minute by the budget while even a 10x slower job processes 25 rows a second. With 30 groups
-//! the start and upload of each job (2 s, one after another) bound the jobs, and the smaller
-//! groups go as batches in the windows the jobs leave. 10x faster changes little: the poll grid
-//! and the requests dominate. 10x slower costs most where the plan is wrong: 500 records in one
-//! group (a 32 s job instead of 30 s of batches, +7%) and 30 groups (+7% and +8%).
+//! window by the budget while even a 10x slower job processes 25 rows a second. Jobs run one
+//! after another, each waiting for the poll that sees the one before it done (about 12.6 s a
+//! small job), and a job's start waits for the budget behind the batches queued before it, so
+//! many small groups gain nothing: 500 records in 30 groups need the budget's second window
+//! whatever goes as jobs, and batches alone are soonest (64.4 s); 5,000 in 30 groups are bound by 30 jobs x 12.6 s. 10x faster changes little: the poll
+//! grid, the requests and the key lookups (10,000 rows are 100 lookups, 367 items of budget:
+//! the next job's start waits for a reset) dominate.
 //!
-//! **Re-planning limits the damage.** After the first job the engine calls [`plan`] again for
-//! the groups not yet started with the measured `rows_per_second`, so only the first job runs on
-//! the estimate: the loss is at most that job's rows at the true rate instead of the estimate
-//! (plus one poll), and every later group is planned as in the "25 rows/s" column. In one group
-//! nothing is left to re-plan, but there the loss is bounded by that one job, and from about
-//! 520 records on a job at 25 rows/s (32 s up to 700 rows) beats the 333-a-minute batches.
+//! **Re-planning limits the damage.** After each job the engine calls [`plan`] again for the
+//! groups whose jobs have not started, with the rate and start delay the job measured and the
+//! budget as the pacer sees it, so only the first job runs on the estimate.
+
+mod window;
 
 use crate::mapping::config::Mode;
+use window::{Clock, Window};
 
 /// One write path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -127,6 +134,12 @@ pub(crate) struct PlanInputs {
     /// Complexity budget per minute, and what is left of it now.
     pub complexity_per_minute: u64,
     pub complexity_left: u64,
+    /// Seconds until the budget's window resets (then a whole minute's budget is back; it does
+    /// not refill before). A window not yet started: [`WINDOW_S`].
+    pub complexity_reset_in_s: f64,
+    /// Writes already queued for `create_item` batches outside `loads` (records a CSV row
+    /// cannot carry go as batches as they are read): they share the budget with the plan.
+    pub batch_items_queued: usize,
     /// Expected seconds for one batch request of `batch_size` mutations (latency model).
     pub batch_request_s: f64,
     pub batch_size: usize,
@@ -141,6 +154,37 @@ pub(crate) struct PlanInputs {
     pub poll_interval_s: f64,
     /// Most rows one job may carry (`[sync] rows_per_job`, at most 10,000).
     pub rows_per_job: usize,
+}
+
+impl PlanInputs {
+    /// The budget as the pacer knows it at `now` (what is left in the window and when it
+    /// resets; a reset that has passed is a whole window) and the batch writes queued outside
+    /// the plan. What the pacer does not know yet keeps the estimate.
+    pub(crate) fn with_budget(
+        mut self,
+        budget: &crate::api::pacing::BudgetSnapshot,
+        now: tokio::time::Instant,
+        queued: usize,
+    ) -> Self {
+        if let Some(limit) = budget.limit {
+            self.complexity_per_minute = limit;
+        }
+        match (budget.remaining, budget.reset_at) {
+            (_, Some(reset)) if reset <= now => {
+                self.complexity_left = self.complexity_per_minute;
+                self.complexity_reset_in_s = WINDOW_S;
+            }
+            (Some(left), reset) => {
+                self.complexity_left = left.min(self.complexity_per_minute);
+                if let Some(reset) = reset {
+                    self.complexity_reset_in_s = (reset - now).as_secs_f64().min(WINDOW_S);
+                }
+            }
+            (None, _) => {}
+        }
+        self.batch_items_queued = queued;
+        self
+    }
 }
 
 /// The decision for one group.
@@ -240,6 +284,18 @@ const MAX_ROWS_PER_JOB: usize = 10_000;
 const ONE_REQUEST_MAX_S: f64 = 1.0;
 /// The documented poll pace: not faster than every 10 s.
 const MIN_POLL_S: f64 = 10.0;
+/// A key lookup after a job (`items_page_by_column_values`, 100,000 by the published weights,
+/// https://community.monday.com/t/complexity-field-weights/17444, plus the selection of a
+/// 500-item page) and the keys one lookup asks for
+/// ([`crate::state::reconcile::KEYS_PER_QUERY`]).
+const KEY_LOOKUP_COMPLEXITY: u64 = 110_000;
+/// Seconds one key lookup is estimated to take: a read round trip (no published figure; the
+/// simulator's realistic profile has a 250 ms median plus 0.2 ms per item read).
+const KEY_LOOKUP_S: f64 = 0.3;
+const KEYS_PER_LOOKUP: usize = crate::state::reconcile::KEYS_PER_QUERY;
+/// The complexity budget's window: it resets 60 s after the window's first call
+/// (https://developer.monday.com/api-reference/docs/rate-limits).
+pub(crate) const WINDOW_S: f64 = 60.0;
 
 /// What happens to rows the hour's item budget or job starts cannot take now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +321,11 @@ struct Job {
     rows: f64,
     /// Processing cannot start before this (a later hour's window), seconds from now.
     not_before: f64,
+    /// The complexity budget the job spends, in `create_item`s: its `ingest_items` start and
+    /// the key lookups that find its items afterwards.
+    budget_items: f64,
+    /// Key lookups after it (one read each, [`KEY_LOOKUP_S`]).
+    lookups: f64,
 }
 
 /// Where one group's records go in a candidate plan.
@@ -338,13 +399,16 @@ fn best_of(m: &Model, cands: [Candidate; 2]) -> (Candidate, f64) {
 /// The inputs, sanitised into the units of the model (items, seconds).
 #[derive(Debug, Clone, Copy)]
 struct Model {
-    /// Seconds per `create_item` at the latency's pace (one batch request over its mutations).
-    item_latency_s: f64,
-    /// Complexity budget refill, in `create_item`s per second, and its cap (one minute's budget).
-    refill_per_s: f64,
-    budget_cap: f64,
-    /// Budget left now, in `create_item`s.
+    /// Complexity charged per `create_item`.
+    mutation_cost: f64,
+    /// Batch writes queued outside the plan's loads.
+    queued_items: f64,
+    /// The complexity budget's windows, in `create_item`s, and the latency's pace (seconds per
+    /// `create_item`: one batch request over its mutations).
+    window: Window,
+    /// Budget left now, in `create_item`s, and seconds until its window resets.
     budget_left: f64,
+    reset_in_s: f64,
     /// One job start request or one upload: the batch request's time, at most
     /// [`ONE_REQUEST_MAX_S`].
     request_s: f64,
@@ -370,11 +434,17 @@ impl Model {
         let cost = i.mutation_complexity.max(1) as f64;
         let per_minute = i.complexity_per_minute.max(1) as f64;
         let batch_request_s = at_least(i.batch_request_s, 0.0);
+        let item_latency_s = batch_request_s / i.batch_size.max(1) as f64;
         Self {
-            item_latency_s: batch_request_s / i.batch_size.max(1) as f64,
-            refill_per_s: per_minute / cost / 60.0,
-            budget_cap: per_minute / cost,
+            mutation_cost: cost,
+            queued_items: i.batch_items_queued as f64,
+            window: Window {
+                cap: per_minute / cost,
+                len_s: WINDOW_S,
+                item_s: item_latency_s,
+            },
             budget_left: i.complexity_left.min(i.complexity_per_minute) as f64 / cost,
+            reset_in_s: at_least(i.complexity_reset_in_s, 0.0).min(WINDOW_S),
             request_s: batch_request_s.min(ONE_REQUEST_MAX_S),
             start_delay_s: at_least(i.job_start_delay_s, 0.0),
             // A rate of 0 or less (unknown, nonsense) is treated as very slow, never as instant.
@@ -386,96 +456,66 @@ impl Model {
         }
     }
 
-    /// Whether the latency alone sets the batch pace (the budget refills faster than requests
-    /// can spend it).
-    fn latency_bound(&self) -> bool {
-        self.item_latency_s * self.refill_per_s >= 1.0
+    /// The complexity a job of `rows` rows spends, in `create_item`s: one mutation to start it,
+    /// one key lookup per [`KEYS_PER_LOOKUP`] rows to find its items.
+    fn job_budget_items(&self, rows: usize) -> f64 {
+        let lookups = rows.div_ceil(KEYS_PER_LOOKUP) as f64;
+        (self.mutation_cost + lookups * KEY_LOOKUP_COMPLEXITY as f64) / self.mutation_cost
     }
 
-    /// Items a burst can send on `budget` before the budget (refilling meanwhile) runs out.
-    fn burst_items(&self, budget: f64) -> f64 {
-        budget / (1.0 - self.item_latency_s * self.refill_per_s)
-    }
-
-    /// Seconds to send `n` items starting with `budget` (no lock in the way): the latency's pace
-    /// while the budget lasts, then the budget's.
-    fn batch_seconds(&self, n: f64, budget: f64) -> f64 {
-        if n <= 0.0 {
-            return 0.0;
-        }
-        if self.latency_bound() {
-            return n * self.item_latency_s;
-        }
-        let burst = self.burst_items(budget);
-        if n <= burst {
-            n * self.item_latency_s
-        } else {
-            burst * self.item_latency_s + (n - burst) / self.refill_per_s
+    /// The budget's clock as the plan starts: what is left now, the reset when it comes.
+    fn clock(&self) -> Clock {
+        Clock {
+            t: 0.0,
+            budget: self.budget_left,
+            reset: self.reset_in_s,
         }
     }
 
-    /// Sends batches for `w` seconds (a window the board is free): returns the items sent and
-    /// updates the budget.
-    fn batches_in_window(&self, w: f64, budget: &mut f64, remaining: f64) -> f64 {
-        let room = if self.latency_bound() {
-            if self.item_latency_s > 0.0 {
-                w / self.item_latency_s
-            } else {
-                f64::INFINITY
-            }
-        } else {
-            let burst = self.burst_items(*budget);
-            let burst_s = burst * self.item_latency_s;
-            if w <= burst_s {
-                w / self.item_latency_s
-            } else {
-                burst + (w - burst_s) * self.refill_per_s
-            }
-        };
-        let sent = remaining.min(room).max(0.0);
-        *budget = (*budget + self.refill_per_s * w - sent).clamp(0.0, self.budget_cap);
-        sent
-    }
-
-    /// Estimated seconds until every job has been seen done by a poll and every batch item sent,
-    /// on one board: jobs run one after another (each started and uploaded ahead, so it is
-    /// validated when the board is free); batches run only while no job processes rows (423
-    /// otherwise); before each job, batches spend what the budget holds, since it refills
-    /// while the job processes.
+    /// Estimated seconds until every job has been seen done and its items found, and every
+    /// batch item sent, on one board, as the engine runs them: one job at a time, each started
+    /// (and uploaded) once the poll that sees the one before it done and that job's key lookups
+    /// are over, and once the budget admits its start (the batches queued before it spend the
+    /// budget first); it processes `start_delay_s` after its upload, polled every `poll_s` from the
+    /// upload. Batches go while no job processes rows (423 otherwise), at the latency's pace
+    /// while the budget window lasts, then at its reset ([`window`]); the windows keep
+    /// resetting while a job holds the board.
     fn timeline(&self, jobs: &[Job], batch_items: f64) -> f64 {
-        let mut t = 0.0; // the board is free of jobs from here
-        let mut budget = self.budget_left;
-        let mut remaining = batch_items;
-        let mut requests_done = 0.0; // the engine's start + upload requests, one after another
-        let mut seen = 0.0;
-        let mut first_upload = None;
+        let w = self.window;
+        let mut c = self.clock();
+        // Batches share the budget with what is queued outside the plan and with the jobs'
+        // starts and lookups.
+        let job_items: f64 = jobs.iter().map(|j| j.budget_items).sum();
+        let mut remaining = batch_items.max(0.0) + self.queued_items + job_items;
+        let mut jobs_items_left = job_items;
+        let mut next_start = 0.0; // when the engine starts the next job
         for job in jobs {
-            requests_done += 2.0 * self.request_s;
-            let earliest = (requests_done + self.start_delay_s).max(job.not_before);
-            if earliest > t {
-                remaining -= self.batches_in_window(earliest - t, &mut budget, remaining);
-                t = earliest;
+            // The job's start is a mutation, and the pacer serves the budget in turn: when the
+            // batches queued before it need more than the window holds, it goes after them,
+            // and when they leave the window spent, at its reset.
+            let batches_ahead = (remaining - jobs_items_left).max(0.0);
+            let mut probe = c;
+            w.idle(&mut probe, next_start);
+            if batches_ahead >= probe.budget {
+                w.send(&mut probe, batches_ahead, f64::INFINITY);
+                next_start = next_start.max(probe.t);
+                if probe.budget < 1.0 {
+                    next_start = next_start.max(probe.reset);
+                }
             }
-            // Spend what the budget holds before the board locks (it refills meanwhile).
-            if remaining > 0.0 && !self.latency_bound() {
-                let n = remaining.min(self.burst_items(budget));
-                let g = n * self.item_latency_s;
-                remaining -= self.batches_in_window(g, &mut budget, remaining);
-                t += g;
-            }
-            let start = t;
+            jobs_items_left -= job.budget_items;
+            let upload =
+                (next_start + 2.0 * self.request_s).max(job.not_before - self.start_delay_s);
+            let start = upload + self.start_delay_s;
+            remaining -= w.send(&mut c, remaining, start);
             let end = start + job.rows / self.rows_per_second;
-            budget = (budget + self.refill_per_s * (end - start)).min(self.budget_cap);
-            t = end;
-            let upload = start - self.start_delay_s;
-            requests_done = requests_done.max(upload);
-            // One poller for the run, every `poll_s` from the first upload: the last job's end
-            // is seen by the first poll at or after it.
-            let grid = *first_upload.get_or_insert(upload);
-            seen = grid + ((end - grid) / self.poll_s - 1e-9).ceil().max(1.0) * self.poll_s;
+            w.idle(&mut c, end);
+            // The first poll at or after the end sees it; then its items are looked up.
+            let seen = upload + ((end - upload) / self.poll_s - 1e-9).ceil().max(1.0) * self.poll_s;
+            next_start = seen + job.lookups * KEY_LOOKUP_S;
         }
-        let done = t + self.batch_seconds(remaining.max(0.0), budget);
-        round_ms(done.max(seen))
+        w.send(&mut c, remaining, f64::INFINITY);
+        round_ms(c.t.max(next_start))
     }
 
     /// Jobs for the groups `as_jobs` (in that order), rows over the hour's budgets per
@@ -512,6 +552,8 @@ impl Model {
                 c.jobs.push(Job {
                     rows: chunk as f64,
                     not_before: f64::from(hour) * HOUR_S,
+                    budget_items: self.job_budget_items(chunk),
+                    lookups: chunk.div_ceil(KEYS_PER_LOOKUP) as f64,
                 });
                 split.job_rows += chunk;
                 if hour > 0 {
@@ -662,6 +704,8 @@ mod tests {
             mutation_complexity: 30_000,
             complexity_per_minute: 10_000_000,
             complexity_left: 10_000_000,
+            complexity_reset_in_s: 60.0,
+            batch_items_queued: 0,
             batch_request_s: 4.4,
             batch_size: 166,
             hourly_items_left: 19_000,
@@ -699,7 +743,7 @@ mod tests {
                 name: "5,000 in one group: a job",
                 loads: vec![load("a", 5_000, 5_000)],
                 inputs: |_| {},
-                want: vec![(I, 5_000, "5000 rows as a job: fastest plan ~32 s")],
+                want: vec![(I, 5_000, "5000 rows as a job: fastest plan ~47 s")],
             },
             Case {
                 name: "40 records: batches (a job waits for its poll)",
@@ -743,7 +787,7 @@ mod tests {
                 name: "no job starts left: batches beat waiting an hour",
                 loads: vec![load("a", 5_000, 5_000)],
                 inputs: |i| i.job_starts_left = 0,
-                want: vec![(B, 5_000, "batches are faster (batches ~840 s, a job ~840 s at 250 rows/s); no job starts left this hour")],
+                want: vec![(B, 5_000, "batches are faster (batches ~849 s, a job ~849 s at 250 rows/s); no job starts left this hour")],
             },
             Case {
                 name: "trial budget, no items left: waiting for the window beats batches",
@@ -807,49 +851,70 @@ mod tests {
     /// The estimates, computed by hand for the realistic inputs.
     #[test]
     fn estimates_by_hand() {
-        // Batches: 333.3 items on the budget left, then 5.556 a second: (5,000 - 333.3) / 5.556.
+        // Batches: a window's 333.3 items at the latency's pace (333.3 x 4.4 / 166 = 8.835 s),
+        // then the wait for the reset, 15 windows in all: 14 x 60 + 8.835.
         // A job: start + upload (2 × 1 s: the 4.4 s batch request capped at one request's 1 s);
         // polled every 10 s from the upload at 2 s; it ends 2 s + 20 s later, seen by the third
-        // poll: 2 + 30.
+        // poll at 32 s, then 50 key lookups of 0.3 s: 47 s. Its start and lookups spend
+        // (30,000 + 50 x 110,000) / 30,000 = 184.3 items of the first window: no wait.
         let p = plan(&[load("a", 5_000, 5_000)], &realistic());
-        assert_eq!(p.est_batch_only_s, 840.0);
-        assert_eq!(p.est_ingest_only_s, 32.0);
-        assert_eq!(p.est_total_s, 32.0);
+        assert_eq!(p.est_batch_only_s, 848.835);
+        assert_eq!(p.est_ingest_only_s, 47.0);
+        assert_eq!(p.est_total_s, 47.0);
         assert_eq!(
             (p.groups[0].est_batch_s, p.groups[0].est_ingest_s),
-            (840.0, 32.0)
+            (848.835, 47.0)
         );
-        // Two jobs (10,000 + 8,000 rows): the second is validated when the first ends (4 + 40
-        // = 44 s) and ends at 76 s; the polls run every 10 s from the first upload (2 s): 2 + 80.
+        // 500 records: batches need a second window (60 s + 166.7 items, 4.418 s); one job is
+        // seen at the first poll (2 + 10) and its 5 lookups take 1.5 s.
+        let p = plan(&[load("a", 500, 500)], &realistic());
+        assert_eq!((p.est_batch_only_s, p.est_total_s), (64.418, 13.5));
+        // Two jobs (10,000 + 8,000 rows), one after the other: the first uploaded at 2 s, seen
+        // at 52 s, its 100 lookups until 82 s; the second uploaded at 84 s, processing 86 s to
+        // 118 s, seen at 124 s, 80 lookups: 148 s. Their 662 items of budget fit in the
+        // windows the board leaves free (before 4 s, 44 s to 86 s).
         let p = plan(&[load("a", 18_000, 18_000)], &realistic());
-        assert_eq!(p.est_ingest_only_s, 82.0);
-        // 10 x slower: 5,000 rows take 200 s; seen at 2 + 210.
+        assert_eq!(p.est_ingest_only_s, 148.0);
+        // 10 x slower: 5,000 rows take 200 s; seen at 2 + 210, lookups 15 s.
         let mut slow = realistic();
         slow.rows_per_second = 25.0;
-        assert_eq!(plan(&[load("a", 5_000, 5_000)], &slow).est_total_s, 212.0);
-        // With the budget spent, batches wait for the refill: 5,000 / 5.556 = 900 s.
+        assert_eq!(plan(&[load("a", 5_000, 5_000)], &slow).est_total_s, 227.0);
+        // With the budget spent, batches wait for the reset (60 s), then 15 windows.
         let mut spent = realistic();
         spent.complexity_left = 0;
         assert_eq!(
             plan(&[load("a", 5_000, 5_000)], &spent).est_batch_only_s,
-            900.0
+            908.835
         );
     }
 
     /// The board lock: batches beside a job cannot run while it processes rows. When the budget
-    /// binds, it refills meanwhile and the lock costs nothing; when the latency binds, the
-    /// processing time adds up.
+    /// binds, the job's processing falls in the wait for the window's reset and the lock costs
+    /// nothing; when the latency binds, the processing time adds up.
     #[test]
-    fn batches_wait_for_the_processing_job_and_use_the_refill() {
+    fn batches_wait_for_the_processing_job_and_for_the_reset() {
         let job = Job {
             rows: 5_000.0,
             not_before: 0.0,
+            budget_items: 0.0,
+            lookups: 0.0,
         };
-        // Budget-bound: 1,000 items take (1,000 - 333.3) / 5.556 = 120 s with or without the
-        // job's 20 s of processing in between.
+        // Budget-bound: 1,000 items are three windows of 333.3: the third starts at the second
+        // reset (120 s) and takes 333.3 x 4.4 / 166 = 8.8 s. A job queued behind them starts
+        // when the budget admits it: they leave the third window spent, so at its reset
+        // (180 s): uploaded at 182 s, processing 184 s to 204 s, seen at 212 s.
         let m = Model::new(&realistic());
-        assert_eq!(m.timeline(&[], 1_000.0), 120.0);
-        assert_eq!(m.timeline(&[job], 1_000.0), 120.0);
+        assert_eq!(m.timeline(&[], 1_000.0), 128.835);
+        assert_eq!(m.timeline(&[job], 1_000.0), 212.0);
+        // Batches that fit in the window leave the job's start alone: 300 items, the job
+        // processes 4 s to 24 s, seen at 32 s; 150.9 items before it, the rest after 24 s.
+        assert_eq!(m.timeline(&[job], 300.0), 32.0);
+        // What is left now and when it resets: 200 items left, the reset in 20 s: 300 items
+        // are 200 at once (5.3 s), the reset, 100 more (2.65 s).
+        let mut part = realistic();
+        part.complexity_left = 6_000_000;
+        part.complexity_reset_in_s = 20.0;
+        assert_eq!(Model::new(&part).timeline(&[], 300.0), 22.651);
         // Latency-bound (a budget of 100M a minute): 1,000 items alone take 1,000 x 4.4 / 166 =
         // 26.5 s; beside the job, 150.9 go in the 4 s before it, the rest after its 20 s.
         let mut big = realistic();
@@ -884,12 +949,12 @@ mod tests {
         type Row = (usize, usize, f64, [(usize, f64); 3], f64);
         #[rustfmt::skip]
         let table: [Row; 6] = [
-            (500, 1, 30.0, [(0, 30.0), (1, 12.0), (1, 12.0)], 32.0),
-            (500, 30, 30.0, [(4, 18.361), (4, 18.361), (4, 18.361)], 18.361),
-            (5_000, 1, 840.0, [(1, 212.0), (1, 32.0), (1, 12.0)], 212.0),
-            (5_000, 30, 840.0, [(22, 188.361), (29, 62.4), (29, 62.4)], 202.4),
-            (10_000, 1, 1_740.0, [(1, 412.0), (1, 52.0), (1, 12.0)], 412.0),
-            (10_000, 30, 1_740.0, [(23, 368.546), (29, 66.827), (29, 66.827)], 396.827),
+            (500, 1, 64.418, [(1, 33.5), (1, 13.5), (1, 13.5)], 33.5),
+            (500, 30, 64.418, [(0, 64.418), (0, 64.418), (0, 64.418)], 64.418),
+            (5_000, 1, 848.835, [(1, 227.0), (1, 47.0), (1, 27.0)], 227.0),
+            (5_000, 30, 848.835, [(30, 378.0), (30, 378.0), (30, 378.0)], 378.0),
+            (10_000, 1, 1_748.835, [(1, 442.0), (1, 82.0), (1, 60.91)], 442.0),
+            (10_000, 30, 1_748.835, [(30, 709.6), (30, 429.6), (30, 429.6)], 709.6),
         ];
         for (n, groups, batch_only, by_rate, planned_250_run_25) in table {
             let l = loads(n, groups);
@@ -920,7 +985,12 @@ mod tests {
 
     fn inputs_strategy() -> impl Strategy<Value = PlanInputs> {
         (
-            (1u64..=60_000, 1_000_000u64..=10_000_000, 0.0f64..=1.0),
+            (
+                1u64..=60_000,
+                1_000_000u64..=10_000_000,
+                0.0f64..=1.0,
+                0.0f64..=60.0,
+            ),
             (0.0f64..=10.0, 1usize..=200),
             (0u64..=40_000, 0u32..=120),
             (
@@ -931,13 +1001,15 @@ mod tests {
             ),
         )
             .prop_map(
-                |((mc, cpm, left), (req, bs), (items, starts), (rate, delay, poll, rpj))| {
+                |((mc, cpm, left, reset), (req, bs), (items, starts), (rate, delay, poll, rpj))| {
                     PlanInputs {
                         mode: Mode::Auto,
                         ingest_unavailable: None,
                         mutation_complexity: mc,
                         complexity_per_minute: cpm,
                         complexity_left: (cpm as f64 * left) as u64,
+                        complexity_reset_in_s: reset,
+                        batch_items_queued: 0,
                         batch_request_s: req,
                         batch_size: bs,
                         hourly_items_left: items,
@@ -1027,15 +1099,16 @@ mod tests {
         }
 
         /// A faster rate never moves a group from a job to batches, and never makes the plan
-        /// slower.
+        /// slower by more than one budget window: a job that ends sooner starts the next one
+        /// sooner, which can put that start on the wrong side of a reset.
         #[test]
         fn a_faster_rate_never_moves_a_group_to_batches(
             loads in loads_strategy(), i in inputs_strategy(), factor in 1.0f64..=20.0
         ) {
             let faster = PlanInputs { rows_per_second: i.rows_per_second * factor, ..i.clone() };
             let (a, b) = (plan(&loads, &i), plan(&loads, &faster));
-            prop_assert!(b.est_total_s <= a.est_total_s + 1e-6, "{} -> {}", a.est_total_s, b.est_total_s);
-            prop_assert!(b.est_ingest_only_s <= a.est_ingest_only_s + 1e-6);
+            prop_assert!(b.est_total_s <= a.est_total_s + WINDOW_S, "{} -> {}", a.est_total_s, b.est_total_s);
+            prop_assert!(b.est_ingest_only_s <= a.est_ingest_only_s + WINDOW_S);
             let one = &loads[..1];
             let (a1, b1) = (plan(one, &i), plan(one, &faster));
             if a1.groups[0].path == PathChoice::Ingest {

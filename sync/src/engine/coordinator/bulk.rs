@@ -101,6 +101,14 @@ impl Coordinator {
             Some(b) => (b.ingest.clone(), b.ingest.with_hour_left(b.inputs.clone())),
             None => return Ok(()),
         };
+        // The budget as it stands now: the records a CSV cannot carry have been going as
+        // batches while the rest was collected.
+        let pacer = self.client.pacer.clone();
+        let inputs = inputs.with_budget(
+            &pacer.snapshot(),
+            tokio::time::Instant::now(),
+            self.queues.pending(),
+        );
         let loads: Vec<GroupLoad> = buckets.iter().map(|b| load(&ingest, b)).collect();
         let planned = plan(&loads, &inputs);
         self.note_plan(&planned);
@@ -111,7 +119,6 @@ impl Coordinator {
         self.flush_window().await?;
         self.flush_updates().await?;
         self.drain().await?;
-        let pacer = self.client.pacer.clone();
         let out = blocked(&mut self.phases, &pacer, jobs)
             .await
             .map_err(|source| SyncError::Task { source })?;

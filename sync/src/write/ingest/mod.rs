@@ -230,6 +230,10 @@ impl IngestPath {
                 }
             }
             if !queue.is_empty() {
+                let now = self.client.pacer.snapshot();
+                let inputs = inputs
+                    .clone()
+                    .with_budget(&now, tokio::time::Instant::now(), 0);
                 replan(&mut queue, &inputs, &mut out, &self.layout);
             }
         }
