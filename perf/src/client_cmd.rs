@@ -18,7 +18,11 @@
 //!   whose body, the server has seen before);
 //! - items on the board, duplicates and missing records by the key column;
 //! - efficiency against perf's ceiling model (records only: a foreign client is not asked to
-//!   create groups).
+//!   create groups);
+//! - what the machine's load cannot move ([`crate::client_pace`]): the API's busy time per
+//!   record (the simulator's seeded latency draws), records per request and the client's own
+//!   CPU time. The gate judges client scenarios on these; the figures above that count the
+//!   client's wall time (per-record time, record latency, efficiency) are reported.
 //!
 //! The client's exit status is recorded: a non-zero exit (or a kill at the time limit) is a
 //! failed run, reported with the client's last output lines.
@@ -42,6 +46,7 @@ use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::ceiling::efficiency;
+use crate::client_pace::ClientPace;
 use crate::error::{PerfError, Result};
 use crate::generate::{ndjson_bytes, GenerateSpec};
 use crate::latency::round3;
@@ -281,6 +286,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     let board_id = facts.board_id.clone();
     let key_column = facts.key_column.clone();
     let client_settings = settings.clone();
+    let cpu_before = crate::client_pace::children_cpu_ms();
     let (client, entries, request_log, t0_ms, board, stats) = runtime.block_on(async move {
         let simulator = Arc::new(Simulator::new(sim)?);
         let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -321,6 +327,11 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         let _ = serving.await;
         Ok::<_, PerfError>((client, entries, request_log, t0_ms, board, stats))
     })?;
+    // The client (the shell and what it waited for) has been reaped by now; nothing else in
+    // this run starts a process.
+    let client_cpu_ms = cpu_before
+        .zip(crate::client_pace::children_cpu_ms())
+        .map(|(before, after)| (after - before).max(0.0));
     drop(runtime);
 
     let figures = measure_log(&entries, t0_ms);
@@ -328,6 +339,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     let m = figures.measurements;
     let api_time_ms = figures.api_time_ms;
     let per_record_ms = round3(api_time_ms / records.max(1) as f64);
+    let pace = ClientPace::of(&entries, records, api_time_ms, client_cpu_ms);
     let server = ServerFigures {
         locked: figures.locked,
         records_missing: missing,
@@ -403,6 +415,7 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         client_cpu_growth: None,
         http_cpu: None,
         state_store: None,
+        client_pace: Some(pace),
     };
     tracing::info!(
         scenario = %s.name,

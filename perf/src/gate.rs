@@ -234,6 +234,13 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
             false,
         ));
     }
+    if let Some(max) = t.max_api_busy_ms_per_record {
+        let busy = results
+            .client_pace
+            .as_ref()
+            .map_or(f64::INFINITY, |p| p.api_busy_ms_per_record);
+        checks.push(target("max_api_busy_ms_per_record", busy, max, false));
+    }
     if let Some(min) = t.min_efficiency {
         checks.push(target("min_efficiency", results.efficiency, min, true));
     }

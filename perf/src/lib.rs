@@ -52,7 +52,10 @@
 //! - **Targets between scenarios** (auto against the forced paths: `compare` in a baseline
 //!   scenario): [`baseline::Comparison`], checked by [`gate::apply_comparisons`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
-//!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
+//!   measured from the server's request log): [`client_cmd`]; **how the gate judges a foreign
+//!   client whatever the machine's load** (API busy time per record from the simulator's seeded
+//!   latency draws, records per request, the client's own CPU time; its wall-clock figures
+//!   reported only): [`client_pace`]; **latency profiles fitted to a
 //!   request log** (`calibrate`): [`calibrate`], the bulk import's processing rate and start
 //!   delay from its job polls: [`job_rate`]; **the bulk path driven without the sync** (a
 //!   reference job client on the paused clock, for the sweep's per-path points and calibration
@@ -66,7 +69,7 @@
 //!
 //! [`error`], [`textfmt`], [`sync_keys`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
-//! [`observer`], [`limits`], [`job_rate`], [`retry_keys`] → [`yardstick`], [`http_cpu`], [`code_defaults`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
+//! [`observer`], [`limits`], [`job_rate`], [`retry_keys`], [`client_pace`] → [`yardstick`], [`http_cpu`], [`code_defaults`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`bulk_client`], [`sweep`] → [`report_html`],
 //! [`gate_outputs`] → [`outputs`] (every file a run or a gate writes).
 
@@ -78,6 +81,7 @@ pub mod ceiling;
 pub mod charts;
 pub mod client_cmd;
 pub mod client_cpu;
+pub mod client_pace;
 pub mod code_defaults;
 pub mod error;
 pub mod gate;

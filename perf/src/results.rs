@@ -144,6 +144,10 @@ pub struct RunResults {
     /// Runs with `state_file`: what the state store's durability cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_store: Option<StateCost>,
+    /// Foreign-client runs (`--client-cmd`): the figures the machine's load cannot move (API
+    /// busy time, records per request, the client's CPU time; [`crate::client_pace`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_pace: Option<crate::client_pace::ClientPace>,
 }
 
 /// What the state store's durability cost in one run (`state_file` scenarios).
@@ -522,5 +526,6 @@ pub(crate) fn sample_results() -> RunResults {
         client_cpu_growth: None,
         http_cpu: None,
         state_store: None,
+        client_pace: None,
     }
 }

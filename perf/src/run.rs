@@ -891,6 +891,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
             .state
             .clone()
             .map(|d| crate::results::StateCost::of(d, records)),
+        client_pace: None,
     };
     tracing::info!(
         scenario = %s.name,
