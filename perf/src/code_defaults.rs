@@ -68,6 +68,7 @@ pub fn pinned_everywhere<'a>(
 mod tests {
     use super::*;
     use crate::scenario::SyncOverrides;
+    use monday_sync::config::Mode;
 
     #[test]
     fn the_keys_come_from_the_engine_s_type_optional_ones_included() {
@@ -96,17 +97,17 @@ mod tests {
 
     #[test]
     fn a_key_pinned_in_every_scenario_is_reported() {
-        let pinned = |mode: Option<&str>, writes: Option<u32>| Scenario {
+        let pinned = |mode: Option<Mode>, writes: Option<u32>| Scenario {
             sync: SyncOverrides {
-                mode: mode.map(str::to_string),
+                mode,
                 write_concurrency: writes,
                 ..SyncOverrides::default()
             },
             ..Scenario::default()
         };
-        let both = [pinned(Some("single"), Some(2)), pinned(None, Some(4))];
+        let both = [pinned(Some(Mode::Single), Some(2)), pinned(None, Some(4))];
         assert_eq!(pinned_everywhere(&both).unwrap(), ["write_concurrency"]);
-        let covered = [pinned(Some("single"), Some(2)), pinned(None, None)];
+        let covered = [pinned(Some(Mode::Single), Some(2)), pinned(None, None)];
         assert!(pinned_everywhere(&covered).unwrap().is_empty());
         // A scenario with its own config file pins what the file sets.
         let dir = tempfile::tempdir().unwrap();

@@ -24,7 +24,11 @@
 //!   planner; **which ceiling a run is measured against** (the best plan over the paths its
 //!   `[sync] mode` may take, beside the batch-only and the best-over-all figures; the
 //!   simulator's job timing, `--processing-rate`): [`yardstick`]; efficiency over synced
-//!   records only: [`run`].
+//!   records only, and every other figure derived from a run: `RunResults::new` in [`results`],
+//!   the one constructor of a run's results.
+//! - **The sync's config as the harness reads it** (board, mode, write concurrency, API
+//!   version): the sync's own types (`monday_sync::config`), parsed once by `run::parse_config`;
+//!   nothing is read from the TOML by hand.
 //! - **Client CPU per record** (prepared responses, process CPU time, minimum of repetitions):
 //!   [`client_cpu`]; its **growth** between two sizes (`CpuGrowth`) there too; **client CPU over
 //!   the real HTTP transport** (a spawned `mock-monday serve`, this process's CPU only):

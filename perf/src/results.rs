@@ -9,15 +9,17 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ceiling::{Ceiling, PlanKind};
+use crate::ceiling::{efficiency, Ceiling, PlanKind};
 use crate::client_cpu::{ClientCpu, CpuGrowth};
 use crate::error::{PerfError, Result};
 use crate::http_cpu::HttpCpu;
-use crate::latency::Percentiles;
+use crate::latency::{round3, Percentiles};
 use crate::log_counts::LogCounts;
+use crate::observer::Measurements;
 use crate::retry_keys::RetryKeys;
 use crate::scenario::Scenario;
 use crate::timeline::TimelinePoint;
+use crate::yardstick;
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -224,7 +226,103 @@ impl Correctness {
     }
 }
 
+/// API time per synced record, like efficiency: a run whose records failed did not sync them,
+/// so its time is not spread over them (the report says first that records failed).
+fn per_synced_record_ms(api_time_ms: f64, records: u64, failed: u64) -> f64 {
+    round3(api_time_ms / records.saturating_sub(failed).max(1) as f64)
+}
+
+/// What a run measured, whoever drove it (the sync in [`crate::run`], a foreign client in
+/// [`crate::client_cmd`]): the inputs of [`RunResults::new`].
+pub struct Measured<'a> {
+    pub scenario: &'a Scenario,
+    /// Records in the workload.
+    pub records: u64,
+    /// Records the client reported as failed (their time still counts; they are not synced).
+    pub failed_records: u64,
+    /// Records that made it: the records efficiency is computed over.
+    pub synced_records: u64,
+    pub api_time_ms: f64,
+    /// The requests, records and timeline the run's observer recorded.
+    pub measurements: &'a Measurements,
+    /// The simulator's own request count and stats.
+    pub simulator_requests: u64,
+    pub simulator_stats: serde_json::Value,
+    /// Writes refused with 423.
+    pub locked: u64,
+    /// The board after the run: `(items on board, duplicate items, lost records)`.
+    pub board: (u64, u64, u64),
+    /// The ceiling of the synced records, and the run measured against it.
+    pub ceiling: Ceiling,
+    pub against: yardstick::Measured,
+    pub sync_config_toml: String,
+    pub sync_summary: serde_json::Value,
+    pub wall_clock: WallClock,
+}
+
 impl RunResults {
+    /// The one constructor of a run's results: the derived figures (time per synced record,
+    /// throttled share, the four efficiencies, 0 when nothing synced, latency percentiles and
+    /// the timeline) are computed here and nowhere else. What only some runs measure (client
+    /// CPU, log events, bulk activity, retried writes, state store, repeats) starts absent;
+    /// the caller sets it.
+    pub fn new(m: Measured<'_>) -> Self {
+        let obs = m.measurements;
+        let (items_on_board, duplicates, lost_records) = m.board;
+        let api_time_ms = m.api_time_ms;
+        let synced = |e: f64| if m.synced_records == 0 { 0.0 } else { e };
+        let throttled_share = if obs.request_count == 0 {
+            0.0
+        } else {
+            (obs.throttled as f64 / obs.request_count as f64 * 10_000.0).round() / 10_000.0
+        };
+        Self {
+            format: RESULTS_FORMAT,
+            name: m.scenario.name.clone(),
+            seed: m.scenario.seed,
+            records: m.records,
+            per_record_ms: per_synced_record_ms(api_time_ms, m.records, m.failed_records),
+            api_time_ms,
+            requests: obs.request_count,
+            simulator_requests: m.simulator_requests,
+            throttled: obs.throttled,
+            throttled_share,
+            retries: obs.retries,
+            locked: m.locked,
+            failed_records: m.failed_records,
+            synced_records: m.synced_records,
+            duplicates,
+            lost_records,
+            items_on_board,
+            efficiency: synced(m.against.efficiency),
+            efficiency_plan: m.against.plan,
+            efficiency_vs_batch: synced(m.against.vs_batch),
+            efficiency_vs_best: synced(m.against.vs_best),
+            efficiency_vs_floor: synced(efficiency(m.ceiling.floor_ms, api_time_ms)),
+            ceiling: m.ceiling,
+            client_cpu_us_per_record: None,
+            client_cpu: None,
+            log_events: None,
+            log_events_per_record: None,
+            latency: LatencySection {
+                requests: obs.requests.summary(),
+                records: obs.records.summary(),
+            },
+            timeline: obs.timeline.points(),
+            scenario: m.scenario.clone(),
+            sync_config_toml: m.sync_config_toml,
+            sync_summary: m.sync_summary,
+            simulator_stats: m.simulator_stats,
+            wall_clock: m.wall_clock,
+            bulk: None,
+            repeats: None,
+            retry_keys: None,
+            client_cpu_growth: None,
+            http_cpu: None,
+            state_store: None,
+        }
+    }
+
     /// The correctness counters the gate checks: the worst over every seed of a repeated
     /// scenario, this run's otherwise.
     pub fn correctness(&self) -> Correctness {
@@ -522,5 +620,81 @@ pub(crate) fn sample_results() -> RunResults {
         client_cpu_growth: None,
         http_cpu: None,
         state_store: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured<'a>(
+        scenario: &'a Scenario,
+        obs: &'a Measurements,
+        failed: u64,
+        synced: u64,
+    ) -> Measured<'a> {
+        let ceiling = sample_results().ceiling;
+        let against = yardstick::measure(&ceiling, monday_sync::config::Mode::Batch, 8_300.0);
+        Measured {
+            scenario,
+            records: 200,
+            failed_records: failed,
+            synced_records: synced,
+            api_time_ms: 8_300.0,
+            measurements: obs,
+            simulator_requests: 12,
+            simulator_stats: serde_json::json!({"requests_total": 12}),
+            locked: 0,
+            board: (200, 1, 2),
+            ceiling,
+            against,
+            sync_config_toml: String::new(),
+            sync_summary: serde_json::Value::Null,
+            wall_clock: WallClock::default(),
+        }
+    }
+
+    #[test]
+    fn per_record_time_counts_the_synced_records() {
+        // 20,000 records into a 10,000-item board: half fail; the time is the synced half's.
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 10_000), 181.8);
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 0), 90.9);
+        assert_eq!(
+            per_synced_record_ms(500.0, 10, 10),
+            500.0,
+            "none synced: no division by 0"
+        );
+    }
+
+    #[test]
+    fn the_constructor_derives_every_figure_once() {
+        let scenario = Scenario::default();
+        let mut obs = Measurements::empty();
+        (obs.request_count, obs.throttled, obs.retries) = (12, 1, 3);
+        let r = RunResults::new(measured(&scenario, &obs, 100, 100));
+        assert_eq!(
+            (r.per_record_ms, r.requests, r.throttled_share, r.retries),
+            (83.0, 12, 0.0833, 3)
+        );
+        assert_eq!(
+            (r.items_on_board, r.duplicates, r.lost_records),
+            (200, 1, 2)
+        );
+        assert_eq!((r.name.as_str(), r.seed), ("run", scenario.seed));
+        assert!(r.efficiency > 0.0 && r.efficiency_vs_floor > 0.0);
+        assert_eq!(r.efficiency_plan, PlanKind::Batch);
+        assert!(r.bulk.is_none() && r.client_cpu.is_none() && r.repeats.is_none());
+        // Nothing synced: no efficiency to speak of, and no division by zero requests.
+        let none = RunResults::new(measured(&scenario, &Measurements::empty(), 200, 0));
+        assert_eq!(
+            (
+                none.efficiency,
+                none.efficiency_vs_batch,
+                none.efficiency_vs_best,
+                none.efficiency_vs_floor,
+                none.throttled_share
+            ),
+            (0.0, 0.0, 0.0, 0.0, 0.0)
+        );
     }
 }

@@ -17,6 +17,7 @@
 
 use std::path::PathBuf;
 
+use monday_sync::config::Mode;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PerfError, Result};
@@ -78,8 +79,9 @@ impl std::str::FromStr for Clock {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncOverrides {
+    /// `[sync] mode`, the sync's own type (a misspelt mode fails when the scenario is read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,8 +90,7 @@ pub struct SyncOverrides {
     pub max_retries: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_timeout_ms: Option<u64>,
-    /// `[sync] write_concurrency` (write requests in flight per board). Written into the TOML only
-    /// when set, so the harness works with engines that do not know the setting yet.
+    /// `[sync] write_concurrency` (write requests in flight per board).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_concurrency: Option<u32>,
     /// `[sync] rows_per_job` (most rows one bulk-import job carries).
@@ -105,8 +106,9 @@ impl SyncOverrides {
 
     /// Applies the overrides to a sync config TOML text and returns the new text.
     ///
-    /// Works on the TOML document rather than on `SyncSettings` so that the harness does not depend
-    /// on how the engine represents each setting.
+    /// Works on the TOML document, so that the text a run records (`sync_config_toml`) is the one
+    /// the engine read; every key written is one of `SyncSettings`' (a test parses the result
+    /// with the engine's own types, `code_defaults` checks the names).
     pub fn apply_to_toml(&self, config_toml: &str, origin: &str) -> Result<String> {
         let mut doc: toml::Table = toml::from_str(config_toml)
             .map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
@@ -124,8 +126,8 @@ impl SyncOverrides {
         let mut set = |key: &str, value: toml::Value| {
             table.insert(key.to_string(), value);
         };
-        if let Some(v) = &self.mode {
-            set("mode", toml::Value::String(v.clone()));
+        if let Some(v) = self.mode {
+            set("mode", toml::Value::String(v.as_str().to_string()));
         }
         if let Some(v) = self.batch_size {
             set("batch_size", toml::Value::Integer(i64::from(v)));
@@ -388,13 +390,6 @@ impl Scenario {
                 )));
             }
         }
-        if let Some(mode) = &self.sync.mode {
-            if !matches!(mode.as_str(), "auto" | "batch" | "single" | "ingest") {
-                return Err(PerfError::Usage(format!(
-                    "mode must be auto, batch, single or ingest, got {mode:?}"
-                )));
-            }
-        }
         if self.sync.batch_size == Some(0)
             || self.sync.concurrency == Some(0)
             || self.sync.write_concurrency == Some(0)
@@ -535,6 +530,37 @@ mod tests {
     }
 
     #[test]
+    fn every_override_reaches_the_engines_settings() {
+        let o = SyncOverrides {
+            mode: Some(Mode::Ingest),
+            batch_size: Some(7),
+            concurrency: Some(3),
+            max_retries: Some(2),
+            request_timeout_ms: Some(12_345),
+            write_concurrency: Some(2),
+            rows_per_job: Some(900),
+        };
+        let text = o.apply_to_toml(DEFAULT_CONFIG_TOML, "t").unwrap();
+        let sync = monday_sync::config::SyncConfig::from_toml_str(&text, "t")
+            .unwrap()
+            .sync;
+        assert_eq!(
+            (
+                sync.mode,
+                sync.batch_size,
+                sync.concurrency,
+                sync.max_retries,
+                sync.request_timeout_ms,
+                sync.write_concurrency,
+                sync.rows_per_job
+            ),
+            (Mode::Ingest, Some(7), 3, 2, 12_345, 2, 900)
+        );
+        // A mode the engine does not know fails when the scenario is read.
+        assert!(serde_json::from_str::<SyncOverrides>(r#"{"mode":"bulk"}"#).is_err());
+    }
+
+    #[test]
     fn embedded_config_leaves_every_sync_key_to_the_engine() {
         let (text, _) = Scenario::default().config_toml().unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
@@ -548,7 +574,7 @@ mod tests {
         // A scenario that tests an override keeps it.
         let single = Scenario {
             sync: SyncOverrides {
-                mode: Some("single".into()),
+                mode: Some(Mode::Single),
                 ..SyncOverrides::default()
             },
             ..Scenario::default()

@@ -17,6 +17,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use monday_sync::config::Mode;
 use serde::{Deserialize, Serialize};
 
 use crate::charts;
@@ -33,7 +34,7 @@ pub const RECOMMENDATION_SLACK: f64 = 0.02;
 pub struct SweepCell {
     /// `[sync] mode` of the cell (None: the config's, not explored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     /// `[sync] rows_per_job` of the cell (None: the config's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_job: Option<u32>,
@@ -57,7 +58,7 @@ pub struct SweepCell {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_job: Option<u32>,
     pub batch_size: u32,
@@ -82,7 +83,7 @@ pub struct SweepReport {
     pub write_concurrency: Vec<u32>,
     /// Modes explored (empty: not explored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub modes: Vec<String>,
+    pub modes: Vec<Mode>,
     /// Rows per job explored for `auto` and `ingest` (empty: not explored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows_per_job: Vec<u32>,
@@ -179,7 +180,7 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
         .filter(|c| c.per_record_ms <= limit + 1e-9)
         .min_by_key(|c| (c.requests, c.concurrency, c.write_concurrency, c.batch_size))?;
     Some(Recommendation {
-        mode: pick.mode.clone(),
+        mode: pick.mode,
         rows_per_job: pick.rows_per_job,
         batch_size: pick.batch_size,
         concurrency: pick.concurrency,
@@ -202,23 +203,23 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
 /// `rows_per_job` (empty: the config's).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PathGrid {
-    pub modes: Vec<String>,
+    pub modes: Vec<Mode>,
     pub rows_per_job: Vec<u32>,
 }
 
 impl PathGrid {
     /// `(mode, rows per job)` of every path cell, in order.
-    fn paths(&self) -> Vec<(Option<String>, Option<u32>)> {
-        let modes: Vec<Option<String>> = if self.modes.is_empty() {
+    fn paths(&self) -> Vec<(Option<Mode>, Option<u32>)> {
+        let modes: Vec<Option<Mode>> = if self.modes.is_empty() {
             vec![None]
         } else {
-            self.modes.iter().cloned().map(Some).collect()
+            self.modes.iter().copied().map(Some).collect()
         };
         let mut out = Vec::new();
         for m in modes {
-            let jobs = matches!(m.as_deref(), None | Some("auto" | "ingest"));
+            let jobs = m.is_none_or(Mode::may_use_jobs);
             if jobs && !self.rows_per_job.is_empty() {
-                out.extend(self.rows_per_job.iter().map(|r| (m.clone(), Some(*r))));
+                out.extend(self.rows_per_job.iter().map(|r| (m, Some(*r))));
             } else {
                 out.push((m, None));
             }
@@ -247,7 +248,7 @@ pub fn run_sweep(
         for &w in &writes {
             for &b in batch_sizes {
                 for &c in concurrency {
-                    let (cell, ceiling) = run_cell(base, (&mode, rows_per_job), b, c, w)?;
+                    let (cell, ceiling) = run_cell(base, (mode, rows_per_job), b, c, w)?;
                     if crossover.is_none() {
                         crossover = Crossover::of(&ceiling, base.records);
                     }
@@ -274,7 +275,7 @@ pub fn run_sweep(
 
 fn run_cell(
     base: &Scenario,
-    (mode, rows_per_job): (&Option<String>, Option<u32>),
+    (mode, rows_per_job): (Option<Mode>, Option<u32>),
     b: u32,
     c: u32,
     w: Option<u32>,
@@ -292,7 +293,7 @@ fn run_cell(
         None => format!("{name}-b{b}-c{c}"),
     };
     if mode.is_some() {
-        s.sync.mode.clone_from(mode);
+        s.sync.mode = mode;
     }
     s.sync.rows_per_job = rows_per_job.or(s.sync.rows_per_job);
     s.sync.batch_size = Some(b);
@@ -304,7 +305,7 @@ fn run_cell(
         .as_ref()
         .map_or(0, |x| x.counts.rows("created") + x.counts.rows("updated"));
     let cell = SweepCell {
-        mode: mode.clone(),
+        mode,
         rows_per_job,
         job_rows,
         batch_size: b,
@@ -331,9 +332,9 @@ impl SweepReport {
         } else {
             self.write_concurrency.iter().copied().map(Some).collect()
         };
-        let mut paths: Vec<(Option<String>, Option<u32>)> = Vec::new();
+        let mut paths: Vec<(Option<Mode>, Option<u32>)> = Vec::new();
         for c in &self.cells {
-            let p = (c.mode.clone(), c.rows_per_job);
+            let p = (c.mode, c.rows_per_job);
             if !paths.contains(&p) {
                 paths.push(p);
             }
@@ -403,7 +404,7 @@ impl SweepReport {
         let (mode, rpj) = self
             .recommendation
             .as_ref()
-            .map(|r| (r.mode.clone(), r.rows_per_job))
+            .map(|r| (r.mode, r.rows_per_job))
             .unwrap_or_default();
         self.batch_sizes
             .iter()
@@ -659,23 +660,23 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
     #[test]
     fn paths_give_one_grid_each_and_rows_per_job_only_where_jobs_run() {
         let grid = PathGrid {
-            modes: vec!["batch".into(), "ingest".into()],
+            modes: vec![Mode::Batch, Mode::Ingest],
             rows_per_job: vec![1_000, 10_000],
         };
         assert_eq!(
             grid.paths(),
             [
-                (Some("batch".to_string()), None),
-                (Some("ingest".to_string()), Some(1_000)),
-                (Some("ingest".to_string()), Some(10_000)),
+                (Some(Mode::Batch), None),
+                (Some(Mode::Ingest), Some(1_000)),
+                (Some(Mode::Ingest), Some(10_000)),
             ]
         );
         assert_eq!(PathGrid::default().paths(), [(None, None)]);
         let mut ingest = cell(25, 1, 40.0, 30);
-        ingest.mode = Some("ingest".into());
+        ingest.mode = Some(Mode::Ingest);
         ingest.rows_per_job = Some(1_000);
         let mut batch = cell(25, 1, 130.0, 20);
-        batch.mode = Some("batch".into());
+        batch.mode = Some(Mode::Batch);
         let report = SweepReport {
             base: Scenario::default(),
             batch_sizes: vec![25],
@@ -695,10 +696,7 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
             "{table}"
         );
         let r = report.recommendation.unwrap();
-        assert_eq!(
-            (r.mode.as_deref(), r.rows_per_job),
-            (Some("ingest"), Some(1_000))
-        );
+        assert_eq!((r.mode, r.rows_per_job), (Some(Mode::Ingest), Some(1_000)));
     }
 
     #[test]

@@ -118,7 +118,9 @@ fn unchanged_tree_passes_the_checked_in_baseline() {
 fn overridden_settings_fail_the_gate() {
     let b = ci_baseline(&["pro-500"]);
     let cases: [(&str, Injection); 3] = [
-        ("single mode", |o| o.mode = Some("single".into())),
+        ("single mode", |o| {
+            o.mode = Some(monday_sync::config::Mode::Single)
+        }),
         ("batch size 1", |o| o.batch_size = Some(1)),
         ("concurrency 1", |o| o.concurrency = Some(1)),
     ];

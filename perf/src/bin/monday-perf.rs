@@ -22,6 +22,7 @@ use monday_perf::scenario::{ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS,
 use monday_perf::sweep::{parse_list, run_sweep};
 use monday_perf::verdict::Verdict;
 use monday_perf::PerfError;
+use monday_sync::config::Mode;
 
 #[derive(Parser)]
 #[command(
@@ -153,7 +154,7 @@ struct ScenarioArgs {
     token_kind: Option<String>,
     /// Sync mode override: auto, batch, single or ingest.
     #[arg(long)]
-    mode: Option<String>,
+    mode: Option<Mode>,
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
     #[arg(long)]
     faults: Option<String>,
@@ -240,7 +241,7 @@ impl ScenarioArgs {
         }
         given(&mut s.time_scale, &self.time_scale);
         s.config.clone_from(&self.config);
-        s.sync.mode.clone_from(&self.mode);
+        s.sync.mode = self.mode;
         s.sync.batch_size = overrides.batch_size;
         s.sync.concurrency = overrides.concurrency;
         given(&mut s.cpu_repetitions, &self.cpu_repetitions);
@@ -457,14 +458,11 @@ fn sweep(
     let mut paths = monday_perf::sweep::PathGrid::default();
     if let Some(list) = modes {
         for m in list.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-            if !matches!(m, "auto" | "batch" | "single" | "ingest") {
-                return Err(anyhow::Error::from(PerfError::Usage(format!(
-                    "--modes: {m:?} is not auto, batch, single or ingest"
-                )))
-                .into());
-            }
-            if !paths.modes.iter().any(|x| x == m) {
-                paths.modes.push(m.to_string());
+            let mode: Mode = m
+                .parse()
+                .map_err(|e| anyhow::Error::from(PerfError::Usage(format!("--modes: {e}"))))?;
+            if !paths.modes.contains(&mode) {
+                paths.modes.push(mode);
             }
         }
     }
@@ -473,19 +471,9 @@ fn sweep(
     }
     let b = parse_list(batch_sizes, "--batch-sizes").map_err(anyhow::Error::from)?;
     let c = parse_list(concurrency, "--concurrency").map_err(anyhow::Error::from)?;
-    let w = match (write_concurrency, engine_has_write_concurrency()) {
-        (Some(list), true) => {
-            parse_list(list, "--write-concurrency").map_err(anyhow::Error::from)?
-        }
-        (Some(_), false) => {
-            return Err(anyhow::Error::from(PerfError::Usage(
-                "--write-concurrency: this monday-sync has no [sync] write_concurrency setting"
-                    .into(),
-            ))
-            .into())
-        }
-        (None, true) => vec![1, 2, 4],
-        (None, false) => Vec::new(),
+    let w = match write_concurrency {
+        Some(list) => parse_list(list, "--write-concurrency").map_err(anyhow::Error::from)?,
+        None => vec![1, 2, 4],
     };
     let report = run_sweep(&scenario, &b, &c, &w, &paths, |cell| {
         let write = cell
@@ -529,14 +517,6 @@ fn sweep(
     }
     println!("report: {}", dir.join("sweep.html").display());
     Ok(0)
-}
-
-/// Whether the linked monday-sync knows `[sync] write_concurrency` (its settings serialise it).
-fn engine_has_write_concurrency() -> bool {
-    serde_json::to_value(monday_sync::config::SyncSettings::default())
-        .ok()
-        .and_then(|v| v.get("write_concurrency").cloned())
-        .is_some()
 }
 
 fn load_baseline(path: Option<PathBuf>) -> Result<(Baseline, PathBuf), Failure> {

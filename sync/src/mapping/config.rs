@@ -186,18 +186,39 @@ pub enum Mode {
     Ingest,
 }
 
+impl Mode {
+    /// Every mode, in the order the docs list them.
+    pub const ALL: [Mode; 4] = [Mode::Auto, Mode::Batch, Mode::Single, Mode::Ingest];
+
+    /// The mode as the config spells it (`[sync] mode = "..."`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Batch => "batch",
+            Mode::Single => "single",
+            Mode::Ingest => "ingest",
+        }
+    }
+
+    /// Whether the mode may send records as bulk-import jobs (`auto` and `ingest`).
+    pub fn may_use_jobs(self) -> bool {
+        matches!(self, Mode::Auto | Mode::Ingest)
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for Mode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "batch" => Ok(Mode::Batch),
-            "single" => Ok(Mode::Single),
-            "auto" => Ok(Mode::Auto),
-            "ingest" => Ok(Mode::Ingest),
-            other => Err(format!(
-                "unknown mode `{other}` (expected auto, batch, single or ingest)"
-            )),
-        }
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown mode `{s}` (expected auto, batch, single or ingest)"))
     }
 }
 
@@ -607,6 +628,21 @@ source = "customer"
 column_id = "text_customer"
 type = "text"
 "#;
+
+    #[test]
+    fn mode_names_are_the_config_spelling() {
+        for mode in Mode::ALL {
+            let toml = format!("{MINIMAL}\n[sync]\nmode = \"{mode}\"\n");
+            let c = SyncConfig::from_toml_str(&toml, "t.toml").unwrap();
+            assert_eq!(c.sync.mode, mode);
+            assert_eq!(mode.as_str().parse::<Mode>(), Ok(mode));
+        }
+        assert!("bulk".parse::<Mode>().is_err());
+        assert_eq!(
+            Mode::ALL.map(Mode::may_use_jobs),
+            [true, false, false, true]
+        );
+    }
 
     #[test]
     fn defaults_apply() {
