@@ -57,7 +57,8 @@
 //!   scenario): [`baseline::Comparison`], checked by [`gate::apply_comparisons`].
 //! - **Foreign clients** (`run --client-cmd`: a client in any language against `mock-monday serve`,
 //!   measured from the server's request log): [`client_cmd`]; **latency profiles fitted to a
-//!   request log** (`calibrate`): [`calibrate`], the bulk import's processing rate and start
+//!   request log** (`calibrate`): [`calibrate`], reading either side's log line as one typed
+//!   line ([`request_line`]: the kind is the simulator's `RequestKind`, never a string), the bulk import's processing rate and start
 //!   delay from its job polls: [`job_rate`]; **the bulk path driven without the sync** (a
 //!   reference job client on the paused clock, for the sweep's per-path points and calibration
 //!   logs): [`bulk_client`]; the durations the server reports to a foreign
@@ -68,7 +69,7 @@
 //!
 //! # Module layers (a module uses only modules of earlier layers; `e2e_tests::module_graph` checks)
 //!
-//! [`error`], [`textfmt`], [`sync_keys`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
+//! [`error`], [`textfmt`], [`sync_keys`], [`request_line`] (leaf helpers) → [`generate`], [`latency`], [`timeline`], [`bulk`], [`charts`],
 //! [`ceiling`], [`log_counts`], [`scenario`], [`transport`], [`seams`], [`client_cpu`],
 //! [`observer`], [`limits`], [`job_rate`], [`retry_keys`] → [`yardstick`], [`http_cpu`], [`code_defaults`] → [`results`] → [`baseline`] → [`run`] → [`repeats`] → [`gate`] → [`verdict`] →
 //! [`bulk_client`], [`sweep`] → [`report_html`],
@@ -96,6 +97,7 @@ pub mod observer;
 pub mod outputs;
 pub mod repeats;
 pub mod report_html;
+pub mod request_line;
 pub mod results;
 pub mod retry_keys;
 pub mod run;
