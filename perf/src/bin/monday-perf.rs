@@ -9,18 +9,20 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
-use monday_perf::client_cmd::{self, Progress};
-use monday_perf::gate::{record_baseline, run_gate};
-use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown};
-use monday_perf::generate::{GenerateSpec, RecordGenerator};
-use monday_perf::log_counts::counting_layer;
-use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
-use monday_perf::repeats::run_repeated;
-use monday_perf::run::{Bounds, RunOptions};
-use monday_perf::scenario::{ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED};
-use monday_perf::sweep::{parse_list, run_sweep};
-use monday_perf::verdict::Verdict;
+use monday_perf::judge::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
+use monday_perf::judge::gate::{record_baseline, run_gate};
+use monday_perf::judge::verdict::Verdict;
+use monday_perf::measure::log_counts::counting_layer;
+use monday_perf::replay::client_cmd::{self, Progress};
+use monday_perf::replay::repeats::run_repeated;
+use monday_perf::replay::run::{Bounds, RunOptions};
+use monday_perf::report::gate_outputs::{append_github_step_summary, summary_markdown};
+use monday_perf::report::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
+use monday_perf::tune::sweep::{parse_list, run_sweep};
+use monday_perf::workload::generate::{GenerateSpec, RecordGenerator};
+use monday_perf::workload::scenario::{
+    ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED,
+};
 use monday_perf::PerfError;
 use monday_sync::config::Mode;
 
@@ -418,7 +420,7 @@ fn run(
 fn run_client(scenario: &Scenario, out: Option<PathBuf>) -> Result<u8, Failure> {
     let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
     let run = client_cmd::run(scenario, &dir, Progress::auto()).map_err(anyhow::Error::from)?;
-    monday_perf::outputs::write_client_outputs(&run, &dir).map_err(anyhow::Error::from)?;
+    monday_perf::report::outputs::write_client_outputs(&run, &dir).map_err(anyhow::Error::from)?;
     print!("{}", run.artifacts.results.table());
     println!("{:<30} {}", "locked (423)", run.server.locked);
     println!("{:<30} {}", "records missing", run.server.records_missing);
@@ -455,7 +457,7 @@ fn sweep(
     out: Option<PathBuf>,
 ) -> Result<u8, Failure> {
     let scenario = args.sweep_scenario().map_err(anyhow::Error::from)?;
-    let mut paths = monday_perf::sweep::PathGrid::default();
+    let mut paths = monday_perf::tune::sweep::PathGrid::default();
     if let Some(list) = modes {
         for m in list.split(',').map(str::trim).filter(|m| !m.is_empty()) {
             let mode: Mode = m
@@ -550,7 +552,7 @@ fn calibrate(from: &[PathBuf], out: Option<&Path>) -> Result<u8, Failure> {
         logs.push((path.display().to_string(), text));
     }
     let logs: Vec<(&str, &str)> = logs.iter().map(|(o, t)| (o.as_str(), t.as_str())).collect();
-    let fit = monday_perf::calibrate::fit_logs(&logs).map_err(anyhow::Error::from)?;
+    let fit = monday_perf::tune::calibrate::fit_logs(&logs).map_err(anyhow::Error::from)?;
     let toml = fit.to_toml().map_err(anyhow::Error::from)?;
     println!(
         "{} requests ({} executed, {} refused, {} spikes) from {}",

@@ -25,21 +25,21 @@ use monday_sync::state::StateSpec;
 use monday_sync::transport::Transport;
 use serde_json::Value;
 
-use crate::ceiling::{CeilingInputs, LatencyModel};
-use crate::client_cpu::{
+use crate::error::{PerfError, Result};
+use crate::limits::{Guarded, LimitKind, Limits, Tee, Watch, STOP_GRACE};
+use crate::measure::client_cpu::{
     process_cpu_time, ClientCpu, CpuGrowth, PreparedTransport, Recording, RecordingTransport,
 };
-use crate::error::{PerfError, Result};
-use crate::generate::{ndjson_bytes, GenerateSpec};
-use crate::latency::{round3, LatencyHistogram};
-use crate::limits::{Guarded, LimitKind, Limits, Tee, Watch, STOP_GRACE};
-use crate::log_counts;
-use crate::observer::{Measurements, RunRecorder};
-use crate::results::{Measured, RunResults, WallClock};
-use crate::scenario::{Clock, Scenario};
-use crate::seams::Seam;
-use crate::transport::InProcessTransport;
-use crate::yardstick;
+use crate::measure::latency::{round3, LatencyHistogram};
+use crate::measure::log_counts;
+use crate::measure::observer::{Measurements, RunRecorder};
+use crate::model::ceiling::{CeilingInputs, LatencyModel};
+use crate::model::yardstick;
+use crate::replay::results::{Measured, RunResults, WallClock};
+use crate::replay::seams::Seam;
+use crate::replay::transport::InProcessTransport;
+use crate::workload::generate::{ndjson_bytes, GenerateSpec};
+use crate::workload::scenario::{Clock, Scenario};
 
 /// The token the harness sends (the simulator accepts any token unless configured otherwise).
 pub(crate) const PERF_TOKEN: &str = "monday-perf-token";
@@ -53,7 +53,7 @@ pub struct RunOptions {
     pub seam: Option<Seam>,
     /// The bounds of each engine run (each seed of a repeated scenario).
     pub limits: Bounds,
-    /// The gate's least wall-clock time per run (None: [`crate::gate::WALL_FLOOR`]). Only the
+    /// The gate's least wall-clock time per run (None: [`crate::judge::gate::WALL_FLOOR`]). Only the
     /// harness's own tests lower it, so that a spin they inject is stopped in seconds.
     pub wall_floor: Option<std::time::Duration>,
 }
@@ -83,7 +83,7 @@ pub const CEILING_WALL_FLOOR: Duration = Duration::from_secs(120);
 pub const CEILING_WALL_PER_RECORD: Duration = Duration::from_millis(20);
 
 /// Limits of a run without a baseline, from what the run should take: the scenario's ceiling
-/// ([`crate::ceiling`]) times [`CEILING_API_TIME_FACTOR`] of API time (at least
+/// ([`crate::model::ceiling`]) times [`CEILING_API_TIME_FACTOR`] of API time (at least
 /// [`CEILING_API_TIME_FLOOR`]), [`CEILING_REQUESTS_PER_RECORD`] requests per record plus
 /// [`CEILING_REQUEST_FLOOR`], and [`CEILING_WALL_PER_RECORD`] of wall clock per record (at least
 /// [`CEILING_WALL_FLOOR`]; on the real clock the API time limit comes on top).
@@ -307,7 +307,7 @@ struct EngineRun {
     jobs_json: Value,
     sim_origin: Duration,
     /// The simulator's request log read for retried writes (when the log was on).
-    retry_keys: Option<crate::retry_keys::RetryKeys>,
+    retry_keys: Option<crate::measure::retry_keys::RetryKeys>,
 }
 
 /// The sync's own parsing and validation of a config text: the harness reads the board, the
@@ -568,7 +568,7 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             jobs_json: simulator.jobs_json(),
             sim_origin,
             retry_keys: (clock != Clock::Cpu)
-                .then(|| crate::retry_keys::RetryKeys::of(&simulator.request_log(0))),
+                .then(|| crate::measure::retry_keys::RetryKeys::of(&simulator.request_log(0))),
         })
     });
     // Dropping the runtime stops the real-clock server's tasks; after a stop, without waiting
@@ -600,7 +600,7 @@ fn measure_client_cpu(
         let cpu = process_cpu_time().saturating_sub(before);
         drop(rt);
         outcome.map_err(PerfError::Sync)?;
-        per_record.push(crate::client_cpu::round3(
+        per_record.push(crate::measure::client_cpu::round3(
             cpu.as_secs_f64() * 1e6 / records.max(1) as f64,
         ));
     }
@@ -635,21 +635,21 @@ fn larger_run(s: &Scenario, records: u64, options: &RunOptions) -> Result<Client
     })
 }
 
-/// Client CPU of `s`'s workload over the real HTTP transport ([`crate::http_cpu`]).
+/// Client CPU of `s`'s workload over the real HTTP transport ([`crate::measure::http_cpu`]).
 fn measure_http_cpu(
     s: &Scenario,
     sim: &SimConfig,
     config: &SyncConfig,
     input: &InputSource,
     records: u64,
-) -> Result<crate::http_cpu::HttpCpu> {
-    let spec = crate::http_cpu::ServerSpec {
+) -> Result<crate::measure::http_cpu::HttpCpu> {
+    let spec = crate::measure::http_cpu::ServerSpec {
         plan: s.plan.clone(),
         token_kind: s.token_kind.clone(),
         seed: s.seed,
         limits: sim.limits.clone(),
     };
-    crate::http_cpu::measure(&spec, records, s.cpu_repetitions, |transport| {
+    crate::measure::http_cpu::measure(&spec, records, s.cpu_repetitions, |transport| {
         params(config.clone(), input.clone(), transport, None)
     })
 }
@@ -759,7 +759,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     // time the whole run took (a run whose records failed one by one is not efficient).
     let synced = records.saturating_sub(summary.failed);
     // Every path the simulator serves to the sync's API version is modelled: the best plan
-    // and a floor no path can beat ([`crate::yardstick`]).
+    // and a floor no path can beat ([`crate::model::yardstick`]).
     let bulk = yardstick::bulk_available(&config).then(|| yardstick::bulk_inputs(&sim));
     let ceiling = ceiling_inputs(
         &sim,
@@ -794,7 +794,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         state_store: summary
             .state
             .clone()
-            .map(|d| crate::results::StateCost::of(d, records)),
+            .map(|d| crate::replay::results::StateCost::of(d, records)),
         ..RunResults::new(Measured {
             scenario: s,
             records,
@@ -843,14 +843,14 @@ fn bulk_activity(
     sim_origin: Duration,
     batch_spans: &[(f64, f64)],
     api_time_ms: f64,
-) -> Option<crate::bulk::BulkActivity> {
-    let jobs = crate::bulk::job_spans(jobs_json, sim_origin);
-    let counts = crate::bulk::BulkCounts::of(stats, &jobs);
+) -> Option<crate::measure::bulk::BulkActivity> {
+    let jobs = crate::measure::bulk::job_spans(jobs_json, sim_origin);
+    let counts = crate::measure::bulk::BulkCounts::of(stats, &jobs);
     if !counts.used_jobs() {
         return None;
     }
-    let path_time = crate::bulk::PathTime::of(&jobs, batch_spans, api_time_ms);
-    Some(crate::bulk::BulkActivity {
+    let path_time = crate::measure::bulk::PathTime::of(&jobs, batch_spans, api_time_ms);
+    Some(crate::measure::bulk::BulkActivity {
         counts,
         jobs,
         path_time,
@@ -906,7 +906,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pm-profile-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("slow.toml");
-        let realistic = include_str!("../../mock-monday/profiles/realistic.toml")
+        let realistic = include_str!("../../../mock-monday/profiles/realistic.toml")
             .replace("job_rows_per_second = 250.0", "job_rows_per_second = 40.0");
         assert!(
             realistic.contains("job_rows_per_second = 40.0"),

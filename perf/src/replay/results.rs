@@ -9,17 +9,17 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ceiling::{efficiency, Ceiling, PlanKind};
-use crate::client_cpu::{ClientCpu, CpuGrowth};
 use crate::error::{PerfError, Result};
-use crate::http_cpu::HttpCpu;
-use crate::latency::{round3, Percentiles};
-use crate::log_counts::LogCounts;
-use crate::observer::Measurements;
-use crate::retry_keys::RetryKeys;
-use crate::scenario::Scenario;
-use crate::timeline::TimelinePoint;
-use crate::yardstick;
+use crate::measure::client_cpu::{ClientCpu, CpuGrowth};
+use crate::measure::http_cpu::HttpCpu;
+use crate::measure::latency::{round3, Percentiles};
+use crate::measure::log_counts::LogCounts;
+use crate::measure::observer::Measurements;
+use crate::measure::retry_keys::RetryKeys;
+use crate::measure::timeline::TimelinePoint;
+use crate::model::ceiling::{efficiency, Ceiling, PlanKind};
+use crate::model::yardstick;
+use crate::workload::scenario::Scenario;
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -85,7 +85,7 @@ pub struct RunResults {
     pub items_on_board: u64,
     /// `ceiling / api_time_ms`, the ceiling taken over the synced records only (0 when none
     /// synced), of the best plan over the paths the sync's mode may take
-    /// ([`crate::yardstick`]; which plan: `efficiency_plan`). Can exceed 1 only when round trips
+    /// ([`crate::model::yardstick`]; which plan: `efficiency_plan`). Can exceed 1 only when round trips
     /// beat the profile's median (see `ceiling`).
     pub efficiency: f64,
     /// The plan `efficiency` is measured against: `batch`, `bulk` or `mixed`.
@@ -128,13 +128,13 @@ pub struct RunResults {
     /// The bulk-import path, in the simulator's own word (job starts, uploads, polls, jobs by
     /// state, rows by outcome, each job's timeline); absent when the run never used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bulk: Option<crate::bulk::BulkActivity>,
-    /// Set when the scenario ran over several seeds ([`crate::repeats`]): these results are the
+    pub bulk: Option<crate::measure::bulk::BulkActivity>,
+    /// Set when the scenario ran over several seeds ([`crate::replay::repeats`]): these results are the
     /// median run's, and this holds every run's figures and the worst correctness counters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<Repeats>,
     /// Virtual-clock runs: the retried writes in the simulator's request log and how many were
-    /// not keyed like their first attempt ([`crate::retry_keys`]).
+    /// not keyed like their first attempt ([`crate::measure::retry_keys`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_keys: Option<RetryKeys>,
     /// CPU runs with `cpu_growth_records`: client CPU per record at both sizes.
@@ -160,7 +160,8 @@ pub struct StateCost {
 impl StateCost {
     /// The cost of `d` over `records` records.
     pub fn of(d: monday_sync::state::Durability, records: u64) -> Self {
-        let per = |n: u64| crate::latency::round3(n as f64 * 1000.0 / records.max(1) as f64);
+        let per =
+            |n: u64| crate::measure::latency::round3(n as f64 * 1000.0 / records.max(1) as f64);
         Self {
             commits_per_1000_records: per(d.commits),
             syncs_per_1000_records: per(d.syncs),
@@ -193,7 +194,7 @@ pub struct Correctness {
     pub lost_records: u64,
     /// |requests the engine counted - requests the simulator saw|.
     pub request_count_mismatch: u64,
-    /// Retried writes not keyed (or shaped) like their first attempt ([`crate::retry_keys`]).
+    /// Retried writes not keyed (or shaped) like their first attempt ([`crate::measure::retry_keys`]).
     #[serde(default)]
     pub retry_key_changes: u64,
 }
@@ -232,8 +233,8 @@ fn per_synced_record_ms(api_time_ms: f64, records: u64, failed: u64) -> f64 {
     round3(api_time_ms / records.saturating_sub(failed).max(1) as f64)
 }
 
-/// What a run measured, whoever drove it (the sync in [`crate::run`], a foreign client in
-/// [`crate::client_cmd`]): the inputs of [`RunResults::new`].
+/// What a run measured, whoever drove it (the sync in [`crate::replay::run`], a foreign client in
+/// [`crate::replay::client_cmd`]): the inputs of [`RunResults::new`].
 pub struct Measured<'a> {
     pub scenario: &'a Scenario,
     /// Records in the workload.
@@ -427,7 +428,7 @@ impl RunResults {
                 if self.ceiling.ceiling_ms > 0.0 {
                     format!(
                         "{}x its time ({} ms for batches alone at best)",
-                        fmt_num(crate::latency::round3(
+                        fmt_num(crate::measure::latency::round3(
                             self.api_time_ms / self.ceiling.ceiling_ms
                         )),
                         fmt_num(self.ceiling.ceiling_ms)
@@ -535,10 +536,10 @@ impl RunResults {
 /// A small, fully populated result for unit tests of the gate, reports and writers.
 #[cfg(test)]
 pub(crate) fn sample_results() -> RunResults {
-    use crate::ceiling::{CeilingInputs, LatencyModel};
+    use crate::model::ceiling::{CeilingInputs, LatencyModel};
     use std::time::Duration;
-    let mut records = crate::latency::LatencyHistogram::new();
-    let mut timeline = crate::timeline::TimelineRecorder::new();
+    let mut records = crate::measure::latency::LatencyHistogram::new();
+    let mut timeline = crate::measure::timeline::TimelineRecorder::new();
     for i in 0..200u64 {
         records.record(Duration::from_millis(200 + i * 7));
         timeline.request(
@@ -585,11 +586,11 @@ pub(crate) fn sample_results() -> RunResults {
         duplicates: 0,
         lost_records: 0,
         items_on_board: 200,
-        efficiency: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency: crate::model::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
         efficiency_plan: PlanKind::Batch,
-        efficiency_vs_batch: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
-        efficiency_vs_best: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
-        efficiency_vs_floor: crate::ceiling::efficiency(ceiling.floor_ms, 8_300.0),
+        efficiency_vs_batch: crate::model::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_vs_best: crate::model::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_vs_floor: crate::model::ceiling::efficiency(ceiling.floor_ms, 8_300.0),
         ceiling,
         client_cpu_us_per_record: Some(4.2),
         client_cpu: None,

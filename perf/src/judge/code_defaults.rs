@@ -14,9 +14,9 @@
 use std::collections::BTreeSet;
 
 use crate::error::{PerfError, Result};
-use crate::scenario::Scenario;
+use crate::workload::scenario::Scenario;
 
-pub use crate::sync_keys::sync_setting_keys;
+pub use crate::workload::sync_keys::sync_setting_keys;
 
 /// The `[sync]` keys a scenario's effective config sets (None for a foreign client, which
 /// does not run monday-sync).
@@ -67,7 +67,7 @@ pub fn pinned_everywhere<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::SyncOverrides;
+    use crate::workload::scenario::SyncOverrides;
     use monday_sync::config::Mode;
 
     #[test]
@@ -85,7 +85,7 @@ mod tests {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }
         // Every key the harness can override is one of the engine's.
-        let overrides = crate::sync_keys::struct_fields::<SyncOverrides>();
+        let overrides = crate::workload::sync_keys::struct_fields::<SyncOverrides>();
         assert!(!overrides.is_empty());
         for key in overrides {
             assert!(
@@ -114,7 +114,8 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(
             &path,
-            crate::scenario::DEFAULT_CONFIG_TOML.replace("max_retries = 8", "max_retries = 3"),
+            crate::workload::scenario::DEFAULT_CONFIG_TOML
+                .replace("max_retries = 8", "max_retries = 3"),
         )
         .unwrap();
         let own = Scenario {

@@ -43,15 +43,15 @@ use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::error::{PerfError, Result};
-use crate::generate::{ndjson_bytes, GenerateSpec};
-use crate::latency::round3;
-use crate::observer::Measurements;
-use crate::results::{Measured, RunResults, WallClock};
-use crate::run::{
+use crate::measure::latency::round3;
+use crate::measure::observer::Measurements;
+use crate::model::yardstick;
+use crate::replay::results::{Measured, RunResults, WallClock};
+use crate::replay::run::{
     ceiling_inputs, check_board, parse_config, sim_config, workload, RunArtifacts, RunOptions,
 };
-use crate::scenario::{ClientCmdSettings, Scenario};
-use crate::yardstick;
+use crate::workload::generate::{ndjson_bytes, GenerateSpec};
+use crate::workload::scenario::{ClientCmdSettings, Scenario};
 
 /// Durations the server reports to a foreign client unless the scenario says otherwise: wall
 /// seconds, so that a client that honours `Retry-After` and knows nothing of the time scale
@@ -341,16 +341,18 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     }
     let stats_json = serde_json::to_value(&stats)
         .map_err(|e| PerfError::json("serialise simulator stats", e))?;
-    let bulk_counts = crate::bulk::BulkCounts::of(&stats_json, &[]);
+    let bulk_counts = crate::measure::bulk::BulkCounts::of(&stats_json, &[]);
     // A foreign client's mode is unknown: measured against batches only, and against the
     // best plan beside it.
     let against = yardstick::measure(&ceiling, Mode::Batch, api_time_ms);
     let results = RunResults {
-        bulk: bulk_counts.used_jobs().then(|| crate::bulk::BulkActivity {
-            counts: bulk_counts,
-            ..crate::bulk::BulkActivity::default()
-        }),
-        retry_keys: Some(crate::retry_keys::RetryKeys::of(&entries)),
+        bulk: bulk_counts
+            .used_jobs()
+            .then(|| crate::measure::bulk::BulkActivity {
+                counts: bulk_counts,
+                ..crate::measure::bulk::BulkActivity::default()
+            }),
+        retry_keys: Some(crate::measure::retry_keys::RetryKeys::of(&entries)),
         ..RunResults::new(Measured {
             scenario: s,
             records,
@@ -517,7 +519,7 @@ pub fn missing_requirement(s: &Scenario) -> Option<String> {
 /// the gate: a client that fails (non-zero exit, timeout) is an error naming its last lines.
 pub fn run_any(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
     if s.client_cmd.is_none() {
-        return crate::repeats::run_repeated(s, options);
+        return crate::replay::repeats::run_repeated(s, options);
     }
     let dir = std::env::temp_dir().join(format!("monday-perf-client-{}", std::process::id()));
     let run = run(s, &dir, Progress::Quiet)?;

@@ -1,6 +1,6 @@
 //! Which ceiling a run's `efficiency` is measured against, and the other two figures beside it.
 //!
-//! The ceiling model ([`crate::ceiling`]) gives every write path's ceiling and the best plan
+//! The ceiling model ([`crate::model::ceiling`]) gives every write path's ceiling and the best plan
 //! over all of them. A run is measured three ways:
 //!
 //! - `efficiency_vs_best`: against the best plan over every path the simulator serves to the
@@ -21,7 +21,7 @@ use std::time::Duration;
 use mock_monday::SimConfig;
 use monday_sync::config::{Mode, SyncConfig};
 
-use crate::ceiling::{efficiency, BulkInputs, Ceiling, PlanKind};
+use crate::model::ceiling::{efficiency, BulkInputs, Ceiling, PlanKind};
 
 /// The first API version that serves the bulk import
 /// (https://developer.monday.com/api-reference/docs/importing-items-in-bulk).
@@ -81,7 +81,7 @@ pub fn measure(ceiling: &Ceiling, mode: Mode, api_time_ms: f64) -> Measured {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ceiling::{CeilingInputs, LatencyModel};
+    use crate::model::ceiling::{CeilingInputs, LatencyModel};
 
     fn ceiling(records: u64) -> Ceiling {
         CeilingInputs {
@@ -134,8 +134,8 @@ mod tests {
     #[test]
     fn the_bulk_path_needs_2026_07() {
         let mut config = SyncConfig::from_toml_str(
-            crate::scenario::DEFAULT_CONFIG_TOML,
-            crate::scenario::DEFAULT_CONFIG_ORIGIN,
+            crate::workload::scenario::DEFAULT_CONFIG_TOML,
+            crate::workload::scenario::DEFAULT_CONFIG_ORIGIN,
         )
         .unwrap();
         assert!(bulk_available(&config), "the example config's version");

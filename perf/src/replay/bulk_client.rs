@@ -5,8 +5,8 @@
 //! every 10 s, not faster).
 //!
 //! What it is for: measuring the bulk path where the sync does not drive it (the sweep's points
-//! per path and the crossover, [`crate::sweep`]), and producing request logs with job polls for
-//! `calibrate`'s job-rate fit ([`crate::job_rate`]) at a processing rate the test chose. It writes
+//! per path and the crossover, [`crate::tune::sweep`]), and producing request logs with job polls for
+//! `calibrate`'s job-rate fit ([`crate::tune::job_rate`]) at a processing rate the test chose. It writes
 //! the client-side log a sync writes with `--request-log`, with these keys on bulk lines:
 //! `job_id` (starts, uploads, polls), and on polls `job_status`, `progress_percentage` and
 //! `job_counts` (the `counts` object of `ItemsJobStatus`).
@@ -18,7 +18,7 @@ use mock_monday::{CoreRequest, DispatchOutcome, RequestKind, Simulator};
 use serde_json::{json, Value};
 
 use crate::error::{PerfError, Result};
-use crate::request_line::LoggedRequest;
+use crate::measure::request_line::LoggedRequest;
 
 /// API version of the bulk import's requests (the fields exist from 2026-07).
 pub const BULK_API_VERSION: &str = "2026-10";
@@ -92,7 +92,10 @@ fn gql(query: &str) -> CoreRequest {
         method: "POST".into(),
         path: "/v2".into(),
         headers: vec![
-            ("authorization".into(), crate::run::PERF_TOKEN.into()),
+            (
+                "authorization".into(),
+                crate::replay::run::PERF_TOKEN.into(),
+            ),
             ("api-version".into(), BULK_API_VERSION.into()),
             ("content-type".into(), "application/json".into()),
         ],
@@ -139,7 +142,7 @@ async fn send(sim: &Simulator, req: CoreRequest) -> Result<(u16, Value, f64, f64
 }
 
 fn ms(d: Duration) -> f64 {
-    crate::latency::round3(d.as_secs_f64() * 1000.0)
+    crate::measure::latency::round3(d.as_secs_f64() * 1000.0)
 }
 
 fn csv(spec: &DriveSpec, from: usize, to: usize) -> String {

@@ -12,7 +12,7 @@
 //! broke `sweep` this way) where another gets the default. Every `[sync]` key a scenario does
 //! not override is left out of the embedded example config, so the engine's code defaults decide
 //! it ([`example_config_with_code_defaults`]; the keys come from the engine's own settings type,
-//! [`crate::sync_keys::sync_setting_keys`], so a key added later is covered without an edit
+//! [`crate::workload::sync_keys::sync_setting_keys`], so a key added later is covered without an edit
 //! here). A foreign client's settings come from [`ClientCmdSettings::default`] the same way.
 
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{PerfError, Result};
 
 /// The example sync config (`sync/configs/order_list.toml`), embedded so runs work from any cwd.
-pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../sync/configs/order_list.toml");
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../sync/configs/order_list.toml");
 /// Origin name reported for the embedded config in error messages.
 pub const DEFAULT_CONFIG_ORIGIN: &str = "sync/configs/order_list.toml (embedded)";
 /// Records of the README's main job.
@@ -195,12 +195,12 @@ pub struct Scenario {
     #[serde(skip_serializing_if = "is_default_cpu_repetitions")]
     pub cpu_repetitions: u32,
     /// Virtual clock only: run the scenario over this many consecutive seeds (odd, 1 to
-    /// [`MAX_REPEATS`]) and let the median run stand for it ([`crate::repeats`]). A run of a few
+    /// [`MAX_REPEATS`]) and let the median run stand for it ([`crate::replay::repeats`]). A run of a few
     /// requests measures its latency draws more than the client; the median of several does not.
     #[serde(skip_serializing_if = "is_default_repeats")]
     pub repeats: u32,
     /// A foreign client to run instead of monday-sync (`monday-perf run --client-cmd`; see
-    /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
+    /// [`crate::replay::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
     /// The simulator's bulk import (`mock-monday serve --bulk` keys: `timing` =
@@ -265,7 +265,7 @@ pub struct ClientCmdSettings {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
     /// Durations the server reports to the client (`Retry-After`, `retry_in_seconds`, ...):
-    /// None = wall seconds ([`crate::client_cmd::DEFAULT_REPORT_DURATIONS`]), so that a client
+    /// None = wall seconds ([`crate::replay::client_cmd::DEFAULT_REPORT_DURATIONS`]), so that a client
     /// that knows nothing of the time scale waits the right real time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_durations: Option<mock_monday::ReportDurations>,
@@ -343,7 +343,7 @@ impl Scenario {
             }
         }
         if self.input.is_none() {
-            crate::generate::GenerateSpec {
+            crate::workload::generate::GenerateSpec {
                 records: self.records,
                 seed: self.seed,
             }
@@ -428,7 +428,7 @@ pub fn example_config_with_code_defaults() -> Result<String> {
     let mut doc: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML)
         .map_err(|e| PerfError::Usage(format!("config {DEFAULT_CONFIG_ORIGIN}: {e}")))?;
     if let Some(sync) = doc.get_mut("sync").and_then(toml::Value::as_table_mut) {
-        for key in crate::sync_keys::sync_setting_keys() {
+        for key in crate::workload::sync_keys::sync_setting_keys() {
             sync.remove(*key);
         }
     }
@@ -564,7 +564,7 @@ mod tests {
     fn embedded_config_leaves_every_sync_key_to_the_engine() {
         let (text, _) = Scenario::default().config_toml().unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
-        for key in crate::sync_keys::sync_setting_keys() {
+        for key in crate::workload::sync_keys::sync_setting_keys() {
             let set = doc.get("sync").and_then(|s| s.get(key));
             assert!(set.is_none(), "{key} is set: {text}");
         }

@@ -7,7 +7,7 @@
 //!
 //! Lines with `kind = "upload"` and `kind = "job_poll"` carrying `job_id`; polls also carry
 //! `job_status`, `progress_percentage` and `job_counts` (`submitted`, `invalid`), as the
-//! reference client ([`crate::bulk_client`]) writes them. `t_ms` is when the request arrived.
+//! reference client ([`crate::replay::bulk_client`]) writes them. `t_ms` is when the request arrived.
 //!
 //! # Model and fit
 //!
@@ -27,10 +27,10 @@ use std::collections::BTreeMap;
 use mock_monday::RequestKind;
 use serde::{Deserialize, Serialize};
 
-use crate::latency::round3;
+use crate::measure::latency::round3;
 #[cfg(test)]
-use crate::request_line::JobCounts;
-use crate::request_line::LoggedRequest;
+use crate::measure::request_line::JobCounts;
+use crate::measure::request_line::LoggedRequest;
 
 /// The fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //!
 //! Reads either log with the same keys: monday-sync's client-side `--request-log` (against
 //! monday.com or the simulator) or the simulator's server log (`GET /__admin/requests`), both
-//! as one typed line ([`crate::request_line::LoggedRequest`]; a kind neither side writes is an
+//! as one typed line ([`crate::measure::request_line::LoggedRequest`]; a kind neither side writes is an
 //! error naming the line). Only `kind`, `aliases`, `status`, `latency_ms`, `throttled` and (when
 //! present) `locked`/`replay` are used.
 //!
@@ -26,7 +26,7 @@
 //!
 //! 4. Job polls (`job_poll` lines with `job_id`, `job_status`, `progress_percentage`,
 //!    `job_counts`, and the jobs' `upload` lines) give the bulk import's processing rate and start
-//!    delay ([`crate::job_rate`]); the profile then carries `job_rows_per_second` and
+//!    delay ([`crate::tune::job_rate`]); the profile then carries `job_rows_per_second` and
 //!    `job_start_delay_ms`.
 //!
 //! Fit quality: for every kind, the observed p50/p90/p99 next to those of the fitted profile,
@@ -43,8 +43,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::error::{PerfError, Result};
-use crate::latency::round3;
-use crate::request_line::LoggedRequest as Line;
+use crate::measure::latency::round3;
+use crate::measure::request_line::LoggedRequest as Line;
 
 /// z of the 75th percentile of a standard normal.
 const Z_P75: f64 = 0.674_489_75;
@@ -89,8 +89,8 @@ pub struct Calibration {
     pub settings: LatencySettings,
     pub kinds: Vec<KindFit>,
     /// The bulk import's processing rate and start delay, when the log has job polls
-    /// ([`crate::job_rate`]).
-    pub jobs: Option<crate::job_rate::JobRateFit>,
+    /// ([`crate::tune::job_rate`]).
+    pub jobs: Option<crate::tune::job_rate::JobRateFit>,
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -174,7 +174,7 @@ pub fn fit_logs(logs: &[(&str, &str)]) -> Result<Calibration> {
     for (origin, text) in logs {
         lines.extend(parse(text, origin)?);
     }
-    let jobs = crate::job_rate::fit(&lines);
+    let jobs = crate::tune::job_rate::fit(&lines);
     let origin = match logs {
         [(one, _)] => one.to_string(),
         many => format!(

@@ -1,7 +1,7 @@
 //! One line of a request log as the harness reads it, whichever side wrote it: monday-sync's
 //! client-side `--request-log` (its `LogLine`) or the simulator's server log
 //! (`mock_monday::RequestLogEntry`, `GET /__admin/requests`), and the reference job client's log
-//! ([`crate::bulk_client`], which writes this type). `calibrate` and the job-rate fit read it.
+//! ([`crate::replay::bulk_client`], which writes this type). `calibrate` and the job-rate fit read it.
 //!
 //! The kind is the simulator's typed [`RequestKind`] (its serde names are the sync's): a line
 //! whose kind neither side knows is a parse error naming the line, never a silent "other", and

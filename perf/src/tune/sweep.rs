@@ -20,11 +20,11 @@ use std::path::Path;
 use monday_sync::config::Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::charts;
 use crate::error::{PerfError, Result};
-use crate::run::{run_scenario, RunOptions};
-use crate::scenario::Scenario;
+use crate::replay::run::{run_scenario, RunOptions};
+use crate::report::charts;
 use crate::textfmt::{fmt_num, html_escape as escape};
+use crate::workload::scenario::Scenario;
 
 /// How close to the best per-record time a setting must be to count as "as good" (2%).
 pub const RECOMMENDATION_SLACK: f64 = 0.02;
@@ -109,16 +109,16 @@ pub struct Crossover {
 
 impl Crossover {
     /// From a run's ceiling (None without the bulk path modelled).
-    pub fn of(ceiling: &crate::ceiling::Ceiling, records: u64) -> Option<Self> {
+    pub fn of(ceiling: &crate::model::ceiling::Ceiling, records: u64) -> Option<Self> {
         let b = ceiling.best_plan.as_ref()?;
         let n = records.max(1) as f64;
         Some(Self {
             records: b.crossover_records,
-            batch_ms_per_record: crate::latency::round3(b.batch_ms / n),
-            jobs_ms_per_record: crate::latency::round3(b.bulk_ms.min(b.mixed_ms) / n),
+            batch_ms_per_record: crate::measure::latency::round3(b.batch_ms / n),
+            jobs_ms_per_record: crate::measure::latency::round3(b.bulk_ms.min(b.mixed_ms) / n),
             how: format!(
                 "ceiling model (monday-perf's ceiling::best_plan) for this profile, plan and groups, searched up to {} records",
-                crate::ceiling::CROSSOVER_SEARCH_MAX
+                crate::model::ceiling::CROSSOVER_SEARCH_MAX
             ),
         })
     }
@@ -269,7 +269,7 @@ pub fn run_sweep(
         crossover,
         cells,
         recommendation,
-        wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
+        wall_ms: crate::measure::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     })
 }
 
@@ -279,7 +279,7 @@ fn run_cell(
     b: u32,
     c: u32,
     w: Option<u32>,
-) -> Result<(SweepCell, crate::ceiling::Ceiling)> {
+) -> Result<(SweepCell, crate::model::ceiling::Ceiling)> {
     let mut s = base.clone();
     let mut name = base.name.clone();
     if let Some(m) = mode {
@@ -473,7 +473,7 @@ impl SweepReport {
         let mut body = String::from("<h1>monday-perf sweep</h1>\n");
         // The conclusion first: the verdict of the recommended setting.
         if let Some(cell) = self.recommended_cell() {
-            let figures = crate::verdict::CellFigures {
+            let figures = crate::judge::verdict::CellFigures {
                 per_record_ms: cell.per_record_ms,
                 efficiency: cell.efficiency,
                 requests: cell.requests,
@@ -482,8 +482,8 @@ impl SweepReport {
                 duplicates: cell.duplicates,
                 write_concurrency: cell.write_concurrency,
             };
-            if let Some(facts) = crate::verdict::PaceFacts::of_cell(&self.base, &figures) {
-                body.push_str(&crate::verdict::Verdict::decide(&facts).html());
+            if let Some(facts) = crate::judge::verdict::PaceFacts::of_cell(&self.base, &figures) {
+                body.push_str(&crate::judge::verdict::Verdict::decide(&facts).html());
             }
         }
         match &self.recommendation {
@@ -701,9 +701,9 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
 
     #[test]
     fn the_crossover_comes_from_the_ceilings_best_plan() {
-        let sim = crate::run::sim_config(&Scenario::default()).unwrap();
-        let inputs = crate::run::ceiling_inputs(&sim, 500, 25, 1);
-        let ceiling = inputs.ceiling_with(Some(&crate::yardstick::bulk_inputs(&sim)));
+        let sim = crate::replay::run::sim_config(&Scenario::default()).unwrap();
+        let inputs = crate::replay::run::ceiling_inputs(&sim, 500, 25, 1);
+        let ceiling = inputs.ceiling_with(Some(&crate::model::yardstick::bulk_inputs(&sim)));
         let x = Crossover::of(&ceiling, 500).unwrap();
         let best = ceiling.best_plan.as_ref().unwrap();
         assert_eq!(x.records, best.crossover_records);
