@@ -11,13 +11,13 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
-use monday_perf::gate::{run_gate, GateReport};
+use monday_perf::judge::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
+use monday_perf::judge::gate::{run_gate, GateReport};
 use monday_perf::limits::{LimitKind, Stopped, STOP_GRACE};
-use monday_perf::log_counts::install_counting_only;
-use monday_perf::run::RunOptions;
-use monday_perf::scenario::SyncOverrides;
-use monday_perf::seams::Seam;
+use monday_perf::measure::log_counts::install_counting_only;
+use monday_perf::replay::run::RunOptions;
+use monday_perf::replay::seams::Seam;
+use monday_perf::workload::scenario::SyncOverrides;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -118,7 +118,9 @@ fn unchanged_tree_passes_the_checked_in_baseline() {
 fn overridden_settings_fail_the_gate() {
     let b = ci_baseline(&["pro-500"]);
     let cases: [(&str, Injection); 3] = [
-        ("single mode", |o| o.mode = Some("single".into())),
+        ("single mode", |o| {
+            o.mode = Some(monday_sync::config::Mode::Single)
+        }),
         ("batch size 1", |o| o.batch_size = Some(1)),
         ("concurrency 1", |o| o.concurrency = Some(1)),
     ];

@@ -1,7 +1,7 @@
 //! The counting layer as the process-global subscriber (this test binary holds one test, so
 //! nothing else emits events while it counts).
 
-use monday_perf::log_counts::{install_counting_only, installed, snapshot};
+use monday_perf::measure::log_counts::{install_counting_only, installed, snapshot};
 
 #[test]
 fn counts_sync_events_at_info_and_above_from_every_thread() {

@@ -30,6 +30,19 @@ pub enum RequestKind {
 }
 
 impl RequestKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [RequestKind; 9] = [
+        RequestKind::BoardRead,
+        RequestKind::CreateGroups,
+        RequestKind::Create,
+        RequestKind::Update,
+        RequestKind::Reconcile,
+        RequestKind::IngestStart,
+        RequestKind::Upload,
+        RequestKind::JobPoll,
+        RequestKind::ReportDownload,
+    ];
+
     /// Whether requests of this kind write to the board (and so go one at a time per board).
     pub fn writes(self) -> bool {
         matches!(

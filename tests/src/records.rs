@@ -1,13 +1,15 @@
 //! Order-list records for the end-to-end tests: monday-perf's generator
-//! ([`monday_perf::generate`]), the same records the harness replays, kept to the labels the
+//! ([`monday_perf::workload::generate`]), the same records the harness replays, kept to the labels the
 //! fixture board has.
 
 use std::path::{Path, PathBuf};
 
-use monday_perf::generate::{EmptyFields, GenerateSpec, Labels, RecordGenerator, RecordShape};
+use monday_perf::workload::generate::{
+    EmptyFields, GenerateSpec, Labels, RecordGenerator, RecordShape,
+};
 use serde_json::{Map, Value};
 
-pub use monday_perf::generate::record_key;
+pub use monday_perf::workload::generate::record_key;
 
 /// `n` records of monday-perf's generator from `seed`, each optional field empty (missing, `null`
 /// or `""`) with probability `empty_share`, and only dropdown labels the fixture board has, so a

@@ -9,7 +9,7 @@ use mock_monday::Simulator;
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
 use serde_json::Value;
 
-use monday_perf::transport::InProcessTransport;
+use monday_perf::replay::transport::InProcessTransport;
 
 /// What kind of operation a request carried (read from its GraphQL text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -9,19 +9,22 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use monday_perf::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
-use monday_perf::client_cmd::{self, Progress};
-use monday_perf::gate::{record_baseline, run_gate};
-use monday_perf::gate_outputs::{append_github_step_summary, summary_markdown};
-use monday_perf::generate::{GenerateSpec, RecordGenerator};
-use monday_perf::log_counts::counting_layer;
-use monday_perf::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
-use monday_perf::repeats::run_repeated;
-use monday_perf::run::{Bounds, RunOptions};
-use monday_perf::scenario::{ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED};
-use monday_perf::sweep::{parse_list, run_sweep};
-use monday_perf::verdict::Verdict;
+use monday_perf::judge::baseline::{resolve_workspace_path, Baseline, DEFAULT_BASELINE};
+use monday_perf::judge::gate::{record_baseline, run_gate};
+use monday_perf::judge::verdict::Verdict;
+use monday_perf::measure::log_counts::counting_layer;
+use monday_perf::replay::client_cmd::{self, Progress};
+use monday_perf::replay::repeats::run_repeated;
+use monday_perf::replay::run::{Bounds, RunOptions};
+use monday_perf::report::gate_outputs::{append_github_step_summary, summary_markdown};
+use monday_perf::report::outputs::{default_out_dir, write_gate_outputs, write_run_outputs};
+use monday_perf::tune::sweep::{parse_list, run_sweep};
+use monday_perf::workload::generate::{GenerateSpec, RecordGenerator};
+use monday_perf::workload::scenario::{
+    ClientCmdSettings, Clock, Scenario, DEFAULT_RECORDS, DEFAULT_SEED,
+};
 use monday_perf::PerfError;
+use monday_sync::config::Mode;
 
 #[derive(Parser)]
 #[command(
@@ -153,7 +156,7 @@ struct ScenarioArgs {
     token_kind: Option<String>,
     /// Sync mode override: auto, batch, single or ingest.
     #[arg(long)]
-    mode: Option<String>,
+    mode: Option<Mode>,
     /// Faults, mock-monday syntax, e.g. 5xx=0.05,reset=0.02,commit_then_fail=0.01,slow=0.01.
     #[arg(long)]
     faults: Option<String>,
@@ -240,7 +243,7 @@ impl ScenarioArgs {
         }
         given(&mut s.time_scale, &self.time_scale);
         s.config.clone_from(&self.config);
-        s.sync.mode.clone_from(&self.mode);
+        s.sync.mode = self.mode;
         s.sync.batch_size = overrides.batch_size;
         s.sync.concurrency = overrides.concurrency;
         given(&mut s.cpu_repetitions, &self.cpu_repetitions);
@@ -417,7 +420,7 @@ fn run(
 fn run_client(scenario: &Scenario, out: Option<PathBuf>) -> Result<u8, Failure> {
     let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
     let run = client_cmd::run(scenario, &dir, Progress::auto()).map_err(anyhow::Error::from)?;
-    monday_perf::outputs::write_client_outputs(&run, &dir).map_err(anyhow::Error::from)?;
+    monday_perf::report::outputs::write_client_outputs(&run, &dir).map_err(anyhow::Error::from)?;
     print!("{}", run.artifacts.results.table());
     println!("{:<30} {}", "locked (423)", run.server.locked);
     println!("{:<30} {}", "records missing", run.server.records_missing);
@@ -454,17 +457,14 @@ fn sweep(
     out: Option<PathBuf>,
 ) -> Result<u8, Failure> {
     let scenario = args.sweep_scenario().map_err(anyhow::Error::from)?;
-    let mut paths = monday_perf::sweep::PathGrid::default();
+    let mut paths = monday_perf::tune::sweep::PathGrid::default();
     if let Some(list) = modes {
         for m in list.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-            if !matches!(m, "auto" | "batch" | "single" | "ingest") {
-                return Err(anyhow::Error::from(PerfError::Usage(format!(
-                    "--modes: {m:?} is not auto, batch, single or ingest"
-                )))
-                .into());
-            }
-            if !paths.modes.iter().any(|x| x == m) {
-                paths.modes.push(m.to_string());
+            let mode: Mode = m
+                .parse()
+                .map_err(|e| anyhow::Error::from(PerfError::Usage(format!("--modes: {e}"))))?;
+            if !paths.modes.contains(&mode) {
+                paths.modes.push(mode);
             }
         }
     }
@@ -473,19 +473,9 @@ fn sweep(
     }
     let b = parse_list(batch_sizes, "--batch-sizes").map_err(anyhow::Error::from)?;
     let c = parse_list(concurrency, "--concurrency").map_err(anyhow::Error::from)?;
-    let w = match (write_concurrency, engine_has_write_concurrency()) {
-        (Some(list), true) => {
-            parse_list(list, "--write-concurrency").map_err(anyhow::Error::from)?
-        }
-        (Some(_), false) => {
-            return Err(anyhow::Error::from(PerfError::Usage(
-                "--write-concurrency: this monday-sync has no [sync] write_concurrency setting"
-                    .into(),
-            ))
-            .into())
-        }
-        (None, true) => vec![1, 2, 4],
-        (None, false) => Vec::new(),
+    let w = match write_concurrency {
+        Some(list) => parse_list(list, "--write-concurrency").map_err(anyhow::Error::from)?,
+        None => vec![1, 2, 4],
     };
     let report = run_sweep(&scenario, &b, &c, &w, &paths, |cell| {
         let write = cell
@@ -531,14 +521,6 @@ fn sweep(
     Ok(0)
 }
 
-/// Whether the linked monday-sync knows `[sync] write_concurrency` (its settings serialise it).
-fn engine_has_write_concurrency() -> bool {
-    serde_json::to_value(monday_sync::config::SyncSettings::default())
-        .ok()
-        .and_then(|v| v.get("write_concurrency").cloned())
-        .is_some()
-}
-
 fn load_baseline(path: Option<PathBuf>) -> Result<(Baseline, PathBuf), Failure> {
     let path = resolve_workspace_path(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_BASELINE)));
     let baseline = Baseline::load(&path).map_err(|e| Failure {
@@ -570,7 +552,7 @@ fn calibrate(from: &[PathBuf], out: Option<&Path>) -> Result<u8, Failure> {
         logs.push((path.display().to_string(), text));
     }
     let logs: Vec<(&str, &str)> = logs.iter().map(|(o, t)| (o.as_str(), t.as_str())).collect();
-    let fit = monday_perf::calibrate::fit_logs(&logs).map_err(anyhow::Error::from)?;
+    let fit = monday_perf::tune::calibrate::fit_logs(&logs).map_err(anyhow::Error::from)?;
     let toml = fit.to_toml().map_err(anyhow::Error::from)?;
     println!(
         "{} requests ({} executed, {} refused, {} spikes) from {}",

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use mock_monday::config::{LatencyProfile, LimitSettings, SimConfig};
 use mock_monday::latency::LatencySettings;
 use mock_monday::{CoreRequest, Simulator};
-use monday_perf::calibrate::{fit, fit_logs};
+use monday_perf::tune::calibrate::{fit, fit_logs};
 
 fn known_profile() -> LatencySettings {
     LatencySettings {
@@ -149,8 +149,8 @@ async fn logged_sync(
 ) -> String {
     use std::sync::Arc;
 
-    use monday_perf::generate::{ndjson_bytes, GenerateSpec};
-    use monday_perf::transport::InProcessTransport;
+    use monday_perf::replay::transport::InProcessTransport;
+    use monday_perf::workload::generate::{ndjson_bytes, GenerateSpec};
     use monday_sync::config::SyncConfig;
     use monday_sync::engine::{run, RunParams};
     use monday_sync::input::InputSource;
@@ -240,7 +240,7 @@ async fn calibrate_recovers_a_known_profile_from_sync_request_logs() {
 #[tokio::test(start_paused = true)]
 async fn calibrate_recovers_the_job_processing_rate_and_start_delay() {
     use mock_monday::jobs::{BulkSettings, JobTiming};
-    use monday_perf::bulk_client::{drive, DriveSpec};
+    use monday_perf::replay::bulk_client::{drive, DriveSpec};
     let sim = Simulator::new(SimConfig {
         profile: LatencyProfile::Realistic,
         seed: 5,

@@ -1,9 +1,9 @@
 //! One run end to end on the virtual clock: figures, board check and every output file.
 
-use monday_perf::outputs::write_run_outputs;
-use monday_perf::results::RunResults;
-use monday_perf::run::{run_scenario, RunOptions};
-use monday_perf::scenario::Scenario;
+use monday_perf::replay::results::RunResults;
+use monday_perf::replay::run::{run_scenario, RunOptions};
+use monday_perf::report::outputs::write_run_outputs;
+use monday_perf::workload::scenario::Scenario;
 
 fn scenario(records: u64) -> Scenario {
     Scenario {
@@ -88,7 +88,7 @@ fn outputs_are_written_in_their_standard_formats() {
 fn the_real_clock_runs_over_http() {
     let s = Scenario {
         profile: "instant".into(),
-        clock: monday_perf::scenario::Clock::Real,
+        clock: monday_perf::workload::scenario::Clock::Real,
         ..scenario(60)
     };
     let a = run_scenario(&s, &RunOptions::default()).unwrap();

@@ -394,161 +394,189 @@ pub(crate) fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInf
     info
 }
 
-/// Classify a response to a request whose aliases are `aliases` (in entry order).
+/// Classify a response to a request whose aliases are `aliases` (in entry order): the body is
+/// read once ([`Reading`]), a class of the whole request decided first
+/// ([`Reading::request_class`]), else one outcome per alias ([`Reading::alias_outcome`]).
 pub fn classify(resp: &ApiResponse, aliases: &[String]) -> (ResponseClass, BudgetInfo) {
     let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let data = body
-        .as_ref()
-        .and_then(|b| b.get("data"))
-        .filter(|d| d.is_object());
-    let budget = budget_info(resp, data);
-    let errors: Vec<&Value> = body
-        .as_ref()
-        .and_then(|b| b.get("errors"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let legacy = body
-        .as_ref()
-        .filter(|b| b.get("error_code").is_some() || b.get("error_message").is_some());
-    let first = errors.first().copied().or(legacy);
-    let first_code = first.map(err_code).unwrap_or_default();
-    let first_msg = first.map(err_message).unwrap_or_default();
-    let header_retry = retry_after_header(resp);
-    let any_retry = first
-        .and_then(retry_after_ms)
-        .or_else(|| {
-            first
-                .and_then(retry_secs)
-                .or_else(|| retry_from_message(&first_msg))
-                .map(Duration::from_secs)
-        })
-        .or(header_retry);
+    let reading = Reading::of(resp, body.as_ref());
+    let budget = budget_info(resp, reading.data);
+    let class = reading
+        .request_class(resp.status, aliases)
+        .unwrap_or_else(|| {
+            ResponseClass::Aliases(aliases.iter().map(|a| reading.alias_outcome(a)).collect())
+        });
+    (class, budget)
+}
 
-    let status = resp.status;
-    if status == 401
-        || status == 403
-        || first_code == "USER_UNAUTHORIZED"
-        || first_code == "UserUnauthorizedException"
-    {
-        return (
-            ResponseClass::Auth {
+/// What an answer's body says, read once for [`classify`].
+struct Reading<'b> {
+    /// The body parsed as JSON at all.
+    parsed: bool,
+    /// `data`, when it is an object.
+    data: Option<&'b Value>,
+    errors: Vec<&'b Value>,
+    /// The first GraphQL error, or the legacy top-level `error_code` / `error_message` body.
+    first: Option<&'b Value>,
+    first_code: String,
+    first_msg: String,
+    /// `Retry-After`.
+    header_retry: Option<Duration>,
+    /// Any wait the answer names: the first error's `retryAfterMs`, its `retry_in_seconds`, a
+    /// number of seconds in its message, else `Retry-After`.
+    any_retry: Option<Duration>,
+}
+
+impl<'b> Reading<'b> {
+    fn of(resp: &ApiResponse, body: Option<&'b Value>) -> Self {
+        let data = body.and_then(|b| b.get("data")).filter(|d| d.is_object());
+        let errors: Vec<&Value> = body
+            .and_then(|b| b.get("errors"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let legacy =
+            body.filter(|b| b.get("error_code").is_some() || b.get("error_message").is_some());
+        let first = errors.first().copied().or(legacy);
+        let first_msg = first.map(err_message).unwrap_or_default();
+        let header_retry = retry_after_header(resp);
+        let any_retry = first
+            .and_then(retry_after_ms)
+            .or_else(|| {
+                first
+                    .and_then(retry_secs)
+                    .or_else(|| retry_from_message(&first_msg))
+                    .map(Duration::from_secs)
+            })
+            .or(header_retry);
+        Reading {
+            parsed: body.is_some(),
+            data,
+            errors,
+            first,
+            first_code: first.map(err_code).unwrap_or_default(),
+            first_msg,
+            header_retry,
+            any_retry,
+        }
+    }
+
+    /// The class of the whole request, by status then code (None: per alias). The order of
+    /// the checks is the decision: auth, lock, conflict, daily limit, throttling, complexity,
+    /// server error, unknown board, rejection.
+    fn request_class(&self, status: u16, aliases: &[String]) -> Option<ResponseClass> {
+        let code = self.first_code.as_str();
+        let code_or = |fallback: String| {
+            if code.is_empty() {
+                fallback
+            } else {
+                code.to_string()
+            }
+        };
+        if matches!(status, 401 | 403)
+            || code == "USER_UNAUTHORIZED"
+            || code == "UserUnauthorizedException"
+        {
+            return Some(ResponseClass::Auth {
                 status,
-                code: Some(first_code).filter(|c| !c.is_empty()),
-                message: first_msg,
-            },
-            budget,
-        );
+                code: Some(code.to_string()).filter(|c| !c.is_empty()),
+                message: self.first_msg.clone(),
+            });
+        }
+        let retry_in = self.header_retry.or(self.any_retry);
+        if status == 423 {
+            return Some(ResponseClass::Locked { retry_in });
+        }
+        if status == 409 || code == "IDEMPOTENCY_CONFLICT" {
+            return Some(ResponseClass::Conflict { retry_in });
+        }
+        if code == "DAILY_LIMIT_EXCEEDED" {
+            return Some(ResponseClass::AccountLimit {
+                code: code.to_string(),
+                message: self.first_msg.clone(),
+            });
+        }
+        let throttled_code = THROTTLE_CODES.contains(&code) && self.data.is_none();
+        if status == 429 || throttled_code {
+            return Some(ResponseClass::Throttled {
+                code: code_or("HTTP 429".into()),
+                retry_in: self.any_retry,
+            });
+        }
+        // Only the code decides: the legacy cap error (message only, no code) is a rejection,
+        // and the sync never builds a request over the documented cap anyway (see `batching`).
+        if code == "REQUEST_MAX_COMPLEXITY_EXCEEDED" {
+            return Some(ResponseClass::TooComplex);
+        }
+        if status >= 500 || !self.parsed {
+            return Some(ResponseClass::ServerError { status });
+        }
+        if code == "InvalidBoardIdException"
+            && self
+                .data
+                .is_none_or(|d| aliases.iter().all(|a| d.get(a).is_none()))
+        {
+            return Some(ResponseClass::BoardNotFound {
+                message: self.first_msg.clone(),
+            });
+        }
+        if status >= 400 || (self.data.is_none() && self.first.is_some()) {
+            return Some(ResponseClass::Rejected {
+                code: code_or(format!("HTTP {status}")),
+                message: self.first_msg.clone(),
+            });
+        }
+        None
     }
-    if status == 423 {
-        let retry_in = header_retry.or(any_retry);
-        return (ResponseClass::Locked { retry_in }, budget);
-    }
-    if status == 409 || first_code == "IDEMPOTENCY_CONFLICT" {
-        let retry_in = header_retry.or(any_retry);
-        return (ResponseClass::Conflict { retry_in }, budget);
-    }
-    if first_code == "DAILY_LIMIT_EXCEEDED" {
-        return (
-            ResponseClass::AccountLimit {
-                code: first_code,
-                message: first_msg,
-            },
-            budget,
-        );
-    }
-    let throttled_code = THROTTLE_CODES.contains(&first_code.as_str()) && data.is_none();
-    if status == 429 || throttled_code {
-        let code = if first_code.is_empty() {
-            "HTTP 429".into()
-        } else {
-            first_code
-        };
-        return (
-            ResponseClass::Throttled {
-                code,
-                retry_in: any_retry,
-            },
-            budget,
-        );
-    }
-    // Only the code decides: the legacy cap error (message only, no code) is a rejection, and
-    // the sync never builds a request over the documented cap anyway (see `batching`).
-    if first_code == "REQUEST_MAX_COMPLEXITY_EXCEEDED" {
-        return (ResponseClass::TooComplex, budget);
-    }
-    if status >= 500 || body.is_none() {
-        return (ResponseClass::ServerError { status }, budget);
-    }
-    if first_code == "InvalidBoardIdException"
-        && data.is_none_or(|d| aliases.iter().all(|a| d.get(a).is_none()))
-    {
-        return (ResponseClass::BoardNotFound { message: first_msg }, budget);
-    }
-    if status >= 400 || (data.is_none() && first.is_some()) {
-        let code = if first_code.is_empty() {
-            format!("HTTP {status}")
-        } else {
-            first_code
-        };
-        return (
-            ResponseClass::Rejected {
-                code,
-                message: first_msg,
-            },
-            budget,
-        );
-    }
-    let mut outcomes = Vec::with_capacity(aliases.len());
-    for a in aliases {
-        let item = data.and_then(|d| d.get(a));
+
+    /// One alias of an answered request: its item id, else the error whose `path` names it
+    /// (permanent or transient by its code), else transient with no data.
+    fn alias_outcome(&self, alias: &str) -> AliasOutcome {
+        let item = self.data.and_then(|d| d.get(alias));
         if let Some(id) = item.and_then(|v| v.get("id")).and_then(|id| match id {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         }) {
-            outcomes.push(AliasOutcome::Ok { item_id: id });
-            continue;
+            return AliasOutcome::Ok { item_id: id };
         }
-        let err = errors
+        let err = self
+            .errors
             .iter()
-            .find(|e| e.pointer("/path/0").and_then(Value::as_str) == Some(a.as_str()));
-        outcomes.push(match err {
-            Some(e) => {
-                let code = err_code(e);
-                let retry = retry_secs(e);
-                if PERMANENT_CODES.contains(&code.as_str())
-                    || (retry.is_none()
-                        && !code.is_empty()
-                        && !THROTTLE_CODES.contains(&code.as_str())
-                        && code != "INTERNAL_SERVER_ERROR")
-                {
-                    let field = |k: &str| {
-                        e.pointer(&format!("/extensions/error_data/{k}"))
-                            .or_else(|| e.pointer(&format!("/extensions/{k}")))
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    };
-                    AliasOutcome::Permanent {
-                        code,
-                        message: err_message(e),
-                        column: field("column_id"),
-                        column_type: field("column_type"),
-                    }
-                } else {
-                    AliasOutcome::Transient {
-                        code,
-                        retry_in: retry.map(Duration::from_secs),
-                    }
-                }
-            }
-            None => AliasOutcome::Transient {
+            .find(|e| e.pointer("/path/0").and_then(Value::as_str) == Some(alias));
+        let Some(e) = err else {
+            return AliasOutcome::Transient {
                 code: "no data for alias".into(),
                 retry_in: None,
-            },
-        });
+            };
+        };
+        let code = err_code(e);
+        let retry = retry_secs(e);
+        if PERMANENT_CODES.contains(&code.as_str())
+            || (retry.is_none()
+                && !code.is_empty()
+                && !THROTTLE_CODES.contains(&code.as_str())
+                && code != "INTERNAL_SERVER_ERROR")
+        {
+            let field = |k: &str| {
+                e.pointer(&format!("/extensions/error_data/{k}"))
+                    .or_else(|| e.pointer(&format!("/extensions/{k}")))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            AliasOutcome::Permanent {
+                code,
+                message: err_message(e),
+                column: field("column_id"),
+                column_type: field("column_type"),
+            }
+        } else {
+            AliasOutcome::Transient {
+                code,
+                retry_in: retry.map(Duration::from_secs),
+            }
+        }
     }
-    (ResponseClass::Aliases(outcomes), budget)
 }
 
 #[cfg(test)]

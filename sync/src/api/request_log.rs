@@ -2,8 +2,9 @@
 //! against monday.com, so users can collect latency data from production runs.
 //!
 //! Keys: `t_ms` (attempt start, milliseconds since the run started, tokio clock), `kind`
-//! (`board_read`, `create_groups`, `create`, `update`, `reconcile`, and for the bulk import
-//! `ingest_start`, `upload`, `job_poll`, `report_download`), `aliases` (root fields the
+//! ([`RequestKind`] by its serde name: `board_read`, `create_groups`, `create`, `update`,
+//! `reconcile`, and for the bulk import `ingest_start`, `upload`, `job_poll`,
+//! `report_download`), `aliases` (root fields the
 //! request carries: records or groups for writes, 1 for reads), `request_bytes`, `status` (`null`
 //! on a transport error), `latency_ms`, `complexity` (the cost the response reported, or `null`),
 //! `throttled` (the throttling code, or `null`), `attempt` (0 for the first attempt of a body).
@@ -19,11 +20,12 @@ use tokio::time::Instant;
 use crate::error::SyncError;
 use crate::observer::RequestKind;
 
-/// One line of the log.
+/// One line of the log: the one definition of what the sync writes (readers: `monday-perf
+/// calibrate`, which checks these names against the simulator's in a test).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct LogLine {
     pub t_ms: f64,
-    pub kind: &'static str,
+    pub kind: RequestKind,
     pub aliases: usize,
     pub request_bytes: usize,
     pub status: Option<u16>,
@@ -82,7 +84,7 @@ impl RequestLog {
     pub(crate) fn write(&self, a: &Attempt<'_>) {
         let line = LogLine {
             t_ms: ms(a.started.saturating_duration_since(self.start)),
-            kind: a.kind.as_str(),
+            kind: a.kind,
             aliases: a.aliases,
             request_bytes: a.request_bytes,
             status: a.status,
@@ -107,5 +109,51 @@ impl RequestLog {
             path: self.path.clone(),
             message: e.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_names_its_kind_as_the_docs_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.ndjson");
+        let start = Instant::now();
+        let log = RequestLog::create(&path, start).unwrap();
+        for kind in RequestKind::ALL {
+            log.write(&Attempt {
+                kind,
+                aliases: 2,
+                request_bytes: 10,
+                started: start,
+                finished: start + std::time::Duration::from_millis(5),
+                status: Some(200),
+                complexity: None,
+                throttled: None,
+                attempt: 0,
+            });
+        }
+        log.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kinds: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].to_string())
+            .collect();
+        let named: Vec<String> = RequestKind::ALL
+            .iter()
+            .map(|k| format!("\"{}\"", k.as_str()))
+            .collect();
+        assert_eq!(kinds, named);
+        assert_eq!(
+            kinds[..4],
+            [
+                "\"board_read\"",
+                "\"create_groups\"",
+                "\"create\"",
+                "\"update\""
+            ]
+        );
     }
 }

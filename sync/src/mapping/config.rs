@@ -186,18 +186,39 @@ pub enum Mode {
     Ingest,
 }
 
+impl Mode {
+    /// Every mode, in the order the docs list them.
+    pub const ALL: [Mode; 4] = [Mode::Auto, Mode::Batch, Mode::Single, Mode::Ingest];
+
+    /// The mode as the config spells it (`[sync] mode = "..."`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Batch => "batch",
+            Mode::Single => "single",
+            Mode::Ingest => "ingest",
+        }
+    }
+
+    /// Whether the mode may send records as bulk-import jobs (`auto` and `ingest`).
+    pub fn may_use_jobs(self) -> bool {
+        matches!(self, Mode::Auto | Mode::Ingest)
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for Mode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "batch" => Ok(Mode::Batch),
-            "single" => Ok(Mode::Single),
-            "auto" => Ok(Mode::Auto),
-            "ingest" => Ok(Mode::Ingest),
-            other => Err(format!(
-                "unknown mode `{other}` (expected auto, batch, single or ingest)"
-            )),
-        }
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown mode `{s}` (expected auto, batch, single or ingest)"))
     }
 }
 
@@ -443,109 +464,102 @@ impl SyncConfig {
 
     /// Checks the type system cannot express.
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
-        let err = |key: String, msg: String, line: Option<usize>| ConfigError {
+        let err = |(key, message, line): (String, String, Option<usize>)| ConfigError {
             origin: origin.to_string(),
             line,
             column: None,
             key: Some(key),
-            message: msg,
+            message,
         };
-        if self.board.id.trim().is_empty() || !self.board.id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(err(
-                "board.id".into(),
-                format!("`{}` is not a board id (digits expected)", self.board.id),
-                None,
-            ));
-        }
-        if self.board.group_id.is_some() && self.board.group_by.is_some() {
-            return Err(err(
-                "board.group_by".into(),
-                "set either board.group_id (one fixed group) or board.group_by (one group per value), not both".into(),
-                None,
-            ));
-        }
-        let s = &self.sync;
-        if s.batch_size == Some(0) {
-            return Err(err(
-                "sync.batch_size".into(),
-                "must be at least 1".into(),
-                None,
-            ));
-        }
-        if s.write_concurrency == 0 {
-            return Err(err(
-                "sync.write_concurrency".into(),
-                "must be at least 1".into(),
-                None,
-            ));
-        }
-        if s.concurrency == 0 {
-            return Err(err(
-                "sync.concurrency".into(),
-                "must be at least 1".into(),
-                None,
-            ));
-        }
-        if s.request_timeout_ms == 0 {
-            return Err(err(
-                "sync.request_timeout_ms".into(),
-                "must be at least 1".into(),
-                None,
-            ));
-        }
+        self.board_problem()
+            .or_else(|| self.sync_count_problem())
+            .map_or(Ok(()), |(key, message)| {
+                Err(err((key.into(), message, None)))
+            })?;
         self.validate_bulk(origin)?;
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.columns.iter().enumerate() {
-            let key = |k: &str| format!("columns[{i}].{k}");
-            if !seen.insert(c.column_id.as_str()) {
-                return Err(err(
-                    key("column_id"),
+            let problem = if seen.insert(c.column_id.as_str()) {
+                self.column_problem(c)
+            } else {
+                Some((
+                    "column_id",
                     format!(
                         "column `{}` is mapped twice; map each column once",
                         c.column_id
                     ),
-                    c.line,
-                ));
-            }
-            if c.column_id == self.board.key_column {
-                return Err(err(
-                    key("column_id"),
-                    format!("`{}` is the key column (board.key_column); it is written from board.key_source automatically", c.column_id),
-                    c.line,
-                ));
-            }
-            if c.kind == ColumnKind::Timeline && c.source_to.is_none() {
-                return Err(err(
-                    key("source_to"),
-                    "a timeline column needs `source_to` (the end-date field) beside `source` (the start)".into(),
-                    c.line,
-                ));
-            }
-            if c.kind != ColumnKind::Timeline && c.source_to.is_some() {
-                return Err(err(
-                    key("source_to"),
-                    "only timeline columns take `source_to`".into(),
-                    c.line,
-                ));
-            }
-            if c.kind != ColumnKind::Phone && c.country_source.is_some() {
-                return Err(err(
-                    key("country_source"),
-                    "only phone columns take `country_source`".into(),
-                    c.line,
-                ));
-            }
-            if c.create_labels_if_missing
-                && !matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown)
-            {
-                return Err(err(
-                    key("create_labels_if_missing"),
-                    "only status and dropdown columns have labels".into(),
-                    c.line,
-                ));
+                ))
+            };
+            if let Some((key, message)) = problem {
+                return Err(err((format!("columns[{i}].{key}"), message, c.line)));
             }
         }
         Ok(())
+    }
+
+    /// `[board]`: a numeric id, and one fixed group or one group per value, not both.
+    fn board_problem(&self) -> Option<(&'static str, String)> {
+        if self.board.id.trim().is_empty() || !self.board.id.chars().all(|c| c.is_ascii_digit()) {
+            return Some((
+                "board.id",
+                format!("`{}` is not a board id (digits expected)", self.board.id),
+            ));
+        }
+        if self.board.group_id.is_some() && self.board.group_by.is_some() {
+            return Some((
+                "board.group_by",
+                "set either board.group_id (one fixed group) or board.group_by (one group per value), not both".into(),
+            ));
+        }
+        None
+    }
+
+    /// `[sync]` counts that must be at least 1, in the order they are checked.
+    fn sync_count_problem(&self) -> Option<(&'static str, String)> {
+        let s = &self.sync;
+        [
+            ("sync.batch_size", s.batch_size == Some(0)),
+            ("sync.write_concurrency", s.write_concurrency == 0),
+            ("sync.concurrency", s.concurrency == 0),
+            ("sync.request_timeout_ms", s.request_timeout_ms == 0),
+        ]
+        .into_iter()
+        .find(|(_, zero)| *zero)
+        .map(|(key, _)| (key, "must be at least 1".to_string()))
+    }
+
+    /// One column mapping on its own: not the key column, and only the keys its type takes
+    /// (`source_to` for timelines, which need it; `country_source` for phones; label creation
+    /// for status and dropdown). The key is relative to the column (`source_to`).
+    fn column_problem(&self, c: &ColumnMapping) -> Option<(&'static str, String)> {
+        let timeline = c.kind == ColumnKind::Timeline;
+        if c.column_id == self.board.key_column {
+            return Some(("column_id", format!("`{}` is the key column (board.key_column); it is written from board.key_source automatically", c.column_id)));
+        }
+        if timeline && c.source_to.is_none() {
+            return Some((
+                "source_to",
+                "a timeline column needs `source_to` (the end-date field) beside `source` (the start)".into(),
+            ));
+        }
+        if !timeline && c.source_to.is_some() {
+            return Some(("source_to", "only timeline columns take `source_to`".into()));
+        }
+        if c.kind != ColumnKind::Phone && c.country_source.is_some() {
+            return Some((
+                "country_source",
+                "only phone columns take `country_source`".into(),
+            ));
+        }
+        if c.create_labels_if_missing
+            && !matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown)
+        {
+            return Some((
+                "create_labels_if_missing",
+                "only status and dropdown columns have labels".into(),
+            ));
+        }
+        None
     }
 }
 
@@ -607,6 +621,74 @@ source = "customer"
 column_id = "text_customer"
 type = "text"
 "#;
+
+    #[test]
+    fn mode_names_are_the_config_spelling() {
+        for mode in Mode::ALL {
+            let toml = format!("{MINIMAL}\n[sync]\nmode = \"{mode}\"\n");
+            let c = SyncConfig::from_toml_str(&toml, "t.toml").unwrap();
+            assert_eq!(c.sync.mode, mode);
+            assert_eq!(mode.as_str().parse::<Mode>(), Ok(mode));
+        }
+        assert!("bulk".parse::<Mode>().is_err());
+        assert_eq!(
+            Mode::ALL.map(Mode::may_use_jobs),
+            [true, false, false, true]
+        );
+    }
+
+    #[test]
+    fn each_validation_names_its_key_first_problem_first() {
+        let board = "[board]\nkey_source = \"order_id\"\nkey_column = \"text_order_key\"\n";
+        let text =
+            "[[columns]]\nsource = \"customer\"\ncolumn_id = \"text_customer\"\ntype = \"text\"\n";
+        let cases = [
+            (format!("{board}id = \"12ab\"\n{text}"), "board.id"),
+            (
+                format!("{board}id = 1\ngroup_id = \"g\"\ngroup_by = \"customer\"\n{text}"),
+                "board.group_by",
+            ),
+            (
+                format!("{MINIMAL}[sync]\nbatch_size = 0\nconcurrency = 0\n"),
+                "sync.batch_size",
+            ),
+            (
+                format!("{MINIMAL}[sync]\nwrite_concurrency = 0\nconcurrency = 0\n"),
+                "sync.write_concurrency",
+            ),
+            (
+                format!("{MINIMAL}[sync]\nconcurrency = 0\n"),
+                "sync.concurrency",
+            ),
+            (
+                format!("{MINIMAL}[sync]\nrequest_timeout_ms = 0\n"),
+                "sync.request_timeout_ms",
+            ),
+            (format!("{MINIMAL}{text}"), "columns[1].column_id"),
+            (
+                MINIMAL.replace("\"text_customer\"", "\"text_order_key\""),
+                "columns[0].column_id",
+            ),
+            (
+                format!("{MINIMAL}source_to = \"x\"\n"),
+                "columns[0].source_to",
+            ),
+            (
+                format!("{MINIMAL}country_source = \"x\"\n"),
+                "columns[0].country_source",
+            ),
+            (
+                format!("{MINIMAL}create_labels_if_missing = true\n"),
+                "columns[0].create_labels_if_missing",
+            ),
+        ];
+        for (toml, key) in cases {
+            let e = SyncConfig::from_toml_str(&toml, "t.toml").unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{toml}\n{e}");
+            assert!(!e.message.is_empty());
+            assert!(e.line.is_some(), "{e:?}");
+        }
+    }
 
     #[test]
     fn defaults_apply() {

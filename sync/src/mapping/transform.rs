@@ -389,56 +389,18 @@ impl Transformer {
         Ok(p)
     }
 
-    /// Transform without the duplicate check (for benches and property tests).
+    /// Transform without the duplicate check (for benches and property tests): the key, the
+    /// item name, the group, then every column's value, each a step below.
     pub fn transform_pure(&self, rec: &SourceRecord) -> Result<PreparedRecord, RecordFailure> {
-        let fail = |key: Option<&str>, field: &str, reason: String| {
-            RecordFailure::new(rec.line, key, field, FailureCause::Invalid, reason)
-        };
-        let key = match scalar_text(rec.fields.get(&self.key_source)) {
-            Ok(Some(k)) => k.trim().to_string(),
-            Ok(None) => {
-                return Err(fail(
-                    None,
-                    &self.key_source,
-                    "the key field is missing or empty".into(),
-                ))
-            }
-            Err(e) => return Err(fail(None, &self.key_source, e)),
-        };
-        if let Some(c) = bad_control(&key) {
-            return Err(fail(
-                Some(&key),
-                &self.key_source,
-                format!("control character U+{:04X} in the key", c as u32),
-            ));
-        }
-        if key.chars().count() > MAX_NAME_CHARS {
-            return Err(fail(
-                None,
-                &self.key_source,
-                format!("key longer than {MAX_NAME_CHARS} characters"),
-            ));
-        }
+        let key = self.read_key(rec)?;
         let k = Some(key.as_str());
-
-        let name = self
-            .render_name(rec, &key)
-            .map_err(|(f, r)| fail(k, &f, r))?;
-        let name_len = name.chars().count();
-        if name_len > MAX_NAME_CHARS {
-            return Err(fail(k, "item_name", format!("item name is {name_len} characters; monday.com allows at most {MAX_NAME_CHARS}")));
-        }
-        if let Some(c) = bad_control(&name) {
-            return Err(fail(
-                k,
-                "item_name",
-                format!("control character U+{:04X} in the item name", c as u32),
-            ));
-        }
-
+        let fail = |field: &str, reason: String| {
+            RecordFailure::new(rec.line, k, field, FailureCause::Invalid, reason)
+        };
+        let name = self.item_name(rec, &key).map_err(|(f, r)| fail(&f, r))?;
         let group = match &self.group_by {
             Some(f) => scalar_text(rec.fields.get(f))
-                .map_err(|e| fail(k, f, e))?
+                .map_err(|e| fail(f, e))?
                 .map(|g| g.trim().to_string()),
             None => None,
         };
@@ -450,10 +412,80 @@ impl Transformer {
                 .map(Cow::into_owned)
                 .unwrap_or_default(),
         };
+        let (cv, create_labels) = self.column_values(rec, &key)?;
+        let content_hash = content_hash(&name, group.as_deref(), &cv);
+        Ok(PreparedRecord {
+            line: rec.line,
+            key,
+            name,
+            group,
+            customer,
+            column_values: cv,
+            create_labels,
+            content_hash,
+        })
+    }
 
+    /// The record's key: present, a scalar, no control character, at most
+    /// [`MAX_NAME_CHARS`] characters (trimmed).
+    fn read_key(&self, rec: &SourceRecord) -> Result<String, RecordFailure> {
+        let fail = |key: Option<&str>, reason: String| {
+            RecordFailure::new(
+                rec.line,
+                key,
+                &self.key_source,
+                FailureCause::Invalid,
+                reason,
+            )
+        };
+        let key = match scalar_text(rec.fields.get(&self.key_source)) {
+            Ok(Some(k)) => k.trim().to_string(),
+            Ok(None) => return Err(fail(None, "the key field is missing or empty".into())),
+            Err(e) => return Err(fail(None, e)),
+        };
+        if let Some(c) = bad_control(&key) {
+            return Err(fail(
+                Some(&key),
+                format!("control character U+{:04X} in the key", c as u32),
+            ));
+        }
+        if key.chars().count() > MAX_NAME_CHARS {
+            return Err(fail(
+                None,
+                format!("key longer than {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        Ok(key)
+    }
+
+    /// The item name from the template (the key when the template's fields are all empty): at
+    /// most [`MAX_NAME_CHARS`] characters, no control character. Errors name the field.
+    fn item_name(&self, rec: &SourceRecord, key: &str) -> Result<String, (String, String)> {
+        let name = self.render_name(rec, key)?;
+        let name_len = name.chars().count();
+        if name_len > MAX_NAME_CHARS {
+            return Err(("item_name".into(), format!("item name is {name_len} characters; monday.com allows at most {MAX_NAME_CHARS}")));
+        }
+        if let Some(c) = bad_control(&name) {
+            return Err((
+                "item_name".into(),
+                format!("control character U+{:04X} in the item name", c as u32),
+            ));
+        }
+        Ok(name)
+    }
+
+    /// `column_values` as JSON text (the key column first; empty fields left out) and whether
+    /// the request must create missing labels.
+    fn column_values(
+        &self,
+        rec: &SourceRecord,
+        key: &str,
+    ) -> Result<(String, bool), RecordFailure> {
+        let k = Some(key);
         let mut cv = String::with_capacity(64 + 48 * self.columns.len());
         cv.push_str(&self.key_prefix);
-        push_json_str(&mut cv, &key);
+        push_json_str(&mut cv, key);
         let mut create_labels = false;
         for col in &self.columns {
             let mark = cv.len();
@@ -477,21 +509,19 @@ impl Transformer {
                     cv.truncate(mark);
                     tracing::trace!(line = rec.line, field = %col.map.source, "empty field omitted");
                 }
-                Err((field, reason)) => return Err(fail(k, &field, reason)),
+                Err((field, reason)) => {
+                    return Err(RecordFailure::new(
+                        rec.line,
+                        k,
+                        &field,
+                        FailureCause::Invalid,
+                        reason,
+                    ))
+                }
             }
         }
         cv.push('}');
-        let content_hash = content_hash(&name, group.as_deref(), &cv);
-        Ok(PreparedRecord {
-            line: rec.line,
-            key,
-            name,
-            group,
-            customer,
-            column_values: cv,
-            create_labels,
-            content_hash,
-        })
+        Ok((cv, create_labels))
     }
 
     fn render_name(&self, rec: &SourceRecord, key: &str) -> Result<String, (String, String)> {
@@ -550,7 +580,7 @@ impl Transformer {
 
     /// Append the column's value (JSON, in its write format) to `out`. `Ok(None)`: the field is
     /// empty (the caller removes the prefix). `Ok(Some(check))`: written; `check` says whether a
-    /// label is missing on the board.
+    /// label is missing on the board. Each column type is written by a step of its own below.
     fn write_value(
         &self,
         col: &CompiledColumn,
@@ -561,195 +591,220 @@ impl Transformer {
         let src = map.source.as_str();
         let err = |r: String| (src.to_string(), r);
         let raw = rec.fields.get(src);
-        let mut check = LabelCheck::Known;
-        let mut note = |c: LabelCheck| match (&check, c) {
-            (LabelCheck::Fail(_), _) => {}
-            (_, c @ LabelCheck::Fail(_)) => check = c,
-            (_, LabelCheck::Create) => check = LabelCheck::Create,
-            (_, LabelCheck::Known) => {}
-        };
-        if map.kind == ColumnKind::Dropdown {
-            if let Some(Value::Array(items)) = raw {
-                let mark = out.len();
-                out.push_str("{\"labels\":[");
-                let mut n = 0;
-                for it in items {
-                    if let Some(s) = scalar_text(Some(it)).map_err(err)? {
-                        if n > 0 {
-                            out.push(',');
-                        }
-                        let l = s.trim();
-                        note(Self::check_label(col, l));
-                        push_json_str(out, l);
-                        n += 1;
-                    }
-                }
-                if n == 0 {
-                    out.truncate(mark);
-                    return Ok(None);
-                }
-                out.push_str("]}");
-                return Ok(Some(check));
-            }
+        if let (ColumnKind::Dropdown, Some(Value::Array(items))) = (map.kind, raw) {
+            return write_label_list(col, items, out);
         }
-        let text: Cow<'_, str> = match map.kind {
-            ColumnKind::Timeline => Cow::Borrowed(""),
-            _ => match scalar_text(raw).map_err(err)? {
-                Some(t) => t,
-                None => return Ok(None),
-            },
+        // A timeline reads its two fields itself (an end without a start is an error).
+        let text = match (map.kind, scalar_text(raw).map_err(err)?) {
+            (ColumnKind::Timeline, _) => Cow::Borrowed(""),
+            (_, Some(text)) => text,
+            (_, None) => return Ok(None),
         };
         if text.contains('\u{0}') {
             return Err(err("NUL character in the value".into()));
         }
+        let t = text.trim();
         match map.kind {
             ColumnKind::Text => push_json_str(out, &text),
             ColumnKind::LongText => obj1(out, "text", &text),
-            ColumnKind::Numbers => {
-                let t = text.trim();
-                match t.parse::<f64>() {
-                    Ok(n)
-                        if n.is_finite()
-                            && !t.starts_with('+')
-                            && !t.contains(['e', 'E', 'i', 'n', 'N']) =>
-                    {
-                        push_json_str(out, t)
-                    }
-                    _ => return Err(err(format!("`{t}` is not a number"))),
-                }
-            }
+            ColumnKind::Numbers => write_number(t, out).map_err(err)?,
             ColumnKind::Status => {
-                let l = text.trim();
-                note(Self::check_label(col, l));
-                obj1(out, "label", l)
+                obj1(out, "label", t);
+                return Ok(Some(Self::check_label(col, t)));
             }
-            ColumnKind::Dropdown => {
-                let mut n = 0;
-                for l in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    out.push_str(if n == 0 { "{\"labels\":[" } else { "," });
-                    note(Self::check_label(col, l));
-                    push_json_str(out, l);
-                    n += 1;
-                }
-                if n == 0 {
-                    return Ok(None);
-                }
-                out.push_str("]}");
-            }
-            ColumnKind::Date => {
-                let t = text.trim();
-                match fast_date(t) {
-                    Some(d) => obj1(out, "date", d),
-                    None => {
-                        let v = parse_date(t).map_err(err)?;
-                        out.push_str(&v.to_string());
-                    }
-                }
-            }
-            ColumnKind::Email => {
-                let t = text.trim();
-                let ok = t
-                    .split_once('@')
-                    .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
-                    && !t.chars().any(char::is_whitespace);
-                if !ok {
-                    return Err(err(format!("`{t}` is not an email address")));
-                }
-                obj2(out, "email", t, "text", t)
-            }
-            ColumnKind::Phone => {
-                let t = text.trim();
-                if !t
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-                    || !t.chars().any(|c| c.is_ascii_digit())
-                {
-                    return Err(err(format!("`{t}` is not a phone number")));
-                }
-                let digits: String = t
-                    .chars()
-                    .filter(|c| c.is_ascii_digit() || *c == '+')
-                    .collect();
-                let mut country = None;
-                if let Some(cs) = &map.country_source {
-                    if let Some(cc) =
-                        scalar_text(rec.fields.get(cs)).map_err(|e| (cs.clone(), e))?
-                    {
-                        let cc = cc.trim().to_ascii_uppercase();
-                        if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
-                            return Err((
-                                cs.clone(),
-                                format!("`{cc}` is not an ISO-2 country code"),
-                            ));
-                        }
-                        country = Some(cc);
-                    }
-                }
-                match country {
-                    Some(cc) => obj2(out, "phone", &digits, "countryShortName", &cc),
-                    None => obj1(out, "phone", &digits),
-                }
-            }
-            ColumnKind::Link => {
-                let t = text.trim();
-                obj2(out, "url", t, "text", t)
-            }
+            ColumnKind::Dropdown => return Ok(write_label_text(col, &text, out)),
+            ColumnKind::Date => match fast_date(t) {
+                Some(d) => obj1(out, "date", d),
+                None => out.push_str(&parse_date(t).map_err(err)?.to_string()),
+            },
+            ColumnKind::Email => write_email(t, out).map_err(err)?,
+            ColumnKind::Phone => write_phone(map, rec, t, out)?,
+            ColumnKind::Link => obj2(out, "url", t, "text", t),
             ColumnKind::Checkbox => {
-                let t = text.trim();
-                let truthy = ["true", "yes", "y", "1", "x"];
-                let falsy = ["false", "no", "n", "0"];
-                if truthy.iter().any(|w| t.eq_ignore_ascii_case(w)) {
-                    out.push_str("{\"checked\":\"true\"}");
-                } else if falsy.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+                if !write_checkbox(t, out).map_err(err)? {
                     return Ok(None);
-                } else {
-                    return Err(err(format!(
-                        "`{}` is not a boolean",
-                        t.to_ascii_lowercase()
-                    )));
                 }
             }
             ColumnKind::Timeline => {
-                let to_field = map.source_to.as_deref().unwrap_or_default();
-                let from = scalar_text(raw).map_err(err)?;
-                let to =
-                    scalar_text(rec.fields.get(to_field)).map_err(|e| (to_field.to_string(), e))?;
-                match (from, to) {
-                    (None, None) => return Ok(None),
-                    (Some(f), Some(t)) => {
-                        // Canonical `YYYY-MM-DD` compares like the date it is.
-                        if let (Some(fd), Some(td)) = (fast_date(f.trim()), fast_date(t.trim())) {
-                            if td < fd {
-                                return Err((
-                                    to_field.to_string(),
-                                    format!("timeline ends ({td}) before it starts ({fd})"),
-                                ));
-                            }
-                            obj2(out, "from", fd, "to", td);
-                            return Ok(Some(check));
-                        }
-                        let fd = date_only(&f).map_err(err)?;
-                        let td = date_only(&t).map_err(|e| (to_field.to_string(), e))?;
-                        if td < fd {
-                            return Err((
-                                to_field.to_string(),
-                                format!("timeline ends ({td}) before it starts ({fd})"),
-                            ));
-                        }
-                        let _ = write!(out, "{{\"from\":\"{fd}\",\"to\":\"{td}\"}}");
-                    }
-                    (None, Some(_)) => return Err(err("timeline has an end but no start".into())),
-                    (Some(_), None) => {
-                        return Err((
-                            to_field.to_string(),
-                            "timeline has a start but no end".into(),
-                        ))
-                    }
-                }
+                return write_timeline(map, rec, out).map(|w| w.then_some(LabelCheck::Known))
             }
         }
-        Ok(Some(check))
+        Ok(Some(LabelCheck::Known))
     }
+}
+
+impl LabelCheck {
+    /// The check of a column with several labels: the first failure stands, else any label to
+    /// create.
+    fn and(self, next: LabelCheck) -> LabelCheck {
+        match (self, next) {
+            (f @ LabelCheck::Fail(_), _) | (_, f @ LabelCheck::Fail(_)) => f,
+            (LabelCheck::Create, _) | (_, LabelCheck::Create) => LabelCheck::Create,
+            (LabelCheck::Known, LabelCheck::Known) => LabelCheck::Known,
+        }
+    }
+}
+
+/// A dropdown given as a JSON array: `{"labels":[..]}` of its non-empty items (None: none).
+fn write_label_list(
+    col: &CompiledColumn,
+    items: &[Value],
+    out: &mut String,
+) -> Result<Option<LabelCheck>, (String, String)> {
+    let mark = out.len();
+    out.push_str("{\"labels\":[");
+    let mut check = None::<LabelCheck>;
+    for it in items {
+        if let Some(s) = scalar_text(Some(it)).map_err(|e| (col.map.source.clone(), e))? {
+            if check.is_some() {
+                out.push(',');
+            }
+            let l = s.trim();
+            let c = Transformer::check_label(col, l);
+            check = Some(match check {
+                None => c,
+                Some(k) => k.and(c),
+            });
+            push_json_str(out, l);
+        }
+    }
+    if check.is_none() {
+        out.truncate(mark);
+        return Ok(None);
+    }
+    out.push_str("]}");
+    Ok(check)
+}
+
+/// A dropdown given as text: its comma-separated labels (None: no label in it).
+fn write_label_text(col: &CompiledColumn, text: &str, out: &mut String) -> Option<LabelCheck> {
+    let mut check = None::<LabelCheck>;
+    for l in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        out.push_str(if check.is_none() {
+            "{\"labels\":["
+        } else {
+            ","
+        });
+        let c = Transformer::check_label(col, l);
+        check = Some(match check {
+            None => c,
+            Some(k) => k.and(c),
+        });
+        push_json_str(out, l);
+    }
+    check.is_some().then(|| out.push_str("]}"));
+    check
+}
+
+/// A number as monday.com takes it: a finite decimal, no sign `+`, no exponent, no inf/NaN.
+fn write_number(t: &str, out: &mut String) -> Result<(), String> {
+    match t.parse::<f64>() {
+        Ok(n) if n.is_finite() && !t.starts_with('+') && !t.contains(['e', 'E', 'i', 'n', 'N']) => {
+            push_json_str(out, t);
+            Ok(())
+        }
+        _ => Err(format!("`{t}` is not a number")),
+    }
+}
+
+/// An email: something `@` something with a dot, no white space.
+fn write_email(t: &str, out: &mut String) -> Result<(), String> {
+    let ok = t
+        .split_once('@')
+        .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+        && !t.chars().any(char::is_whitespace);
+    if !ok {
+        return Err(format!("`{t}` is not an email address"));
+    }
+    obj2(out, "email", t, "text", t);
+    Ok(())
+}
+
+/// A phone: digits and `+` kept, with the ISO-2 country of `country_source` when it has one.
+fn write_phone(
+    map: &ColumnMapping,
+    rec: &SourceRecord,
+    t: &str,
+    out: &mut String,
+) -> Result<(), (String, String)> {
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        || !t.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err((map.source.clone(), format!("`{t}` is not a phone number")));
+    }
+    let digits: String = t
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    let mut country = None;
+    if let Some(cs) = &map.country_source {
+        if let Some(cc) = scalar_text(rec.fields.get(cs)).map_err(|e| (cs.clone(), e))? {
+            let cc = cc.trim().to_ascii_uppercase();
+            if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err((cs.clone(), format!("`{cc}` is not an ISO-2 country code")));
+            }
+            country = Some(cc);
+        }
+    }
+    match country {
+        Some(cc) => obj2(out, "phone", &digits, "countryShortName", &cc),
+        None => obj1(out, "phone", &digits),
+    }
+    Ok(())
+}
+
+/// A checkbox: a truthy word checks it (true), a falsy word leaves it out (false).
+fn write_checkbox(t: &str, out: &mut String) -> Result<bool, String> {
+    let truthy = ["true", "yes", "y", "1", "x"];
+    let falsy = ["false", "no", "n", "0"];
+    if truthy.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        out.push_str("{\"checked\":\"true\"}");
+        Ok(true)
+    } else if falsy.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        Ok(false)
+    } else {
+        Err(format!("`{}` is not a boolean", t.to_ascii_lowercase()))
+    }
+}
+
+/// A timeline from `source` to `source_to`: both dates or neither (false: neither, left out);
+/// it may not end before it starts.
+fn write_timeline(
+    map: &ColumnMapping,
+    rec: &SourceRecord,
+    out: &mut String,
+) -> Result<bool, (String, String)> {
+    let err = |r: String| (map.source.clone(), r);
+    let to_field = map.source_to.as_deref().unwrap_or_default();
+    let to_err = |r: String| (to_field.to_string(), r);
+    let from = scalar_text(rec.fields.get(&map.source)).map_err(err)?;
+    let to = scalar_text(rec.fields.get(to_field)).map_err(to_err)?;
+    let (f, t) = match (from, to) {
+        (None, None) => return Ok(false),
+        (Some(f), Some(t)) => (f, t),
+        (None, Some(_)) => return Err(err("timeline has an end but no start".into())),
+        (Some(_), None) => return Err(to_err("timeline has a start but no end".into())),
+    };
+    let backwards = |fd: &dyn std::fmt::Display, td: &dyn std::fmt::Display| {
+        to_err(format!("timeline ends ({td}) before it starts ({fd})"))
+    };
+    // Canonical `YYYY-MM-DD` compares like the date it is.
+    if let (Some(fd), Some(td)) = (fast_date(f.trim()), fast_date(t.trim())) {
+        if td < fd {
+            return Err(backwards(&fd, &td));
+        }
+        obj2(out, "from", fd, "to", td);
+        return Ok(true);
+    }
+    let fd = date_only(&f).map_err(err)?;
+    let td = date_only(&t).map_err(to_err)?;
+    if td < fd {
+        return Err(backwards(&fd, &td));
+    }
+    let _ = write!(out, "{{\"from\":\"{fd}\",\"to\":\"{td}\"}}");
+    Ok(true)
 }
 
 /// Prefix of the current content-hash format (see [`content_hash`]).
@@ -903,6 +958,113 @@ mod tests {
             assert_eq!(e.field, field, "{v} -> {e:?}");
             assert!(!e.reason.is_empty());
         }
+    }
+
+    #[test]
+    fn label_checks_keep_the_first_failure_else_any_creation() {
+        let fail = |r: &str| LabelCheck::Fail(r.into());
+        let name = |c: LabelCheck| match c {
+            LabelCheck::Known => "known".to_string(),
+            LabelCheck::Create => "create".to_string(),
+            LabelCheck::Fail(r) => format!("fail {r}"),
+        };
+        assert_eq!(name(LabelCheck::Known.and(LabelCheck::Known)), "known");
+        assert_eq!(name(LabelCheck::Known.and(LabelCheck::Create)), "create");
+        assert_eq!(name(LabelCheck::Create.and(LabelCheck::Known)), "create");
+        assert_eq!(name(LabelCheck::Create.and(fail("a"))), "fail a");
+        assert_eq!(name(fail("a").and(fail("b"))), "fail a");
+        assert_eq!(name(fail("a").and(LabelCheck::Create)), "fail a");
+    }
+
+    #[test]
+    fn dropdown_labels_from_text_or_a_list_and_missing_ones_per_board() {
+        let mut board = HashMap::new();
+        board.insert(
+            "dropdown_sizes".to_string(),
+            vec!["S".to_string(), "M".into()],
+        );
+        let t = Transformer::new(&cfg()).with_board_labels(&board);
+        let sizes = |v: Value| {
+            t.transform_pure(&rec(2, json!({"order_id":"A","sizes":v})))
+                .map(|p| (p.column_values, p.create_labels))
+        };
+        let ok = sizes(json!(" S , ,M")).unwrap();
+        assert_eq!(
+            ok.0,
+            r#"{"text_order_key":"A","dropdown_sizes":{"labels":["S","M"]}}"#
+        );
+        assert!(!ok.1, "known labels need no creation");
+        assert_eq!(sizes(json!(["S", null, " M "])).unwrap(), ok);
+        // Empty text and an empty list leave the column out.
+        assert_eq!(sizes(json!(" , ")).unwrap().0, r#"{"text_order_key":"A"}"#);
+        assert_eq!(
+            sizes(json!([null, ""])).unwrap().0,
+            r#"{"text_order_key":"A"}"#
+        );
+        // A missing label in a column that may create labels asks for creation.
+        assert!(sizes(json!("S,XL")).unwrap().1);
+        assert!(sizes(json!(["XL", "S"])).unwrap().1);
+    }
+
+    #[test]
+    fn number_checkbox_phone_and_timeline_steps() {
+        let mut out = String::new();
+        assert!(write_number("-1.5", &mut out).is_ok());
+        for bad in ["+1", "1e3", "inf", "NaN", "x"] {
+            assert!(write_number(bad, &mut out).is_err(), "{bad}");
+        }
+        assert_eq!(out, "\"-1.5\"");
+        let mut out = String::new();
+        assert_eq!(write_checkbox("YES", &mut out), Ok(true));
+        assert_eq!(write_checkbox("n", &mut out), Ok(false));
+        assert!(write_checkbox("maybe", &mut out).is_err());
+        assert_eq!(out, r#"{"checked":"true"}"#);
+
+        let t = Transformer::new(&cfg());
+        let field = |v: Value| {
+            t.transform_pure(&rec(4, v))
+                .map(|p| p.column_values)
+                .map_err(|e| (e.field, e.reason))
+        };
+        let phone = field(json!({"order_id":"A","contact_phone":"+1 (415) 555-0100"})).unwrap();
+        assert!(
+            phone.contains(r#""phone_contact":{"phone":"+14155550100"}"#),
+            "{phone}"
+        );
+        let bad_country =
+            field(json!({"order_id":"A","contact_phone":"123","contact_country":"USA"}));
+        assert_eq!(bad_country.unwrap_err().0, "contact_country");
+        assert_eq!(
+            field(json!({"order_id":"A","contact_phone":"12a"}))
+                .unwrap_err()
+                .0,
+            "contact_phone"
+        );
+        // Timelines: both ends or neither, never backwards, canonical or parsed dates alike.
+        assert_eq!(
+            field(json!({"order_id":"A"})).unwrap(),
+            r#"{"text_order_key":"A"}"#
+        );
+        assert_eq!(
+            field(json!({"order_id":"A","production_end":"2026-03-01"}))
+                .unwrap_err()
+                .0,
+            "production_start"
+        );
+        for (from, to) in [("2026-03-15", "2026-03-01"), ("2026-3-15", "2026-03-01")] {
+            let e = field(json!({"order_id":"A","production_start":from,"production_end":to}))
+                .unwrap_err();
+            assert_eq!(e.0, "production_end");
+            assert!(e.1.contains("before it starts"), "{e:?}");
+        }
+        let parsed = field(
+            json!({"order_id":"A","production_start":"2026-3-15","production_end":"2026-03-16"}),
+        )
+        .unwrap();
+        assert!(
+            parsed.contains(r#""timeline_production":{"from":"2026-03-15","to":"2026-03-16"}"#),
+            "{parsed}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use e2e_tests::{
     sim_config, sync_config, ReqKind, SimTransport, BOARD_ID,
 };
 use mock_monday::Simulator;
-use monday_perf::transport::core_request;
+use monday_perf::replay::transport::core_request;
 use monday_sync::transport::{ApiRequest, ApiResponse, Transport, TransportError};
 use serde_json::Value;
 

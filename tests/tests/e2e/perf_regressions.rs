@@ -266,7 +266,7 @@ async fn a_slow_transport_shows_up_in_send_ms() {
 /// with writes one at a time on the board (monday.com's advice, the sync's default).
 fn ceiling_per_record_ms(records: usize, groups: usize) -> f64 {
     use mock_monday::config::{LimitSettings, Plan};
-    use monday_perf::ceiling::{CeilingInputs, LatencyModel};
+    use monday_perf::model::ceiling::{CeilingInputs, LatencyModel};
     use std::time::Duration;
     let limits = LimitSettings::default();
     let latency = mock_monday::latency::LatencySettings::realistic();

@@ -19,7 +19,7 @@
 //! - items on the board, duplicates and missing records by the key column;
 //! - efficiency against perf's ceiling model (records only: a foreign client is not asked to
 //!   create groups);
-//! - what the machine's load cannot move ([`crate::client_pace`]): the API's busy time per
+//! - what the machine's load cannot move ([`crate::measure::client_pace`]): the API's busy time per
 //!   record (the simulator's seeded latency draws), records per request and the client's own
 //!   CPU time. The gate judges client scenarios on these; the figures above that count the
 //!   client's wall time (per-record time, record latency, efficiency) are reported.
@@ -42,21 +42,21 @@ use std::time::Duration;
 
 use mock_monday::server::Server;
 use mock_monday::{ReportDurations, RequestLogEntry, Simulator};
+use monday_sync::config::Mode;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::ceiling::efficiency;
-use crate::client_pace::ClientPace;
+use crate::measure::client_pace::ClientPace;
 use crate::error::{PerfError, Result};
-use crate::generate::{ndjson_bytes, GenerateSpec};
-use crate::latency::round3;
-use crate::observer::Measurements;
-use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
-use crate::run::{
-    board_facts, ceiling_inputs, check_board, sim_config, workload, RunArtifacts, RunOptions,
+use crate::measure::latency::round3;
+use crate::measure::observer::Measurements;
+use crate::model::yardstick;
+use crate::replay::results::{Measured, RunResults, WallClock};
+use crate::replay::run::{
+    ceiling_inputs, check_board, parse_config, sim_config, workload, RunArtifacts, RunOptions,
 };
-use crate::scenario::{ClientCmdSettings, Scenario};
-use crate::yardstick;
+use crate::workload::generate::{ndjson_bytes, GenerateSpec};
+use crate::workload::scenario::{ClientCmdSettings, Scenario};
 
 /// Durations the server reports to a foreign client unless the scenario says otherwise: wall
 /// seconds, so that a client that honours `Retry-After` and knows nothing of the time scale
@@ -267,9 +267,9 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         .unwrap_or(DEFAULT_REPORT_DURATIONS);
     sim.report_durations = report_durations;
     let (config_toml, origin) = s.config_toml()?;
-    let mut facts = board_facts(&config_toml, &origin)?;
-    facts.key_column = settings.key_column.clone();
-    let work = workload(s, &facts)?;
+    let mut board = parse_config(&config_toml, &origin)?.board;
+    board.key_column = settings.key_column.clone();
+    let work = workload(s, &board)?;
     let input = input_file(s, work_dir)?;
     // The best any client could do writing serially, as monday.com advises.
     // The floor covers the bulk path too: a foreign client may use it.
@@ -283,10 +283,10 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         .build()
         .map_err(|e| PerfError::io("start", "tokio runtime", e))?;
     let records = work.records;
-    let board_id = facts.board_id.clone();
-    let key_column = facts.key_column.clone();
+    let board_id = board.id.clone();
+    let key_column = board.key_column.clone();
     let client_settings = settings.clone();
-    let cpu_before = crate::client_pace::children_cpu_ms();
+    let cpu_before = crate::measure::client_pace::children_cpu_ms();
     let (client, entries, request_log, t0_ms, board, stats) = runtime.block_on(async move {
         let simulator = Arc::new(Simulator::new(sim)?);
         let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -330,15 +330,15 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     // The client (the shell and what it waited for) has been reaped by now; nothing else in
     // this run starts a process.
     let client_cpu_ms = cpu_before
-        .zip(crate::client_pace::children_cpu_ms())
+        .zip(crate::measure::client_pace::children_cpu_ms())
         .map(|(before, after)| (after - before).max(0.0));
     drop(runtime);
 
     let figures = measure_log(&entries, t0_ms);
-    let (items_on_board, duplicates, missing) = check_board(board, &work.keys, &HashSet::new());
+    let board = check_board(board, &work.keys, &HashSet::new());
+    let missing = board.2;
     let m = figures.measurements;
     let api_time_ms = figures.api_time_ms;
-    let per_record_ms = round3(api_time_ms / records.max(1) as f64);
     let pace = ClientPace::of(&entries, records, api_time_ms, client_cpu_ms);
     let server = ServerFigures {
         locked: figures.locked,
@@ -353,74 +353,48 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
     }
     let stats_json = serde_json::to_value(&stats)
         .map_err(|e| PerfError::json("serialise simulator stats", e))?;
-    let bulk_counts = crate::bulk::BulkCounts::of(&stats_json, &[]);
-    let measured = yardstick::measure(&ceiling, "batch", api_time_ms);
+    let bulk_counts = crate::measure::bulk::BulkCounts::of(&stats_json, &[]);
+    // A foreign client's mode is unknown: measured against batches only, and against the
+    // best plan beside it.
+    let against = yardstick::measure(&ceiling, Mode::Batch, api_time_ms);
     let results = RunResults {
-        format: RESULTS_FORMAT,
-        name: s.name.clone(),
-        seed: s.seed,
-        records,
-        per_record_ms,
-        api_time_ms,
-        requests: m.request_count,
-        simulator_requests: stats.requests_total,
-        throttled: m.throttled,
-        throttled_share: if m.request_count == 0 {
-            0.0
-        } else {
-            (m.throttled as f64 / m.request_count as f64 * 10_000.0).round() / 10_000.0
-        },
-        retries: m.retries,
-        locked: figures.locked,
-        failed_records: 0,
-        synced_records: records.saturating_sub(missing),
-        duplicates,
-        lost_records: missing,
-        items_on_board,
-        // A foreign client's mode is unknown: measured against batches only, and against the
-        // best plan beside it.
-        efficiency: measured.efficiency,
-        efficiency_plan: measured.plan,
-        efficiency_vs_batch: measured.vs_batch,
-        efficiency_vs_best: measured.vs_best,
-        efficiency_vs_floor: efficiency(ceiling.floor_ms, api_time_ms),
-        ceiling,
-        client_cpu_us_per_record: None,
-        client_cpu: None,
-        log_events: None,
-        log_events_per_record: None,
-        latency: LatencySection {
-            requests: m.requests.summary(),
-            records: m.records.summary(),
-        },
-        timeline: m.timeline.points(),
-        scenario: s.clone(),
-        sync_config_toml: format!(
-            "# foreign client (no monday-sync config):\n# {}\n",
-            settings.command
-        ),
-        sync_summary: serde_json::json!({ "client": &client, "server": &server }),
-        simulator_stats: stats_json,
-        wall_clock: WallClock {
-            started_at,
-            wall_ms: round3(wall_start.elapsed().as_secs_f64() * 1000.0),
-            client_overhead_per_record_ms: None,
-        },
-        repeats: None,
-        bulk: bulk_counts.used_jobs().then(|| crate::bulk::BulkActivity {
-            counts: bulk_counts,
-            ..crate::bulk::BulkActivity::default()
-        }),
-        retry_keys: Some(crate::retry_keys::RetryKeys::of(&entries)),
-        client_cpu_growth: None,
-        http_cpu: None,
-        state_store: None,
         client_pace: Some(pace),
+        bulk: bulk_counts
+            .used_jobs()
+            .then(|| crate::measure::bulk::BulkActivity {
+                counts: bulk_counts,
+                ..crate::measure::bulk::BulkActivity::default()
+            }),
+        retry_keys: Some(crate::measure::retry_keys::RetryKeys::of(&entries)),
+        ..RunResults::new(Measured {
+            scenario: s,
+            records,
+            failed_records: 0,
+            synced_records: records.saturating_sub(missing),
+            api_time_ms,
+            measurements: &m,
+            simulator_requests: stats.requests_total,
+            simulator_stats: stats_json,
+            locked: figures.locked,
+            board,
+            ceiling,
+            against,
+            sync_config_toml: format!(
+                "# foreign client (no monday-sync config):\n# {}\n",
+                settings.command
+            ),
+            sync_summary: serde_json::json!({ "client": &client, "server": &server }),
+            wall_clock: WallClock {
+                started_at,
+                wall_ms: round3(wall_start.elapsed().as_secs_f64() * 1000.0),
+                client_overhead_per_record_ms: None,
+            },
+        })
     };
     tracing::info!(
         scenario = %s.name,
         records,
-        per_record_ms,
+        per_record_ms = results.per_record_ms,
         requests = results.requests,
         locked = server.locked,
         exit_code = ?client.exit_code,
@@ -558,7 +532,7 @@ pub fn missing_requirement(s: &Scenario) -> Option<String> {
 /// the gate: a client that fails (non-zero exit, timeout) is an error naming its last lines.
 pub fn run_any(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
     if s.client_cmd.is_none() {
-        return crate::repeats::run_repeated(s, options);
+        return crate::replay::repeats::run_repeated(s, options);
     }
     let dir = std::env::temp_dir().join(format!("monday-perf-client-{}", std::process::id()));
     let run = run(s, &dir, Progress::Quiet)?;

@@ -32,7 +32,7 @@
 use mock_monday::RequestLogEntry;
 use serde::{Deserialize, Serialize};
 
-use crate::latency::round3;
+use crate::measure::latency::round3;
 
 /// The load-independent figures of one foreign client run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,28 +18,28 @@ use std::time::Duration;
 
 use mock_monday::jobs::JobTiming;
 use mock_monday::{FaultConfig, LatencyProfile, MockMonday, Plan, SimConfig, Simulator, TokenKind};
-use monday_sync::config::SyncConfig;
+use monday_sync::config::{BoardSettings, SyncConfig};
 use monday_sync::engine::{self, RunParams, SyncObserver};
 use monday_sync::input::InputSource;
 use monday_sync::state::StateSpec;
 use monday_sync::transport::Transport;
 use serde_json::Value;
 
-use crate::ceiling::{efficiency, CeilingInputs, LatencyModel};
-use crate::client_cpu::{
+use crate::error::{PerfError, Result};
+use crate::limits::{Guarded, LimitKind, Limits, Tee, Watch, STOP_GRACE};
+use crate::measure::client_cpu::{
     process_cpu_time, ClientCpu, CpuGrowth, PreparedTransport, Recording, RecordingTransport,
 };
-use crate::error::{PerfError, Result};
-use crate::generate::{ndjson_bytes, GenerateSpec};
-use crate::latency::{round3, LatencyHistogram};
-use crate::limits::{Guarded, LimitKind, Limits, Tee, Watch, STOP_GRACE};
-use crate::log_counts;
-use crate::observer::{Measurements, RunRecorder};
-use crate::results::{LatencySection, RunResults, WallClock, RESULTS_FORMAT};
-use crate::scenario::{Clock, Scenario};
-use crate::seams::Seam;
-use crate::transport::InProcessTransport;
-use crate::yardstick;
+use crate::measure::latency::{round3, LatencyHistogram};
+use crate::measure::log_counts;
+use crate::measure::observer::{Measurements, RunRecorder};
+use crate::model::ceiling::{CeilingInputs, LatencyModel};
+use crate::model::yardstick;
+use crate::replay::results::{Measured, RunResults, WallClock};
+use crate::replay::seams::Seam;
+use crate::replay::transport::InProcessTransport;
+use crate::workload::generate::{ndjson_bytes, GenerateSpec};
+use crate::workload::scenario::{Clock, Scenario};
 
 /// The token the harness sends (the simulator accepts any token unless configured otherwise).
 pub(crate) const PERF_TOKEN: &str = "monday-perf-token";
@@ -53,7 +53,7 @@ pub struct RunOptions {
     pub seam: Option<Seam>,
     /// The bounds of each engine run (each seed of a repeated scenario).
     pub limits: Bounds,
-    /// The gate's least wall-clock time per run (None: [`crate::gate::WALL_FLOOR`]). Only the
+    /// The gate's least wall-clock time per run (None: [`crate::judge::gate::WALL_FLOOR`]). Only the
     /// harness's own tests lower it, so that a spin they inject is stopped in seconds.
     pub wall_floor: Option<std::time::Duration>,
 }
@@ -83,7 +83,7 @@ pub const CEILING_WALL_FLOOR: Duration = Duration::from_secs(120);
 pub const CEILING_WALL_PER_RECORD: Duration = Duration::from_millis(20);
 
 /// Limits of a run without a baseline, from what the run should take: the scenario's ceiling
-/// ([`crate::ceiling`]) times [`CEILING_API_TIME_FACTOR`] of API time (at least
+/// ([`crate::model::ceiling`]) times [`CEILING_API_TIME_FACTOR`] of API time (at least
 /// [`CEILING_API_TIME_FLOOR`]), [`CEILING_REQUESTS_PER_RECORD`] requests per record plus
 /// [`CEILING_REQUEST_FLOOR`], and [`CEILING_WALL_PER_RECORD`] of wall clock per record (at least
 /// [`CEILING_WALL_FLOOR`]; on the real clock the API time limit comes on top).
@@ -120,14 +120,6 @@ pub(crate) struct Workload {
     pub(crate) records: u64,
     pub(crate) keys: Vec<String>,
     pub(crate) group_values: BTreeSet<String>,
-}
-
-/// The parts of the sync config the harness reads itself (kept out of the engine's types).
-pub(crate) struct BoardFacts {
-    pub(crate) board_id: String,
-    pub(crate) key_source: String,
-    pub(crate) key_column: String,
-    pub(crate) group_by: Option<String>,
 }
 
 /// Builds the simulator configuration of a scenario.
@@ -197,25 +189,6 @@ pub fn sim_config(s: &Scenario) -> Result<SimConfig> {
     Ok(config)
 }
 
-pub(crate) fn board_facts(config_toml: &str, origin: &str) -> Result<BoardFacts> {
-    let doc: toml::Table = toml::from_str(config_toml)
-        .map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
-    let board = doc.get("board").and_then(|b| b.as_table());
-    let get = |k: &str| {
-        board
-            .and_then(|b| b.get(k))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let missing = |k: &str| PerfError::Usage(format!("config {origin}: [board] {k} is missing"));
-    Ok(BoardFacts {
-        board_id: get("id").ok_or_else(|| missing("id"))?,
-        key_source: get("key_source").ok_or_else(|| missing("key_source"))?,
-        key_column: get("key_column").ok_or_else(|| missing("key_column"))?,
-        group_by: get("group_by"),
-    })
-}
-
 fn text_of(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
@@ -224,7 +197,7 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
-pub(crate) fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
+pub(crate) fn workload(s: &Scenario, board: &BoardSettings) -> Result<Workload> {
     let (bytes, input) = match &s.input {
         None => {
             // One buffer shared by the engine's input and the key scan below (no copy).
@@ -253,10 +226,10 @@ pub(crate) fn workload(s: &Scenario, facts: &BoardFacts) -> Result<Workload> {
         let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
             continue;
         };
-        if let Some(k) = text_of(obj.get(&facts.key_source)) {
+        if let Some(k) = text_of(obj.get(&board.key_source)) {
             keys.push(k);
         }
-        if let Some(g) = facts.group_by.as_ref().and_then(|g| text_of(obj.get(g))) {
+        if let Some(g) = board.group_by.as_ref().and_then(|g| text_of(obj.get(g))) {
             group_values.insert(g);
         }
     }
@@ -302,18 +275,6 @@ pub(crate) fn ceiling_inputs(
     }
 }
 
-/// Write requests the sync keeps in flight to one board: `[sync] write_concurrency` when the
-/// engine has that setting (its parsed value, default included), else `concurrency` (an engine
-/// without the setting overlaps its writes up to its overall concurrency). Read through the
-/// settings' serialised form so the harness compiles against either engine.
-pub fn sync_write_concurrency(config: &SyncConfig) -> u64 {
-    let sync = serde_json::to_value(&config.sync).unwrap_or(Value::Null);
-    sync.get("write_concurrency")
-        .or_else(|| sync.get("concurrency"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
-}
-
 /// Board check: `(items on board, duplicate items, lost records)` from the key column's text of
 /// every item on the board ([`Simulator::board_column_texts`]; None for an unknown board).
 pub(crate) fn check_board(
@@ -346,15 +307,20 @@ struct EngineRun {
     jobs_json: Value,
     sim_origin: Duration,
     /// The simulator's request log read for retried writes (when the log was on).
-    retry_keys: Option<crate::retry_keys::RetryKeys>,
+    retry_keys: Option<crate::measure::retry_keys::RetryKeys>,
+}
+
+/// The sync's own parsing and validation of a config text: the harness reads the board, the
+/// mode and the write settings from these types, never from the TOML by hand.
+pub(crate) fn parse_config(config_toml: &str, origin: &str) -> Result<SyncConfig> {
+    SyncConfig::from_toml_str(config_toml, origin).map_err(|e| PerfError::Usage(e.to_string()))
 }
 
 /// The sync config of a scenario, with a run id from the seed: every run gets a fresh simulator,
 /// so that is unique enough and keeps a replay bit for bit (the engine's default id mixes in the
 /// wall clock and the process id).
 fn engine_config(config_toml: &str, origin: &str, seed: u64) -> Result<SyncConfig> {
-    let mut config = SyncConfig::from_toml_str(config_toml, origin)
-        .map_err(|e| PerfError::Usage(e.to_string()))?;
+    let mut config = parse_config(config_toml, origin)?;
     config
         .sync
         .run_id
@@ -602,7 +568,7 @@ fn engine_on_clock(job: EngineJob, bound: Option<Bound>) -> Result<EngineRun> {
             jobs_json: simulator.jobs_json(),
             sim_origin,
             retry_keys: (clock != Clock::Cpu)
-                .then(|| crate::retry_keys::RetryKeys::of(&simulator.request_log(0))),
+                .then(|| crate::measure::retry_keys::RetryKeys::of(&simulator.request_log(0))),
         })
     });
     // Dropping the runtime stops the real-clock server's tasks; after a stop, without waiting
@@ -634,7 +600,7 @@ fn measure_client_cpu(
         let cpu = process_cpu_time().saturating_sub(before);
         drop(rt);
         outcome.map_err(PerfError::Sync)?;
-        per_record.push(crate::client_cpu::round3(
+        per_record.push(crate::measure::client_cpu::round3(
             cpu.as_secs_f64() * 1e6 / records.max(1) as f64,
         ));
     }
@@ -644,12 +610,6 @@ fn measure_client_cpu(
         repetitions_us_per_record: per_record,
         misses: prepared.misses(),
     })
-}
-
-/// API time per synced record, like efficiency: a run whose records failed did not sync them,
-/// so its time is not spread over them (the report says first that records failed).
-fn per_synced_record_ms(api_time_ms: f64, records: u64, failed: u64) -> f64 {
-    round3(api_time_ms / records.saturating_sub(failed).max(1) as f64)
 }
 
 /// Entries the in-process simulator's request log keeps (more than any gate run sends).
@@ -675,21 +635,21 @@ fn larger_run(s: &Scenario, records: u64, options: &RunOptions) -> Result<Client
     })
 }
 
-/// Client CPU of `s`'s workload over the real HTTP transport ([`crate::http_cpu`]).
+/// Client CPU of `s`'s workload over the real HTTP transport ([`crate::measure::http_cpu`]).
 fn measure_http_cpu(
     s: &Scenario,
     sim: &SimConfig,
     config: &SyncConfig,
     input: &InputSource,
     records: u64,
-) -> Result<crate::http_cpu::HttpCpu> {
-    let spec = crate::http_cpu::ServerSpec {
+) -> Result<crate::measure::http_cpu::HttpCpu> {
+    let spec = crate::measure::http_cpu::ServerSpec {
         plan: s.plan.clone(),
         token_kind: s.token_kind.clone(),
         seed: s.seed,
         limits: sim.limits.clone(),
     };
-    crate::http_cpu::measure(&spec, records, s.cpu_repetitions, |transport| {
+    crate::measure::http_cpu::measure(&spec, records, s.cpu_repetitions, |transport| {
         params(config.clone(), input.clone(), transport, None)
     })
 }
@@ -709,9 +669,8 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     };
     let (config_toml, origin) = s.config_toml()?;
     let config = engine_config(&config_toml, &origin, s.seed)?;
-    let write_concurrency = sync_write_concurrency(&config);
-    let facts = board_facts(&config_toml, &origin)?;
-    let work = workload(s, &facts)?;
+    let write_concurrency = config.sync.write_concurrency as u64;
+    let work = workload(s, &config.board)?;
     let records = work.records;
 
     let limits = match options.limits {
@@ -746,8 +705,8 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         records,
         progress: options.progress,
         seam: options.seam,
-        board_id: facts.board_id.clone(),
-        key_column: facts.key_column.clone(),
+        board_id: config.board.id.clone(),
+        key_column: config.board.key_column.clone(),
         state,
     };
     let run = run_engine(job, limits, s)?;
@@ -795,12 +754,12 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         .iter()
         .filter_map(|f| f.key.clone())
         .collect();
-    let (items_on_board, duplicates, lost_records) = check_board(board, &work.keys, &failed_keys);
+    let board = check_board(board, &work.keys, &failed_keys);
     // Efficiency counts synced records only: the ceiling of the records that made it, against the
     // time the whole run took (a run whose records failed one by one is not efficient).
     let synced = records.saturating_sub(summary.failed);
     // Every path the simulator serves to the sync's API version is modelled: the best plan
-    // and a floor no path can beat ([`crate::yardstick`]).
+    // and a floor no path can beat ([`crate::model::yardstick`]).
     let bulk = yardstick::bulk_available(&config).then(|| yardstick::bulk_inputs(&sim));
     let ceiling = ceiling_inputs(
         &sim,
@@ -810,14 +769,10 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     )
     .ceiling_with(bulk.as_ref());
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
-    let measured = yardstick::measure(&ceiling, &yardstick::sync_mode(&config), api_time_ms);
-    let per_record_ms = per_synced_record_ms(api_time_ms, records, summary.failed);
+    let against = yardstick::measure(&ceiling, config.sync.mode, api_time_ms);
     let wall_ms = round3(wall_start.elapsed().as_secs_f64() * 1000.0);
-    let client_overhead_per_record_ms =
-        (s.clock == Clock::Real && s.profile == "instant").then_some(per_record_ms);
     let sync_summary =
         serde_json::to_value(&summary).map_err(|e| PerfError::json("serialise run summary", e))?;
-    let simulator_requests = stats.requests_total;
     let simulator_stats = serde_json::to_value(&stats)
         .map_err(|e| PerfError::json("serialise simulator stats", e))?;
     let bulk = bulk_activity(
@@ -827,62 +782,11 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         &measurements.batch_spans,
         api_time_ms,
     );
-    let results = RunResults {
-        format: RESULTS_FORMAT,
-        name: s.name.clone(),
-        seed: s.seed,
-        records,
-        per_record_ms,
-        api_time_ms,
-        requests: measurements.request_count,
-        simulator_requests,
-        throttled: measurements.throttled,
-        throttled_share: if measurements.request_count == 0 {
-            0.0
-        } else {
-            (measurements.throttled as f64 / measurements.request_count as f64 * 10_000.0).round()
-                / 10_000.0
-        },
-        retries: measurements.retries,
-        locked: summary.locked,
-        failed_records: summary.failed,
-        synced_records: synced,
-        duplicates,
-        lost_records,
-        items_on_board,
-        efficiency: if synced == 0 {
-            0.0
-        } else {
-            measured.efficiency
-        },
-        efficiency_plan: measured.plan,
-        efficiency_vs_batch: if synced == 0 { 0.0 } else { measured.vs_batch },
-        efficiency_vs_best: if synced == 0 { 0.0 } else { measured.vs_best },
-        efficiency_vs_floor: if synced == 0 {
-            0.0
-        } else {
-            efficiency(ceiling.floor_ms, api_time_ms)
-        },
-        ceiling,
+    let mut results = RunResults {
         client_cpu_us_per_record: client_cpu.as_ref().map(|c| c.us_per_record),
         client_cpu,
         log_events: log_counts::installed().then_some(logs),
         log_events_per_record: log_counts::installed().then(|| logs.per_record(records)),
-        latency: LatencySection {
-            requests: measurements.requests.summary(),
-            records: measurements.records.summary(),
-        },
-        timeline: measurements.timeline.points(),
-        scenario: s.clone(),
-        sync_config_toml: config_toml,
-        sync_summary,
-        simulator_stats,
-        wall_clock: WallClock {
-            started_at,
-            wall_ms,
-            client_overhead_per_record_ms,
-        },
-        repeats: None,
         bulk,
         retry_keys,
         client_cpu_growth,
@@ -890,13 +794,37 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
         state_store: summary
             .state
             .clone()
-            .map(|d| crate::results::StateCost::of(d, records)),
-        client_pace: None,
+            .map(|d| crate::replay::results::StateCost::of(d, records)),
+        ..RunResults::new(Measured {
+            scenario: s,
+            records,
+            failed_records: summary.failed,
+            synced_records: synced,
+            api_time_ms,
+            measurements: &measurements,
+            simulator_requests: stats.requests_total,
+            simulator_stats,
+            locked: summary.locked,
+            board,
+            ceiling,
+            against,
+            sync_config_toml: config_toml,
+            sync_summary,
+            wall_clock: WallClock {
+                started_at,
+                wall_ms,
+                client_overhead_per_record_ms: None,
+            },
+        })
     };
+    // On the real clock against instant answers, all of a record's time is the client's own.
+    if s.clock == Clock::Real && s.profile == "instant" {
+        results.wall_clock.client_overhead_per_record_ms = Some(results.per_record_ms);
+    }
     tracing::info!(
         scenario = %s.name,
         records,
-        per_record_ms,
+        per_record_ms = results.per_record_ms,
         requests = results.requests,
         efficiency = results.efficiency,
         wall_ms,
@@ -915,14 +843,14 @@ fn bulk_activity(
     sim_origin: Duration,
     batch_spans: &[(f64, f64)],
     api_time_ms: f64,
-) -> Option<crate::bulk::BulkActivity> {
-    let jobs = crate::bulk::job_spans(jobs_json, sim_origin);
-    let counts = crate::bulk::BulkCounts::of(stats, &jobs);
+) -> Option<crate::measure::bulk::BulkActivity> {
+    let jobs = crate::measure::bulk::job_spans(jobs_json, sim_origin);
+    let counts = crate::measure::bulk::BulkCounts::of(stats, &jobs);
     if !counts.used_jobs() {
         return None;
     }
-    let path_time = crate::bulk::PathTime::of(&jobs, batch_spans, api_time_ms);
-    Some(crate::bulk::BulkActivity {
+    let path_time = crate::measure::bulk::PathTime::of(&jobs, batch_spans, api_time_ms);
+    Some(crate::measure::bulk::BulkActivity {
         counts,
         jobs,
         path_time,
@@ -941,18 +869,6 @@ pub fn merged_requests(runs: &[RunArtifacts]) -> LatencyHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn per_record_time_counts_the_synced_records() {
-        // 20,000 records into a 10,000-item board: half fail; the time is the synced half's.
-        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 10_000), 181.8);
-        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 0), 90.9);
-        assert_eq!(
-            per_synced_record_ms(500.0, 10, 10),
-            500.0,
-            "none synced: no division by 0"
-        );
-    }
 
     #[test]
     fn board_check_counts_duplicates_and_lost() {
@@ -990,7 +906,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pm-profile-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("slow.toml");
-        let realistic = include_str!("../../mock-monday/profiles/realistic.toml")
+        let realistic = include_str!("../../../mock-monday/profiles/realistic.toml")
             .replace("job_rows_per_second = 250.0", "job_rows_per_second = 40.0");
         assert!(
             realistic.contains("job_rows_per_second = 40.0"),

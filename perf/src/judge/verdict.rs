@@ -24,9 +24,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ceiling::{Ceiling, PlanKind};
-use crate::gate::GateReport;
-use crate::results::RunResults;
+use crate::judge::gate::GateReport;
+use crate::model::ceiling::{Ceiling, PlanKind};
+use crate::replay::results::RunResults;
 use crate::textfmt::{fmt_num, html_escape};
 
 /// Below this efficiency a run is worth a change on the client side.
@@ -92,7 +92,7 @@ pub struct PaceFacts {
     pub per_record_ms: f64,
     pub api_time_ms: f64,
     pub efficiency: f64,
-    /// The plan `efficiency` is measured against ([`crate::yardstick`]).
+    /// The plan `efficiency` is measured against ([`crate::model::yardstick`]).
     pub efficiency_plan: PlanKind,
     /// The scenario's ceiling (None: not known).
     pub ceiling: Option<Ceiling>,
@@ -167,7 +167,7 @@ impl PaceFacts {
             client_ms_per_record,
             client_cpu_us_per_record: r
                 .client_cpu_us_per_record
-                .filter(|_| r.scenario.clock == crate::scenario::Clock::Cpu),
+                .filter(|_| r.scenario.clock == crate::workload::scenario::Clock::Cpu),
             plan: r.scenario.plan.clone(),
             token_kind: r.scenario.token_kind.clone(),
             foreign_client,
@@ -207,14 +207,15 @@ impl PaceFacts {
     /// The facts of a sweep cell run from `base`: its own figures, and the ceiling model of the
     /// base scenario's plan and token kind (which limit binds; its per-record figure is the
     /// cell's own, `per_record_ms × efficiency`). None when the scenario does not build.
-    pub fn of_cell(base: &crate::scenario::Scenario, cell: &CellFigures) -> Option<Self> {
-        let sim = crate::run::sim_config(base).ok()?;
+    pub fn of_cell(base: &crate::workload::scenario::Scenario, cell: &CellFigures) -> Option<Self> {
+        let sim = crate::replay::run::sim_config(base).ok()?;
         let writes = u64::from(cell.write_concurrency.unwrap_or(1));
-        let mut ceiling = crate::run::ceiling_inputs(&sim, base.records, 0, writes).ceiling();
+        let mut ceiling =
+            crate::replay::run::ceiling_inputs(&sim, base.records, 0, writes).ceiling();
         ceiling.ceiling_per_record_ms =
-            crate::latency::round3(cell.per_record_ms * cell.efficiency);
+            crate::measure::latency::round3(cell.per_record_ms * cell.efficiency);
         ceiling.ceiling_ms =
-            crate::latency::round3(ceiling.ceiling_per_record_ms * base.records as f64);
+            crate::measure::latency::round3(ceiling.ceiling_per_record_ms * base.records as f64);
         Some(Self {
             records: base.records,
             per_record_ms: cell.per_record_ms,
@@ -549,7 +550,7 @@ fn efficiency_line(f: &PaceFacts) -> String {
 }
 
 fn per_record(ms: f64, records: u64) -> f64 {
-    crate::latency::round3(ms / records.max(1) as f64)
+    crate::measure::latency::round3(ms / records.max(1) as f64)
 }
 
 fn change_line(f: &PaceFacts, change: &Change) -> String {
@@ -671,7 +672,7 @@ pub fn gate_lines(report: &GateReport) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ceiling::{CeilingInputs, LatencyModel};
+    use crate::model::ceiling::{CeilingInputs, LatencyModel};
     use std::time::Duration;
 
     /// A run's facts with the simulator's realistic medians and the given limits.
@@ -713,7 +714,7 @@ mod tests {
         let mut f = facts(5_000, 10_000_000, 2_500, 5_000_000);
         let c = f.ceiling.as_mut().expect("ceiling");
         let inputs = c.inputs.clone();
-        *c = inputs.ceiling_with(Some(&crate::ceiling::BulkInputs::realistic()));
+        *c = inputs.ceiling_with(Some(&crate::model::ceiling::BulkInputs::realistic()));
         f.efficiency_plan = plan;
         f
     }
@@ -792,8 +793,8 @@ mod tests {
 
     #[test]
     fn a_sync_error_is_named_in_the_gate_headline() {
-        let gs = crate::baseline::GateScenario {
-            scenario: crate::scenario::Scenario::default(),
+        let gs = crate::judge::baseline::GateScenario {
+            scenario: crate::workload::scenario::Scenario::default(),
             purpose: String::new(),
             targets: Default::default(),
             tolerances: Default::default(),
@@ -803,7 +804,7 @@ mod tests {
             pinned: Default::default(),
             compare: vec![],
         };
-        let v = crate::gate::error_verdict(&gs, "request failed after 9 attempts".into());
+        let v = crate::judge::gate::error_verdict(&gs, "request failed after 9 attempts".into());
         let report = GateReport {
             baseline: String::new(),
             passed: false,
@@ -917,7 +918,7 @@ mod tests {
 
     #[test]
     fn the_sample_run_renders_in_text_and_escaped_html() {
-        let mut r = crate::results::sample_results();
+        let mut r = crate::replay::results::sample_results();
         r.scenario.plan = "<pro>".into();
         r.simulator_stats = serde_json::json!({"throttled_by_kind": {"minute": 3}});
         let v = Verdict::of(&r);
@@ -934,7 +935,7 @@ mod tests {
         assert!(html.starts_with("<section class=\"verdict\">"));
         assert!(html.contains("&lt;pro&gt;") && !html.contains("<pro>"));
         // A CPU-clock run measures the client, whatever else it carries.
-        r.scenario.clock = crate::scenario::Clock::Cpu;
+        r.scenario.clock = crate::workload::scenario::Clock::Cpu;
         assert_eq!(Verdict::of(&r).pace, Pace::ClientTime);
     }
 }

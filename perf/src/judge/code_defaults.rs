@@ -14,9 +14,9 @@
 use std::collections::BTreeSet;
 
 use crate::error::{PerfError, Result};
-use crate::scenario::Scenario;
+use crate::workload::scenario::Scenario;
 
-pub use crate::sync_keys::sync_setting_keys;
+pub use crate::workload::sync_keys::sync_setting_keys;
 
 /// The `[sync]` keys a scenario's effective config sets (None for a foreign client, which
 /// does not run monday-sync).
@@ -67,7 +67,8 @@ pub fn pinned_everywhere<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::SyncOverrides;
+    use crate::workload::scenario::SyncOverrides;
+    use monday_sync::config::Mode;
 
     #[test]
     fn the_keys_come_from_the_engine_s_type_optional_ones_included() {
@@ -84,7 +85,7 @@ mod tests {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }
         // Every key the harness can override is one of the engine's.
-        let overrides = crate::sync_keys::struct_fields::<SyncOverrides>();
+        let overrides = crate::workload::sync_keys::struct_fields::<SyncOverrides>();
         assert!(!overrides.is_empty());
         for key in overrides {
             assert!(
@@ -96,24 +97,25 @@ mod tests {
 
     #[test]
     fn a_key_pinned_in_every_scenario_is_reported() {
-        let pinned = |mode: Option<&str>, writes: Option<u32>| Scenario {
+        let pinned = |mode: Option<Mode>, writes: Option<u32>| Scenario {
             sync: SyncOverrides {
-                mode: mode.map(str::to_string),
+                mode,
                 write_concurrency: writes,
                 ..SyncOverrides::default()
             },
             ..Scenario::default()
         };
-        let both = [pinned(Some("single"), Some(2)), pinned(None, Some(4))];
+        let both = [pinned(Some(Mode::Single), Some(2)), pinned(None, Some(4))];
         assert_eq!(pinned_everywhere(&both).unwrap(), ["write_concurrency"]);
-        let covered = [pinned(Some("single"), Some(2)), pinned(None, None)];
+        let covered = [pinned(Some(Mode::Single), Some(2)), pinned(None, None)];
         assert!(pinned_everywhere(&covered).unwrap().is_empty());
         // A scenario with its own config file pins what the file sets.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(
             &path,
-            crate::scenario::DEFAULT_CONFIG_TOML.replace("max_retries = 8", "max_retries = 3"),
+            crate::workload::scenario::DEFAULT_CONFIG_TOML
+                .replace("max_retries = 8", "max_retries = 3"),
         )
         .unwrap();
         let own = Scenario {

@@ -1,18 +1,18 @@
 //! Every file a run or a gate leaves behind, written from one place above the runner.
 //!
-//! [`crate::run`] and [`crate::gate`] only measure and decide; this module turns their artifacts
+//! [`crate::replay::run`] and [`crate::judge::gate`] only measure and decide; this module turns their artifacts
 //! into `results.json`, `.hgrm`/`.hlog` files and `report.html` per run, and `gate.json`,
 //! `summary.md`, `junit.xml` and the gate's `report.html` per gate run.
 
 use std::path::{Path, PathBuf};
 
-use crate::baseline::Figures;
-use crate::client_cmd::ClientRun;
 use crate::error::{PerfError, Result};
-use crate::gate::GateReport;
-use crate::gate_outputs::write_gate_files;
-use crate::report_html::{gate_report, run_report, RunReportInput};
-use crate::run::RunArtifacts;
+use crate::judge::baseline::Figures;
+use crate::judge::gate::GateReport;
+use crate::replay::client_cmd::ClientRun;
+use crate::replay::run::RunArtifacts;
+use crate::report::gate_outputs::write_gate_files;
+use crate::report::report_html::{gate_report, run_report, RunReportInput};
 
 /// The default output folder of a run: `reports/<name>/`.
 pub fn default_out_dir(name: &str) -> PathBuf {

@@ -54,7 +54,7 @@
 //!
 //! `ceiling_ms`, `binding` and the three bounds stay the batch path's, so every figure measured
 //! against them (the gate's efficiency targets for batch runs) is unchanged; which plan a run's
-//! `efficiency` is measured against is [`crate::yardstick`]'s decision.
+//! `efficiency` is measured against is [`crate::model::yardstick`]'s decision.
 //!
 //! **Independent of the sync's planner, on purpose.** monday-perf depends on monday-sync, and
 //! the sync has its own cost model of the two paths (`planning::paths`). The ceiling never calls
@@ -199,7 +199,8 @@ impl CeilingInputs {
         floor_inputs.latency.base = Duration::ZERO;
         let floor = floor_inputs.bounds().into_iter().map(|(_, d)| d).max();
         let mut c = self.ceiling_only();
-        c.floor_ms = crate::latency::round3(floor.unwrap_or_default().as_secs_f64() * 1000.0);
+        c.floor_ms =
+            crate::measure::latency::round3(floor.unwrap_or_default().as_secs_f64() * 1000.0);
         c
     }
 
@@ -249,7 +250,7 @@ impl CeilingInputs {
             .copied()
             .max_by_key(|(_, d)| *d)
             .unwrap_or(("latency", latency_bound));
-        let ms = |d: Duration| crate::latency::round3(d.as_secs_f64() * 1000.0);
+        let ms = |d: Duration| crate::measure::latency::round3(d.as_secs_f64() * 1000.0);
         Ceiling {
             inputs: self.clone(),
             total_complexity: total,
@@ -260,7 +261,9 @@ impl CeilingInputs {
             ceiling_ms: ms(ceiling),
             floor_ms: 0.0,
             binding: binding.to_string(),
-            ceiling_per_record_ms: crate::latency::round3(ms(ceiling) / self.records.max(1) as f64),
+            ceiling_per_record_ms: crate::measure::latency::round3(
+                ms(ceiling) / self.records.max(1) as f64,
+            ),
             best_plan: None,
         }
     }

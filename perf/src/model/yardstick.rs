@@ -1,6 +1,6 @@
 //! Which ceiling a run's `efficiency` is measured against, and the other two figures beside it.
 //!
-//! The ceiling model ([`crate::ceiling`]) gives every write path's ceiling and the best plan
+//! The ceiling model ([`crate::model::ceiling`]) gives every write path's ceiling and the best plan
 //! over all of them. A run is measured three ways:
 //!
 //! - `efficiency_vs_best`: against the best plan over every path the simulator serves to the
@@ -19,10 +19,9 @@
 use std::time::Duration;
 
 use mock_monday::SimConfig;
-use monday_sync::config::SyncConfig;
-use serde_json::Value;
+use monday_sync::config::{Mode, SyncConfig};
 
-use crate::ceiling::{efficiency, BulkInputs, Ceiling, PlanKind};
+use crate::model::ceiling::{efficiency, BulkInputs, Ceiling, PlanKind};
 
 /// The first API version that serves the bulk import
 /// (https://developer.monday.com/api-reference/docs/importing-items-in-bulk).
@@ -47,27 +46,10 @@ pub fn bulk_inputs(sim: &SimConfig) -> BulkInputs {
     }
 }
 
-/// Whether the simulator serves the bulk import to the API version the sync sends (read from
-/// the settings' serialised form, like [`crate::run::sync_write_concurrency`]).
+/// Whether the simulator serves the bulk import to the API version the sync sends
+/// (`[api] version`, a `YYYY-MM` text compared as such).
 pub fn bulk_available(config: &SyncConfig) -> bool {
-    let api = serde_json::to_value(&config.api).unwrap_or(Value::Null);
-    api.get("version")
-        .and_then(Value::as_str)
-        .is_some_and(|v| v >= BULK_FIRST_VERSION)
-}
-
-/// The sync's `[sync] mode` (`batch`, `single`, `auto`, `ingest`; `batch` when unreadable).
-pub fn sync_mode(config: &SyncConfig) -> String {
-    let sync = serde_json::to_value(&config.sync).unwrap_or(Value::Null);
-    sync.get("mode")
-        .and_then(Value::as_str)
-        .unwrap_or("batch")
-        .to_string()
-}
-
-/// Whether a mode may take the bulk path.
-pub fn mode_may_use_jobs(mode: &str) -> bool {
-    matches!(mode, "auto" | "ingest")
+    config.api.version.as_str() >= BULK_FIRST_VERSION
 }
 
 /// A run's three efficiencies and the plan `efficiency` is measured against.
@@ -80,10 +62,10 @@ pub struct Measured {
 }
 
 /// Measures `api_time_ms` against `ceiling` for a sync in `mode` (see the module doc).
-pub fn measure(ceiling: &Ceiling, mode: &str, api_time_ms: f64) -> Measured {
+pub fn measure(ceiling: &Ceiling, mode: Mode, api_time_ms: f64) -> Measured {
     let vs_batch = efficiency(ceiling.ceiling_ms, api_time_ms);
     let vs_best = efficiency(ceiling.best_ms(), api_time_ms);
-    let (efficiency, plan) = if mode_may_use_jobs(mode) {
+    let (efficiency, plan) = if mode.may_use_jobs() {
         (vs_best, ceiling.best_kind())
     } else {
         (vs_batch, PlanKind::Batch)
@@ -99,7 +81,7 @@ pub fn measure(ceiling: &Ceiling, mode: &str, api_time_ms: f64) -> Measured {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ceiling::{CeilingInputs, LatencyModel};
+    use crate::model::ceiling::{CeilingInputs, LatencyModel};
 
     fn ceiling(records: u64) -> Ceiling {
         CeilingInputs {
@@ -127,22 +109,22 @@ mod tests {
         let c = ceiling(5_000);
         assert_eq!((c.ceiling_ms, c.best_ms()), (900_275.0, 31_050.0));
         // A batch run at the batch ceiling.
-        let batch = measure(&c, "batch", 900_275.0);
+        let batch = measure(&c, Mode::Batch, 900_275.0);
         assert_eq!((batch.efficiency, batch.plan), (1.0, PlanKind::Batch));
         assert_eq!(batch.vs_best, 0.0345);
-        assert_eq!(measure(&c, "single", 900_275.0).efficiency, 1.0);
+        assert_eq!(measure(&c, Mode::Single, 900_275.0).efficiency, 1.0);
         // The same time from an auto run: it should have used jobs.
-        let auto = measure(&c, "auto", 900_275.0);
+        let auto = measure(&c, Mode::Auto, 900_275.0);
         assert_eq!((auto.efficiency, auto.plan), (0.0345, PlanKind::Bulk));
         assert_eq!(auto.vs_batch, 1.0);
-        assert_eq!(measure(&c, "ingest", 31_050.0).efficiency, 1.0);
+        assert_eq!(measure(&c, Mode::Ingest, 31_050.0).efficiency, 1.0);
     }
 
     #[test]
     fn without_the_bulk_path_every_mode_is_measured_against_batches() {
         let mut c = ceiling(5_000);
         c.best_plan = None;
-        let auto = measure(&c, "auto", 900_275.0);
+        let auto = measure(&c, Mode::Auto, 900_275.0);
         assert_eq!(
             (auto.efficiency, auto.plan, auto.vs_best),
             (1.0, PlanKind::Batch, 1.0)
@@ -152,8 +134,8 @@ mod tests {
     #[test]
     fn the_bulk_path_needs_2026_07() {
         let mut config = SyncConfig::from_toml_str(
-            crate::scenario::DEFAULT_CONFIG_TOML,
-            crate::scenario::DEFAULT_CONFIG_ORIGIN,
+            crate::workload::scenario::DEFAULT_CONFIG_TOML,
+            crate::workload::scenario::DEFAULT_CONFIG_ORIGIN,
         )
         .unwrap();
         assert!(bulk_available(&config), "the example config's version");
@@ -161,7 +143,6 @@ mod tests {
         assert!(!bulk_available(&config));
         config.api.version = "2026-07".into();
         assert!(bulk_available(&config));
-        assert_eq!(sync_mode(&config), "batch");
     }
 
     #[test]

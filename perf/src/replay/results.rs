@@ -9,15 +9,17 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ceiling::{Ceiling, PlanKind};
-use crate::client_cpu::{ClientCpu, CpuGrowth};
 use crate::error::{PerfError, Result};
-use crate::http_cpu::HttpCpu;
-use crate::latency::Percentiles;
-use crate::log_counts::LogCounts;
-use crate::retry_keys::RetryKeys;
-use crate::scenario::Scenario;
-use crate::timeline::TimelinePoint;
+use crate::measure::client_cpu::{ClientCpu, CpuGrowth};
+use crate::measure::http_cpu::HttpCpu;
+use crate::measure::latency::{round3, Percentiles};
+use crate::measure::log_counts::LogCounts;
+use crate::measure::observer::Measurements;
+use crate::measure::retry_keys::RetryKeys;
+use crate::measure::timeline::TimelinePoint;
+use crate::model::ceiling::{efficiency, Ceiling, PlanKind};
+use crate::model::yardstick;
+use crate::workload::scenario::Scenario;
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -83,7 +85,7 @@ pub struct RunResults {
     pub items_on_board: u64,
     /// `ceiling / api_time_ms`, the ceiling taken over the synced records only (0 when none
     /// synced), of the best plan over the paths the sync's mode may take
-    /// ([`crate::yardstick`]; which plan: `efficiency_plan`). Can exceed 1 only when round trips
+    /// ([`crate::model::yardstick`]; which plan: `efficiency_plan`). Can exceed 1 only when round trips
     /// beat the profile's median (see `ceiling`).
     pub efficiency: f64,
     /// The plan `efficiency` is measured against: `batch`, `bulk` or `mixed`.
@@ -126,13 +128,13 @@ pub struct RunResults {
     /// The bulk-import path, in the simulator's own word (job starts, uploads, polls, jobs by
     /// state, rows by outcome, each job's timeline); absent when the run never used it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bulk: Option<crate::bulk::BulkActivity>,
-    /// Set when the scenario ran over several seeds ([`crate::repeats`]): these results are the
+    pub bulk: Option<crate::measure::bulk::BulkActivity>,
+    /// Set when the scenario ran over several seeds ([`crate::replay::repeats`]): these results are the
     /// median run's, and this holds every run's figures and the worst correctness counters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<Repeats>,
     /// Virtual-clock runs: the retried writes in the simulator's request log and how many were
-    /// not keyed like their first attempt ([`crate::retry_keys`]).
+    /// not keyed like their first attempt ([`crate::measure::retry_keys`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_keys: Option<RetryKeys>,
     /// CPU runs with `cpu_growth_records`: client CPU per record at both sizes.
@@ -145,9 +147,9 @@ pub struct RunResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_store: Option<StateCost>,
     /// Foreign-client runs (`--client-cmd`): the figures the machine's load cannot move (API
-    /// busy time, records per request, the client's CPU time; [`crate::client_pace`]).
+    /// busy time, records per request, the client's CPU time; [`crate::measure::client_pace`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_pace: Option<crate::client_pace::ClientPace>,
+    pub client_pace: Option<crate::measure::client_pace::ClientPace>,
 }
 
 /// What the state store's durability cost in one run (`state_file` scenarios).
@@ -162,7 +164,8 @@ pub struct StateCost {
 impl StateCost {
     /// The cost of `d` over `records` records.
     pub fn of(d: monday_sync::state::Durability, records: u64) -> Self {
-        let per = |n: u64| crate::latency::round3(n as f64 * 1000.0 / records.max(1) as f64);
+        let per =
+            |n: u64| crate::measure::latency::round3(n as f64 * 1000.0 / records.max(1) as f64);
         Self {
             commits_per_1000_records: per(d.commits),
             syncs_per_1000_records: per(d.syncs),
@@ -195,7 +198,7 @@ pub struct Correctness {
     pub lost_records: u64,
     /// |requests the engine counted - requests the simulator saw|.
     pub request_count_mismatch: u64,
-    /// Retried writes not keyed (or shaped) like their first attempt ([`crate::retry_keys`]).
+    /// Retried writes not keyed (or shaped) like their first attempt ([`crate::measure::retry_keys`]).
     #[serde(default)]
     pub retry_key_changes: u64,
 }
@@ -228,7 +231,104 @@ impl Correctness {
     }
 }
 
+/// API time per synced record, like efficiency: a run whose records failed did not sync them,
+/// so its time is not spread over them (the report says first that records failed).
+fn per_synced_record_ms(api_time_ms: f64, records: u64, failed: u64) -> f64 {
+    round3(api_time_ms / records.saturating_sub(failed).max(1) as f64)
+}
+
+/// What a run measured, whoever drove it (the sync in [`crate::replay::run`], a foreign client in
+/// [`crate::replay::client_cmd`]): the inputs of [`RunResults::new`].
+pub struct Measured<'a> {
+    pub scenario: &'a Scenario,
+    /// Records in the workload.
+    pub records: u64,
+    /// Records the client reported as failed (their time still counts; they are not synced).
+    pub failed_records: u64,
+    /// Records that made it: the records efficiency is computed over.
+    pub synced_records: u64,
+    pub api_time_ms: f64,
+    /// The requests, records and timeline the run's observer recorded.
+    pub measurements: &'a Measurements,
+    /// The simulator's own request count and stats.
+    pub simulator_requests: u64,
+    pub simulator_stats: serde_json::Value,
+    /// Writes refused with 423.
+    pub locked: u64,
+    /// The board after the run: `(items on board, duplicate items, lost records)`.
+    pub board: (u64, u64, u64),
+    /// The ceiling of the synced records, and the run measured against it.
+    pub ceiling: Ceiling,
+    pub against: yardstick::Measured,
+    pub sync_config_toml: String,
+    pub sync_summary: serde_json::Value,
+    pub wall_clock: WallClock,
+}
+
 impl RunResults {
+    /// The one constructor of a run's results: the derived figures (time per synced record,
+    /// throttled share, the four efficiencies, 0 when nothing synced, latency percentiles and
+    /// the timeline) are computed here and nowhere else. What only some runs measure (client
+    /// CPU, log events, bulk activity, retried writes, state store, repeats) starts absent;
+    /// the caller sets it.
+    pub fn new(m: Measured<'_>) -> Self {
+        let obs = m.measurements;
+        let (items_on_board, duplicates, lost_records) = m.board;
+        let api_time_ms = m.api_time_ms;
+        let synced = |e: f64| if m.synced_records == 0 { 0.0 } else { e };
+        let throttled_share = if obs.request_count == 0 {
+            0.0
+        } else {
+            (obs.throttled as f64 / obs.request_count as f64 * 10_000.0).round() / 10_000.0
+        };
+        Self {
+            format: RESULTS_FORMAT,
+            name: m.scenario.name.clone(),
+            seed: m.scenario.seed,
+            records: m.records,
+            per_record_ms: per_synced_record_ms(api_time_ms, m.records, m.failed_records),
+            api_time_ms,
+            requests: obs.request_count,
+            simulator_requests: m.simulator_requests,
+            throttled: obs.throttled,
+            throttled_share,
+            retries: obs.retries,
+            locked: m.locked,
+            failed_records: m.failed_records,
+            synced_records: m.synced_records,
+            duplicates,
+            lost_records,
+            items_on_board,
+            efficiency: synced(m.against.efficiency),
+            efficiency_plan: m.against.plan,
+            efficiency_vs_batch: synced(m.against.vs_batch),
+            efficiency_vs_best: synced(m.against.vs_best),
+            efficiency_vs_floor: synced(efficiency(m.ceiling.floor_ms, api_time_ms)),
+            ceiling: m.ceiling,
+            client_cpu_us_per_record: None,
+            client_cpu: None,
+            log_events: None,
+            log_events_per_record: None,
+            latency: LatencySection {
+                requests: obs.requests.summary(),
+                records: obs.records.summary(),
+            },
+            timeline: obs.timeline.points(),
+            scenario: m.scenario.clone(),
+            sync_config_toml: m.sync_config_toml,
+            sync_summary: m.sync_summary,
+            simulator_stats: m.simulator_stats,
+            wall_clock: m.wall_clock,
+            bulk: None,
+            repeats: None,
+            retry_keys: None,
+            client_cpu_growth: None,
+            http_cpu: None,
+            state_store: None,
+            client_pace: None,
+        }
+    }
+
     /// The correctness counters the gate checks: the worst over every seed of a repeated
     /// scenario, this run's otherwise.
     pub fn correctness(&self) -> Correctness {
@@ -333,7 +433,7 @@ impl RunResults {
                 if self.ceiling.ceiling_ms > 0.0 {
                     format!(
                         "{}x its time ({} ms for batches alone at best)",
-                        fmt_num(crate::latency::round3(
+                        fmt_num(crate::measure::latency::round3(
                             self.api_time_ms / self.ceiling.ceiling_ms
                         )),
                         fmt_num(self.ceiling.ceiling_ms)
@@ -441,10 +541,10 @@ impl RunResults {
 /// A small, fully populated result for unit tests of the gate, reports and writers.
 #[cfg(test)]
 pub(crate) fn sample_results() -> RunResults {
-    use crate::ceiling::{CeilingInputs, LatencyModel};
+    use crate::model::ceiling::{CeilingInputs, LatencyModel};
     use std::time::Duration;
-    let mut records = crate::latency::LatencyHistogram::new();
-    let mut timeline = crate::timeline::TimelineRecorder::new();
+    let mut records = crate::measure::latency::LatencyHistogram::new();
+    let mut timeline = crate::measure::timeline::TimelineRecorder::new();
     for i in 0..200u64 {
         records.record(Duration::from_millis(200 + i * 7));
         timeline.request(
@@ -491,11 +591,11 @@ pub(crate) fn sample_results() -> RunResults {
         duplicates: 0,
         lost_records: 0,
         items_on_board: 200,
-        efficiency: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency: crate::model::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
         efficiency_plan: PlanKind::Batch,
-        efficiency_vs_batch: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
-        efficiency_vs_best: crate::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
-        efficiency_vs_floor: crate::ceiling::efficiency(ceiling.floor_ms, 8_300.0),
+        efficiency_vs_batch: crate::model::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_vs_best: crate::model::ceiling::efficiency(ceiling.ceiling_ms, 8_300.0),
+        efficiency_vs_floor: crate::model::ceiling::efficiency(ceiling.floor_ms, 8_300.0),
         ceiling,
         client_cpu_us_per_record: Some(4.2),
         client_cpu: None,
@@ -527,5 +627,81 @@ pub(crate) fn sample_results() -> RunResults {
         http_cpu: None,
         state_store: None,
         client_pace: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured<'a>(
+        scenario: &'a Scenario,
+        obs: &'a Measurements,
+        failed: u64,
+        synced: u64,
+    ) -> Measured<'a> {
+        let ceiling = sample_results().ceiling;
+        let against = yardstick::measure(&ceiling, monday_sync::config::Mode::Batch, 8_300.0);
+        Measured {
+            scenario,
+            records: 200,
+            failed_records: failed,
+            synced_records: synced,
+            api_time_ms: 8_300.0,
+            measurements: obs,
+            simulator_requests: 12,
+            simulator_stats: serde_json::json!({"requests_total": 12}),
+            locked: 0,
+            board: (200, 1, 2),
+            ceiling,
+            against,
+            sync_config_toml: String::new(),
+            sync_summary: serde_json::Value::Null,
+            wall_clock: WallClock::default(),
+        }
+    }
+
+    #[test]
+    fn per_record_time_counts_the_synced_records() {
+        // 20,000 records into a 10,000-item board: half fail; the time is the synced half's.
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 10_000), 181.8);
+        assert_eq!(per_synced_record_ms(1_818_000.0, 20_000, 0), 90.9);
+        assert_eq!(
+            per_synced_record_ms(500.0, 10, 10),
+            500.0,
+            "none synced: no division by 0"
+        );
+    }
+
+    #[test]
+    fn the_constructor_derives_every_figure_once() {
+        let scenario = Scenario::default();
+        let mut obs = Measurements::empty();
+        (obs.request_count, obs.throttled, obs.retries) = (12, 1, 3);
+        let r = RunResults::new(measured(&scenario, &obs, 100, 100));
+        assert_eq!(
+            (r.per_record_ms, r.requests, r.throttled_share, r.retries),
+            (83.0, 12, 0.0833, 3)
+        );
+        assert_eq!(
+            (r.items_on_board, r.duplicates, r.lost_records),
+            (200, 1, 2)
+        );
+        assert_eq!((r.name.as_str(), r.seed), ("run", scenario.seed));
+        assert!(r.efficiency > 0.0 && r.efficiency_vs_floor > 0.0);
+        assert_eq!(r.efficiency_plan, PlanKind::Batch);
+        assert!(r.bulk.is_none() && r.client_cpu.is_none() && r.repeats.is_none());
+        // Nothing synced: no efficiency to speak of, and no division by zero requests.
+        let none = RunResults::new(measured(&scenario, &Measurements::empty(), 200, 0));
+        assert_eq!(
+            (
+                none.efficiency,
+                none.efficiency_vs_batch,
+                none.efficiency_vs_best,
+                none.efficiency_vs_floor,
+                none.throttled_share
+            ),
+            (0.0, 0.0, 0.0, 0.0, 0.0)
+        );
     }
 }

@@ -5,8 +5,8 @@
 //! every 10 s, not faster).
 //!
 //! What it is for: measuring the bulk path where the sync does not drive it (the sweep's points
-//! per path and the crossover, [`crate::sweep`]), and producing request logs with job polls for
-//! `calibrate`'s job-rate fit ([`crate::job_rate`]) at a processing rate the test chose. It writes
+//! per path and the crossover, [`crate::tune::sweep`]), and producing request logs with job polls for
+//! `calibrate`'s job-rate fit ([`crate::tune::job_rate`]) at a processing rate the test chose. It writes
 //! the client-side log a sync writes with `--request-log`, with these keys on bulk lines:
 //! `job_id` (starts, uploads, polls), and on polls `job_status`, `progress_percentage` and
 //! `job_counts` (the `counts` object of `ItemsJobStatus`).
@@ -14,10 +14,11 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use mock_monday::{CoreRequest, DispatchOutcome, Simulator};
+use mock_monday::{CoreRequest, DispatchOutcome, RequestKind, Simulator};
 use serde_json::{json, Value};
 
 use crate::error::{PerfError, Result};
+use crate::measure::request_line::LoggedRequest;
 
 /// API version of the bulk import's requests (the fields exist from 2026-07).
 pub const BULK_API_VERSION: &str = "2026-10";
@@ -70,8 +71,8 @@ pub struct DriveOutcome {
     pub api_time: Duration,
     /// The simulator's clock when the first request left (job times are on this clock).
     pub origin: Duration,
-    /// One JSON object per request, client side (`t_ms` from the simulator's start).
-    pub log: Vec<Value>,
+    /// One line per request, client side (`t_ms` from the simulator's start).
+    pub log: Vec<LoggedRequest>,
     /// Final `ItemsJobStatus` of each job, in start order.
     pub statuses: Vec<Value>,
 }
@@ -79,7 +80,10 @@ pub struct DriveOutcome {
 impl DriveOutcome {
     /// The log as NDJSON text.
     pub fn ndjson(&self) -> String {
-        self.log.iter().map(|l| format!("{l}\n")).collect()
+        self.log
+            .iter()
+            .map(|l| format!("{}\n", serde_json::to_string(l).unwrap_or_default()))
+            .collect()
     }
 }
 
@@ -88,7 +92,10 @@ fn gql(query: &str) -> CoreRequest {
         method: "POST".into(),
         path: "/v2".into(),
         headers: vec![
-            ("authorization".into(), crate::run::PERF_TOKEN.into()),
+            (
+                "authorization".into(),
+                crate::replay::run::PERF_TOKEN.into(),
+            ),
             ("api-version".into(), BULK_API_VERSION.into()),
             ("content-type".into(), "application/json".into()),
         ],
@@ -135,7 +142,7 @@ async fn send(sim: &Simulator, req: CoreRequest) -> Result<(u16, Value, f64, f64
 }
 
 fn ms(d: Duration) -> f64 {
-    crate::latency::round3(d.as_secs_f64() * 1000.0)
+    crate::measure::latency::round3(d.as_secs_f64() * 1000.0)
 }
 
 fn csv(spec: &DriveSpec, from: usize, to: usize) -> String {
@@ -181,9 +188,9 @@ pub async fn drive(sim: &Simulator, spec: &DriveSpec) -> Result<DriveOutcome> {
             )));
         };
         let id = id.to_string();
-        log.push(json!({"t_ms": t, "kind": "ingest_start", "status": status, "latency_ms": latency, "aliases": 1, "job_id": id}));
+        log.push(line(RequestKind::IngestStart, (t, status, latency), 1, &id));
         let (status, _, t, latency) = send(sim, put(url, csv(spec, from, to))).await?;
-        log.push(json!({"t_ms": t, "kind": "upload", "status": status, "latency_ms": latency, "aliases": 0, "job_id": id}));
+        log.push(line(RequestKind::Upload, (t, status, latency), 0, &id));
         if status != 200 {
             return Err(PerfError::Usage(format!(
                 "bulk client: the upload answered {status}"
@@ -200,11 +207,12 @@ pub async fn drive(sim: &Simulator, spec: &DriveSpec) -> Result<DriveOutcome> {
                 format!("{{ fetch_job_status(job_id: \"{id}\") {{ {STATUS_SELECTION} }} }}");
             let (status, body, t, latency) = send(sim, gql(&query)).await?;
             let s = body["data"]["fetch_job_status"].clone();
-            log.push(json!({
-                "t_ms": t, "kind": "job_poll", "status": status, "latency_ms": latency,
-                "aliases": 1, "job_id": id, "job_status": s["status"],
-                "progress_percentage": s["progress_percentage"], "job_counts": s["counts"],
-            }));
+            log.push(LoggedRequest {
+                job_status: s["status"].as_str().map(str::to_string),
+                progress_percentage: s["progress_percentage"].as_f64(),
+                job_counts: serde_json::from_value(s["counts"].clone()).ok(),
+                ..line(RequestKind::JobPoll, (t, status, latency), 1, id)
+            });
             *last = s;
         }
         polls += 1;
@@ -220,6 +228,24 @@ pub async fn drive(sim: &Simulator, spec: &DriveSpec) -> Result<DriveOutcome> {
         log,
         statuses: jobs.into_iter().map(|(_, s)| s).collect(),
     })
+}
+
+/// A line of the client's log: `(t_ms, status, latency_ms)` of a request about job `id`.
+fn line(
+    kind: RequestKind,
+    (t, status, latency): (f64, u16, f64),
+    aliases: u32,
+    id: &str,
+) -> LoggedRequest {
+    LoggedRequest {
+        t_ms: Some(t),
+        kind: Some(kind),
+        aliases,
+        status: Some(status),
+        latency_ms: latency,
+        job_id: Some(id.to_string()),
+        ..LoggedRequest::default()
+    }
 }
 
 fn terminal(status: &Value) -> bool {
@@ -268,10 +294,13 @@ mod tests {
             .unwrap();
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!((keys.len(), unique.len()), (2_500, 2_500));
-        let kinds = |k: &str| out.log.iter().filter(|l| l["kind"] == k).count();
-        assert_eq!((kinds("ingest_start"), kinds("upload")), (3, 3));
+        let kinds = |k: RequestKind| out.log.iter().filter(|l| l.kind() == k).count();
+        assert_eq!(
+            (kinds(RequestKind::IngestStart), kinds(RequestKind::Upload)),
+            (3, 3)
+        );
         // The simulator counted what the client sent.
         let by_kind = sim.stats().requests_by_kind;
-        assert_eq!(by_kind["job_poll"] as usize, kinds("job_poll"));
+        assert_eq!(by_kind["job_poll"] as usize, kinds(RequestKind::JobPoll));
     }
 }

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use monday_sync::engine::{RecordEvent, RecordOutcome, RequestEvent, RequestKind, SyncObserver};
 use tokio::time::Instant;
 
-use crate::latency::{IntervalRecorder, LatencyHistogram};
-use crate::timeline::TimelineRecorder;
+use crate::measure::latency::{IntervalRecorder, LatencyHistogram};
+use crate::measure::timeline::TimelineRecorder;
 
 /// Everything measured during a run.
 #[derive(Debug, Clone)]

@@ -18,13 +18,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{Baseline, Figures, GateScenario, Metric};
+use crate::judge::baseline::{Baseline, Figures, GateScenario, Metric};
 use std::time::Duration;
 
 use crate::error::{PerfError, Result};
 use crate::limits::{Limits, Stopped};
-use crate::results::RunResults;
-use crate::run::{Bounds, RunArtifacts, RunOptions};
+use crate::replay::results::RunResults;
+use crate::replay::run::{Bounds, RunArtifacts, RunOptions};
 use crate::textfmt::fmt_num;
 
 /// What was checked.
@@ -196,7 +196,7 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         // A run that stopped using jobs where the baseline used them counts zero of each.
         let mut compared = figures.clone();
         if expected.bulk.is_some() && compared.bulk.is_none() {
-            compared.bulk = Some(crate::baseline::BulkFigures::default());
+            compared.bulk = Some(crate::judge::baseline::BulkFigures::default());
         }
         for metric in Metric::ALL {
             if gs.skip_metrics.contains(&metric) {
@@ -393,7 +393,7 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
         name: stopped.limit.check_name().to_string(),
         kind: CheckKind::Target,
         expected: stopped.allowed,
-        actual: crate::latency::round3(reached),
+        actual: crate::measure::latency::round3(reached),
         limit: stopped.allowed,
         higher_is_better: false,
         passed: false,
@@ -412,7 +412,7 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
         duplicates: 0,
         lost_records: 0,
         seeds: None,
-        wall_ms: crate::latency::round3(stopped.wall_s * 1000.0),
+        wall_ms: crate::measure::latency::round3(stopped.wall_s * 1000.0),
         stopped: Some(stopped),
         error: None,
     }
@@ -480,12 +480,15 @@ pub fn run_gate(
         verdicts.push(v);
     }
     for gs in &baseline.scenarios {
-        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+        if let Some(program) = crate::replay::client_cmd::missing_requirement(&gs.scenario) {
             tracing::warn!(scenario = %gs.scenario.name, %program, "skipped: the client needs a program that is not installed");
             continue;
         }
         tracing::info!(scenario = %gs.scenario.name, "gate scenario");
-        let artifacts = match crate::client_cmd::run_any(&gs.scenario, &bounded(gs, options)) {
+        let artifacts = match crate::replay::client_cmd::run_any(
+            &gs.scenario,
+            &bounded(gs, options),
+        ) {
             Ok(artifacts) => artifacts,
             Err(PerfError::Stopped(stopped)) => {
                 tracing::error!(scenario = %gs.scenario.name, "FAIL: {stopped}");
@@ -512,12 +515,12 @@ pub fn run_gate(
         passed: verdicts.iter().all(|v| v.passed),
         scenarios: verdicts,
         started_at,
-        wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
+        wall_ms: crate::measure::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     };
     Ok((report, runs))
 }
 
-/// Adds each scenario's [`crate::baseline::Comparison`] checks (per-record time against the best
+/// Adds each scenario's [`crate::judge::baseline::Comparison`] checks (per-record time against the best
 /// of other scenarios of this run) and updates the verdicts. A comparison with a scenario that
 /// did not finish (stopped, skipped) fails: the gate cannot say the target holds.
 pub fn apply_comparisons(baseline: &Baseline, verdicts: &mut [ScenarioVerdict]) {
@@ -546,7 +549,9 @@ pub fn apply_comparisons(baseline: &Baseline, verdicts: &mut [ScenarioVerdict]) 
                 .map(|n| per_record.get(n).copied().flatten())
                 .try_fold(f64::INFINITY, |best, x| x.map(|x| best.min(x)));
             let ratio = match best {
-                Some(best) if best > 0.0 => crate::latency::round3(v.figures.per_record_ms / best),
+                Some(best) if best > 0.0 => {
+                    crate::measure::latency::round3(v.figures.per_record_ms / best)
+                }
                 // A missing run, or one without time: the target cannot be shown to hold.
                 _ => -1.0,
             };
@@ -571,8 +576,9 @@ pub const CODE_DEFAULTS_CHECK: &str = "code_defaults_uncovered";
 /// A failed verdict when some engine `[sync]` key is pinned in every monday-sync scenario of
 /// `baseline` (a change of its code default would pass unseen; `code_defaults`), else None.
 pub fn code_defaults_verdict(baseline: &Baseline) -> Result<Option<ScenarioVerdict>> {
-    let uncovered =
-        crate::code_defaults::pinned_everywhere(baseline.scenarios.iter().map(|g| &g.scenario))?;
+    let uncovered = crate::judge::code_defaults::pinned_everywhere(
+        baseline.scenarios.iter().map(|g| &g.scenario),
+    )?;
     if uncovered.is_empty() {
         return Ok(None);
     }
@@ -611,12 +617,12 @@ pub fn code_defaults_verdict(baseline: &Baseline) -> Result<Option<ScenarioVerdi
 pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Baseline> {
     let mut updated = baseline.clone();
     for gs in &mut updated.scenarios {
-        if let Some(program) = crate::client_cmd::missing_requirement(&gs.scenario) {
+        if let Some(program) = crate::replay::client_cmd::missing_requirement(&gs.scenario) {
             tracing::warn!(scenario = %gs.scenario.name, %program, "not re-baselined: the client needs a program that is not installed");
             continue;
         }
         tracing::info!(scenario = %gs.scenario.name, "baseline scenario");
-        let artifacts = crate::client_cmd::run_any(&gs.scenario, &bounded(gs, options))?;
+        let artifacts = crate::replay::client_cmd::run_any(&gs.scenario, &bounded(gs, options))?;
         gs.expected = Some(Figures::of(&artifacts.results));
         gs.harness_wall_ms = Some(artifacts.results.wall_clock.wall_ms);
     }
@@ -626,10 +632,10 @@ pub fn record_baseline(baseline: &Baseline, options: &RunOptions) -> Result<Base
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::Targets;
+    use crate::judge::baseline::Targets;
 
     fn results_with(per_record_ms: f64, requests: u64, efficiency: f64) -> RunResults {
-        let mut r = crate::results::sample_results();
+        let mut r = crate::replay::results::sample_results();
         r.per_record_ms = per_record_ms;
         r.requests = requests;
         r.simulator_requests = requests;
@@ -643,7 +649,7 @@ mod tests {
             description: String::new(),
             tolerances: Default::default(),
             scenarios: vec![GateScenario {
-                scenario: crate::scenario::Scenario::default(),
+                scenario: crate::workload::scenario::Scenario::default(),
                 purpose: String::new(),
                 targets,
                 tolerances: Default::default(),
@@ -660,11 +666,11 @@ mod tests {
     fn a_duplicate_in_any_seed_of_a_repeated_scenario_fails_the_gate() {
         let mut r = results_with(10.0, 100, 0.98);
         let b = baseline(Figures::of(&r), Targets::default());
-        let worst = crate::results::Correctness {
+        let worst = crate::replay::results::Correctness {
             duplicates: 1,
             ..Default::default()
         };
-        r.repeats = Some(crate::results::Repeats {
+        r.repeats = Some(crate::replay::results::Repeats {
             seeds: vec![1, 2, 3],
             per_record_ms: vec![9.0, 10.0, 11.0],
             efficiency: vec![1.0, 0.98, 0.9],
@@ -847,7 +853,7 @@ mod tests {
     #[test]
     fn a_rekeyed_retry_fails_and_a_retry_scenario_must_retry() {
         let mut r = results_with(10.0, 100, 0.98);
-        r.retry_keys = Some(crate::retry_keys::RetryKeys {
+        r.retry_keys = Some(crate::measure::retry_keys::RetryKeys {
             writes: 10,
             retried_writes: 10,
             key_changes: 0,
@@ -862,7 +868,7 @@ mod tests {
         );
         assert!(evaluate(&b, &b.scenarios[0], &r).passed);
         let mut rekeyed = r.clone();
-        rekeyed.retry_keys = Some(crate::retry_keys::RetryKeys {
+        rekeyed.retry_keys = Some(crate::measure::retry_keys::RetryKeys {
             key_changes: 3,
             ..r.retry_keys.unwrap()
         });
@@ -874,7 +880,7 @@ mod tests {
             .collect();
         assert_eq!(failed, ["max_retry_key_changes: actual 3 (target <= 0)"]);
         let mut fewer = r.clone();
-        fewer.retry_keys = Some(crate::retry_keys::RetryKeys {
+        fewer.retry_keys = Some(crate::measure::retry_keys::RetryKeys {
             retried_writes: 2,
             ..r.retry_keys.unwrap()
         });
@@ -922,7 +928,7 @@ mod tests {
     /// A run on the bulk path: `jobs` jobs of 100 rows created, `polls` polls.
     fn bulk_results(jobs: u64, polls: u64) -> RunResults {
         let mut r = results_with(10.0, 100, 0.98);
-        let counts = crate::bulk::BulkCounts {
+        let counts = crate::measure::bulk::BulkCounts {
             ingest_starts: jobs,
             uploads: jobs,
             job_polls: polls,
@@ -935,7 +941,7 @@ mod tests {
             .into(),
             jobs_rejected_for_capacity: 0,
         };
-        r.bulk = Some(crate::bulk::BulkActivity {
+        r.bulk = Some(crate::measure::bulk::BulkActivity {
             counts,
             ..Default::default()
         });

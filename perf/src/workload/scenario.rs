@@ -12,17 +12,18 @@
 //! broke `sweep` this way) where another gets the default. Every `[sync]` key a scenario does
 //! not override is left out of the embedded example config, so the engine's code defaults decide
 //! it ([`example_config_with_code_defaults`]; the keys come from the engine's own settings type,
-//! [`crate::sync_keys::sync_setting_keys`], so a key added later is covered without an edit
+//! [`crate::workload::sync_keys::sync_setting_keys`], so a key added later is covered without an edit
 //! here). A foreign client's settings come from [`ClientCmdSettings::default`] the same way.
 
 use std::path::PathBuf;
 
+use monday_sync::config::Mode;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PerfError, Result};
 
 /// The example sync config (`sync/configs/order_list.toml`), embedded so runs work from any cwd.
-pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../sync/configs/order_list.toml");
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../sync/configs/order_list.toml");
 /// Origin name reported for the embedded config in error messages.
 pub const DEFAULT_CONFIG_ORIGIN: &str = "sync/configs/order_list.toml (embedded)";
 /// Records of the README's main job.
@@ -78,8 +79,9 @@ impl std::str::FromStr for Clock {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncOverrides {
+    /// `[sync] mode`, the sync's own type (a misspelt mode fails when the scenario is read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,8 +90,7 @@ pub struct SyncOverrides {
     pub max_retries: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_timeout_ms: Option<u64>,
-    /// `[sync] write_concurrency` (write requests in flight per board). Written into the TOML only
-    /// when set, so the harness works with engines that do not know the setting yet.
+    /// `[sync] write_concurrency` (write requests in flight per board).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_concurrency: Option<u32>,
     /// `[sync] rows_per_job` (most rows one bulk-import job carries).
@@ -105,8 +106,9 @@ impl SyncOverrides {
 
     /// Applies the overrides to a sync config TOML text and returns the new text.
     ///
-    /// Works on the TOML document rather than on `SyncSettings` so that the harness does not depend
-    /// on how the engine represents each setting.
+    /// Works on the TOML document, so that the text a run records (`sync_config_toml`) is the one
+    /// the engine read; every key written is one of `SyncSettings`' (a test parses the result
+    /// with the engine's own types, `code_defaults` checks the names).
     pub fn apply_to_toml(&self, config_toml: &str, origin: &str) -> Result<String> {
         let mut doc: toml::Table = toml::from_str(config_toml)
             .map_err(|e| PerfError::Usage(format!("config {origin}: {e}")))?;
@@ -124,8 +126,8 @@ impl SyncOverrides {
         let mut set = |key: &str, value: toml::Value| {
             table.insert(key.to_string(), value);
         };
-        if let Some(v) = &self.mode {
-            set("mode", toml::Value::String(v.clone()));
+        if let Some(v) = self.mode {
+            set("mode", toml::Value::String(v.as_str().to_string()));
         }
         if let Some(v) = self.batch_size {
             set("batch_size", toml::Value::Integer(i64::from(v)));
@@ -193,12 +195,12 @@ pub struct Scenario {
     #[serde(skip_serializing_if = "is_default_cpu_repetitions")]
     pub cpu_repetitions: u32,
     /// Virtual clock only: run the scenario over this many consecutive seeds (odd, 1 to
-    /// [`MAX_REPEATS`]) and let the median run stand for it ([`crate::repeats`]). A run of a few
+    /// [`MAX_REPEATS`]) and let the median run stand for it ([`crate::replay::repeats`]). A run of a few
     /// requests measures its latency draws more than the client; the median of several does not.
     #[serde(skip_serializing_if = "is_default_repeats")]
     pub repeats: u32,
     /// A foreign client to run instead of monday-sync (`monday-perf run --client-cmd`; see
-    /// [`crate::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
+    /// [`crate::replay::client_cmd`]): a shell command, run against `mock-monday serve` on the real clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cmd: Option<ClientCmdSettings>,
     /// The simulator's bulk import (`mock-monday serve --bulk` keys: `timing` =
@@ -263,7 +265,7 @@ pub struct ClientCmdSettings {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
     /// Durations the server reports to the client (`Retry-After`, `retry_in_seconds`, ...):
-    /// None = wall seconds ([`crate::client_cmd::DEFAULT_REPORT_DURATIONS`]), so that a client
+    /// None = wall seconds ([`crate::replay::client_cmd::DEFAULT_REPORT_DURATIONS`]), so that a client
     /// that knows nothing of the time scale waits the right real time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_durations: Option<mock_monday::ReportDurations>,
@@ -341,7 +343,7 @@ impl Scenario {
             }
         }
         if self.input.is_none() {
-            crate::generate::GenerateSpec {
+            crate::workload::generate::GenerateSpec {
                 records: self.records,
                 seed: self.seed,
             }
@@ -388,13 +390,6 @@ impl Scenario {
                 )));
             }
         }
-        if let Some(mode) = &self.sync.mode {
-            if !matches!(mode.as_str(), "auto" | "batch" | "single" | "ingest") {
-                return Err(PerfError::Usage(format!(
-                    "mode must be auto, batch, single or ingest, got {mode:?}"
-                )));
-            }
-        }
         if self.sync.batch_size == Some(0)
             || self.sync.concurrency == Some(0)
             || self.sync.write_concurrency == Some(0)
@@ -433,7 +428,7 @@ pub fn example_config_with_code_defaults() -> Result<String> {
     let mut doc: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML)
         .map_err(|e| PerfError::Usage(format!("config {DEFAULT_CONFIG_ORIGIN}: {e}")))?;
     if let Some(sync) = doc.get_mut("sync").and_then(toml::Value::as_table_mut) {
-        for key in crate::sync_keys::sync_setting_keys() {
+        for key in crate::workload::sync_keys::sync_setting_keys() {
             sync.remove(*key);
         }
     }
@@ -535,10 +530,41 @@ mod tests {
     }
 
     #[test]
+    fn every_override_reaches_the_engines_settings() {
+        let o = SyncOverrides {
+            mode: Some(Mode::Ingest),
+            batch_size: Some(7),
+            concurrency: Some(3),
+            max_retries: Some(2),
+            request_timeout_ms: Some(12_345),
+            write_concurrency: Some(2),
+            rows_per_job: Some(900),
+        };
+        let text = o.apply_to_toml(DEFAULT_CONFIG_TOML, "t").unwrap();
+        let sync = monday_sync::config::SyncConfig::from_toml_str(&text, "t")
+            .unwrap()
+            .sync;
+        assert_eq!(
+            (
+                sync.mode,
+                sync.batch_size,
+                sync.concurrency,
+                sync.max_retries,
+                sync.request_timeout_ms,
+                sync.write_concurrency,
+                sync.rows_per_job
+            ),
+            (Mode::Ingest, Some(7), 3, 2, 12_345, 2, 900)
+        );
+        // A mode the engine does not know fails when the scenario is read.
+        assert!(serde_json::from_str::<SyncOverrides>(r#"{"mode":"bulk"}"#).is_err());
+    }
+
+    #[test]
     fn embedded_config_leaves_every_sync_key_to_the_engine() {
         let (text, _) = Scenario::default().config_toml().unwrap();
         let doc: toml::Table = toml::from_str(&text).unwrap();
-        for key in crate::sync_keys::sync_setting_keys() {
+        for key in crate::workload::sync_keys::sync_setting_keys() {
             let set = doc.get("sync").and_then(|s| s.get(key));
             assert!(set.is_none(), "{key} is set: {text}");
         }
@@ -548,7 +574,7 @@ mod tests {
         // A scenario that tests an override keeps it.
         let single = Scenario {
             sync: SyncOverrides {
-                mode: Some("single".into()),
+                mode: Some(Mode::Single),
                 ..SyncOverrides::default()
             },
             ..Scenario::default()

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PerfError, Result};
-use crate::latency::Percentiles;
-use crate::log_counts::LogCounts;
-use crate::results::RunResults;
-use crate::scenario::Scenario;
+use crate::measure::latency::Percentiles;
+use crate::measure::log_counts::LogCounts;
+use crate::replay::results::RunResults;
+use crate::workload::scenario::Scenario;
 
 /// Version of the baseline layout.
 pub const BASELINE_FORMAT: u32 = 1;
@@ -43,7 +43,7 @@ pub enum Metric {
     WarnEventsPerRecord,
     /// The sync's INFO events per record.
     InfoEventsPerRecord,
-    // The bulk-import path (`crate::bulk`), counted by the simulator; compared only for
+    // The bulk-import path (`crate::measure::bulk`), counted by the simulator; compared only for
     // scenarios whose expected figures have them.
     /// `ingest_items` / `backfill_items` requests.
     IngestStarts,
@@ -359,7 +359,7 @@ pub struct Figures {
     pub client_cmd_cpu_ms_per_record: Option<f64>,
 }
 
-/// The bulk-import counts the gate compares, from the simulator ([`crate::bulk::BulkCounts`]).
+/// The bulk-import counts the gate compares, from the simulator ([`crate::measure::bulk::BulkCounts`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkFigures {
     pub ingest_starts: u64,
@@ -377,7 +377,7 @@ pub struct BulkFigures {
 
 impl BulkFigures {
     /// The figures of a run's bulk counters.
-    pub fn of(c: &crate::bulk::BulkCounts) -> Self {
+    pub fn of(c: &crate::measure::bulk::BulkCounts) -> Self {
         Self {
             ingest_starts: c.ingest_starts,
             uploads: c.uploads,
@@ -551,7 +551,7 @@ impl Baseline {
             s.scenario.validate().map_err(|e| {
                 PerfError::Usage(format!("{origin}: scenario {}: {e}", s.scenario.name))
             })?;
-            if let Some(keys) = crate::code_defaults::pinned_keys(&s.scenario)? {
+            if let Some(keys) = crate::judge::code_defaults::pinned_keys(&s.scenario)? {
                 let unexplained: Vec<&String> =
                     keys.iter().filter(|k| !s.pinned.contains_key(*k)).collect();
                 let stale: Vec<&String> = s.pinned.keys().filter(|k| !keys.contains(*k)).collect();
@@ -689,7 +689,7 @@ mod tests {
         let path = resolve_workspace_path(Path::new(DEFAULT_BASELINE));
         let b = Baseline::load(&path).unwrap();
         let uncovered =
-            crate::code_defaults::pinned_everywhere(b.scenarios.iter().map(|g| &g.scenario))
+            crate::judge::code_defaults::pinned_everywhere(b.scenarios.iter().map(|g| &g.scenario))
                 .unwrap();
         assert!(
             uncovered.is_empty(),

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::error::{PerfError, Result};
-use crate::gate::{CheckKind, GateReport};
+use crate::judge::gate::{CheckKind, GateReport};
 use crate::textfmt::{fmt_num, xml_escape};
 
 /// Writes `gate.json`, `summary.md` and `junit.xml` into `dir`.
@@ -50,7 +50,7 @@ pub fn summary_markdown(report: &GateReport) -> String {
     };
     let _ = writeln!(out, "## monday-perf gate: {verdict}\n");
     // Which scenarios regressed and by how much, before the table.
-    for line in crate::verdict::gate_lines(report) {
+    for line in crate::judge::verdict::gate_lines(report) {
         let _ = writeln!(out, "{}\n", md_escape(&line));
     }
     let _ = writeln!(out, "Baseline `{}`.\n", report.baseline);
@@ -61,7 +61,7 @@ pub fn summary_markdown(report: &GateReport) -> String {
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for s in &report.scenarios {
         let f = &s.figures;
-        let base = |now: f64, pick: fn(&crate::baseline::Figures) -> f64| match &s.expected {
+        let base = |now: f64, pick: fn(&crate::judge::baseline::Figures) -> f64| match &s.expected {
             Some(e) => format!("{} ({})", fmt_num(now), fmt_num(pick(e))),
             None => fmt_num(now),
         };
@@ -156,11 +156,11 @@ pub fn junit_xml(report: &GateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::{Baseline, Figures, GateScenario, Targets};
-    use crate::gate::evaluate;
+    use crate::judge::baseline::{Baseline, Figures, GateScenario, Targets};
+    use crate::judge::gate::evaluate;
 
     fn report(per_record_ms: f64) -> GateReport {
-        let mut r = crate::results::sample_results();
+        let mut r = crate::replay::results::sample_results();
         let expected = Figures::of(&r);
         r.per_record_ms = per_record_ms;
         let b = Baseline {
@@ -168,7 +168,7 @@ mod tests {
             description: String::new(),
             tolerances: Default::default(),
             scenarios: vec![GateScenario {
-                scenario: crate::scenario::Scenario {
+                scenario: crate::workload::scenario::Scenario {
                     name: "pro<50>".into(),
                     ..Default::default()
                 },

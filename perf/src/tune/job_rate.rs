@@ -7,7 +7,7 @@
 //!
 //! Lines with `kind = "upload"` and `kind = "job_poll"` carrying `job_id`; polls also carry
 //! `job_status`, `progress_percentage` and `job_counts` (`submitted`, `invalid`), as the
-//! reference client ([`crate::bulk_client`]) writes them. `t_ms` is when the request arrived.
+//! reference client ([`crate::replay::bulk_client`]) writes them. `t_ms` is when the request arrived.
 //!
 //! # Model and fit
 //!
@@ -24,10 +24,13 @@
 
 use std::collections::BTreeMap;
 
+use mock_monday::RequestKind;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::latency::round3;
+use crate::measure::latency::round3;
+#[cfg(test)]
+use crate::measure::request_line::JobCounts;
+use crate::measure::request_line::LoggedRequest;
 
 /// The fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,30 +53,24 @@ struct JobObs {
 
 /// Fits the processing rate and start delay to the NDJSON lines of one or more logs (already
 /// parsed as JSON); None when no job has two polls during its processing.
-pub fn fit(lines: &[Value]) -> Option<JobRateFit> {
+pub fn fit(lines: &[LoggedRequest]) -> Option<JobRateFit> {
     let mut jobs: BTreeMap<String, JobObs> = BTreeMap::new();
     for l in lines {
-        let Some(id) = l.get("job_id").and_then(Value::as_str) else {
+        let (Some(id), Some(t)) = (&l.job_id, l.t_ms) else {
             continue;
         };
-        let Some(t) = l.get("t_ms").and_then(Value::as_f64) else {
-            continue;
-        };
-        let job = jobs.entry(id.to_string()).or_default();
-        match l.get("kind").and_then(Value::as_str) {
-            Some("upload") if l.get("status").and_then(Value::as_u64) == Some(200) => {
+        let job = jobs.entry(id.clone()).or_default();
+        match l.kind() {
+            RequestKind::Upload if l.status == Some(200) => {
                 // The first stored upload starts the job's clock.
                 job.upload_ms.get_or_insert(t);
             }
-            Some("job_poll") => {
-                if l.get("job_status").and_then(Value::as_str) != Some("PROCESSING") {
+            RequestKind::JobPoll => {
+                if l.job_status.as_deref() != Some("PROCESSING") {
                     continue;
                 }
-                let progress = l.get("progress_percentage").and_then(Value::as_f64);
-                let counts = l.get("job_counts");
-                let count = |k: &str| counts.and_then(|c| c.get(k)).and_then(Value::as_f64);
-                let valid = count("submitted").map(|s| s - count("invalid").unwrap_or(0.0));
-                if let (Some(p), Some(valid)) = (progress, valid) {
+                let valid = l.job_counts.map(|c| c.submitted - c.invalid);
+                if let (Some(p), Some(valid)) = (l.progress_percentage, valid) {
                     if p > 0.0 && p < 100.0 && valid > 0.0 {
                         job.points.push((t, (p + 0.5) / 100.0 * valid));
                     }
@@ -122,12 +119,18 @@ pub fn fit(lines: &[Value]) -> Option<JobRateFit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     /// A job of `rows` rows uploaded at `upload`, processing from `start` at `rate` rows/s,
     /// polled every 10 s from the upload.
-    fn job(id: &str, rows: f64, upload: f64, start: f64, rate: f64) -> Vec<Value> {
-        let mut out = vec![json!({"kind": "upload", "status": 200, "t_ms": upload, "job_id": id})];
+    fn job(id: &str, rows: f64, upload: f64, start: f64, rate: f64) -> Vec<LoggedRequest> {
+        let line = |kind, t| LoggedRequest {
+            kind: Some(kind),
+            status: Some(200),
+            t_ms: Some(t),
+            job_id: Some(id.to_string()),
+            ..LoggedRequest::default()
+        };
+        let mut out = vec![line(RequestKind::Upload, upload)];
         let mut t = upload + 10_000.0;
         loop {
             let done = ((t - start).max(0.0) / 1000.0 * rate).floor().min(rows);
@@ -136,11 +139,15 @@ mod tests {
             } else {
                 ("PROCESSING", (done * 100.0 / rows).floor())
             };
-            out.push(
-                json!({"kind": "job_poll", "status": 200, "t_ms": t, "job_id": id,
-                "job_status": status, "progress_percentage": p,
-                "job_counts": {"submitted": rows, "invalid": 0}}),
-            );
+            out.push(LoggedRequest {
+                job_status: Some(status.into()),
+                progress_percentage: Some(p),
+                job_counts: Some(JobCounts {
+                    submitted: rows,
+                    invalid: 0.0,
+                }),
+                ..line(RequestKind::JobPoll, t)
+            });
             if status == "COMPLETED" {
                 return out;
             }
@@ -164,6 +171,11 @@ mod tests {
         // One poll during processing is not enough.
         let lines = job("a", 1_500.0, 0.0, 2_000.0, 100.0);
         assert_eq!(fit(&lines), None);
-        assert_eq!(fit(&[json!({"kind": "create", "t_ms": 1.0})]), None);
+        let create = LoggedRequest {
+            kind: Some(RequestKind::Create),
+            t_ms: Some(1.0),
+            ..LoggedRequest::default()
+        };
+        assert_eq!(fit(&[create]), None);
     }
 }

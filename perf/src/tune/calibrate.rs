@@ -1,9 +1,10 @@
 //! `monday-perf calibrate --from LOG [--out PROFILE.toml]`: fit a latency profile to a request log.
 //!
 //! Reads either log with the same keys: monday-sync's client-side `--request-log` (against
-//! monday.com or the simulator) or the simulator's server log (`GET /__admin/requests`). Only
-//! `kind`, `aliases`, `status`, `latency_ms`, `throttled` and (when present) `locked`/`replay`
-//! are used.
+//! monday.com or the simulator) or the simulator's server log (`GET /__admin/requests`), both
+//! as one typed line ([`crate::measure::request_line::LoggedRequest`]; a kind neither side writes is an
+//! error naming the line). Only `kind`, `aliases`, `status`, `latency_ms`, `throttled` and (when
+//! present) `locked`/`replay` are used.
 //!
 //! # Model and fit
 //!
@@ -25,7 +26,7 @@
 //!
 //! 4. Job polls (`job_poll` lines with `job_id`, `job_status`, `progress_percentage`,
 //!    `job_counts`, and the jobs' `upload` lines) give the bulk import's processing rate and start
-//!    delay ([`crate::job_rate`]); the profile then carries `job_rows_per_second` and
+//!    delay ([`crate::tune::job_rate`]); the profile then carries `job_rows_per_second` and
 //!    `job_start_delay_ms`.
 //!
 //! Fit quality: for every kind, the observed p50/p90/p99 next to those of the fitted profile,
@@ -39,10 +40,11 @@ use std::fmt::Write as _;
 use mock_monday::latency::{LatencyModel, LatencySettings};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{PerfError, Result};
-use crate::latency::round3;
+use crate::measure::latency::round3;
+use crate::measure::request_line::LoggedRequest as Line;
 
 /// z of the 75th percentile of a standard normal.
 const Z_P75: f64 = 0.674_489_75;
@@ -54,58 +56,6 @@ const Z_SPIKE: f64 = 3.5;
 const SAMPLES_PER_REQUEST: usize = 20;
 /// Seed of those samples.
 const QUALITY_SEED: u64 = 7;
-
-/// One log line, as far as calibration reads it.
-#[derive(Debug, Clone, Deserialize)]
-struct Line {
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    aliases: u32,
-    #[serde(default)]
-    status: Option<u16>,
-    latency_ms: f64,
-    #[serde(default)]
-    throttled: serde_json::Value,
-    #[serde(default)]
-    locked: bool,
-    #[serde(default)]
-    replay: bool,
-}
-
-impl Line {
-    fn kind(&self) -> &str {
-        self.kind.as_deref().unwrap_or("other")
-    }
-
-    fn is_mutation(&self) -> bool {
-        matches!(self.kind(), "create" | "update" | "create_groups")
-    }
-
-    fn throttled(&self) -> bool {
-        !matches!(
-            self.throttled,
-            serde_json::Value::Null | serde_json::Value::Bool(false)
-        )
-    }
-
-    fn refused(&self) -> bool {
-        self.throttled() || self.locked || matches!(self.status, Some(400 | 401 | 409 | 423 | 429))
-    }
-
-    fn executed(&self) -> bool {
-        self.status == Some(200) && !self.refused() && !self.replay
-    }
-
-    /// Aliases the model charges `per_mutation_field_ms` for.
-    fn mutation_aliases(&self) -> u32 {
-        if self.is_mutation() {
-            self.aliases
-        } else {
-            0
-        }
-    }
-}
 
 /// The fit of one request kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,8 +89,8 @@ pub struct Calibration {
     pub settings: LatencySettings,
     pub kinds: Vec<KindFit>,
     /// The bulk import's processing rate and start delay, when the log has job polls
-    /// ([`crate::job_rate`]).
-    pub jobs: Option<crate::job_rate::JobRateFit>,
+    /// ([`crate::tune::job_rate`]).
+    pub jobs: Option<crate::tune::job_rate::JobRateFit>,
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -221,17 +171,10 @@ pub fn fit(text: &str, origin: &str) -> Result<Calibration> {
 /// week of runs of different sizes does.
 pub fn fit_logs(logs: &[(&str, &str)]) -> Result<Calibration> {
     let mut lines = Vec::new();
-    let mut values = Vec::new();
     for (origin, text) in logs {
         lines.extend(parse(text, origin)?);
-        // Parsed once more as plain JSON for the job fit (only bulk lines are kept).
-        values.extend(
-            text.lines()
-                .filter(|l| l.contains("\"job_id\""))
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()),
-        );
     }
-    let jobs = crate::job_rate::fit(&values);
+    let jobs = crate::tune::job_rate::fit(&lines);
     let origin = match logs {
         [(one, _)] => one.to_string(),
         many => format!(
@@ -328,7 +271,7 @@ pub fn fit_logs(logs: &[(&str, &str)]) -> Result<Calibration> {
     let mut rng = ChaCha8Rng::seed_from_u64(QUALITY_SEED);
     let mut by_kind: BTreeMap<&str, Vec<&Line>> = BTreeMap::new();
     for l in &executed {
-        by_kind.entry(l.kind()).or_default().push(l);
+        by_kind.entry(l.kind().name()).or_default().push(l);
     }
     let kinds = by_kind
         .into_iter()
@@ -450,13 +393,11 @@ mod tests {
         let lines: Vec<Line> = (1..=10)
             .flat_map(|a| {
                 (0..5).map(move |i| Line {
-                    kind: Some("create".into()),
+                    kind: Some(mock_monday::RequestKind::Create),
                     aliases: a,
                     status: Some(200),
                     latency_ms: 300.0 + 20.0 * f64::from(a) + f64::from(i) - 2.0,
-                    throttled: serde_json::Value::Null,
-                    locked: false,
-                    replay: false,
+                    ..Line::default()
                 })
             })
             .collect();

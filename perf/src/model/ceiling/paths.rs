@@ -119,7 +119,7 @@ fn secs(d: Duration) -> f64 {
 }
 
 fn ms(s: f64) -> f64 {
-    crate::latency::round3(s * 1000.0)
+    crate::measure::latency::round3(s * 1000.0)
 }
 
 impl CeilingInputs {
@@ -499,7 +499,7 @@ impl CeilingInputs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ceiling::LatencyModel;
+    use crate::model::ceiling::LatencyModel;
 
     /// The realistic profile on the Pro plan with a personal token, writes serial (the sync's
     /// default): 250 ms a round trip, 25 ms a mutation, 166 aliases a request, 10M a minute.

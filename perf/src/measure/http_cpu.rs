@@ -1,6 +1,6 @@
 //! Client CPU over the real HTTP transport: what the sync costs per request and per record when
 //! its requests go through reqwest and a loopback socket (connection reuse, client
-//! construction, TLS set-up, body copies), which the in-process replays of [`crate::client_cpu`]
+//! construction, TLS set-up, body copies), which the in-process replays of [`crate::measure::client_cpu`]
 //! never exercise.
 //!
 //! The simulator runs as a separate process, the built `mock-monday serve` binary (instant
@@ -21,8 +21,8 @@ use monday_sync::engine::RunParams;
 use monday_sync::transport::Transport;
 use serde::{Deserialize, Serialize};
 
-use crate::client_cpu::{process_cpu_time, round3};
 use crate::error::{PerfError, Result};
+use crate::measure::client_cpu::{process_cpu_time, round3};
 
 /// Environment variable naming the `mock-monday` binary (else it is looked for beside this one).
 pub const MOCK_MONDAY_ENV: &str = "MONDAY_PERF_MOCK_MONDAY";

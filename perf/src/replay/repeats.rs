@@ -9,9 +9,9 @@
 //! fails the gate.
 
 use crate::error::Result;
-use crate::results::{Correctness, Repeats};
-use crate::run::{run_scenario, RunArtifacts, RunOptions};
-use crate::scenario::Scenario;
+use crate::replay::results::{Correctness, Repeats};
+use crate::replay::run::{run_scenario, RunArtifacts, RunOptions};
+use crate::workload::scenario::Scenario;
 
 /// Runs `s` once, or over `s.repeats` seeds and returns the median run with [`Repeats`] set.
 pub fn run_repeated(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> {
@@ -69,8 +69,8 @@ fn median_index(runs: &[RunArtifacts]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observer::Measurements;
-    use crate::results::sample_results;
+    use crate::measure::observer::Measurements;
+    use crate::replay::results::sample_results;
 
     fn artifacts(seed: u64, per_record_ms: f64, duplicates: u64) -> RunArtifacts {
         let mut results = sample_results();

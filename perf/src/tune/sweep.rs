@@ -17,13 +17,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use monday_sync::config::Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::charts;
 use crate::error::{PerfError, Result};
-use crate::run::{run_scenario, RunOptions};
-use crate::scenario::Scenario;
+use crate::replay::run::{run_scenario, RunOptions};
+use crate::report::charts;
 use crate::textfmt::{fmt_num, html_escape as escape};
+use crate::workload::scenario::Scenario;
 
 /// How close to the best per-record time a setting must be to count as "as good" (2%).
 pub const RECOMMENDATION_SLACK: f64 = 0.02;
@@ -33,7 +34,7 @@ pub const RECOMMENDATION_SLACK: f64 = 0.02;
 pub struct SweepCell {
     /// `[sync] mode` of the cell (None: the config's, not explored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     /// `[sync] rows_per_job` of the cell (None: the config's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_job: Option<u32>,
@@ -57,7 +58,7 @@ pub struct SweepCell {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_job: Option<u32>,
     pub batch_size: u32,
@@ -82,7 +83,7 @@ pub struct SweepReport {
     pub write_concurrency: Vec<u32>,
     /// Modes explored (empty: not explored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub modes: Vec<String>,
+    pub modes: Vec<Mode>,
     /// Rows per job explored for `auto` and `ingest` (empty: not explored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows_per_job: Vec<u32>,
@@ -108,16 +109,16 @@ pub struct Crossover {
 
 impl Crossover {
     /// From a run's ceiling (None without the bulk path modelled).
-    pub fn of(ceiling: &crate::ceiling::Ceiling, records: u64) -> Option<Self> {
+    pub fn of(ceiling: &crate::model::ceiling::Ceiling, records: u64) -> Option<Self> {
         let b = ceiling.best_plan.as_ref()?;
         let n = records.max(1) as f64;
         Some(Self {
             records: b.crossover_records,
-            batch_ms_per_record: crate::latency::round3(b.batch_ms / n),
-            jobs_ms_per_record: crate::latency::round3(b.bulk_ms.min(b.mixed_ms) / n),
+            batch_ms_per_record: crate::measure::latency::round3(b.batch_ms / n),
+            jobs_ms_per_record: crate::measure::latency::round3(b.bulk_ms.min(b.mixed_ms) / n),
             how: format!(
                 "ceiling model (monday-perf's ceiling::best_plan) for this profile, plan and groups, searched up to {} records",
-                crate::ceiling::CROSSOVER_SEARCH_MAX
+                crate::model::ceiling::CROSSOVER_SEARCH_MAX
             ),
         })
     }
@@ -179,7 +180,7 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
         .filter(|c| c.per_record_ms <= limit + 1e-9)
         .min_by_key(|c| (c.requests, c.concurrency, c.write_concurrency, c.batch_size))?;
     Some(Recommendation {
-        mode: pick.mode.clone(),
+        mode: pick.mode,
         rows_per_job: pick.rows_per_job,
         batch_size: pick.batch_size,
         concurrency: pick.concurrency,
@@ -202,23 +203,23 @@ pub fn recommend(cells: &[SweepCell]) -> Option<Recommendation> {
 /// `rows_per_job` (empty: the config's).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PathGrid {
-    pub modes: Vec<String>,
+    pub modes: Vec<Mode>,
     pub rows_per_job: Vec<u32>,
 }
 
 impl PathGrid {
     /// `(mode, rows per job)` of every path cell, in order.
-    fn paths(&self) -> Vec<(Option<String>, Option<u32>)> {
-        let modes: Vec<Option<String>> = if self.modes.is_empty() {
+    fn paths(&self) -> Vec<(Option<Mode>, Option<u32>)> {
+        let modes: Vec<Option<Mode>> = if self.modes.is_empty() {
             vec![None]
         } else {
-            self.modes.iter().cloned().map(Some).collect()
+            self.modes.iter().copied().map(Some).collect()
         };
         let mut out = Vec::new();
         for m in modes {
-            let jobs = matches!(m.as_deref(), None | Some("auto" | "ingest"));
+            let jobs = m.is_none_or(Mode::may_use_jobs);
             if jobs && !self.rows_per_job.is_empty() {
-                out.extend(self.rows_per_job.iter().map(|r| (m.clone(), Some(*r))));
+                out.extend(self.rows_per_job.iter().map(|r| (m, Some(*r))));
             } else {
                 out.push((m, None));
             }
@@ -247,7 +248,7 @@ pub fn run_sweep(
         for &w in &writes {
             for &b in batch_sizes {
                 for &c in concurrency {
-                    let (cell, ceiling) = run_cell(base, (&mode, rows_per_job), b, c, w)?;
+                    let (cell, ceiling) = run_cell(base, (mode, rows_per_job), b, c, w)?;
                     if crossover.is_none() {
                         crossover = Crossover::of(&ceiling, base.records);
                     }
@@ -268,17 +269,17 @@ pub fn run_sweep(
         crossover,
         cells,
         recommendation,
-        wall_ms: crate::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
+        wall_ms: crate::measure::latency::round3(started.elapsed().as_secs_f64() * 1000.0),
     })
 }
 
 fn run_cell(
     base: &Scenario,
-    (mode, rows_per_job): (&Option<String>, Option<u32>),
+    (mode, rows_per_job): (Option<Mode>, Option<u32>),
     b: u32,
     c: u32,
     w: Option<u32>,
-) -> Result<(SweepCell, crate::ceiling::Ceiling)> {
+) -> Result<(SweepCell, crate::model::ceiling::Ceiling)> {
     let mut s = base.clone();
     let mut name = base.name.clone();
     if let Some(m) = mode {
@@ -292,7 +293,7 @@ fn run_cell(
         None => format!("{name}-b{b}-c{c}"),
     };
     if mode.is_some() {
-        s.sync.mode.clone_from(mode);
+        s.sync.mode = mode;
     }
     s.sync.rows_per_job = rows_per_job.or(s.sync.rows_per_job);
     s.sync.batch_size = Some(b);
@@ -304,7 +305,7 @@ fn run_cell(
         .as_ref()
         .map_or(0, |x| x.counts.rows("created") + x.counts.rows("updated"));
     let cell = SweepCell {
-        mode: mode.clone(),
+        mode,
         rows_per_job,
         job_rows,
         batch_size: b,
@@ -331,9 +332,9 @@ impl SweepReport {
         } else {
             self.write_concurrency.iter().copied().map(Some).collect()
         };
-        let mut paths: Vec<(Option<String>, Option<u32>)> = Vec::new();
+        let mut paths: Vec<(Option<Mode>, Option<u32>)> = Vec::new();
         for c in &self.cells {
-            let p = (c.mode.clone(), c.rows_per_job);
+            let p = (c.mode, c.rows_per_job);
             if !paths.contains(&p) {
                 paths.push(p);
             }
@@ -403,7 +404,7 @@ impl SweepReport {
         let (mode, rpj) = self
             .recommendation
             .as_ref()
-            .map(|r| (r.mode.clone(), r.rows_per_job))
+            .map(|r| (r.mode, r.rows_per_job))
             .unwrap_or_default();
         self.batch_sizes
             .iter()
@@ -472,7 +473,7 @@ impl SweepReport {
         let mut body = String::from("<h1>monday-perf sweep</h1>\n");
         // The conclusion first: the verdict of the recommended setting.
         if let Some(cell) = self.recommended_cell() {
-            let figures = crate::verdict::CellFigures {
+            let figures = crate::judge::verdict::CellFigures {
                 per_record_ms: cell.per_record_ms,
                 efficiency: cell.efficiency,
                 requests: cell.requests,
@@ -481,8 +482,8 @@ impl SweepReport {
                 duplicates: cell.duplicates,
                 write_concurrency: cell.write_concurrency,
             };
-            if let Some(facts) = crate::verdict::PaceFacts::of_cell(&self.base, &figures) {
-                body.push_str(&crate::verdict::Verdict::decide(&facts).html());
+            if let Some(facts) = crate::judge::verdict::PaceFacts::of_cell(&self.base, &figures) {
+                body.push_str(&crate::judge::verdict::Verdict::decide(&facts).html());
             }
         }
         match &self.recommendation {
@@ -659,23 +660,23 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
     #[test]
     fn paths_give_one_grid_each_and_rows_per_job_only_where_jobs_run() {
         let grid = PathGrid {
-            modes: vec!["batch".into(), "ingest".into()],
+            modes: vec![Mode::Batch, Mode::Ingest],
             rows_per_job: vec![1_000, 10_000],
         };
         assert_eq!(
             grid.paths(),
             [
-                (Some("batch".to_string()), None),
-                (Some("ingest".to_string()), Some(1_000)),
-                (Some("ingest".to_string()), Some(10_000)),
+                (Some(Mode::Batch), None),
+                (Some(Mode::Ingest), Some(1_000)),
+                (Some(Mode::Ingest), Some(10_000)),
             ]
         );
         assert_eq!(PathGrid::default().paths(), [(None, None)]);
         let mut ingest = cell(25, 1, 40.0, 30);
-        ingest.mode = Some("ingest".into());
+        ingest.mode = Some(Mode::Ingest);
         ingest.rows_per_job = Some(1_000);
         let mut batch = cell(25, 1, 130.0, 20);
-        batch.mode = Some("batch".into());
+        batch.mode = Some(Mode::Batch);
         let report = SweepReport {
             base: Scenario::default(),
             batch_sizes: vec![25],
@@ -695,17 +696,14 @@ ms/record, write_concurrency = 2 (rows: batch size, columns: concurrency)
             "{table}"
         );
         let r = report.recommendation.unwrap();
-        assert_eq!(
-            (r.mode.as_deref(), r.rows_per_job),
-            (Some("ingest"), Some(1_000))
-        );
+        assert_eq!((r.mode, r.rows_per_job), (Some(Mode::Ingest), Some(1_000)));
     }
 
     #[test]
     fn the_crossover_comes_from_the_ceilings_best_plan() {
-        let sim = crate::run::sim_config(&Scenario::default()).unwrap();
-        let inputs = crate::run::ceiling_inputs(&sim, 500, 25, 1);
-        let ceiling = inputs.ceiling_with(Some(&crate::yardstick::bulk_inputs(&sim)));
+        let sim = crate::replay::run::sim_config(&Scenario::default()).unwrap();
+        let inputs = crate::replay::run::ceiling_inputs(&sim, 500, 25, 1);
+        let ceiling = inputs.ceiling_with(Some(&crate::model::yardstick::bulk_inputs(&sim)));
         let x = Crossover::of(&ceiling, 500).unwrap();
         let best = ceiling.best_plan.as_ref().unwrap();
         assert_eq!(x.records, best.crossover_records);

@@ -3,14 +3,14 @@
 
 use std::fmt::Write as _;
 
-use crate::baseline::Figures;
-use crate::charts::{self, Series};
 use crate::error::Result;
-use crate::gate::GateReport;
-use crate::latency::{LatencyHistogram, Percentiles};
-use crate::results::RunResults;
+use crate::judge::baseline::Figures;
+use crate::judge::gate::GateReport;
+use crate::judge::verdict::{gate_lines, Verdict};
+use crate::measure::latency::{LatencyHistogram, Percentiles};
+use crate::replay::results::RunResults;
+use crate::report::charts::{self, Series};
 use crate::textfmt::{fmt_num, html_escape as escape};
-use crate::verdict::{gate_lines, Verdict};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
@@ -155,7 +155,7 @@ fn run_sections(input: &RunReportInput<'_>) -> Result<String> {
 /// counts in the simulator's word, and per-record time by record count for each path.
 fn bulk_section(
     r: &RunResults,
-    bulk: &crate::bulk::BulkActivity,
+    bulk: &crate::measure::bulk::BulkActivity,
     batch_spans: &[(f64, f64)],
 ) -> Result<String> {
     let mut out = String::from("<h2>Bulk import jobs</h2>\n");
@@ -172,7 +172,7 @@ fn bulk_section(
                 .collect(),
         })
         .collect();
-    let batches: Vec<(f64, f64)> = crate::bulk::union(batch_spans.to_vec())
+    let batches: Vec<(f64, f64)> = crate::measure::bulk::union(batch_spans.to_vec())
         .into_iter()
         .map(|(a, b)| (a / 1000.0, b / 1000.0))
         .collect();
@@ -247,8 +247,8 @@ const CURVE_RECORDS: [u64; 10] = [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000
 /// settings), the crossover it finds and this run's point; None without the bulk path modelled.
 fn path_curves(r: &RunResults) -> Option<Result<String>> {
     let best = r.ceiling.best_plan.as_ref()?;
-    let sim = crate::run::sim_config(&r.scenario).ok()?;
-    let bulk = crate::yardstick::bulk_inputs(&sim);
+    let sim = crate::replay::run::sim_config(&r.scenario).ok()?;
+    let bulk = crate::model::yardstick::bulk_inputs(&sim);
     let mut batch = Vec::new();
     let mut jobs = Vec::new();
     let mut mixed = Vec::new();
@@ -561,7 +561,7 @@ mod tests {
 
     #[test]
     fn a_run_with_jobs_shows_their_timeline_the_split_by_path_and_the_path_curves() {
-        let mut r = crate::results::sample_results();
+        let mut r = crate::replay::results::sample_results();
         let mut h = LatencyHistogram::new();
         h.record(Duration::from_millis(5));
         let plain = run_report(&RunReportInput {
@@ -580,21 +580,21 @@ mod tests {
             {"job_id": "a", "group_id": "<g1>", "created_at_ms": 1_000, "uploaded_at_ms": 1_200,
              "processing_started_at_ms": 3_200, "ended_at_ms": 9_000,
              "status": {"status": "COMPLETED", "counts": {"submitted": 300}}}]);
-        let spans = crate::bulk::job_spans(&jobs, Duration::ZERO);
+        let spans = crate::measure::bulk::job_spans(&jobs, Duration::ZERO);
         let stats = serde_json::json!({"requests_by_kind": {"ingest_start": 1, "upload": 1, "job_poll": 2},
             "jobs_by_state": {"COMPLETED": 1}, "rows_by_outcome": {"created": 300}});
-        r.bulk = Some(crate::bulk::BulkActivity {
-            counts: crate::bulk::BulkCounts::of(&stats, &spans),
-            path_time: crate::bulk::PathTime::of(&spans, &[(0.0, 500.0)], 10_000.0),
+        r.bulk = Some(crate::measure::bulk::BulkActivity {
+            counts: crate::measure::bulk::BulkCounts::of(&stats, &spans),
+            path_time: crate::measure::bulk::PathTime::of(&spans, &[(0.0, 500.0)], 10_000.0),
             jobs: spans,
         });
-        let inputs = crate::run::ceiling_inputs(
-            &crate::run::sim_config(&r.scenario).unwrap(),
+        let inputs = crate::replay::run::ceiling_inputs(
+            &crate::replay::run::sim_config(&r.scenario).unwrap(),
             r.records,
             3,
             1,
         );
-        r.ceiling = inputs.ceiling_with(Some(&crate::ceiling::BulkInputs::realistic()));
+        r.ceiling = inputs.ceiling_with(Some(&crate::model::ceiling::BulkInputs::realistic()));
         let html = run_report(&RunReportInput {
             results: &r,
             requests: &h,
@@ -625,7 +625,7 @@ mod tests {
 
     #[test]
     fn run_report_is_self_contained_with_charts_and_escaped_text() {
-        let mut r = crate::results::sample_results();
+        let mut r = crate::replay::results::sample_results();
         r.name = "<script>alert(1)</script>".into();
         let mut h = LatencyHistogram::new();
         for i in 1..500 {
@@ -674,15 +674,15 @@ mod tests {
 
     #[test]
     fn the_gate_report_names_the_regressions_before_any_table() {
-        let mut r = crate::results::sample_results();
+        let mut r = crate::replay::results::sample_results();
         let expected = Figures::of(&r);
         r.per_record_ms = 80.0;
-        let b = crate::baseline::Baseline {
+        let b = crate::judge::baseline::Baseline {
             format: 1,
             description: String::new(),
             tolerances: Default::default(),
-            scenarios: vec![crate::baseline::GateScenario {
-                scenario: crate::scenario::Scenario {
+            scenarios: vec![crate::judge::baseline::GateScenario {
+                scenario: crate::workload::scenario::Scenario {
                     name: "small".into(),
                     ..Default::default()
                 },
@@ -696,7 +696,7 @@ mod tests {
                 pinned: Default::default(),
             }],
         };
-        let v = crate::gate::evaluate(&b, &b.scenarios[0], &r);
+        let v = crate::judge::gate::evaluate(&b, &b.scenarios[0], &r);
         let report = GateReport {
             baseline: "t.json".into(),
             passed: v.passed,

@@ -3,9 +3,9 @@
 //! from `stats.requests_by_kind`, jobs by final state and rows by outcome from the same stats, and
 //! each job's timeline from the simulator's job list (`GET /__admin/jobs`).
 //!
-//! The gate compares these counts like requests ([`crate::baseline`]): a doubled poll rate or one
+//! The gate compares these counts like requests ([`crate::judge::baseline`]): a doubled poll rate or one
 //! job per ten records shows up here whatever the sync reports about itself. The report draws the
-//! job timelines ([`crate::charts::job_timeline`]) and the time split by path ([`PathTime`]).
+//! job timelines ([`crate::report::charts::job_timeline`]) and the time split by path ([`PathTime`]).
 //!
 //! Facts about the jobs' life: docs/monday-bulk-import.md §1 and §4, mock-monday's README ("Bulk
 //! import").
@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::latency::round3;
+use crate::measure::latency::round3;
 
 /// Request-log kinds of the bulk path (mock-monday's `RequestKind` names).
 pub const KIND_INGEST_START: &str = "ingest_start";

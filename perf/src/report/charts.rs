@@ -11,11 +11,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{PerfError, Result};
-use crate::timeline::TimelinePoint;
+use crate::measure::timeline::TimelinePoint;
 
 /// Family name the charts use (a CSS generic family, always resolvable offline).
 pub const FONT_FAMILY: &str = "monospace";
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSansMono.ttf");
 static REGISTER: Once = Once::new();
 
 const SERIES_COLOURS: [RGBColor; 5] = [
@@ -528,7 +528,7 @@ mod tests {
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("<polyline") || svg.contains("<path"));
         assert!(svg.contains("99%"), "axis labels drawn");
-        let points = crate::results::sample_results().timeline;
+        let points = crate::replay::results::sample_results().timeline;
         let t = timeline(&points).unwrap();
         assert!(t.contains("budget remaining"));
         let b = bars(
