@@ -35,6 +35,9 @@ pub enum RequestKind {
     Update,
     /// `items_page_by_column_values` / `next_items_page` look-ups.
     Reconcile,
+    /// `update_status_column` / `update_dropdown_column`: labels added to a column (a client
+    /// does this before a bulk import, which never creates labels).
+    Labels,
     /// `ingest_items` / `backfill_items`: a bulk-import job start.
     IngestStart,
     /// `fetch_job_status`: a bulk-import poll.
@@ -59,6 +62,7 @@ impl RequestKind {
                 | "change_column_value"
                 | "change_simple_column_value" => Self::Update,
                 "create_group" => Self::CreateGroups,
+                "update_status_column" | "update_dropdown_column" => Self::Labels,
                 "items_page_by_column_values" | "next_items_page" => Self::Reconcile,
                 "boards" | "items" => Self::BoardRead,
                 "ingest_items" | "backfill_items" => Self::IngestStart,
@@ -79,9 +83,10 @@ impl RequestKind {
             Self::BoardRead => 2,
             Self::Reconcile => 3,
             Self::CreateGroups => 4,
-            Self::Update => 5,
-            Self::Create => 6,
-            Self::IngestStart => 7,
+            Self::Labels => 5,
+            Self::Update => 6,
+            Self::Create => 7,
+            Self::IngestStart => 8,
         }
     }
 
@@ -93,6 +98,7 @@ impl RequestKind {
             Self::Create => "create",
             Self::Update => "update",
             Self::Reconcile => "reconcile",
+            Self::Labels => "labels",
             Self::IngestStart => "ingest_start",
             Self::JobPoll => "job_poll",
             Self::Upload => "upload",
@@ -379,6 +385,9 @@ mod tests {
         assert_eq!(k(&["create_group"]), RequestKind::CreateGroups);
         assert_eq!(k(&["change_multiple_column_values"]), RequestKind::Update);
         assert_eq!(k(&["next_items_page"]), RequestKind::Reconcile);
+        assert_eq!(k(&["update_dropdown_column"]), RequestKind::Labels);
+        assert_eq!(k(&["update_status_column", "boards"]), RequestKind::Labels);
+        assert_eq!(RequestKind::Labels.name(), "labels");
         assert_eq!(k(&["complexity"]), RequestKind::Other);
         assert_eq!(k(&[]), RequestKind::Other);
     }

@@ -31,7 +31,9 @@
 //!   groups under the board lock, its estimates and the `why`): [`planning::paths`].
 //! - **How records are written** (one interface, [`write::WritePath`]; the batch path:
 //!   [`write::batch`]; the bulk import path: [`write::ingest`] — the CSV per column type
-//!   [`write::ingest::csv`], the job client [`write::ingest::job`], redo/hand-back rules in
+//!   [`write::ingest::csv`] (which phones a cell carries with their country, which labels a
+//!   job may use), the labels added before the jobs, one request per column
+//!   [`write::ingest::labels`], the job client [`write::ingest::job`], redo/hand-back rules in
 //!   `write::ingest::runner`).
 //! - **Which path each group takes** (`mode = "auto"`, the default): [`planning::paths::plan`]
 //!   (the complexity budget's windows it plans with: `planning::paths::window`);

@@ -19,6 +19,9 @@ pub enum RequestKind {
     Update,
     /// `items_page_by_column_values` / `next_items_page` lookups by key.
     Reconcile,
+    /// `update_status_column` / `update_dropdown_column`: labels a job's rows need, added to
+    /// their column before the job (a bulk import never creates labels).
+    Labels,
     /// `ingest_items`: starting a bulk import job.
     IngestStart,
     /// The CSV `PUT` to a job's pre-signed upload URL.
@@ -47,12 +50,15 @@ impl RequestKind {
     pub fn writes(self) -> bool {
         matches!(
             self,
-            RequestKind::CreateGroups | RequestKind::Create | RequestKind::Update
+            RequestKind::CreateGroups
+                | RequestKind::Create
+                | RequestKind::Update
+                | RequestKind::Labels
         )
     }
 
     /// The name used in request logs (`board_read`, `create_groups`, `create`, `update`,
-    /// `reconcile`, `ingest_start`, `upload`, `job_poll`, `report_download`).
+    /// `reconcile`, `labels`, `ingest_start`, `upload`, `job_poll`, `report_download`).
     pub fn as_str(self) -> &'static str {
         match self {
             RequestKind::BoardRead => "board_read",
@@ -60,6 +66,7 @@ impl RequestKind {
             RequestKind::Create => "create",
             RequestKind::Update => "update",
             RequestKind::Reconcile => "reconcile",
+            RequestKind::Labels => "labels",
             RequestKind::IngestStart => "ingest_start",
             RequestKind::Upload => "upload",
             RequestKind::JobPoll => "job_poll",

@@ -116,6 +116,13 @@ impl ColumnKind {
     }
 }
 
+/// Labels a status column holds at most. monday.com gives status labels a fixed set of indexes
+/// (https://community.monday.com/t/status-column-labels/82505); the API docs give no number, so
+/// the simulator picks 40 (what the board UI offers). Adding a 41st label is refused, by
+/// `update_status_column` and by `create_labels_if_missing` alike. Dropdown columns have no
+/// limit here (none documented).
+pub const MAX_STATUS_LABELS: usize = 40;
+
 /// One column of a board.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnDef {

@@ -303,6 +303,12 @@ fn status_label(cx: &Ctx<'_>, label: &str, create: bool) -> Result<Parsed, Colum
     if !create {
         return Err(cx.err(MISSING_LABEL_MESSAGE.to_string()));
     }
+    if cx.col.labels.len() >= super::MAX_STATUS_LABELS {
+        return Err(cx.err(format!(
+            "label '{label}' cannot be created: a status column holds at most {} labels",
+            super::MAX_STATUS_LABELS
+        )));
+    }
     let index = cx.col.next_label_id(&[]);
     Ok(Parsed {
         value: Some(CellValue::Status(index)),

@@ -374,7 +374,8 @@ fn cell_json(col: &ColumnDef, cell: &str) -> Result<Value, String> {
             if !allowed || digits < 4 {
                 return Err(format!("`{cell}` is not a phone number"));
             }
-            Ok(json!({ "phone": cell, "countryShortName": "" }))
+            let country = phone_region(cell).unwrap_or_default();
+            Ok(json!({ "phone": cell, "countryShortName": country }))
         }
         ColumnKind::Checkbox => {
             let lower = cell.to_lowercase();
@@ -388,6 +389,21 @@ fn cell_json(col: &ColumnDef, cell: &str) -> Result<Value, String> {
         }
         ColumnKind::Name | ColumnKind::Subtasks => Err("unsupported column".to_string()),
     }
+}
+
+/// The country of a phone cell: the docs allow "optional country hints" without giving their
+/// form (docs/monday-bulk-import.md §2.4), so the simulator takes the one hint a number carries
+/// by itself: a number in international form (`+CC...`) belongs to the region libphonenumber's
+/// metadata gives it (a country code with one region, or the region whose number patterns
+/// match, e.g. `+1 212...` -> US). Anything else (no `+`, a `+1` number no region's patterns
+/// claim, an unknown code) has no country (`""`), as before.
+pub fn phone_region(cell: &str) -> Option<String> {
+    let cell = cell.trim();
+    if !cell.starts_with('+') {
+        return None;
+    }
+    let number = phonenumber::parse(None, cell).ok()?;
+    number.country().id().map(|id| id.as_ref().to_string())
 }
 
 #[cfg(test)]
@@ -503,6 +519,21 @@ mod tests {
             assert_eq!(c.invalid[0].line, 3);
             assert_eq!(c.invalid[0].column, col.id);
         }
+    }
+
+    #[test]
+    fn an_international_phone_carries_its_country() {
+        assert_eq!(phone_region("+4930 5550123").as_deref(), Some("DE"));
+        assert_eq!(phone_region("+33145550123").as_deref(), Some("FR"));
+        assert_eq!(phone_region("+1 212 555 0100").as_deref(), Some("US"));
+        assert_eq!(phone_region("030 5550123"), None, "no +: no country");
+        assert_eq!(phone_region("+999 123456"), None, "no such code");
+        let b = board();
+        let col = col_of(&b, ColumnKind::Phone);
+        let csv = format!("name,{col}\na,+4930 5550123\nb,030 5550123\n");
+        let c = check(csv.as_bytes(), &spec(&b)).unwrap();
+        assert_eq!(c.rows[0].values[&col]["countryShortName"], json!("DE"));
+        assert_eq!(c.rows[1].values[&col]["countryShortName"], json!(""));
     }
 
     #[test]

@@ -451,6 +451,15 @@ impl Store {
                 next.label_colors.insert(key, c.clone());
             }
         }
+        if kind == ColumnKind::Status && next.labels.len() > crate::columns::MAX_STATUS_LABELS {
+            return Err(ApiError::invalid_argument(
+                format!(
+                    "A status column holds at most {} labels",
+                    crate::columns::MAX_STATUS_LABELS
+                ),
+                json!({"column_id": column_id, "labels": next.labels.len()}),
+            ));
+        }
         if let Some(t) = title.map(str::trim).filter(|t| !t.is_empty()) {
             next.title = t.to_string();
         }

@@ -881,6 +881,39 @@ async fn labels_added_by_the_column_mutations_are_valid_in_a_job_and_in_create_i
         &format!("mutation {{ update_dropdown_column(board_id: {BOARD}, id: \"status\", revision: \"2\", settings: {{labels: [{{label: \"X\"}}]}}) {{ id }} }}"),
     );
     assert_eq!(code(&wrong), Some("InvalidArgumentException"));
+    // Each label update is its own request kind.
+    assert_eq!(s.stats().requests_by_kind.get("labels").copied(), Some(4));
+    // A status column holds at most MAX_STATUS_LABELS labels: one update past it is refused
+    // whole, and create_labels_if_missing cannot pass it either.
+    let have = ask(
+        &s,
+        &format!("{{ boards(ids: {BOARD}) {{ columns(ids: [\"status\"]) {{ settings }} }} }}"),
+    )["data"]["boards"][0]["columns"][0]["settings"]["labels"]
+        .as_object()
+        .unwrap()
+        .len();
+    let fill: Vec<String> = (0..mock_monday::columns::MAX_STATUS_LABELS - have)
+        .map(|i| format!("{{label: \"L{i}\", color: done_green, index: {}}}", 20 + i))
+        .collect();
+    let full = ask(
+        &s,
+        &format!("mutation {{ update_status_column(board_id: {BOARD}, id: \"status\", revision: \"2\", settings: {{labels: [{}]}}) {{ revision }} }}", fill.join(", ")),
+    );
+    assert_eq!(
+        full["data"]["update_status_column"]["revision"], "3",
+        "{full}"
+    );
+    let over = ask(
+        &s,
+        &format!("mutation {{ update_status_column(board_id: {BOARD}, id: \"status\", revision: \"3\", settings: {{labels: [{{label: \"One Too Many\", color: done_green, index: 99}}]}}) {{ id }} }}"),
+    );
+    assert_eq!(code(&over), Some("InvalidArgumentException"), "{over}");
+    assert_eq!(rev("status"), "3", "nothing changed");
+    let created = ask(
+        &s,
+        &format!("mutation {{ create_item(board_id: {BOARD}, item_name: \"f\", create_labels_if_missing: true, column_values: \"{{\\\"status\\\": {{\\\"label\\\": \\\"One Too Many\\\"}}}}\") {{ id }} }}"),
+    );
+    assert_eq!(code(&created), Some("ColumnValueException"), "{created}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -53,6 +53,8 @@ pub enum Metric {
     JobPolls,
     /// Job report downloads.
     ReportDownloads,
+    /// Label updates before jobs (`update_status_column` / `update_dropdown_column`).
+    LabelRequests,
     /// Rows created by jobs (two-sided: rows moving off or onto the bulk path both show).
     RowsCreated,
     /// Rows updated by jobs (two-sided).
@@ -89,7 +91,7 @@ impl Metric {
     /// All metrics compared against the baseline, in report order. A metric that a scenario's
     /// expected or actual figures do not have (CPU outside the CPU clock, log counts in a process
     /// that does not count) is not compared.
-    pub const ALL: [Metric; 27] = [
+    pub const ALL: [Metric; 28] = [
         Metric::PerRecordMs,
         Metric::RecordP99Ms,
         Metric::Requests,
@@ -103,6 +105,7 @@ impl Metric {
         Metric::Uploads,
         Metric::JobPolls,
         Metric::ReportDownloads,
+        Metric::LabelRequests,
         Metric::RowsCreated,
         Metric::RowsUpdated,
         Metric::RowsInvalid,
@@ -135,6 +138,7 @@ impl Metric {
             Metric::Uploads => "uploads",
             Metric::JobPolls => "job_polls",
             Metric::ReportDownloads => "report_downloads",
+            Metric::LabelRequests => "label_requests",
             Metric::RowsCreated => "rows_created",
             Metric::RowsUpdated => "rows_updated",
             Metric::RowsInvalid => "rows_invalid",
@@ -183,6 +187,7 @@ impl Metric {
             Metric::Uploads => f.bulk.as_ref().map(|b| b.uploads as f64),
             Metric::JobPolls => f.bulk.as_ref().map(|b| b.job_polls as f64),
             Metric::ReportDownloads => f.bulk.as_ref().map(|b| b.report_downloads as f64),
+            Metric::LabelRequests => f.bulk.as_ref().map(|b| b.label_requests as f64),
             Metric::RowsCreated => f.bulk.as_ref().map(|b| b.rows_created as f64),
             Metric::RowsUpdated => f.bulk.as_ref().map(|b| b.rows_updated as f64),
             Metric::RowsInvalid => f.bulk.as_ref().map(|b| b.rows_invalid as f64),
@@ -238,6 +243,12 @@ impl Metric {
                 absolute: 1.0,
             },
             Metric::ReportDownloads => Tolerance {
+                relative: 0.0,
+                absolute: 1.0,
+            },
+            // One label update per column: a second one for a column (a stale revision) is
+            // allowed, one per record is not.
+            Metric::LabelRequests => Tolerance {
                 relative: 0.0,
                 absolute: 1.0,
             },
@@ -366,6 +377,9 @@ pub struct BulkFigures {
     pub uploads: u64,
     pub job_polls: u64,
     pub report_downloads: u64,
+    /// Label updates before the jobs (0 in baselines written before they were counted).
+    #[serde(default)]
+    pub label_requests: u64,
     pub rows_created: u64,
     pub rows_updated: u64,
     pub rows_invalid: u64,
@@ -383,6 +397,7 @@ impl BulkFigures {
             uploads: c.uploads,
             job_polls: c.job_polls,
             report_downloads: c.report_downloads,
+            label_requests: c.label_requests,
             rows_created: c.rows("created"),
             rows_updated: c.rows("updated"),
             rows_invalid: c.rows("invalid"),

@@ -933,6 +933,7 @@ mod tests {
             uploads: jobs,
             job_polls: polls,
             report_downloads: 0,
+            label_requests: 2,
             jobs_by_state: [("COMPLETED".to_string(), jobs)].into(),
             rows_by_outcome: [
                 ("submitted".to_string(), 100 * jobs),
@@ -969,6 +970,24 @@ mod tests {
         assert_eq!(
             c.explain(),
             "job_polls: actual 6 (baseline 3, must be <= 4.3)"
+        );
+    }
+
+    #[test]
+    fn labels_added_one_request_per_record_fail_on_label_requests() {
+        let b = baseline(Figures::of(&bulk_results(2, 8)), Targets::default());
+        // One more update (a stale revision re-sent) passes; one per record does not.
+        let mut retried = bulk_results(2, 8);
+        retried.bulk.as_mut().unwrap().counts.label_requests = 3;
+        assert!(evaluate(&b, &b.scenarios[0], &retried).passed);
+        let mut per_record = bulk_results(2, 8);
+        per_record.bulk.as_mut().unwrap().counts.label_requests = 40;
+        let v = evaluate(&b, &b.scenarios[0], &per_record);
+        assert_eq!(failed_names(&v), ["label_requests"]);
+        let c = v.checks.iter().find(|c| !c.passed).unwrap();
+        assert_eq!(
+            c.explain(),
+            "label_requests: actual 40 (baseline 2, must be <= 3)"
         );
     }
 

@@ -23,6 +23,8 @@ pub const KIND_INGEST_START: &str = "ingest_start";
 pub const KIND_UPLOAD: &str = "upload";
 pub const KIND_JOB_POLL: &str = "job_poll";
 pub const KIND_REPORT_DOWNLOAD: &str = "report_download";
+/// `update_status_column` / `update_dropdown_column`: labels added before a job.
+pub const KIND_LABELS: &str = "labels";
 
 /// Failure reasons that mean a job did not fit a capacity (the account's hourly item budget or
 /// the board's item cap): a sync that plans its jobs never sees them.
@@ -39,6 +41,10 @@ pub struct BulkCounts {
     pub job_polls: u64,
     /// `GET`s of a job report.
     pub report_downloads: u64,
+    /// Label updates (`update_status_column` / `update_dropdown_column`): one per column that
+    /// lacked labels a job needed.
+    #[serde(default)]
+    pub label_requests: u64,
     /// Jobs by state at the end of the run (`COMPLETED`, `FAILED`, `REJECTED`, ...).
     pub jobs_by_state: BTreeMap<String, u64>,
     /// Rows by outcome over all jobs (`submitted`, `invalid`, `skipped`, `created`, `updated`,
@@ -70,6 +76,7 @@ impl BulkCounts {
             uploads: kind(KIND_UPLOAD),
             job_polls: kind(KIND_JOB_POLL),
             report_downloads: kind(KIND_REPORT_DOWNLOAD),
+            label_requests: kind(KIND_LABELS),
             jobs_by_state: map("jobs_by_state"),
             rows_by_outcome: map("rows_by_outcome"),
             jobs_rejected_for_capacity: jobs

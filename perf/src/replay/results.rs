@@ -349,12 +349,13 @@ impl RunResults {
         let rows = c.rows("created") + c.rows("updated");
         let rest = self.synced_records.saturating_sub(rows);
         format!(
-            "jobs for {rows} of {} records ({} jobs, {} starts, {} uploads, {} polls){}",
+            "jobs for {rows} of {} records ({} jobs, {} starts, {} uploads, {} polls, {} label updates){}",
             self.records,
             c.jobs_total(),
             c.ingest_starts,
             c.uploads,
             c.job_polls,
+            c.label_requests,
             if rest > 0 {
                 format!(", batches for {rest}")
             } else {

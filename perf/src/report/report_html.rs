@@ -210,6 +210,7 @@ fn bulk_section(
         ("uploads".into(), c.uploads),
         ("polls".into(), c.job_polls),
         ("report downloads".into(), c.report_downloads),
+        ("label updates (one per column)".into(), c.label_requests),
         (
             "jobs rejected for capacity".into(),
             c.jobs_rejected_for_capacity,

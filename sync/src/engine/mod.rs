@@ -213,7 +213,13 @@ fn bulk_for(
 ) -> Result<Bulk, SyncError> {
     let ledger = Arc::new(JobLedger::open(state)?);
     let watch = progress.job_watch();
-    let ingest = Arc::new(IngestPath::new(client.clone(), cfg, ledger, watch));
+    let ingest = Arc::new(IngestPath::new(
+        client.clone(),
+        cfg,
+        &board.labels_by_column(),
+        ledger,
+        watch,
+    ));
     let unavailable = bulk_import_unavailable(cfg, board);
     let wanted = matches!(cfg.sync.mode, Mode::Auto | Mode::Ingest);
     if let (true, Some(why)) = (wanted, &unavailable) {

@@ -155,6 +155,8 @@ pub struct IngestSummary {
     pub sent_as_batches: u64,
     /// Plan revisions made from measured rates.
     pub replans: u64,
+    /// Column id -> the labels added to it before the jobs (one request per column).
+    pub labels_added: BTreeMap<String, Vec<String>>,
 }
 
 /// The run summary (docs/interfaces.md).

@@ -20,9 +20,6 @@ const N: usize = 400;
 
 fn bulk_config() -> SyncConfig {
     let mut cfg = example_config();
-    for c in &mut cfg.columns {
-        c.country_source = None;
-    }
     cfg.sync.mode = Mode::Auto;
     cfg
 }

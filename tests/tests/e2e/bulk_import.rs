@@ -16,14 +16,13 @@ use serde_json::{Map, Value};
 
 const TOKEN: &str = "bulk-e2e-token";
 
-/// `n` records of one customer, phones without a country (a CSV row cannot carry a phone's
-/// country: docs/monday-bulk-import.md §2.4), so every record can go as a CSV row.
+/// `n` records of one customer; every record can go as a CSV row (each phone is an
+/// international number of its record's country, which the number carries itself).
 fn one_customer(n: usize, seed: u64) -> Vec<Map<String, Value>> {
     orders(n, seed, 0.0)
         .into_iter()
         .map(|mut r| {
             r.insert("customer".into(), Value::from("Acme Apparel"));
-            r.remove("contact_country");
             r
         })
         .collect()

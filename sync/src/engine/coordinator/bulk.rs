@@ -112,7 +112,8 @@ impl Coordinator {
         let loads: Vec<GroupLoad> = buckets.iter().map(|b| load(&ingest, b)).collect();
         let planned = plan(&loads, &inputs);
         self.note_plan(&planned);
-        let (works, batch) = split_by_plan(&ingest, buckets, &planned);
+        let (works, mut batch) = split_by_plan(&ingest, buckets, &planned);
+        let works = self.add_job_labels(&ingest, works, &mut batch).await;
         let works = self.prepare_jobs(works).await?;
         let jobs = tokio::spawn(ingest.run_groups(works, inputs));
         self.queue_for_batches(batch).await?;
@@ -133,9 +134,37 @@ impl Coordinator {
             let mut stats = out.stats;
             stats.replans = out.replans.len() as u64;
             stats.polls += b.stats.polls;
+            stats.sent_as_batches += b.stats.sent_as_batches;
+            stats.labels_added = std::mem::take(&mut b.stats.labels_added);
             b.stats = stats;
         }
         Ok(())
+    }
+
+    /// The labels the jobs' rows need, added before any job starts (one request per column);
+    /// rows whose labels could not be added join `batch`.
+    async fn add_job_labels(
+        &mut self,
+        ingest: &IngestPath,
+        works: Vec<GroupWork>,
+        batch: &mut Vec<PlannedRecord>,
+    ) -> Vec<GroupWork> {
+        let Some(b) = &mut self.bulk else {
+            return works;
+        };
+        let mut stats = std::mem::take(&mut b.stats);
+        let pacer = self.client.pacer.clone();
+        let (works, back) = blocked(
+            &mut self.phases,
+            &pacer,
+            ingest.add_labels(works, &mut stats),
+        )
+        .await;
+        if let Some(b) = &mut self.bulk {
+            b.stats = stats;
+        }
+        batch.extend(back);
+        works
     }
 
     /// The collected records by group (first-seen order), each with the group id a job uses.

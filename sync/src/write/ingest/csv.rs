@@ -5,13 +5,38 @@
 //! The header is `name`, the key column, then the mapped column ids (§2.2). Each record's cells
 //! come from its prepared `column_values` (the API's write format, already validated by the
 //! transformer), mapped back to the CSV form of its column type. A value the CSV cannot carry
-//! exactly — a dropdown label containing a comma, a date with a time, a phone with a country,
-//! text with surrounding blanks, the literal `<NULL>`, anything the table does not list for the
-//! type — makes the whole record [`NotCarried`]: it goes as `create_item` /
-//! `change_multiple_column_values` instead, never silently altered. Cells are quoted per
-//! RFC 4180 (§2.1); lines end with LF (the import takes LF and CRLF alike), and a cell may hold
-//! line breaks, so a record can span several physical lines: the job's report names a record
-//! by the physical line it starts on (header = 1), see [`CsvLayout::row`].
+//! exactly — a dropdown label containing a comma, a date with a time, a phone whose country
+//! the number does not carry itself, text with surrounding blanks, the literal `<NULL>`,
+//! anything the table does not list for the type — makes the whole record [`NotCarried`]: it
+//! goes as `create_item` / `change_multiple_column_values` instead, never silently altered.
+//! Cells are quoted per RFC 4180 (§2.1); lines end with LF (the import takes LF and CRLF
+//! alike), and a cell may hold line breaks, so a record can span several physical lines: the
+//! job's report names a record by the physical line it starts on (header = 1), see
+//! [`CsvLayout::row`].
+//!
+//! **Labels.** A job never creates status or dropdown labels and matches them exactly,
+//! case-sensitively (§2.4). A label the board has exactly is carried. A label the board lacks,
+//! on a column with `create_labels_if_missing = true` whose labels the board read returned, is
+//! carried too: [`CsvLayout::labels_needed`] names it, and the labels step
+//! ([`super::labels`]) adds it to its column before the job starts. A label the board has only
+//! in another case (`create_item` would pick the board's label; a job would fail the row), or
+//! on a column whose labels are unknown, is not carried.
+//!
+//! **Phones.** The docs give a Phone cell as "a phone number string, various formats, optional
+//! country hints" and never say what a hint looks like, so the CSV cannot carry a separate
+//! country. What a number in international form (`+CC...`) carries by itself is its country
+//! code, and libphonenumber's metadata (the `phonenumber` crate) maps a code and number to
+//! one region: `+49...` is DE, and `+1...` is US, CA or another NANP region only when that
+//! region's number patterns claim it. So a phone with a country goes as the cell `+CC...`
+//! exactly when that region **is** the record's country: whoever reads the number (monday.com
+//! or the simulator, which derives the country the same way) gets the same country back, and
+//! the stored country is never changed. A national number with a country, a `+1` number no
+//! region claims, or a number whose region differs from the record's country (a German mobile
+//! for an Austrian buyer) stays on `create_item` ([`phone_cell`]). So does an international
+//! number sent without a country: a job would store the country the number carries, where
+//! `create_item` stores none.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -30,13 +55,49 @@ pub(crate) struct NotCarried {
 pub(crate) struct CsvLayout {
     key_column: String,
     columns: Vec<(String, ColumnKind)>,
+    /// Status/dropdown columns: the labels the board has and whether missing ones may be added.
+    labels: HashMap<String, LabelColumn>,
+}
+
+/// What the layout knows of one status/dropdown column's labels.
+#[derive(Debug, Clone, Default)]
+struct LabelColumn {
+    /// The board's labels, exactly as it spells them; `None`: not known (no board read).
+    known: Option<HashSet<String>>,
+    /// `create_labels_if_missing = true`: a missing label is added before the job.
+    create: bool,
+}
+
+/// How one label stands against its column.
+enum LabelFit {
+    /// The board has it exactly.
+    Known,
+    /// Missing, and the labels step may add it before the job.
+    ToAdd,
 }
 
 /// The string the import reads as "clear this column" under UPSERT (§2.5): never a value.
 const NULL_MARK: &str = "<NULL>";
 
 impl CsvLayout {
-    pub(crate) fn new(cfg: &SyncConfig) -> Self {
+    /// The layout of `cfg`'s board; `board_labels`: column id -> the labels the board read
+    /// returned (columns missing here have unknown labels).
+    pub(crate) fn new(cfg: &SyncConfig, board_labels: &HashMap<String, Vec<String>>) -> Self {
+        let labels = cfg
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, ColumnKind::Status | ColumnKind::Dropdown))
+            .map(|c| {
+                let known = board_labels
+                    .get(&c.column_id)
+                    .map(|ls| ls.iter().cloned().collect());
+                let col = LabelColumn {
+                    known,
+                    create: c.create_labels_if_missing,
+                };
+                (c.column_id.clone(), col)
+            })
+            .collect();
         CsvLayout {
             key_column: cfg.board.key_column.clone(),
             columns: cfg
@@ -44,7 +105,55 @@ impl CsvLayout {
                 .iter()
                 .map(|c| (c.column_id.clone(), c.kind))
                 .collect(),
+            labels,
         }
+    }
+
+    /// The kind of a mapped column.
+    pub(crate) fn kind_of(&self, column_id: &str) -> Option<ColumnKind> {
+        self.columns
+            .iter()
+            .find(|(id, _)| id == column_id)
+            .map(|(_, k)| *k)
+    }
+
+    /// How `label` stands against column `id`, or why a row cannot carry it.
+    fn label_fit(&self, id: &str, label: &str) -> Result<LabelFit, &'static str> {
+        let col = self.labels.get(id).ok_or("not a label column")?;
+        let known = col
+            .known
+            .as_ref()
+            .ok_or("the column's labels are unknown (a job cannot create labels)")?;
+        if known.contains(label) {
+            return Ok(LabelFit::Known);
+        }
+        let lower = label.to_lowercase();
+        if known.iter().any(|k| k.to_lowercase() == lower) {
+            return Err("a label the board has in another case (a job matches labels exactly)");
+        }
+        if col.create {
+            Ok(LabelFit::ToAdd)
+        } else {
+            Err("a label the board does not have")
+        }
+    }
+
+    /// The labels (column id, label) `rec`'s row needs added to the board before its job; empty
+    /// when the board has them all. Only meaningful for a record [`CsvLayout::row`] carries.
+    pub(crate) fn labels_needed(&self, rec: &PreparedRecord) -> Vec<(String, String)> {
+        let Ok(values) = serde_json::from_str::<Map<String, Value>>(&rec.column_values) else {
+            return vec![];
+        };
+        let mut out = vec![];
+        for (id, kind) in &self.columns {
+            let Some(v) = values.get(id) else { continue };
+            for label in labels_of(*kind, v) {
+                if let Ok(LabelFit::ToAdd) = self.label_fit(id, label) {
+                    out.push((id.clone(), label.to_string()));
+                }
+            }
+        }
+        out
     }
 
     /// The header line (with its line end).
@@ -67,9 +176,6 @@ impl CsvLayout {
         };
         let values: Map<String, Value> = serde_json::from_str(&rec.column_values)
             .map_err(|_| not("", "column values are not a JSON object"))?;
-        if rec.create_labels {
-            return Err(not("", "needs labels the board does not have yet"));
-        }
         let name = plain_text(&rec.name).ok_or_else(|| not("name", "name not exact in CSV"))?;
         let key = plain_text(&rec.key).ok_or_else(|| not(&self.key_column, "key not exact"))?;
         let mut cells = vec![name, key];
@@ -77,7 +183,12 @@ impl CsvLayout {
             let cell = match values.get(id) {
                 None | Some(Value::Null) => String::new(),
                 Some(Value::String(s)) if s.is_empty() => String::new(),
-                Some(v) => cell_of(*kind, v).map_err(|why| not(id, why))?,
+                Some(v) => {
+                    for label in labels_of(*kind, v) {
+                        self.label_fit(id, label).map_err(|why| not(id, why))?;
+                    }
+                    cell_of(*kind, v).map_err(|why| not(id, why))?
+                }
             };
             cells.push(cell);
         }
@@ -125,6 +236,19 @@ fn plain_text(s: &str) -> Option<String> {
     exact.then(|| s.to_string())
 }
 
+/// The label texts of a status (`{"label": ..}`) or dropdown (`{"labels": [..]}`) value.
+fn labels_of(kind: ColumnKind, v: &Value) -> Vec<&str> {
+    match kind {
+        ColumnKind::Status => field(v, "label").into_iter().collect(),
+        ColumnKind::Dropdown => v
+            .get("labels")
+            .and_then(Value::as_array)
+            .map(|ls| ls.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
 fn field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
@@ -154,7 +278,8 @@ fn cell_of(kind: ColumnKind, v: &Value) -> Result<String, &'static str> {
             .filter(|u| !u.contains(char::is_whitespace))
             .map(str::to_string),
         ColumnKind::Phone => match (field(v, "phone"), v.get("countryShortName")) {
-            (Some(p), None) if is_csv_phone(p) => Some(p.to_string()),
+            (Some(p), None) => phone_cell(p, None),
+            (Some(p), Some(Value::String(c))) => phone_cell(p, Some(c)),
             _ => None,
         },
         ColumnKind::Checkbox => (field(v, "checked") == Some("true")).then(|| "true".to_string()),
@@ -162,7 +287,7 @@ fn cell_of(kind: ColumnKind, v: &Value) -> Result<String, &'static str> {
     out.ok_or(match kind {
         ColumnKind::Dropdown => "a dropdown label the CSV cannot carry (comma or blanks)",
         ColumnKind::Date => "a date with a time (the CSV takes YYYY-MM-DD only)",
-        ColumnKind::Phone => "a phone with a country or under 4 digits",
+        ColumnKind::Phone => "a phone whose country the number does not carry (or under 4 digits)",
         _ => "a value the CSV form of this column type cannot carry exactly",
     })
 }
@@ -203,8 +328,32 @@ fn is_plain_email(s: &str) -> bool {
         })
 }
 
+/// The CSV cell of a phone `number` with `country` (`None`: no country given), or `None` when
+/// a cell cannot carry it exactly (see the module doc, "Phones"): the region the number
+/// carries by libphonenumber's metadata must be exactly the given country, or, with no
+/// country given, there must be none (a job would store the derived country where
+/// `create_item` stores none).
+pub(crate) fn phone_cell(number: &str, country: Option<&str>) -> Option<String> {
+    if !is_csv_phone(number) {
+        return None;
+    }
+    (phone_region(number).as_deref() == country).then(|| number.to_string())
+}
+
+/// The region libphonenumber's metadata gives an international number (`+CC...`): the code's
+/// only region, or the one whose number patterns claim it; `None` for a national number or
+/// when no region is determined.
+pub(crate) fn phone_region(number: &str) -> Option<String> {
+    let number = number.trim();
+    if !number.starts_with('+') {
+        return None;
+    }
+    let parsed = phonenumber::parse(None, number).ok()?;
+    parsed.country().id().map(|id| id.as_ref().to_string())
+}
+
 /// Digits with `+ - ( ) . space`, at least 4 digits (the simulator's reading of "various
-/// formats"; the docs give no country-hint syntax, so a country never goes as CSV).
+/// formats").
 fn is_csv_phone(s: &str) -> bool {
     s.chars()
         .all(|c| c.is_ascii_digit() || "+-(). ".contains(c))
@@ -232,6 +381,13 @@ mod tests {
                 ("c".into(), ColumnKind::Checkbox),
                 ("lt".into(), ColumnKind::LongText),
             ],
+            labels: [("s", &["Done", "Stuck"][..], false), ("d", &[][..], true)]
+                .into_iter()
+                .map(|(id, known, create)| {
+                    let known = Some(known.iter().map(|l| l.to_string()).collect());
+                    (id.to_string(), LabelColumn { known, create })
+                })
+                .collect(),
         }
     }
 
@@ -291,9 +447,15 @@ mod tests {
             (r#"{"d":{"labels":["A, Inc","B"]}}"#, "d"),
             (r#"{"dt":{"date":"2026-03-04","time":"10:00:00"}}"#, "dt"),
             (
-                r#"{"p":{"phone":"+4420123456","countryShortName":"GB"}}"#,
+                r#"{"p":{"phone":"+4930555012","countryShortName":"AT"}}"#,
                 "p",
             ),
+            (
+                r#"{"p":{"phone":"030555012","countryShortName":"DE"}}"#,
+                "p",
+            ),
+            (r#"{"s":{"label":"Lost"}}"#, "s"),
+            (r#"{"s":{"label":"done"}}"#, "s"),
             (r#"{"p":{"phone":"12"}}"#, "p"),
             (r#"{"t":"  padded"}"#, "t"),
             (r#"{"t":"<NULL>"}"#, "t"),
@@ -303,9 +465,68 @@ mod tests {
             let e = l.row(&rec("x", cv)).unwrap_err();
             assert_eq!(e.column_id, col, "{cv}");
         }
-        let mut needs_labels = rec("x", "{}");
-        needs_labels.create_labels = true;
-        assert!(l.row(&needs_labels).is_err());
+    }
+
+    #[test]
+    fn labels_the_board_lacks_are_named_for_adding_where_the_column_may_add_them() {
+        let mut l = layout();
+        let r = rec("x", r#"{"s":{"label":"Done"},"d":{"labels":["XXL","M"]}}"#);
+        assert!(l.row(&r).is_ok());
+        assert_eq!(
+            l.labels_needed(&r),
+            [
+                ("d".to_string(), "XXL".to_string()),
+                ("d".into(), "M".into())
+            ]
+        );
+        // Known exactly: nothing to add.
+        if let Some(d) = l.labels.get_mut("d") {
+            d.known = Some(["XXL".to_string(), "M".to_string()].into());
+        }
+        assert!(l.labels_needed(&r).is_empty());
+        // Known only in another case: a job would fail the row, so it is not carried.
+        let other_case = rec("x", r#"{"d":{"labels":["xxl"]}}"#);
+        assert_eq!(l.row(&other_case).unwrap_err().column_id, "d");
+        // Labels unknown (no board read): never carried.
+        if let Some(d) = l.labels.get_mut("d") {
+            d.known = None;
+        }
+        assert_eq!(l.row(&r).unwrap_err().column_id, "d");
+    }
+
+    #[test]
+    fn a_phone_goes_with_its_country_only_when_the_number_carries_that_country() {
+        assert_eq!(phone_cell("030555012", None).as_deref(), Some("030555012"));
+        assert_eq!(
+            phone_cell("+4930555012", None),
+            None,
+            "a job would store DE"
+        );
+        assert_eq!(
+            phone_cell("+4930555012", Some("DE")).as_deref(),
+            Some("+4930555012")
+        );
+        assert_eq!(
+            phone_cell("+33145550123", Some("FR")).as_deref(),
+            Some("+33145550123")
+        );
+        assert_eq!(
+            phone_cell("+12125550100", Some("US")).as_deref(),
+            Some("+12125550100")
+        );
+        assert_eq!(phone_cell("+12125550100", Some("CA")), None, "a US number");
+        assert_eq!(
+            phone_cell("+4930555012", Some("AT")),
+            None,
+            "a German number"
+        );
+        assert_eq!(
+            phone_cell("030555012", Some("DE")),
+            None,
+            "national: no country in it"
+        );
+        assert_eq!(phone_cell("+999123456", Some("DE")), None, "no such code");
+        assert_eq!(phone_cell("+49", Some("DE")), None, "under 4 digits");
     }
 
     proptest! {
@@ -339,6 +560,26 @@ mod tests {
                         "refused an exact record: {:?}", e
                     );
                 }
+            }
+        }
+
+        /// Whatever the number and country, a phone the CSV carries reads back, by the
+        /// simulator's documented reading of a cell, with exactly the record's country: the
+        /// stored country never changes on the job path.
+        #[test]
+        fn the_phone_decision_never_changes_the_stored_country(
+            code in prop::sample::select(vec!["1", "44", "49", "33", "81", "55", "48", "82", "7", "61", "999", ""]),
+            rest in "[0-9 ]{0,12}",
+            plus in any::<bool>(),
+            country in prop::sample::select(vec!["US", "CA", "GB", "DE", "AT", "FR", "JP", "BR", "PL", "KR", "RU", "KZ", "AU", "JE"]),
+            with_country in any::<bool>(),
+        ) {
+            let number = format!("{}{code}{rest}", if plus { "+" } else { "" });
+            let given = with_country.then_some(country);
+            if let Some(cell) = phone_cell(&number, given) {
+                prop_assert_eq!(&cell, &number, "the number is never altered");
+                let read = mock_monday::jobs::csv_check::phone_region(&cell);
+                prop_assert_eq!(read.as_deref(), given);
             }
         }
 

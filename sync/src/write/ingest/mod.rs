@@ -19,6 +19,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod job;
+pub(crate) mod labels;
 mod runner;
 
 use std::collections::HashMap;
@@ -83,6 +84,7 @@ impl IngestPath {
     pub(crate) fn new(
         client: Arc<ApiClient>,
         cfg: &SyncConfig,
+        board_labels: &HashMap<String, Vec<String>>,
         ledger: Arc<JobLedger>,
         watch: Arc<JobWatch>,
     ) -> Self {
@@ -101,7 +103,7 @@ impl IngestPath {
         fields.insert("name".into(), ("item_name".into(), false));
         IngestPath {
             client,
-            layout: CsvLayout::new(cfg),
+            layout: CsvLayout::new(cfg, board_labels),
             match_column: cfg.board.key_column.clone(),
             poll_interval: Duration::from_millis(cfg.sync.job_poll_interval_ms),
             ledger,
@@ -179,6 +181,61 @@ impl IngestPath {
     /// The CSV layout (the coordinator asks it which records a row can carry).
     pub(crate) fn layout(&self) -> &CsvLayout {
         &self.layout
+    }
+
+    /// Before the jobs: add the labels their rows need to the board, one request per column
+    /// ([`labels`]). Rows needing a label that could not be added leave the jobs; they come
+    /// back to go as batches (`create_item` with `create_labels_if_missing`).
+    pub(crate) async fn add_labels(
+        &self,
+        works: Vec<GroupWork>,
+        stats: &mut IngestStats,
+    ) -> (Vec<GroupWork>, Vec<PlannedRecord>) {
+        let mut wanted = labels::Wanted::new();
+        for w in &works {
+            for r in &w.records {
+                for (col, label) in self.layout.labels_needed(&r.record) {
+                    let Some(kind) = self.layout.kind_of(&col) else {
+                        continue;
+                    };
+                    let entry = wanted
+                        .entry(col)
+                        .or_insert_with(|| (kind, Default::default()));
+                    entry.1.insert(label);
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return (works, vec![]);
+        }
+        let outcome = labels::add_missing(&self.client, &wanted, 1).await;
+        for (col, added) in &outcome.added {
+            stats
+                .labels_added
+                .entry(col.clone())
+                .or_default()
+                .extend(added.iter().cloned());
+        }
+        if outcome.refused.is_empty() {
+            return (works, vec![]);
+        }
+        let mut back = vec![];
+        let mut kept = Vec::with_capacity(works.len());
+        for mut w in works {
+            let (rows, rest): (Vec<_>, Vec<_>) = w.records.into_iter().partition(|r| {
+                self.layout
+                    .labels_needed(&r.record)
+                    .iter()
+                    .all(|(col, _)| !outcome.refused.contains_key(col))
+            });
+            back.extend(rest);
+            w.records = rows;
+            if !w.records.is_empty() {
+                kept.push(w);
+            }
+        }
+        stats.sent_as_batches += back.len() as u64;
+        (kept, back)
     }
 
     /// Run `groups` as jobs, one after another, re-planning the rest after each measured job.
