@@ -46,8 +46,8 @@ use monday_sync::config::Mode;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::measure::client_pace::ClientPace;
 use crate::error::{PerfError, Result};
+use crate::measure::client_pace::ClientPace;
 use crate::measure::latency::round3;
 use crate::measure::observer::Measurements;
 use crate::model::yardstick;

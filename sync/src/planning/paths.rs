@@ -1086,14 +1086,17 @@ mod tests {
             }
         }
 
-        /// More rows never make a job cheaper.
+        /// More rows never make a job cheaper by more than one budget window: the jobs' key
+        /// lookups and starts spend the complexity budget, so a larger job can move a later
+        /// start to the near side of a reset (proptest found 25,897 rows estimated 20 s dearer
+        /// than 27,132 with 3 job starts and 18,820 items left in the hour).
         #[test]
         fn more_rows_never_make_ingest_cheaper(
             rows in 1usize..=30_000, more in 1usize..=5_000, i in inputs_strategy()
         ) {
             let a = plan(&[load("a", rows, rows)], &i);
             let b = plan(&[load("a", rows + more, rows + more)], &i);
-            prop_assert!(b.est_ingest_only_s >= a.est_ingest_only_s,
+            prop_assert!(b.est_ingest_only_s + 60.0 >= a.est_ingest_only_s,
                 "{} rows: {} s; {} rows: {} s", rows, a.est_ingest_only_s, rows + more, b.est_ingest_only_s);
             prop_assert!(b.est_batch_only_s >= a.est_batch_only_s);
         }
