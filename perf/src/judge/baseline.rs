@@ -122,6 +122,19 @@ impl Metric {
         Metric::ClientCmdCpuMsPerRecord,
     ];
 
+    /// Timed by a CPU clock: interference from other processes can only raise it, so a gate
+    /// measures it again before failing on it alone ([`crate::judge::gate::CPU_ATTEMPTS`]).
+    pub fn is_cpu_time(self) -> bool {
+        matches!(
+            self,
+            Metric::ClientCpuUsPerRecord
+                | Metric::ClientCpuGrowth
+                | Metric::HttpCpuUsPerRequest
+                | Metric::HttpCpuUsPerRecord
+                | Metric::ClientCmdCpuMsPerRecord
+        )
+    }
+
     /// Name as written in JSON and reports.
     pub fn name(self) -> &'static str {
         match self {

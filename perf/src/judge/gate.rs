@@ -153,6 +153,9 @@ pub struct ScenarioVerdict {
     /// The sync ended the run with an error (the scenario fails with `sync_error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Runs it took to judge a CPU-timed figure (absent: one). See [`CPU_ATTEMPTS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_attempts: Option<u32>,
 }
 
 /// The whole gate run (`gate.json`).
@@ -332,6 +335,7 @@ pub fn evaluate(baseline: &Baseline, gs: &GateScenario, results: &RunResults) ->
         wall_ms: results.wall_clock.wall_ms,
         stopped: None,
         error: None,
+        cpu_attempts: None,
     }
 }
 
@@ -415,6 +419,7 @@ pub fn stopped_verdict(gs: &GateScenario, stopped: Stopped) -> ScenarioVerdict {
         wall_ms: crate::measure::latency::round3(stopped.wall_s * 1000.0),
         stopped: Some(stopped),
         error: None,
+        cpu_attempts: None,
     }
 }
 
@@ -450,7 +455,31 @@ fn stopped_verdict_base(gs: &GateScenario) -> ScenarioVerdict {
         wall_ms: 0.0,
         stopped: None,
         error: None,
+        cpu_attempts: None,
     }
+}
+
+/// Runs a scenario may take when only CPU-timed figures (client CPU, its growth, CPU over HTTP,
+/// a foreign client's CPU) are over their limits: the figures of every run are folded together,
+/// each keeping its minimum ([`RunResults::keep_lower_cpu`]). CPU time only gains from
+/// interference, and on a shared machine another tenant can hold a core for seconds at a time:
+/// CI once measured client-cpu-2000 at 28.8 us/record against 11.25 while the scenarios on either
+/// side of it were unmoved. A real regression is over its limit in every run and still fails;
+/// it costs the gate two more runs of that scenario.
+pub const CPU_ATTEMPTS: u32 = 3;
+
+/// The pause before measuring again, so that a burst of load on the machine can pass.
+const CPU_RETRY_PAUSE: Duration = Duration::from_secs(5);
+
+/// Whether the verdict failed, and failed only on figures timed by CPU clock.
+pub fn failed_only_on_cpu_time(v: &ScenarioVerdict) -> bool {
+    let mut failed = v.checks.iter().filter(|c| !c.passed).peekable();
+    failed.peek().is_some()
+        && failed.all(|c| {
+            Metric::ALL
+                .iter()
+                .any(|m| m.is_cpu_time() && m.name() == c.name)
+        })
 }
 
 /// `options` with the scenario's limits.
@@ -504,7 +533,30 @@ pub fn run_gate(
             }
             Err(e) => return Err(e),
         };
-        let verdict = evaluate(baseline, gs, &artifacts.results);
+        let mut artifacts = artifacts;
+        let mut verdict = evaluate(baseline, gs, &artifacts.results);
+        let mut attempts = 1;
+        while attempts < CPU_ATTEMPTS && failed_only_on_cpu_time(&verdict) {
+            attempts += 1;
+            tracing::warn!(
+                scenario = %gs.scenario.name,
+                attempt = attempts,
+                of = CPU_ATTEMPTS,
+                "a CPU-timed figure is over its limit: measuring again (interference only adds CPU time; each figure keeps its minimum)"
+            );
+            std::thread::sleep(CPU_RETRY_PAUSE);
+            match crate::replay::client_cmd::run_any(&gs.scenario, &bounded(gs, options)) {
+                Ok(again) => artifacts.results.keep_lower_cpu(&again.results),
+                Err(e) => {
+                    tracing::warn!(scenario = %gs.scenario.name, error = %e, "the CPU re-run did not finish; the first verdict stands");
+                    break;
+                }
+            }
+            verdict = evaluate(baseline, gs, &artifacts.results);
+        }
+        if attempts > 1 {
+            verdict.cpu_attempts = Some(attempts);
+        }
         tracing::info!(scenario = %verdict.name, passed = verdict.passed, "gate verdict");
         verdicts.push(verdict);
         runs.push(artifacts);
@@ -610,6 +662,7 @@ pub fn code_defaults_verdict(baseline: &Baseline) -> Result<Option<ScenarioVerdi
         wall_ms: 0.0,
         stopped: None,
         error: None,
+        cpu_attempts: None,
     }))
 }
 
@@ -913,6 +966,51 @@ mod tests {
         assert!(!v.passed);
         assert_eq!(v.error.as_deref(), Some("request failed after 9 attempts"));
         assert_eq!(v.checks[0].explain(), "sync_error: actual 1 (target <= 0)");
+    }
+
+    #[test]
+    fn only_cpu_timed_failures_are_measured_again() {
+        let check = |name: &str, passed: bool| Check {
+            name: name.into(),
+            kind: CheckKind::Baseline,
+            expected: 1.0,
+            actual: if passed { 1.0 } else { 3.0 },
+            limit: 2.0,
+            higher_is_better: false,
+            passed,
+            two_sided: false,
+        };
+        let b = baseline(Figures::default(), Targets::default());
+        let mut v = error_verdict(&b.scenarios[0], "x".into());
+        v.checks = vec![
+            check("per_record_ms", true),
+            check("client_cpu_us_per_record", true),
+        ];
+        assert!(!failed_only_on_cpu_time(&v), "nothing failed");
+        for cpu in [
+            "client_cpu_us_per_record",
+            "client_cpu_growth",
+            "http_cpu_us_per_request",
+            "http_cpu_us_per_record",
+            "client_cmd_cpu_ms_per_record",
+        ] {
+            v.checks = vec![check("per_record_ms", true), check(cpu, false)];
+            assert!(failed_only_on_cpu_time(&v), "{cpu}");
+            v.checks.push(check("requests", false));
+            assert!(
+                !failed_only_on_cpu_time(&v),
+                "{cpu} with a count that failed too"
+            );
+        }
+        for not_cpu in [
+            "per_record_ms",
+            "duplicates",
+            "api_busy_ms_per_record",
+            "sync_error",
+        ] {
+            v.checks = vec![check(not_cpu, false)];
+            assert!(!failed_only_on_cpu_time(&v), "{not_cpu}");
+        }
     }
 
     #[test]

@@ -165,6 +165,17 @@ pub struct ClientCpu {
     pub misses: u64,
 }
 
+impl ClientCpu {
+    /// Folds in a later measurement of the same workload: the minimum over every repetition of
+    /// both (interference only ever adds CPU time, so more repetitions only sharpen the minimum).
+    pub fn keep_lower(&mut self, other: &ClientCpu) {
+        self.us_per_record = self.us_per_record.min(other.us_per_record);
+        self.repetitions_us_per_record
+            .extend_from_slice(&other.repetitions_us_per_record);
+        self.misses = self.misses.max(other.misses);
+    }
+}
+
 /// Client CPU per record at two sizes at least ten times apart (`cpu_growth_records`): a
 /// record should cost the same whatever the number of records before it, so `ratio` stays near
 /// 1 (below, where fixed costs spread over more records); work that grows with the records seen
@@ -196,6 +207,18 @@ impl CpuGrowth {
     }
 }
 
+impl CpuGrowth {
+    /// Folds in a later measurement: each size keeps its minimum over both, and the ratio is
+    /// taken again between those minimums.
+    pub fn keep_lower(&mut self, other: &CpuGrowth) {
+        self.small_us_per_record = self.small_us_per_record.min(other.small_us_per_record);
+        self.large_us_per_record = self.large_us_per_record.min(other.large_us_per_record);
+        self.ratio = round3(self.large_us_per_record / self.small_us_per_record.max(1e-9));
+        self.large_repetitions_us_per_record
+            .extend_from_slice(&other.large_repetitions_us_per_record);
+    }
+}
+
 /// Rounds to 3 decimals.
 pub fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
@@ -214,6 +237,58 @@ mod tests {
         }
         std::hint::black_box(x);
         assert!(process_cpu_time() > a);
+    }
+
+    #[test]
+    fn a_later_measurement_keeps_the_lower_figures() {
+        let mut a = ClientCpu {
+            us_per_record: 20.0,
+            repetitions_us_per_record: vec![22.0, 20.0],
+            misses: 0,
+        };
+        a.keep_lower(&ClientCpu {
+            us_per_record: 11.0,
+            repetitions_us_per_record: vec![11.0, 12.0],
+            misses: 1,
+        });
+        assert_eq!(a.us_per_record, 11.0);
+        assert_eq!(a.repetitions_us_per_record, vec![22.0, 20.0, 11.0, 12.0]);
+        assert_eq!(a.misses, 1);
+        let mut higher = a.clone();
+        higher.keep_lower(&ClientCpu {
+            us_per_record: 30.0,
+            repetitions_us_per_record: vec![30.0],
+            misses: 0,
+        });
+        assert_eq!(higher.us_per_record, 11.0);
+
+        let small = ClientCpu {
+            us_per_record: 10.0,
+            ..Default::default()
+        };
+        let large = ClientCpu {
+            us_per_record: 30.0,
+            repetitions_us_per_record: vec![30.0],
+            misses: 0,
+        };
+        let mut g = CpuGrowth::between((800, &small), (8000, &large));
+        assert_eq!(g.ratio, 3.0);
+        let later_large = ClientCpu {
+            us_per_record: 12.0,
+            repetitions_us_per_record: vec![12.0],
+            misses: 0,
+        };
+        let later_small = ClientCpu {
+            us_per_record: 8.0,
+            ..Default::default()
+        };
+        g.keep_lower(&CpuGrowth::between(
+            (800, &later_small),
+            (8000, &later_large),
+        ));
+        assert_eq!((g.small_us_per_record, g.large_us_per_record), (8.0, 12.0));
+        assert_eq!(g.ratio, 1.5);
+        assert_eq!(g.large_repetitions_us_per_record, vec![30.0, 12.0]);
     }
 
     #[tokio::test]

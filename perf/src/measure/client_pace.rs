@@ -55,6 +55,22 @@ pub struct ClientPace {
 }
 
 impl ClientPace {
+    /// Folds in a later run of the same client: the lower CPU time of the two (the other
+    /// figures are the simulator's seeded draws, the same in both).
+    pub fn keep_lower_cpu(&mut self, other: &ClientPace) {
+        fn lower(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        self.client_cpu_ms = lower(self.client_cpu_ms, other.client_cpu_ms);
+        self.client_cpu_ms_per_record = lower(
+            self.client_cpu_ms_per_record,
+            other.client_cpu_ms_per_record,
+        );
+    }
+
     /// The figures of a run's request log, its API time and the client's CPU time.
     pub fn of(
         entries: &[RequestLogEntry],

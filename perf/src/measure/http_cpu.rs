@@ -40,6 +40,16 @@ pub struct HttpCpu {
     pub repetitions_us_per_record: Vec<f64>,
 }
 
+impl HttpCpu {
+    /// Folds in a later measurement of the same workload: the minimums over both.
+    pub fn keep_lower(&mut self, other: &HttpCpu) {
+        self.us_per_request = self.us_per_request.min(other.us_per_request);
+        self.us_per_record = self.us_per_record.min(other.us_per_record);
+        self.repetitions_us_per_record
+            .extend_from_slice(&other.repetitions_us_per_record);
+    }
+}
+
 /// How the server is started.
 #[derive(Debug, Clone)]
 pub struct ServerSpec {
