@@ -235,17 +235,7 @@ impl ApiClient {
             };
             self.pacer
                 .on_response(ticket, &budget, charged(signal, call.kind.writes()));
-            match signal {
-                Signal::Throttled { .. } | Signal::StartsThrottled { .. } => {
-                    self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                }
-                Signal::Locked { .. } => {
-                    self.counters.locked.fetch_add(1, Ordering::Relaxed);
-                    exclusive = true;
-                }
-                Signal::Conflict { .. } => exclusive = true,
-                _ => {}
-            }
+            exclusive |= self.count_refusal(signal);
             let (decision, next) = decide(signal, st.retry, self.policy, call.records > 1);
             st.retry = next;
             let last = || match &outcome {
@@ -273,6 +263,23 @@ impl ApiClient {
                 }
                 Decision::Fatal => return CallEnd::Fatal(last()),
             }
+        }
+    }
+
+    /// Count a throttle (429) or a board lock (423) in the run's counters; true when the resend
+    /// must go with no other write of ours on the wire (after a 423 or a 409).
+    fn count_refusal(&self, signal: Signal) -> bool {
+        match signal {
+            Signal::Throttled { .. } | Signal::StartsThrottled { .. } => {
+                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Signal::Locked { .. } => {
+                self.counters.locked.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Signal::Conflict { .. } => true,
+            _ => false,
         }
     }
 
@@ -430,6 +437,22 @@ mod tests {
             "the start waited its retryAfterMs: {took:?}"
         );
         assert_eq!(c.counters.throttled.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn throttles_and_locks_are_counted_and_locks_and_conflicts_resend_alone() {
+        let c = client(3);
+        let wait = Some(Duration::from_secs(1));
+        let alone = |s: Signal| c.count_refusal(s);
+        assert!(!alone(Signal::Throttled { retry_in: wait }));
+        assert!(!alone(Signal::StartsThrottled { retry_in: None }));
+        assert!(alone(Signal::Locked { retry_in: wait }));
+        assert!(alone(Signal::Conflict { retry_in: None }));
+        assert!(!alone(Signal::ServerError));
+        assert!(!alone(Signal::Answered));
+        assert_eq!(c.counters.throttled.load(Ordering::Relaxed), 2);
+        assert_eq!(c.counters.locked.load(Ordering::Relaxed), 1);
+        assert_eq!(c.counters.requests.load(Ordering::Relaxed), 0);
     }
 
     fn transient(secs: Option<u64>) -> AliasOutcome {
