@@ -47,19 +47,33 @@
 //!   turns them into the planner's inputs, and `IngestPath::run_groups` sizes jobs to what is
 //!   left and waits for the window when the planner finds that sooner than batches. A 429 on a
 //!   job start holds job starts only: `api::retry::Signal::StartsThrottled`.
-//! - **The sequence of a run** (the coordinator, which only sequences): [`engine`].
+//! - **The sequence of a run** (the coordinator, which only sequences): [`engine`]; the run's
+//!   set-up steps (request log, run id, the board's room) are named functions in `engine`.
+//! - **Column write formats** (what each column type takes, how label checks combine):
+//!   `mapping::transform::columns`; JSON text written by hand: `mapping::transform::json`; the
+//!   content hash that tells a changed record (both formats a state store holds):
+//!   `mapping::transform::hash`.
+//! - **The send loop's attempts** (one logical request attempt by attempt, write turns, transient
+//!   aliases): `api::client::send`; the error a request that ends becomes: `api::client::last`.
+//! - **The progress display**: the state and its ETA arithmetic `report::progress::state`, the
+//!   words `report::progress::text`, the log writer around the bar `report::progress::bar`, the
+//!   live display `report::progress::live`.
 //! - The request log (`--request-log`): [`api::request_log`]; errors: [`error`].
+//!
+//! Size rules (issue #17): no file over 500 code lines (its test module aside), no function over
+//! 80 lines outside tests and the listed tables (`api::retry::decide`); `tests/src/code_size.rs`
+//! checks them in `cargo test`.
 
 // The module tree tells the story a record travels (bottom layers first):
 //
 //   transport, observer, fasthash      the API seam, the events a caller hears, a hash
 //   error                              typed errors (-> observer, transport)
 //   input/                             reading records (-> error)
-//   mapping/                           config + transform (-> input)
-//   api/                               the client: one send loop, pacing, retry (-> mapping)
+//   mapping/                           config + transform/ (columns, json, hash) (-> input)
+//   api/                               the client/ (send loop, last), pacing, retry (-> mapping)
 //   planning/                          groups, capacity, batches, what the board holds (-> api)
 //   state/                             the state store, reconciliation (-> api)
-//   report/                            summaries, progress (-> api, mapping)
+//   report/                            summaries, progress/ (state, text, bar, live) (-> api, mapping)
 //   write/                             the WritePath trait; batch/, ingest/ (-> planning, state, api, report)
 //   engine/                            the coordinator: sequences all of the above
 //

@@ -12,6 +12,7 @@
 //! - [`sync_cli`]: the `monday-sync` child process and its failure reports.
 //! - [`logs`]: [`LogCapture`], a tracing writer that keeps every formatted line for assertions.
 //! - [`module_graph`]: each crate's module graph, and the test that it has no circle.
+//! - [`code_size`]: the size rules (files, functions) and the test that `sync/src` keeps them.
 //! - [`readme`]: every command line the workspace's READMEs show in their shell code blocks
 //!   (`tests/tests/e2e/readme_commands.rs` runs each one).
 
@@ -21,6 +22,7 @@ pub const BOARD_ID: &str = "1234567890";
 pub const SECRET_TOKEN: &str = "tok-e2e-SECRET-7f3a9c1d";
 
 pub mod board;
+pub mod code_size;
 pub mod engine;
 pub mod logs;
 pub mod module_graph;

@@ -279,6 +279,7 @@ fn new_summary(cfg: &SyncConfig, dry_run: bool, run_id: &str, batch_size: usize)
     summary
 }
 
+/// The run itself: set up (input, client, board, state, write paths), then the coordinator's steps.
 async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let RunParams {
         config: cfg,
@@ -303,15 +304,8 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
     let batch_size = batch_size(&cfg.sync, size.records());
     let mut progress = progress_for(progress, size, &cfg, batch_size);
     let observer = both(observer, progress.observer());
-    let request_log = match &request_log {
-        Some(path) if !dry_run => Some(Arc::new(RequestLog::create(path, started)?)),
-        _ => None,
-    };
-    let run_id = cfg
-        .sync
-        .run_id
-        .clone()
-        .unwrap_or_else(|| crate::api::keys::fresh_run_id(cfg.sync.seed));
+    let request_log = request_log_for(request_log.as_deref(), dry_run, started)?;
+    let run_id = run_id_for(&cfg);
     let client = client_for(
         &cfg,
         transport,
@@ -341,10 +335,7 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         )?),
     };
     let path: Arc<dyn WritePath> = Arc::new(BatchPath::new(client.clone(), &cfg));
-    let capacity = Capacity::new(
-        cfg.board.max_items.unwrap_or(BOARD_ITEM_CAP),
-        board.items_count,
-    );
+    let capacity = capacity_for(&cfg, &board);
     let summary = new_summary(&cfg, dry_run, &run_id, batch_size);
     let mut co = Coordinator::new(Start {
         known_groups: board.groups_by_title.clone(),
@@ -361,16 +352,58 @@ async fn run_inner(params: RunParams) -> Result<RunSummary, SyncError> {
         bulk,
     });
     if !dry_run {
-        co.finish_open_jobs().await?;
-        co.reconcile_pending().await?;
+        finish_previous_run(&mut co).await?;
     }
     read_all(&mut co, &input, &progress, &board).await?;
     finish_sending(&mut co).await?;
+    finish_output(&mut progress, request_log.as_deref())?;
+    finish_summary(co, report_dir.as_deref())
+}
+
+/// The `--request-log` writer: none on a dry run (nothing is sent) or when none was asked for.
+fn request_log_for(
+    path: Option<&Path>,
+    dry_run: bool,
+    started: Instant,
+) -> Result<Option<Arc<RequestLog>>, SyncError> {
+    match path {
+        Some(path) if !dry_run => Ok(Some(Arc::new(RequestLog::create(path, started)?))),
+        _ => Ok(None),
+    }
+}
+
+/// The run's id (its `Idempotency-Key`s' scope): the configured `run_id`, else a fresh one.
+fn run_id_for(cfg: &SyncConfig) -> String {
+    cfg.sync
+        .run_id
+        .clone()
+        .unwrap_or_else(|| crate::api::keys::fresh_run_id(cfg.sync.seed))
+}
+
+/// The board's room: the configured `max_items` (monday.com's cap when unset) less what it holds.
+fn capacity_for(cfg: &SyncConfig, board: &BoardInfo) -> Capacity {
+    Capacity::new(
+        cfg.board.max_items.unwrap_or(BOARD_ITEM_CAP),
+        board.items_count,
+    )
+}
+
+/// Before anything new is sent: end the jobs and resolve the pending rows an earlier run left.
+async fn finish_previous_run(co: &mut Coordinator) -> Result<(), SyncError> {
+    co.finish_open_jobs().await?;
+    co.reconcile_pending().await
+}
+
+/// Take the progress display down and flush the request log.
+fn finish_output(
+    progress: &mut Progress,
+    request_log: Option<&RequestLog>,
+) -> Result<(), SyncError> {
     progress.finish();
-    if let Some(log) = &request_log {
+    if let Some(log) = request_log {
         log.flush()?;
     }
-    finish_summary(co, report_dir.as_deref())
+    Ok(())
 }
 
 /// Read, transform and accept every record (until the run stops on a fatal condition).
@@ -488,4 +521,59 @@ fn finish_summary(co: Coordinator, report_dir: Option<&Path>) -> Result<RunSumma
         return Err(f);
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> SyncConfig {
+        SyncConfig::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/configs/order_list.toml"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_request_log_is_written_only_when_asked_for_and_not_on_a_dry_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("requests.ndjson");
+        let started = Instant::now();
+        assert!(request_log_for(None, false, started).unwrap().is_none());
+        assert!(request_log_for(Some(&path), true, started)
+            .unwrap()
+            .is_none());
+        assert!(!path.exists(), "a dry run creates no request log");
+        assert!(request_log_for(Some(&path), false, started)
+            .unwrap()
+            .is_some());
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn the_configured_run_id_wins_else_each_run_gets_a_fresh_one() {
+        let mut cfg = cfg();
+        cfg.sync.run_id = None;
+        let (a, b) = (run_id_for(&cfg), run_id_for(&cfg));
+        assert_eq!(a.len(), 16, "{a}");
+        assert_ne!(a, b, "two runs share no idempotency keys");
+        cfg.sync.run_id = Some("replay-1".into());
+        assert_eq!(run_id_for(&cfg), "replay-1");
+    }
+
+    #[test]
+    fn board_room_is_the_configured_cap_else_monday_s_less_what_the_board_holds() {
+        let mut cfg = cfg();
+        let board = BoardInfo {
+            items_count: Some(9_990),
+            ..BoardInfo::default()
+        };
+        cfg.board.max_items = None;
+        assert_eq!(capacity_for(&cfg, &board).room(), Some(10));
+        cfg.board.max_items = Some(10_100);
+        assert_eq!(capacity_for(&cfg, &board).room(), Some(110));
+        let unknown = BoardInfo::default();
+        assert_eq!(capacity_for(&cfg, &unknown).room(), None);
+    }
 }

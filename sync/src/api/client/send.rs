@@ -1,75 +1,21 @@
-//! The API client used by the engine: the one send loop ([`ApiClient::call`]) every request
-//! kind goes through. Each attempt is counted, reported to the observer, classified
-//! ([`crate::api::payload::classify`]) and handed to the retry policy ([`crate::api::retry::decide`]); every
-//! wait goes through one function ([`ApiClient::wait_until`]).
+//! The one send loop ([`ApiClient::call`]): one logical request ([`Call`]) sent attempt by
+//! attempt, each counted, reported, classified and handed to the retry policy; the write turns
+//! that keep at most `write_concurrency` writes in flight; the decision on aliases that failed
+//! transiently ([`Transient`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::api::keys::{fresh_run_id, request_key};
-use crate::api::pacing::{charged, Hold, Pacer, Ticket, NEWS_TIMEOUT};
+use super::{ApiClient, Last};
+use crate::api::pacing::charged;
 use crate::api::payload::{classify, job_start_limit, AliasOutcome, BudgetInfo, ResponseClass};
-use crate::api::request_log::{Attempt, RequestLog};
-use crate::api::retry::{
-    decide, Applied, Backoff, Decision, Policy, RetryState, Scope, Signal, Wait,
-};
-use crate::error::{AttemptProblem, SyncError};
-use crate::observer::{ActivityEvent, RequestEvent, RequestKind, SyncObserver, WaitReason};
-use crate::transport::{ApiRequest, ApiResponse, Transport, TransportError, UrlRequest};
-
-/// Estimated complexity of a read query (board read, reconcile page).
-pub(crate) const READ_COMPLEXITY: u64 = 10_000;
-
-/// Request counters for the run summary.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub throttled: AtomicU64,
-    /// Answers 423 "Resource is currently locked" (waited out, never a failure).
-    pub locked: AtomicU64,
-}
-
-/// Everything needed to talk to the API.
-pub(crate) struct ApiClient {
-    transport: Arc<dyn Transport>,
-    token: String,
-    api_version: String,
-    timeout: Duration,
-    policy: Policy,
-    pub(crate) seed: u64,
-    pub(crate) pacer: Arc<Pacer>,
-    observer: Option<Arc<dyn SyncObserver>>,
-    pub(crate) counters: Counters,
-    /// This run's identity for `Idempotency-Key`s (see [`request_key`]).
-    run_id: String,
-    /// The board the run writes to (named by errors).
-    pub(crate) board_id: String,
-    /// Write requests in flight on the board, at most `write_concurrency` (one permit each).
-    writes: Arc<tokio::sync::Semaphore>,
-    /// Held shared by every write attempt while it is on the wire, and alone by a write the
-    /// board refused as locked: that resend waits for this run's writes in flight (not for
-    /// turns waiting on the budget) and keeps new ones back, so with `write_concurrency > 1`
-    /// two of our own writes cannot starve each other into failure.
-    on_the_wire: Arc<tokio::sync::RwLock<()>>,
-    /// `--request-log`: one line per attempt.
-    request_log: Option<Arc<RequestLog>>,
-}
-
-impl std::fmt::Debug for ApiClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the token.
-        f.debug_struct("ApiClient")
-            .field("api_version", &self.api_version)
-            .finish_non_exhaustive()
-    }
-}
+use crate::api::request_log::Attempt;
+use crate::api::retry::{decide, Applied, Backoff, Decision, RetryState, Signal, Wait};
+use crate::observer::{ActivityEvent, RequestEvent, RequestKind};
+use crate::transport::{ApiRequest, ApiResponse, TransportError};
 
 /// One logical request: one body (and its key), sent until the retry policy settles it.
 #[derive(Debug, Clone)]
@@ -102,81 +48,6 @@ impl CallState {
             retry: RetryState::default(),
             attempt: 0,
             backoff: Backoff::new(seed, stream),
-        }
-    }
-}
-
-/// What an attempt last produced.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Last {
-    Response(ResponseClass),
-    Transport(TransportError),
-}
-
-impl Last {
-    /// The problem, for errors and failure reasons.
-    pub(crate) fn problem(&self) -> AttemptProblem {
-        match self {
-            Last::Transport(e) => AttemptProblem::Transport(e.clone()),
-            Last::Response(ResponseClass::Throttled { code, .. }) => {
-                AttemptProblem::Throttled { code: code.clone() }
-            }
-            Last::Response(ResponseClass::Locked { .. }) => AttemptProblem::Status { status: 423 },
-            Last::Response(ResponseClass::Conflict { .. }) => {
-                AttemptProblem::Status { status: 409 }
-            }
-            Last::Response(ResponseClass::ServerError { status }) => {
-                AttemptProblem::Status { status: *status }
-            }
-            Last::Response(ResponseClass::Aliases(outs)) => AttemptProblem::Transient {
-                code: outs
-                    .iter()
-                    .find_map(|o| match o {
-                        AliasOutcome::Transient { code, .. } => Some(code.clone()),
-                        _ => None,
-                    })
-                    .unwrap_or_default(),
-            },
-            Last::Response(other) => AttemptProblem::Transient {
-                code: format!("{other:?}"),
-            },
-        }
-    }
-
-    /// The error that ends the run when a request it needs ended this way.
-    pub(crate) fn into_error(self, kind: RequestKind, board_id: &str, attempts: u32) -> SyncError {
-        match self {
-            Last::Response(ResponseClass::Auth {
-                status,
-                code,
-                message,
-            }) => SyncError::Auth {
-                status,
-                code,
-                message,
-            },
-            Last::Response(ResponseClass::BoardNotFound { .. }) => SyncError::BoardNotFound {
-                board_id: board_id.to_string(),
-            },
-            Last::Response(ResponseClass::AccountLimit { code, message }) => {
-                SyncError::AccountLimit { code, message }
-            }
-            Last::Response(ResponseClass::Rejected { code, message }) => SyncError::Rejected {
-                kind,
-                code,
-                message,
-            },
-            Last::Response(ResponseClass::TooComplex) => SyncError::Rejected {
-                kind,
-                code: "REQUEST_MAX_COMPLEXITY_EXCEEDED".into(),
-                message: "the request exceeds the per-request complexity cap".into(),
-            },
-            Last::Transport(source @ TransportError::Other(_)) => SyncError::Transport { source },
-            last => SyncError::RetriesExhausted {
-                kind,
-                attempts,
-                last: last.problem(),
-            },
         }
     }
 }
@@ -226,126 +97,6 @@ pub(crate) enum CallEnd {
 }
 
 impl ApiClient {
-    pub(crate) fn new(
-        transport: Arc<dyn Transport>,
-        token: String,
-        api_version: String,
-        timeout: Duration,
-        max_retries: u32,
-        seed: u64,
-        observer: Option<Arc<dyn SyncObserver>>,
-    ) -> Self {
-        ApiClient {
-            transport,
-            token,
-            api_version,
-            timeout,
-            policy: Policy::new(max_retries),
-            seed,
-            pacer: Arc::new(Pacer::new()),
-            observer,
-            counters: Counters::default(),
-            run_id: fresh_run_id(seed),
-            board_id: String::new(),
-            writes: Arc::new(tokio::sync::Semaphore::new(1)),
-            on_the_wire: Arc::new(tokio::sync::RwLock::new(())),
-            request_log: None,
-        }
-    }
-
-    /// Allow `n` write requests in flight on the board at once (default 1: one after the other).
-    pub(crate) fn with_write_concurrency(mut self, n: usize) -> Self {
-        self.writes = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
-        self
-    }
-
-    /// Write one line per attempt to `log`.
-    pub(crate) fn with_request_log(mut self, log: Option<Arc<RequestLog>>) -> Self {
-        self.request_log = log;
-        self
-    }
-
-    /// Use `run_id` for this client's idempotency keys (the engine passes the configured or fresh id).
-    pub(crate) fn with_run_id(mut self, run_id: impl Into<String>) -> Self {
-        self.run_id = run_id.into();
-        self
-    }
-
-    /// The board this client's requests are about (named by errors).
-    pub(crate) fn with_board(mut self, board_id: impl Into<String>) -> Self {
-        self.board_id = board_id.into();
-        self
-    }
-
-    /// The `Idempotency-Key` for one logical request of this run (see [`request_key`]).
-    pub(crate) fn request_key(&self, scope: &str, seq: u64, round: u64, body: &[u8]) -> String {
-        request_key(&self.run_id, self.seed, scope, seq, round, body)
-    }
-
-    fn activity(&self, ev: ActivityEvent) {
-        if let Some(o) = &self.observer {
-            o.activity(&ev);
-        }
-    }
-
-    /// THE wait of the send path: every wait (budget, rate limit, lock, backoff) goes through
-    /// here. Waits on limits (all but [`WaitReason::Retry`]) count as the "wait" phase.
-    /// `wake`: end early when it completes (news about the budget).
-    pub(crate) async fn wait_until(
-        &self,
-        reason: WaitReason,
-        until: Instant,
-        wake: Option<tokio::sync::futures::Notified<'_>>,
-    ) {
-        let now = Instant::now();
-        let limit = reason != WaitReason::Retry;
-        tracing::debug!(
-            ?reason,
-            wait_ms = (until - now).as_millis() as u64,
-            "waiting"
-        );
-        self.activity(ActivityEvent::Waiting { reason, until });
-        if limit {
-            self.pacer.activity(|a| a.wait_start(now));
-        }
-        match wake {
-            Some(w) => {
-                let _ = tokio::time::timeout_at(until, w).await;
-            }
-            None => tokio::time::sleep_until(until).await,
-        }
-        if limit {
-            let end = Instant::now();
-            self.pacer.activity(|a| a.wait_end(end));
-        }
-        self.activity(ActivityEvent::WaitOver);
-    }
-
-    /// Carry out a wait the retry policy decided: everyone (the pacer holds every sender) or
-    /// this request only.
-    pub(crate) async fn pause(&self, wait: Wait, backoff: &mut Backoff) {
-        let d = backoff.resolve(wait.delay);
-        match wait.scope {
-            Scope::Everyone => self.pacer.block_for(d),
-            Scope::This => self.wait_until(wait.reason, Instant::now() + d, None).await,
-        }
-    }
-
-    /// Wait until the pacer lets a request of `cost` go, and reserve it.
-    pub(crate) async fn reserve(&self, cost: u64) -> Ticket {
-        loop {
-            let news = self.pacer.news();
-            match self.pacer.try_acquire(cost) {
-                Ok(t) => return t,
-                Err(Hold::Until { until, reason }) => self.wait_until(reason, until, None).await,
-                Err(Hold::News) => {
-                    let until = Instant::now() + NEWS_TIMEOUT;
-                    self.wait_until(WaitReason::Budget, until, Some(news)).await
-                }
-            }
-        }
-    }
-
     /// Send one attempt and classify its answer. Counts it and reports it to the observer.
     async fn attempt(
         &self,
@@ -484,17 +235,7 @@ impl ApiClient {
             };
             self.pacer
                 .on_response(ticket, &budget, charged(signal, call.kind.writes()));
-            match signal {
-                Signal::Throttled { .. } | Signal::StartsThrottled { .. } => {
-                    self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                }
-                Signal::Locked { .. } => {
-                    self.counters.locked.fetch_add(1, Ordering::Relaxed);
-                    exclusive = true;
-                }
-                Signal::Conflict { .. } => exclusive = true,
-                _ => {}
-            }
+            exclusive |= self.count_refusal(signal);
             let (decision, next) = decide(signal, st.retry, self.policy, call.records > 1);
             st.retry = next;
             let last = || match &outcome {
@@ -525,6 +266,23 @@ impl ApiClient {
         }
     }
 
+    /// Count a throttle (429) or a board lock (423) in the run's counters; true when the resend
+    /// must go with no other write of ours on the wire (after a 423 or a 409).
+    fn count_refusal(&self, signal: Signal) -> bool {
+        match signal {
+            Signal::Throttled { .. } | Signal::StartsThrottled { .. } => {
+                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Signal::Locked { .. } => {
+                self.counters.locked.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Signal::Conflict { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The retry decision for the aliases of a settled response that failed transiently: they
     /// go again in a new body after the longest `retry_in` any of them asked for (or backoff).
     fn transient(&self, class: &ResponseClass, st: &mut CallState) -> Transient {
@@ -550,98 +308,17 @@ impl ApiClient {
             _ => Transient::GiveUp,
         }
     }
-
-    /// Run a read query until it answers; returns its `data`. `stream` seeds its backoff.
-    pub(crate) async fn read(
-        &self,
-        body: Vec<u8>,
-        kind: RequestKind,
-        stream: u64,
-    ) -> Result<Value, SyncError> {
-        let call = Call {
-            kind,
-            body: Bytes::from(body),
-            key: None,
-            aliases: &[],
-            cost: READ_COMPLEXITY,
-            records: 0,
-        };
-        let mut st = CallState::new(self.seed, stream);
-        match self.call(&call, &mut st).await {
-            CallEnd::Settled { response, .. } => Ok(response_data(&response)),
-            CallEnd::GiveUp { last, .. } | CallEnd::Fatal(last) => {
-                Err(last.into_error(kind, &self.board_id, st.attempt))
-            }
-            CallEnd::Split => Err(Last::Response(ResponseClass::TooComplex).into_error(
-                kind,
-                &self.board_id,
-                st.attempt,
-            )),
-        }
-    }
-}
-
-impl ApiClient {
-    /// One request to a pre-signed URL (the bulk import's upload or report download): no token,
-    /// no pacing (it is not the GraphQL API), no retry here (a failed upload means a new job:
-    /// docs/monday-bulk-import.md §1.2). Counted, logged and reported like any attempt.
-    pub(crate) async fn send_url(
-        &self,
-        kind: RequestKind,
-        request: UrlRequest,
-    ) -> Result<ApiResponse, TransportError> {
-        self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let request_bytes = request.body.len();
-        self.activity(ActivityEvent::Sending);
-        let started = Instant::now();
-        let res = self.transport.send_url(request).await;
-        let finished = Instant::now();
-        let status = res.as_ref().ok().map(|r| r.status);
-        tracing::debug!(?kind, ?status, "pre-signed URL answered");
-        if let Some(log) = &self.request_log {
-            log.write(&Attempt {
-                kind,
-                aliases: 1,
-                request_bytes,
-                started,
-                finished,
-                status,
-                complexity: None,
-                throttled: None,
-                attempt: 0,
-            });
-        }
-        if let Some(o) = &self.observer {
-            o.request_finished(&RequestEvent {
-                started,
-                finished,
-                status,
-                throttled: false,
-                records: 0,
-                kind,
-                complexity_remaining: None,
-                attempt: 0,
-            });
-        }
-        res
-    }
-
-    /// The request timeout of this client.
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
-    }
-}
-
-/// The `data` of a settled response (`null` when absent).
-pub(crate) fn response_data(resp: &ApiResponse) -> Value {
-    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-    v.get("data").cloned().unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
     use crate::api::retry::Delay;
+    use crate::observer::WaitReason;
+    use crate::transport::Transport;
 
     #[derive(Debug)]
     struct Unused;
@@ -760,6 +437,22 @@ mod tests {
             "the start waited its retryAfterMs: {took:?}"
         );
         assert_eq!(c.counters.throttled.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn throttles_and_locks_are_counted_and_locks_and_conflicts_resend_alone() {
+        let c = client(3);
+        let wait = Some(Duration::from_secs(1));
+        let alone = |s: Signal| c.count_refusal(s);
+        assert!(!alone(Signal::Throttled { retry_in: wait }));
+        assert!(!alone(Signal::StartsThrottled { retry_in: None }));
+        assert!(alone(Signal::Locked { retry_in: wait }));
+        assert!(alone(Signal::Conflict { retry_in: None }));
+        assert!(!alone(Signal::ServerError));
+        assert!(!alone(Signal::Answered));
+        assert_eq!(c.counters.throttled.load(Ordering::Relaxed), 2);
+        assert_eq!(c.counters.locked.load(Ordering::Relaxed), 1);
+        assert_eq!(c.counters.requests.load(Ordering::Relaxed), 0);
     }
 
     fn transient(secs: Option<u64>) -> AliasOutcome {
