@@ -47,6 +47,10 @@ impl RequestKind {
     ];
 
     /// Whether requests of this kind write to the board (and so go one at a time per board).
+    /// `ingest_items` names the board (`board_id`), so it is a board write to the board's
+    /// lock: sent beside a batch in flight it is answered 423 (mock-monday/README.md, "Board
+    /// write locks"). Sent outside the turn, a job's start met the run's batches on the wire
+    /// and retried until they were all sent.
     pub fn writes(self) -> bool {
         matches!(
             self,
@@ -54,6 +58,7 @@ impl RequestKind {
                 | RequestKind::Create
                 | RequestKind::Update
                 | RequestKind::Labels
+                | RequestKind::IngestStart
         )
     }
 

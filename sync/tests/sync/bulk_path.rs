@@ -492,3 +492,54 @@ async fn batches_beside_a_job_wait_out_the_board_lock() {
     );
     assert_eq!(board_items_by_key(&sim).len(), 3_000);
 }
+
+/// A group's job starts at once, not after the records a CSV cannot carry: those wait for the
+/// plan like the rest (they used to be queued as batches while the input was read, and the
+/// bounded batch queue held the reading, so the plan and its job came only after minutes of
+/// budget windows). And the start of a job takes the board's write turn: sent beside a batch in
+/// flight, `ingest_items` (which names the board) is answered 423 and retried.
+#[tokio::test(start_paused = true)]
+async fn the_job_starts_before_the_batch_only_records_are_sent_and_never_meets_a_batch() {
+    let (sim, t) = sim(sim_config(LatencyProfile::Realistic));
+    // Two customers of 1,500 CSV rows each (a job each, one after the other) and 1,000 records
+    // a CSV row cannot carry (a US number given with country CA): 3 windows of the complexity
+    // budget as `create_item` batches, in flight while the second job starts.
+    let mut recs = one_customer(4_000);
+    for r in recs.iter_mut().skip(1_500).take(1_500) {
+        r.insert("customer".into(), Value::from("Beta Wear"));
+    }
+    for r in recs.iter_mut().skip(3_000) {
+        r.insert("contact_country".into(), Value::from("CA"));
+    }
+    let counter = Arc::new(Counter::default());
+    let origin = tokio::time::Instant::now();
+    let s = sync_with(
+        t,
+        bulk_config(Mode::Auto),
+        recs,
+        StateSpec::InMemory,
+        counter.clone(),
+    )
+    .await;
+    assert_eq!((s.created, s.failed), (4_000, 0), "{:?}", s.failures);
+    assert_one_item_per_record(&sim, 4_000);
+    let starts: Vec<_> = counter
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == RequestKind::IngestStart)
+        .cloned()
+        .collect();
+    assert_eq!(
+        starts.len(),
+        2,
+        "two jobs, two starts, no 423 retries: {:?}",
+        starts.iter().map(|e| e.status).collect::<Vec<_>>()
+    );
+    let first = starts[0].started.duration_since(origin);
+    assert!(
+        first < std::time::Duration::from_secs(30),
+        "the job started at {first:?} of the run, before the budget's first reset"
+    );
+}
