@@ -13,8 +13,9 @@
 //! requests (so a run of N records costs `ceil(N / batch_size)` create requests), with the records
 //! spread evenly over them: 60 records at batch 25 go as 20 + 20 + 20, not 25 + 25 + 10.
 //!
-//! The tests below pin every decision: `cargo mutants -p monday-sync -f
-//! sync/src/planning/batching.rs -- --lib` judged 57 mutants, all caught.
+//! The tests below pin every decision: `cargo mutants --in-place -p monday-sync -f
+//! sync/src/planning/batching.rs --timeout 120 -C --lib` judged 57 mutants, 57 caught, 0
+//! unviable, 0 timed out and none missed, so no equivalent mutant is left to name.
 
 use crate::mapping::config::{Mode, SyncSettings, MAX_REQUEST_COMPLEXITY};
 
