@@ -101,8 +101,8 @@ impl Coordinator {
             Some(b) => (b.ingest.clone(), b.ingest.with_hour_left(b.inputs.clone())),
             None => return Ok(()),
         };
-        // The budget as it stands now: the records a CSV cannot carry have been going as
-        // batches while the rest was collected.
+        // The budget as it stands now (reading the board, creating groups and jobs an earlier
+        // run left open may have spent some) and any batch already queued.
         let pacer = self.client.pacer.clone();
         let inputs = inputs.with_budget(
             &pacer.snapshot(),
