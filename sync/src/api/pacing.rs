@@ -197,6 +197,21 @@ impl Pacer {
         }
     }
 
+    /// Reserve `cost` whatever the estimate says: the caller waited [`NEWS_TIMEOUT`] for a
+    /// response and none came while the budget is still unknown
+    /// ([`crate::api::client::ApiClient::reserve`]).
+    pub(crate) fn acquire_anyway(&self, cost: u64) -> Ticket {
+        let mut s = self.lock();
+        let seq = s.next_seq;
+        s.next_seq += 1;
+        s.sent.insert(seq, cost);
+        Ticket {
+            seq,
+            cost,
+            issued: Instant::now(),
+        }
+    }
+
     /// How many units of `unit_cost` the budget affords right now, by the newest estimate
     /// (a reset that has already passed counts as a full budget). `None` when pacing is off, the
     /// budget is not known yet, or a 429 blocks every sender. Senders use it to fit the last

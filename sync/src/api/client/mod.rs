@@ -139,13 +139,13 @@ impl ApiClient {
 
     /// THE wait of the send path: every wait (budget, rate limit, lock, backoff) goes through
     /// here. Waits on limits (all but [`WaitReason::Retry`]) count as the "wait" phase.
-    /// `wake`: end early when it completes (news about the budget).
+    /// `wake`: end early when it completes (news about the budget); returns whether it did.
     pub(crate) async fn wait_until(
         &self,
         reason: WaitReason,
         until: Instant,
         wake: Option<tokio::sync::futures::Notified<'_>>,
-    ) {
+    ) -> bool {
         let now = Instant::now();
         let limit = reason != WaitReason::Retry;
         tracing::debug!(
@@ -157,17 +157,19 @@ impl ApiClient {
         if limit {
             self.pacer.activity(|a| a.wait_start(now));
         }
-        match wake {
-            Some(w) => {
-                let _ = tokio::time::timeout_at(until, w).await;
+        let woken = match wake {
+            Some(w) => tokio::time::timeout_at(until, w).await.is_ok(),
+            None => {
+                tokio::time::sleep_until(until).await;
+                false
             }
-            None => tokio::time::sleep_until(until).await,
-        }
+        };
         if limit {
             let end = Instant::now();
             self.pacer.activity(|a| a.wait_end(end));
         }
         self.activity(ActivityEvent::WaitOver);
+        woken
     }
 
     /// Carry out a wait the retry policy decided: everyone (the pacer holds every sender) or
@@ -176,20 +178,30 @@ impl ApiClient {
         let d = backoff.resolve(wait.delay);
         match wait.scope {
             Scope::Everyone => self.pacer.block_for(d),
-            Scope::This => self.wait_until(wait.reason, Instant::now() + d, None).await,
+            Scope::This => {
+                self.wait_until(wait.reason, Instant::now() + d, None).await;
+            }
         }
     }
 
     /// Wait until the pacer lets a request of `cost` go, and reserve it.
+    /// After [`NEWS_TIMEOUT`] with no response and the budget still unknown (no answer so far
+    /// has reported it: a proxy that strips the headers, say), the request goes anyway, as the
+    /// constant's doc says; asking again would get the same answer forever.
     pub(crate) async fn reserve(&self, cost: u64) -> Ticket {
         loop {
             let news = self.pacer.news();
             match self.pacer.try_acquire(cost) {
                 Ok(t) => return t,
-                Err(Hold::Until { until, reason }) => self.wait_until(reason, until, None).await,
+                Err(Hold::Until { until, reason }) => {
+                    self.wait_until(reason, until, None).await;
+                }
                 Err(Hold::News) => {
                     let until = Instant::now() + NEWS_TIMEOUT;
-                    self.wait_until(WaitReason::Budget, until, Some(news)).await
+                    let woken = self.wait_until(WaitReason::Budget, until, Some(news)).await;
+                    if !woken && self.pacer.snapshot().remaining.is_none() {
+                        return self.pacer.acquire_anyway(cost);
+                    }
                 }
             }
         }

@@ -381,6 +381,60 @@ mod tests {
         }
     }
 
+    /// Answers every request with success and no word of the budget (no `RateLimit` header, no
+    /// `complexity` field), as a proxy that strips headers would.
+    #[derive(Debug, Default)]
+    struct NoBudget;
+
+    #[async_trait::async_trait]
+    impl Transport for NoBudget {
+        async fn send(&self, _r: ApiRequest) -> Result<ApiResponse, TransportError> {
+            Ok(ApiResponse {
+                status: 200,
+                headers: vec![],
+                body: Bytes::from_static(br#"{"data":{"c0":{"id":"1"}}}"#),
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_never_reports_its_budget_does_not_hold_the_run() {
+        let c = ApiClient::new(
+            Arc::new(NoBudget),
+            "t".into(),
+            "2026-10".into(),
+            Duration::from_secs(5),
+            2,
+            7,
+            None,
+        )
+        .with_board("1");
+        let aliases = ["c0".to_string()];
+        let create = Call {
+            kind: RequestKind::Create,
+            body: Bytes::from_static(
+                b"mutation { c0: create_item(board_id: 1, item_name: \"x\") { id } }",
+            ),
+            key: None,
+            aliases: &aliases,
+            cost: 1,
+            records: 1,
+        };
+        let t0 = Instant::now();
+        for n in 0..3 {
+            // Without an end, the second call waited for news that never came, forever.
+            let end = tokio::time::timeout(
+                Duration::from_secs(60),
+                c.call(&create, &mut CallState::new(7, n)),
+            )
+            .await
+            .expect("the call settles");
+            assert!(matches!(end, CallEnd::Settled { .. }));
+        }
+        // The first goes at once; each later one after one NEWS_TIMEOUT without news.
+        assert_eq!(Instant::now() - t0, crate::api::pacing::NEWS_TIMEOUT * 2);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_429_on_a_job_start_holds_job_starts_only() {
         let c = Arc::new(
