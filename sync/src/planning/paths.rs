@@ -40,11 +40,14 @@
 //! processes rows, every other item write to the board gets HTTP 423, so batches run only
 //! between jobs, before the first and after the last; the budget's windows keep resetting while
 //! a job processes (what a window held unspent is lost at its reset). The plan the model
-//! assumes the engine follows (and the engine does): start and upload each job ahead (one
-//! request after another); it processes `job_start_delay_s` after its upload or when the job
-//! before it ends, whichever is later; batches go whenever no job processes rows.
-//! `Model::timeline` computes that plan's end: the later of the last batch and the poll that
-//! sees the last job end.
+//! assumes the engine follows (and the engine does, [`crate::write::ingest`]): the jobs' starts
+//! go one after another, a wave of them before any batch, each followed by its upload; a wave
+//! admits jobs while the rows in flight take under the in-flight horizon (60 s) to process at
+//! the rate known then, and a later job starts when an earlier one is done; the board processes
+//! a job `job_start_delay_s` after its upload or when the job before it ends, whichever is
+//! later; each job is polled from its own upload; batches go whenever no job processes rows.
+//! `Model::timeline` computes that plan's end: the later of the last batch and the last job's
+//! lookups after the poll that saw it end.
 //!
 //! **The hour's bulk-import budgets**: `hourly_items_left` items and `job_starts_left` starts.
 //! Jobs are sized to what is left, so none is rejected for capacity. Rows beyond go either as
@@ -83,17 +86,19 @@
 //! | 10,000 | 30 | 1,749 s | 30 jobs, 710 s | 30 jobs, 710 s | 30 jobs, 430 s | 30 jobs, 430 s |
 //!
 //! Jobs win by far from a few hundred records on, because batches are held to 333 items a
-//! window by the budget while even a 10x slower job processes 25 rows a second. Jobs run one
-//! after another, each waiting for the poll that sees the one before it done (about 12.6 s a
-//! small job), and a job's start waits for the budget behind the batches queued before it, so
-//! many small groups gain nothing: 500 records in 30 groups need the budget's second window
-//! whatever goes as jobs, and batches alone are soonest (64.4 s); 5,000 in 30 groups are bound by 30 jobs x 12.6 s. 10x faster changes little: the poll
-//! grid, the requests and the key lookups (10,000 rows are 100 lookups, 367 items of budget:
-//! the next job's start waits for a reset) dominate.
+//! window by the budget while even a 10x slower job processes 25 rows a second. Jobs are
+//! started back to back and the board processes them one after another without waiting for
+//! polls between them, so many small groups gain too: 500 records in 30 groups send the 14
+//! largest as jobs and the rest fit in the first window (25.3 s against 64.4 s); 5,000 in 30
+//! groups are 30 starts (30 s) and 20 s of processing (41.6 s). 10x faster changes nothing
+//! there (the starts, the poll grid and the key lookups dominate); 10x slower is bound by
+//! processing (5,000 rows at 25 rows/s: 200 s), during which the board refuses batches.
 //!
-//! **Re-planning limits the damage.** After each job the engine calls [`plan`] again for the
-//! groups whose jobs have not started, with the rate and start delay the job measured and the
-//! budget as the pacer sees it, so only the first job runs on the estimate.
+//! **Re-planning limits the damage.** After each job that measured the rate the engine calls
+//! [`plan`] again for the groups whose jobs have not started, with the rate and start delay
+//! the job measured (a job that waited behind another on the board measures the rate only) and
+//! the budget as the pacer sees it. The jobs already in flight ran on the estimate: at most a
+//! minute of processing at the rate known when they started (the in-flight horizon).
 
 mod window;
 
@@ -293,6 +298,8 @@ const KEY_LOOKUP_COMPLEXITY: u64 = 110_000;
 /// simulator's realistic profile has a 250 ms median plus 0.2 ms per item read).
 const KEY_LOOKUP_S: f64 = 0.3;
 const KEYS_PER_LOOKUP: usize = crate::state::reconcile::KEYS_PER_QUERY;
+/// The engine's in-flight horizon in seconds ([`crate::write::ingest::IN_FLIGHT_HORIZON`]).
+const IN_FLIGHT_HORIZON_S: f64 = crate::write::ingest::IN_FLIGHT_HORIZON.as_secs_f64();
 /// The complexity budget's window: it resets 60 s after the window's first call
 /// (https://developer.monday.com/api-reference/docs/rate-limits).
 pub(crate) const WINDOW_S: f64 = 60.0;
@@ -473,49 +480,70 @@ impl Model {
     }
 
     /// Estimated seconds until every job has been seen done and its items found, and every
-    /// batch item sent, on one board, as the engine runs them: one job at a time, each started
-    /// (and uploaded) once the poll that sees the one before it done and that job's key lookups
-    /// are over, and once the budget admits its start (the batches queued before it spend the
-    /// budget first); it processes `start_delay_s` after its upload, polled every `poll_s` from the
-    /// upload. Batches go while no job processes rows (423 otherwise), at the latency's pace
-    /// while the budget window lasts, then at its reset ([`window`]); the windows keep
-    /// resetting while a job holds the board.
+    /// batch item sent, on one board, as the engine runs them ([`crate::write::ingest`]): the
+    /// jobs' starts go one after another (one request each; its upload follows), a wave of them
+    /// before any batch, admitting jobs while the rows in flight take at most the in-flight
+    /// horizon to process (a later job starts when an earlier one is done); the board processes
+    /// one job at a time, each `start_delay_s` after its upload or when the one before it ends,
+    /// whichever is later; each job is polled every `poll_s` from its upload, and its items are
+    /// looked up once a poll has seen it end. Batches go while no job processes rows (423
+    /// otherwise), at the latency's pace while the budget window lasts, then at its reset
+    /// ([`window`]); the windows keep resetting while a job holds the board. The jobs' starts
+    /// and lookups spend the budget with the batches.
     fn timeline(&self, jobs: &[Job], batch_items: f64) -> f64 {
         let w = self.window;
         let mut c = self.clock();
-        // Batches share the budget with what is queued outside the plan and with the jobs'
-        // starts and lookups.
         let job_items: f64 = jobs.iter().map(|j| j.budget_items).sum();
         let mut remaining = batch_items.max(0.0) + self.queued_items + job_items;
-        let mut jobs_items_left = job_items;
-        let mut next_start = 0.0; // when the engine starts the next job
+        let horizon_rows = self.rows_per_second * IN_FLIGHT_HORIZON_S;
+        let mut next_start = 0.0; // when the engine can send the next start
+        let mut board_free = 0.0; // when the job before has processed its rows
+        let mut in_flight: Vec<(f64, f64)> = vec![]; // (done, rows) of the jobs started
+        let mut first_wave_end: Option<f64> = None;
+        let mut processing: Vec<(f64, f64)> = vec![];
+        let mut all_done = 0.0f64;
         for job in jobs {
-            // The job's start is a mutation, and the pacer serves the budget in turn: when the
-            // batches queued before it need more than the window holds, it goes after them,
-            // and when they leave the window spent, at its reset.
-            let batches_ahead = (remaining - jobs_items_left).max(0.0);
-            let mut probe = c;
-            w.idle(&mut probe, next_start);
-            if batches_ahead >= probe.budget {
-                w.send(&mut probe, batches_ahead, f64::INFINITY);
-                next_start = next_start.max(probe.t);
-                if probe.budget < 1.0 {
-                    next_start = next_start.max(probe.reset);
+            loop {
+                let rows: f64 = in_flight.iter().map(|j| j.1).sum();
+                if in_flight.is_empty() || rows < horizon_rows {
+                    break;
                 }
+                // A wave is full: the next start waits for the earliest job in flight to end.
+                first_wave_end.get_or_insert(next_start);
+                let (k, done) = in_flight
+                    .iter()
+                    .enumerate()
+                    .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+                    .map(|(k, j)| (k, j.0))
+                    .unwrap_or((0, next_start));
+                in_flight.remove(k);
+                next_start = next_start.max(done);
             }
-            jobs_items_left -= job.budget_items;
-            let upload =
-                (next_start + 2.0 * self.request_s).max(job.not_before - self.start_delay_s);
-            let start = upload + self.start_delay_s;
-            remaining -= w.send(&mut c, remaining, start);
+            let earliest = job.not_before - self.start_delay_s - 2.0 * self.request_s;
+            if earliest > next_start {
+                // It waits for a later hour: the batches have been released by then.
+                first_wave_end.get_or_insert(next_start);
+                next_start = earliest;
+            }
+            let upload = next_start + 2.0 * self.request_s;
+            next_start += self.request_s;
+            let start = (upload + self.start_delay_s).max(board_free);
             let end = start + job.rows / self.rows_per_second;
-            w.idle(&mut c, end);
+            board_free = end;
+            processing.push((start, end));
             // The first poll at or after the end sees it; then its items are looked up.
             let seen = upload + ((end - upload) / self.poll_s - 1e-9).ceil().max(1.0) * self.poll_s;
-            next_start = seen + job.lookups * KEY_LOOKUP_S;
+            let done = seen + job.lookups * KEY_LOOKUP_S;
+            in_flight.push((done, job.rows));
+            all_done = all_done.max(done);
+        }
+        w.idle(&mut c, first_wave_end.unwrap_or(next_start));
+        for (start, end) in processing {
+            remaining -= w.send(&mut c, remaining, start);
+            w.idle(&mut c, end);
         }
         w.send(&mut c, remaining, f64::INFINITY);
-        round_ms(c.t.max(next_start))
+        round_ms(c.t.max(all_done))
     }
 
     /// Jobs for the groups `as_jobs` (in that order), rows over the hour's budgets per
@@ -869,12 +897,14 @@ mod tests {
         // seen at the first poll (2 + 10) and its 5 lookups take 1.5 s.
         let p = plan(&[load("a", 500, 500)], &realistic());
         assert_eq!((p.est_batch_only_s, p.est_total_s), (64.418, 13.5));
-        // Two jobs (10,000 + 8,000 rows), one after the other: the first uploaded at 2 s, seen
-        // at 52 s, its 100 lookups until 82 s; the second uploaded at 84 s, processing 86 s to
-        // 118 s, seen at 124 s, 80 lookups: 148 s. Their 662 items of budget fit in the
-        // windows the board leaves free (before 4 s, 44 s to 86 s).
+        // Two jobs (10,000 + 8,000 rows), started at 0 s and 1 s, uploaded at 2 s and 3 s: the
+        // first processes 4 s to 44 s, seen at 52 s, its 100 lookups until 82 s; the second
+        // waits for the board until 44 s, processes to 76 s, is seen at 83 s, its 80 lookups
+        // until 107 s. Their 662 items of budget go where the board is free: 75.5 items from
+        // 2 s (the starts sent) to 4 s, the second window's 333.3 from 76 s (8.8 s), the other
+        // 253.2 at its reset (120 s, 6.7 s): 126.7 s.
         let p = plan(&[load("a", 18_000, 18_000)], &realistic());
-        assert_eq!(p.est_ingest_only_s, 148.0);
+        assert_eq!(p.est_ingest_only_s, 126.712);
         // 10 x slower: 5,000 rows take 200 s; seen at 2 + 210, lookups 15 s.
         let mut slow = realistic();
         slow.rows_per_second = 25.0;
@@ -900,14 +930,15 @@ mod tests {
             lookups: 0.0,
         };
         // Budget-bound: 1,000 items are three windows of 333.3: the third starts at the second
-        // reset (120 s) and takes 333.3 x 4.4 / 166 = 8.8 s. A job queued behind them starts
-        // when the budget admits it: they leave the third window spent, so at its reset
-        // (180 s): uploaded at 182 s, processing 184 s to 204 s, seen at 212 s.
+        // reset (120 s) and takes 333.3 x 4.4 / 166 = 8.8 s. The job's start goes before any
+        // batch (0 s to 1 s), uploaded at 2 s, processing 4 s to 24 s, seen at 32 s; the
+        // batches send 113.2 items from 1 s to 4 s and the rest from 24 s, and still need the
+        // third window only: the lock costs nothing.
         let m = Model::new(&realistic());
         assert_eq!(m.timeline(&[], 1_000.0), 128.835);
-        assert_eq!(m.timeline(&[job], 1_000.0), 212.0);
-        // Batches that fit in the window leave the job's start alone: 300 items, the job
-        // processes 4 s to 24 s, seen at 32 s; 150.9 items before it, the rest after 24 s.
+        assert_eq!(m.timeline(&[job], 1_000.0), 128.835);
+        // Batches that fit in the window: 300 items, 113.2 before the job, the rest after 24 s
+        // (5 s): the poll that sees the job (32 s) is the end.
         assert_eq!(m.timeline(&[job], 300.0), 32.0);
         // What is left now and when it resets: 200 items left, the reset in 20 s: 300 items
         // are 200 at once (5.3 s), the reset, 100 more (2.65 s).
@@ -916,13 +947,37 @@ mod tests {
         part.complexity_reset_in_s = 20.0;
         assert_eq!(Model::new(&part).timeline(&[], 300.0), 22.651);
         // Latency-bound (a budget of 100M a minute): 1,000 items alone take 1,000 x 4.4 / 166 =
-        // 26.5 s; beside the job, 150.9 go in the 4 s before it, the rest after its 20 s.
+        // 26.5 s; beside the job they start after its start (1 s), 113.2 go before its
+        // processing (4 s), the rest after its 20 s: 47.5 s.
         let mut big = realistic();
         big.complexity_per_minute = 100_000_000;
         big.complexity_left = 100_000_000;
         let m = Model::new(&big);
         assert_eq!(m.timeline(&[], 1_000.0), 26.506);
-        assert_eq!(m.timeline(&[job], 1_000.0), 46.506);
+        assert_eq!(m.timeline(&[job], 1_000.0), 47.506);
+    }
+
+    /// The engine's waves: jobs start while the rows in flight take under the horizon (60 s) to
+    /// process; a later job starts when the earliest in flight is done.
+    #[test]
+    fn a_wave_admits_jobs_until_their_rows_fill_the_horizon() {
+        let job = Job {
+            rows: 1_000.0,
+            not_before: 0.0,
+            budget_items: 0.0,
+            lookups: 10.0,
+        };
+        // 25 rows/s: the horizon holds 1,500 rows. Job 1: started at 0 s, uploaded at 2 s,
+        // processing 4 s to 44 s, seen at 52 s, lookups (3 s) until 55 s. Job 2 (1,000 rows
+        // in flight, under 1,500): started at 1 s, uploaded at 3 s, processing 44 s to 84 s,
+        // seen at 93 s, done at 96 s. Job 3 (2,000 in flight) starts when job 1 is done
+        // (55 s): uploaded at 57 s, processing 84 s to 124 s, seen at 127 s, done at 130 s.
+        let mut slow = realistic();
+        slow.rows_per_second = 25.0;
+        assert_eq!(Model::new(&slow).timeline(&[job; 3], 0.0), 130.0);
+        // At 250 rows/s all three start at once (0, 1, 2 s): the third is uploaded at 4 s and
+        // processes 12 s to 16 s after the others, seen at 24 s, done at 27 s.
+        assert_eq!(Model::new(&realistic()).timeline(&[job; 3], 0.0), 27.0);
     }
 
     /// The module doc's table, cell by cell: (records, groups, rate) -> (jobs, seconds), and the
@@ -950,11 +1005,11 @@ mod tests {
         #[rustfmt::skip]
         let table: [Row; 6] = [
             (500, 1, 64.418, [(1, 33.5), (1, 13.5), (1, 13.5)], 33.5),
-            (500, 30, 64.418, [(0, 64.418), (0, 64.418), (0, 64.418)], 64.418),
+            (500, 30, 64.418, [(14, 25.396), (14, 25.3), (14, 25.3)], 25.396),
             (5_000, 1, 848.835, [(1, 227.0), (1, 47.0), (1, 27.0)], 227.0),
-            (5_000, 30, 848.835, [(30, 378.0), (30, 378.0), (30, 378.0)], 378.0),
+            (5_000, 30, 848.835, [(30, 211.4), (30, 41.6), (30, 41.6)], 211.4),
             (10_000, 1, 1_748.835, [(1, 442.0), (1, 82.0), (1, 60.91)], 442.0),
-            (10_000, 30, 1_748.835, [(30, 709.6), (30, 429.6), (30, 429.6)], 709.6),
+            (10_000, 30, 1_748.835, [(30, 423.622), (30, 63.622), (30, 63.622)], 423.622),
         ];
         for (n, groups, batch_only, by_rate, planned_250_run_25) in table {
             let l = loads(n, groups);

@@ -159,6 +159,21 @@ pub struct IngestSummary {
     pub labels_added: BTreeMap<String, Vec<String>>,
 }
 
+impl IngestSummary {
+    /// Add one job chunk's counts (its jobs by state, rows by outcome, bytes, waits and polls).
+    pub(crate) fn absorb(&mut self, chunk: &IngestSummary) {
+        for (k, v) in &chunk.jobs_by_state {
+            *self.jobs_by_state.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &chunk.rows_by_outcome {
+            *self.rows_by_outcome.entry(k.clone()).or_default() += v;
+        }
+        self.bytes_uploaded += chunk.bytes_uploaded;
+        self.processing_wait_ms += chunk.processing_wait_ms;
+        self.polls += chunk.polls;
+    }
+}
+
 /// The run summary (docs/interfaces.md).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {

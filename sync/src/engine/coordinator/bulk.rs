@@ -115,7 +115,11 @@ impl Coordinator {
         let (works, mut batch) = split_by_plan(&ingest, buckets, &planned);
         let works = self.add_job_labels(&ingest, works, &mut batch).await;
         let works = self.prepare_jobs(works).await?;
-        let jobs = tokio::spawn(ingest.run_groups(works, inputs));
+        // The jobs' first starts go before any batch: a batch waiting for the budget's reset
+        // holds the board's write turn, and a start behind it would wait a whole window.
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let jobs = tokio::spawn(ingest.run_groups(works, inputs, Some(started_tx)));
+        let _ = blocked(&mut self.phases, &pacer, started_rx).await;
         self.queue_for_batches(batch).await?;
         self.flush_window().await?;
         self.flush_updates().await?;

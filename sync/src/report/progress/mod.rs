@@ -76,21 +76,26 @@ pub(crate) struct Frame {
     pub job: Option<JobView>,
 }
 
-/// The bulk import job in progress as its last poll saw it.
+/// The bulk import jobs in progress as their last polls saw them (one job, or several in flight
+/// together: their rows and progress summed).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JobView {
-    /// `fetch_job_status`'s `status` (`UPLOAD_PENDING`, `PROCESSING`, ...).
+    /// `fetch_job_status`'s `status` (`UPLOAD_PENDING`, `PROCESSING`, ...); with several jobs,
+    /// `PROCESSING` when any is.
     pub state: String,
-    /// `progress_percentage`.
+    /// `progress_percentage` (with several jobs: of all their rows).
     pub percent: u64,
-    /// Rows the job carries.
+    /// Rows the jobs carry.
     pub rows: u64,
     /// Rows per second: measured by this run's jobs so far, else the configured estimate.
     pub rows_per_s: f64,
+    /// Jobs in flight (1 for one job).
+    pub jobs: u64,
 }
 
 impl JobView {
-    /// Time left for the job's rows at the rate measured so far.
+    /// Time left for the jobs' rows at the rate measured so far (the board processes one job
+    /// after another, so the rows left add up).
     pub(crate) fn eta(&self) -> Option<Duration> {
         let left = self.rows as f64 * (100 - self.percent.min(100)) as f64 / 100.0;
         (self.rows_per_s > 0.0).then(|| Duration::from_secs_f64(left / self.rows_per_s))
@@ -98,24 +103,60 @@ impl JobView {
 
     pub(crate) fn text(&self) -> String {
         let eta = self.eta().map(fmt_duration).unwrap_or_else(|| "--".into());
+        let what = if self.jobs > 1 {
+            format!("{} jobs", self.jobs)
+        } else {
+            "job".to_string()
+        };
         format!(
-            "job {} {}% of {} rows, ETA {eta}",
+            "{what} {} {}% of {} rows, ETA {eta}",
             self.state, self.percent, self.rows
         )
     }
+
+    /// Several jobs' views as one: rows summed, progress weighted by rows.
+    fn combine(views: &[JobView]) -> Option<JobView> {
+        let first = views.first()?;
+        let rows: u64 = views.iter().map(|v| v.rows).sum();
+        let done: u64 = views.iter().map(|v| v.rows * v.percent.min(100)).sum();
+        let state = if views.iter().any(|v| v.state == "PROCESSING") {
+            "PROCESSING".to_string()
+        } else {
+            first.state.clone()
+        };
+        Some(JobView {
+            state,
+            percent: done.checked_div(rows).unwrap_or(0),
+            rows,
+            rows_per_s: first.rows_per_s,
+            jobs: views.len() as u64,
+        })
+    }
 }
 
-/// Where the bulk path posts its job's state for the display (shared with the job task).
+/// Where the bulk path posts its jobs' states for the display (shared with the job tasks), one
+/// slot per job in flight.
 #[derive(Debug, Default)]
-pub(crate) struct JobWatch(Mutex<Option<JobView>>);
+pub(crate) struct JobWatch(Mutex<std::collections::BTreeMap<u64, JobView>>);
 
 impl JobWatch {
-    pub(crate) fn set(&self, view: Option<JobView>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = view;
+    /// Post job `slot`'s view; `None`: the job has ended.
+    pub(crate) fn set(&self, slot: u64, view: Option<JobView>) {
+        let mut jobs = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match view {
+            Some(v) => {
+                jobs.insert(slot, v);
+            }
+            None => {
+                jobs.remove(&slot);
+            }
+        }
     }
 
+    /// The jobs in flight as one view.
     pub(crate) fn get(&self) -> Option<JobView> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let jobs = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        JobView::combine(&jobs.values().cloned().collect::<Vec<_>>())
     }
 }
 
@@ -130,6 +171,7 @@ mod job_view_tests {
             percent: 40,
             rows: 5_000,
             rows_per_s: 250.0,
+            jobs: 1,
         };
         assert_eq!(v.eta(), Some(Duration::from_secs(12)));
         assert!(
@@ -137,5 +179,43 @@ mod job_view_tests {
             "{}",
             v.text()
         );
+    }
+
+    #[test]
+    fn jobs_in_flight_together_show_as_one_line_with_their_rows_summed() {
+        let w = JobWatch::default();
+        let view = |state: &str, percent, rows| JobView {
+            state: state.into(),
+            percent,
+            rows,
+            rows_per_s: 100.0,
+            jobs: 1,
+        };
+        assert_eq!(w.get(), None);
+        w.set(1, Some(view("PROCESSING", 50, 1_000)));
+        w.set(2, Some(view("UPLOAD_PENDING", 0, 3_000)));
+        let v = w.get().unwrap();
+        assert_eq!((v.jobs, v.rows, v.percent), (2, 4_000, 12));
+        assert_eq!(v.state, "PROCESSING");
+        // 500 of 4,000 rows done is 12 % (whole percents): 3,520 rows left at 100 rows/s.
+        assert_eq!(v.eta(), Some(Duration::from_secs_f64(35.2)));
+        assert!(
+            v.text().starts_with("2 jobs PROCESSING 12% of 4000 rows"),
+            "{}",
+            v.text()
+        );
+        w.set(1, None);
+        let v = w.get().unwrap();
+        assert_eq!(
+            (v.jobs, v.rows, v.state.as_str()),
+            (1, 3_000, "UPLOAD_PENDING")
+        );
+        assert!(
+            v.text().starts_with("job UPLOAD_PENDING 0% of 3000 rows"),
+            "{}",
+            v.text()
+        );
+        w.set(2, None);
+        assert_eq!(w.get(), None);
     }
 }

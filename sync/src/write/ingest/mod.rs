@@ -2,10 +2,13 @@
 //! it), `on_match: UPSERT` on the key column, so a row sent twice updates its item instead of
 //! duplicating it (docs/monday-bulk-import.md §1, §3; https://developer.monday.com/api-reference/reference/ingest-items-api-reference).
 //!
-//! [`IngestPath::run_groups`] runs the groups the plan gave it, one job at a time (jobs on a
-//! board run one after another anyway, §5.4), and after each job re-plans the groups not yet
-//! started with the processing rate and start delay the job measured
-//! ([`crate::planning::paths::plan`]). A job seen done at its first poll only bounds the rate
+//! [`IngestPath::run_groups`] runs the groups the plan gave it in waves: a wave's jobs are
+//! started one after another (the first wave before any batch is sent), then each uploads, is
+//! polled and has its items looked up as its own task, so the board (which processes one job
+//! after another, §5.4) never waits a poll interval between them; a wave holds at most
+//! [`IN_FLIGHT_HORIZON`] of processing at the rate known then. After each job that measured the
+//! rate it re-plans the groups not yet started with the processing rate and start delay the job
+//! measured ([`crate::planning::paths::plan`]). A job seen done at its first poll only bounds the rate
 //! from below ([`runner::Measured::AtLeast`]): it may raise the estimate, never lower it. Each job ([`runner`]) writes its CSV ([`csv`]), starts,
 //! records itself in the jobs ledger BEFORE the upload ([`crate::state::jobs`]), uploads, polls
 //! ([`job`]) and maps the report back to records. What it cannot finish (capacity rejections,
@@ -23,8 +26,12 @@ pub(crate) mod labels;
 mod runner;
 
 use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::task::JoinSet;
 
 use crate::api::client::ApiClient;
 use crate::mapping::config::{ColumnKind, SyncConfig};
@@ -78,6 +85,9 @@ pub(crate) struct IngestPath {
     watch: Arc<JobWatch>,
     /// Rows per second for the display's ETA: the estimate, then what jobs measured.
     rate: std::sync::Mutex<f64>,
+    /// Jobs of this run uploaded and not yet seen ended (a job uploaded while another is in
+    /// flight waits for it on the board).
+    uploaded: AtomicUsize,
 }
 
 impl IngestPath {
@@ -110,18 +120,28 @@ impl IngestPath {
             fields,
             watch,
             rate: std::sync::Mutex::new(cfg.sync.processing_rate_rows_per_s),
+            uploaded: AtomicUsize::new(0),
         }
     }
 
-    /// Post a poll's view of a job for the progress display.
-    pub(crate) fn show(&self, state: &str, percent: u64, rows: usize) {
+    /// Post a poll's view of job `slot` for the progress display.
+    pub(crate) fn show(&self, slot: u64, state: &str, percent: u64, rows: usize) {
         let rows_per_s = *self.rate.lock().unwrap_or_else(|p| p.into_inner());
-        self.watch.set(Some(JobView {
-            state: state.to_string(),
-            percent,
-            rows: rows as u64,
-            rows_per_s,
-        }));
+        self.watch.set(
+            slot,
+            Some(JobView {
+                state: state.to_string(),
+                percent,
+                rows: rows as u64,
+                rows_per_s,
+                jobs: 1,
+            }),
+        );
+    }
+
+    /// Job `slot` has ended: the display stops showing it.
+    pub(crate) fn hide(&self, slot: u64) {
+        self.watch.set(slot, None);
     }
 
     /// Resolve the jobs an earlier run left open on this board (see [`runner::finish_open`]).
@@ -238,64 +258,166 @@ impl IngestPath {
         (kept, back)
     }
 
-    /// Run `groups` as jobs, one after another, re-planning the rest after each measured job.
+    /// Run `groups` as jobs, re-planning the groups not yet started after each measured job.
+    ///
+    /// Jobs go in waves: each wave's jobs are started one after another (their `ingest_items`
+    /// calls take the board's write turn), and each runs its upload, polls and lookups as its
+    /// own task, so the board processes them back to back (one after another, §5.4) instead of
+    /// waiting a poll interval between them. A wave admits jobs while the rows in flight take at
+    /// most [`IN_FLIGHT_HORIZON`] to process at the rate known now, so a rate far below the
+    /// estimate is measured by the first jobs before most rows are committed to jobs.
+    /// `first_wave` is told once the first wave's jobs have started: the coordinator holds the
+    /// batches until then, so the starts do not queue behind batches waiting for the budget.
     pub(crate) async fn run_groups(
         self: Arc<Self>,
         groups: Vec<GroupWork>,
         mut inputs: PlanInputs,
+        first_wave: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> IngestOutcome {
         let mut out = IngestOutcome::default();
-        let mut queue: std::collections::VecDeque<GroupWork> = groups.into();
+        let mut queue: VecDeque<GroupWork> = groups.into();
+        let mut first_wave = first_wave;
+        let mut running: JoinSet<runner::ChunkEnd> = JoinSet::new();
+        let mut in_flight_rows = 0usize;
         let mut seq = 0u64;
-        while let Some(g) = queue.pop_front() {
-            let mut rest = g.records;
-            while !rest.is_empty() {
-                let room = (inputs.hourly_items_left as usize).min(inputs.rows_per_job);
-                if room == 0 || inputs.job_starts_left == 0 {
-                    if let Some(wait) = self.wait_for_the_hour(rest.len(), &inputs) {
-                        tracing::info!(group = %g.title, records = rest.len(), wait_s = wait.as_secs(), "the hour's bulk-import budget is spent; waiting for it to free up (sooner than batches)");
-                        self.watch.set(None);
-                        tokio::time::sleep(wait).await;
-                        inputs = self.with_hour_left(inputs);
-                        continue;
-                    }
-                    tracing::warn!(group = %g.title, records = rest.len(), "the hour's bulk-import budget is spent; these records go as batches");
-                    out.stats.sent_as_batches += rest.len() as u64;
-                    out.to_batch.append(&mut rest);
-                    break;
-                }
-                let take = room.min(rest.len());
-                let chunk: Vec<PlannedRecord> = rest.drain(..take).collect();
+        loop {
+            // The ledger holds every started job's rows (this run's in flight too).
+            inputs = self.with_hour_left(inputs);
+            let wave = self
+                .admit(
+                    &mut queue,
+                    &mut inputs,
+                    in_flight_rows,
+                    !running.is_empty(),
+                    &mut out,
+                )
+                .await;
+            for (group_id, chunk) in wave {
                 seq += 1;
-                let end = runner::run_chunk(&self, &g.group_id, chunk, seq, &mut out.stats).await;
-                inputs.hourly_items_left = inputs.hourly_items_left.saturating_sub(end.rows_spent);
-                inputs.job_starts_left = inputs.job_starts_left.saturating_sub(end.starts);
-                // The ledger has every job's spend, this run's included, and lets spends an
-                // hour old leave the window.
-                inputs = self.with_hour_left(inputs);
-                out.stats.sent_as_batches += end.to_batch.len() as u64;
-                out.to_batch.extend(end.to_batch);
-                out.reports.extend(end.reports);
-                self.watch.set(None);
-                if let Some(m) = end.measured {
-                    let (rate, delay) = m.revise(inputs.rows_per_second, inputs.job_start_delay_s);
-                    *self.rate.lock().unwrap_or_else(|p| p.into_inner()) = rate;
-                    inputs.rows_per_second = rate;
-                    inputs.job_start_delay_s = delay;
-                    out.stats.measured_rows_per_s = Some(rate);
-                    out.stats.measured_start_delay_s = Some(delay);
-                }
+                in_flight_rows += chunk.len();
+                let begun = runner::begin(&self, &group_id, &chunk, seq, 0).await;
+                running.spawn(runner::run_chunk(self.clone(), group_id, chunk, seq, begun));
             }
-            if !queue.is_empty() {
+            if let Some(tx) = first_wave.take() {
+                let _ = tx.send(());
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let end = match joined {
+                Ok(end) => end,
+                Err(e) => {
+                    // A chunk task panicked: its records cannot be accounted for here; the
+                    // ledger keeps its job for the next run to resolve.
+                    tracing::error!(error = %e, "a bulk import job task failed");
+                    continue;
+                }
+            };
+            in_flight_rows = in_flight_rows.saturating_sub(end.rows);
+            let measured = self.absorb(end, &mut inputs, &mut out);
+            if measured && !queue.is_empty() {
                 let now = self.client.pacer.snapshot();
-                let inputs = inputs
+                let at_now = inputs
                     .clone()
                     .with_budget(&now, tokio::time::Instant::now(), 0);
-                replan(&mut queue, &inputs, &mut out, &self.layout);
+                replan(&mut queue, &at_now, &mut out, &self.layout);
             }
         }
         out
     }
+
+    /// The next wave: `(group id, rows)` of the jobs to start now, taken from the front of
+    /// `queue`, sized to what the hour has left ([`Self::with_hour_left`]) and to
+    /// `rows_per_job`. With the hour spent and nothing in flight, the front group waits for the
+    /// hour or goes as batches ([`Self::wait_for_the_hour`]); with jobs in flight, their ends
+    /// come first (they may give rows back).
+    async fn admit(
+        &self,
+        queue: &mut VecDeque<GroupWork>,
+        inputs: &mut PlanInputs,
+        mut in_flight_rows: usize,
+        running: bool,
+        out: &mut IngestOutcome,
+    ) -> Vec<(String, Vec<PlannedRecord>)> {
+        let mut wave = vec![];
+        while let Some(g) = queue.front_mut() {
+            let busy = running || !wave.is_empty();
+            if busy && !admits(in_flight_rows, inputs.rows_per_second) {
+                break;
+            }
+            let room = (inputs.hourly_items_left as usize).min(inputs.rows_per_job);
+            if room == 0 || inputs.job_starts_left == 0 {
+                if busy {
+                    break;
+                }
+                if let Some(wait) = self.wait_for_the_hour(g.records.len(), inputs) {
+                    tracing::info!(group = %g.title, records = g.records.len(), wait_s = wait.as_secs(), "the hour's bulk-import budget is spent; waiting for it to free up (sooner than batches)");
+                    tokio::time::sleep(wait).await;
+                    *inputs = self.with_hour_left(inputs.clone());
+                    continue;
+                }
+                tracing::warn!(group = %g.title, records = g.records.len(), "the hour's bulk-import budget is spent; these records go as batches");
+                out.stats.sent_as_batches += g.records.len() as u64;
+                out.to_batch.append(&mut g.records);
+                queue.pop_front();
+                continue;
+            }
+            let take = room.min(g.records.len());
+            let chunk: Vec<PlannedRecord> = g.records.drain(..take).collect();
+            inputs.hourly_items_left = inputs.hourly_items_left.saturating_sub(take as u64);
+            inputs.job_starts_left = inputs.job_starts_left.saturating_sub(1);
+            in_flight_rows += take;
+            wave.push((g.group_id.clone(), chunk));
+            if g.records.is_empty() {
+                queue.pop_front();
+            }
+        }
+        wave
+    }
+
+    /// Take a finished chunk into the outcome; true when its job measured the processing rate
+    /// (the estimates in `inputs` are revised).
+    fn absorb(
+        &self,
+        end: runner::ChunkEnd,
+        inputs: &mut PlanInputs,
+        out: &mut IngestOutcome,
+    ) -> bool {
+        out.stats.absorb(&end.stats);
+        out.stats.sent_as_batches += end.to_batch.len() as u64;
+        out.to_batch.extend(end.to_batch);
+        out.reports.extend(end.reports);
+        let Some(m) = end.measured else {
+            return false;
+        };
+        let (rate, mut delay) = m.revise(inputs.rows_per_second, inputs.job_start_delay_s);
+        if end.queued {
+            // Its wait behind other jobs is not the account's start delay.
+            delay = inputs.job_start_delay_s;
+        }
+        *self.rate.lock().unwrap_or_else(|p| p.into_inner()) = rate;
+        inputs.rows_per_second = rate;
+        inputs.job_start_delay_s = delay;
+        out.stats.measured_rows_per_s = Some(rate);
+        out.stats.measured_start_delay_s = Some(delay);
+        true
+    }
+}
+
+/// Seconds of processing, at the rate known now, that the jobs in flight may hold: a wave admits
+/// jobs until their rows reach it (one job always goes). At the 250 rows/s estimate that is
+/// 15,000 rows, so a 10,000-record run starts all its jobs at once; at a measured 2.5 rows/s it
+/// is 150 rows, and the groups not yet started are re-planned from the measurement.
+pub(crate) const IN_FLIGHT_HORIZON: Duration = Duration::from_secs(60);
+
+/// Whether a wave may admit another job with `in_flight_rows` rows already in flight.
+fn admits(in_flight_rows: usize, rows_per_second: f64) -> bool {
+    let rate = if rows_per_second.is_finite() && rows_per_second > 0.0 {
+        rows_per_second
+    } else {
+        return in_flight_rows == 0;
+    };
+    (in_flight_rows as f64) < rate * IN_FLIGHT_HORIZON.as_secs_f64()
 }
 
 /// Re-plan the groups not yet started with what the run measured; groups now planned as
@@ -331,4 +453,25 @@ fn replan(
     }
     *queue = kept;
     out.replans.push(revised);
+}
+
+#[cfg(test)]
+mod wave_tests {
+    use super::admits;
+
+    #[test]
+    fn a_wave_admits_rows_up_to_a_minute_of_processing() {
+        // 250 rows/s: 15,000 rows.
+        assert!(admits(0, 250.0));
+        assert!(admits(14_999, 250.0));
+        assert!(!admits(15_000, 250.0));
+        // 2.5 rows/s: 150 rows.
+        assert!(admits(149, 2.5));
+        assert!(!admits(150, 2.5));
+        // An unknown or nonsense rate admits one job at a time.
+        for rate in [0.0, -1.0, f64::NAN] {
+            assert!(admits(0, rate));
+            assert!(!admits(1, rate));
+        }
+    }
 }

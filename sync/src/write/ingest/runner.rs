@@ -4,6 +4,8 @@
 //! rejection or repeated failures hand the rows to the batch path.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::time::Instant;
@@ -30,6 +32,14 @@ pub(super) struct ChunkEnd {
     pub starts: u32,
     /// What a completed job says about the account's processing rate.
     pub measured: Option<Measured>,
+    /// Its job waited behind other jobs of this run on the board (processed one after another,
+    /// docs/monday-bulk-import.md §5.4): its start delay includes that wait, so it does not say
+    /// what the account's start delay is (its rate still does).
+    pub queued: bool,
+    /// Rows the chunk carried.
+    pub rows: usize,
+    /// The chunk's own counts (jobs, rows, bytes, polls), added to the run's by the caller.
+    pub stats: IngestStats,
 }
 
 /// What one completed job tells about the processing rate.
@@ -65,6 +75,8 @@ struct Watched {
     ended_at: Instant,
     /// (time, progress %) of polls that saw the job part-way.
     samples: Vec<(Instant, u64)>,
+    /// Another job of this run was uploaded and not yet ended when this one was uploaded.
+    queued: bool,
 }
 
 /// What one attempt ended with.
@@ -76,19 +88,63 @@ enum Attempt {
     Unavailable(SyncError),
 }
 
-/// Run `records` (all CSV-carriable, the coordinator checked) as jobs into `group_id`.
-pub(super) async fn run_chunk(
+/// A job started and recorded in the ledger, its file not yet uploaded ([`begin`]).
+pub(super) type Begun = Result<job::Started, SyncError>;
+
+/// Start a job for `records` into `group_id` and record it (with its keys) in the ledger before
+/// any byte of its file leaves. [`run_chunk`] takes it as its first attempt, so a caller can
+/// start several jobs one after another before their uploads and polls run side by side.
+pub(super) async fn begin(
     path: &IngestPath,
     group_id: &str,
+    records: &[PlannedRecord],
+    seq: u64,
+    round: u64,
+) -> Begun {
+    let client = &path.client;
+    let started = job::start(client, group_id, &path.match_column, seq, round).await?;
+    let entry = LedgerJob {
+        job_id: started.job_id.clone(),
+        board_id: client.board_id.clone(),
+        group_id: group_id.to_string(),
+        keys: records.iter().map(|r| r.record.key.clone()).collect(),
+        stage: Stage::Started,
+        // Until the job ends, every row of its file may spend the hour's budget.
+        started_at_ms: path.ledger.now_ms(),
+        rows: records.len() as u64,
+    };
+    // The job and its keys are durable before a byte of the file leaves.
+    path.ledger.started(&entry)?;
+    tracing::info!(job = %started.job_id, rows = records.len(), "bulk import job started");
+    Ok(started)
+}
+
+/// Run `records` (all CSV-carriable, the coordinator checked) as jobs into `group_id`; `first`
+/// is the first attempt's job, already started by [`begin`].
+pub(super) async fn run_chunk(
+    path: Arc<IngestPath>,
+    group_id: String,
     records: Vec<PlannedRecord>,
     seq: u64,
-    stats: &mut IngestStats,
+    first: Begun,
 ) -> ChunkEnd {
-    let mut end = ChunkEnd::default();
+    let path = &*path;
+    let mut end = ChunkEnd {
+        rows: records.len(),
+        ..ChunkEnd::default()
+    };
     let (csv, starts) = build_csv(path, &records);
     let mut maybe_committed = false;
+    let mut first = Some(first);
     for round in 0..MAX_JOB_ATTEMPTS as u64 {
-        let attempt = one_job(path, group_id, &records, &csv, seq, round, stats).await;
+        let begun = match first.take() {
+            Some(b) => b,
+            None => begin(path, &group_id, &records, seq, round).await,
+        };
+        let attempt = match begun {
+            Ok(started) => one_job(path, started, &records, &csv, seq << 4 | round, &mut end).await,
+            Err(e) => Attempt::Unavailable(e),
+        };
         match attempt {
             Attempt::UploadFailed => {
                 end.starts += 1;
@@ -105,6 +161,7 @@ pub(super) async fn run_chunk(
                 match (&w.status.state, w.status.failure_reason.as_deref()) {
                     (JobState::Completed, _) => {
                         end.measured = measure(&w, records.len());
+                        end.queued = w.queued;
                         end.reports = settle_rows(path, records, &starts, &w.report).await;
                         return end;
                     }
@@ -161,37 +218,18 @@ fn record_at(starts: &[u64], line: u64) -> Option<usize> {
     i.checked_sub(1)
 }
 
-/// Start, record, upload and watch one job.
-#[allow(clippy::too_many_arguments)]
+/// Upload the file of a started job and watch it to its end; `slot` names it for the display
+/// and seeds its polls' streams.
 async fn one_job(
     path: &IngestPath,
-    group_id: &str,
+    started: job::Started,
     records: &[PlannedRecord],
     csv: &Bytes,
-    seq: u64,
-    round: u64,
-    stats: &mut IngestStats,
+    slot: u64,
+    end: &mut ChunkEnd,
 ) -> Attempt {
     let client = &path.client;
-    let started = match job::start(client, group_id, &path.match_column, seq, round).await {
-        Ok(s) => s,
-        Err(e) => return Attempt::Unavailable(e),
-    };
-    let entry = LedgerJob {
-        job_id: started.job_id.clone(),
-        board_id: client.board_id.clone(),
-        group_id: group_id.to_string(),
-        keys: records.iter().map(|r| r.record.key.clone()).collect(),
-        stage: Stage::Started,
-        // Until the job ends, every row of its file may spend the hour's budget.
-        started_at_ms: path.ledger.now_ms(),
-        rows: records.len() as u64,
-    };
-    // The job and its keys are durable before a byte of the file leaves.
-    if let Err(e) = path.ledger.started(&entry) {
-        return Attempt::Unavailable(e);
-    }
-    tracing::info!(job = %started.job_id, rows = records.len(), bytes = csv.len(), "bulk import job started");
+    let stats = &mut end.stats;
     if let Err(e) = job::upload(client, &started.upload_url, csv.clone()).await {
         tracing::warn!(job = %started.job_id, error = %e, "upload failed; a new job takes the rows");
         *stats.jobs_by_state.entry("ABANDONED".into()).or_default() += 1;
@@ -203,17 +241,14 @@ async fn one_job(
     if let Err(e) = path.ledger.set_stage(&started.job_id, Stage::Uploaded) {
         return Attempt::Unavailable(e);
     }
-    path.show("UPLOAD_PENDING", 0, records.len());
-    match watch(
-        path,
-        &started.job_id,
-        records.len(),
-        seq << 4 | round,
-        stats,
-    )
-    .await
-    {
-        Ok(w) => {
+    let queued = path.uploaded.fetch_add(1, Ordering::SeqCst) > 0;
+    path.show(slot, "UPLOAD_PENDING", 0, records.len());
+    let watched = watch(path, &started.job_id, records.len(), slot, stats).await;
+    path.uploaded.fetch_sub(1, Ordering::SeqCst);
+    path.hide(slot);
+    match watched {
+        Ok(mut w) => {
+            w.queued = queued;
             *stats
                 .jobs_by_state
                 .entry(w.status.state.as_str().to_string())
@@ -258,7 +293,9 @@ async fn watch(
         polls += 1;
         stats.polls += 1;
         tracing::info!(job = %job_id, state = status.state.as_str(), progress = status.progress, "bulk import job");
-        path.show(status.state.as_str(), status.progress, rows);
+        if rows > 0 {
+            path.show(stream, status.state.as_str(), status.progress, rows);
+        }
         if status.state == JobState::Processing && (1..100).contains(&status.progress) {
             samples.push((Instant::now(), status.progress));
         }
@@ -281,6 +318,7 @@ async fn watch(
                 uploaded_at,
                 ended_at,
                 samples,
+                queued: false,
             });
         }
     }
@@ -505,6 +543,7 @@ mod tests {
                 .iter()
                 .map(|&(s, p)| (t0 + Duration::from_secs(s), p))
                 .collect(),
+            queued: false,
         }
     }
 
