@@ -612,6 +612,9 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
             {
                 "No plan or token kind raises this for create_item batches (plans raise request limits, not the complexity budget); bulk-import jobs do not spend that budget: a sync that may take them ([sync] mode = \"auto\") would go faster.".into()
             }
+            Some("budget") if f.efficiency_plan == PlanKind::Bulk => {
+                "No plan or token kind raises this: the complexity budget paced what went as create_item beside the jobs (records a CSV row cannot carry, groups planned as batches, the jobs' starts and lookups); only fewer of those, or fewer points per item, would go faster.".into()
+            }
             Some("budget") => {
                 "No client setting, plan or token kind raises this: plans raise request limits, not the complexity budget, and a personal token already has the largest; only fewer points per item would go faster.".into()
             }
@@ -735,6 +738,10 @@ mod tests {
         let text = v.lines.join("\n");
         assert!(text.contains("against the best plan (bulk: "), "{text}");
         assert!(!text.contains("would take"), "{text}");
+        assert!(
+            text.contains("paced what went as create_item beside the jobs"),
+            "{text}"
+        );
         // Without the bulk path modelled, nothing changes.
         let v = Verdict::decide(&facts(5_000, 10_000_000, 2_500, 5_000_000));
         let text = v.lines.join("\n");
