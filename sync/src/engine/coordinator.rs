@@ -361,7 +361,7 @@ impl Coordinator {
     pub(crate) fn apply_finished(&mut self) -> Result<(), SyncError> {
         while let Some(done) = self.jobs.try_join_next() {
             match done {
-                Ok(r) => self.apply(r)?,
+                Ok(r) => self.apply_batch(r)?,
                 Err(source) => return Err(SyncError::Task { source }),
             }
         }
@@ -380,13 +380,21 @@ impl Coordinator {
         let pacer = self.client.pacer.clone();
         let res = blocked(&mut self.phases, &pacer, self.jobs.join_next()).await;
         match res {
-            Some(Ok(r)) => self.apply(r),
+            Some(Ok(r)) => self.apply_batch(r),
             Some(Err(source)) => Err(SyncError::Task { source }),
             None => Ok(()),
         }
     }
 
-    fn apply(&mut self, r: WriteReport) -> Result<(), SyncError> {
+    /// A batch's answers: the bulk path's re-plans count them off the batches still queued.
+    pub(crate) fn apply_batch(&mut self, r: WriteReport) -> Result<(), SyncError> {
+        if let Some(b) = &self.bulk {
+            b.ingest.batches_answered(r.outcomes.len());
+        }
+        self.apply(r)
+    }
+
+    pub(crate) fn apply(&mut self, r: WriteReport) -> Result<(), SyncError> {
         self.phases.switch(Phase::State);
         if let Some(f) = r.fatal {
             tracing::error!(error = %f, "fatal API condition; stopping");

@@ -380,10 +380,14 @@ fn run_id_for(cfg: &SyncConfig) -> String {
         .unwrap_or_else(|| crate::api::keys::fresh_run_id(cfg.sync.seed))
 }
 
-/// The board's room: the configured `max_items` (monday.com's cap when unset) less what it holds.
+/// The board's room: the configured `max_items`, else the board's own `items_limit`, else
+/// monday.com's usual cap, less what it holds.
 fn capacity_for(cfg: &SyncConfig, board: &BoardInfo) -> Capacity {
     Capacity::new(
-        cfg.board.max_items.unwrap_or(BOARD_ITEM_CAP),
+        cfg.board
+            .max_items
+            .or(board.items_limit)
+            .unwrap_or(BOARD_ITEM_CAP),
         board.items_count,
     )
 }
@@ -563,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn board_room_is_the_configured_cap_else_monday_s_less_what_the_board_holds() {
+    fn board_room_is_the_configured_cap_else_the_board_s_limit_else_monday_s_less_what_it_holds() {
         let mut cfg = cfg();
         let board = BoardInfo {
             items_count: Some(9_990),
@@ -575,5 +579,13 @@ mod tests {
         assert_eq!(capacity_for(&cfg, &board).room(), Some(110));
         let unknown = BoardInfo::default();
         assert_eq!(capacity_for(&cfg, &unknown).room(), None);
+        // A board that reports its own limit (a larger plan): that limit, unless configured.
+        let big = BoardInfo {
+            items_limit: Some(100_000),
+            ..board
+        };
+        assert_eq!(capacity_for(&cfg, &big).room(), Some(110));
+        cfg.board.max_items = None;
+        assert_eq!(capacity_for(&cfg, &big).room(), Some(90_010));
     }
 }

@@ -104,8 +104,9 @@ pub struct BoardSettings {
     /// when every placeholder is empty. Default: the key.
     #[serde(default)]
     pub item_name: Option<String>,
-    /// Items the board can hold. Default: monday.com's 10,000 per board
-    /// (`ItemsLimitationException`); set it only if your account's boards hold more (or fewer).
+    /// Items the board can hold. Default: the board's `items_limit` as the API reports it, else
+    /// monday.com's 10,000 per board (`ItemsLimitationException`); set it only to hold a run
+    /// below that.
     /// Creates that would not fit are not sent; those records fail as "board full".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_items: Option<u64>,

@@ -32,6 +32,9 @@ pub struct BoardInfo {
     pub group_ids: Vec<String>,
     /// Items on the board (`items_count`), when the API served it.
     pub items_count: Option<u64>,
+    /// The most items the board can hold (`items_limit`, "The maximum number of items this
+    /// board can have" in the schema), when the API served it.
+    pub items_limit: Option<u64>,
 }
 
 /// One mapping problem found by [`check_mapping`].
@@ -42,7 +45,7 @@ pub struct MappingProblem {
     pub message: String,
 }
 
-const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name items_count columns { id title type settings } groups { id title } } }";
+const BOARD_QUERY: &str = "query ($b: [ID!]) { boards(ids: $b) { id name items_count items_limit columns { id title type settings } groups { id title } } }";
 /// For API versions that do not serve `Column.settings` (labels then stay unknown).
 const BOARD_QUERY_NO_SETTINGS: &str = "query ($b: [ID!]) { boards(ids: $b) { id name columns { id title type } groups { id title } } }";
 
@@ -116,6 +119,7 @@ pub(crate) fn parse_board(board: &Value) -> BoardInfo {
         id: s(board, "id"),
         name: s(board, "name"),
         items_count: board.get("items_count").and_then(Value::as_u64),
+        items_limit: board.get("items_limit").and_then(Value::as_u64),
         ..Default::default()
     };
     for c in board

@@ -41,12 +41,20 @@ async fn run_with(
     sim_cfg: SimConfig,
     customers: usize,
 ) -> (RunSummary, Arc<mock_monday::Simulator>, Arc<Counter>) {
+    run_config(bulk_config(), sim_cfg, customers).await
+}
+
+async fn run_config(
+    cfg: SyncConfig,
+    sim_cfg: SimConfig,
+    customers: usize,
+) -> (RunSummary, Arc<mock_monday::Simulator>, Arc<Counter>) {
     let (sim, t) = sim(sim_cfg);
     let counter = Arc::new(Counter::default());
     let s = run(RunParams {
         state: StateSpec::InMemory,
         observer: Some(counter.clone()),
-        ..params(bulk_config(), InputSource::Records(recs(N, customers)), t)
+        ..params(cfg, InputSource::Records(recs(N, customers)), t)
     })
     .await
     .expect("run");
@@ -174,12 +182,34 @@ async fn a_capacity_rejection_sends_the_rows_as_batches() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_job_that_meets_a_full_board_fills_its_room_and_reports_the_rest_board_full() {
-    // The board takes 300 items; the sync assumes the documented 10,000. Two groups of 200 go
-    // as two jobs: the first fits, the second is REJECTED with BOARD_CAPACITY_EXCEEDED.
+async fn a_board_that_reports_its_limit_gets_no_job_that_cannot_fit() {
+    // The board reports `items_limit` 300: the sync sends 300 creates (as jobs) and names the
+    // other 100 "board full" without a rejected job.
     let mut cfg = cfg_with("", BulkSettings::default());
     cfg.limits.items_limit_per_board = 300;
     let (s, sim, _) = run_with(cfg, 2).await;
+    let jobs = &s.ingest.as_ref().expect("jobs ran").jobs_by_state;
+    assert_eq!(jobs.get("REJECTED"), None, "{jobs:?}");
+    let items = board_items_by_key(&sim);
+    assert_eq!(items.len(), 300);
+    assert_eq!(items.values().filter(|v| v.len() > 1).count(), 0);
+    assert_eq!((s.created, s.failed, s.unresolved), (300, 100, 0));
+    assert!(s
+        .failures
+        .iter()
+        .all(|f| f.cause == monday_sync::transform::FailureCause::BoardFull));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_that_meets_a_full_board_fills_its_room_and_reports_the_rest_board_full() {
+    // The board takes 300 items; the sync is told 10,000 (`board.max_items`, over what the
+    // board reports). Two groups of 200 go as two jobs: the first fits, the second is REJECTED
+    // with BOARD_CAPACITY_EXCEEDED.
+    let mut cfg = cfg_with("", BulkSettings::default());
+    cfg.limits.items_limit_per_board = 300;
+    let mut sync_cfg = bulk_config();
+    sync_cfg.board.max_items = Some(10_000);
+    let (s, sim, _) = run_config(sync_cfg, cfg, 2).await;
     let jobs = &s.ingest.as_ref().expect("jobs ran").jobs_by_state;
     assert_eq!(jobs.get("REJECTED"), Some(&1), "{jobs:?}");
     let items = board_items_by_key(&sim);

@@ -14,7 +14,7 @@ use crate::observer::RequestKind;
 use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
 use crate::planning::PlannedRecord;
 use crate::report::{GroupPath, IngestSummary, Phase};
-use crate::write::ingest::{GroupWork, IngestPath};
+use crate::write::ingest::{GroupWork, IngestPath, JobNews};
 
 /// The bulk side of a run.
 #[derive(Debug)]
@@ -117,16 +117,35 @@ impl Coordinator {
         let works = self.prepare_jobs(works).await?;
         // The jobs' first starts go before any batch: a batch waiting for the budget's reset
         // holds the board's write turn, and a start behind it would wait a whole window.
+        ingest.batches_sent(batch.len() + self.queues.pending());
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-        let jobs = tokio::spawn(ingest.run_groups(works, inputs, Some(started_tx)));
+        let (news_tx, mut news_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut jobs =
+            tokio::spawn(ingest.run_groups(works, inputs, Some(started_tx), Some(news_tx)));
         let _ = blocked(&mut self.phases, &pacer, started_rx).await;
         self.queue_for_batches(batch).await?;
         self.flush_window().await?;
         self.flush_updates().await?;
-        self.drain().await?;
-        let out = blocked(&mut self.phases, &pacer, jobs)
-            .await
-            .map_err(|source| SyncError::Task { source })?;
+        // While the jobs run: batches answer, and the jobs hand over what they settled and
+        // what goes as batches instead (sent at once, beside a wait for the hour).
+        let mut news_open = true;
+        let out = loop {
+            tokio::select! {
+                news = news_rx.recv(), if news_open => match news {
+                    Some(news) => self.take_news(news).await?,
+                    None => news_open = false,
+                },
+                done = self.jobs.join_next(), if !self.jobs.is_empty() => match done {
+                    Some(Ok(r)) => self.apply_batch(r)?,
+                    Some(Err(source)) => return Err(SyncError::Task { source }),
+                    None => {}
+                },
+                ended = &mut jobs => break ended.map_err(|source| SyncError::Task { source })?,
+            }
+        };
+        while let Ok(news) = news_rx.try_recv() {
+            self.take_news(news).await?;
+        }
         for r in out.reports {
             self.apply(r)?;
         }
@@ -134,6 +153,7 @@ impl Coordinator {
             self.note_plan(p);
         }
         self.send_as_batches(out.to_batch).await?;
+        self.drain().await?;
         if let Some(b) = &mut self.bulk {
             let mut stats = out.stats;
             stats.replans = out.replans.len() as u64;
@@ -143,6 +163,19 @@ impl Coordinator {
             b.stats = stats;
         }
         Ok(())
+    }
+
+    /// One piece of news from the jobs: settled records are applied, records for batches sent.
+    async fn take_news(&mut self, news: JobNews) -> Result<(), SyncError> {
+        match news {
+            JobNews::ToBatch(records) => self.send_as_batches(records).await,
+            JobNews::Done(reports) => {
+                for r in reports {
+                    self.apply(r)?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The labels the jobs' rows need, added before any job starts (one request per column);

@@ -27,7 +27,7 @@ mod runner;
 
 use std::collections::HashMap;
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,15 +60,69 @@ pub(crate) struct GroupWork {
 
 pub(crate) use crate::report::IngestSummary as IngestStats;
 
+/// What the bulk path hands the coordinator while it runs (so re-planned records go as
+/// batches at once, not after a wait for the hour, and finished jobs' records are settled as
+/// they finish).
+#[derive(Debug)]
+pub(crate) enum JobNews {
+    /// Records for the batch path.
+    ToBatch(Vec<PlannedRecord>),
+    /// Records a job settled.
+    Done(Vec<WriteReport>),
+}
+
+/// Where [`JobNews`] goes.
+pub(crate) type NewsTx = tokio::sync::mpsc::UnboundedSender<JobNews>;
+
 /// What [`IngestPath::run_groups`] hands back.
 #[derive(Debug, Default)]
 pub(crate) struct IngestOutcome {
+    /// Settled records not yet handed over as [`JobNews::Done`].
     pub reports: Vec<WriteReport>,
-    /// Records for the batch path (re-planned to batches, or a job could not take them).
+    /// Records for the batch path (re-planned to batches, or a job could not take them) not
+    /// yet handed over as [`JobNews::ToBatch`].
     pub to_batch: Vec<PlannedRecord>,
     pub stats: IngestStats,
     /// Each plan revision made from measurements.
     pub replans: Vec<PathPlan>,
+    news: Option<NewsTx>,
+}
+
+impl IngestOutcome {
+    /// Hand `records` to the batch path (now, when the coordinator listens).
+    fn batch(&mut self, path: &IngestPath, records: Vec<PlannedRecord>) {
+        if records.is_empty() {
+            return;
+        }
+        path.batches_sent(records.len());
+        let unsent = match &self.news {
+            Some(tx) => match tx.send(JobNews::ToBatch(records)) {
+                Ok(()) => return,
+                Err(tokio::sync::mpsc::error::SendError(news)) => news,
+            },
+            None => JobNews::ToBatch(records),
+        };
+        if let JobNews::ToBatch(r) = unsent {
+            self.to_batch.extend(r);
+        }
+    }
+
+    /// Hand settled records over (now, when the coordinator listens).
+    fn settled(&mut self, reports: Vec<WriteReport>) {
+        if reports.is_empty() {
+            return;
+        }
+        let unsent = match &self.news {
+            Some(tx) => match tx.send(JobNews::Done(reports)) {
+                Ok(()) => return,
+                Err(tokio::sync::mpsc::error::SendError(news)) => news,
+            },
+            None => JobNews::Done(reports),
+        };
+        if let JobNews::Done(r) = unsent {
+            self.reports.extend(r);
+        }
+    }
 }
 
 /// The bulk path of one board.
@@ -88,6 +142,9 @@ pub(crate) struct IngestPath {
     /// Jobs of this run uploaded and not yet seen ended (a job uploaded while another is in
     /// flight waits for it on the board).
     uploaded: AtomicUsize,
+    /// Records handed to the batch path and not yet answered (the coordinator counts them):
+    /// a re-plan weighs the batches already queued, not only the groups it plans.
+    batches_outstanding: AtomicUsize,
 }
 
 impl IngestPath {
@@ -121,6 +178,7 @@ impl IngestPath {
             watch,
             rate: std::sync::Mutex::new(cfg.sync.processing_rate_rows_per_s),
             uploaded: AtomicUsize::new(0),
+            batches_outstanding: AtomicUsize::new(0),
         }
     }
 
@@ -137,6 +195,30 @@ impl IngestPath {
                 jobs: 1,
             }),
         );
+    }
+
+    /// `n` more records went to the batch path.
+    pub(crate) fn batches_sent(&self, n: usize) {
+        self.batches_outstanding.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// `n` records of the batch path have their answers.
+    pub(crate) fn batches_answered(&self, n: usize) {
+        let _ = self
+            .batches_outstanding
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                Some(v.saturating_sub(n))
+            });
+    }
+
+    /// `inputs` with the budget as the pacer sees it now and the batch records still queued.
+    fn at_now(&self, inputs: &PlanInputs) -> PlanInputs {
+        let now = self.client.pacer.snapshot();
+        inputs.clone().with_budget(
+            &now,
+            tokio::time::Instant::now(),
+            self.batches_outstanding.load(Ordering::SeqCst),
+        )
     }
 
     /// Job `slot` has ended: the display stops showing it.
@@ -180,21 +262,30 @@ impl IngestPath {
     }
 
     /// With the hour's budgets spent: how long until the oldest spend the ledger knows of leaves
-    /// the window, when the planner finds waiting for the window sooner for `rows` rows than
-    /// sending them as batches (`mode = "ingest"` always waits). None: batches (or nothing of
+    /// the window, when the planner finds waiting for the window sooner for the front group of
+    /// `queue` than sending it as batches (`mode = "ingest"` always waits). The groups are
+    /// planned together, beside the batches already queued: one group alone is sooner as
+    /// batches, all of them behind the queued batches are not. None: batches (or nothing of
     /// ours to wait for: the ledger has no spend in the window).
-    fn wait_for_the_hour(&self, rows: usize, inputs: &PlanInputs) -> Option<Duration> {
+    fn wait_for_the_hour(
+        &self,
+        queue: &VecDeque<GroupWork>,
+        inputs: &PlanInputs,
+    ) -> Option<Duration> {
         let now = self.ledger.now_ms();
         let free_at = self.ledger.hour_use(now).ok()?.next_free_at()?;
-        let load = GroupLoad {
-            group: String::new(),
-            records: rows,
-            ingestable: rows,
-        };
-        let waits = plan(&[load], inputs)
-            .groups
+        let loads: Vec<GroupLoad> = queue
             .iter()
-            .any(|g| g.path == PathChoice::Ingest);
+            .map(|g| GroupLoad {
+                group: g.title.clone(),
+                records: g.records.len(),
+                ingestable: g.records.len(),
+            })
+            .collect();
+        let waits = plan(&loads, &self.at_now(inputs))
+            .groups
+            .first()
+            .is_some_and(|g| g.path == PathChoice::Ingest);
         waits.then(|| Duration::from_millis((free_at - now).max(0) as u64))
     }
 
@@ -273,8 +364,12 @@ impl IngestPath {
         groups: Vec<GroupWork>,
         mut inputs: PlanInputs,
         first_wave: Option<tokio::sync::oneshot::Sender<()>>,
+        news: Option<NewsTx>,
     ) -> IngestOutcome {
-        let mut out = IngestOutcome::default();
+        let mut out = IngestOutcome {
+            news,
+            ..IngestOutcome::default()
+        };
         let mut queue: VecDeque<GroupWork> = groups.into();
         let mut first_wave = first_wave;
         let mut running: JoinSet<runner::ChunkEnd> = JoinSet::new();
@@ -316,13 +411,13 @@ impl IngestPath {
             in_flight_rows = in_flight_rows.saturating_sub(end.rows);
             let measured = self.absorb(end, &mut inputs, &mut out);
             if measured && !queue.is_empty() {
-                let now = self.client.pacer.snapshot();
-                let at_now = inputs
-                    .clone()
-                    .with_budget(&now, tokio::time::Instant::now(), 0);
-                replan(&mut queue, &at_now, &mut out, &self.layout);
+                // What the hour has left now (spends an hour old have left the window).
+                inputs = self.with_hour_left(inputs);
+                let at_now = self.at_now(&inputs);
+                self.replan(&mut queue, &at_now, &mut out);
             }
         }
+        out.news = None;
         out
     }
 
@@ -340,7 +435,7 @@ impl IngestPath {
         out: &mut IngestOutcome,
     ) -> Vec<(String, Vec<PlannedRecord>)> {
         let mut wave = vec![];
-        while let Some(g) = queue.front_mut() {
+        while !queue.is_empty() {
             let busy = running || !wave.is_empty();
             if busy && !admits(in_flight_rows, inputs.rows_per_second) {
                 break;
@@ -350,18 +445,23 @@ impl IngestPath {
                 if busy {
                     break;
                 }
-                if let Some(wait) = self.wait_for_the_hour(g.records.len(), inputs) {
-                    tracing::info!(group = %g.title, records = g.records.len(), wait_s = wait.as_secs(), "the hour's bulk-import budget is spent; waiting for it to free up (sooner than batches)");
+                if let Some(wait) = self.wait_for_the_hour(queue, inputs) {
+                    tracing::info!(groups = queue.len(), wait_s = wait.as_secs(), "the hour's bulk-import budget is spent; waiting for it to free up (sooner than batches)");
                     tokio::time::sleep(wait).await;
                     *inputs = self.with_hour_left(inputs.clone());
                     continue;
                 }
+                let Some(mut g) = queue.pop_front() else {
+                    break;
+                };
                 tracing::warn!(group = %g.title, records = g.records.len(), "the hour's bulk-import budget is spent; these records go as batches");
                 out.stats.sent_as_batches += g.records.len() as u64;
-                out.to_batch.append(&mut g.records);
-                queue.pop_front();
+                out.batch(self, std::mem::take(&mut g.records));
                 continue;
             }
+            let Some(g) = queue.front_mut() else {
+                break;
+            };
             let take = room.min(g.records.len());
             let chunk: Vec<PlannedRecord> = g.records.drain(..take).collect();
             inputs.hourly_items_left = inputs.hourly_items_left.saturating_sub(take as u64);
@@ -385,8 +485,8 @@ impl IngestPath {
     ) -> bool {
         out.stats.absorb(&end.stats);
         out.stats.sent_as_batches += end.to_batch.len() as u64;
-        out.to_batch.extend(end.to_batch);
-        out.reports.extend(end.reports);
+        out.batch(self, end.to_batch);
+        out.settled(end.reports);
         let Some(m) = end.measured else {
             return false;
         };
@@ -420,39 +520,41 @@ fn admits(in_flight_rows: usize, rows_per_second: f64) -> bool {
     (in_flight_rows as f64) < rate * IN_FLIGHT_HORIZON.as_secs_f64()
 }
 
-/// Re-plan the groups not yet started with what the run measured; groups now planned as
-/// batches leave the queue for the batch path.
-fn replan(
-    queue: &mut std::collections::VecDeque<GroupWork>,
-    inputs: &PlanInputs,
-    out: &mut IngestOutcome,
-    layout: &CsvLayout,
-) {
-    let loads: Vec<GroupLoad> = queue
-        .iter()
-        .map(|g| GroupLoad {
-            group: g.title.clone(),
-            records: g.records.len(),
-            ingestable: g
-                .records
-                .iter()
-                .filter(|r| layout.row(&r.record).is_ok())
-                .count(),
-        })
-        .collect();
-    let revised = plan(&loads, inputs);
-    let mut kept = std::collections::VecDeque::new();
-    for (g, p) in queue.drain(..).zip(revised.groups.iter()) {
-        match p.path {
-            PathChoice::Ingest => kept.push_back(g),
-            PathChoice::Batch => {
-                tracing::info!(group = %g.title, why = %p.why, "re-planned from measured job rates: batches");
-                out.to_batch.extend(g.records);
+impl IngestPath {
+    /// Re-plan the groups not yet started with what the run measured; groups now planned as
+    /// batches leave the queue for the batch path.
+    fn replan(
+        &self,
+        queue: &mut VecDeque<GroupWork>,
+        inputs: &PlanInputs,
+        out: &mut IngestOutcome,
+    ) {
+        let loads: Vec<GroupLoad> = queue
+            .iter()
+            .map(|g| GroupLoad {
+                group: g.title.clone(),
+                records: g.records.len(),
+                ingestable: g
+                    .records
+                    .iter()
+                    .filter(|r| self.layout.row(&r.record).is_ok())
+                    .count(),
+            })
+            .collect();
+        let revised = plan(&loads, inputs);
+        let mut kept = VecDeque::new();
+        for (g, p) in queue.drain(..).zip(revised.groups.iter()) {
+            match p.path {
+                PathChoice::Ingest => kept.push_back(g),
+                PathChoice::Batch => {
+                    tracing::info!(group = %g.title, why = %p.why, "re-planned from measured job rates: batches");
+                    out.batch(self, g.records);
+                }
             }
         }
+        *queue = kept;
+        out.replans.push(revised);
     }
-    *queue = kept;
-    out.replans.push(revised);
 }
 
 #[cfg(test)]
