@@ -6,7 +6,7 @@
 //! ([`confirmed_item`]), and before creates when the state store was lost
 //! ([`crate::planning::verify`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
@@ -114,6 +114,40 @@ fn first_page(data: &Value, board_id: &str) -> Result<Value, SyncError> {
         })
 }
 
+/// Adds the items of one page whose key column's text is exactly one of `wanted` to `found`
+/// (the server's `any_of` may also answer items whose key differs in case or spacing).
+fn collect_matches(
+    page: &Value,
+    key_column: &str,
+    wanted: &HashSet<&str>,
+    found: &mut HashMap<String, Vec<String>>,
+) {
+    for item in page
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let id = match item.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        let text = item
+            .get("column_values")
+            .and_then(Value::as_array)
+            .and_then(|cvs| {
+                cvs.iter()
+                    .find(|cv| cv.get("id").and_then(Value::as_str) == Some(key_column))
+            })
+            .and_then(|cv| cv.get("text"))
+            .and_then(Value::as_str);
+        if let Some(t) = text.filter(|t| wanted.contains(t)) {
+            found.entry(t.to_string()).or_default().push(id);
+        }
+    }
+}
+
 /// Item ids on the board for each of `keys` (exact match on the key column's text). Keys not on the
 /// board are absent from the map; a key with several items lists them all (lowest id first).
 /// One `boards { items_page(query_params: any_of) }` query per [`KEYS_PER_QUERY`] keys, each
@@ -131,7 +165,7 @@ pub(crate) async fn find_items_by_key(
     );
     let mut found: HashMap<String, Vec<String>> = HashMap::new();
     for (n, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
-        let wanted: std::collections::HashSet<&str> = chunk.iter().map(String::as_str).collect();
+        let wanted: HashSet<&str> = chunk.iter().map(String::as_str).collect();
         let limit = (chunk.len() as u64).min(PAGE_LIMIT);
         let mut vars = Map::new();
         vars.insert("b".into(), json!([board_id]));
@@ -149,30 +183,7 @@ pub(crate) async fn find_items_by_key(
         let mut page = first_page(&data, board_id)?;
         let mut pages = 0u64;
         loop {
-            for item in page
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let id = match item.get("id") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => continue,
-                };
-                let text = item
-                    .get("column_values")
-                    .and_then(Value::as_array)
-                    .and_then(|cvs| {
-                        cvs.iter()
-                            .find(|cv| cv.get("id").and_then(Value::as_str) == Some(key_column))
-                    })
-                    .and_then(|cv| cv.get("text"))
-                    .and_then(Value::as_str);
-                if let Some(t) = text.filter(|t| wanted.contains(t)) {
-                    found.entry(t.to_string()).or_default().push(id);
-                }
-            }
+            collect_matches(&page, key_column, &wanted, &mut found);
             let cursor = page
                 .get("cursor")
                 .and_then(Value::as_str)
@@ -227,7 +238,6 @@ mod tests {
 
     /// [`find_items_by_key`] against the in-process simulator, with what it charged.
     mod on_the_simulator {
-        use std::collections::HashSet;
         use std::sync::Arc;
         use std::time::Duration;
 
