@@ -6,12 +6,12 @@
 //! [`planning`]) and writes it through a write path ([`write`]: today aliased `create_item` /
 //! `change_multiple_column_values` mutations, many per request, with GraphQL variables). Every
 //! record is marked pending before its request leaves and done after, so a killed process is
-//! reconciled on the next run with `items_page_by_column_values` before anything is created
-//! again ([`state::reconcile`]). [`engine::run`] is the entry point; every request goes through
-//! one client ([`api`]) and reaches the API only through [`transport::Transport`] (reqwest in
-//! [`api::http`], the simulator in tests and the perf harness), and all timing uses tokio's
-//! clock, so runs replay deterministically in virtual time. [`report`] writes the summaries and
-//! shows progress.
+//! reconciled on the next run with a lookup by key (`items_page` with an `any_of` rule) before
+//! anything is created again ([`state::reconcile`]). [`engine::run`] is the entry point; every
+//! request goes through one client ([`api`]) and reaches the API only through
+//! [`transport::Transport`] (reqwest in [`api::http`], the simulator in tests and the perf
+//! harness), and all timing uses tokio's clock, so runs replay deterministically in virtual time.
+//! [`report`] writes the summaries and shows progress.
 //!
 //! Where each decision is made (one module each):
 //!

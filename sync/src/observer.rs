@@ -17,7 +17,7 @@ pub enum RequestKind {
     Create,
     /// A batch of `change_multiple_column_values`.
     Update,
-    /// `items_page_by_column_values` / `next_items_page` lookups by key.
+    /// Lookups by key: `boards { items_page(query_params: any_of) }` / `next_items_page`.
     Reconcile,
     /// `update_status_column` / `update_dropdown_column`: labels a job's rows need, added to
     /// their column before the job (a bulk import never creates labels).

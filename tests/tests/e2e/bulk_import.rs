@@ -196,7 +196,10 @@ async fn reached(serve: &Serve, stage: Stage) -> bool {
     }
 }
 
-/// Look-ups by key the server saw (the sync's item-id look-up after a job).
+/// Look-ups by key the server answered after the job's upload (the sync's item-id look-up after
+/// a job). The server names a request's kind by its root fields: a look-up's first page is a
+/// `boards { items_page(query_params) }` read (`board_read`), further pages `next_items_page`
+/// (`reconcile`). After the upload the sync only polls the job until it sees it end.
 async fn reconcile_requests(serve: &Serve) -> usize {
     let text = e2e_tests::http()
         .get(format!("{}/__admin/requests?since=0", serve.base))
@@ -206,8 +209,22 @@ async fn reconcile_requests(serve: &Serve) -> usize {
         .text()
         .await
         .expect("request log body");
-    text.lines()
-        .filter(|l| l.contains("\"kind\":\"reconcile\""))
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("request log line"))
+        .collect();
+    let after_upload = entries
+        .iter()
+        .rposition(|e| e["kind"] == "upload")
+        .map_or(entries.len(), |i| i + 1);
+    entries[after_upload..]
+        .iter()
+        .filter(|e| {
+            e["kind"] == "reconcile"
+                || e["root_fields"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|n| n == "boards"))
+        })
         .count()
 }
 
