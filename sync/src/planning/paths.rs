@@ -23,7 +23,7 @@
 //! that needs a second window waits for its reset however its items are spread over the first,
 //! so a job only saves budget time when it keeps the run inside fewer windows. Jobs spend the
 //! budget too: their `ingest_items` start (one mutation) and the key lookups that find their
-//! items (one `items_page_by_column_values` per 100 rows, about 110,000 each), and so do the
+//! items (one `items_page` query per 100 rows, 22 a key), and so do the
 //! batch writes queued outside the plan (`batch_items_queued`).
 //!
 //! **A job** (https://developer.monday.com/api-reference/docs/importing-items-in-bulk): the
@@ -88,11 +88,11 @@
 //! Jobs win by far from a few hundred records on, because batches are held to 333 items a
 //! window by the budget while even a 10x slower job processes 25 rows a second. Jobs are
 //! started back to back and the board processes them one after another without waiting for
-//! polls between them, so many small groups gain too: 500 records in 30 groups send the 14
-//! largest as jobs and the rest fit in the first window (25.3 s against 64.4 s); 5,000 in 30
-//! groups are 30 starts (30 s) and 20 s of processing (41.6 s). 10x faster changes nothing
-//! there (the starts, the poll grid and the key lookups dominate); 10x slower is bound by
-//! processing (5,000 rows at 25 rows/s: 200 s), during which the board refuses batches.
+//! polls between them, so many small groups gain too: 500 records in 30 groups send the 11
+//! largest as jobs and the rest fit in the first window (22.3 s against 64.4 s); 5,000 in 30
+//! groups are 29 jobs, their starts (29 s) and 20 s of processing (40.6 s). 10x faster changes
+//! little there (the starts, the poll grid and the key lookups dominate); 10x slower is bound
+//! by processing (5,000 rows at 25 rows/s: 200 s), during which the board refuses batches.
 //!
 //! **Re-planning limits the damage.** After each job that measured the rate the engine calls
 //! [`plan`] again for the groups whose jobs have not started, with the rate and start delay
@@ -289,11 +289,6 @@ const MAX_ROWS_PER_JOB: usize = 10_000;
 const ONE_REQUEST_MAX_S: f64 = 1.0;
 /// The documented poll pace: not faster than every 10 s.
 const MIN_POLL_S: f64 = 10.0;
-/// A key lookup after a job (`items_page_by_column_values`, 100,000 by the published weights,
-/// https://community.monday.com/t/complexity-field-weights/17444, plus the selection of a
-/// 500-item page) and the keys one lookup asks for
-/// ([`crate::state::reconcile::KEYS_PER_QUERY`]).
-const KEY_LOOKUP_COMPLEXITY: u64 = 110_000;
 /// Seconds one key lookup is estimated to take: a read round trip (no published figure; the
 /// simulator's realistic profile has a 250 ms median plus 0.2 ms per item read).
 const KEY_LOOKUP_S: f64 = 0.3;
@@ -464,10 +459,11 @@ impl Model {
     }
 
     /// The complexity a job of `rows` rows spends, in `create_item`s: one mutation to start it,
-    /// one key lookup per [`KEYS_PER_LOOKUP`] rows to find its items.
+    /// and the key lookups that find its items ([`crate::state::reconcile::lookup_complexity`]:
+    /// 22 per key and 21 per query of [`KEYS_PER_LOOKUP`] keys, by the published weights).
     fn job_budget_items(&self, rows: usize) -> f64 {
-        let lookups = rows.div_ceil(KEYS_PER_LOOKUP) as f64;
-        (self.mutation_cost + lookups * KEY_LOOKUP_COMPLEXITY as f64) / self.mutation_cost
+        let lookups = crate::state::reconcile::lookup_complexity(rows) as f64;
+        (self.mutation_cost + lookups) / self.mutation_cost
     }
 
     /// The budget's clock as the plan starts: what is left now, the reset when it comes.
@@ -884,7 +880,7 @@ mod tests {
         // A job: start + upload (2 × 1 s: the 4.4 s batch request capped at one request's 1 s);
         // polled every 10 s from the upload at 2 s; it ends 2 s + 20 s later, seen by the third
         // poll at 32 s, then 50 key lookups of 0.3 s: 47 s. Its start and lookups spend
-        // (30,000 + 50 x 110,000) / 30,000 = 184.3 items of the first window: no wait.
+        // (30,000 + 5,000 x 22 + 50 x 21) / 30,000 = 4.7 items of the first window: no wait.
         let p = plan(&[load("a", 5_000, 5_000)], &realistic());
         assert_eq!(p.est_batch_only_s, 848.835);
         assert_eq!(p.est_ingest_only_s, 47.0);
@@ -900,11 +896,9 @@ mod tests {
         // Two jobs (10,000 + 8,000 rows), started at 0 s and 1 s, uploaded at 2 s and 3 s: the
         // first processes 4 s to 44 s, seen at 52 s, its 100 lookups until 82 s; the second
         // waits for the board until 44 s, processes to 76 s, is seen at 83 s, its 80 lookups
-        // until 107 s. Their 662 items of budget go where the board is free: 75.5 items from
-        // 2 s (the starts sent) to 4 s, the second window's 333.3 from 76 s (8.8 s), the other
-        // 253.2 at its reset (120 s, 6.7 s): 126.7 s.
+        // until 107 s. Their 17.9 items of budget fit before the first job's processing.
         let p = plan(&[load("a", 18_000, 18_000)], &realistic());
-        assert_eq!(p.est_ingest_only_s, 126.712);
+        assert_eq!(p.est_ingest_only_s, 107.0);
         // 10 x slower: 5,000 rows take 200 s; seen at 2 + 210, lookups 15 s.
         let mut slow = realistic();
         slow.rows_per_second = 25.0;
@@ -1005,11 +999,11 @@ mod tests {
         #[rustfmt::skip]
         let table: [Row; 6] = [
             (500, 1, 64.418, [(1, 33.5), (1, 13.5), (1, 13.5)], 33.5),
-            (500, 30, 64.418, [(14, 25.396), (14, 25.3), (14, 25.3)], 25.396),
+            (500, 30, 64.418, [(11, 22.312), (11, 22.3), (11, 22.3)], 22.312),
             (5_000, 1, 848.835, [(1, 227.0), (1, 47.0), (1, 27.0)], 227.0),
-            (5_000, 30, 848.835, [(30, 211.4), (30, 41.6), (30, 41.6)], 211.4),
-            (10_000, 1, 1_748.835, [(1, 442.0), (1, 82.0), (1, 60.91)], 442.0),
-            (10_000, 30, 1_748.835, [(30, 423.622), (30, 63.622), (30, 63.622)], 423.622),
+            (5_000, 30, 848.835, [(29, 202.628), (29, 40.6), (29, 40.6)], 202.628),
+            (10_000, 1, 1_748.835, [(1, 442.0), (1, 82.0), (1, 42.0)], 442.0),
+            (10_000, 30, 1_748.835, [(30, 413.2), (30, 52.2), (30, 42.2)], 413.2),
         ];
         for (n, groups, batch_only, by_rate, planned_250_run_25) in table {
             let l = loads(n, groups);

@@ -63,10 +63,10 @@ pub(crate) fn confirmed_item(
 /// <https://community.monday.com/t/complexity-field-weights/17444>: object 10, scalar 1, times
 /// the sizes of the lists above; `boards(ids: [b])` is a list of one, `items` is sized by the
 /// page's `limit`, `column_values(ids: [key])` by its one id). A query of `k` keys asks for a page
-/// of `limit = k` and costs `21 + 23·k`: `boards` 10 + `items_page` 10 + `cursor` 1, plus per
-/// item `items` 10 + `id` 1 + `column_values` 10 + `id` 1 + `text` 1. A further page
+/// of `limit = k` and costs `21 + 22·k`: `boards` 10 + `items_page` 10 + `cursor` 1, plus per
+/// item `items` 10 + `id` 1 + `column_values` 10 + `text` 1. A further page
 /// (`next_items_page`, only when keys match more items than were asked for: duplicates, or
-/// items whose key differs only in case) costs `11 + 23·limit`. So 100 keys cost 2,321, where
+/// items whose key differs only in case) costs `11 + 22·limit`. So 100 keys cost 2,221, where
 /// `items_page_by_column_values` (a fixed 100,000 plus a 500-item page) cost 111,501.
 /// [`lookup_complexity`] sums it for the planner, which also counts one lookup request per
 /// `KEYS_PER_QUERY` keys (`planning::paths`). The fixed part is so small that more keys per query
@@ -81,12 +81,12 @@ pub(crate) const PAGE_LIMIT: u64 = 500;
 /// [`KEYS_PER_QUERY`].
 const FIRST_PAGE_FIXED: u64 = 21;
 /// Complexity per item a page asks for (its `limit`). See [`KEYS_PER_QUERY`].
-const PER_ITEM: u64 = 23;
+const PER_ITEM: u64 = 22;
 
 /// The complexity the simulator charges for looking up `keys` keys with [`find_items_by_key`],
 /// all queries summed, when each key matches at most one item (no further pages): one query per
-/// [`KEYS_PER_QUERY`] keys, each `21 + 23·k` for its `k` keys, i.e.
-/// `23·keys + 21·⌈keys / KEYS_PER_QUERY⌉`.
+/// [`KEYS_PER_QUERY`] keys, each `21 + 22·k` for its `k` keys, i.e.
+/// `22·keys + 21·⌈keys / KEYS_PER_QUERY⌉`.
 pub(crate) fn lookup_complexity(keys: usize) -> u64 {
     let queries = keys.div_ceil(KEYS_PER_QUERY) as u64;
     PER_ITEM * keys as u64 + FIRST_PAGE_FIXED * queries
@@ -97,8 +97,8 @@ pub(crate) fn lookup_complexity(keys: usize) -> u64 {
 /// text column (`check_mapping` refuses another type before any lookup), so one query serves
 /// every board. The server may match case-insensitively (the simulator does); the caller keeps
 /// exact matches only.
-const FIRST: &str = "query ($b: [ID!], $key: ID!, $values: CompareValue!, $l: Int!, $ids: [String!]) { boards(ids: $b) { items_page(limit: $l, query_params: { rules: [{ column_id: $key, compare_value: $values, operator: any_of }] }) { cursor items { id column_values(ids: $ids) { id text } } } } }";
-const NEXT: &str = "query ($c: String!, $l: Int!, $ids: [String!]) { next_items_page(cursor: $c, limit: $l) { cursor items { id column_values(ids: $ids) { id text } } } }";
+const FIRST: &str = "query ($b: [ID!], $key: ID!, $values: CompareValue!, $l: Int!, $ids: [String!]) { boards(ids: $b) { items_page(limit: $l, query_params: { rules: [{ column_id: $key, compare_value: $values, operator: any_of }] }) { cursor items { id column_values(ids: $ids) { text } } } } }";
+const NEXT: &str = "query ($c: String!, $l: Int!, $ids: [String!]) { next_items_page(cursor: $c, limit: $l) { cursor items { id column_values(ids: $ids) { text } } } }";
 
 /// The first page of a lookup: `boards[0].items_page`; a board the answer does not show is an
 /// error (the old root field answered `InvalidBoardIdException`; finding nothing would clear
@@ -133,13 +133,13 @@ fn collect_matches(
             Some(Value::Number(n)) => n.to_string(),
             _ => continue,
         };
+        // The query asks for the key column only (`ids: [key]`), so its one value is the key's
+        // (selecting the value's `id` too would cost a point per item, 3,400 a 5,000-record run).
         let text = item
             .get("column_values")
             .and_then(Value::as_array)
-            .and_then(|cvs| {
-                cvs.iter()
-                    .find(|cv| cv.get("id").and_then(Value::as_str) == Some(key_column))
-            })
+            .filter(|cvs| cvs.len() == 1)
+            .and_then(|cvs| cvs.first())
             .and_then(|cv| cv.get("text"))
             .and_then(Value::as_str);
         if let Some(t) = text.filter(|t| wanted.contains(t)) {
@@ -344,14 +344,14 @@ mod tests {
         async fn a_lookup_is_charged_per_key_as_lookup_complexity_says() {
             let q = KEYS_PER_QUERY;
             let board = Board::with(&keys(0..2 * q + 76)).await;
-            // (keys, complexity charged per query): 21 + 23 per key asked for, a query per
+            // (keys, complexity charged per query): 21 + 22 per key asked for, a query per
             // KEYS_PER_QUERY keys. `items_page_by_column_values` charged 111,501 a query.
-            let full = 21 + 23 * q as u64;
+            let full = 21 + 22 * q as u64;
             let cases: [(usize, Vec<u64>); 4] = [
-                (1, vec![44]),
-                (76, vec![1_769]),
-                (100, vec![2_321]),
-                (2 * q + 76, vec![full, full, 1_769]),
+                (1, vec![43]),
+                (76, vec![1_693]),
+                (100, vec![2_221]),
+                (2 * q + 76, vec![full, full, 1_693]),
             ];
             for (n, per_query) in cases {
                 let asked = keys(0..n);
@@ -386,8 +386,8 @@ mod tests {
                 );
                 assert!(a < b, "{key}: lowest id first: {ids:?}");
             }
-            // The first page (30 of the 60), then one more of `limit` 30: 11 + 23 * 30.
-            assert_eq!(charged, [lookup_complexity(30), 701]);
+            // The first page (30 of the 60), then one more of `limit` 30: 11 + 22 * 30.
+            assert_eq!(charged, [lookup_complexity(30), 671]);
         }
 
         #[tokio::test]
