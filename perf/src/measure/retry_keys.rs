@@ -7,6 +7,11 @@
 //! its key, alias names or order; `mock_monday::request_log::write_identity`). Every mutation
 //! whose identity was seen before is a retried write; one whose key or body hash differs from
 //! the first attempt's is a key change, which the gate's `max_retry_key_changes` (0) fails on.
+//!
+//! Bulk-import job starts (`ingest_items`) are left out: a start carries only the board, the
+//! group and the match column, so two jobs into one group (its rows split over the hour's budget,
+//! or a new job after a failed upload) look like one write sent twice, yet each start is a job
+//! of its own and must carry its own key. Extra starts show in the gate's `ingest_starts`.
 
 use std::collections::HashMap;
 
@@ -40,6 +45,9 @@ impl RetryKeys {
             let Some(identity) = e.write_identity.as_deref() else {
                 continue;
             };
+            if e.kind == mock_monday::request_log::RequestKind::IngestStart {
+                continue;
+            }
             let key = e.idempotency_key.as_deref();
             match first.get(identity) {
                 None => {
@@ -114,5 +122,21 @@ mod tests {
         );
         assert_eq!(r.changes(), 2);
         assert_eq!(RetryKeys::of(&log[..3]).changes(), 0);
+    }
+
+    #[test]
+    fn two_job_starts_into_one_group_are_two_writes_not_a_key_change() {
+        let start = |seq, key: &str| RequestLogEntry {
+            kind: RequestKind::IngestStart,
+            ..entry(seq, Some("start-g1"), key, "b")
+        };
+        let k = RetryKeys::of(&[start(1, "k1"), start(2, "k2")]);
+        assert_eq!((k.retried_writes, k.key_changes), (0, 0));
+        // A create sent again under another key still counts.
+        let k = RetryKeys::of(&[
+            entry(1, Some("c"), "k1", "b"),
+            entry(2, Some("c"), "k2", "b"),
+        ]);
+        assert_eq!(k.key_changes, 1);
     }
 }

@@ -116,12 +116,7 @@ fn first_page(data: &Value, board_id: &str) -> Result<Value, SyncError> {
 
 /// Adds the items of one page whose key column's text is exactly one of `wanted` to `found`
 /// (the server's `any_of` may also answer items whose key differs in case or spacing).
-fn collect_matches(
-    page: &Value,
-    key_column: &str,
-    wanted: &HashSet<&str>,
-    found: &mut HashMap<String, Vec<String>>,
-) {
+fn collect_matches(page: &Value, wanted: &HashSet<&str>, found: &mut HashMap<String, Vec<String>>) {
     for item in page
         .get("items")
         .and_then(Value::as_array)
@@ -183,7 +178,7 @@ pub(crate) async fn find_items_by_key(
         let mut page = first_page(&data, board_id)?;
         let mut pages = 0u64;
         loop {
-            collect_matches(&page, key_column, &wanted, &mut found);
+            collect_matches(&page, &wanted, &mut found);
             let cursor = page
                 .get("cursor")
                 .and_then(Value::as_str)
