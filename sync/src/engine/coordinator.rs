@@ -346,7 +346,8 @@ impl Coordinator {
     }
 
     /// Items on the board whose key column holds one of `keys` (key -> item ids), looked up with
-    /// `items_page_by_column_values`; the time spent waiting on limits counts as waiting.
+    /// an `items_page` `any_of` query (`crate::state::reconcile`); the time spent waiting on
+    /// limits counts as waiting.
     async fn find_on_board(
         &mut self,
         keys: &[String],

@@ -14,7 +14,7 @@ use crate::observer::RequestKind;
 use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
 use crate::planning::PlannedRecord;
 use crate::report::{GroupPath, IngestSummary, Phase};
-use crate::write::ingest::{GroupWork, IngestPath, JobNews};
+use crate::write::ingest::{GroupWork, IngestOutcome, IngestPath, JobNews};
 
 /// The bulk side of a run.
 #[derive(Debug)]
@@ -120,29 +120,12 @@ impl Coordinator {
         ingest.batches_sent(batch.len() + self.queues.pending());
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (news_tx, mut news_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut jobs =
-            tokio::spawn(ingest.run_groups(works, inputs, Some(started_tx), Some(news_tx)));
+        let jobs = tokio::spawn(ingest.run_groups(works, inputs, Some(started_tx), Some(news_tx)));
         let _ = blocked(&mut self.phases, &pacer, started_rx).await;
         self.queue_for_batches(batch).await?;
         self.flush_window().await?;
         self.flush_updates().await?;
-        // While the jobs run: batches answer, and the jobs hand over what they settled and
-        // what goes as batches instead (sent at once, beside a wait for the hour).
-        let mut news_open = true;
-        let out = loop {
-            tokio::select! {
-                news = news_rx.recv(), if news_open => match news {
-                    Some(news) => self.take_news(news).await?,
-                    None => news_open = false,
-                },
-                done = self.jobs.join_next(), if !self.jobs.is_empty() => match done {
-                    Some(Ok(r)) => self.apply_batch(r)?,
-                    Some(Err(source)) => return Err(SyncError::Task { source }),
-                    None => {}
-                },
-                ended = &mut jobs => break ended.map_err(|source| SyncError::Task { source })?,
-            }
-        };
+        let out = self.while_jobs_run(jobs, &mut news_rx).await?;
         while let Ok(news) = news_rx.try_recv() {
             self.take_news(news).await?;
         }
@@ -163,6 +146,30 @@ impl Coordinator {
             b.stats = stats;
         }
         Ok(())
+    }
+
+    /// While the jobs run: batches answer, and the jobs hand over what they settled and what goes
+    /// as batches instead (sent at once, beside a wait for the hour). Returns when the jobs end.
+    async fn while_jobs_run(
+        &mut self,
+        mut jobs: tokio::task::JoinHandle<IngestOutcome>,
+        news_rx: &mut tokio::sync::mpsc::UnboundedReceiver<JobNews>,
+    ) -> Result<IngestOutcome, SyncError> {
+        let mut news_open = true;
+        loop {
+            tokio::select! {
+                news = news_rx.recv(), if news_open => match news {
+                    Some(news) => self.take_news(news).await?,
+                    None => news_open = false,
+                },
+                done = self.jobs.join_next(), if !self.jobs.is_empty() => match done {
+                    Some(Ok(r)) => self.apply_batch(r)?,
+                    Some(Err(source)) => return Err(SyncError::Task { source }),
+                    None => {}
+                },
+                ended = &mut jobs => return ended.map_err(|source| SyncError::Task { source }),
+            }
+        }
     }
 
     /// One piece of news from the jobs: settled records are applied, records for batches sent.

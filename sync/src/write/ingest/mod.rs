@@ -504,11 +504,7 @@ impl IngestPath {
     }
 }
 
-/// Seconds of processing, at the rate known now, that the jobs in flight may hold: a wave admits
-/// jobs until their rows reach it (one job always goes). At the 250 rows/s estimate that is
-/// 15,000 rows, so a 10,000-record run starts all its jobs at once; at a measured 2.5 rows/s it
-/// is 150 rows, and the groups not yet started are re-planned from the measurement.
-pub(crate) const IN_FLIGHT_HORIZON: Duration = Duration::from_secs(60);
+pub(crate) use crate::planning::paths::IN_FLIGHT_HORIZON;
 
 /// Whether a wave may admit another job with `in_flight_rows` rows already in flight.
 fn admits(in_flight_rows: usize, rows_per_second: f64) -> bool {
