@@ -58,13 +58,14 @@ pub fn serve(args: &[&str]) -> Served {
 
 /// `GET url` with `Authorization: token`, read as JSON.
 pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
-    client
+    let r = client
         .get(url)
         .header("Authorization", token)
         .send()
         .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("a JSON answer")
+        .expect("request sent");
+    let status = r.status();
+    let text = r.text().await.expect("a body");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("GET {url}: {status} is not JSON ({e}): {text:?}"))
 }
