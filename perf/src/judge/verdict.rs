@@ -346,7 +346,14 @@ fn change_of(f: &PaceFacts, pace: Pace) -> Change {
             lost: f.lost,
         };
     }
-    if f.locked > 0 {
+    // 423s are the client's own overlapping writes only when it writes more than one at a time
+    // (a foreign client's concurrency is unknown); with serial writes they come from the board's
+    // bulk-import jobs (the board is locked while a job processes rows) or another writer.
+    let overlapping = f.foreign_client
+        || f.ceiling
+            .as_ref()
+            .is_none_or(|c| c.inputs.write_concurrency > 1);
+    if f.locked > 0 && overlapping {
         return Change::WriteSerially { locked: f.locked };
     }
     // Under the budget the points per item set the pace, not the number of requests.
@@ -877,6 +884,17 @@ mod tests {
             }
         ));
         f.locked = 6;
+        // Serial writes: the 423s came from the board's jobs or another writer, not from
+        // overlapping writes of this client.
+        assert!(!matches!(
+            Verdict::decide(&f).change,
+            Change::WriteSerially { .. }
+        ));
+        f.ceiling
+            .as_mut()
+            .expect("ceiling")
+            .inputs
+            .write_concurrency = 4;
         assert_eq!(
             Verdict::decide(&f).change,
             Change::WriteSerially { locked: 6 }
