@@ -401,10 +401,13 @@ impl IngestPath {
             };
             let end = match joined {
                 Ok(end) => end,
+                // A job task that panicked takes the bulk path down with it, as one job run
+                // inline did: the coordinator reports the run failed, and the ledger keeps the
+                // job for the next run to resolve. Its records are never silently dropped.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(e) => {
-                    // A chunk task panicked: its records cannot be accounted for here; the
-                    // ledger keeps its job for the next run to resolve.
-                    tracing::error!(error = %e, "a bulk import job task failed");
+                    // Cancelled: only when the runtime shuts down.
+                    tracing::error!(error = %e, "a bulk import job task was cancelled");
                     continue;
                 }
             };
