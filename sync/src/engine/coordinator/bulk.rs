@@ -15,6 +15,7 @@ use crate::planning::paths::{plan, GroupLoad, PathChoice, PathPlan, PlanInputs};
 use crate::planning::PlannedRecord;
 use crate::report::{GroupPath, IngestSummary, Phase};
 use crate::write::ingest::{GroupWork, IngestOutcome, IngestPath, JobNews};
+use crate::write::WriteReport;
 
 /// The bulk side of a run.
 #[derive(Debug)]
@@ -155,19 +156,34 @@ impl Coordinator {
         mut jobs: tokio::task::JoinHandle<IngestOutcome>,
         news_rx: &mut tokio::sync::mpsc::UnboundedReceiver<JobNews>,
     ) -> Result<IngestOutcome, SyncError> {
+        /// What woke the coordinator.
+        enum Woke {
+            News(Option<JobNews>),
+            Batch(Option<Result<WriteReport, tokio::task::JoinError>>),
+            Ended(Result<IngestOutcome, tokio::task::JoinError>),
+        }
+        let pacer = self.client.pacer.clone();
         let mut news_open = true;
         loop {
-            tokio::select! {
-                news = news_rx.recv(), if news_open => match news {
-                    Some(news) => self.take_news(news).await?,
-                    None => news_open = false,
-                },
-                done = self.jobs.join_next(), if !self.jobs.is_empty() => match done {
-                    Some(Ok(r)) => self.apply_batch(r)?,
-                    Some(Err(source)) => return Err(SyncError::Task { source }),
-                    None => {}
-                },
-                ended = &mut jobs => return ended.map_err(|source| SyncError::Task { source }),
+            // The wait is sending (and waiting on limits), as `blocked` counts it.
+            let prev = self.phases.switch(Phase::Send);
+            let before = pacer.activity(|a| a.limit_only(tokio::time::Instant::now()));
+            let woke = tokio::select! {
+                news = news_rx.recv(), if news_open => Woke::News(news),
+                done = self.jobs.join_next(), if !self.jobs.is_empty() => Woke::Batch(done),
+                ended = &mut jobs => Woke::Ended(ended),
+            };
+            let after = pacer.activity(|a| a.limit_only(tokio::time::Instant::now()));
+            self.phases.switch(prev);
+            self.phases
+                .reattribute(Phase::Send, Phase::Wait, after.saturating_sub(before));
+            match woke {
+                Woke::News(Some(news)) => self.take_news(news).await?,
+                Woke::News(None) => news_open = false,
+                Woke::Batch(Some(Ok(r))) => self.apply_batch(r)?,
+                Woke::Batch(Some(Err(source))) => return Err(SyncError::Task { source }),
+                Woke::Batch(None) => {}
+                Woke::Ended(ended) => return ended.map_err(|source| SyncError::Task { source }),
             }
         }
     }
