@@ -254,7 +254,14 @@ impl Pacer {
                 None => {}
             }
             if let Some(r) = info.reset_in_secs {
-                s.reset_at = Some(now + Duration::from_secs(r));
+                let bound = now + Duration::from_secs(r);
+                s.reset_at = Some(match s.reset_at {
+                    // Every answer from one window bounds the same reset from above (whole
+                    // seconds, rounded up): keep the tightest, not the newest, which can be
+                    // almost a second later.
+                    Some(known) if known > now => known.min(bound),
+                    _ => bound,
+                });
             }
         }
         // An older response than the newest figure brings no news, and its reservation is
@@ -392,6 +399,33 @@ mod tests {
         assert_eq!(w, Duration::from_secs(40) + RESET_MARGIN);
         // Budget after reset is the full limit minus what was just reserved.
         assert_eq!(p.snapshot().remaining, Some(250_000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_tightest_reset_an_answer_of_the_window_reported_is_kept() {
+        let p = Pacer::new();
+        let t0 = Instant::now();
+        let (a, _) = acquire(&p, 100).await;
+        p.on_response(a, &info(900_000, 40), true);
+        tokio::time::sleep(Duration::from_millis(4_300)).await;
+        // 35.7 s left, reported rounded up: 36 bounds the reset at 40.3 s, later than 40.
+        let (b, _) = acquire(&p, 100).await;
+        p.on_response(b, &info(800_000, 36), true);
+        assert_eq!(p.snapshot().reset_at, Some(t0 + Duration::from_secs(40)));
+        // A bound that is tighter replaces it.
+        p.on_response(b, &info(800_000, 35), true);
+        assert_eq!(
+            p.snapshot().reset_at,
+            Some(t0 + Duration::from_millis(39_300))
+        );
+        // An answer from after that reset starts the next window's bound afresh.
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        let (c, _) = acquire(&p, 100).await;
+        p.on_response(c, &info(900_000, 60), true);
+        assert_eq!(
+            p.snapshot().reset_at,
+            Some(t0 + Duration::from_millis(44_300 + 60_000))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -207,7 +207,9 @@ pub(crate) fn query_body(query: &str, variables: Map<String, Value>) -> Vec<u8> 
 pub struct BudgetInfo {
     /// Complexity remaining after this request.
     pub remaining: Option<u64>,
-    /// Seconds until the budget window resets.
+    /// Seconds within which the budget window resets, counted from the request: an upper
+    /// bound. The body's `reset_in_x_seconds` is read as rounded up; the `RateLimit` header's
+    /// `t=` may be rounded down (the docs say neither), so it counts one second more.
     pub reset_in_secs: Option<u64>,
     /// The budget size (from `RateLimit-Policy` or `before` + `query`).
     pub limit: Option<u64>,
@@ -371,7 +373,10 @@ pub(crate) fn budget_info(resp: &ApiResponse, data: Option<&Value>) -> BudgetInf
                     let (k, v) = param.split_once('=').unwrap_or((param, ""));
                     match k.trim() {
                         "r" => info.remaining = v.trim().parse().ok(),
-                        "t" => info.reset_in_secs = v.trim().parse().ok(),
+                        "t" => {
+                            info.reset_in_secs =
+                                v.trim().parse::<u64>().ok().map(|t| t.saturating_add(1))
+                        }
                         _ => {}
                     }
                 }
@@ -1160,7 +1165,8 @@ mod tests {
         let b = budget_info(&r, None);
         assert_eq!(
             (b.remaining, b.reset_in_secs, b.limit),
-            (Some(959_960), Some(58), Some(1_000_000))
+            (Some(959_960), Some(59), Some(1_000_000)),
+            "t=58 may be 58.9 s rounded down: the reset is within 59 s"
         );
     }
 }

@@ -223,7 +223,6 @@ impl ApiClient {
             ticket.issued = Instant::now();
             let res = self.attempt(call, st.attempt).await;
             drop(wire);
-            drop(permit);
             st.attempt += 1;
             let (signal, budget, outcome) = match res {
                 Ok((resp, class, budget)) => {
@@ -253,7 +252,17 @@ impl ApiClient {
                         };
                     }
                 }
-                Decision::Resend(wait) => self.pause(wait, &mut st.backoff).await,
+                Decision::Resend(wait) => {
+                    // A body the API refused unexecuted (the board locked, the budget spent)
+                    // keeps its turn through the wait: another body cut meanwhile would be cut
+                    // against budget this one still spends, or be refused by the same lock.
+                    if Self::refused_unexecuted(signal) {
+                        turn = permit;
+                    } else {
+                        drop(permit);
+                    }
+                    self.pause(wait, &mut st.backoff).await
+                }
                 Decision::Split => return CallEnd::Split,
                 Decision::GiveUp(applied) => {
                     return CallEnd::GiveUp {
@@ -264,6 +273,16 @@ impl ApiClient {
                 Decision::Fatal => return CallEnd::Fatal(last()),
             }
         }
+    }
+
+    /// Whether `signal` says the API refused the request without executing any of it, so that
+    /// its resend will still spend what the body costs. Not a job start's own limit
+    /// (`StartsThrottled`): it holds job starts only, never the batches beside them.
+    fn refused_unexecuted(signal: Signal) -> bool {
+        matches!(
+            signal,
+            Signal::Locked { .. } | Signal::Conflict { .. } | Signal::Throttled { .. }
+        )
     }
 
     /// Count a throttle (429) or a board lock (423) in the run's counters; true when the resend
@@ -491,6 +510,115 @@ mod tests {
             "the start waited its retryAfterMs: {took:?}"
         );
         assert_eq!(c.counters.throttled.load(Ordering::Relaxed), 1);
+    }
+
+    /// Answers body "A" with `first` (423 locked, or 500) twice, then success; every other body
+    /// with success. Logs which body came, in order.
+    #[derive(Debug)]
+    struct RefusesA {
+        first: u16,
+        seen: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Transport for RefusesA {
+        async fn send(&self, r: ApiRequest) -> Result<ApiResponse, TransportError> {
+            let who = if String::from_utf8_lossy(&r.body).contains("\"A\"") {
+                "A"
+            } else {
+                "B"
+            };
+            let status = {
+                let mut seen = self.seen.lock().unwrap();
+                seen.push(who.into());
+                let refused = seen.iter().filter(|w| *w == "A").count() <= 2;
+                if who == "A" && refused {
+                    self.first
+                } else {
+                    200
+                }
+            };
+            let body = if status == 200 {
+                r#"{"data":{"c0":{"id":"1"}}}"#
+            } else {
+                "{}"
+            };
+            Ok(ApiResponse {
+                status,
+                headers: vec![
+                    ("retry-after".into(), "1".into()),
+                    (
+                        "ratelimit".into(),
+                        "\"complexityMinute\";r=9000000;t=30".into(),
+                    ),
+                ],
+                body: Bytes::from(body),
+            })
+        }
+    }
+
+    /// Body A is refused twice (`status`) while body B waits for the write turn: the order the
+    /// server saw them in.
+    async fn order_with_a_refused(status: u16) -> Vec<String> {
+        let t = Arc::new(RefusesA {
+            first: status,
+            seen: Default::default(),
+        });
+        let c = Arc::new(
+            ApiClient::new(
+                t.clone(),
+                "t".into(),
+                "2026-10".into(),
+                Duration::from_secs(5),
+                5,
+                7,
+                None,
+            )
+            .with_board("1"),
+        );
+        let aliases = ["c0".to_string()];
+        let call = |name: &'static str| Call {
+            kind: RequestKind::Create,
+            body: Bytes::from(format!(
+                "mutation {{ c0: create_item(board_id: 1, item_name: \"{name}\") {{ id }} }}"
+            )),
+            key: None,
+            aliases: &[],
+            cost: 1,
+            records: 1,
+        };
+        let a = c.clone();
+        let first = tokio::spawn(async move {
+            let aliases = ["c0".to_string()];
+            let call = Call {
+                aliases: &aliases,
+                ..call("A")
+            };
+            let turn = a.write_turn().await;
+            a.call_in_turn(&call, &mut CallState::new(7, 1), turn).await
+        });
+        // B asks for its turn once A's first attempt is refused.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let turn = c.write_turn().await;
+        let b = Call {
+            aliases: &aliases,
+            ..call("B")
+        };
+        assert!(matches!(
+            c.call_in_turn(&b, &mut CallState::new(7, 2), turn).await,
+            CallEnd::Settled { .. }
+        ));
+        assert!(matches!(first.await.unwrap(), CallEnd::Settled { .. }));
+        let seen = t.seen.lock().unwrap().clone();
+        seen
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_refused_as_locked_keeps_its_turn_through_the_wait_and_a_5xx_does_not() {
+        // Locked: nothing of A ran, and A will still spend its budget; B is cut after A.
+        assert_eq!(order_with_a_refused(423).await, ["A", "A", "A", "B"]);
+        // A 5xx may have run A: its resend waits its backoff without holding B back.
+        assert_eq!(order_with_a_refused(500).await, ["A", "B", "A", "A"]);
     }
 
     #[test]
