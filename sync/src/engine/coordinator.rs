@@ -153,6 +153,7 @@ impl Coordinator {
             record: rec,
             op,
             ready_at,
+            created_here: false,
         };
         let Some(item) = self.collect(item) else {
             return Ok(());

@@ -152,6 +152,7 @@ mod tests {
             record: rec(line),
             op,
             ready_at: tokio::time::Instant::now(),
+            created_here: false,
         }
     }
 

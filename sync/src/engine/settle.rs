@@ -41,7 +41,7 @@ pub(crate) fn settle(
                 learned
                     .done
                     .push((rec.key.clone(), item_id, rec.content_hash.clone()));
-                let update = matches!(item.op, Op::Update { .. });
+                let update = matches!(item.op, Op::Update { .. }) && !item.created_here;
                 tally.written(rec, update, item.ready_at, finished_at);
             }
             RecordResult::Failed {
@@ -125,6 +125,7 @@ mod tests {
             record,
             op,
             ready_at: Instant::now(),
+            created_here: false,
         }
     }
 

@@ -228,6 +228,7 @@ mod tests {
             },
             op: Op::Create { group_id: None },
             ready_at: tokio::time::Instant::now(),
+            created_here: false,
         }
     }
 

@@ -26,4 +26,8 @@ pub(crate) struct PlannedRecord {
     pub op: Op,
     /// When the record was read (its latency runs from here).
     pub ready_at: Instant,
+    /// This run created the item `op` updates: a job of this run committed the record's row
+    /// before it failed, and the batch that finishes the record updates that item. The record
+    /// counts as created, as it would have had the job completed.
+    pub created_here: bool,
 }

@@ -44,6 +44,7 @@ mod tests {
                 group_id: Some("g".into()),
             },
             ready_at: tokio::time::Instant::now(),
+            created_here: false,
         }
     }
 

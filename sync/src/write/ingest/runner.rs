@@ -444,6 +444,8 @@ async fn hand_to_batches(
                         r.op = Op::Update {
                             item_id: id.clone(),
                         };
+                        // It was a create when planned: this run's failed job made the item.
+                        r.created_here = true;
                     }
                 }
             }
