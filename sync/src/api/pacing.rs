@@ -418,13 +418,13 @@ mod tests {
             p.snapshot().reset_at,
             Some(t0 + Duration::from_millis(39_300))
         );
-        // An answer from after that reset starts the next window's bound afresh.
-        tokio::time::sleep(Duration::from_secs(40)).await;
+        // A request sent at that reset starts the next window: its answer's bound replaces it.
+        tokio::time::sleep_until(t0 + Duration::from_millis(39_300)).await;
         let (c, _) = acquire(&p, 100).await;
         p.on_response(c, &info(900_000, 60), true);
         assert_eq!(
             p.snapshot().reset_at,
-            Some(t0 + Duration::from_millis(44_300 + 60_000))
+            Some(t0 + Duration::from_millis(39_300 + 60_000))
         );
     }
 
