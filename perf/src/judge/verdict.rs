@@ -703,6 +703,7 @@ mod tests {
                 base: Duration::from_millis(250),
                 per_mutation: Duration::from_millis(8),
             },
+            batch_only_records: 0,
         }
         .ceiling();
         let api_time_ms = ceiling.ceiling_ms / 0.95;

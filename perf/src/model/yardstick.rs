@@ -100,6 +100,7 @@ mod tests {
                 base: Duration::from_millis(250),
                 per_mutation: Duration::from_millis(25),
             },
+            batch_only_records: 0,
         }
         .ceiling_with(Some(&BulkInputs::realistic()))
     }

@@ -596,6 +596,7 @@ pub(crate) fn sample_results() -> RunResults {
             base: Duration::from_millis(150),
             per_mutation: Duration::from_millis(20),
         },
+        batch_only_records: 0,
     }
     .ceiling();
     RunResults {

@@ -272,6 +272,7 @@ pub(crate) fn ceiling_inputs(
             base: ms(latency.base_median_ms),
             per_mutation: ms(latency.per_mutation_field_ms),
         },
+        batch_only_records: 0,
     }
 }
 
