@@ -524,12 +524,16 @@ fn efficiency_line(f: &PaceFacts) -> String {
     let mut line = match best.filter(|_| f.efficiency_plan != PlanKind::Batch) {
         // Measured against a plan with jobs (the sync's mode may take them).
         Some(b) => format!(
-            "Efficiency {}: {} ms per record against the best plan ({}: {} ms per record; batches alone {} ms per record), {}.",
+            "Efficiency {}: {} ms per record against the best plan ({}: {} ms per record; batches alone {} ms per record{}), {}.",
             fmt_num(f.efficiency),
             fmt_num(f.per_record_ms),
             b.plan.as_str(),
             fmt_num(per_record(b.best_ms, f.records)),
             fmt_num(c.ceiling_per_record_ms),
+            match c.inputs.batch_only() {
+                0 => String::new(),
+                n => format!("; {n} records a CSV row cannot carry go as batches in every plan"),
+            },
             closeness
         ),
         None => format!(
@@ -619,7 +623,7 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
             {
                 "No plan or token kind raises this for create_item batches (plans raise request limits, not the complexity budget); bulk-import jobs do not spend that budget: a sync that may take them ([sync] mode = \"auto\") would go faster.".into()
             }
-            Some("budget") if f.efficiency_plan == PlanKind::Bulk => {
+            Some("budget") if f.efficiency_plan != PlanKind::Batch => {
                 "No plan or token kind raises this: the complexity budget paced what went as create_item beside the jobs (records a CSV row cannot carry, groups planned as batches, the jobs' starts and lookups); only fewer of those, or fewer points per item, would go faster.".into()
             }
             Some("budget") => {

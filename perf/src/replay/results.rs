@@ -440,14 +440,20 @@ impl RunResults {
                 "best plan",
                 match &self.ceiling.best_plan {
                     Some(b) => format!(
-                        "{} {} ms (batches {} ms, jobs {} ms, mixed {} ms; jobs win from {} records)",
+                        "{} {} ms (batches {} ms, jobs {} ms, mixed {} ms; jobs win from {} records{})",
                         b.plan.as_str(),
                         fmt_num(b.best_ms),
                         fmt_num(b.batch_ms),
                         fmt_num(b.bulk_ms),
                         fmt_num(b.mixed_ms),
                         b.crossover_records
-                            .map_or_else(|| "no count searched".to_string(), |n| n.to_string())
+                            .map_or_else(|| "no count searched".to_string(), |n| n.to_string()),
+                        match self.ceiling.inputs.batch_only() {
+                            0 => String::new(),
+                            n => format!(
+                                "; {n} records a CSV row cannot carry go as batches in every plan"
+                            ),
+                        }
                     ),
                     None => "batch (the bulk path is not served to this API version)".into(),
                 },
