@@ -764,6 +764,37 @@ mod tests {
         );
     }
 
+    /// Records a CSV row cannot carry: the best plan is a mix, the line names them, and the
+    /// budget sentence for runs with jobs still applies (what went as create_item beside them).
+    #[test]
+    fn names_the_records_a_row_cannot_carry() {
+        let mut f = facts(5_000, 10_000_000, 2_500, 5_000_000);
+        let c = f.ceiling.as_mut().expect("ceiling");
+        let inputs = c.inputs.clone().with_batch_only_records(1_601);
+        *c = inputs.ceiling_with(Some(&crate::model::ceiling::BulkInputs::realistic()));
+        f.efficiency_plan = c.best_kind();
+        assert_eq!(f.efficiency_plan, PlanKind::Mixed);
+        let text = Verdict::decide(&f).lines.join("\n");
+        assert!(
+            text.contains("against the best plan (mixed: ")
+                && text.contains(
+                    "; 1601 records a CSV row cannot carry go as batches in every plan), "
+                ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "paced what went as create_item beside the jobs (records a CSV row cannot carry"
+            ),
+            "{text}"
+        );
+        // None: nothing said.
+        let text = Verdict::decide(&with_jobs_modelled(PlanKind::Bulk))
+            .lines
+            .join("\n");
+        assert!(!text.contains("cannot carry go as batches"), "{text}");
+    }
+
     #[test]
     fn names_the_limit_that_bound_the_run() {
         // 50 records on a Pro personal token: three round trips, nothing else binds.

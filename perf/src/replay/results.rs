@@ -693,6 +693,35 @@ mod tests {
         }
     }
 
+    /// The best-plan line and results.json carry the records a CSV row cannot carry.
+    #[test]
+    fn the_best_plan_names_the_records_a_row_cannot_carry() {
+        let mut r = sample_results();
+        let bulk = crate::model::ceiling::BulkInputs::realistic();
+        r.ceiling = r.ceiling.inputs.clone().ceiling_with(Some(&bulk));
+        assert!(!r.table().contains("cannot carry"), "{}", r.table());
+        r.ceiling = r
+            .ceiling
+            .inputs
+            .clone()
+            .with_batch_only_records(40)
+            .ceiling_with(Some(&bulk));
+        let table = r.table();
+        assert!(
+            table.contains("; 40 records a CSV row cannot carry go as batches in every plan)"),
+            "{table}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["ceiling"]["inputs"]["batch_only_records"], 40);
+        // Results written before the field existed read as none.
+        let mut old = json.clone();
+        if let Some(inputs) = old["ceiling"]["inputs"].as_object_mut() {
+            inputs.remove("batch_only_records");
+        }
+        let back: RunResults = serde_json::from_value(old).unwrap();
+        assert_eq!(back.ceiling.inputs.batch_only_records, 0);
+    }
+
     #[test]
     fn a_second_run_lowers_only_the_cpu_figures() {
         let cpu = |us: f64| ClientCpu {
