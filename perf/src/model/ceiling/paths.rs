@@ -85,16 +85,20 @@ pub struct BestPlan {
     pub best_ms: f64,
     /// `create_item` batches only (the parent model's `ceiling_ms`).
     pub batch_ms: f64,
-    /// Jobs only.
+    /// Jobs only; with [`CeilingInputs::batch_only_records`], the plan with the most jobs (those
+    /// records as batches, every other record as jobs); the batch ceiling when no record can be
+    /// a row.
     pub bulk_ms: f64,
     /// The best mix of jobs and batches (equal to the better single path when no mix beats it).
     pub mixed_ms: f64,
-    /// Records the best mix sends as `create_item` (the rest go as jobs).
+    /// Records the best mix sends as `create_item` (the rest go as jobs); never fewer than the
+    /// batch-only records when the best plan has jobs.
     pub mixed_batch_records: u64,
     /// Jobs the best plan starts.
     pub jobs: u64,
-    /// What sets the jobs-only ceiling: `processing`, `poll`, `job_requests`, `budget`,
-    /// `hourly_items` or `job_starts`.
+    /// What sets the jobs-only ceiling (`bulk_ms`): `processing`, `poll`, `job_requests`,
+    /// `budget`, `board_lock`, `hourly_items` or `job_starts` (`batch` when no record can be a
+    /// row).
     pub bulk_binding: String,
     /// A true lower bound over every path (no round trip costs anything, the end of a job is
     /// seen the moment it happens): no run can beat it, whichever path it takes.
