@@ -21,7 +21,9 @@
 //!   bulk-import path and the mixed plan beside the batches, the best plan over all paths and the
 //!   crossover record count: `CeilingInputs::best_plan`; the floor that efficiency can never
 //!   beat, whichever path a run takes): [`model::ceiling`], computed independently of the sync's own
-//!   planner; **which ceiling a run is measured against** (the best plan over the paths its
+//!   planner; **which records go as `create_item` in every plan** (a CSV row cannot carry them;
+//!   judged by the sync's own encoder, `monday_sync::ingest::CsvRowCheck`):
+//!   [`workload::exact_rows`]; **which ceiling a run is measured against** (the best plan over the paths its
 //!   `[sync] mode` may take, beside the batch-only and the best-over-all figures; the
 //!   simulator's job timing, `--processing-rate`): [`model::yardstick`]; efficiency over synced
 //!   records only, and every other figure derived from a run: `RunResults::new` in [`replay::results`],

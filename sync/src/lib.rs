@@ -32,7 +32,7 @@
 //! - **How records are written** (one interface, [`write::WritePath`]; the batch path:
 //!   [`write::batch`]; the bulk import path: [`write::ingest`] — the CSV per column type
 //!   [`write::ingest::csv`] (which phones a cell carries with their country, which labels a
-//!   job may use), the labels added before the jobs, one request per column
+//!   job may use; whether a row can carry a record at all, public as [`ingest::CsvRowCheck`]), the labels added before the jobs, one request per column
 //!   [`write::ingest::labels`], the job client [`write::ingest::job`], redo/hand-back rules in
 //!   `write::ingest::runner`).
 //! - **Which path each group takes** (`mode = "auto"`, the default): [`planning::paths::plan`]
@@ -134,6 +134,12 @@ pub mod progress {
 /// The batch size a run would choose.
 pub mod batching {
     pub use crate::planning::batching::batch_size;
+}
+
+/// Whether a bulk-import CSV row can carry a record exactly (monday-perf's ceiling counts the
+/// records every plan must send as `create_item` with it).
+pub mod ingest {
+    pub use crate::write::ingest::csv::CsvRowCheck;
 }
 
 /// The board a config names, and whether the mapping fits it (`monday-sync check`).

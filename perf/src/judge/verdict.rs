@@ -524,12 +524,16 @@ fn efficiency_line(f: &PaceFacts) -> String {
     let mut line = match best.filter(|_| f.efficiency_plan != PlanKind::Batch) {
         // Measured against a plan with jobs (the sync's mode may take them).
         Some(b) => format!(
-            "Efficiency {}: {} ms per record against the best plan ({}: {} ms per record; batches alone {} ms per record), {}.",
+            "Efficiency {}: {} ms per record against the best plan ({}: {} ms per record; batches alone {} ms per record{}), {}.",
             fmt_num(f.efficiency),
             fmt_num(f.per_record_ms),
             b.plan.as_str(),
             fmt_num(per_record(b.best_ms, f.records)),
             fmt_num(c.ceiling_per_record_ms),
+            match c.inputs.batch_only() {
+                0 => String::new(),
+                n => format!("; {n} records a CSV row cannot carry go as batches in every plan"),
+            },
             closeness
         ),
         None => format!(
@@ -619,7 +623,7 @@ fn change_line(f: &PaceFacts, change: &Change) -> String {
             {
                 "No plan or token kind raises this for create_item batches (plans raise request limits, not the complexity budget); bulk-import jobs do not spend that budget: a sync that may take them ([sync] mode = \"auto\") would go faster.".into()
             }
-            Some("budget") if f.efficiency_plan == PlanKind::Bulk => {
+            Some("budget") if f.efficiency_plan != PlanKind::Batch => {
                 "No plan or token kind raises this: the complexity budget paced what went as create_item beside the jobs (records a CSV row cannot carry, groups planned as batches, the jobs' starts and lookups); only fewer of those, or fewer points per item, would go faster.".into()
             }
             Some("budget") => {
@@ -703,6 +707,7 @@ mod tests {
                 base: Duration::from_millis(250),
                 per_mutation: Duration::from_millis(8),
             },
+            batch_only_records: 0,
         }
         .ceiling();
         let api_time_ms = ceiling.ceiling_ms / 0.95;
@@ -757,6 +762,37 @@ mod tests {
             text.contains("only fewer points per item would go faster"),
             "{text}"
         );
+    }
+
+    /// Records a CSV row cannot carry: the best plan is a mix, the line names them, and the
+    /// budget sentence for runs with jobs still applies (what went as create_item beside them).
+    #[test]
+    fn names_the_records_a_row_cannot_carry() {
+        let mut f = facts(5_000, 10_000_000, 2_500, 5_000_000);
+        let c = f.ceiling.as_mut().expect("ceiling");
+        let inputs = c.inputs.clone().with_batch_only_records(1_601);
+        *c = inputs.ceiling_with(Some(&crate::model::ceiling::BulkInputs::realistic()));
+        f.efficiency_plan = c.best_kind();
+        assert_eq!(f.efficiency_plan, PlanKind::Mixed);
+        let text = Verdict::decide(&f).lines.join("\n");
+        assert!(
+            text.contains("against the best plan (mixed: ")
+                && text.contains(
+                    "; 1601 records a CSV row cannot carry go as batches in every plan), "
+                ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "paced what went as create_item beside the jobs (records a CSV row cannot carry"
+            ),
+            "{text}"
+        );
+        // None: nothing said.
+        let text = Verdict::decide(&with_jobs_modelled(PlanKind::Bulk))
+            .lines
+            .join("\n");
+        assert!(!text.contains("cannot carry go as batches"), "{text}");
     }
 
     #[test]

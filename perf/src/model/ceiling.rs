@@ -52,13 +52,36 @@
 //!   jobs only and the best mix; `crossover_records` is the fewest records (same groups) for
 //!   which a plan with jobs wins.
 //!
+//! # Records a CSV row cannot carry ([`CeilingInputs::batch_only_records`])
+//!
+//! The import's CSV has one documented form per column type
+//! (https://developer.monday.com/api-reference/docs/importing-items-in-bulk, "Column type
+//! validation"), and some values have no exact form in it: a phone whose number does not carry
+//! the record's country, a date with a time, a dropdown label with a comma, text with
+//! surrounding blanks. Altering a value silently is not an option for any client, so those
+//! records go as `create_item` in every plan: jobs only is possible only when there are none
+//! (with some, `bulk_ms` is the plan with the most jobs: every other record as jobs, those as
+//! batches, and the best plan is then a mix); the mix searches `y` from their count up to all
+//! records; the floor's shares start there too, so it stays a lower bound on every client that
+//! keeps values exact; `crossover_records` searches other record counts with the same *share*
+//! of them, scaled proportionally ([`CeilingInputs::at_records`]). With none, every figure is
+//! the unconstrained model's.
+//!
+//! The count is the one input that comes from monday-sync: its CSV encoder
+//! (`monday_sync::ingest::CsvRowCheck`) judges each record of the workload, mapped by the run's
+//! config. That is a property of the data and of the documented format, not of the sync's
+//! planner, and writing a second encoder here would be a second copy of the format table to
+//! keep in step. A regression in the encoder that refused rows it could carry raises the
+//! ceiling's batch share, so `efficiency` alone would not see it; but the gate's per-record
+//! baselines of the bulk scenarios do (more batches take longer), so it does not go unseen.
+//!
 //! `ceiling_ms`, `binding` and the three bounds stay the batch path's, so every figure measured
 //! against them (the gate's efficiency targets for batch runs) is unchanged; which plan a run's
 //! `efficiency` is measured against is [`crate::model::yardstick`]'s decision.
 //!
 //! **Independent of the sync's planner, on purpose.** monday-perf depends on monday-sync, and
 //! the sync has its own cost model of the two paths (`planning::paths`). The ceiling never calls
-//! it: the ceiling is the yardstick the sync's choices are measured with, and a regression in
+//! it (only the count above comes from the sync, from its encoder, not its planner): the ceiling is the yardstick the sync's choices are measured with, and a regression in
 //! the planner (a wrong rate, a lost term) would otherwise move the yardstick with it and go
 //! unseen. The two models are written separately and may disagree in detail (the planner
 //! estimates what the engine will do; the ceiling what the best client could do).
@@ -73,7 +96,8 @@
 //! With the bulk path modelled, `floor_ms` is the lowest floor over every path: free round
 //! trips, the end of a job seen the moment it happens, and for every share of batches the
 //! least each term (the first start delay and the rows' processing, the board lock, the budget's
-//! windows, the hour's limits) allows; so no run beats it, whichever path it takes.
+//! windows, the hour's limits) allows; so no run beats it, whichever path it takes. The shares
+//! start at the batch-only records: no client that keeps every value exact sends fewer.
 
 mod paths;
 
@@ -115,6 +139,12 @@ pub struct CeilingInputs {
     pub write_concurrency: u64,
     pub requests_per_minute: u64,
     pub latency: LatencyModel,
+    /// Records a bulk-import CSV row cannot carry exactly (the docs' format has no exact form
+    /// for one of their values): they go as `create_item` in every plan. 0 = every record can
+    /// be a row. Counted by the sync's own CSV encoder (see the module doc); at most `records`
+    /// counts.
+    #[serde(default)]
+    pub batch_only_records: u64,
 }
 
 /// The computed ceiling and the bound that set it.
@@ -159,6 +189,13 @@ impl CeilingInputs {
     /// Aliases one request may carry under the per-request complexity cap (at least 1).
     pub fn max_aliases_per_request(&self) -> u64 {
         (self.max_complexity_per_request / self.mutation_cost.max(1)).max(1)
+    }
+
+    /// These inputs with `n` records a CSV row cannot carry (see
+    /// [`CeilingInputs::batch_only_records`]).
+    pub fn with_batch_only_records(mut self, n: u64) -> Self {
+        self.batch_only_records = n;
+        self
     }
 
     /// Write requests in flight at once: the plan's cap, limited by the sync's write policy.
@@ -298,6 +335,7 @@ mod tests {
                 base: Duration::from_millis(100),
                 per_mutation: Duration::from_millis(10),
             },
+            batch_only_records: 0,
         }
     }
 

@@ -267,14 +267,17 @@ pub fn run(s: &Scenario, work_dir: &Path, progress: Progress) -> Result<ClientRu
         .unwrap_or(DEFAULT_REPORT_DURATIONS);
     sim.report_durations = report_durations;
     let (config_toml, origin) = s.config_toml()?;
-    let mut board = parse_config(&config_toml, &origin)?.board;
-    board.key_column = settings.key_column.clone();
-    let work = workload(s, &board)?;
+    let mut config = parse_config(&config_toml, &origin)?;
+    config.board.key_column = settings.key_column.clone();
+    let work = workload(s, &config)?;
+    let board = config.board;
     let input = input_file(s, work_dir)?;
     // The best any client could do writing serially, as monday.com advises.
-    // The floor covers the bulk path too: a foreign client may use it.
-    let ceiling =
-        ceiling_inputs(&sim, work.records, 0, 1).ceiling_with(Some(&yardstick::bulk_inputs(&sim)));
+    // The floor covers the bulk path too: a foreign client may use it (keeping every value
+    // exact: the records a CSV row cannot carry go as batches).
+    let ceiling = ceiling_inputs(&sim, work.records, 0, 1)
+        .with_batch_only_records(work.batch_only)
+        .ceiling_with(Some(&yardstick::bulk_inputs(&sim)));
     let time_scale = s.time_scale;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

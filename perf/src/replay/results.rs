@@ -440,14 +440,20 @@ impl RunResults {
                 "best plan",
                 match &self.ceiling.best_plan {
                     Some(b) => format!(
-                        "{} {} ms (batches {} ms, jobs {} ms, mixed {} ms; jobs win from {} records)",
+                        "{} {} ms (batches {} ms, jobs {} ms, mixed {} ms; jobs win from {} records{})",
                         b.plan.as_str(),
                         fmt_num(b.best_ms),
                         fmt_num(b.batch_ms),
                         fmt_num(b.bulk_ms),
                         fmt_num(b.mixed_ms),
                         b.crossover_records
-                            .map_or_else(|| "no count searched".to_string(), |n| n.to_string())
+                            .map_or_else(|| "no count searched".to_string(), |n| n.to_string()),
+                        match self.ceiling.inputs.batch_only() {
+                            0 => String::new(),
+                            n => format!(
+                                "; {n} records a CSV row cannot carry go as batches in every plan"
+                            ),
+                        }
                     ),
                     None => "batch (the bulk path is not served to this API version)".into(),
                 },
@@ -596,6 +602,7 @@ pub(crate) fn sample_results() -> RunResults {
             base: Duration::from_millis(150),
             per_mutation: Duration::from_millis(20),
         },
+        batch_only_records: 0,
     }
     .ceiling();
     RunResults {
@@ -684,6 +691,35 @@ mod tests {
             sync_summary: serde_json::Value::Null,
             wall_clock: WallClock::default(),
         }
+    }
+
+    /// The best-plan line and results.json carry the records a CSV row cannot carry.
+    #[test]
+    fn the_best_plan_names_the_records_a_row_cannot_carry() {
+        let mut r = sample_results();
+        let bulk = crate::model::ceiling::BulkInputs::realistic();
+        r.ceiling = r.ceiling.inputs.clone().ceiling_with(Some(&bulk));
+        assert!(!r.table().contains("cannot carry"), "{}", r.table());
+        r.ceiling = r
+            .ceiling
+            .inputs
+            .clone()
+            .with_batch_only_records(40)
+            .ceiling_with(Some(&bulk));
+        let table = r.table();
+        assert!(
+            table.contains("; 40 records a CSV row cannot carry go as batches in every plan)"),
+            "{table}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["ceiling"]["inputs"]["batch_only_records"], 40);
+        // Results written before the field existed read as none.
+        let mut old = json.clone();
+        if let Some(inputs) = old["ceiling"]["inputs"].as_object_mut() {
+            inputs.remove("batch_only_records");
+        }
+        let back: RunResults = serde_json::from_value(old).unwrap();
+        assert_eq!(back.ceiling.inputs.batch_only_records, 0);
     }
 
     #[test]

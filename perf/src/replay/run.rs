@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use mock_monday::jobs::JobTiming;
 use mock_monday::{FaultConfig, LatencyProfile, MockMonday, Plan, SimConfig, Simulator, TokenKind};
-use monday_sync::config::{BoardSettings, SyncConfig};
+use monday_sync::config::SyncConfig;
 use monday_sync::engine::{self, RunParams, SyncObserver};
 use monday_sync::input::InputSource;
 use monday_sync::state::StateSpec;
@@ -120,6 +120,9 @@ pub(crate) struct Workload {
     pub(crate) records: u64,
     pub(crate) keys: Vec<String>,
     pub(crate) group_values: BTreeSet<String>,
+    /// Records a bulk-import CSV row cannot carry, mapped with the run's config: they go as
+    /// `create_item` in every plan ([`crate::workload::exact_rows`]).
+    pub(crate) batch_only: u64,
 }
 
 /// Builds the simulator configuration of a scenario.
@@ -197,7 +200,10 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
-pub(crate) fn workload(s: &Scenario, board: &BoardSettings) -> Result<Workload> {
+/// The scenario's records, with what the board check and the ceiling need of them (`config`:
+/// the run's sync config, whose board and mapping they are read and judged with).
+pub(crate) fn workload(s: &Scenario, config: &SyncConfig) -> Result<Workload> {
+    let board = &config.board;
     let (bytes, input) = match &s.input {
         None => {
             // One buffer shared by the engine's input and the key scan below (no copy).
@@ -233,15 +239,19 @@ pub(crate) fn workload(s: &Scenario, board: &BoardSettings) -> Result<Workload> 
             group_values.insert(g);
         }
     }
+    let batch_only = crate::workload::exact_rows::batch_only_records(&input, config)?;
     Ok(Workload {
         input,
         records,
         keys,
         group_values,
+        batch_only,
     })
 }
 
-/// Ceiling inputs of a scenario from the simulator's settings and the sync's write policy.
+/// Ceiling inputs of a scenario from the simulator's settings and the sync's write policy (no
+/// batch-only records: a caller with a workload adds its count,
+/// [`CeilingInputs::with_batch_only_records`]).
 pub(crate) fn ceiling_inputs(
     sim: &SimConfig,
     records: u64,
@@ -272,6 +282,7 @@ pub(crate) fn ceiling_inputs(
             base: ms(latency.base_median_ms),
             per_mutation: ms(latency.per_mutation_field_ms),
         },
+        batch_only_records: 0,
     }
 }
 
@@ -670,7 +681,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     let (config_toml, origin) = s.config_toml()?;
     let config = engine_config(&config_toml, &origin, s.seed)?;
     let write_concurrency = config.sync.write_concurrency as u64;
-    let work = workload(s, &config.board)?;
+    let work = workload(s, &config)?;
     let records = work.records;
 
     let limits = match options.limits {
@@ -683,6 +694,7 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
                 work.group_values.len() as u64,
                 write_concurrency,
             )
+            .with_batch_only_records(work.batch_only)
             .ceiling();
             Some(limits_from_ceiling(s.clock, ceiling.ceiling_ms, records))
         }
@@ -761,12 +773,14 @@ pub fn run_scenario(s: &Scenario, options: &RunOptions) -> Result<RunArtifacts> 
     // Every path the simulator serves to the sync's API version is modelled: the best plan
     // and a floor no path can beat ([`crate::model::yardstick`]).
     let bulk = yardstick::bulk_available(&config).then(|| yardstick::bulk_inputs(&sim));
+    // The records a CSV row cannot carry go as batches in every plan (at most the synced ones).
     let ceiling = ceiling_inputs(
         &sim,
         synced,
         work.group_values.len() as u64,
         write_concurrency,
     )
+    .with_batch_only_records(work.batch_only.min(synced))
     .ceiling_with(bulk.as_ref());
     let api_time_ms = round3(api_time.as_secs_f64() * 1000.0);
     let against = yardstick::measure(&ceiling, config.sync.mode, api_time_ms);
@@ -878,6 +892,58 @@ mod tests {
         let failed: HashSet<String> = ["D".to_string()].into();
         assert_eq!(check_board(Some(board), &keys, &failed), (4, 1, 1));
         assert_eq!(check_board(None, &keys, &failed), (0, 0, 3));
+    }
+
+    /// The records perf counts as batch-only (the sync's encoder, before the run) are exactly
+    /// the ones a real `ingest` run sent as batches: every other record went as a job row (the
+    /// simulator's count of rows its jobs created).
+    #[test]
+    fn the_batch_only_count_is_what_an_ingest_run_sends_as_batches() {
+        use monday_sync::config::Mode;
+        for (records, seed) in [(300, 7), (400, 20260101)] {
+            let s = Scenario {
+                records,
+                seed,
+                sync: crate::workload::scenario::SyncOverrides {
+                    mode: Some(Mode::Ingest),
+                    ..Default::default()
+                },
+                ..Scenario::default()
+            };
+            let r = run_scenario(&s, &RunOptions::default()).unwrap().results;
+            assert_eq!(
+                (r.synced_records, r.lost_records),
+                (records, 0),
+                "{records}"
+            );
+            let c = &r.bulk.as_ref().expect("the run used jobs").counts;
+            let by_jobs = c.rows("created") + c.rows("updated");
+            let as_batches = r.synced_records - by_jobs;
+            assert!(
+                as_batches > 0,
+                "{records}: the workload has records a row cannot carry"
+            );
+            assert_eq!(r.ceiling.inputs.batch_only_records, as_batches, "{records}");
+        }
+    }
+
+    /// `monday-perf run --records 5000` (auto): measured against the plan that sends the 1,601
+    /// records a row cannot carry as batches, the sync is near the best (virtual time: the
+    /// same seed gives the same figures).
+    #[test]
+    fn auto_at_5000_records_is_near_the_best_plan_it_can_reach() {
+        let s = Scenario {
+            records: 5_000,
+            sync: crate::workload::scenario::SyncOverrides {
+                mode: Some(monday_sync::config::Mode::Auto),
+                ..Default::default()
+            },
+            ..Scenario::default()
+        };
+        let r = run_scenario(&s, &RunOptions::default()).unwrap().results;
+        assert_eq!(r.ceiling.inputs.batch_only_records, 1_601);
+        assert_eq!(r.efficiency_plan, crate::model::ceiling::PlanKind::Mixed);
+        assert!((0.7..=1.05).contains(&r.efficiency), "{}", r.efficiency);
     }
 
     #[test]

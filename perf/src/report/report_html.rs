@@ -244,8 +244,8 @@ fn short(id: &str) -> String {
 /// Record counts the path chart samples (the run's own count is added).
 const CURVE_RECORDS: [u64; 10] = [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 
-/// The ceiling model's per-record time of each path at [`CURVE_RECORDS`] (the run's groups and
-/// settings), the crossover it finds and this run's point; None without the bulk path modelled.
+/// The ceiling model's per-record time of each path at [`CURVE_RECORDS`] (the run's groups,
+/// settings and share of records a CSV row cannot carry), the crossover it finds and this run's point; None without the bulk path modelled.
 fn path_curves(r: &RunResults) -> Option<Result<String>> {
     let best = r.ceiling.best_plan.as_ref()?;
     let sim = crate::replay::run::sim_config(&r.scenario).ok()?;
@@ -258,10 +258,8 @@ fn path_curves(r: &RunResults) -> Option<Result<String>> {
     counts.sort_unstable();
     counts.dedup();
     for n in counts.into_iter().filter(|n| *n > 0) {
-        let mut inputs = r.ceiling.inputs.clone();
-        inputs.records = n;
-        inputs.groups = inputs.groups.min(n);
-        let p = inputs.best_plan(&bulk);
+        // The same groups and the same share of records a CSV row cannot carry.
+        let p = r.ceiling.inputs.at_records(n).best_plan(&bulk);
         let per = |ms: f64| ms / n as f64;
         batch.push((n as f64, per(p.batch_ms)));
         jobs.push((n as f64, per(p.bulk_ms)));

@@ -288,6 +288,7 @@ fn ceiling_per_record_ms(records: usize, groups: usize) -> f64 {
             base: ms(latency.base_median_ms),
             per_mutation: ms(latency.per_mutation_field_ms),
         },
+        batch_only_records: 0,
     }
     .ceiling()
     .ceiling_per_record_ms

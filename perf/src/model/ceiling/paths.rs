@@ -1,9 +1,10 @@
 //! The bulk-import path and the mixed plan in the ceiling model (see the parent module's doc):
 //! the best plan over every write path, its floor, and the record count where jobs start to win.
 //!
-//! Computed here, from the simulator's settings alone, never by calling the sync's planner
-//! (`monday_sync`'s `planning::paths`): the ceiling is the yardstick the sync's choices are
-//! measured with, so a regression in the planner must not move it.
+//! Computed here, from the simulator's settings and the workload's count of records a CSV row
+//! cannot carry ([`CeilingInputs::batch_only_records`]) alone, never by calling the sync's
+//! planner (`monday_sync`'s `planning::paths`): the ceiling is the yardstick the sync's choices
+//! are measured with, so a regression in the planner must not move it.
 
 use std::time::Duration;
 
@@ -84,16 +85,20 @@ pub struct BestPlan {
     pub best_ms: f64,
     /// `create_item` batches only (the parent model's `ceiling_ms`).
     pub batch_ms: f64,
-    /// Jobs only.
+    /// Jobs only; with [`CeilingInputs::batch_only_records`], the plan with the most jobs (those
+    /// records as batches, every other record as jobs); the batch ceiling when no record can be
+    /// a row.
     pub bulk_ms: f64,
     /// The best mix of jobs and batches (equal to the better single path when no mix beats it).
     pub mixed_ms: f64,
-    /// Records the best mix sends as `create_item` (the rest go as jobs).
+    /// Records the best mix sends as `create_item` (the rest go as jobs); never fewer than the
+    /// batch-only records when the best plan has jobs.
     pub mixed_batch_records: u64,
     /// Jobs the best plan starts.
     pub jobs: u64,
-    /// What sets the jobs-only ceiling: `processing`, `poll`, `job_requests`, `budget`,
-    /// `hourly_items` or `job_starts`.
+    /// What sets the jobs-only ceiling (`bulk_ms`): `processing`, `poll`, `job_requests`,
+    /// `budget`, `board_lock`, `hourly_items` or `job_starts` (`batch` when no record can be a
+    /// row).
     pub bulk_binding: String,
     /// A true lower bound over every path (no round trip costs anything, the end of a job is
     /// seen the moment it happens): no run can beat it, whichever path it takes.
@@ -124,23 +129,28 @@ fn ms(s: f64) -> f64 {
 
 impl CeilingInputs {
     /// The best plan over every write path for these inputs (see the parent module's doc). The
-    /// batch path is [`CeilingInputs::ceiling`]'s model, unchanged.
+    /// batch path is [`CeilingInputs::ceiling`]'s model, unchanged; every plan with jobs sends
+    /// the [`CeilingInputs::batch_only_records`] as batches.
     pub fn best_plan(&self, bulk: &BulkInputs) -> BestPlan {
         let batch_ms = self.ceiling_only().ceiling_ms;
-        let bulk_only = self.plan_estimate(bulk, 0);
+        let b = self.batch_only();
+        let most_jobs = self.most_jobs(bulk);
         let mixed = self.best_mix(bulk, true);
         let (bulk_ms, mixed_ms) = (
-            ms(bulk_only.secs),
+            most_jobs.map_or(batch_ms, |e| ms(e.secs)),
             mixed.map_or(f64::INFINITY, |(_, e)| ms(e.secs)),
         );
-        // On a tie: batch, then bulk, then mixed.
-        let (plan, best_ms, jobs, mixed_batch_records) = if bulk_ms.min(mixed_ms) >= batch_ms {
-            (PlanKind::Batch, batch_ms, 0, 0)
-        } else if bulk_ms <= mixed_ms {
-            (PlanKind::Bulk, bulk_ms, bulk_only.jobs, 0)
-        } else {
-            let (y, e) = mixed.unwrap_or((0, bulk_only));
-            (PlanKind::Mixed, mixed_ms, e.jobs, y)
+        // On a tie: batch, then bulk, then mixed. With records a row cannot carry, the plan
+        // with the most jobs is a mix too (those records as batches).
+        let (plan, best_ms, jobs, mixed_batch_records) = match most_jobs {
+            Some(_) if bulk_ms.min(mixed_ms) >= batch_ms => (PlanKind::Batch, batch_ms, 0, 0),
+            None => (PlanKind::Batch, batch_ms, 0, 0),
+            Some(e) if bulk_ms <= mixed_ms && b == 0 => (PlanKind::Bulk, bulk_ms, e.jobs, 0),
+            Some(e) if bulk_ms <= mixed_ms => (PlanKind::Mixed, bulk_ms, e.jobs, b),
+            Some(e) => {
+                let (y, e) = mixed.unwrap_or((b, e));
+                (PlanKind::Mixed, mixed_ms, e.jobs, y)
+            }
         };
         BestPlan {
             plan,
@@ -154,18 +164,46 @@ impl CeilingInputs {
             },
             mixed_batch_records,
             jobs,
-            bulk_binding: bulk_only.binding.to_string(),
+            bulk_binding: most_jobs.map_or("batch", |e| e.binding).to_string(),
             floor_ms: self.batch_floor_ms().min(ms(self.jobs_floor(bulk))),
             crossover_records: self.crossover(bulk),
         }
     }
 
-    /// The best mix (records as batches strictly between 0 and all, and its estimate): at every
-    /// candidate of [`CeilingInputs::mix_candidates`] and, when `search`, the best share inside
-    /// each complexity window (the plan's time there is the larger of a falling term, the jobs
-    /// and the board, and a rising one, the budget: a ternary search finds the low point).
+    /// Records that go as `create_item` in every plan (at most all of them).
+    pub fn batch_only(&self) -> u64 {
+        self.batch_only_records.min(self.records)
+    }
+
+    /// These inputs at `records` records: the same groups (at most one per record) and the same
+    /// share of records a CSV row cannot carry, scaled proportionally (rounded to the nearest
+    /// record). [`BestPlan::crossover_records`] searches other record counts this way.
+    pub fn at_records(&self, records: u64) -> CeilingInputs {
+        let mut i = self.clone();
+        let n = u128::from(self.records.max(1));
+        let scaled = (u128::from(self.batch_only()) * u128::from(records) * 2 + n) / (2 * n);
+        i.records = records;
+        i.groups = self.groups.min(records);
+        i.batch_only_records = u64::try_from(scaled).unwrap_or(records).min(records);
+        i
+    }
+
+    /// The plan with the most jobs: every record a CSV row can carry as jobs, the
+    /// [`CeilingInputs::batch_only_records`] as batches (jobs only when there are none); None
+    /// when no record can go as a job.
+    fn most_jobs(&self, bulk: &BulkInputs) -> Option<Estimate> {
+        let b = self.batch_only();
+        (b == 0 || b < self.records).then(|| self.plan_estimate(bulk, b))
+    }
+
+    /// The best mix (records as batches at least [`CeilingInputs::batch_only`], at least one,
+    /// and fewer than all, and its estimate): at every candidate of
+    /// [`CeilingInputs::mix_candidates`] and, when `search`, the best share inside each
+    /// complexity window (the plan's time there is the larger of a falling term, the jobs and
+    /// the board, and a rising one, the budget: a ternary search finds the low point).
     fn best_mix(&self, bulk: &BulkInputs, search: bool) -> Option<(u64, Estimate)> {
         let n = self.records;
+        let b = self.batch_only();
         let candidates = self.mix_candidates(bulk);
         let mut best: Option<(u64, Estimate)> = None;
         let mut consider = |y: u64, e: Estimate| {
@@ -176,8 +214,8 @@ impl CeilingInputs {
         for &y in &candidates {
             consider(y, self.plan_estimate(bulk, y));
         }
-        if search && n >= 3 {
-            let mut edges = vec![1u64];
+        if search && n >= 3 && b < n {
+            let mut edges = vec![b.max(1)];
             edges.extend(candidates.iter().copied());
             edges.push(n - 1);
             edges.sort_unstable();
@@ -213,9 +251,10 @@ impl CeilingInputs {
         free
     }
 
-    /// Records-as-batches worth trying for a mix (strictly between 0 and all): the most each
-    /// complexity window admits (the budget bound steps there), and what fits in the first
-    /// job's setup (start, upload, start delay) at the latency's pace.
+    /// Records-as-batches worth trying for a mix (strictly between 0 and all, never fewer than
+    /// the batch-only records, which are one candidate themselves): the most each complexity
+    /// window admits (the budget bound steps there), and what fits in the first job's setup
+    /// (start, upload, start delay) at the latency's pace.
     fn mix_candidates(&self, bulk: &BulkInputs) -> Vec<u64> {
         let n = self.records;
         if n < 2 {
@@ -246,6 +285,11 @@ impl CeilingInputs {
         if over > 0 {
             out.push(over);
         }
+        let b = self.batch_only();
+        if b > 0 && b < n {
+            out.push(b);
+        }
+        out.retain(|&y| y >= b);
         out.sort_unstable();
         out.dedup();
         out
@@ -419,7 +463,9 @@ impl CeilingInputs {
     }
 
     /// A true lower bound on any run that uses jobs, whatever share `y` of its records goes as
-    /// batches. For one `y`, a run needs at least: the first job's start mutation, its start
+    /// batches (`y` at least the batch-only records: a client that keeps every value exact sends
+    /// those as `create_item`; infinite when no record can go as a job). For one `y`, a run
+    /// needs at least: the first job's start mutation, its start
     /// delay and the processing of its `x = records - y` rows (jobs on a board run one after
     /// another), plus a wait of an hour per hour's budget exceeded; with the board lock, the
     /// batches' own per-mutation time beside the processing (they cannot overlap); and the
@@ -430,6 +476,10 @@ impl CeilingInputs {
         let n = self.records;
         if n == 0 {
             return 0.0;
+        }
+        let b = self.batch_only();
+        if b >= n {
+            return f64::INFINITY;
         }
         let free = self.free();
         let chain = |x: u64| {
@@ -454,8 +504,12 @@ impl CeilingInputs {
                 batches
             }
         };
-        let mut edges = vec![0u64];
-        edges.extend(self.window_edges(self.groups));
+        let mut edges = vec![b];
+        edges.extend(
+            self.window_edges(self.groups)
+                .into_iter()
+                .filter(|&y| y >= b),
+        );
         edges.push(n - 1);
         edges.sort_unstable();
         edges.dedup();
@@ -470,18 +524,20 @@ impl CeilingInputs {
         best
     }
 
-    /// The fewest records for which a plan with jobs beats batches only (same groups; mixes at
-    /// the candidates only, without the search inside each window, so the search stays cheap).
+    /// The fewest records for which a plan with jobs beats batches only (same groups, the same
+    /// share of batch-only records: [`CeilingInputs::at_records`]; mixes at the candidates
+    /// only, without the search inside each window, so the search stays cheap).
     fn crossover(&self, bulk: &BulkInputs) -> Option<u64> {
         let wins = |n: u64| {
-            let mut i = self.clone();
-            i.records = n;
-            i.groups = self.groups.min(n);
+            let i = self.at_records(n);
             let batch_ms = i.ceiling_only().ceiling_ms;
             let mix = i
                 .best_mix(bulk, false)
                 .map_or(f64::INFINITY, |(_, e)| ms(e.secs));
-            let jobs_ms = ms(i.plan_estimate(bulk, 0).secs).min(mix);
+            let jobs_ms = i
+                .most_jobs(bulk)
+                .map_or(f64::INFINITY, |e| ms(e.secs))
+                .min(mix);
             jobs_ms < batch_ms
         };
         let mut n = 1u64;
@@ -503,7 +559,7 @@ mod tests {
 
     /// The realistic profile on the Pro plan with a personal token, writes serial (the sync's
     /// default): 250 ms a round trip, 25 ms a mutation, 166 aliases a request, 10M a minute.
-    fn realistic(records: u64, groups: u64) -> CeilingInputs {
+    pub(super) fn realistic(records: u64, groups: u64) -> CeilingInputs {
         CeilingInputs {
             records,
             groups,
@@ -520,10 +576,11 @@ mod tests {
                 base: Duration::from_millis(250),
                 per_mutation: Duration::from_millis(25),
             },
+            batch_only_records: 0,
         }
     }
 
-    fn at_rate(rows_per_second: f64) -> BulkInputs {
+    pub(super) fn at_rate(rows_per_second: f64) -> BulkInputs {
         BulkInputs {
             rows_per_second,
             ..BulkInputs::realistic()
@@ -666,5 +723,501 @@ mod tests {
         let b = i.best_plan(&bulk);
         assert_eq!(b.bulk_ms, 10_000.0);
         assert_eq!(b.floor_ms, 0.0);
+    }
+
+    /// With no batch-only records every figure is what the model gave before they existed
+    /// (pinned from it over a grid of runs, groups and rates).
+    #[test]
+    fn no_batch_only_records_reproduce_the_unconstrained_figures() {
+        type Row = (
+            u64,
+            u64,
+            f64,
+            PlanKind,
+            f64,
+            f64,
+            f64,
+            f64,
+            u64,
+            u64,
+            f64,
+            Option<u64>,
+        );
+        let pinned: &[Row] = &[
+            (
+                50,
+                1,
+                25.0,
+                PlanKind::Batch,
+                2025.0,
+                2025.0,
+                11050.0,
+                11050.0,
+                0,
+                0,
+                1275.0,
+                Some(333),
+            ),
+            (
+                50,
+                1,
+                250.0,
+                PlanKind::Batch,
+                2025.0,
+                2025.0,
+                11050.0,
+                11050.0,
+                0,
+                0,
+                1275.0,
+                Some(333),
+            ),
+            (
+                50,
+                1,
+                2500.0,
+                PlanKind::Batch,
+                2025.0,
+                2025.0,
+                11050.0,
+                11050.0,
+                0,
+                0,
+                1275.0,
+                Some(333),
+            ),
+            (
+                50,
+                30,
+                25.0,
+                PlanKind::Batch,
+                2750.0,
+                2750.0,
+                11775.0,
+                11775.0,
+                0,
+                0,
+                2000.0,
+                Some(304),
+            ),
+            (
+                50,
+                30,
+                250.0,
+                PlanKind::Batch,
+                2750.0,
+                2750.0,
+                11775.0,
+                11775.0,
+                0,
+                0,
+                2000.0,
+                Some(304),
+            ),
+            (
+                50,
+                30,
+                2500.0,
+                PlanKind::Batch,
+                2750.0,
+                2750.0,
+                11775.0,
+                11775.0,
+                0,
+                0,
+                2000.0,
+                Some(304),
+            ),
+            (
+                500,
+                1,
+                25.0,
+                PlanKind::Mixed,
+                16060.0,
+                64700.0,
+                31050.0,
+                16060.0,
+                331,
+                1,
+                12515.0,
+                Some(333),
+            ),
+            (
+                500,
+                1,
+                250.0,
+                PlanKind::Bulk,
+                11050.0,
+                64700.0,
+                11050.0,
+                11050.0,
+                0,
+                1,
+                2697.0,
+                Some(333),
+            ),
+            (
+                500,
+                1,
+                2500.0,
+                PlanKind::Bulk,
+                11050.0,
+                64700.0,
+                11050.0,
+                11050.0,
+                0,
+                1,
+                2092.2,
+                Some(333),
+            ),
+            (
+                500,
+                30,
+                25.0,
+                PlanKind::Mixed,
+                21775.0,
+                65425.0,
+                31775.0,
+                21775.0,
+                91,
+                25,
+                12515.0,
+                Some(304),
+            ),
+            (
+                500,
+                30,
+                250.0,
+                PlanKind::Mixed,
+                11775.0,
+                65425.0,
+                21775.0,
+                11775.0,
+                91,
+                25,
+                2813.0,
+                Some(304),
+            ),
+            (
+                500,
+                30,
+                2500.0,
+                PlanKind::Bulk,
+                11775.0,
+                65425.0,
+                11775.0,
+                11775.0,
+                0,
+                30,
+                2103.8,
+                Some(304),
+            ),
+            (
+                5_000,
+                1,
+                25.0,
+                PlanKind::Mixed,
+                184845.0,
+                900275.0,
+                211050.0,
+                184845.0,
+                1162,
+                1,
+                180000.0,
+                Some(333),
+            ),
+            (
+                5_000,
+                1,
+                250.0,
+                PlanKind::Bulk,
+                31050.0,
+                900275.0,
+                31050.0,
+                31050.0,
+                0,
+                1,
+                20697.0,
+                Some(333),
+            ),
+            (
+                5_000,
+                1,
+                2500.0,
+                PlanKind::Bulk,
+                11050.0,
+                900275.0,
+                11050.0,
+                11050.0,
+                0,
+                1,
+                3892.2,
+                Some(333),
+            ),
+            (
+                5_000,
+                30,
+                25.0,
+                PlanKind::Mixed,
+                185700.0,
+                901000.0,
+                211775.0,
+                185700.0,
+                1154,
+                24,
+                180000.0,
+                Some(304),
+            ),
+            (
+                5_000,
+                30,
+                250.0,
+                PlanKind::Bulk,
+                31775.0,
+                901000.0,
+                31775.0,
+                31775.0,
+                0,
+                30,
+                20813.0,
+                Some(304),
+            ),
+            (
+                5_000,
+                30,
+                2500.0,
+                PlanKind::Mixed,
+                11775.0,
+                901000.0,
+                21775.0,
+                11775.0,
+                273,
+                29,
+                3903.8,
+                Some(304),
+            ),
+            (
+                20_000,
+                1,
+                25.0,
+                PlanKind::Mixed,
+                742285.0,
+                3600275.0,
+                3651050.0,
+                742285.0,
+                4316,
+                2,
+                730025.0,
+                Some(333),
+            ),
+            (
+                20_000,
+                1,
+                250.0,
+                PlanKind::Mixed,
+                180325.0,
+                3600275.0,
+                3611050.0,
+                180325.0,
+                1000,
+                2,
+                120000.0,
+                Some(333),
+            ),
+            (
+                20_000,
+                1,
+                2500.0,
+                PlanKind::Mixed,
+                180325.0,
+                3600275.0,
+                3611050.0,
+                180325.0,
+                1000,
+                2,
+                120000.0,
+                Some(333),
+            ),
+            (
+                20_000,
+                30,
+                25.0,
+                PlanKind::Mixed,
+                743565.0,
+                3601000.0,
+                3651775.0,
+                743565.0,
+                4279,
+                24,
+                730460.0,
+                Some(304),
+            ),
+            (
+                20_000,
+                30,
+                250.0,
+                PlanKind::Mixed,
+                181725.0,
+                3601000.0,
+                3611775.0,
+                181725.0,
+                1000,
+                29,
+                120000.0,
+                Some(304),
+            ),
+            (
+                20_000,
+                30,
+                2500.0,
+                PlanKind::Mixed,
+                181725.0,
+                3601000.0,
+                3611775.0,
+                181725.0,
+                1000,
+                29,
+                120000.0,
+                Some(304),
+            ),
+        ];
+        for &(records, groups, rate, plan, best, batch, jobs_only, mixed, y, jobs, floor, cross) in
+            pinned
+        {
+            let b = realistic(records, groups).best_plan(&at_rate(rate));
+            let got = (
+                b.plan,
+                b.best_ms,
+                b.batch_ms,
+                b.bulk_ms,
+                b.mixed_ms,
+                b.mixed_batch_records,
+                b.jobs,
+                b.floor_ms,
+                b.crossover_records,
+            );
+            let want = (plan, best, batch, jobs_only, mixed, y, jobs, floor, cross);
+            assert_eq!(
+                got, want,
+                "{records} records, {groups} groups, {rate} rows/s"
+            );
+        }
+    }
+
+    /// 1,601 of 5,000 records a row cannot carry: no plan sends fewer as batches, jobs only is
+    /// gone, and the best plan is a mix that costs the budget windows those batches need.
+    #[test]
+    fn records_a_row_cannot_carry_go_as_batches_in_every_plan() {
+        let free = realistic(5_000, 30).best_plan(&BulkInputs::realistic());
+        let i = realistic(5_000, 30).with_batch_only_records(1_601);
+        let b = i.best_plan(&BulkInputs::realistic());
+        assert_eq!(b.plan, PlanKind::Mixed, "{b:?}");
+        assert!(b.mixed_batch_records >= 1_601, "{b:?}");
+        // The plan with the most jobs sends exactly the 1,601 as batches.
+        assert_eq!(
+            b.bulk_ms,
+            ms(i.plan_estimate(&BulkInputs::realistic(), 1_601).secs)
+        );
+        assert!(b.mixed_ms <= b.bulk_ms);
+        // 1,601 batches and 30 groups and 30 job starts: 1,661 x 30,000 points need 5 windows.
+        assert!(b.best_ms >= 240_000.0, "{b:?}");
+        assert!(b.best_ms > free.best_ms && b.best_ms < b.batch_ms, "{b:?}");
+        // The batch path itself does not move; the floor rises with the plans: the batch-only
+        // records' budget windows are a cost every exact client pays (4 full windows).
+        assert_eq!(b.batch_ms, free.batch_ms);
+        assert_eq!((free.floor_ms, b.floor_ms), (20_813.0, 240_000.0));
+        // Below the constraint nothing counts: no share under 1,601 is the best.
+        for y in [0, 333, 1_000, 1_600] {
+            let e = ms(i.plan_estimate(&BulkInputs::realistic(), y).secs);
+            assert!(
+                e < b.best_ms,
+                "y={y}: {e} would have been the best, wrongly"
+            );
+        }
+    }
+
+    /// Every record batch-only: the only plan is batches.
+    #[test]
+    fn no_record_a_row_can_carry_leaves_batches_only() {
+        let i = realistic(500, 1).with_batch_only_records(500);
+        let b = i.best_plan(&BulkInputs::realistic());
+        assert_eq!(
+            (b.plan, b.best_ms, b.jobs),
+            (PlanKind::Batch, b.batch_ms, 0)
+        );
+        assert_eq!((b.bulk_ms, b.mixed_ms), (b.batch_ms, b.batch_ms));
+        assert_eq!(b.floor_ms, i.batch_floor_ms());
+        assert_eq!(b.crossover_records, None);
+        // More than there are counts as all of them.
+        assert_eq!(
+            realistic(500, 1)
+                .with_batch_only_records(9_999)
+                .best_plan(&BulkInputs::realistic()),
+            b
+        );
+    }
+
+    /// The floor stays below every plan a client that keeps values exact can run: every share
+    /// of batches from the batch-only records up, over a grid of runs, rates and shares.
+    #[test]
+    fn the_floor_is_below_every_plan_under_the_constraint() {
+        for records in [50, 500, 5_000, 20_000] {
+            for groups in [1, 30] {
+                for rate in [25.0, 250.0, 2_500.0] {
+                    for share in [0.01, 0.32, 0.9] {
+                        let only = (records as f64 * share) as u64;
+                        let i = realistic(records, groups).with_batch_only_records(only);
+                        let bulk = at_rate(rate);
+                        let b = i.best_plan(&bulk);
+                        let floor = b.floor_ms;
+                        assert!(floor <= b.best_ms && floor <= b.batch_ms, "{b:?}");
+                        assert!(b.mixed_batch_records >= only || b.plan == PlanKind::Batch);
+                        let step = ((records - only) / 97).max(1);
+                        for y in (only..=records).step_by(step as usize) {
+                            let e = ms(i.plan_estimate(&bulk, y).secs);
+                            assert!(
+                                floor <= e,
+                                "{records}/{groups}/{rate}/{only} y={y}: {floor} > {e}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The crossover searches other counts with the same share of batch-only records.
+    #[test]
+    fn other_record_counts_keep_the_share() {
+        let i = realistic(5_000, 30).with_batch_only_records(1_601);
+        let at = |n| i.at_records(n).batch_only_records;
+        assert_eq!(
+            (at(5_000), at(500), at(1), at(0), at(10_000)),
+            (1_601, 160, 0, 0, 3_202)
+        );
+        assert_eq!(i.at_records(10).groups, 10);
+        assert_eq!(realistic(5_000, 30).at_records(777), realistic(777, 30));
+        // A third of the records as batches in every plan: jobs still win where batches need a
+        // second budget window (304 records, 97 of them batches: 97 + 30 groups and the jobs'
+        // starts fit in one).
+        let free = realistic(5_000, 30).best_plan(&BulkInputs::realistic());
+        let b = i.best_plan(&BulkInputs::realistic());
+        assert_eq!(b.crossover_records, free.crossover_records);
+        // With a budget that never binds the latency sets it (392 records at 2,500 rows/s, see
+        // above). A larger share of batch-only records never lets jobs win sooner, and with
+        // every record batch-only they never win.
+        let mut unbound = realistic(5_000, 1);
+        unbound.budget_per_window = 1_000_000_000;
+        let mut last = 0;
+        for only in [0, 2_500, 4_500, 4_950, 4_999] {
+            let i = unbound.clone().with_batch_only_records(only);
+            let n = i.best_plan(&at_rate(2_500.0)).crossover_records;
+            let n = n.expect("jobs win somewhere while a record can be a row");
+            assert!(n >= last, "{only}: {n} < {last}");
+            last = n;
+        }
+        assert!(last > 392, "{last}");
+        let all = unbound.with_batch_only_records(5_000);
+        assert_eq!(all.best_plan(&at_rate(2_500.0)).crossover_records, None);
     }
 }

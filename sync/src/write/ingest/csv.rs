@@ -211,6 +211,41 @@ impl CsvLayout {
     }
 }
 
+/// Whether a bulk-import CSV row can carry a record exactly, judged by the format alone (the
+/// public face of `CsvLayout::row` for monday-perf's ceiling, which counts the records every
+/// plan must send as `create_item`). Every status/dropdown label counts as one the board has or
+/// that the labels step adds before the job (`write::ingest::labels`): a label missing on the board
+/// never keeps a record off a job, only a value the format cannot express does. A label the
+/// board has only in another case depends on the board, not the format, and is not judged here.
+#[derive(Debug, Clone)]
+pub struct CsvRowCheck {
+    layout: CsvLayout,
+}
+
+impl CsvRowCheck {
+    /// The check for the rows of `cfg`'s board.
+    pub fn new(cfg: &SyncConfig) -> Self {
+        let mut layout = CsvLayout::new(cfg, &HashMap::new());
+        for col in layout.labels.values_mut() {
+            col.known = Some(HashSet::new());
+            col.create = true;
+        }
+        CsvRowCheck { layout }
+    }
+
+    /// True when a CSV row carries `rec` (a record the sync's transformer prepared with the same
+    /// config) exactly; false when it must go as `create_item`.
+    pub fn carries(&self, rec: &PreparedRecord) -> bool {
+        match self.layout.row(rec) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::trace!(line = rec.line, column = %e.column_id, why = e.why, "a CSV row cannot carry the record");
+                false
+            }
+        }
+    }
+}
+
 /// Append `s` as one RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, a
 /// quote, a line break or surrounding blanks.
 pub(crate) fn push_cell(out: &mut String, s: &str) {
@@ -492,6 +527,54 @@ mod tests {
             d.known = None;
         }
         assert_eq!(l.row(&r).unwrap_err().column_id, "d");
+    }
+
+    /// The public check: the format alone decides, through the same transformer and encoder
+    /// the run uses; a label the board may lack never keeps a record off a row.
+    #[test]
+    fn the_row_check_refuses_only_values_the_format_cannot_express() {
+        let toml = r#"
+[api]
+url = "http://127.0.0.1:1/v2"
+[board]
+id = "1"
+key_source = "id"
+key_column = "text_key"
+[[columns]]
+source = "status"
+column_id = "status"
+type = "status"
+[[columns]]
+source = "phone"
+country_source = "country"
+column_id = "phone"
+type = "phone"
+[[columns]]
+source = "day"
+column_id = "date"
+type = "date"
+"#;
+        let cfg = SyncConfig::from_toml_str(toml, "t.toml").unwrap();
+        let check = CsvRowCheck::new(&cfg);
+        let t = crate::mapping::transform::Transformer::new(&cfg);
+        let carries = |json: &str| {
+            let fields = serde_json::from_str(json).unwrap();
+            let rec = t
+                .transform_pure(&crate::input::SourceRecord { line: 2, fields })
+                .unwrap();
+            check.carries(&rec)
+        };
+        // A status label no board read vouched for, on a column that may not create labels.
+        assert!(carries(r#"{"id":"1","status":"Brand new label"}"#));
+        assert!(carries(
+            r#"{"id":"2","phone":"+4930555012","country":"DE"}"#
+        ));
+        assert!(carries(r#"{"id":"3","day":"2026-09-24"}"#));
+        // A German number for an Austrian buyer; a date with a time.
+        assert!(!carries(
+            r#"{"id":"4","phone":"+4930555012","country":"AT"}"#
+        ));
+        assert!(!carries(r#"{"id":"5","day":"2026-09-24 10:30:00"}"#));
     }
 
     #[test]
