@@ -72,6 +72,12 @@ enum Command {
         /// the real clock).
         #[arg(long)]
         no_limits: bool,
+        /// Do not replay the records with `mode = "batch"` for comparison. By default a run that
+        /// may take jobs (mode auto or ingest, virtual clock) is replayed once more with every
+        /// record on the batch path, and both API times and their ratio are printed ("vs --mode
+        /// batch, same records") and kept in results.json (`vs_batch_run`).
+        #[arg(long)]
+        no_batch_comparison: bool,
     },
     /// Run a grid of batch sizes × concurrency (virtual clock) and recommend a setting.
     Sweep {
@@ -344,7 +350,8 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
             overrides,
             out,
             no_limits,
-        } => run(&scenario, &overrides, out, no_limits),
+            no_batch_comparison,
+        } => run(&scenario, &overrides, out, (no_limits, no_batch_comparison)),
         Command::Sweep {
             scenario,
             batch_sizes,
@@ -386,7 +393,7 @@ fn run(
     args: &ScenarioArgs,
     overrides: &RunOverrides,
     out: Option<PathBuf>,
-    no_limits: bool,
+    (no_limits, no_batch_comparison): (bool, bool),
 ) -> Result<u8, Failure> {
     let scenario = args.scenario(overrides).map_err(anyhow::Error::from)?;
     if scenario.client_cmd.is_some() {
@@ -401,7 +408,12 @@ fn run(
         },
         ..RunOptions::default()
     };
-    let artifacts = run_repeated(&scenario, &options).map_err(anyhow::Error::from)?;
+    let mut artifacts = run_repeated(&scenario, &options).map_err(anyhow::Error::from)?;
+    if !no_batch_comparison {
+        artifacts.results.vs_batch_run =
+            monday_perf::replay::vs_batch::compare(&scenario, &artifacts.results, &options)
+                .map_err(anyhow::Error::from)?;
+    }
     let dir = out.unwrap_or_else(|| default_out_dir(&scenario.name));
     write_run_outputs(&artifacts, &dir, None).map_err(anyhow::Error::from)?;
     print!("{}", artifacts.results.table());

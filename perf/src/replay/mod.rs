@@ -8,3 +8,4 @@ pub mod results;
 pub mod run;
 pub mod seams;
 pub mod transport;
+pub mod vs_batch;

@@ -45,6 +45,30 @@ pub struct WallClock {
     pub client_overhead_per_record_ms: Option<f64>,
 }
 
+/// A run against the same records replayed with `mode = "batch"`: the issue's "API time
+/// against `--mode batch` on the same records", measured, not modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchComparison {
+    /// API time of the batch-only replay.
+    pub api_time_ms: f64,
+    /// This run's API time over the batch-only replay's (below 1: this run was faster).
+    pub ratio: f64,
+}
+
+impl BatchComparison {
+    /// `run_ms` against a batch-only replay that took `batch_ms`.
+    pub fn of(run_ms: f64, batch_ms: f64) -> Self {
+        Self {
+            api_time_ms: batch_ms,
+            ratio: if batch_ms > 0.0 {
+                crate::measure::latency::round3(run_ms / batch_ms)
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 /// The figures of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResults {
@@ -137,6 +161,10 @@ pub struct RunResults {
     /// not keyed like their first attempt ([`crate::measure::retry_keys`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_keys: Option<RetryKeys>,
+    /// `monday-perf run` of a run that may take jobs: the same records replayed with
+    /// `mode = "batch"` (`--no-batch-comparison` skips it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_batch_run: Option<BatchComparison>,
     /// CPU runs with `cpu_growth_records`: client CPU per record at both sizes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_cpu_growth: Option<CpuGrowth>,
@@ -346,6 +374,7 @@ impl RunResults {
             bulk: None,
             repeats: None,
             retry_keys: None,
+            vs_batch_run: None,
             client_cpu_growth: None,
             http_cpu: None,
             state_store: None,
@@ -459,6 +488,22 @@ impl RunResults {
                 },
             ),
             ("path taken", self.path_taken()),
+            (
+                "vs --mode batch, same records",
+                match self.vs_batch_run {
+                    Some(c) => format!(
+                        "{}x its time ({} ms measured with mode = \"batch\": {}x faster here)",
+                        fmt_num(c.ratio),
+                        fmt_num(c.api_time_ms),
+                        fmt_num(if self.api_time_ms > 0.0 {
+                            (c.api_time_ms / self.api_time_ms * 1000.0).round() / 1000.0
+                        } else {
+                            0.0
+                        })
+                    ),
+                    None => "not replayed (a batch-only run, or --no-batch-comparison)".into(),
+                },
+            ),
             (
                 "vs the batch-only ceiling",
                 if self.ceiling.ceiling_ms > 0.0 {
@@ -655,6 +700,7 @@ pub(crate) fn sample_results() -> RunResults {
         repeats: None,
         bulk: None,
         retry_keys: None,
+        vs_batch_run: None,
         client_cpu_growth: None,
         http_cpu: None,
         state_store: None,
