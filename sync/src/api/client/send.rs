@@ -614,6 +614,40 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn every_attempt_of_a_body_is_counted() {
+        // Body "A" is refused with a 500 more times than the retry budget allows.
+        let t = Arc::new(RefusesA {
+            first: 500,
+            seen: Default::default(),
+        });
+        let c = ApiClient::new(
+            t,
+            "t".into(),
+            "2026-10".into(),
+            Duration::from_secs(5),
+            1,
+            7,
+            None,
+        )
+        .with_board("1");
+        let aliases = ["c0".to_string()];
+        let call = Call {
+            kind: RequestKind::Create,
+            body: Bytes::from_static(
+                b"mutation { c0: create_item(board_id: 1, item_name: \"A\") { id } }",
+            ),
+            key: None,
+            aliases: &aliases,
+            cost: 1,
+            records: 1,
+        };
+        let mut st = CallState::new(7, 1);
+        let end = c.call(&call, &mut st).await;
+        assert!(matches!(end, CallEnd::GiveUp { .. }), "{end:?}");
+        assert_eq!(st.attempt, 2, "the first attempt and one retry");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_body_refused_as_locked_keeps_its_turn_through_the_wait_and_a_5xx_does_not() {
         // Locked: nothing of A ran, and A will still spend its budget; B is cut after A.
         assert_eq!(order_with_a_refused(423).await, ["A", "A", "A", "B"]);
