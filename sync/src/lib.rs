@@ -32,7 +32,8 @@
 //! - **How records are written** (one interface, [`write::WritePath`]; the batch path:
 //!   [`write::batch`]; the bulk import path: [`write::ingest`] — the CSV per column type
 //!   [`write::ingest::csv`] (which phones a cell carries with their country, which labels a
-//!   job may use; whether a row can carry a record at all, public as [`ingest::CsvRowCheck`]), the labels added before the jobs, one request per column
+//!   job may use; whether a row can carry a record at all, public as
+//!   [`ingest::CsvRowCheck`]), the labels added before the jobs, one request per column
 //!   [`write::ingest::labels`], the job client [`write::ingest::job`], redo/hand-back rules in
 //!   `write::ingest::runner`).
 //! - **Which path each group takes** (`mode = "auto"`, the default): [`planning::paths::plan`]

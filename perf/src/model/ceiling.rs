@@ -81,8 +81,9 @@
 //!
 //! **Independent of the sync's planner, on purpose.** monday-perf depends on monday-sync, and
 //! the sync has its own cost model of the two paths (`planning::paths`). The ceiling never calls
-//! it (only the count above comes from the sync, from its encoder, not its planner): the ceiling is the yardstick the sync's choices are measured with, and a regression in
-//! the planner (a wrong rate, a lost term) would otherwise move the yardstick with it and go
+//! it (only the count above comes from the sync, from its encoder, not its planner): the
+//! ceiling is the yardstick the sync's choices are measured with, and a regression in the
+//! planner (a wrong rate, a lost term) would otherwise move the yardstick with it and go
 //! unseen. The two models are written separately and may disagree in detail (the planner
 //! estimates what the engine will do; the ceiling what the best client could do).
 //!
