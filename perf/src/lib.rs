@@ -68,6 +68,8 @@
 //!   reference job client on the paused clock, for the sweep's per-path points and calibration
 //!   logs): [`replay::bulk_client`]; the durations the server reports to a foreign
 //!   client (wall seconds by default): [`replay::client_cmd::DEFAULT_REPORT_DURATIONS`].
+//! - **The measured comparison `run` prints** for a run that may take jobs (the same records
+//!   replayed with `mode = "batch"`, both API times and their ratio): [`replay::vs_batch`].
 //! - **What a run means** (what set the pace, efficiency against the ceiling, the one change that
 //!   would help most; the gate's regressions in one line each), the first lines of every report
 //!   and of the terminal output: [`judge::verdict`].
