@@ -206,7 +206,8 @@ impl ApiClient {
         let mut exclusive = false;
         loop {
             // Writes to the board go `write_concurrency` at a time (one, by default); the turn
-            // is held for the attempt only, never across a wait. Reads do not take one.
+            // is held for the attempt, and across a wait only after a refusal that executed
+            // nothing (see `refused_unexecuted`). Reads do not take one.
             let permit = match (call.kind.writes(), turn.take()) {
                 (true, Some(t)) => Some(t),
                 (true, None) => self.write_turn().await,
