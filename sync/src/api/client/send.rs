@@ -205,9 +205,8 @@ impl ApiClient {
         // After a 423 (or 409), this call resends with no other write of ours on the wire.
         let mut exclusive = false;
         loop {
-            // Writes to the board go `write_concurrency` at a time (one, by default); the turn
-            // is held for the attempt, and across a wait only after a refusal that executed
-            // nothing (see `refused_unexecuted`). Reads do not take one.
+            // Writes go `write_concurrency` at a time (one, by default), a turn held for the
+            // attempt and through the wait of a `refused_unexecuted` one. Reads take none.
             let permit = match (call.kind.writes(), turn.take()) {
                 (true, Some(t)) => Some(t),
                 (true, None) => self.write_turn().await,
